@@ -1,0 +1,33 @@
+"""The one JSON API (/api/v1), OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+
+Each domain app exposes `router` in its api.py; they are mounted here and nowhere else.
+"""
+
+from ninja import NinjaAPI
+
+from mchis.accounts.api import router as accounts_router
+from mchis.accounts.auth import api_auth
+from mchis.catalogs.api import router as catalogs_router
+from mchis.core.api import install_error_handlers
+from mchis.places.api import router as places_router
+from mchis.registers.api import router as registers_router
+from mchis.registry.api import router as registry_router
+from mchis.reports.api import router as reports_router
+from mchis.units.api import router as units_router
+
+api = NinjaAPI(
+    title="mchis API",
+    version="1",
+    description="Hệ thống thông tin SKBMTE/SKSS và trẻ em — JSON API. "
+    "Người dùng: cookie phiên; máy khách tích hợp: `Authorization: Bearer <token>`.",
+    urls_namespace="api-v1",
+    auth=api_auth,
+)
+install_error_handlers(api)
+api.add_router("/admin-units", places_router)
+api.add_router("/units", units_router)
+api.add_router("/catalogs", catalogs_router)
+api.add_router("/accounts", accounts_router)
+api.add_router("/", registry_router)
+api.add_router("/registers", registers_router)
+api.add_router("/", reports_router)

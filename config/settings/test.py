@@ -1,0 +1,18 @@
+"""Test settings: same as base, with fast hashing and eager Celery; DATABASE_URL picks the database."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; production uses argon2
+CELERY_TASK_ALWAYS_EAGER = True
+EVIDENCE_ROOT = VAR_DIR / "test-evidence"
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
+    # Lets the test runner TRUNCATE the append-only audit table between transactional tests.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c mchis.test_purge=on"  # noqa: F405

@@ -1,0 +1,19 @@
+from django.urls import include, path
+
+from config.api import api
+from mchis.core.views import health
+
+urlpatterns = [
+    path("health", health, name="health"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("mchis.accounts.urls")),
+    path("places/", include("mchis.places.urls")),
+    path("units/", include("mchis.units.urls")),
+    path("catalogs/", include("mchis.catalogs.urls")),
+    path("children/", include("mchis.registry.urls")),
+    path("quality/", include("mchis.quality.urls")),
+    path("registers/", include("mchis.registers.urls")),
+    path("reports/", include("mchis.reports.urls")),
+    path("", include("mchis.web.urls")),
+]

@@ -1,0 +1,28 @@
+"""Who is acting and from where, for the audit log, without passing the request into services."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    ip: str = ""
+    user_agent: str = ""
+    client_name: str = ""  # machine client (integration token) acting, if any
+
+
+_current: ContextVar[RequestMeta] = ContextVar("mchis_request_meta", default=RequestMeta())  # noqa: B039
+
+
+def current_meta() -> RequestMeta:
+    return _current.get()
+
+
+def set_meta(meta: RequestMeta):  # returns a token for reset
+    return _current.set(meta)
+
+
+def reset_meta(token) -> None:
+    _current.reset(token)

@@ -1,0 +1,55 @@
+"""The audit log (nhật ký hệ thống): append-only, hash-chained (R-SEC-05, R-SEC-06)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def in_scope(self, unit_path: str | None) -> AuditEventQuerySet:
+        """Events about objects (or by actors) inside a unit subtree; None means nation-wide."""
+        if unit_path is None:
+            return self
+        return self.filter(
+            models.Q(scope_path__startswith=unit_path) | models.Q(actor_unit_path__startswith=unit_path)
+        )
+
+
+class AuditEvent(models.Model):
+    """One write, or one read/export of personal data. Never updated, never deleted.
+
+    `entry_hash` = sha256(prev_hash + canonical JSON of this row); `audit_verify` recomputes the chain.
+    On PostgreSQL a trigger rejects UPDATE and DELETE (migration 0002).
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    actor_unit_code = models.CharField(max_length=64, blank=True)
+    actor_unit_path = models.CharField(max_length=512, blank=True)
+    client_name = models.CharField(max_length=150, blank=True, help_text="Machine client, if a token acted")
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    scope_path = models.CharField(
+        max_length=512, blank=True, help_text="Unit path of the object, for scoping"
+    )
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": [before, after]}')
+    reason = models.TextField(blank=True)
+    evidence_ref = models.CharField(max_length=255, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"

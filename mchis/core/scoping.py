@@ -1,0 +1,64 @@
+"""Jurisdiction scoping — the one place that decides what a principal may see (R-SEC-01, R-MCH-07).
+
+Every scoped model names, in `SCOPE_PATH`, the lookup to the materialized path of the reporting unit that
+owns it (e.g. ``"unit__path"``). A principal (person or machine client) sees rows whose unit lies inside
+its own unit's subtree. Missing and forbidden are the same 404, so IDs reveal nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.http import Http404
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Principal(Protocol):
+    is_authenticated: bool
+
+
+def scope_path_of(principal: Any) -> str | None:
+    """The unit path that bounds what this principal sees; None = nation-wide (system level).
+
+    An anonymous or unit-less non-superuser gets an impossible path: sees nothing.
+    """
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return "\x00"
+    unit = getattr(principal, "unit", None)
+    if unit is None:
+        return None if getattr(principal, "is_superuser", False) else "\x00"
+    return unit.path
+
+
+def visible_to(queryset: models.QuerySet[M], principal: Any) -> models.QuerySet[M]:
+    lookup = getattr(queryset.model, "SCOPE_PATH", None)
+    if lookup is None:
+        raise TypeError(f"{queryset.model.__name__} has no SCOPE_PATH; it cannot be scoped")
+    path = scope_path_of(principal)
+    if path is None:
+        return queryset
+    return queryset.filter(**{f"{lookup}__startswith": path})
+
+
+def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
+    """One object inside the principal's jurisdiction, or Http404 (never 403: no existence leak)."""
+    try:
+        return visible_to(queryset, principal).get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Không tìm thấy.") from exc
+
+
+def within(principal: Any, unit_path: str) -> bool:
+    """Is a unit (by its path) inside the principal's jurisdiction?"""
+    path = scope_path_of(principal)
+    return path is None or unit_path.startswith(path)
+
+
+class ScopedQuerySet(models.QuerySet[M]):
+    """Base QuerySet for scoped models: `Model.objects.visible_to(user)`."""
+
+    def visible_to(self, principal: Any) -> ScopedQuerySet[M]:
+        return visible_to(self, principal)  # type: ignore[return-value]

@@ -1,0 +1,108 @@
+"""Administrative units (đơn vị hành chính), both code systems, and the old→new mapping (R-ORG-01)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class CodeVersion(models.TextChoices):
+    """Code system of an administrative code. The same code can mean different places in each."""
+
+    V2025 = "2025", "Từ 01/7/2025 (34 tỉnh)"
+    PRE2025 = "pre2025", "Trước 01/7/2025 (63 tỉnh)"
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", "Tỉnh/thành phố"
+    DISTRICT = "district", "Quận/huyện"
+    COMMUNE = "commune", "Xã/phường/đặc khu"
+
+
+class AdminUnitQuerySet(models.QuerySet["AdminUnit"]):
+    def v2025(self) -> AdminUnitQuerySet:
+        return self.filter(version=CodeVersion.V2025)
+
+    def pre2025(self) -> AdminUnitQuerySet:
+        return self.filter(version=CodeVersion.PRE2025)
+
+    def provinces(self) -> AdminUnitQuerySet:
+        return self.filter(level=Level.PROVINCE)
+
+    def communes(self) -> AdminUnitQuerySet:
+        return self.filter(level=Level.COMMUNE)
+
+
+class AdminUnit(models.Model):
+    version = models.CharField(max_length=8, choices=CodeVersion.choices)
+    level = models.CharField(max_length=10, choices=Level.choices)
+    code = models.CharField(max_length=8)
+    name = models.CharField(max_length=128)
+    short_name = models.CharField(max_length=128, blank=True)
+    division_type = models.CharField(max_length=32, blank=True, help_text="xã, phường, đặc khu, thị trấn, …")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    search_key = models.CharField(max_length=128, blank=True, help_text="Diacritic-free key for lookups")
+
+    objects = AdminUnitQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "level", "code"], name="adminunit_unique_code_per_version"
+            ),
+        ]
+        indexes = [models.Index(fields=["version", "level", "parent"])]
+        ordering = ["version", "level", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code}/{self.version})"
+
+
+class MappingKind(models.TextChoices):
+    WHOLE = "whole", "Nhập toàn bộ"
+    PARTIAL = "partial", "Nhập một phần"
+    UNCHANGED = "unchanged", "Giữ nguyên"
+
+
+class CommuneMapping(models.Model):
+    """Old (pre-2025) commune → new (2025) commune. A split old commune has several rows."""
+
+    old = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="mapped_to")
+    new = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="mapped_from")
+    kind = models.CharField(max_length=10, choices=MappingKind.choices)
+    is_default = models.BooleanField(
+        default=True, help_text="For a split commune: the new commune taking its seat (used when unsure)"
+    )
+    area_km2 = models.FloatField(null=True, blank=True, help_text="Area of the new commune, when known")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["old", "new"], name="communemapping_unique_pair")]
+
+
+class VillageKind(models.TextChoices):
+    THON = "thon", "Thôn"
+    TO_DAN_PHO = "to_dan_pho", "Tổ dân phố"
+    BAN = "ban", "Bản"
+    AP = "ap", "Ấp"
+    KHOM = "khom", "Khóm"
+    OTHER = "other", "Khác"
+
+
+class Village(models.Model):
+    """Thôn / tổ dân phố / bản / ấp / khóm under a 2025 commune. Added by the commune, not by law."""
+
+    commune = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="villages")
+    code = models.CharField(max_length=16)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=12, choices=VillageKind.choices, default=VillageKind.THON)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["commune", "code"], name="village_unique_code_in_commune")
+        ]
+        ordering = ["commune", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"

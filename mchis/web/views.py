@@ -1,0 +1,11 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .home import home_cards
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Home page per role: each role sees the cards of its own work."""
+    return render(request, "web/home.html", {"cards": home_cards(request.user)})
