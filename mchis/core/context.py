@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -11,6 +12,7 @@ class RequestMeta:
     ip: str = ""
     user_agent: str = ""
     client_name: str = ""  # machine client (integration token) acting, if any
+    step_up_at: datetime | None = None  # last second-factor check of this session (R-SEC-04)
 
 
 _current: ContextVar[RequestMeta] = ContextVar("mchis_request_meta", default=RequestMeta())  # noqa: B039

@@ -1,0 +1,84 @@
+"""The permission matrix: role × action, in one place (R-SEC-02). Documented in docs/permissions.md.
+
+Jurisdiction (which objects) is decided by mchis.core.scoping; this module decides what a role may *do*.
+Admins configure the system and catalogs but hold no business-data write action (R-SEC-02).
+Machine clients (integration tokens) hold no role: their allowed actions are exactly their token scopes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mchis.core.errors import PermissionDeniedError
+
+from .roles import Role
+
+C, L, UA, SA, AU, RP, V = (
+    Role.COLLECTOR,
+    Role.LEADER,
+    Role.UNIT_ADMIN,
+    Role.SYSTEM_ADMIN,
+    Role.AUDITOR,
+    Role.REPORTER,
+    Role.VIEWER,
+)
+
+# action -> roles allowed. Add new actions here (and to docs/permissions.md); the matrix test enumerates it.
+MATRIX: dict[str, frozenset[Role]] = {
+    # organisation and reference data
+    "catalog.manage": frozenset({SA}),
+    "unit.manage": frozenset({SA, UA}),
+    "village.manage": frozenset({SA, UA}),
+    "account.manage": frozenset({SA, UA}),
+    "token.manage": frozenset({SA}),
+    "audit_log.view": frozenset({SA, UA, AU}),
+    # child registry (QĐ 3978)
+    "child.view": frozenset({C, L, AU, RP, V}),
+    "child.propose": frozenset({C}),
+    "child.approve": frozenset({L}),
+    "child.export": frozenset({C, L}),
+    "child.verify": frozenset({C, L}),
+    "child.request_correction": frozenset({L}),
+    # data quality and audits (phúc tra)
+    "quality.view": frozenset({C, L, AU, RP}),
+    "quality.review": frozenset({L}),
+    "audit_campaign.manage": frozenset({AU}),
+    # MCH/RH registers
+    "register.view": frozenset({C, L, AU, RP, V}),
+    "register.write": frozenset({C, RP}),
+    "sync.view": frozenset({L, RP, SA, UA}),
+    # statistical reports
+    "report.view": frozenset({C, L, AU, RP, V}),
+    "report.edit": frozenset({RP, C}),
+    "report.submit": frozenset({RP, L}),
+    "report.recall": frozenset({RP, L}),
+    "report.request_unapproval": frozenset({RP, L}),
+    "report.approve": frozenset({L}),
+    "report.return": frozenset({L}),
+    "report.unapprove": frozenset({L}),
+    "report.export": frozenset({L, RP, V}),
+    "form.manage": frozenset({SA}),
+}
+
+# Actions that also need a second-factor check within the step-up window (R-SEC-04).
+CRITICAL_ACTIONS = frozenset(
+    {"child.approve_delete", "child.approve_merge", "child.approve_approved_change", "account.change_role", "child.export"}
+)
+
+
+def can(principal: Any, action: str) -> bool:
+    if action not in MATRIX:
+        raise KeyError(f"unknown action {action!r}: add it to MATRIX")
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return False
+    if not getattr(principal, "is_active", True):
+        return False
+    scopes = getattr(principal, "scopes", None)
+    if scopes is not None:  # a machine client
+        return action in scopes
+    return getattr(principal, "role", None) in MATRIX[action]
+
+
+def require(principal: Any, action: str) -> None:
+    if not can(principal, action):
+        raise PermissionDeniedError("Bạn không có quyền thực hiện thao tác này.", code="forbidden")
