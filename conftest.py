@@ -65,7 +65,24 @@ def tree(db) -> Tree:
     cdc_b = unit("CDC04", "CDC Cao Bằng", UnitKind.CDC, pb, doh_b)
     ttyt_b = unit("TTYT04-01", "TTYT khu vực Thục Phán", UnitKind.TTYT, cb1, cdc_b)
     tyt_b1 = unit("TYT01273", "Trạm Y tế phường Thục Phán", UnitKind.TYT, cb1, ttyt_b)
-    return Tree(pa, pb, ca1, ca2, cb1, ministry, dept, doh_a, cdc_a, ttyt_a, tyt_a1, tyt_a2, doh_b, cdc_b, ttyt_b, tyt_b1)
+    return Tree(
+        pa,
+        pb,
+        ca1,
+        ca2,
+        cb1,
+        ministry,
+        dept,
+        doh_a,
+        cdc_a,
+        ttyt_a,
+        tyt_a1,
+        tyt_a2,
+        doh_b,
+        cdc_b,
+        ttyt_b,
+        tyt_b1,
+    )
 
 
 @pytest.fixture

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mchis.registers",
     "mchis.reports",
     "mchis.integrations",
+    "mchis.demo",
     "mchis.web",
 ]
 

@@ -62,7 +62,13 @@ MATRIX: dict[str, frozenset[Role]] = {
 
 # Actions that also need a second-factor check within the step-up window (R-SEC-04).
 CRITICAL_ACTIONS = frozenset(
-    {"child.approve_delete", "child.approve_merge", "child.approve_approved_change", "account.change_role", "child.export"}
+    {
+        "child.approve_delete",
+        "child.approve_merge",
+        "child.approve_approved_change",
+        "account.change_role",
+        "child.export",
+    }
 )
 
 

@@ -27,7 +27,14 @@ def generate_initial_password(length: int = 14) -> str:
 
 @transaction.atomic
 def account_create(
-    *, actor: Any, username: str, unit: Any, role: str, full_name: str = "", email: str = "", password: str | None = None
+    *,
+    actor: Any,
+    username: str,
+    unit: Any,
+    role: str,
+    full_name: str = "",
+    email: str = "",
+    password: str | None = None,
 ) -> tuple[User, str]:
     """Create an account inside `unit` with a one-time initial password; returns (user, password)."""
     if role not in Role.values:
@@ -47,6 +54,10 @@ def account_create(
         object_type="account",
         object_id=user.pk,
         scope_path=unit.path if unit else "",
-        changes={"username": [None, username], "role": [None, role], "unit": [None, getattr(unit, "code", None)]},
+        changes={
+            "username": [None, username],
+            "role": [None, role],
+            "unit": [None, getattr(unit, "code", None)],
+        },
     )
     return user, initial

@@ -31,7 +31,7 @@ def unit_create(
         raise DomainError(f"Mã đơn vị '{code}' đã tồn tại.", field="code", code="duplicate")
     unit = ReportingUnit(code=code, name=name, kind=kind, admin_unit=admin_unit, parent=parent, path="")
     unit.depth = (parent.depth + 1) if parent else 0
-    unit.path = f"/tmp-{code}/"  # unique placeholder until the id is known
+    unit.path = f"/new-{code}/"  # unique placeholder until the id is known
     unit.save()
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     unit.save(update_fields=["path"])
@@ -42,6 +42,10 @@ def unit_create(
         object_type="unit",
         object_id=unit.code,
         scope_path=unit.path,
-        changes={"name": [None, name], "kind": [None, kind], "parent": [None, parent.code if parent else None]},
+        changes={
+            "name": [None, name],
+            "kind": [None, kind],
+            "parent": [None, parent.code if parent else None],
+        },
     )
     return unit
