@@ -42,7 +42,8 @@ class AuditEvent(models.Model):
     evidence_ref = models.CharField(max_length=255, blank=True)
     ip = models.CharField(max_length=64, blank=True)
     user_agent = models.CharField(max_length=255, blank=True)
-    prev_hash = models.CharField(max_length=64)
+    # Unique: two entries can never claim the same predecessor, so the chain cannot fork.
+    prev_hash = models.CharField(max_length=64, unique=True)
     entry_hash = models.CharField(max_length=64, unique=True)
 
     objects = AuditEventQuerySet.as_manager()
@@ -53,3 +54,26 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditAnchor(models.Model):
+    """A checkpoint (mốc neo) of the audit chain: the id and hash of its last entry at one moment.
+
+    `log_event` records one every `AUDIT_ANCHOR_EVERY` entries and at least once a day; `audit_anchor`
+    records one on demand (cron). Anchors are themselves hash-chained and append-only (same trigger).
+    `audit_verify` checks every anchor still matches its entry, so deleting the newest entries back past
+    an anchor (truncation) is detected. See mchis/core/audit.py for what is and is not detectable.
+    """
+
+    at = models.DateTimeField()
+    event_id = models.BigIntegerField(unique=True, help_text="Id of the last audit entry at that moment")
+    event_hash = models.CharField(max_length=64, help_text="entry_hash of that entry")
+    event_count = models.BigIntegerField(help_text="Number of audit entries up to and including it")
+    prev_hash = models.CharField(max_length=64, unique=True)
+    anchor_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"anchor #{self.pk} → event {self.event_id} ({self.event_hash[:12]}…)"
