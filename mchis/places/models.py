@@ -65,8 +65,19 @@ class MappingKind(models.TextChoices):
     UNCHANGED = "unchanged", "Giữ nguyên"
 
 
+class MappingSource(models.TextChoices):
+    """Where a mapping row came from (merge rule: docs/decisions/0003-admin-unit-code-versions.md)."""
+
+    GSO_AND_LIBRARY = "gso+vnau", "Bảng chuyển đổi TCTK và vietnamadminunits"
+    GSO = "gso", "Bảng chuyển đổi TCTK"
+    LIBRARY = "vnau", "vietnamadminunits"
+
+
 class CommuneMapping(models.Model):
-    """Old (pre-2025) commune → new (2025) commune. A split old commune has several rows."""
+    """Old (pre-2025) commune → new (2025) commune. A split old commune has several rows.
+
+    `old` is a commune, or a district for the five island districts that had no communes (huyện đảo).
+    """
 
     old = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="mapped_to")
     new = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="mapped_from")
@@ -75,6 +86,8 @@ class CommuneMapping(models.Model):
         default=True, help_text="For a split commune: the new commune taking its seat (used when unsure)"
     )
     area_km2 = models.FloatField(null=True, blank=True, help_text="Area of the new commune, when known")
+    source = models.CharField(max_length=10, choices=MappingSource.choices, default=MappingSource.GSO)
+    note = models.CharField(max_length=200, blank=True, help_text="Ghi chú of the GSO conversion table")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["old", "new"], name="communemapping_unique_pair")]
