@@ -15,5 +15,6 @@ urlpatterns = [
     path("quality/", include("mchis.quality.urls")),
     path("registers/", include("mchis.registers.urls")),
     path("reports/", include("mchis.reports.urls")),
+    path("audit/", include("mchis.core.urls")),
     path("", include("mchis.web.urls")),
 ]
