@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mchis.core.middleware.RequestContextMiddleware",
     "mchis.core.middleware.SecurityHeadersMiddleware",
+    "mchis.accounts.middleware.AccountSecurityMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -162,6 +163,8 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 
 ADMIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("ADMIN_PASSWORD_MAX_AGE_DAYS", "182"))
 STEP_UP_WINDOW_SECONDS = int(os.environ.get("STEP_UP_WINDOW_SECONDS", "300"))
+# Roles that must enrol and verify a second factor at every login (R-SEC-04).
+ROLES_REQUIRING_2FA = env_list("ROLES_REQUIRING_2FA", "system_admin,unit_admin,leader,auditor")
 
 # Background work: Redis broker in production/CI; eager in the demo so Redis is optional.
 REDIS_URL = os.environ.get("REDIS_URL", "")

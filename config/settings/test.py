@@ -12,6 +12,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Login-time 2FA is off in tests so every app can force_login a leader; accounts tests turn it on.
+ROLES_REQUIRING_2FA = []
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # Lets the test runner TRUNCATE the append-only audit table between transactional tests.

@@ -30,6 +30,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "unit.manage": frozenset({SA, UA}),
     "village.manage": frozenset({SA, UA}),
     "account.manage": frozenset({SA, UA}),
+    "account.change_role": frozenset({SA, UA}),
     "token.manage": frozenset({SA}),
     "audit_log.view": frozenset({SA, UA, AU}),
     # child registry (QĐ 3978)

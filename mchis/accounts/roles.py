@@ -11,3 +11,7 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", "Phúc tra"
     REPORTER = "reporter", "Tổng hợp báo cáo"
     VIEWER = "viewer", "Xem"
+
+
+# Roles that administer accounts: their passwords expire (R-SEC-03) and they hold no business-data write.
+ADMIN_ROLES = frozenset({Role.UNIT_ADMIN, Role.SYSTEM_ADMIN})

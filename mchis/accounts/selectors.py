@@ -1,0 +1,81 @@
+"""Reads for accounts and machine clients, always through jurisdiction scoping (R-SEC-01)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
+
+from mchis.core.scoping import access, visible_to
+from mchis.core.text import nfc
+from mchis.units.models import ReportingUnit
+
+from .models import ApiClient, User
+
+
+def locked_usernames(usernames: list[str] | None = None) -> set[str]:
+    """Usernames whose failed logins reached the lockout limit (django-axes records, R-SEC-03)."""
+    from axes.models import AccessAttempt
+
+    rows = AccessAttempt.objects.all()
+    if usernames is not None:
+        rows = rows.filter(username__in=usernames)
+    totals = (
+        rows.values("username")
+        .annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=settings.AXES_FAILURE_LIMIT)
+    )
+    return {row["username"] for row in totals if row["username"]}
+
+
+def accounts_visible(
+    actor: Any, *, q: str = "", role: str = "", status: str = "", unit_id: int | None = None
+) -> QuerySet[User]:
+    """Accounts of the actor's subtree, filtered. status: "" | active | inactive | locked."""
+    qs = visible_to(User.objects.select_related("unit"), actor).order_by("unit__path", "username")
+    q = nfc(q)
+    if q:
+        qs = qs.filter(
+            Q(username__icontains=q)
+            | Q(first_name__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(email__icontains=q)
+        )
+    if role:
+        qs = qs.filter(role=role)
+    if unit_id:
+        qs = qs.filter(unit_id=unit_id)
+    if status == "active":
+        qs = qs.filter(is_active=True)
+    elif status == "inactive":
+        qs = qs.filter(is_active=False)
+    elif status == "locked":
+        qs = qs.filter(username__in=locked_usernames())
+    return qs
+
+
+def account_get(actor: Any, pk: Any) -> User:
+    """One account in the actor's subtree, or 404 (missing and forbidden look the same)."""
+    return access(User.objects.select_related("unit"), actor, pk=pk)
+
+
+def units_manageable(actor: Any) -> QuerySet[ReportingUnit]:
+    return visible_to(ReportingUnit.objects.filter(active=True), actor).order_by("path")
+
+
+def api_clients_visible(actor: Any) -> QuerySet[ApiClient]:
+    return visible_to(ApiClient.objects.select_related("unit", "created_by"), actor).order_by(
+        "revoked_at", "name"
+    )
+
+
+def api_client_get(actor: Any, pk: Any) -> ApiClient:
+    return access(ApiClient.objects.select_related("unit"), actor, pk=pk)
+
+
+def account_counts(actor: Any) -> dict[str, int]:
+    """For the admin home cards: accounts in scope, and locked accounts in scope."""
+    qs = visible_to(User.objects.all(), actor)
+    names = list(qs.values_list("username", flat=True))
+    return {"total": qs.filter(is_active=True).count(), "locked": len(locked_usernames(names))}
