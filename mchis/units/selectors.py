@@ -1,0 +1,60 @@
+"""Reads of the reporting-unit tree, now or as it was on a past date (R-ORG-02)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from mchis.core.scoping import access, visible_to
+
+from .models import ReportingUnit, UnitPlacement
+
+
+def units_under(unit: ReportingUnit, on: date | None = None) -> QuerySet[ReportingUnit]:
+    """All units under `unit` (itself included).
+
+    Now: one prefix query on the indexed `ReportingUnit.path`. On a past date: the units whose
+    placement on that date lies under the unit's own placement on that date (the tree as it was).
+    Empty when the unit did not exist on that date.
+    """
+    if on is None or on >= timezone.localdate():
+        return ReportingUnit.objects.filter(path__startswith=unit.path)
+    placement = UnitPlacement.objects.on(on).filter(unit=unit).values_list("path", flat=True).first()
+    if placement is None:
+        return ReportingUnit.objects.none()
+    return ReportingUnit.objects.filter(
+        id__in=UnitPlacement.objects.on(on).filter(path__startswith=placement).values("unit_id")
+    )
+
+
+def unit_list(
+    principal: Any, *, under: ReportingUnit | None = None, on: date | None = None
+) -> QuerySet[ReportingUnit]:
+    """Units the principal may see (its own subtree), optionally under one unit and on a date."""
+    qs = visible_to(ReportingUnit.objects.all(), principal)
+    if under is not None:
+        qs = qs.filter(id__in=units_under(under, on).values("id"))
+    return qs.select_related("parent", "admin_unit").order_by("path")
+
+
+def unit_get(principal: Any, code: str) -> ReportingUnit:
+    """One unit inside the principal's jurisdiction by code, or 404."""
+    return access(ReportingUnit.objects.select_related("parent", "admin_unit"), principal, code=code)
+
+
+def unit_placements(unit: ReportingUnit) -> QuerySet[UnitPlacement]:
+    """Every placement of the unit, oldest first (history of moves)."""
+    return UnitPlacement.objects.filter(unit=unit).select_related("parent").order_by("valid_from")
+
+
+def unit_path_labels(units: list[ReportingUnit]) -> dict[int, str]:
+    """'Bộ Y tế › Sở Y tế A › …' for each unit, from the ids in its path (one query)."""
+    ids = {int(part) for u in units for part in u.path.strip("/").split("/") if part.isdigit()}
+    names = dict(ReportingUnit.objects.filter(id__in=ids).values_list("id", "name"))
+    return {
+        u.pk: " › ".join(names.get(int(p), "?") for p in u.path.strip("/").split("/") if p.isdigit())
+        for u in units
+    }
