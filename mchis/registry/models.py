@@ -6,9 +6,12 @@ A live `Child` row is only ever written by an approved request (R-CH-05); see se
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from mchis.core.scoping import ScopedQuerySet
 
@@ -30,6 +33,12 @@ class ChildQuerySet(ScopedQuerySet["Child"]):
 
     def without_id(self) -> ChildQuerySet:
         return self.filter(personal_id="")
+
+    def search(self, q: str) -> ChildQuerySet:
+        """Name (diacritic/case-insensitive), guardian or parent name, DOB (dd/mm/yyyy or ISO), ID number."""
+        from .search import search_filter
+
+        return self.filter(search_filter(q))
 
 
 class Child(models.Model):
@@ -70,6 +79,12 @@ class Child(models.Model):
         max_length=64, blank=True, help_text="Where the record came from (import source)"
     )
     source_ref = models.CharField(max_length=64, blank=True)
+    version = models.PositiveIntegerField(default=0, help_text="Bumped by every approved change (history)")
+    deleted_reason = models.TextField(blank=True)
+    # Identity check against the national population database (R-INT-04) / commune police (R-CH-02).
+    id_verified = models.BooleanField(default=False)
+    id_verified_at = models.DateTimeField(null=True, blank=True)
+    id_verification_result = models.CharField(max_length=16, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,7 +95,7 @@ class Child(models.Model):
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["date_of_birth"]),
             models.Index(fields=["commune", "village"]),
-        ]
+        ]  # pg_trgm GIN indexes on name_folded / guardian_name_folded: migration 0003 (PostgreSQL only)
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "source_ref"], condition=~Q(source=""), name="child_unique_source_ref"
@@ -114,3 +129,283 @@ class SupportReceived(models.Model):
     support_type_code = models.CharField(max_length=16, help_text="Catalog 'support_type'")
     date = models.DateField()
     provider = models.CharField(max_length=200, blank=True)
+
+
+# --- Maker-checker (R-CH-05) -------------------------------------------------------------------------
+
+
+class RequestKind(models.TextChoices):
+    CREATE = "create", "Thêm mới"
+    CHANGE = "change", "Thay đổi"
+    DELETE = "delete", "Xóa"
+    MERGE = "merge", "Gộp hồ sơ trùng"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Chờ duyệt"
+    APPROVED = "approved", "Đã duyệt"
+    REJECTED = "rejected", "Từ chối"
+    RETURNED = "returned", "Trả lại để sửa"
+
+
+class ChangeRequestQuerySet(ScopedQuerySet["ChangeRequest"]):
+    def pending(self) -> ChangeRequestQuerySet:
+        return self.filter(status=RequestStatus.PENDING)
+
+    def open(self) -> ChangeRequestQuerySet:
+        return self.filter(status__in=[RequestStatus.PENDING, RequestStatus.RETURNED])
+
+
+class ChangeRequest(models.Model):
+    """Đề xuất thay đổi: a collector's proposal that a leader approves, rejects or returns (R-CH-05).
+
+    `data` holds the full proposed values (create) or the proposed new values (change);
+    `diff` is the field-level difference {field: [before, after]} shown to the leader.
+    """
+
+    SCOPE_PATH = "unit__path"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=8, choices=RequestKind.choices)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(
+        Child,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+        help_text="Target record (change/delete); the retired record for a merge; set on approval for create",
+    )
+    survivor = models.ForeignKey(
+        Child, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Merge only"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    diff = models.JSONField(default=dict, blank=True)
+    base_version = models.PositiveIntegerField(default=0)
+    warnings = models.JSONField(default=list, blank=True)
+    warnings_acknowledged = models.BooleanField(default=False)
+    reason = models.TextField()
+    event_date = models.DateField(
+        null=True, blank=True, help_text="When the change happened in reality (R-CH-07)"
+    )
+    source = models.CharField(max_length=64, blank=True, help_text="manual, import, survey, police …")
+    client_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    proposer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True, help_text="Leader's comment (required to reject or return)")
+
+    objects = ChangeRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        indexes = [models.Index(fields=["unit", "status"]), models.Index(fields=["proposer", "status"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "returned"])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="changerequest_decided_has_decider",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="merge") | Q(survivor__isnull=False, child__isnull=False),
+                name="changerequest_merge_has_both",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="create") | Q(child__isnull=False), name="changerequest_target_set"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+    # Predicates shared by the UI and the service guards (STYLE.md practice 6).
+    def can_decide(self, user: Any) -> bool:
+        return (
+            self.status == RequestStatus.PENDING
+            and getattr(user, "role", None) == "leader"
+            and getattr(user, "unit_id", None) == self.unit_id
+        )
+
+    def can_resubmit(self, user: Any) -> bool:
+        return self.status == RequestStatus.RETURNED and getattr(user, "pk", None) == self.proposer_id
+
+    @property
+    def entry_delay_days(self) -> int | None:
+        """R-CH-07: days between the real-world event and its entry."""
+        if self.event_date is None:
+            return None
+        return (timezone.localtime(self.proposed_at).date() - self.event_date).days
+
+
+class Evidence(models.Model):
+    """Tài liệu minh chứng: a scanned page/PDF stored outside the database by its sha256 (R-CH-05)."""
+
+    SCOPE_PATH = "unit__path"
+
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    change_request = models.ForeignKey(
+        ChangeRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    correction = models.ForeignKey(
+        "CorrectionRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    sha256 = models.CharField(max_length=64, db_index=True)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.sha256[:12]})"
+
+
+class ChildVersion(models.Model):
+    """One approved change of a record (R-CH-04): the full record after it, and what changed.
+
+    Written only by the approve service (and the approved import); never edited.
+    """
+
+    SCOPE_PATH = "child__unit__path"
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=RequestKind.choices)
+    snapshot = models.JSONField(help_text="The whole record after this change")
+    diff = models.JSONField(default=dict)
+    change_request = models.ForeignKey(
+        ChangeRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField()
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField()
+    event_date = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["child", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["child", "version"], name="childversion_unique_version"),
+        ]
+        indexes = [models.Index(fields=["child", "approved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} v{self.version}"
+
+    @property
+    def entry_delay_days(self) -> int | None:
+        if self.event_date is None:
+            return None
+        return (timezone.localtime(self.proposed_at).date() - self.event_date).days
+
+
+# --- Identity verification (R-CH-02 step 4, R-INT-04) ------------------------------------------------
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", "Đang chờ"
+    DONE = "done", "Đã có kết quả"
+    FAILED = "failed", "Lỗi (sẽ thử lại)"
+
+
+class Verification(models.Model):
+    """One identity check of a child against the national population database; never lost on errors."""
+
+    SCOPE_PATH = "child__unit__path"
+
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="verifications")
+    status = models.CharField(
+        max_length=8, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    result = models.CharField(max_length=16, blank=True, help_text="match, wrong_dob, wrong_name, …")
+    detail = models.JSONField(default=dict, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(completed_at__isnull=False) & ~Q(result="")),
+                name="verification_done_has_result",
+            )
+        ]
+
+
+# --- Correction requests from a managing body (R-CH-06) ----------------------------------------------
+
+
+class CorrectionStatus(models.TextChoices):
+    OPEN = "open", "Chờ xử lý"
+    FIXED = "fixed", "Đã sửa"
+    ANSWERED = "answered", "Đã trả lời bằng văn bản"
+
+
+class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):
+    def overdue(self, *, now: Any = None) -> CorrectionRequestQuerySet:
+        return self.filter(status=CorrectionStatus.OPEN, due_at__lt=now or timezone.now())
+
+    def involving(self, principal: Any) -> CorrectionRequestQuerySet:
+        """Filed by or against the principal's subtree: both sides see it (R-CH-06)."""
+        path = getattr(getattr(principal, "unit", None), "path", None)
+        if path is None:
+            return self if getattr(principal, "is_superuser", False) else self.none()
+        return self.filter(Q(unit__path__startswith=path) | Q(from_unit__path__startswith=path))
+
+
+class CorrectionRequest(models.Model):
+    """Yêu cầu chỉnh sửa from a higher unit; the commune fixes or answers within 1 working day."""
+
+    SCOPE_PATH = "unit__path"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="corrections")
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    from_unit = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(max_length=40, blank=True)
+    description = models.TextField()
+    status = models.CharField(max_length=10, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    response = models.TextField(blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+    fix_request = models.ForeignKey(
+        ChangeRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = CorrectionRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(responded_at__isnull=False) & ~Q(response="")),
+                name="correction_closed_has_answer",
+            )
+        ]
+
+    def can_respond(self, user: Any) -> bool:
+        return (
+            self.status == CorrectionStatus.OPEN
+            and getattr(user, "unit_id", None) == self.unit_id
+            and getattr(user, "role", None) in {"collector", "leader"}
+        )
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == CorrectionStatus.OPEN and self.due_at < timezone.now()

@@ -1,0 +1,60 @@
+"""Search terms for the child registry: name without diacritics in any case, DOB, ID number, guardian.
+
+"nguyen van an" finds "Nguyễn Văn An" through `name_folded` (mchis.core.text.fold). On PostgreSQL the
+folded columns carry pg_trgm GIN indexes, so `LIKE '%…%'` is an index scan; SQLite scans with LIKE.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Q
+
+from mchis.core.text import fold
+
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DIGITS = re.compile(r"^\d{6,12}$")
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    name: str = ""
+    dates: tuple[date, ...] = ()
+    id_prefixes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """Split a free-text query into a folded name part, dates (dd/mm/yyyy or ISO) and ID digits."""
+    words: list[str] = []
+    dates: list[date] = []
+    ids: list[str] = []
+    for token in (q or "").split():
+        match = _DATE.match(token) or _ISO.match(token)
+        if match:
+            parts = [int(x) for x in match.groups()]
+            day, month, year = (parts[2], parts[1], parts[0]) if _ISO.match(token) else tuple(parts)
+            try:
+                dates.append(date(year, month, day))
+                continue
+            except ValueError:
+                pass
+        if _DIGITS.match(token):
+            ids.append(token)
+            continue
+        words.append(token)
+    return ParsedQuery(name=fold(" ".join(words)), dates=tuple(dates), id_prefixes=tuple(ids))
+
+
+def search_filter(q: str) -> Q:
+    parsed = parse_query(q)
+    condition = Q()
+    if parsed.name:
+        condition &= Q(name_folded__contains=parsed.name) | Q(guardian_name_folded__contains=parsed.name)
+    for day in parsed.dates:
+        condition &= Q(date_of_birth=day)
+    for digits in parsed.id_prefixes:
+        condition &= Q(personal_id__startswith=digits)
+    return condition

@@ -1,0 +1,236 @@
+"""Every read of the child registry, scoped through mchis.core.scoping (R-SEC-01)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from mchis.core.audit import log_event
+from mchis.core.scoping import access, visible_to
+
+from .models import (
+    ChangeRequest,
+    Child,
+    ChildStatus,
+    ChildVersion,
+    CorrectionRequest,
+    RequestStatus,
+)
+from .personal_id import structure_errors
+
+PAGE_SIZE = 50
+
+
+def children_visible(principal: Any) -> QuerySet[Child]:
+    return visible_to(Child.objects.all(), principal)
+
+
+def child_search(
+    principal: Any,
+    *,
+    q: str = "",
+    unit_code: str = "",
+    village_id: int | None = None,
+    include_inactive: bool = False,
+) -> QuerySet[Child]:
+    """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village."""
+    qs = children_visible(principal).select_related("village")
+    if not include_inactive:
+        qs = qs.filter(status=ChildStatus.ACTIVE)
+    if unit_code:
+        qs = qs.filter(unit__code=unit_code)
+    if village_id:
+        qs = qs.filter(village_id=village_id)
+    if q.strip():
+        qs = qs.search(q)  # type: ignore[attr-defined]
+    return qs.order_by("name_folded", "id")
+
+
+def child_get(principal: Any, public_id: Any) -> Child:
+    """One record (any status) or 404 — missing and forbidden look the same."""
+    return access(
+        Child.objects.select_related("unit", "village", "merged_into"), principal, public_id=public_id
+    )
+
+
+def child_read(principal: Any, public_id: Any, *, channel: str = "web") -> Child:
+    """Detail view of personal data: audited as a read (R-SEC-06)."""
+    child = child_get(principal, public_id)
+    with transaction.atomic():
+        log_event(
+            actor=principal,
+            action="child.read",
+            object_type="child",
+            object_id=str(child.public_id),
+            scope_path=child.unit.path,
+            changes={"channel": [None, channel]},
+        )
+    return child
+
+
+def child_history(child: Child) -> QuerySet[ChildVersion]:
+    """Timeline (R-CH-04): the record's versions and those of records merged into it."""
+    merged = Child.objects.filter(merged_into=child).values_list("pk", flat=True)
+    return (
+        ChildVersion.objects.filter(Q(child=child) | Q(child__in=list(merged)))
+        .select_related("proposed_by", "approved_by", "change_request", "child")
+        .prefetch_related("change_request__evidence")
+        .order_by("approved_at", "id")
+    )
+
+
+def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
+    """The record as it was at the end of `when` (a date) or at `when` (a datetime); None = not yet."""
+    moment = when if isinstance(when, datetime) else timezone.make_aware(datetime.combine(when, time.max))
+    version = ChildVersion.objects.filter(child=child, approved_at__lte=moment).order_by("-version").first()
+    return dict(version.snapshot, version=version.version) if version else None
+
+
+def requests_visible(principal: Any) -> QuerySet[ChangeRequest]:
+    return visible_to(ChangeRequest.objects.all(), principal).select_related(
+        "unit", "child", "survivor", "proposer", "decided_by"
+    )
+
+
+def request_get(principal: Any, public_id: Any) -> ChangeRequest:
+    return access(
+        ChangeRequest.objects.select_related("unit", "child", "survivor", "proposer", "decided_by"),
+        principal,
+        public_id=public_id,
+    )
+
+
+def my_requests(principal: Any) -> QuerySet[ChangeRequest]:
+    """A collector's own open requests (pending or returned to them)."""
+    return requests_visible(principal).filter(proposer=principal).order_by("-proposed_at")
+
+
+def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:
+    """Pending requests a leader decides: those of their own unit."""
+    return (
+        requests_visible(principal)
+        .filter(status=RequestStatus.PENDING, unit_id=getattr(principal, "unit_id", None))
+        .order_by("proposed_at")
+    )
+
+
+def queue_counts(principal: Any) -> dict[str, int]:
+    rows = (
+        requests_visible(principal)
+        .filter(status=RequestStatus.PENDING, unit_id=getattr(principal, "unit_id", None))
+        .values("kind")
+        .annotate(n=Count("id"))
+    )
+    return {row["kind"]: row["n"] for row in rows}
+
+
+# --- review lists (R-CH-02 step 3) --------------------------------------------------------------------
+
+REVIEW_KINDS = {
+    "no_id": "Chưa có số định danh",
+    "bad_id": "Số định danh sai định dạng",
+    "missing_basic": "Thiếu/nghi sai thông tin cơ bản (tên, ngày sinh, giới tính, dân tộc, cha/mẹ/người giám hộ)",
+}
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    child: Child
+    problems: list[str]
+
+
+def _basic_problems(child: Child, today: date) -> list[str]:
+    problems = []
+    if not child.full_name.strip() or len(child.full_name.split()) < 2:
+        problems.append("Họ tên thiếu hoặc chỉ một từ")
+    if any(ch.isdigit() for ch in child.full_name):
+        problems.append("Họ tên có chữ số")
+    if child.date_of_birth is None:
+        problems.append("Thiếu ngày sinh")
+    elif child.date_of_birth > today or (today.year - child.date_of_birth.year) > 16:
+        problems.append("Ngày sinh bất thường")
+    if not child.sex:
+        problems.append("Thiếu giới tính")
+    if not child.ethnicity_code:
+        problems.append("Thiếu dân tộc")
+    if not (child.father_name or child.mother_name or child.guardian_name):
+        problems.append("Thiếu cha/mẹ/người giám hộ")
+    return problems
+
+
+def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> list[ReviewRow]:
+    """The rows of one review list, computed by the same rules as the form (pure functions)."""
+    today = timezone.localdate()
+    qs = children_visible(principal).filter(status=ChildStatus.ACTIVE).select_related("village", "unit")
+    if village_id:
+        qs = qs.filter(village_id=village_id)
+    rows: list[ReviewRow] = []
+    if kind == "no_id":
+        return [
+            ReviewRow(c, ["Chưa có số định danh"]) for c in qs.filter(personal_id="").order_by("name_folded")
+        ]
+    if kind == "bad_id":
+        for child in qs.exclude(personal_id="").order_by("name_folded").iterator(chunk_size=2000):
+            errors = structure_errors(child.personal_id)
+            if errors:
+                rows.append(ReviewRow(child, [e.message for e in errors]))
+        return rows
+    if kind == "missing_basic":
+        suspicious = (
+            Q(date_of_birth__isnull=True)
+            | Q(sex="")
+            | Q(ethnicity_code="")
+            | Q(father_name="", mother_name="", guardian_name="")
+            | ~Q(full_name__contains=" ")
+            | Q(date_of_birth__gt=today)
+            | Q(date_of_birth__lt=date(today.year - 17, 1, 1))
+            | Q(full_name__regex=r"[0-9]")
+        )
+        for child in qs.filter(suspicious).order_by("name_folded").iterator(chunk_size=2000):
+            problems = _basic_problems(child, today)
+            if problems:
+                rows.append(ReviewRow(child, problems))
+        return rows
+    raise ValueError(kind)
+
+
+def review_counts_by_village(rows: list[ReviewRow]) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        name = str(row.child.village) if row.child.village_id else "(chưa có thôn)"
+        counts[name] = counts.get(name, 0) + 1
+    return sorted(counts.items())
+
+
+# --- correction requests (R-CH-06) --------------------------------------------------------------------
+
+
+def corrections_involving(principal: Any) -> QuerySet[CorrectionRequest]:
+    return CorrectionRequest.objects.involving(principal).select_related(
+        "child", "unit", "from_unit", "filed_by"
+    )
+
+
+def correction_get(principal: Any, public_id: Any) -> CorrectionRequest:
+    qs = corrections_involving(principal).filter(public_id=public_id)
+    obj = qs.first() if _is_uuid(public_id) else None
+    if obj is None:
+        from django.http import Http404
+
+        raise Http404("Không tìm thấy.")
+    return obj
+
+
+def _is_uuid(value: Any) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

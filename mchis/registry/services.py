@@ -1,0 +1,867 @@
+"""Every write to the child registry (R-CH-01..08). Views, API, commands and tasks call these.
+
+Maker-checker (R-CH-05): collectors *propose* (`child_propose_*`, `merge_request_create`); a leader of
+the same unit *decides* (`change_request_approve / reject / return_for_correction`). Only
+`change_request_approve` (and the leader-approved initial import) writes a live `Child`, and it writes a
+`ChildVersion` history row in the same transaction (R-CH-04).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mchis.accounts.permissions import can, require
+from mchis.accounts.stepup import require_step_up
+from mchis.core.audit import log_event
+from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.scoping import within
+from mchis.core.text import fold
+
+from . import evidence as evidence_store
+from . import validation
+from .models import (
+    ChangeRequest,
+    Child,
+    ChildStatus,
+    ChildVersion,
+    CircumstanceMembership,
+    CorrectionRequest,
+    CorrectionStatus,
+    Evidence,
+    RequestKind,
+    RequestStatus,
+    SupportReceived,
+    Verification,
+    VerificationStatus,
+)
+from .workdays import add_working_days
+
+
+class WarningsNotAcknowledged(ValidationFailed):
+    """Warnings (e.g. ID inconsistent with DOB, R-CH-08) must be acknowledged before sending."""
+
+    code = "warnings"
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _issues_to_errors(issues: Iterable[validation.Issue]) -> list[dict[str, Any]]:
+    return [i.as_dict() for i in issues]
+
+
+def validation_context(unit: Any, *, today: date | None = None) -> validation.Context:
+    """What the pure rules need, read from catalogs and the commune's villages."""
+    from mchis.catalogs.models import CatalogItem
+    from mchis.places.models import Village
+
+    def codes(*catalogs: str) -> frozenset[str] | None:
+        values = frozenset(
+            CatalogItem.objects.current().filter(catalog__code__in=catalogs).values_list("code", flat=True)
+        )
+        return values or None  # catalog not loaded yet: not checked
+
+    return validation.Context(
+        today=today or timezone.localdate(),
+        ethnicities=codes("ethnicity", "ethnic_group", "ethnic_groups", "dan_toc"),
+        relationships=codes("relationship"),
+        circumstance_groups=codes("child_circumstance", "child_circumstances"),
+        villages=frozenset(
+            Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True)
+        ),
+    )
+
+
+def child_snapshot(child: Child) -> dict[str, Any]:
+    """The record as canonical JSON (the same shape as request data), for diffs and history."""
+    data: dict[str, Any] = {}
+    for name, (kind, _) in validation.FIELDS.items():
+        if name == "village":
+            data[name] = child.village_id
+        elif name == "circumstances":
+            data[name] = [
+                {
+                    "group_code": m.group_code,
+                    "subgroup_code": m.subgroup_code,
+                    "start_date": m.start_date.isoformat(),
+                    "end_date": m.end_date.isoformat() if m.end_date else None,
+                }
+                for m in child.circumstances.order_by("start_date", "group_code", "id")
+            ]
+        elif name == "supports":
+            data[name] = [
+                {"support_type_code": s.support_type_code, "date": s.date.isoformat(), "provider": s.provider}
+                for s in child.supports.order_by("date", "id")
+            ]
+        else:
+            value = getattr(child, name)
+            data[name] = (
+                value.isoformat() if isinstance(value, date) else (value if value is not None else "")
+            )
+            if kind == "date" and value is None:
+                data[name] = None
+    data["status"] = child.status
+    data["merged_into"] = str(child.merged_into.public_id) if child.merged_into_id else None  # type: ignore[union-attr]
+    return data
+
+
+def _apply(child: Child, data: dict[str, Any]) -> None:
+    """Write canonical values onto the record (caller saves and versions it)."""
+    for name, value in data.items():
+        kind = validation.FIELDS[name][0] if name in validation.FIELDS else None
+        if kind is None or kind == "list":
+            continue
+        if name == "village":
+            child.village_id = value
+        elif kind == "date":
+            setattr(child, name, date.fromisoformat(value) if value else None)
+        else:
+            setattr(child, name, value or "")
+    child.name_folded = fold(child.full_name)
+    child.guardian_name_folded = fold(child.guardian_name)
+
+
+def _apply_lists(child: Child, data: dict[str, Any]) -> None:
+    if "circumstances" in data:
+        child.circumstances.all().delete()
+        CircumstanceMembership.objects.bulk_create(
+            CircumstanceMembership(
+                child=child,
+                group_code=item["group_code"],
+                subgroup_code=item.get("subgroup_code") or "",
+                start_date=date.fromisoformat(item["start_date"]),
+                end_date=date.fromisoformat(item["end_date"]) if item.get("end_date") else None,
+            )
+            for item in data["circumstances"]
+        )
+    if "supports" in data:
+        child.supports.all().delete()
+        SupportReceived.objects.bulk_create(
+            SupportReceived(
+                child=child,
+                support_type_code=item["support_type_code"],
+                date=date.fromisoformat(item["date"]),
+                provider=item.get("provider") or "",
+            )
+            for item in data["supports"]
+        )
+
+
+def _check_proposer(actor: Any, unit: Any) -> None:
+    require(actor, "child.propose")
+    if not within(actor, unit.path):
+        raise PermissionDeniedError("Bạn chỉ được đề xuất cho hồ sơ thuộc đơn vị của mình.")
+
+
+def _check_issues(issues: list[validation.Issue], acknowledge_warnings: bool) -> list[dict[str, Any]]:
+    errors = [i for i in issues if i.level == "error"]
+    warnings = [i for i in issues if i.level == "warning"]
+    if errors:
+        raise ValidationFailed(_issues_to_errors(errors + warnings))
+    if warnings and not acknowledge_warnings:
+        raise WarningsNotAcknowledged(
+            _issues_to_errors(warnings),
+            message="Có cảnh báo cần xác nhận đã kiểm tra trước khi gửi đề xuất.",
+        )
+    return _issues_to_errors(warnings)
+
+
+def _existing_for_key(client_key: str | None, actor: Any) -> ChangeRequest | None:
+    if not client_key:
+        return None
+    existing = ChangeRequest.objects.filter(client_key=client_key).first()
+    if existing is not None and existing.proposer_id != getattr(actor, "pk", None):
+        raise Conflict("Mã gửi (client key) đã được dùng bởi người khác.", field="client_key")
+    return existing
+
+
+def _attach(
+    request: ChangeRequest, actor: Any, files: Sequence[evidence_store.EvidenceFile]
+) -> list[Evidence]:
+    stored = []
+    for file in files:
+        content_type = evidence_store.check(file)
+        digest = evidence_store.write(file.content)
+        stored.append(
+            Evidence.objects.create(
+                unit=request.unit,
+                change_request=request,
+                sha256=digest,
+                filename=file.name[:200],
+                content_type=content_type,
+                size=len(file.content),
+                uploaded_by=actor,
+            )
+        )
+    return stored
+
+
+def _save_request(
+    request: ChangeRequest, actor: Any, files: Sequence[evidence_store.EvidenceFile]
+) -> ChangeRequest:
+    """Insert (deduplicated by client_key), attach evidence, audit."""
+    try:
+        with transaction.atomic():
+            request.save(force_insert=True)
+    except IntegrityError:
+        existing = _existing_for_key(request.client_key, actor)
+        if existing is not None:
+            return existing
+        raise
+    _attach(request, actor, files)
+    log_event(
+        actor=actor,
+        action=f"child.propose_{request.kind}",
+        object_type="change_request",
+        object_id=str(request.public_id),
+        scope_path=request.unit.path,
+        changes=request.diff,
+        reason=request.reason,
+        evidence_ref=",".join(e.sha256 for e in request.evidence.all()),
+    )
+    return request
+
+
+def _reason(reason: str, *, required: bool, default: str = "") -> str:
+    text = (reason or "").strip() or default
+    if required and not text:
+        raise DomainError("Lý do: bắt buộc nhập.", field="reason")
+    return text
+
+
+def _event_date(value: date | str | None) -> date | None:
+    if value in (None, ""):
+        return None
+    day = value if isinstance(value, date) else date.fromisoformat(str(value))
+    if day > timezone.localdate():
+        raise DomainError("Ngày xảy ra thay đổi: không được sau ngày hôm nay.", field="event_date")
+    return day
+
+
+# --- proposals (collector) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def child_propose_create(
+    *,
+    actor: Any,
+    unit: Any,
+    data: dict[str, Any],
+    reason: str = "",
+    event_date: date | str | None = None,
+    evidence: Sequence[evidence_store.EvidenceFile] = (),
+    client_key: str | None = None,
+    acknowledge_warnings: bool = False,
+    source: str = "manual",
+) -> ChangeRequest:
+    """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice."""
+    existing = _existing_for_key(client_key, actor)
+    if existing is not None:
+        return existing
+    _check_proposer(actor, unit)
+    normalised, parse_issues = validation.normalise(data)
+    issues = parse_issues or validation.validate(normalised, validation_context(unit))
+    warnings = _check_issues(issues, acknowledge_warnings)
+    request = ChangeRequest(
+        kind=RequestKind.CREATE,
+        unit=unit,
+        data=normalised,
+        diff=validation.diff({}, normalised),
+        warnings=warnings,
+        warnings_acknowledged=bool(warnings),
+        reason=_reason(reason, required=False, default="Khai báo trẻ mới từ sổ theo dõi"),
+        event_date=_event_date(event_date),
+        source=source,
+        client_key=client_key or None,
+        proposer=actor,
+    )
+    return _save_request(request, actor, evidence)
+
+
+def _change_payload(
+    child: Child, changes: dict[str, Any], acknowledge_warnings: bool
+) -> tuple[dict[str, Any], dict[str, list[Any]], list[dict[str, Any]]]:
+    before = child_snapshot(child)
+    normalised, parse_issues = validation.normalise(changes, only_present=True)
+    merged = {**before, **normalised}
+    issues = parse_issues or validation.validate(merged, validation_context(child.unit))
+    warnings = _check_issues(issues, acknowledge_warnings)
+    delta = validation.diff(before, normalised)
+    if not delta:
+        raise DomainError("Không có thay đổi nào so với hồ sơ hiện tại.", field="changes")
+    return {k: normalised[k] for k in delta}, delta, warnings
+
+
+def _require_active(child: Child) -> None:
+    if child.status != ChildStatus.ACTIVE:
+        raise DomainError("Hồ sơ đã bị xóa hoặc đã gộp; không thể đề xuất thay đổi.", field="child")
+
+
+@transaction.atomic
+def child_propose_change(
+    *,
+    actor: Any,
+    child: Child,
+    changes: dict[str, Any],
+    reason: str,
+    event_date: date | str | None = None,
+    evidence: Sequence[evidence_store.EvidenceFile] = (),
+    client_key: str | None = None,
+    acknowledge_warnings: bool = False,
+    source: str = "manual",
+) -> ChangeRequest:
+    """Đề xuất thay đổi: field-level diff against the live record; the record itself is untouched."""
+    existing = _existing_for_key(client_key, actor)
+    if existing is not None:
+        return existing
+    _check_proposer(actor, child.unit)
+    _require_active(child)
+    data, delta, warnings = _change_payload(child, changes, acknowledge_warnings)
+    request = ChangeRequest(
+        kind=RequestKind.CHANGE,
+        unit=child.unit,
+        child=child,
+        data=data,
+        diff=delta,
+        base_version=child.version,
+        warnings=warnings,
+        warnings_acknowledged=bool(warnings),
+        reason=_reason(reason, required=True),
+        event_date=_event_date(event_date),
+        source=source,
+        client_key=client_key or None,
+        proposer=actor,
+    )
+    return _save_request(request, actor, evidence)
+
+
+@transaction.atomic
+def child_propose_delete(
+    *,
+    actor: Any,
+    child: Child,
+    reason: str,
+    event_date: date | str | None = None,
+    evidence: Sequence[evidence_store.EvidenceFile] = (),
+    client_key: str | None = None,
+) -> ChangeRequest:
+    """Đề xuất xóa (soft delete with reason; approval needs step-up, R-SEC-04)."""
+    existing = _existing_for_key(client_key, actor)
+    if existing is not None:
+        return existing
+    _check_proposer(actor, child.unit)
+    _require_active(child)
+    request = ChangeRequest(
+        kind=RequestKind.DELETE,
+        unit=child.unit,
+        child=child,
+        diff={"status": [ChildStatus.ACTIVE, ChildStatus.DELETED]},
+        base_version=child.version,
+        reason=_reason(reason, required=True),
+        event_date=_event_date(event_date),
+        client_key=client_key or None,
+        proposer=actor,
+    )
+    return _save_request(request, actor, evidence)
+
+
+@transaction.atomic
+def merge_request_create(
+    *, actor: Any, survivor: Child, retired: Child, reason: str, client_key: str | None = None
+) -> ChangeRequest:
+    """Đề xuất gộp hai hồ sơ của cùng một trẻ (from the duplicate review queue or a collector)."""
+    existing = _existing_for_key(client_key, actor)
+    if existing is not None:
+        return existing
+    if not (can(actor, "child.propose") or can(actor, "quality.review")):
+        raise PermissionDeniedError("Bạn không có quyền đề xuất gộp hồ sơ.")
+    if not (within(actor, survivor.unit.path) and within(actor, retired.unit.path)):
+        raise PermissionDeniedError("Hai hồ sơ phải thuộc phạm vi quản lý của bạn.")
+    if survivor.pk == retired.pk:
+        raise DomainError("Không thể gộp một hồ sơ với chính nó.", field="retired")
+    _require_active(survivor)
+    _require_active(retired)
+    if ChangeRequest.objects.open().filter(kind=RequestKind.MERGE, child=retired, survivor=survivor).exists():
+        raise Conflict("Đã có đề xuất gộp hai hồ sơ này đang chờ duyệt.", field="retired")
+    before, other = child_snapshot(survivor), child_snapshot(retired)
+    fill = {
+        k: v for k, v in other.items() if k in validation.FIELDS and validation._blank(before.get(k)) is None
+    }
+    request = ChangeRequest(
+        kind=RequestKind.MERGE,
+        unit=survivor.unit,
+        child=retired,
+        survivor=survivor,
+        data={k: v for k, v in fill.items() if validation._blank(v) is not None},
+        diff={"merged_into": [None, str(survivor.public_id)], **validation.diff(before, fill)},
+        base_version=retired.version,
+        reason=_reason(reason, required=True),
+        client_key=client_key or None,
+        proposer=actor,
+    )
+    return _save_request(request, actor, ())
+
+
+@transaction.atomic
+def change_request_resubmit(
+    *,
+    actor: Any,
+    request: ChangeRequest,
+    data: dict[str, Any] | None = None,
+    reason: str | None = None,
+    evidence: Sequence[evidence_store.EvidenceFile] = (),
+    acknowledge_warnings: bool = False,
+) -> ChangeRequest:
+    """The proposer corrects a returned request and sends it again (returned → pending)."""
+    req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if not req.can_resubmit(actor):
+        raise Conflict("Chỉ người đề xuất mới gửi lại được, và chỉ khi đề xuất đang bị trả lại.")
+    before_diff = req.diff
+    if data is not None:
+        if req.kind == RequestKind.CREATE:
+            normalised, parse_issues = validation.normalise(data)
+            issues = parse_issues or validation.validate(normalised, validation_context(req.unit))
+            req.warnings = _check_issues(issues, acknowledge_warnings)
+            req.data, req.diff = normalised, validation.diff({}, normalised)
+        elif req.kind == RequestKind.CHANGE:
+            assert req.child is not None
+            req.data, req.diff, req.warnings = _change_payload(req.child, data, acknowledge_warnings)
+            req.base_version = req.child.version
+        req.warnings_acknowledged = bool(req.warnings)
+    if reason is not None:
+        req.reason = _reason(reason, required=req.kind != RequestKind.CREATE, default=req.reason)
+    req.status = RequestStatus.PENDING
+    req.proposed_at = timezone.now()
+    req.save()
+    _attach(req, actor, evidence)
+    log_event(
+        actor=actor,
+        action="child.request_resubmit",
+        object_type="change_request",
+        object_id=str(req.public_id),
+        scope_path=req.unit.path,
+        changes={"status": [RequestStatus.RETURNED, RequestStatus.PENDING], "diff": [before_diff, req.diff]},
+        reason=req.reason,
+    )
+    return req
+
+
+# --- decisions (leader) -------------------------------------------------------------------------------
+
+
+def _check_decider(actor: Any, request: ChangeRequest) -> None:
+    require(actor, "child.approve")
+    if getattr(actor, "unit_id", None) != request.unit_id:
+        raise PermissionDeniedError("Chỉ lãnh đạo của đơn vị quản lý hồ sơ mới được duyệt đề xuất này.")
+    if request.proposer_id == getattr(actor, "pk", None):
+        raise PermissionDeniedError("Người đề xuất không được tự duyệt đề xuất của mình.")
+
+
+def _lock_pending(request: ChangeRequest) -> ChangeRequest:
+    """Row lock: of two leaders acting at once, the second waits here and then sees the decision."""
+    req = (
+        ChangeRequest.objects.select_for_update(of=("self",)).select_related("decided_by").get(pk=request.pk)
+    )
+    if req.status != RequestStatus.PENDING:
+        who = req.decided_by.get_full_name() or req.decided_by.username if req.decided_by else ""
+        when = timezone.localtime(req.decided_at).strftime("%H:%M %d/%m/%Y") if req.decided_at else ""
+        detail = f" bởi {who} lúc {when}" if who else ""
+        raise Conflict(
+            f"Đề xuất này đã được xử lý ({req.get_status_display()}){detail}; thao tác của bạn không được thực hiện.",
+            code="already_decided",
+        )
+    return req
+
+
+def _version(
+    child: Child, req: ChangeRequest, actor: Any, delta: dict[str, Any], now: datetime
+) -> ChildVersion:
+    return ChildVersion.objects.create(
+        child=child,
+        version=child.version,
+        kind=req.kind,
+        snapshot=child_snapshot(child),
+        diff=delta,
+        change_request=req,
+        proposed_by=req.proposer,
+        proposed_at=req.proposed_at,
+        approved_by=actor,
+        approved_at=now,
+        event_date=req.event_date,
+        reason=req.reason,
+    )
+
+
+def _lock_child(child_id: int, req: ChangeRequest) -> Child:
+    child = Child.objects.select_for_update(of=("self",)).select_related("unit").get(pk=child_id)
+    if child.status != ChildStatus.ACTIVE:
+        raise Conflict("Hồ sơ đã bị xóa hoặc gộp sau khi đề xuất; hãy từ chối đề xuất này.", code="stale")
+    if child.version != req.base_version:
+        current = child_snapshot(child)
+        for name, (before, _after) in req.diff.items():
+            if name in validation.FIELDS and validation._blank(current.get(name)) != validation._blank(
+                before
+            ):
+                label = validation.LABELS[name]
+                raise Conflict(
+                    f"{label}: hồ sơ đã được thay đổi sau khi đề xuất; hãy trả lại để người đề xuất cập nhật.",
+                    field=name,
+                    code="stale",
+                )
+    return child
+
+
+def _step_up_for(kind: str) -> None:
+    if kind in (RequestKind.DELETE, RequestKind.MERGE):
+        require_step_up()
+    elif kind == RequestKind.CHANGE and getattr(settings, "REGISTRY_STEP_UP_FOR_CHANGES", True):
+        # R-SEC-04: changing approved (original) data is a critical operation.
+        require_step_up()
+
+
+@transaction.atomic
+def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str = "") -> ChangeRequest:
+    """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05)."""
+    _check_decider(actor, request)
+    _step_up_for(request.kind)
+    req = _lock_pending(request)
+    now = timezone.now()
+    if req.kind == RequestKind.CREATE:
+        # source_ref = the request: traceable, and never collides with (source, ref) of imports
+        child = Child(
+            unit=req.unit,
+            commune_id=req.unit.admin_unit_id,
+            source=req.source or "",
+            source_ref=str(req.public_id),
+        )
+        _apply(child, req.data)
+        child.version = 1
+        child.save()
+        _apply_lists(child, req.data)
+        req.child = child
+        _version(child, req, actor, req.diff, now)
+        touched = [child]
+    elif req.kind == RequestKind.CHANGE:
+        assert req.child_id is not None
+        child = _lock_child(req.child_id, req)
+        _apply(child, req.data)
+        child.version += 1
+        child.save()
+        _apply_lists(child, req.data)
+        _version(child, req, actor, req.diff, now)
+        touched = [child]
+    elif req.kind == RequestKind.DELETE:
+        assert req.child_id is not None
+        child = _lock_child(req.child_id, req)
+        child.status = ChildStatus.DELETED
+        child.deleted_reason = req.reason
+        child.version += 1
+        child.save()
+        _version(child, req, actor, req.diff, now)
+        touched = [child]
+    else:  # merge: both histories are kept; the retired record points to the survivor
+        assert req.child_id is not None and req.survivor_id is not None
+        ids = sorted([req.child_id, req.survivor_id])  # lock in a fixed order: no deadlock
+        locked = {c.pk: c for c in Child.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+        retired, survivor = locked[req.child_id], locked[req.survivor_id]
+        if retired.status != ChildStatus.ACTIVE or survivor.status != ChildStatus.ACTIVE:
+            raise Conflict("Một trong hai hồ sơ đã bị xóa hoặc gộp; hãy từ chối đề xuất này.", code="stale")
+        fill = {
+            k: v for k, v in req.data.items() if validation._blank(child_snapshot(survivor).get(k)) is None
+        }
+        survivor_diff = validation.diff(child_snapshot(survivor), fill)
+        _apply(survivor, fill)
+        survivor.version += 1
+        survivor.save()
+        _apply_lists(survivor, fill)
+        _version(survivor, req, actor, {"merged_from": [None, str(retired.public_id)], **survivor_diff}, now)
+        retired.status = ChildStatus.MERGED
+        retired.merged_into = survivor
+        retired.version += 1
+        retired.save()
+        _version(retired, req, actor, {"merged_into": [None, str(survivor.public_id)]}, now)
+        touched = [survivor, retired]
+    req.status = RequestStatus.APPROVED
+    req.decided_by = actor
+    req.decided_at = now
+    req.comment = (comment or "").strip()
+    req.save()
+    log_event(
+        actor=actor,
+        action="child.request_approve",
+        object_type="change_request",
+        object_id=str(req.public_id),
+        scope_path=req.unit.path,
+        changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]},
+        reason=req.reason,
+    )
+    for child in touched:
+        log_event(
+            actor=actor,
+            action=f"child.{req.kind}",
+            object_type="child",
+            object_id=str(child.public_id),
+            scope_path=child.unit.path,
+            changes=req.diff,
+            reason=req.reason,
+            evidence_ref=",".join(e.sha256 for e in req.evidence.all()),
+        )
+    return req
+
+
+def _decide_negative(
+    actor: Any, request: ChangeRequest, comment: str, status: str, action: str
+) -> ChangeRequest:
+    _check_decider(actor, request)
+    text = (comment or "").strip()
+    if not text:
+        raise DomainError("Ý kiến: bắt buộc nhập khi từ chối hoặc trả lại.", field="comment")
+    req = _lock_pending(request)
+    req.status = status
+    req.comment = text
+    if status == RequestStatus.REJECTED:
+        req.decided_by, req.decided_at = actor, timezone.now()
+    else:  # returned: the decision belongs to the next round
+        req.decided_by, req.decided_at = actor, timezone.now()
+    req.save()
+    log_event(
+        actor=actor,
+        action=action,
+        object_type="change_request",
+        object_id=str(req.public_id),
+        scope_path=req.unit.path,
+        changes={"status": [RequestStatus.PENDING, status]},
+        reason=text,
+    )
+    return req
+
+
+@transaction.atomic
+def change_request_reject(*, actor: Any, request: ChangeRequest, comment: str) -> ChangeRequest:
+    return _decide_negative(actor, request, comment, RequestStatus.REJECTED, "child.request_reject")
+
+
+@transaction.atomic
+def change_request_return_for_correction(
+    *, actor: Any, request: ChangeRequest, comment: str
+) -> ChangeRequest:
+    return _decide_negative(actor, request, comment, RequestStatus.RETURNED, "child.request_return")
+
+
+# --- initial migration (QĐ 3978 Điều 20): records approved by a named leader ----------------------------
+
+
+@transaction.atomic
+def child_import_approved(
+    *, approver: Any, unit: Any, data: dict[str, Any], source: str, source_ref: str, reason: str
+) -> Child | None:
+    """Create one record from the approved initial-migration file; None when (source, ref) exists.
+
+    The leader named on the command line approves the whole file; each record still gets its own
+    request and history entry naming that leader.
+    """
+    require(approver, "child.approve")
+    if approver.unit_id != unit.pk:
+        raise PermissionDeniedError(
+            "Người duyệt phải là lãnh đạo của đơn vị nhập dữ liệu.", field="approved_by"
+        )
+    if Child.objects.filter(source=source, source_ref=source_ref).exists():
+        return None
+    now = timezone.now()
+    req = ChangeRequest.objects.create(
+        kind=RequestKind.CREATE,
+        status=RequestStatus.APPROVED,
+        unit=unit,
+        data=data,
+        diff=validation.diff({}, data),
+        reason=reason,
+        source=source,
+        proposer=approver,
+        proposed_at=now,
+        decided_by=approver,
+        decided_at=now,
+    )
+    child = Child(unit=unit, commune_id=unit.admin_unit_id, source=source, source_ref=source_ref, version=1)
+    _apply(child, data)
+    child.save()
+    _apply_lists(child, data)
+    req.child = child
+    req.save(update_fields=["child"])
+    _version(child, req, approver, req.diff, now)
+    log_event(
+        actor=approver,
+        action="child.import",
+        object_type="child",
+        object_id=str(child.public_id),
+        scope_path=unit.path,
+        changes=req.diff,
+        reason=reason,
+    )
+    return child
+
+
+# --- identity verification (R-CH-02 step 4, R-INT-04) -------------------------------------------------
+
+
+@transaction.atomic
+def verification_create(*, actor: Any, child: Child) -> Verification:
+    """A pending identity check; the integrations layer runs it (and retries it) after commit."""
+    require(actor, "child.verify")
+    if not within(actor, child.unit.path):
+        raise PermissionDeniedError("Hồ sơ không thuộc phạm vi của bạn.")
+    if not child.personal_id:
+        raise DomainError("Hồ sơ chưa có số định danh để xác minh.", field="personal_id")
+    verification = Verification.objects.filter(child=child, status=VerificationStatus.PENDING).first()
+    if verification is None:
+        verification = Verification.objects.create(child=child, requested_by=actor)
+    log_event(
+        actor=actor,
+        action="child.verify_request",
+        object_type="child",
+        object_id=str(child.public_id),
+        scope_path=child.unit.path,
+    )
+    return verification
+
+
+@transaction.atomic
+def verification_record_failure(*, verification_id: int, error: str, give_up: bool = False) -> Verification:
+    """A gateway error or timeout: the verification stays pending (retried) unless we give up for now."""
+    v = Verification.objects.select_for_update().get(pk=verification_id)
+    v.attempts += 1
+    v.last_error = error[:255]
+    if give_up:
+        v.status = VerificationStatus.FAILED
+    v.save()
+    return v
+
+
+@transaction.atomic
+def verification_record_result(*, verification_id: int, result: str, detail: dict[str, Any]) -> Verification:
+    """Land the gateway's answer on the record: verified flag, date and mismatch kind."""
+    v = (
+        Verification.objects.select_for_update(of=("self",))
+        .select_related("child__unit")
+        .get(pk=verification_id)
+    )
+    if v.status == VerificationStatus.DONE:
+        return v  # idempotent: a retried task that already landed
+    now = timezone.now()
+    v.status, v.result, v.detail, v.completed_at = VerificationStatus.DONE, result, detail, now
+    v.attempts += 1
+    v.save()
+    child = Child.objects.select_for_update().get(pk=v.child_id)
+    before = [child.id_verified, child.id_verification_result]
+    child.id_verified = result == "match"
+    child.id_verified_at = now
+    child.id_verification_result = result
+    child.save(update_fields=["id_verified", "id_verified_at", "id_verification_result", "updated_at"])
+    log_event(
+        actor=None,
+        action="child.verify_result",
+        object_type="child",
+        object_id=str(child.public_id),
+        scope_path=v.child.unit.path,
+        changes={
+            "id_verified": [before[0], child.id_verified],
+            "id_verification_result": [before[1], result],
+        },
+    )
+    return v
+
+
+@transaction.atomic
+def verification_reset_failed(*, older_than: datetime | None = None) -> int:
+    """Put failed checks back to pending so the periodic retry picks them up again (nothing is lost)."""
+    qs = Verification.objects.filter(status=VerificationStatus.FAILED)
+    if older_than is not None:
+        qs = qs.filter(requested_at__lt=older_than)
+    return qs.update(status=VerificationStatus.PENDING)
+
+
+# --- correction requests from a managing body (R-CH-06) ------------------------------------------------
+
+
+@transaction.atomic
+def correction_request_file(
+    *,
+    actor: Any,
+    child: Child,
+    description: str,
+    field: str = "",
+    evidence: Sequence[evidence_store.EvidenceFile] = (),
+) -> CorrectionRequest:
+    """Yêu cầu chỉnh sửa from a higher unit's leader; due in 1 working day (VN weekends/holidays)."""
+    require(actor, "child.request_correction")
+    unit = actor.unit
+    if unit is None or not child.unit.path.startswith(unit.path) or child.unit_id == unit.pk:
+        raise PermissionDeniedError("Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa.")
+    text = (description or "").strip()
+    if not text:
+        raise DomainError("Nội dung sai sót: bắt buộc nhập.", field="description")
+    if field and field not in validation.FIELDS:
+        raise DomainError("Trường cần sửa không hợp lệ.", field="field")
+    now = timezone.now()
+    correction = CorrectionRequest.objects.create(
+        child=child,
+        unit=child.unit,
+        from_unit=unit,
+        field=field,
+        description=text,
+        filed_by=actor,
+        filed_at=now,
+        due_at=add_working_days(timezone.localtime(now), 1),
+    )
+    for file in evidence:
+        content_type = evidence_store.check(file)
+        Evidence.objects.create(
+            unit=child.unit,
+            correction=correction,
+            sha256=evidence_store.write(file.content),
+            filename=file.name[:200],
+            content_type=content_type,
+            size=len(file.content),
+            uploaded_by=actor,
+        )
+    log_event(
+        actor=actor,
+        action="child.correction_file",
+        object_type="correction_request",
+        object_id=str(correction.public_id),
+        scope_path=child.unit.path,
+        changes={"field": [None, field]},
+        reason=text,
+    )
+    return correction
+
+
+@transaction.atomic
+def correction_request_respond(
+    *, actor: Any, correction: CorrectionRequest, response: str, fixed_by: ChangeRequest | None = None
+) -> CorrectionRequest:
+    """The commune answers: fixed (pointing to the change request) or a written reason why not."""
+    c = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
+    if not c.can_respond(actor):
+        raise Conflict("Yêu cầu chỉnh sửa đã được trả lời hoặc bạn không thuộc đơn vị phải trả lời.")
+    text = (response or "").strip()
+    if not text:
+        raise DomainError("Nội dung trả lời: bắt buộc nhập (sửa gì hoặc lý do không sửa).", field="response")
+    c.status = CorrectionStatus.FIXED if fixed_by is not None else CorrectionStatus.ANSWERED
+    c.response, c.responded_by, c.responded_at, c.fix_request = text, actor, timezone.now(), fixed_by
+    c.save()
+    log_event(
+        actor=actor,
+        action="child.correction_respond",
+        object_type="correction_request",
+        object_id=str(c.public_id),
+        scope_path=c.unit.path,
+        changes={"status": [CorrectionStatus.OPEN, c.status]},
+        reason=text,
+    )
+    return c

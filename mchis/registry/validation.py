@@ -1,0 +1,271 @@
+"""Validation of child data as pure functions (STYLE.md practice 7): field → Vietnamese message.
+
+`normalise(raw)` turns form/API/import input into the canonical JSON-able dict stored in a request;
+`validate(data, context)` returns issues: errors block the request, warnings (e.g. an ID number
+inconsistent with DOB/sex, R-CH-08) must be acknowledged before the request can be sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mchis.core.text import nfc
+
+from . import personal_id as pid
+
+# Editable fields of the record, their kind and Vietnamese label (the label names the field in messages).
+FIELDS: dict[str, tuple[str, str]] = {
+    "full_name": ("text", "Họ và tên"),
+    "date_of_birth": ("date", "Ngày sinh"),
+    "sex": ("sex", "Giới tính"),
+    "ethnicity_code": ("code", "Dân tộc"),
+    "personal_id": ("pid", "Số định danh cá nhân"),
+    "village": ("int", "Thôn/tổ dân phố"),
+    "address_detail": ("text", "Địa chỉ chi tiết"),
+    "father_name": ("text", "Họ tên cha"),
+    "father_dob": ("date", "Ngày sinh của cha"),
+    "father_personal_id": ("pid", "Số định danh của cha"),
+    "mother_name": ("text", "Họ tên mẹ"),
+    "mother_dob": ("date", "Ngày sinh của mẹ"),
+    "mother_personal_id": ("pid", "Số định danh của mẹ"),
+    "guardian_name": ("text", "Họ tên người giám hộ"),
+    "guardian_dob": ("date", "Ngày sinh người giám hộ"),
+    "guardian_personal_id": ("pid", "Số định danh người giám hộ"),
+    "guardian_relationship": ("code", "Quan hệ với trẻ"),
+    "circumstances": ("list", "Nhóm hoàn cảnh"),
+    "supports": ("list", "Trợ giúp đã nhận"),
+}
+LABELS = {name: label for name, (_, label) in FIELDS.items()}
+REQUIRED = ("full_name", "date_of_birth", "sex")
+_NAME_OK = re.compile(r"^[^\d_@#$%^&*+=<>{}\[\]|\\/]+$")
+CHILD_MAX_AGE = 16  # Luật Trẻ em 2016 Điều 1
+
+
+@dataclass(frozen=True)
+class Issue:
+    level: str  # "error" | "warning"
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"level": self.level, "field": self.field, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the pure rules need to know about the world (catalog codes, villages of the commune)."""
+
+    today: date
+    ethnicities: frozenset[str] | None = None  # None = catalog not loaded: not checked
+    villages: frozenset[int] | None = None
+    circumstance_groups: frozenset[str] | None = None
+    relationships: frozenset[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ParseError(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def parse_date(value: Any, field_name: str) -> str | None:
+    """Accept dd/mm/yyyy, ISO yyyy-mm-dd, date objects; return ISO or None for blank."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    if " " in text:  # "2016-03-12 00:00:00" from spreadsheets
+        text = text.split(" ")[0]
+    try:
+        if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+            return date.fromisoformat(text).isoformat()
+        match = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", text)
+        if match:
+            d, m, y = (int(x) for x in match.groups())
+            return date(y, m, d).isoformat()
+    except ValueError:
+        pass
+    raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
+
+
+def _normalise_value(name: str, value: Any) -> Any:
+    kind = FIELDS[name][0]
+    if kind == "date":
+        return parse_date(value, name)
+    if kind == "int":
+        if value in (None, ""):
+            return None
+        try:
+            return int(value)
+        except (TypeError, ValueError) as exc:
+            raise ParseError(name, f"{LABELS[name]}: giá trị không hợp lệ.") from exc
+    if kind == "sex":
+        text = nfc(str(value or "")).upper()
+        mapping = {"NAM": "M", "M": "M", "NỮ": "F", "NU": "F", "F": "F", "": ""}
+        if text not in mapping:
+            raise ParseError(name, "Giới tính: chọn Nam hoặc Nữ.")
+        return mapping[text]
+    if kind == "pid":
+        return re.sub(r"[\s.\-]", "", str(value or ""))
+    if kind == "list":
+        return _normalise_list(name, value or [])
+    return nfc(str(value or ""))
+
+
+def _normalise_list(name: str, items: Any) -> list[dict[str, Any]]:
+    if not isinstance(items, list):
+        raise ParseError(name, f"{LABELS[name]}: phải là danh sách.")
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ParseError(name, f"{LABELS[name]}: mục không hợp lệ.")
+        if name == "circumstances":
+            out.append(
+                {
+                    "group_code": nfc(str(item.get("group_code", ""))),
+                    "subgroup_code": nfc(str(item.get("subgroup_code", ""))),
+                    "start_date": parse_date(item.get("start_date"), name),
+                    "end_date": parse_date(item.get("end_date"), name),
+                }
+            )
+        else:
+            out.append(
+                {
+                    "support_type_code": nfc(str(item.get("support_type_code", ""))),
+                    "date": parse_date(item.get("date"), name),
+                    "provider": nfc(str(item.get("provider", ""))),
+                }
+            )
+    return out
+
+
+def normalise(raw: dict[str, Any], *, only_present: bool = False) -> tuple[dict[str, Any], list[Issue]]:
+    """Canonical values for known fields; unknown keys are ignored. Returns (data, parse errors)."""
+    data: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for name in FIELDS:
+        if only_present and name not in raw:
+            continue
+        try:
+            data[name] = _normalise_value(name, raw.get(name))
+        except ParseError as exc:
+            issues.append(Issue("error", exc.field, "parse", exc.message))
+    return data, issues
+
+
+def _age_on(dob: date, day: date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def validate(data: dict[str, Any], context: Context) -> list[Issue]:
+    """All issues of a complete record (normalised). Errors first, then warnings."""
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+
+    def err(name: str, code: str, message: str) -> None:
+        errors.append(Issue("error", name, code, message))
+
+    def warn(name: str, code: str, message: str) -> None:
+        warnings.append(Issue("warning", name, code, message))
+
+    for name in REQUIRED:
+        if not data.get(name):
+            err(name, "required", f"{LABELS[name]}: bắt buộc nhập.")
+    for name in ("full_name", "father_name", "mother_name", "guardian_name"):
+        value = data.get(name) or ""
+        if value and not _NAME_OK.match(value):
+            err(name, "name_chars", f"{LABELS[name]}: chỉ gồm chữ cái và dấu cách, không có chữ số/ký hiệu.")
+        if len(value) > 150:
+            err(name, "too_long", f"{LABELS[name]}: tối đa 150 ký tự.")
+        if value and len(value.split()) < 2 and name == "full_name":
+            warn(name, "name_single_word", f"{LABELS[name]}: chỉ có một từ, vui lòng kiểm tra họ và tên.")
+
+    dob = date.fromisoformat(data["date_of_birth"]) if data.get("date_of_birth") else None
+    if dob:
+        if dob > context.today:
+            err("date_of_birth", "future", "Ngày sinh: không được sau ngày hôm nay.")
+        elif _age_on(dob, context.today) >= CHILD_MAX_AGE:
+            warn("date_of_birth", "not_a_child", "Ngày sinh: trẻ đã đủ 16 tuổi (không còn là trẻ em).")
+    for parent in ("father", "mother", "guardian"):
+        raw = data.get(f"{parent}_dob")
+        if raw and dob and parent != "guardian":
+            parent_dob = date.fromisoformat(raw)
+            gap = _age_on(parent_dob, dob) if parent_dob <= dob else -1
+            if gap < 0:
+                err(
+                    f"{parent}_dob",
+                    "parent_after_child",
+                    f"{LABELS[parent + '_dob']}: phải trước ngày sinh của trẻ.",
+                )
+            elif gap < 12 or gap > 70:
+                warn(
+                    f"{parent}_dob",
+                    "parent_age",
+                    f"{LABELS[parent + '_dob']}: tuổi khi sinh con ({gap}) bất thường.",
+                )
+        if raw and date.fromisoformat(raw) > context.today:
+            err(f"{parent}_dob", "future", f"{LABELS[parent + '_dob']}: không được sau ngày hôm nay.")
+
+    if data.get("sex") and data["sex"] not in ("M", "F"):
+        err("sex", "choice", "Giới tính: chọn Nam hoặc Nữ.")
+    code = data.get("ethnicity_code")
+    if context.ethnicities is not None and code and code not in context.ethnicities:
+        err("ethnicity_code", "catalog", "Dân tộc: mã không có trong danh mục hiện hành.")
+    rel = data.get("guardian_relationship")
+    if context.relationships is not None and rel and rel not in context.relationships:
+        err("guardian_relationship", "catalog", "Quan hệ với trẻ: mã không có trong danh mục.")
+    village = data.get("village")
+    if context.villages is not None and village is not None and village not in context.villages:
+        err("village", "village", "Thôn/tổ dân phố: không thuộc xã của đơn vị.")
+    if not (data.get("father_name") or data.get("mother_name") or data.get("guardian_name")):
+        warn("guardian_name", "no_guardian", "Chưa có thông tin cha, mẹ hoặc người giám hộ.")
+
+    # Personal ID numbers (R-CH-08): structure = error; inconsistency with the record = warning.
+    for issue in pid.check(data.get("personal_id") or "", date_of_birth=dob, sex=data.get("sex") or ""):
+        (errors if issue.level == "error" else warnings).append(
+            Issue(issue.level, "personal_id", issue.code, f"{LABELS['personal_id']}: {issue.message}")
+        )
+    for name in ("father_personal_id", "mother_personal_id", "guardian_personal_id"):
+        for issue in pid.structure_errors(data.get(name) or ""):
+            if data.get(name):
+                err(name, issue.code, f"{LABELS[name]}: {issue.message}")
+    ids = [data.get(n) for n in ("personal_id", "father_personal_id", "mother_personal_id") if data.get(n)]
+    if len(ids) != len(set(ids)):
+        err("personal_id", "id_shared", "Số định danh của trẻ trùng với số định danh của cha/mẹ.")
+
+    for index, item in enumerate(data.get("circumstances") or [], start=1):
+        where = f"{LABELS['circumstances']} (dòng {index})"
+        if not item.get("group_code"):
+            err("circumstances", "required", f"{where}: chưa chọn nhóm.")
+        elif (
+            context.circumstance_groups is not None and item["group_code"] not in context.circumstance_groups
+        ):
+            err("circumstances", "catalog", f"{where}: mã nhóm không có trong danh mục.")
+        if not item.get("start_date"):
+            err("circumstances", "required", f"{where}: chưa nhập ngày bắt đầu.")
+        elif item.get("end_date") and item["end_date"] < item["start_date"]:
+            err("circumstances", "dates", f"{where}: ngày kết thúc trước ngày bắt đầu.")
+    for index, item in enumerate(data.get("supports") or [], start=1):
+        if not item.get("support_type_code") or not item.get("date"):
+            err("supports", "required", f"{LABELS['supports']} (dòng {index}): cần loại trợ giúp và ngày.")
+    return errors + warnings
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Field-level difference {field: [before, after]} over the fields present in `after`."""
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if name in FIELDS and _blank(before.get(name)) != _blank(value)
+    }
+
+
+def _blank(value: Any) -> Any:
+    return None if value in ("", None, []) else value
