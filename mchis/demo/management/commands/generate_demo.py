@@ -1,0 +1,91 @@
+"""`python manage.py generate_demo --province CODE --children N --seed S [--error-rate R] [--truth FILE]
+[--population FILE] [--accounts]` — synthetic children of one 2025 province (dữ liệu mô phỏng)."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from mchis.core.errors import DomainError
+from mchis.demo.services import demo_accounts_ensure, demo_generate
+
+
+def _as_of(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise CommandError(f"--as-of: '{value}' không phải ngày YYYY-MM-DD.") from exc
+
+
+class Command(BaseCommand):
+    help = (
+        "Sinh dữ liệu trẻ em mô phỏng cho một tỉnh (mã 2025): cây đơn vị báo cáo, thôn/tổ dân phố, trẻ em, "
+        "lỗi có gán nhãn (--error-rate, --truth) và tài khoản mẫu (--accounts). Cùng --seed → cùng dữ liệu."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--province", required=True, help="Mã tỉnh 2025 (vd. 08 = Tuyên Quang).")
+        parser.add_argument("--children", type=int, required=True, help="Số trẻ em cần sinh.")
+        parser.add_argument("--seed", type=int, required=True, help="Hạt giống ngẫu nhiên (tất định).")
+        parser.add_argument(
+            "--error-rate", type=float, default=0.0, help="Tỉ lệ bản ghi có lỗi gán nhãn (0..1)."
+        )
+        parser.add_argument(
+            "--truth", type=Path, help="Tệp CSV ghi các lỗi đã chèn (kind,record_ids,detail)."
+        )
+        parser.add_argument(
+            "--population", type=Path, help="Tệp JSON lines: danh tính thật của trẻ có số định danh."
+        )
+        parser.add_argument("--accounts", action="store_true", help="Tạo một tài khoản mẫu cho mỗi vai trò.")
+        parser.add_argument(
+            "--as-of", type=_as_of, default=None, help="Ngày tham chiếu tính tuổi (mặc định hôm nay)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        started = time.perf_counter()
+        try:
+            report = demo_generate(
+                province_code=options["province"],
+                children=options["children"],
+                seed=options["seed"],
+                error_rate=options["error_rate"],
+                truth_path=options["truth"],
+                population_path=options["population"],
+                as_of=options["as_of"],
+                progress=self._progress if options["verbosity"] > 1 else None,
+            )
+            accounts = demo_accounts_ensure(province_code=options["province"]) if options["accounts"] else []
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} Không ghi gì vào cơ sở dữ liệu.") from exc
+        seconds = time.perf_counter() - started
+        out = self.stdout
+        out.write(
+            f"Tỉnh {options['province']} (lần sinh #{report.run.run_no}): đơn vị mới {report.units_created}, "
+            f"thôn/tổ dân phố mới {report.villages_created}"
+        )
+        out.write(
+            f"Trẻ em: {report.children} (không có số định danh: {report.without_id}), "
+            f"nhóm hoàn cảnh: {report.memberships}, trợ giúp: {report.supports}"
+        )
+        if report.errors:
+            out.write("Lỗi đã chèn: " + ", ".join(f"{k}={v}" for k, v in sorted(report.errors.items())))
+        for label, path in (("ground truth", options["truth"]), ("dân cư mô phỏng", options["population"])):
+            if path:
+                out.write(f"Đã ghi {label}: {path}")
+        if accounts:
+            out.write("Tài khoản mẫu (mật khẩu dùng một lần, phải đổi khi đăng nhập lần đầu):")
+            out.write(f"  {'tên đăng nhập':<28} {'mật khẩu':<16} {'vai trò':<13} đơn vị")
+            for line in accounts:
+                if line.password is None:
+                    out.write(f"  {line.username:<28} {'(đã có)':<16} {line.role:<13} {line.unit_code}")
+                else:
+                    out.write(f"  {line.username:<28} {line.password:<16} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
+        rate = report.children / seconds if seconds else 0.0
+        out.write(self.style.SUCCESS(f"Xong trong {seconds:.1f} giây ({rate:,.0f} trẻ/giây)."))
+
+    def _progress(self, done: int) -> None:
+        self.stdout.write(f"  … {done} trẻ")

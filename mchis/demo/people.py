@@ -1,0 +1,497 @@
+"""Synthetic children, families and labelled errors. Pure functions over `random.Random`; no database.
+
+Everything random comes from one `random.Random(seed)` so the same seed gives the same people,
+personal IDs and public UUIDs (never `uuid4()`).
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+import uuid
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from itertools import accumulate
+
+from mchis.core.text import fold
+from mchis.registry.personal_id import compose
+
+from .names import STYLE_OF_ETHNICITY, SURNAME_VARIANTS, NameStyle, styles
+
+DAYS_0_TO_15_YEARS = 16 * 365 + 3  # "trẻ em" = under 16 (Luật Trẻ em 2016 Điều 1)
+
+# Catalog codes written on demo rows (catalogs: child_circumstance, support_type, relationship).
+CIRCUMSTANCE_GROUPS = (("04", 40), ("13", 15), ("01", 6), ("03", 8), ("02", 2), ("08", 8), ("09", 4),
+                       ("05", 2), ("06", 3), ("10", 2), ("11", 2), ("12", 1), ("07", 1), ("14", 1))  # fmt: skip
+SUPPORT_TYPES = (("tro_cap_xa_hoi", 40), ("bhyt", 25), ("hoc_bong", 10), ("hien_vat", 15), ("cham_soc_thay_the", 5),
+                 ("tu_van_tam_ly", 5))  # fmt: skip
+SUPPORT_PROVIDERS = (
+    "UBND xã",
+    "Quỹ Bảo trợ trẻ em tỉnh",
+    "Hội Chữ thập đỏ",
+    "Trung tâm Công tác xã hội tỉnh",
+)
+GUARDIAN_RELATIONSHIPS = (("ong_noi", "M", 0), ("ba_noi", "F", 0), ("ong_ngoai", "M", 1), ("ba_ngoai", "F", 1),
+                          ("chu_bac", "M", 0), ("co_di", "F", 1))  # fmt: skip
+
+ERROR_KINDS = (("duplicate", 30), ("twin", 10), ("dropped_diacritics", 14), ("swapped_day_month", 10),
+               ("missing_field", 14), ("malformed_id", 11), ("inconsistent_id", 11))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CommuneInfo:
+    """A 2025 commune as the generator needs it (ids of its AdminUnit, TYT and villages)."""
+
+    admin_id: int
+    code: str
+    unit_id: int
+    village_ids: tuple[int, ...]
+    birth_prefix: str  # CCCD prefix of the pre-2025 province most of the commune came from
+    ethnic_mix: tuple[tuple[str, float], ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The true person, before any injected error (seeds the simulated population registry)."""
+
+    personal_id: str
+    full_name: str
+    date_of_birth: date
+    sex: str
+    father_name: str
+    mother_name: str
+
+
+@dataclass
+class ChildRow:
+    public_id: str
+    source_ref: str
+    commune: CommuneInfo
+    village_id: int | None
+    full_name: str
+    date_of_birth: date | None
+    sex: str
+    ethnicity_code: str
+    personal_id: str
+    father_name: str = ""
+    father_dob: date | None = None
+    father_personal_id: str = ""
+    mother_name: str = ""
+    mother_dob: date | None = None
+    mother_personal_id: str = ""
+    guardian_name: str = ""
+    guardian_dob: date | None = None
+    guardian_personal_id: str = ""
+    guardian_relationship: str = ""
+    circumstances: list[tuple[str, str, date, date | None]] = field(default_factory=list)
+    supports: list[tuple[str, date, str]] = field(default_factory=list)
+    true: Identity | None = None  # set on real people (not on injected duplicate records)
+    given: str = ""  # given name, kept to build twins and typos
+
+    @property
+    def name_folded(self) -> str:
+        return fold(self.full_name)[:150]
+
+    @property
+    def guardian_name_folded(self) -> str:
+        return fold(self.guardian_name)[:150]
+
+
+@dataclass(frozen=True)
+class TruthRow:
+    kind: str
+    record_ids: tuple[str, ...]
+    detail: str
+
+
+def strip_diacritics(value: str) -> str:
+    """ "Nguyễn Thị Ánh" → "Nguyen Thi Anh" (case kept; a common data-entry error)."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+class _Weighted:
+    """Fast repeated weighted choice."""
+
+    __slots__ = ("cum", "items", "total")
+
+    def __init__(self, pairs: tuple[tuple[str, float], ...] | list[tuple[str, float]]) -> None:
+        self.items = [p[0] for p in pairs]
+        self.cum = list(accumulate(p[1] for p in pairs))
+        self.total = self.cum[-1]
+
+    def pick(self, rng: random.Random) -> str:
+        return rng.choices(self.items, cum_weights=self.cum)[0]
+
+
+class PeopleGenerator:
+    """Streams synthetic child records (and the labelled errors) for one province.
+
+    `run_offset` separates personal-ID serials of successive runs in the same province.
+    """
+
+    def __init__(
+        self,
+        *,
+        rng: random.Random,
+        communes: list[CommuneInfo],
+        as_of: date,
+        other_prefixes: list[str],
+        error_rate: float = 0.0,
+        ref_prefix: str = "",
+        run_offset: int = 0,
+    ) -> None:
+        if not communes:
+            raise ValueError("no communes")
+        self.rng = rng
+        self.communes = communes
+        self.commune_cum = list(accumulate(c.weight for c in communes))
+        self.as_of = as_of
+        self.as_of_ordinal = as_of.toordinal()
+        self.other_prefixes = other_prefixes
+        self.error_rate = error_rate
+        self.ref_prefix = ref_prefix
+        self.run_offset = run_offset
+        self.serial = 0
+        self._id_counters: dict[tuple[str, int, int], int] = {}
+        self._mixes = {c.code: _Weighted(c.ethnic_mix) for c in communes}
+        self._styles: dict[str, tuple[NameStyle, _Weighted, _Weighted, _Weighted]] = {}
+        self._errors = _Weighted(ERROR_KINDS)
+        self._groups = _Weighted(CIRCUMSTANCE_GROUPS)
+        self._supports = _Weighted(SUPPORT_TYPES)
+
+    # --- small pieces -------------------------------------------------------------------------
+    def _style(self, ethnicity: str) -> tuple[NameStyle, _Weighted, _Weighted, _Weighted]:
+        key = STYLE_OF_ETHNICITY.get(ethnicity, "kinh")
+        if key not in self._styles:
+            style = styles()[key]
+            self._styles[key] = (
+                style,
+                _Weighted(style.surnames),
+                _Weighted(style.male_middle),
+                _Weighted(style.female_middle),
+            )
+        return self._styles[key]
+
+    def _uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _next_ref(self) -> str:
+        self.serial += 1
+        return f"{self.ref_prefix}{self.serial:08d}"
+
+    def personal_id(self, *, prefix: str, birth_year: int, sex: str) -> str:
+        """A structurally valid, unique-per-run number (R-CH-08): serials are a permutation per bucket."""
+        key = (prefix, birth_year, 1 if sex == "F" else 0)
+        count = self._id_counters.get(key, 0)
+        self._id_counters[key] = count + 1
+        salt = zlib.crc32(f"{prefix}{birth_year}{sex}".encode())
+        serial = ((count + self.run_offset) * 618_033 + salt) % 1_000_000  # 618033 is coprime with 10^6
+        return compose(prefix=prefix, birth_year=birth_year, sex=sex, serial=serial)
+
+    def _given(self, style: NameStyle, sex: str) -> str:
+        return self.rng.choice(style.male_given if sex == "M" else style.female_given)
+
+    def _name(self, style_w: tuple[NameStyle, _Weighted, _Weighted, _Weighted], surname: str, sex: str) -> tuple[str, str]:  # fmt: skip
+        style, _, male_mid, female_mid = style_w
+        middle = (male_mid if sex == "M" else female_mid).pick(self.rng)
+        given = self._given(style, sex)
+        if not style.surname_last and self.rng.random() < 0.12:
+            extra = self._given(style, sex)
+            if extra != given:
+                given = f"{extra} {given}"
+        if style.surname_last:
+            first = f"{middle}{given}" if middle.endswith("'") else f"{middle} {given}"
+            return f"{first} {surname}", given
+        return f"{surname} {middle} {given}", given
+
+    def _prefix(self, commune: CommuneInfo) -> str:
+        if self.other_prefixes and self.rng.random() < 0.06:
+            return self.rng.choice(self.other_prefixes)
+        return commune.birth_prefix
+
+    def _date(self, ordinal: int) -> date:
+        return date.fromordinal(ordinal)
+
+    # --- families ------------------------------------------------------------------------------
+    def family(self) -> list[ChildRow]:
+        """One household: parents, 1-3 children under 16 sharing village, ethnicity and surname."""
+        rng = self.rng
+        commune = rng.choices(self.communes, cum_weights=self.commune_cum)[0]
+        village = rng.choice(commune.village_ids) if commune.village_ids else None
+        ethnicity = self._mixes[commune.code].pick(rng)
+        style_w = self._style(ethnicity)
+        style = style_w[0]
+        father_surname = style_w[1].pick(rng)
+        mother_surname = style_w[1].pick(rng)
+        father_name, _ = self._name(style_w, father_surname, "M")
+        mother_name, _ = self._name(style_w, mother_surname, "F")
+        child_surname = mother_surname if style.surname_last else father_surname  # Ê Đê, Gia Rai: mẫu hệ
+
+        kids = rng.choices((1, 2, 3), cum_weights=(45, 85, 100))[0]
+        eldest = self.as_of_ordinal - rng.randint(0, DAYS_0_TO_15_YEARS - 1)
+        father_dob = eldest - rng.randint(20 * 365, 40 * 365)
+        mother_dob = eldest - rng.randint(18 * 365, 38 * 365)
+        father_has_id = rng.random() < 0.88
+        mother_has_id = rng.random() < 0.92
+        father_pid = (
+            self.personal_id(prefix=self._prefix(commune), birth_year=self._date(father_dob).year, sex="M")
+            if father_has_id
+            else ""
+        )
+        mother_pid = (
+            self.personal_id(prefix=self._prefix(commune), birth_year=self._date(mother_dob).year, sex="F")
+            if mother_has_id
+            else ""
+        )
+        rows: list[ChildRow] = []
+        birth = eldest
+        for _ in range(kids):
+            if birth > self.as_of_ordinal:
+                break
+            sex = "M" if rng.random() < 0.512 else "F"
+            full_name, given = self._name(style_w, child_surname, sex)
+            dob = self._date(birth)
+            age_days = self.as_of_ordinal - birth
+            without_id = rng.random() < (0.40 if age_days < 365 else 0.035)
+            pid = (
+                ""
+                if without_id
+                else self.personal_id(prefix=self._prefix(commune), birth_year=dob.year, sex=sex)
+            )
+            row = ChildRow(
+                public_id=self._uuid(),
+                source_ref=self._next_ref(),
+                commune=commune,
+                village_id=village,
+                full_name=full_name,
+                date_of_birth=dob,
+                sex=sex,
+                ethnicity_code=ethnicity,
+                personal_id=pid,
+                father_name=father_name,
+                father_dob=self._date(father_dob),
+                father_personal_id=father_pid,
+                mother_name=mother_name,
+                mother_dob=self._date(mother_dob),
+                mother_personal_id=mother_pid,
+                given=given,
+            )
+            self._circumstances(row, style_w, father_surname, mother_surname)
+            row.true = Identity(pid, full_name, dob, sex, father_name, mother_name) if pid else None
+            rows.append(row)
+            birth += rng.randint(550, 2400)
+        return rows
+
+    def _circumstances(self, row: ChildRow, style_w: tuple[NameStyle, _Weighted, _Weighted, _Weighted],
+                       father_surname: str, mother_surname: str) -> None:  # fmt: skip
+        rng = self.rng
+        assert row.date_of_birth is not None
+        dob = row.date_of_birth.toordinal()
+        group = self._groups.pick(rng) if rng.random() < 0.035 else ""
+        needs_guardian = group in ("01", "02", "03")
+        if needs_guardian or rng.random() < 0.025:
+            relationship, sex, maternal = rng.choice(GUARDIAN_RELATIONSHIPS)
+            surname = mother_surname if maternal else father_surname
+            row.guardian_name, _ = self._name(style_w, surname, sex)
+            guardian_dob = self._date(dob - rng.randint(40 * 365, 70 * 365))
+            row.guardian_dob = guardian_dob
+            row.guardian_relationship = relationship
+            if rng.random() < 0.85:
+                row.guardian_personal_id = self.personal_id(
+                    prefix=row.commune.birth_prefix, birth_year=guardian_dob.year, sex=sex
+                )
+        if not group:
+            return
+        span = self.as_of_ordinal - dob
+        start = dob + rng.randint(0, max(span, 0))
+        end: date | None = None
+        if rng.random() < 0.25 and self.as_of_ordinal - start > 30:
+            end = self._date(start + rng.randint(30, self.as_of_ordinal - start))
+        row.circumstances.append((group, "", self._date(start), end))
+        if rng.random() < 0.6:
+            for _ in range(rng.randint(1, 3)):
+                when = self._date(start + rng.randint(0, max(self.as_of_ordinal - start, 0)))
+                row.supports.append((self._supports.pick(rng), when, rng.choice(SUPPORT_PROVIDERS)))
+
+    # --- errors (labelled) ---------------------------------------------------------------------
+    def _twin(self, row: ChildRow) -> ChildRow:
+        """Not a duplicate: same birth, parents and village; own given name and own ID."""
+        style_w = self._style(row.ethnicity_code)
+        surname = row.full_name.split(" ")[-1 if style_w[0].surname_last else 0]
+        sex = "M" if self.rng.random() < 0.5 else "F"
+        for _ in range(20):
+            full_name, given = self._name(style_w, surname, sex)
+            if given != row.given and full_name != row.full_name:
+                break
+        assert row.date_of_birth is not None
+        has_id = bool(row.personal_id) or bool(row.true)
+        prefix = row.personal_id[:3] if row.personal_id else row.commune.birth_prefix
+        pid = self.personal_id(prefix=prefix, birth_year=row.date_of_birth.year, sex=sex) if has_id else ""
+        twin = replace(
+            row,
+            public_id=self._uuid(),
+            source_ref=self._next_ref(),
+            full_name=full_name,
+            given=given,
+            sex=sex,
+            personal_id=pid,
+            circumstances=list(row.circumstances),
+            supports=[],
+        )
+        twin.true = (
+            Identity(pid, full_name, row.date_of_birth, sex, row.father_name, row.mother_name)
+            if pid
+            else None
+        )
+        return twin
+
+    def _typo(self, word: str) -> str:
+        rng = self.rng
+        letters = "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+        for _ in range(10):
+            i = rng.randrange(len(word))
+            op = rng.randrange(3)
+            if op == 0 and len(word) > 2:
+                candidate = word[:i] + word[i + 1 :]
+            elif op == 1:
+                candidate = word[:i] + rng.choice(letters) + word[i + 1 :]
+            else:
+                candidate = word[:i] + word[i] + word[i:]
+            if candidate != word and candidate.strip():
+                return candidate
+        return word + "h"
+
+    def _duplicate(self, row: ChildRow) -> tuple[ChildRow, str]:
+        """A second record of the same child, with 1-3 realistic entry differences."""
+        rng = self.rng
+        dup = replace(row, public_id=self._uuid(), source_ref=self._next_ref(), circumstances=[], supports=[])
+        dup.true = None
+        changes: list[str] = []
+        options = [
+            "dropped_diacritics",
+            "typo",
+            "surname_variant",
+            "swapped_day_month",
+            "missing_id",
+            "village",
+        ]
+        for change in rng.sample(options, rng.randint(1, 3)):
+            if change == "dropped_diacritics" and strip_diacritics(dup.full_name) != dup.full_name:
+                dup.full_name = strip_diacritics(dup.full_name)
+            elif change == "typo":
+                parts = dup.full_name.split(" ")
+                parts[-1] = self._typo(parts[-1])
+                dup.full_name = " ".join(parts)
+            elif change == "surname_variant":
+                parts = dup.full_name.split(" ")
+                if parts[0] not in SURNAME_VARIANTS:
+                    continue
+                parts[0] = SURNAME_VARIANTS[parts[0]]
+                dup.full_name = " ".join(parts)
+            elif change == "swapped_day_month":
+                swapped = self._swap(dup.date_of_birth)
+                if swapped is None:
+                    continue
+                dup.date_of_birth = swapped
+            elif change == "missing_id" and dup.personal_id:
+                dup.personal_id = ""
+            elif change == "village" and len(row.commune.village_ids) > 1:
+                dup.village_id = rng.choice([v for v in row.commune.village_ids if v != row.village_id])
+            else:
+                continue
+            changes.append(change)
+        if not changes or dup.full_name == row.full_name and dup.date_of_birth == row.date_of_birth and dup.village_id == row.village_id and dup.personal_id == row.personal_id:  # fmt: skip
+            parts = dup.full_name.split(" ")
+            parts[-1] = self._typo(parts[-1])
+            dup.full_name = " ".join(parts)
+            changes.append("typo")
+        return dup, ";".join(changes)
+
+    def _swap(self, value: date | None) -> date | None:
+        if value is None or value.day > 12 or value.day == value.month:
+            return None
+        swapped = date(value.year, value.day, value.month)
+        return swapped if swapped <= self.as_of else None
+
+    def _corrupt(self, row: ChildRow, kind: str) -> str | None:
+        """Apply one single-record error in place; returns the detail, or None if not applicable."""
+        rng = self.rng
+        if kind == "dropped_diacritics":
+            stripped = strip_diacritics(row.full_name)
+            if stripped == row.full_name:
+                return None
+            row.full_name = stripped
+            return "full_name"
+        if kind == "swapped_day_month":
+            swapped = self._swap(row.date_of_birth)
+            if swapped is None:
+                return None
+            row.date_of_birth = swapped
+            return "date_of_birth"
+        if kind == "missing_field":
+            name = rng.choice(("ethnicity_code", "sex", "father", "mother"))
+            if name in ("father", "mother"):
+                setattr(row, f"{name}_name", "")
+                setattr(row, f"{name}_dob", None)
+                setattr(row, f"{name}_personal_id", "")
+            else:
+                setattr(row, name, "")
+            return name
+        if not row.personal_id:
+            return None
+        pid = row.personal_id
+        if kind == "malformed_id":
+            variant = rng.choice(("11_digits", "letter", "wrong_prefix"))
+            if variant == "11_digits":
+                i = rng.randrange(4, 12)
+                row.personal_id = pid[:i] + pid[i + 1 :]
+            elif variant == "letter":
+                i = rng.randrange(6, 12)
+                row.personal_id = pid[:i] + rng.choice("OIlSB") + pid[i + 1 :]
+            else:  # prefixes that no province has (003, 005, 007, …)
+                row.personal_id = rng.choice(("003", "005", "007", "009", "013", "099")) + pid[3:]
+            return f"personal_id:{variant}"
+        if kind == "inconsistent_id":
+            if rng.random() < 0.5:  # sex digit says the other sex
+                digit = int(pid[3])
+                row.personal_id = pid[:3] + str(digit ^ 1) + pid[4:]
+                return "personal_id:sex"
+            year = int(pid[4:6])
+            shift = rng.choice((-2, -1, 1, 2))
+            row.personal_id = pid[:4] + f"{(year + shift) % 100:02d}" + pid[6:]
+            return "personal_id:birth_year"
+        return None
+
+    # --- the stream ----------------------------------------------------------------------------
+    def stream(self, total: int) -> Iterator[tuple[ChildRow, TruthRow | None]]:
+        """Yield exactly `total` child records, each with the truth row it completes (if any)."""
+        produced = 0
+        rng = self.rng
+        while produced < total:
+            for row in self.family():
+                if produced >= total:
+                    return
+                if not self.error_rate or rng.random() >= self.error_rate:
+                    produced += 1
+                    yield row, None
+                    continue
+                kind = self._errors.pick(rng)
+                room = total - produced >= 2
+                if kind in ("duplicate", "twin") and room:
+                    other, detail = self._duplicate(row) if kind == "duplicate" else (self._twin(row), "twin")
+                    produced += 2
+                    yield row, None
+                    yield other, TruthRow(kind, (row.public_id, other.public_id), detail)
+                    continue
+                if kind in ("duplicate", "twin"):
+                    kind = "missing_field"
+                found = self._corrupt(row, kind)
+                if found is None:
+                    kind = "missing_field"
+                    found = self._corrupt(row, kind)
+                produced += 1
+                yield row, TruthRow(kind, (row.public_id,), found or "")
