@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from mchis.accounts.permissions import require
 
@@ -287,7 +287,7 @@ def children_history(request: ApiRequest, child_id: UUID) -> list[dict[str, Any]
 
 
 @router.post("/children", response={201: ChangeRequestOut, 200: ChangeRequestOut}, summary="Đề xuất thêm trẻ")
-def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> tuple[int, dict[str, Any]]:
+def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Status[dict[str, Any]]:
     """Creates a *create request* for a leader to approve (the record exists only after approval).
 
     Send the same `client_key` (or `Idempotency-Key` header) again and the existing request is returned (200).
@@ -312,13 +312,13 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> tupl
         client_key=key,
         acknowledge_warnings=payload.acknowledge_warnings,
     )
-    return (200 if existed else 201), request_out(created)
+    return Status(200 if existed else 201, request_out(created))
 
 
 @router.post("/children/{child_id}/change-requests", response={201: ChangeRequestOut, 200: ChangeRequestOut})
 def children_propose_change(
     request: ApiRequest, child_id: UUID, payload: ChangeIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """Đề xuất thay đổi: `changes` holds only the fields to change."""
     child = selectors.child_get(request.auth, child_id)
     key = _client_key(request, payload.client_key)
@@ -332,13 +332,13 @@ def children_propose_change(
         client_key=key,
         acknowledge_warnings=payload.acknowledge_warnings,
     )
-    return (200 if existed else 201), request_out(created)
+    return Status(200 if existed else 201, request_out(created))
 
 
 @router.post("/children/{child_id}/delete-requests", response={201: ChangeRequestOut})
 def children_propose_delete(
     request: ApiRequest, child_id: UUID, payload: DeleteIn
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     child = selectors.child_get(request.auth, child_id)
     created = services.child_propose_delete(
         actor=request.auth,
@@ -346,17 +346,17 @@ def children_propose_delete(
         reason=payload.reason,
         client_key=_client_key(request, payload.client_key),
     )
-    return 201, request_out(created)
+    return Status(201, request_out(created))
 
 
 @router.post("/merge-requests", response={201: ChangeRequestOut}, summary="Đề xuất gộp hồ sơ trùng")
-def merge_requests_create(request: ApiRequest, payload: MergeIn) -> tuple[int, dict[str, Any]]:
+def merge_requests_create(request: ApiRequest, payload: MergeIn) -> Status[dict[str, Any]]:
     survivor = selectors.child_get(request.auth, payload.survivor)
     retired = selectors.child_get(request.auth, payload.retired)
     created = services.merge_request_create(
         actor=request.auth, survivor=survivor, retired=retired, reason=payload.reason
     )
-    return 201, request_out(created)
+    return Status(201, request_out(created))
 
 
 @router.get("/change-requests", response=QueuePage, summary="Hàng chờ đề xuất")
