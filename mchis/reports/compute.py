@@ -1,0 +1,209 @@
+"""Computing report cells from the registers (tính số liệu báo cáo từ sổ, R-MCH-03).
+
+One SQL statement per register (and per alternative date field) per report: every cell that reads a register
+becomes one ``COUNT(*) FILTER (WHERE …)`` / ``SUM(…) FILTER (…)`` column of a single ``GROUP BY facility``
+query over the period's rows. The same call serves one commune (one unit id) and a national roll-up (every
+unit id at once), so the cost grows with the register rows of the period, not with the number of cells.
+
+Nothing is cached: a register change shows in the unit's draft report on the next read (no batch job).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models import Count, Q, Sum
+
+from .definitions import Cell, Filter, FormSpec, Problem, Query, Term
+from .periods import Period
+
+REGISTERS_FILE = Path(__file__).resolve().parent / "forms" / "registers.json"
+
+Number = int | float
+
+
+@dataclass(frozen=True)
+class RegisterInfo:
+    name: str
+    model_label: str
+    label: str
+    unit_field: str
+    month_field: str
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+
+@cache
+def registers() -> dict[str, RegisterInfo]:
+    data = json.loads(REGISTERS_FILE.read_text(encoding="utf-8"))
+    return {
+        name: RegisterInfo(name, r["model"], r["label"], r["unit_field"], r["month_field"])
+        for name, r in data["registers"].items()
+    }
+
+
+def _resolve(model: type[models.Model], dotted: str) -> models.Field | None:
+    """The model field a dotted path names (one FK hop allowed), or None."""
+    current: Any = model
+    field: Any = None
+    for part in dotted.split("."):
+        if current is None:
+            return None
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        current = field.related_model if field.is_relation else None
+    return field
+
+
+def check_against_models(spec: FormSpec, file: str) -> list[Problem]:
+    """Every register and field named by the form exists in the register models (loader guard)."""
+    problems: list[Problem] = []
+    regs = registers()
+    for cell in spec.cells:
+        q = cell.query
+        if q is None:
+            continue
+        where = f"$.cells[{cell.key}].query"
+        info = regs.get(q.register)
+        if info is None:
+            problems.append(
+                Problem(file, f"{where}.register", f"sổ '{q.register}' không tồn tại ({', '.join(regs)})")
+            )
+            continue
+        try:
+            model = info.model
+        except LookupError:
+            problems.append(Problem(file, f"{where}.register", f"mô hình '{info.model_label}' chưa có"))
+            continue
+        for f in q.filters + tuple(f for alt in q.any_of for f in alt):
+            if _resolve(model, f.field) is None:
+                problems.append(  # noqa: PERF401
+                    Problem(
+                        file, f"{where}.filters.{f.field}", f"sổ '{q.register}' không có trường '{f.field}'"
+                    )
+                )
+        if q.measure_field and _resolve(model, q.measure_field) is None:
+            problems.append(
+                Problem(file, f"{where}.measure", f"sổ '{q.register}' không có trường '{q.measure_field}'")
+            )
+        if q.period_field:
+            pf = _resolve(model, q.period_field)
+            if not isinstance(pf, models.DateField):
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}.period_field",
+                        f"'{q.period_field}' không phải trường ngày của sổ '{q.register}'",
+                    )
+                )
+    return problems
+
+
+def _filter_q(f: Filter) -> Q:
+    path = f.field.replace(".", "__")
+    if f.lookup == "ne":
+        return ~Q(**{path: f.value})
+    value = list(f.value) if f.lookup == "in" else f.value
+    return Q(**{path if f.lookup == "exact" else f"{path}__{f.lookup}": value})
+
+
+def query_q(query: Query) -> Q:
+    cond = Q()
+    for f in query.filters:
+        cond &= _filter_q(f)
+    if query.any_of:
+        alt = Q()
+        for group in query.any_of:
+            g = Q()
+            for f in group:
+                g &= _filter_q(f)
+            alt |= g
+        cond &= alt
+    return cond
+
+
+def _aggregate(query: Query) -> Any:
+    cond = query_q(query)
+    if query.measure == "sum":
+        return Sum(query.measure_field.replace(".", "__"), filter=cond)
+    if query.measure == "count_distinct":
+        return Count(query.measure_field.replace(".", "__"), filter=cond, distinct=True)
+    return Count("pk", filter=cond)
+
+
+def _number(value: Any) -> Number:
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict[int, dict[str, Number]]:
+    """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field."""
+    groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    for cell in spec.cells:
+        if cell.query is not None:
+            groups[(cell.query.register, cell.query.period_field)].append(cell)
+    out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
+    if not unit_ids:
+        return out
+    regs = registers()
+    for (register, period_field), cells in groups.items():
+        info = regs[register]
+        model = info.model
+        aliases: dict[Query, str] = {}
+        for cell in cells:
+            assert cell.query is not None
+            aliases.setdefault(cell.query, f"v{len(aliases)}")
+        if period_field:
+            when = {f"{period_field.replace('.', '__')}__range": (period.start, period.end)}
+        elif period.type == "yearly":
+            when = {
+                f"{info.month_field}__gte": period.start,
+                f"{info.month_field}__lte": date(period.start.year, 12, 1),
+            }
+        else:
+            when = {info.month_field: period.start}
+        unit_col = f"{info.unit_field}_id"
+        base = model._default_manager.filter(**when)
+        base = (
+            base.filter(**{f"{unit_col}__in": unit_ids})
+            if len(unit_ids) > 1
+            else base.filter(**{unit_col: unit_ids[0]})
+        )
+        rows = base.order_by().values(unit_col).annotate(**{a: _aggregate(q) for q, a in aliases.items()})
+        for row in rows:
+            uid = row[unit_col]
+            target = out.setdefault(uid, {})
+            for cell in cells:
+                assert cell.query is not None
+                target[cell.key] = _number(row[aliases[cell.query]])
+    return out
+
+
+def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number:
+    return sum(t.sign * (values.get(t.cell, 0) if t.cell else t.constant) for t in terms)
+
+
+def complete(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
+    """Fill every cell of the form: zeros where no row matched, formulas from the other cells."""
+    full = {c.key: values.get(c.key, 0) for c in spec.cells if not c.formula}
+    for c in spec.cells:
+        if c.formula:
+            full[c.key] = evaluate_terms(c.formula, full)
+    return {c.key: full[c.key] for c in spec.cells}

@@ -1,0 +1,391 @@
+"""Reads of reports, always scoped (R-MCH-07): a report's cells, its timeline, lists, dashboards.
+
+``report_view`` is the one way to look at a report: it resolves the form version in force for the period,
+the unit (inside the principal's jurisdiction, else 404), the instance (or an unsaved draft), and the values:
+frozen snapshot once submitted, otherwise live from the registers plus the approved reports of the units
+below (tổng hợp từ báo cáo đã duyệt của tuyến dưới) and the list of units still missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+
+from mchis.core.scoping import access, visible_to, within
+from mchis.units.models import ReportingUnit, UnitPlacement
+
+from . import workflow
+from .checks import OutlierFlag, all_outliers
+from .compute import Number, complete, register_values
+from .definitions import FormSpec
+from .models import FROZEN_STATES, FormDefinition, ReportInstance, ReportStatus, ReportTransition
+from .periods import Period, deadline, deadline_days_for, parse_period
+
+APPROVED = (ReportStatus.APPROVED, ReportStatus.UNAPPROVAL_REQUESTED)
+HISTORY_PERIODS = 24
+
+
+def form_in_force(code: str, day: date) -> FormDefinition:
+    """The version of form `code` in force on `day` (newest valid_from wins), or 404."""
+    found = FormDefinition.objects.filter(code=code).in_force_on(day).first()
+    if found is None:
+        raise Http404(f"Không có biểu '{code}' áp dụng cho ngày {day:%d/%m/%Y}.")
+    return found
+
+
+def forms_in_force(day: date) -> list[FormDefinition]:
+    seen: set[str] = set()
+    out = []
+    for f in FormDefinition.objects.in_force_on(day):
+        if f.code not in seen:
+            seen.add(f.code)
+            out.append(f)
+    return out
+
+
+def forms_for_unit(unit: ReportingUnit, day: date) -> list[FormDefinition]:
+    return [f for f in forms_in_force(day) if unit.kind in f.unit_kinds]
+
+
+def ancestors(unit: ReportingUnit) -> list[ReportingUnit]:
+    """Units above `unit` in the current tree, nearest first."""
+    ids = [int(p) for p in unit.path.strip("/").split("/")[:-1] if p]
+    by_id = {u.pk: u for u in ReportingUnit.objects.filter(pk__in=ids)}
+    return [by_id[i] for i in reversed(ids) if i in by_id]
+
+
+def approver_for(unit: ReportingUnit) -> ReportingUnit | None:
+    return workflow.approver_unit(unit, ancestors(unit))
+
+
+def children_on(unit: ReportingUnit, day: date) -> list[ReportingUnit]:
+    """Units reporting directly to `unit` on `day`, as the tree was then (dated placements, R-ORG-01)."""
+    ids = UnitPlacement.objects.on(day).filter(parent=unit).values_list("unit_id", flat=True)
+    return list(ReportingUnit.objects.filter(pk__in=list(ids)).order_by("code"))
+
+
+def checksum(values: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(values, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass
+class Contribution:
+    """What one unit below contributes (or fails to contribute) to an upper-level report."""
+
+    unit: ReportingUnit
+    form_code: str
+    status: str  # the child's report status, "" if none exists
+    values: dict[str, Number] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> bool:
+        return self.status not in APPROVED
+
+
+@dataclass
+class Computed:
+    values: dict[str, Number]
+    own: dict[str, Number]
+    contributions: list[Contribution]
+
+    @property
+    def missing(self) -> list[Contribution]:
+        return [c for c in self.contributions if c.missing]
+
+
+def compute_live(
+    form: FormDefinition, unit: ReportingUnit, period: Period, manual: dict[str, Number]
+) -> Computed:
+    spec: FormSpec = form.parsed()
+    own = register_values(spec, [unit.pk], period).get(unit.pk, {})
+    for cell in spec.cells:
+        if cell.manual:
+            own[cell.key] = manual.get(cell.key, 0)
+    totals: dict[str, Number] = dict(own)
+    contributions = _contributions(spec, unit, period)
+    for contrib in contributions:
+        for key, value in contrib.values.items():
+            totals[key] = totals.get(key, 0) + value
+    return Computed(complete(spec, totals), own, contributions)
+
+
+def _contributions(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[Contribution]:
+    """Approved reports of the units below, mapped onto this form's cells through each cell's `aggregate`."""
+    sources: dict[str, list[tuple[str, str]]] = defaultdict(
+        list
+    )  # child form code -> [(child cell, our cell)]
+    for cell in spec.cells:
+        for src in cell.aggregate:
+            sources[src.form].append((src.cell, cell.key))
+    if not sources:
+        return []
+    children = children_on(unit, period.start)
+    if not children:
+        return []
+    forms = {f.code: f for f in forms_in_force(period.start) if f.code in sources}
+    expected = [
+        (child, code) for child in children for code, f in forms.items() if child.kind in f.unit_kinds
+    ]
+    if not expected:
+        return []
+    reports = {
+        (r.unit_id, r.form.code): r
+        for r in ReportInstance.objects.filter(
+            unit__in=[c for c, _ in expected], form__code__in=list(forms), period_start=period.start
+        ).select_related("form")
+    }
+    out = []
+    for child, code in expected:
+        rep = reports.get((child.pk, code))
+        contrib = Contribution(child, code, rep.status if rep else "")
+        if rep is not None and rep.status in APPROVED and rep.snapshot:
+            snap = rep.snapshot.get("values", {})
+            for child_cell, our_cell in sources[code]:
+                contrib.values[our_cell] = contrib.values.get(our_cell, 0) + snap.get(child_cell, 0)
+        out.append(contrib)
+    return out
+
+
+@dataclass
+class ReportView:
+    form: FormDefinition
+    spec: FormSpec
+    unit: ReportingUnit
+    period: Period
+    report: ReportInstance  # unsaved (pk None) when nobody has acted on it yet
+    values: dict[str, Number]
+    contributions: list[Contribution]
+    approver: ReportingUnit | None
+    due: datetime
+    live: bool
+
+    @property
+    def status(self) -> str:
+        return self.report.status
+
+    @property
+    def late(self) -> bool:
+        sub = self.report.first_submitted_at
+        return (sub or timezone.now()) >= self.due
+
+    @property
+    def missing(self) -> list[Contribution]:
+        return [c for c in self.contributions if c.missing]
+
+    def sources(self) -> dict[str, str]:
+        return {c.key: c.source for c in self.spec.cells}
+
+
+def resolve_unit(principal: Any, unit_code: str) -> ReportingUnit:
+    return access(ReportingUnit.objects.all(), principal, code=unit_code)
+
+
+def report_view(
+    principal: Any, form_code: str, unit_code: str, period_text: str, *, lock: bool = False
+) -> ReportView:
+    try:
+        period = parse_period(period_text)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    unit = resolve_unit(principal, unit_code)
+    form = form_in_force(form_code, period.start)
+    if form.period_type != period.type:
+        raise Http404("Kỳ báo cáo không khớp loại kỳ của biểu.")
+    return build_view(form, unit, period, lock=lock)
+
+
+def build_view(
+    form: FormDefinition, unit: ReportingUnit, period: Period, *, lock: bool = False
+) -> ReportView:
+    qs = ReportInstance.objects.select_related("form", "unit", "submitted_by", "approved_by")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    report = qs.filter(form=form, unit=unit, period_start=period.start).first()
+    if report is None:
+        report = ReportInstance(form=form, unit=unit, period_start=period.start, period_type=period.type)
+    spec = form.parsed()
+    if report.status in FROZEN_STATES and report.snapshot:
+        values = report.snapshot["values"]
+        contributions = [
+            Contribution(
+                ReportingUnit(pk=m["unit_id"], code=m["unit"], name=m["name"], kind=m.get("kind", "")),
+                m["form"],
+                m["status"],
+                m.get("values", {}),
+            )
+            for m in report.snapshot.get("contributions", [])
+        ]
+        live = False
+    else:
+        computed = compute_live(form, unit, period, report.manual_values or {})
+        values, contributions, live = computed.values, computed.contributions, True
+    days = deadline_days_for(form.level, unit.kind, form.deadline_days)
+    return ReportView(
+        form,
+        spec,
+        unit,
+        period,
+        report,
+        values,
+        contributions,
+        approver_for(unit),
+        deadline(period, days),
+        live,
+    )
+
+
+def snapshot_of(view: ReportView) -> dict[str, Any]:
+    return {
+        "values": view.values,
+        "contributions": [
+            {
+                "unit_id": c.unit.pk,
+                "unit": c.unit.code,
+                "name": c.unit.name,
+                "kind": c.unit.kind,
+                "form": c.form_code,
+                "status": c.status,
+                "values": c.values,
+            }
+            for c in view.contributions
+        ],
+        "computed_at": timezone.now().isoformat(),
+        "form_checksum": view.form.checksum,
+    }
+
+
+def timeline(report: ReportInstance) -> list[ReportTransition]:
+    if report.pk is None:
+        return []
+    return list(report.transitions.select_related("actor", "actor_unit"))
+
+
+def history_values(view: ReportView) -> list[dict[str, Number]]:
+    """The unit's own frozen values for the same form in earlier periods (for outlier flags)."""
+    earlier = [view.period.previous(n).start for n in range(1, HISTORY_PERIODS + 1)]
+    rows = ReportInstance.objects.filter(
+        form__code=view.form.code, unit=view.unit, period_start__in=earlier, status__in=FROZEN_STATES
+    ).values_list("snapshot", flat=True)
+    return [r["values"] for r in rows if r]
+
+
+def outlier_flags(view: ReportView) -> dict[str, list[OutlierFlag]]:
+    return all_outliers(view.values, history_values(view))
+
+
+def actions_for(principal: Any, view: ReportView) -> list[str]:
+    return workflow.allowed_actions(principal, status=view.status, unit=view.unit, approver=view.approver)
+
+
+# --- lists and dashboards ---------------------------------------------------------------------------------
+
+
+@dataclass
+class StatusRow:
+    unit: ReportingUnit
+    form_code: str
+    status: str
+    submitted_at: datetime | None
+    due: datetime
+    late: bool
+    report_id: int | None
+
+
+def status_board(
+    principal: Any, root: ReportingUnit, period: Period, *, status: str = "", form_code: str = ""
+) -> list[StatusRow]:
+    """Every (unit, form) expected in `root`'s subtree for the period, with its state and timeliness.
+
+    Expected = the unit's kind is listed in the form's unit_kinds; the subtree is the tree as it was on the
+    period's first day (dated placements)."""
+    if not within(principal, root.path):
+        raise Http404("Không tìm thấy.")
+    placed = (
+        UnitPlacement.objects.on(period.start)
+        .filter(path__startswith=root.path)
+        .values_list("unit_id", flat=True)
+    )
+    units = list(visible_to(ReportingUnit.objects.filter(pk__in=list(placed)), principal).order_by("path"))
+    forms = [
+        f
+        for f in forms_in_force(period.start)
+        if f.period_type == period.type and (not form_code or f.code == form_code)
+    ]
+    reports = {
+        (r.unit_id, r.form_id): r
+        for r in ReportInstance.objects.filter(period_start=period.start, form__in=forms, unit__in=units)
+    }
+    now = timezone.now()
+    rows = []
+    for unit in units:
+        for f in forms:
+            if unit.kind not in f.unit_kinds:
+                continue
+            rep = reports.get((unit.pk, f.pk))
+            due = deadline(period, deadline_days_for(f.level, unit.kind, f.deadline_days))
+            sub = rep.first_submitted_at if rep else None
+            st = rep.status if rep else ReportStatus.DRAFT
+            row = StatusRow(unit, f.code, st, sub, due, (sub or now) >= due, rep.pk if rep else None)
+            if status == "late" and not row.late:
+                continue
+            if status and status != "late" and row.status != status:
+                continue
+            rows.append(row)
+    return rows
+
+
+def completeness(principal: Any, root: ReportingUnit, period: Period) -> dict[str, Any]:
+    """Counts per form: expected, submitted (incl. approved), approved, on time, late (for charts)."""
+    rows = status_board(principal, root, period)
+    by_form: dict[str, dict[str, int]] = {}
+    for r in rows:
+        c = by_form.setdefault(
+            r.form_code, {"expected": 0, "submitted": 0, "approved": 0, "on_time": 0, "late": 0}
+        )
+        c["expected"] += 1
+        if r.status in FROZEN_STATES:
+            c["submitted"] += 1
+        if r.status in APPROVED:
+            c["approved"] += 1
+        if r.submitted_at and not r.late:
+            c["on_time"] += 1
+        if r.late:
+            c["late"] += 1
+    forms = sorted(by_form)
+    return {
+        "period": period.code,
+        "unit": root.code,
+        "forms": forms,
+        "series": {
+            k: [by_form[f][k] for f in forms]
+            for k in ("expected", "submitted", "approved", "on_time", "late")
+        },
+        "late_units": sorted({r.unit.code for r in rows if r.late}),
+    }
+
+
+def report_list(principal: Any, *, period_start: date | None = None, status: str = "") -> Any:
+    qs = visible_to(ReportInstance.objects.select_related("form", "unit"), principal)
+    if period_start:
+        qs = qs.filter(period_start=period_start)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-period_start", "unit__path", "form__code")
+
+
+def approved_reports(principal: Any, period: Period, unit: ReportingUnit) -> list[ReportInstance]:
+    """Approved reports of `unit`'s subtree for the period (for the DHIS2/ADX exports)."""
+    qs = visible_to(ReportInstance.objects.select_related("form", "unit"), principal)
+    return list(
+        qs.filter(
+            Q(unit__path__startswith=unit.path), period_start=period.start, status__in=APPROVED
+        ).order_by("unit__path", "form__code")
+    )

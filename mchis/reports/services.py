@@ -1,0 +1,422 @@
+"""Every write to reports: form loading and the workflow transitions (R-MCH-03..06).
+
+Each transition service locks the report row (``select_for_update``), re-checks the guard
+(``workflow.check``) on the locked state, writes the new state, a ``ReportTransition`` (timeline) and the audit
+entry, all in one transaction: of two leaders approving the same report at once, exactly one wins and the
+other gets a 409. Approval locks the unit's register month (registers.services.period_lock); un-approval
+unlocks it once no other approved report of that unit and month remains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from mchis.accounts.permissions import can
+from mchis.accounts.stepup import require_step_up
+from mchis.core.audit import log_event
+from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.units.models import ReportingUnit
+
+from . import workflow
+from .checks import run_rules
+from .compute import check_against_models
+from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
+from .models import FROZEN_STATES, FormDefinition, ReportInstance, ReportStatus, ReportTransition
+from .periods import Period, parse_period
+from .selectors import APPROVED, ReportView, build_view, checksum, form_in_force, resolve_unit, snapshot_of
+
+FORMS_DIR = Path(__file__).resolve().parent / "forms"
+
+
+# --- form definitions -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def read_definition(path: Path) -> tuple[FormSpec, str, dict[str, Any]]:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormDefinitionError([Problem(name, "$", f"không đọc được tệp: {exc}")]) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormDefinitionError(
+            [Problem(name, f"dòng {exc.lineno}, cột {exc.colno}", f"JSON sai: {exc.msg}")]
+        ) from exc
+    spec = parse_form(data, name)
+    problems = check_against_models(spec, name)
+    if problems:
+        raise FormDefinitionError(problems)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return spec, digest, data
+
+
+def shipped_form_files() -> list[Path]:
+    return sorted(p for p in FORMS_DIR.glob("*.json") if p.name != "registers.json")
+
+
+@transaction.atomic
+def forms_load(*, actor: Any, paths: list[Path]) -> LoadResult:
+    """Validate every file first; write nothing unless all are valid (atomic, all-or-nothing)."""
+    parsed: list[tuple[Path, FormSpec, str, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], str] = {}
+    for path in paths:
+        try:
+            spec, digest, data = read_definition(path)
+        except FormDefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        key = (spec.code, spec.version)
+        if key in seen:
+            problems.append(
+                Problem(str(path), "$.version", f"{spec.code} {spec.version} đã có trong tệp {seen[key]}")
+            )
+        seen[key] = str(path)
+        parsed.append((path, spec, digest, data))
+    for path, spec, digest, _ in parsed:
+        existing = FormDefinition.objects.filter(code=spec.code, version=spec.version).first()
+        if (
+            existing
+            and existing.checksum != digest
+            and existing.reports.filter(status__in=FROZEN_STATES).exists()
+        ):
+            problems.append(
+                Problem(
+                    str(path),
+                    "$.version",
+                    f"phiên bản {spec.version} đã có báo cáo gửi/duyệt: hãy tạo phiên bản mới thay vì sửa",
+                )
+            )
+    if problems:
+        raise FormDefinitionError(problems)
+    result = LoadResult([], [], [])
+    for path, spec, digest, data in parsed:
+        fields = {
+            "title": spec.title,
+            "legal_basis": spec.legal_basis,
+            "valid_from": spec.valid_from,
+            "valid_to": spec.valid_to,
+            "level": spec.level,
+            "period_type": spec.period_type,
+            "unit_kinds": list(spec.unit_kinds),
+            "deadline_days": spec.deadline_days,
+            "spec": data,
+            "checksum": digest,
+            "source_file": path.name,
+        }
+        existing = (
+            FormDefinition.objects.select_for_update().filter(code=spec.code, version=spec.version).first()
+        )
+        label = f"{spec.code} {spec.version}"
+        if existing and existing.checksum == digest:
+            result.unchanged.append(label)
+            continue
+        if existing:
+            before = existing.checksum
+            for k, v in fields.items():
+                setattr(existing, k, v)
+            existing.save()
+            result.updated.append(label)
+            obj = existing
+        else:
+            before = None
+            obj = FormDefinition.objects.create(code=spec.code, version=spec.version, **fields)
+            result.created.append(label)
+        log_event(
+            actor=actor,
+            action="form.load",
+            object_type="form",
+            object_id=label,
+            changes={"checksum": [before, digest], "valid_from": [None, spec.valid_from]},
+            reason=f"tệp {path.name}",
+        )
+        obj.parsed()
+    return result
+
+
+# --- report instances and transitions ---------------------------------------------------------------------
+
+
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise DomainError(str(exc), field="period") from exc
+
+
+def _locked_view(actor: Any, form_code: str, unit_code: str, period_text: str) -> ReportView:
+    """The report for update: created on first action (unique constraint), then row-locked."""
+    period = _period(period_text)
+    unit = resolve_unit(actor, unit_code)
+    form = form_in_force(form_code, period.start)
+    if unit.kind not in form.unit_kinds:
+        raise DomainError(
+            f"Đơn vị loại '{unit.get_kind_display()}' không lập biểu {form.code}.", field="unit"
+        )
+    if form.period_type != period.type:
+        raise DomainError("Kỳ báo cáo không khớp loại kỳ của biểu.", field="period")
+    ReportInstance.objects.get_or_create(
+        form=form, unit=unit, period_start=period.start, defaults={"period_type": period.type}
+    )
+    return build_view(form, unit, period, lock=True)
+
+
+def _guard(verb: str, actor: Any, view: ReportView) -> None:
+    reason = workflow.check(verb, actor, status=view.status, unit=view.unit, approver=view.approver)
+    if reason is None:
+        return
+    sources, _ = workflow.TRANSITIONS[verb]
+    if view.status not in sources:
+        raise Conflict(reason, code="invalid_state")
+    raise PermissionDeniedError(reason)
+
+
+def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: str) -> None:
+    ReportTransition.objects.create(
+        report=report,
+        action=verb,
+        from_status=before,
+        to_status=report.status,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_unit=getattr(actor, "unit", None),
+        at=timezone.now(),
+        reason=reason,
+    )
+    log_event(
+        actor=actor,
+        action=f"report.{verb}",
+        object_type="report",
+        object_id=report.pk,
+        scope_path=report.unit.path,
+        changes={"status": [before, report.status]},
+        reason=reason,
+    )
+
+
+def _need_reason(verb: str, reason: str) -> str:
+    reason = (reason or "").strip()
+    if verb in workflow.REASON_REQUIRED and not reason:
+        raise DomainError("Vui lòng nhập lý do.", field="reason", code="reason_required")
+    return reason
+
+
+@transaction.atomic
+def report_submit(
+    *, actor: Any, form_code: str, unit_code: str, period: str, warning_comment: str = ""
+) -> ReportInstance:
+    """Gửi báo cáo: run the form's rules; errors block, warnings need a comment; freeze values with checksum."""
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("submit", actor, view)
+    findings = run_rules(view.spec, view.values)
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    if errors:
+        raise ValidationFailed(
+            [{"rule": f.rule, "severity": "error", "message": f.message} for f in errors],
+            message="Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi.",
+        )
+    comment = (warning_comment or "").strip()
+    if warnings and not comment:
+        raise ValidationFailed(
+            [
+                {"rule": f.rule, "severity": "warning", "message": f.message, "field": "warning_comment"}
+                for f in warnings
+            ],
+            message="Báo cáo có cảnh báo: nhập giải thích (warning_comment) để gửi.",
+        )
+    report = view.report
+    before = report.status
+    snap = snapshot_of(view)
+    snap["warnings"] = [f.as_dict() for f in warnings]
+    report.snapshot = snap
+    report.snapshot_checksum = checksum(snap["values"])
+    report.warning_comment = comment
+    report.status = ReportStatus.SUBMITTED
+    report.submitted_at = timezone.now()
+    report.submitted_by = actor
+    report.first_submitted_at = report.first_submitted_at or report.submitted_at
+    report.save()
+    _record("submit", actor, report, before, comment)
+    return report
+
+
+def _unfreeze(report: ReportInstance) -> None:
+    report.snapshot = None
+    report.snapshot_checksum = ""
+    report.approved_at = None
+    report.approved_by = None
+
+
+@transaction.atomic
+def report_recall(
+    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str = ""
+) -> ReportInstance:
+    """Thu hồi báo cáo đã gửi, trước khi cấp trên duyệt."""
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("recall", actor, view)
+    report, before = view.report, view.report.status
+    _unfreeze(report)
+    report.status = ReportStatus.DRAFT
+    report.save()
+    _record("recall", actor, report, before, (reason or "").strip())
+    return report
+
+
+@transaction.atomic
+def report_approve(
+    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str = ""
+) -> ReportInstance:
+    """Duyệt báo cáo (cấp trên phụ trách); khóa số liệu sổ của đơn vị trong tháng."""
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("approve", actor, view)
+    report, before = view.report, view.report.status
+    report.status = ReportStatus.APPROVED
+    report.approved_at = timezone.now()
+    report.approved_by = actor
+    report.save()
+    _record("approve", actor, report, before, (reason or "").strip())
+    if view.period.type == "monthly":
+        from mchis.registers.services import period_lock
+
+        period_lock(
+            actor=actor,
+            unit=view.unit,
+            month=view.period.start,
+            reason=f"Duyệt báo cáo {view.form.code} kỳ {view.period.code}",
+        )
+    return report
+
+
+@transaction.atomic
+def report_return(*, actor: Any, form_code: str, unit_code: str, period: str, reason: str) -> ReportInstance:
+    """Trả lại báo cáo (bắt buộc ghi lý do) — cấp phụ trách hoặc cấp trên bất kỳ."""
+    reason = _need_reason("return", reason)
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("return", actor, view)
+    report, before = view.report, view.report.status
+    _unfreeze(report)
+    report.status = ReportStatus.RETURNED
+    report.save()
+    _record("return", actor, report, before, reason)
+    return report
+
+
+@transaction.atomic
+def report_request_unapproval(
+    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str
+) -> ReportInstance:
+    """Đề nghị cấp trên hủy duyệt (bắt buộc lý do)."""
+    reason = _need_reason("request_unapproval", reason)
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("request_unapproval", actor, view)
+    report, before = view.report, view.report.status
+    report.status = ReportStatus.UNAPPROVAL_REQUESTED
+    report.save()
+    _record("request_unapproval", actor, report, before, reason)
+    return report
+
+
+@transaction.atomic
+def report_unapprove(
+    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str
+) -> ReportInstance:
+    """Hủy duyệt: changes approved data, so it needs a recent second factor (R-SEC-04); unlocks the month."""
+    reason = _need_reason("unapprove", reason)
+    view = _locked_view(actor, form_code, unit_code, period)
+    _guard("unapprove", actor, view)
+    require_step_up()
+    report, before = view.report, view.report.status
+    _unfreeze(report)
+    report.status = ReportStatus.DRAFT
+    report.save()
+    _record("unapprove", actor, report, before, reason)
+    if view.period.type == "monthly":
+        still_approved = ReportInstance.objects.filter(
+            unit=view.unit, period_start=view.period.start, status__in=APPROVED, form__period_type="monthly"
+        ).exists()
+        if not still_approved:
+            from mchis.registers.services import period_unlock
+
+            period_unlock(actor=actor, unit=view.unit, month=view.period.start, reason=reason)
+    return report
+
+
+@transaction.atomic
+def report_set_manual_values(
+    *, actor: Any, form_code: str, unit_code: str, period: str, values: dict[str, Any]
+) -> ReportInstance:
+    """Nhập các ô nhập tay. A returned report goes back to draft (reopen) on its first edit."""
+    view = _locked_view(actor, form_code, unit_code, period)
+    report = view.report
+    if getattr(actor, "unit", None) is None or actor.unit.pk != view.unit.pk or not can(actor, "report.edit"):
+        raise PermissionDeniedError("Chỉ cán bộ của đơn vị lập báo cáo mới được nhập số liệu.")
+    if report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
+        raise Conflict(
+            "Báo cáo đã gửi hoặc đã duyệt: không sửa được số liệu (thu hồi hoặc đề nghị hủy duyệt trước)."
+        )
+    manual_cells = {c.key for c in view.spec.cells if c.manual}
+    errors: list[dict[str, str | int | None]] = []
+    clean: dict[str, int | float] = {}
+    for key, raw in values.items():
+        if key not in manual_cells:
+            errors.append(
+                {"field": key, "message": f"Ô '{key}' không phải ô nhập tay của biểu {view.form.code}."}
+            )
+            continue
+        if raw in ("", None):
+            continue
+        try:
+            num = float(raw)
+        except (TypeError, ValueError):
+            errors.append({"field": key, "message": f"Ô '{key}': '{raw}' không phải là số."})
+            continue
+        if num < 0 or num != num:
+            errors.append({"field": key, "message": f"Ô '{key}': số liệu không được âm."})
+            continue
+        clean[key] = int(num) if num.is_integer() else num
+    if errors:
+        raise ValidationFailed(errors)
+    old = dict(report.manual_values or {})
+    new = {**old, **clean}
+    for key, raw in values.items():
+        if raw in ("", None):
+            new.pop(key, None)
+    changes: dict[str, Any] = {
+        k: [old.get(k), new.get(k)] for k in set(old) | set(new) if old.get(k) != new.get(k)
+    }
+    if report.status == ReportStatus.RETURNED:
+        before = report.status
+        report.status = ReportStatus.DRAFT
+        report.manual_values = new
+        report.save()
+        _record("reopen", actor, report, before, "")
+    report.manual_values = new
+    report.save()
+    log_event(
+        actor=actor,
+        action="report.edit",
+        object_type="report",
+        object_id=report.pk,
+        scope_path=view.unit.path,
+        changes=changes,
+    )
+    return report
+
+
+def unit_of(code: str) -> ReportingUnit:
+    return ReportingUnit.objects.get(code=code)

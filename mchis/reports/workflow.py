@@ -1,0 +1,133 @@
+"""The report workflow as an explicit state machine (quy trình gửi - duyệt báo cáo, R-MCH-05, R-MCH-06).
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──request_unapproval──▶ unapproval_requested
+      ▲  ◀──recall───     │                                                        │
+      │                   └──return (lý do)──▶ returned ──(sửa / reopen)──▶ draft  │
+      └──────────────────────────────── unapprove (lý do) ◀───────────────────────┘
+
+``check_<verb>`` returns the Vietnamese reason an actor may not do it (or None); ``can_<verb>`` is its boolean
+form. Templates, the API and ``services`` all use these, so the buttons shown are exactly the actions allowed.
+
+Who approves whom (R-MCH-06): the nearest ancestor unit of the approving kind, acted on by its leader:
+TTYT approves TYT and district hospitals; CDC approves TTYTs and provincial hospitals; Sở Y tế approves the
+province report (prepared by CDC); the Ministry department approves the Sở's reports. Any higher level within
+whose jurisdiction the report lies may *return* it (also when it is not that level's responsibility).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mchis.accounts.permissions import can
+
+from .models import ReportStatus as S
+
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({S.DRAFT, S.RETURNED}), S.SUBMITTED),
+    "recall": (frozenset({S.SUBMITTED}), S.DRAFT),
+    "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
+    "return": (frozenset({S.SUBMITTED}), S.RETURNED),
+    "request_unapproval": (frozenset({S.APPROVED}), S.UNAPPROVAL_REQUESTED),
+    "unapprove": (frozenset({S.UNAPPROVAL_REQUESTED}), S.DRAFT),
+    "reopen": (frozenset({S.RETURNED}), S.DRAFT),
+}
+REASON_REQUIRED = frozenset({"return", "request_unapproval", "unapprove"})
+ACTION_LABELS = {
+    "submit": "Gửi báo cáo",
+    "recall": "Thu hồi",
+    "approve": "Duyệt",
+    "return": "Trả lại",
+    "request_unapproval": "Đề nghị hủy duyệt",
+    "unapprove": "Hủy duyệt",
+    "reopen": "Mở lại để sửa",
+}
+# submitter kind -> approving kind (R-MCH-06)
+APPROVER_KIND = {
+    "tyt": "ttyt",
+    "district_hospital": "ttyt",
+    "private_clinic": "ttyt",
+    "ttyt": "cdc",
+    "prov_hospital": "cdc",
+    "cdc": "doh",
+    "doh": "ministry_dept",
+}
+SENDER_ACTIONS = {
+    "submit": "report.submit",
+    "recall": "report.recall",
+    "request_unapproval": "report.request_unapproval",
+    "reopen": "report.edit",
+}
+APPROVER_ACTIONS = {"approve": "report.approve", "unapprove": "report.unapprove"}
+
+
+def approver_unit(unit: Any, ancestors_nearest_first: Sequence[Any]) -> Any | None:
+    """The nearest ancestor of the approving kind for `unit`, or None if the tree has none."""
+    wanted = APPROVER_KIND.get(unit.kind)
+    if wanted is None:
+        return None
+    return next((a for a in ancestors_nearest_first if a.kind == wanted), None)
+
+
+def check(verb: str, actor: Any, *, status: str, unit: Any, approver: Any | None) -> str | None:
+    """Why `actor` may not `verb` the report of `unit` in `status` (None = allowed)."""
+    sources, _ = TRANSITIONS[verb]
+    actor_unit = getattr(actor, "unit", None)
+    if actor_unit is None or not getattr(actor, "is_authenticated", False):
+        return "Tài khoản không thuộc đơn vị nào."
+    if status not in sources:
+        return f"Không thể '{ACTION_LABELS[verb]}' báo cáo ở trạng thái '{S(status).label}'."
+    if verb in SENDER_ACTIONS:
+        if actor_unit.pk != unit.pk:
+            return "Chỉ đơn vị lập báo cáo mới được thực hiện thao tác này."
+        if not can(actor, SENDER_ACTIONS[verb]):
+            return "Vai trò của bạn không được thực hiện thao tác này."
+        return None
+    if verb in APPROVER_ACTIONS:
+        if actor_unit.pk == unit.pk:
+            return "Không được tự duyệt/hủy duyệt báo cáo của chính đơn vị mình."
+        if approver is None or actor_unit.pk != approver.pk:
+            return "Chỉ đơn vị cấp trên phụ trách (theo tuyến báo cáo) mới được duyệt/hủy duyệt báo cáo này."
+        if not can(actor, APPROVER_ACTIONS[verb]):
+            return "Chỉ lãnh đạo đơn vị phụ trách mới được duyệt/hủy duyệt."
+        return None
+    # return: any level above, inside whose subtree the report lies
+    if actor_unit.pk == unit.pk or not unit.path.startswith(actor_unit.path):
+        return "Chỉ cấp trên của đơn vị lập báo cáo mới được trả lại báo cáo."
+    if not can(actor, "report.return"):
+        return "Chỉ lãnh đạo cấp trên mới được trả lại báo cáo."
+    return None
+
+
+def allowed_actions(actor: Any, *, status: str, unit: Any, approver: Any | None) -> list[str]:
+    return [
+        v
+        for v in TRANSITIONS
+        if v != "reopen" and check(v, actor, status=status, unit=unit, approver=approver) is None
+    ]
+
+
+def can_submit(actor: Any, report: Any, approver: Any | None = None) -> bool:
+    return check("submit", actor, status=report.status, unit=report.unit, approver=approver) is None
+
+
+def can_recall(actor: Any, report: Any, approver: Any | None = None) -> bool:
+    return check("recall", actor, status=report.status, unit=report.unit, approver=approver) is None
+
+
+def can_approve(actor: Any, report: Any, approver: Any | None) -> bool:
+    return check("approve", actor, status=report.status, unit=report.unit, approver=approver) is None
+
+
+def can_return(actor: Any, report: Any, approver: Any | None = None) -> bool:
+    return check("return", actor, status=report.status, unit=report.unit, approver=approver) is None
+
+
+def can_request_unapproval(actor: Any, report: Any, approver: Any | None = None) -> bool:
+    return (
+        check("request_unapproval", actor, status=report.status, unit=report.unit, approver=approver) is None
+    )
+
+
+def can_unapprove(actor: Any, report: Any, approver: Any | None) -> bool:
+    return check("unapprove", actor, status=report.status, unit=report.unit, approver=approver) is None
