@@ -1,0 +1,265 @@
+"""Register definitions as data: the input fields of each register (sổ), shared by the web form, the Excel
+template/reader, the API JSON schema and the validator. Derived fields (age, adolescent, z-scores…) are not
+inputs: `validation.py` computes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from . import models as m
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str  # str | date | int | decimal | bool | choice | catalog
+    label: str
+    required: bool = False
+    choices: type[models.TextChoices] | None = None
+    catalog: str = ""
+    min: float | None = None
+    max: float | None = None
+    max_length: int = 200
+    help: str = ""
+
+    def choice_values(self) -> list[str]:
+        return [str(v) for v in self.choices.values] if self.choices else []
+
+
+@dataclass(frozen=True)
+class RegisterDef:
+    key: str
+    model: type[m.RegisterRecord]
+    label: str
+    fields: tuple[FieldSpec, ...]
+    woman: bool = True  # the subject is a woman (sex F enforced)
+    newborns: bool = False
+    extra_subject: tuple[FieldSpec, ...] = field(default=())
+
+    @property
+    def all_fields(self) -> tuple[FieldSpec, ...]:
+        return COMMON_FIELDS + self.fields
+
+    def spec(self, name: str) -> FieldSpec | None:
+        for spec in self.all_fields:
+            if spec.name == name:
+                return spec
+        return None
+
+
+def F(name: str, kind: str, label: str, **kw: Any) -> FieldSpec:  # noqa: N802 - a terse table builder
+    return FieldSpec(name=name, kind=kind, label=label, **kw)
+
+
+COMMON_FIELDS: tuple[FieldSpec, ...] = (
+    F(
+        "facility",
+        "str",
+        "Mã cơ sở",
+        required=True,
+        max_length=32,
+        help="Mã đơn vị báo cáo ghi nhận (TYT, BV…)",
+    ),
+    F(
+        "source_system",
+        "str",
+        "Hệ thống nguồn",
+        max_length=64,
+        help="Phần mềm gửi dữ liệu; mặc định web/excel",
+    ),
+    F("source_record_id", "str", "Mã bản ghi nguồn", max_length=64, help="Mã bản ghi trong phần mềm nguồn"),
+    F("event_date", "date", "Ngày", required=True),
+    F("place", "choice", "Nơi thực hiện", choices=m.PlaceOfService),
+    F("full_name", "str", "Họ và tên", required=True),
+    F("dob", "date", "Ngày sinh"),
+    F("sex", "choice", "Giới tính", choices=m.Sex),
+    F("ethnicity_code", "catalog", "Dân tộc", catalog="ethnicity", max_length=8),
+    F("personal_id", "str", "Số định danh cá nhân", max_length=12),
+    F("address", "str", "Địa chỉ", max_length=300),
+    F("note", "str", "Ghi chú", max_length=500),
+)
+
+NEWBORN_FIELDS: tuple[FieldSpec, ...] = (
+    F("birth_order", "int", "Thứ tự trẻ", min=1, max=6),
+    F("outcome", "choice", "Kết quả", choices=m.BirthOutcome),
+    F("sex", "choice", "Giới tính trẻ", choices=m.Sex),
+    F("weight_grams", "int", "Cân nặng (gam)", min=300, max=6500),
+    F("asphyxia", "bool", "Ngạt"),
+    F("eenc", "bool", "Chăm sóc thiết yếu sớm (EENC)"),
+    F("kangaroo_care", "bool", "Chăm sóc Kangaroo"),
+    F("vitamin_k1", "bool", "Tiêm vitamin K1"),
+    F("hepb_vaccine", "bool", "Tiêm vắc xin viêm gan B"),
+    F("hepb_vaccine_24h", "bool", "Tiêm VGB trong 24 giờ đầu"),
+    F("newborn_screening", "bool", "Sàng lọc sơ sinh"),
+    F("birth_certificate", "bool", "Cấp giấy chứng sinh"),
+    F("arv_prophylaxis", "bool", "Điều trị dự phòng ARV"),
+    F("neonatal_tetanus", "bool", "Uốn ván sơ sinh"),
+    F("full_name", "str", "Họ tên trẻ"),
+    F("personal_id", "str", "Số định danh trẻ", max_length=12),
+    F("ethnicity_code", "catalog", "Dân tộc của trẻ", catalog="ethnicity", max_length=8),
+)
+
+ANC = RegisterDef(
+    key="anc",
+    model=m.AncVisit,
+    label="Sổ khám thai",
+    fields=(
+        F("is_new_pregnancy", "bool", "Mới có thai (lần khám đầu của lần mang thai này)"),
+        F("lmp_date", "date", "Ngày đầu kỳ kinh cuối"),
+        F("expected_delivery_date", "date", "Ngày dự kiến sinh"),
+        F("gestational_age_weeks", "int", "Tuổi thai (tuần)", min=1, max=45),
+        F("visit_number", "int", "Lần khám thứ", min=1, max=30),
+        F("urine_protein_tested", "bool", "Xét nghiệm protein niệu"),
+        F("hiv_tested", "bool", "Xét nghiệm HIV"),
+        F("hiv_result", "choice", "Kết quả HIV", choices=m.TestResult),
+        F("syphilis_tested", "bool", "Xét nghiệm giang mai"),
+        F("syphilis_result", "choice", "Kết quả giang mai", choices=m.TestResult),
+        F("hepb_tested", "bool", "Xét nghiệm viêm gan B"),
+        F("hepb_result", "choice", "Kết quả viêm gan B", choices=m.TestResult),
+        F("glucose_tested", "bool", "Xét nghiệm đường huyết"),
+        F("glucose_high", "bool", "Đường huyết cao hơn bình thường"),
+        F("tetanus_dose", "int", "Mũi uốn ván tiêm lần này (0 = không)", min=0, max=5),
+    ),
+)
+
+DELIVERY = RegisterDef(
+    key="delivery",
+    model=m.Delivery,
+    label="Sổ đẻ",
+    newborns=True,
+    fields=(
+        F("gestational_age_weeks", "int", "Tuổi thai khi đẻ (tuần)", min=22, max=45),
+        F("delivery_mode", "choice", "Cách đẻ", choices=m.DeliveryMode),
+        F("attendant", "choice", "Người đỡ đẻ", choices=m.Attendant),
+        F("anc_managed", "bool", "Được quản lý thai"),
+        F("anc_visits", "int", "Số lần khám thai", min=0, max=30),
+        F("anc_all_trimesters", "bool", "Khám thai đủ 3 thời kỳ"),
+        F("tetanus_fully_vaccinated", "bool", "Tiêm phòng uốn ván đủ mũi"),
+        F("hepb_tested_pregnancy", "bool", "XN viêm gan B khi mang thai"),
+        F("hepb_tested_labour", "bool", "XN viêm gan B trong chuyển dạ"),
+        F("hepb_positive", "bool", "Viêm gan B dương tính"),
+        F("syphilis_tested_pregnancy", "bool", "XN giang mai khi mang thai"),
+        F("syphilis_tested_labour", "bool", "XN giang mai trong chuyển dạ"),
+        F("syphilis_positive", "bool", "Giang mai dương tính"),
+        F("hiv_tested_pregnancy", "bool", "XN HIV trước và trong mang thai"),
+        F("hiv_tested_labour", "bool", "XN HIV trong chuyển dạ"),
+        F("hiv_positive", "bool", "Khẳng định nhiễm HIV"),
+        F("hiv_confirmed_in_pregnancy", "bool", "Được khẳng định HIV trong thời kỳ mang thai"),
+        F("hiv_arv_treated", "bool", "PN HIV (+) được điều trị ARV"),
+        F("glucose_tested", "bool", "XN đường huyết khi mang thai"),
+        F("glucose_high", "bool", "Đường huyết cao hơn bình thường"),
+        F("comp_haemorrhage", "bool", "Tai biến: băng huyết"),
+        F("comp_eclampsia", "bool", "Tai biến: sản giật"),
+        F("comp_uterine_rupture", "bool", "Tai biến: vỡ tử cung"),
+        F("comp_infection", "bool", "Tai biến: nhiễm trùng"),
+        F("comp_other", "bool", "Tai biến khác"),
+        F("postpartum_week1_date", "date", "Ngày chăm sóc sau sinh tại nhà (tuần đầu)"),
+        F("postpartum_week2_6_date", "date", "Ngày chăm sóc sau sinh tại nhà (tuần 2 – 6)"),
+    ),
+)
+
+ABORTION = RegisterDef(
+    key="abortion",
+    model=m.Abortion,
+    label="Sổ phá thai",
+    fields=(
+        F("gestational_age_weeks", "int", "Tuổi thai (tuần)", required=True, min=1, max=22),
+        F("method", "choice", "Phương pháp", choices=m.AbortionMethod),
+        F("complication", "bool", "Tai biến do phá thai"),
+    ),
+)
+
+GYN = RegisterDef(
+    key="gyn",
+    model=m.GynExam,
+    label="Sổ khám phụ khoa và sàng lọc ung thư cổ tử cung",
+    fields=(
+        F("purpose", "choice", "Mục đích khám", choices=m.GynPurpose),
+        F("treated", "bool", "Điều trị phụ khoa"),
+        F("treated_syphilis", "bool", "Điều trị giang mai"),
+        F("treated_gonorrhoea", "bool", "Điều trị lậu"),
+        F("cryo_or_cautery", "bool", "Đốt điện / áp lạnh"),
+        F("leep", "bool", "LEEP"),
+        F("cervical_cured", "bool", "Khỏi tổn thương cổ tử cung"),
+        F("via_done", "bool", "Làm VIA/VILI"),
+        F("via_result", "choice", "Kết quả VIA/VILI", choices=m.ScreenResult),
+        F("pap_sample_sent", "bool", "Lấy mẫu gửi XN tế bào (Pap)"),
+        F("pap_abnormal", "bool", "Tế bào học bất thường"),
+        F("hpv_sample_sent", "bool", "Lấy mẫu gửi XN HPV"),
+        F("hpv_positive", "bool", "HPV dương tính"),
+        F("hpv_vaccinated", "bool", "Tiêm vắc xin HPV"),
+    ),
+)
+
+CONTRACEPTION = RegisterDef(
+    key="contraception",
+    model=m.Contraception,
+    label="Sổ thực hiện biện pháp tránh thai",
+    woman=False,
+    fields=(
+        F(
+            "method_code",
+            "catalog",
+            "Biện pháp",
+            required=True,
+            catalog="contraceptive-method",
+            max_length=32,
+        ),
+        F("is_new_user", "bool", "Người mới thực hiện"),
+        F("complication", "bool", "Tai biến sử dụng BPTT"),
+    ),
+)
+
+CHILD_EXAM = RegisterDef(
+    key="child_exam",
+    model=m.ChildExam,
+    label="Sổ khám sức khỏe định kỳ trẻ dưới 6 tuổi",
+    woman=False,
+    fields=(
+        F("mother_name", "str", "Họ tên mẹ"),
+        F("weight_kg", "decimal", "Cân nặng (kg)", min=0.5, max=50),
+        F("height_cm", "decimal", "Chiều dài/cao (cm)", min=35, max=140),
+        F("measured_lying", "bool", "Đo nằm"),
+        F("oedema", "bool", "Phù hai chân"),
+    ),
+)
+
+DEATH = RegisterDef(
+    key="death",
+    model=m.Death,
+    label="Sổ tử vong",
+    woman=False,
+    fields=(
+        F("death_kind", "choice", "Loại tử vong", required=True, choices=m.DeathKind),
+        F("icd10_code", "catalog", "Nguyên nhân (ICD-10)", required=True, catalog="icd10", max_length=8),
+        F("cause_text", "str", "Mô tả nguyên nhân", max_length=300),
+        F("gestational_age_weeks", "int", "Tuổi thai (tuần)", min=22, max=45),
+        F(
+            "obstetric_complication",
+            "choice",
+            "Tai biến sản khoa gây tử vong",
+            choices=m.ObstetricComplication,
+        ),
+        F("maternal_death_reviewed", "bool", "Tử vong mẹ đã được thẩm định"),
+        F("mother_name", "str", "Họ tên mẹ"),
+    ),
+)
+
+REGISTERS: dict[str, RegisterDef] = {
+    r.key: r for r in (ANC, DELIVERY, ABORTION, GYN, CONTRACEPTION, CHILD_EXAM, DEATH)
+}
+MAX_NEWBORNS = 6
+EXCEL_NEWBORN_SLOTS = 2
+
+
+def get_register(key: str) -> RegisterDef:
+    from mchis.core.errors import DomainError
+
+    try:
+        return REGISTERS[key]
+    except KeyError as exc:
+        raise DomainError(f"Không có sổ '{key}'.", field="register", code="not_found") from exc

@@ -1,0 +1,713 @@
+"""Every write to the registers (sổ SKBMTE/SKSS): one batch engine used by the web form (a batch of one), the
+Excel confirmation and the bulk API (R-MCH-02, R-INT-01); period locks (khóa số liệu kỳ báo cáo).
+
+Batch policy (documented in the API description too):
+- A *structurally* malformed batch (not a list, over 5,000 records, an item that is not an object, duplicate
+  (facility, source_system, source_record_id) keys inside the batch) is refused whole: nothing is written.
+- Otherwise every valid record is written (created / updated / unchanged by fingerprint) and each invalid one is
+  listed in `conflicts` with its index, field and reason. Excel confirmation uses the same rule.
+- Fast path: lookups are prefetched once per batch; rows are written with one INSERT … ON CONFLICT DO UPDATE per
+  chunk (Django bulk_create(update_conflicts=True)), sorted by key so concurrent batches lock rows in the same
+  order and never deadlock or duplicate.
+- One audit entry per batch that changed something, with the counts (R-SEC-05).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mchis.accounts.permissions import require
+from mchis.core.audit import log_event
+from mchis.core.errors import Conflict, DomainError, ValidationFailed
+from mchis.core.scoping import scope_path_of, within
+from mchis.core.text import fold
+
+from . import catalogs
+from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
+from .models import (
+    BatchChannel,
+    BatchStatus,
+    IngestBatch,
+    Newborn,
+    PeriodLock,
+    Person,
+    SyncActivity,
+)
+from .validation import Context, FacilityRef, Outcome, row_hash, validate_record
+
+MAX_BATCH = 5000
+WRITE_CHUNK = 1000
+
+
+# --- period locks -------------------------------------------------------------------------------------------
+
+
+def lock_message(unit_name: str, month: date) -> str:
+    return (
+        f"Kỳ báo cáo {month:%m/%Y} của {unit_name} đã được duyệt và khóa: không thể thêm, sửa số liệu sổ. "
+        "Đề nghị cấp trên hủy duyệt báo cáo trước khi sửa."
+    )
+
+
+@transaction.atomic
+def period_lock(*, actor: Any, unit: Any, month: date, reason: str = "") -> PeriodLock:
+    """Lock a unit's register records of one month (called when its report is approved)."""
+    month = month.replace(day=1)
+    lock, created = PeriodLock.objects.select_for_update().get_or_create(
+        unit=unit,
+        month=month,
+        defaults={
+            "locked_at": timezone.now(),
+            "locked_by": actor if getattr(actor, "pk", None) and hasattr(actor, "username") else None,
+            "reason": reason[:300],
+        },
+    )
+    if created:
+        log_event(
+            actor=actor,
+            action="register.period_lock",
+            object_type="PeriodLock",
+            object_id=lock.pk,
+            scope_path=unit.path,
+            changes={"month": [None, month], "locked": [False, True]},
+            reason=reason,
+        )
+    return lock
+
+
+@transaction.atomic
+def period_unlock(*, actor: Any, unit: Any, month: date, reason: str = "") -> bool:
+    """Unlock (report un-approved). Returns False when it was not locked."""
+    month = month.replace(day=1)
+    lock = PeriodLock.objects.select_for_update().filter(unit=unit, month=month).first()
+    if lock is None:
+        return False
+    lock_id = lock.pk
+    lock.delete()
+    log_event(
+        actor=actor,
+        action="register.period_unlock",
+        object_type="PeriodLock",
+        object_id=lock_id,
+        scope_path=unit.path,
+        changes={"month": [month, month], "locked": [True, False]},
+        reason=reason,
+    )
+    return True
+
+
+# --- the batch engine ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    register: str
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # per record: index, action, id, key
+    batch_id: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.rejected and not (self.created or self.updated or self.unchanged):
+            return "ERROR"
+        return "WARNING" if self.rejected else "OK"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "register": self.register,
+            "dryRun": self.dry_run,
+            "batchId": self.batch_id,
+            "total": self.created + self.updated + self.unchanged + self.rejected,
+            "created": self.created,
+            "imported": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "ignored": self.rejected,
+            "conflicts": self.conflicts,
+        }
+
+
+def check_structure(records: Any) -> list[dict[str, Any]]:
+    """Structural errors that refuse the whole batch (see module docstring)."""
+    if not isinstance(records, list):
+        raise ValidationFailed(
+            [{"index": None, "field": "records", "reason": "Phải là một danh sách bản ghi."}],
+            "Lô dữ liệu không hợp lệ.",
+        )
+    if len(records) > MAX_BATCH:
+        raise ValidationFailed(
+            [
+                {
+                    "index": None,
+                    "field": "records",
+                    "reason": f"Tối đa {MAX_BATCH} bản ghi mỗi lô (gửi {len(records)}).",
+                }
+            ],
+            "Lô dữ liệu quá lớn.",
+        )
+    errors = [
+        {"index": i, "field": "", "reason": "Bản ghi phải là một đối tượng JSON."}
+        for i, r in enumerate(records)
+        if not isinstance(r, dict)
+    ]
+    if errors:
+        raise ValidationFailed(errors, "Lô dữ liệu không hợp lệ: có phần tử không phải bản ghi.")
+    return records
+
+
+def _key(rec: dict[str, Any], channel: str) -> tuple[str, str, str] | None:
+    rid = rec.get("source_record_id")
+    if rid in (None, ""):
+        return None
+    return (str(rec.get("facility") or ""), str(rec.get("source_system") or channel), str(rid).strip())
+
+
+def _check_duplicates(records: list[dict[str, Any]], channel: str) -> None:
+    seen: dict[tuple[str, str, str], int] = {}
+    errors = []
+    for index, rec in enumerate(records):
+        key = _key(rec, channel)
+        if key is None:
+            continue
+        if key in seen:
+            errors.append(
+                {
+                    "index": index,
+                    "field": "source_record_id",
+                    "reason": f"Trùng mã bản ghi nguồn '{key[2]}' với bản ghi thứ {seen[key]} trong cùng lô.",
+                }
+            )
+        else:
+            seen[key] = index
+    if errors:
+        raise ValidationFailed(errors, "Lô dữ liệu có mã bản ghi nguồn trùng nhau: không ghi gì.")
+
+
+def build_context(
+    *, principal: Any, reg: RegisterDef, records: list[dict[str, Any]], today: date | None = None
+) -> Context:
+    """Prefetch once per batch: facilities in the principal's scope, catalog codes and names."""
+    from mchis.units.models import ReportingUnit
+
+    codes = {str(r.get("facility")) for r in records if isinstance(r, dict) and r.get("facility")}
+    facilities: dict[str, FacilityRef] = {}
+    if codes:
+        for unit_id, code, path, name in ReportingUnit.objects.filter(
+            code__in=codes, active=True
+        ).values_list("id", "code", "path", "name"):
+            if within(principal, path):
+                facilities[code] = FacilityRef(unit_id, code, path, name)
+    used = {s.catalog for s in reg.all_fields if s.catalog}
+    if reg.newborns:
+        used |= {s.catalog for s in NEWBORN_FIELDS if s.catalog}
+    day = today or timezone.localdate()
+    ctx = Context(today=day, facilities=facilities)
+    for cat in used:
+        items = catalogs.catalog_items(cat, on=day)
+        ctx.catalog_codes[cat] = catalogs.catalog_codes(cat, on=day)
+        ctx.catalog_names[cat] = {fold(name): code for code, name in items}
+    return ctx
+
+
+def _common_path(paths: set[str]) -> str:
+    if not paths:
+        return ""
+    parts = [p.strip("/").split("/") for p in paths]
+    prefix: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        prefix.append(level[0])
+    return "/" + "/".join(prefix) + "/" if prefix else "/"
+
+
+def _writable_fields(model: type) -> list[str]:
+    skip = {"id", "facility", "source_system", "source_record_id", "created_at"}
+    return [f.name for f in model._meta.concrete_fields if f.name not in skip]
+
+
+def _principal_key(principal: Any) -> str:
+    if hasattr(principal, "username") and getattr(principal, "pk", None):
+        return f"user:{principal.pk}"
+    name = getattr(principal, "client_name", None) or getattr(principal, "name", None) or "client"
+    ident = getattr(principal, "client_id", None) or getattr(principal, "pk", None) or ""
+    return f"client:{name}:{ident}"
+
+
+def records_upsert(
+    *,
+    actor: Any,
+    register: str,
+    records: list[dict[str, Any]],
+    channel: str = BatchChannel.API,
+    dry_run: bool = False,
+    batch: IngestBatch | None = None,
+    today: date | None = None,
+    outcomes: list[Outcome] | None = None,
+) -> BatchResult:
+    """Validate and upsert a batch into one register. See the module docstring for the policy."""
+    require(actor, "register.write")
+    reg = get_register(register)
+    check_structure(records)
+    _check_duplicates(records, channel)
+    if outcomes is None:
+        ctx = build_context(principal=actor, reg=reg, records=records, today=today)
+        outcomes = [validate_record(reg, raw, ctx, channel=channel) for raw in records]
+    else:
+        ctx = build_context(principal=actor, reg=reg, records=[], today=today)
+    result = BatchResult(register=reg.key, dry_run=dry_run)
+    if dry_run:
+        return _classify_and_write(reg, actor, records, outcomes, result, channel, write=False, batch=None)
+    with transaction.atomic():
+        return _classify_and_write(reg, actor, records, outcomes, result, channel, write=True, batch=batch)
+
+
+def _classify_and_write(
+    reg: RegisterDef,
+    actor: Any,
+    records: list[dict[str, Any]],
+    outcomes: list[Outcome],
+    result: BatchResult,
+    channel: str,
+    *,
+    write: bool,
+    batch: IngestBatch | None,
+) -> BatchResult:
+    from mchis.units.models import ReportingUnit
+
+    model = reg.model
+    valid = [(i, o) for i, o in enumerate(outcomes) if o.ok]
+    for i, o in enumerate(outcomes):
+        if not o.ok:
+            for err in o.errors:
+                result.conflicts.append({"index": i, "field": err["field"], "reason": err["reason"]})
+    facility_ids = {o.clean["facility_id"] for _, o in valid}
+    record_ids = {o.clean["source_record_id"] for _, o in valid if o.clean["source_record_id"]}
+
+    existing: dict[tuple[int, str, str], dict[str, Any]] = {}
+    if facility_ids and record_ids:
+        qs = model.objects.filter(facility_id__in=facility_ids, source_record_id__in=record_ids)
+        if write:
+            # Row locks in key order: concurrent batches on the same records queue instead of racing.
+            qs = qs.select_for_update().order_by("facility_id", "source_system", "source_record_id")
+        for row in qs.values("id", "facility_id", "source_system", "source_record_id", "month", "row_hash"):
+            existing[(row["facility_id"], row["source_system"], row["source_record_id"])] = row
+
+    months = {o.clean["month"] for _, o in valid} | {row["month"] for row in existing.values()}
+    locked: set[tuple[int, date]] = set()
+    if facility_ids:
+        locked = set(
+            PeriodLock.objects.filter(unit_id__in=facility_ids, month__in=months).values_list(
+                "unit_id", "month"
+            )
+        )
+    units = {
+        uid: (name, path)
+        for uid, name, path in ReportingUnit.objects.filter(id__in=facility_ids).values_list(
+            "id", "name", "path"
+        )
+    }
+    names = {uid: v[0] for uid, v in units.items()}
+
+    to_write: list[tuple[int, Outcome, str]] = []
+    for index, outcome in valid:
+        clean = outcome.clean
+        if not clean["source_record_id"]:
+            clean["source_record_id"] = uuid.uuid4().hex
+        clean["row_hash"] = row_hash(clean, outcome.newborns)
+        key = (clean["facility_id"], clean["source_system"], clean["source_record_id"])
+        old = existing.get(key)
+        touched = {(clean["facility_id"], clean["month"])}
+        if old:
+            touched.add((clean["facility_id"], old["month"]))
+        hit = next((t for t in touched if t in locked), None)
+        if old and old["row_hash"] == clean["row_hash"]:
+            result.unchanged += 1
+            result.rows.append({"index": index, "action": "unchanged", "id": old["id"], "key": key[2]})
+            continue
+        if hit is not None:
+            result.conflicts.append(
+                {"index": index, "field": "event_date", "reason": lock_message(names.get(hit[0], ""), hit[1])}
+            )
+            outcome.errors.append(
+                {"field": "event_date", "reason": lock_message(names.get(hit[0], ""), hit[1])}
+            )
+            continue
+        action = "update" if old else "create"
+        to_write.append((index, outcome, action))
+    result.rejected = sum(1 for o in outcomes if not o.ok)
+    result.created = sum(1 for *_, action in to_write if action == "create")
+    result.updated = len(to_write) - result.created
+    if not write:
+        for index, outcome, action in to_write:
+            result.rows.append(
+                {"index": index, "action": action, "id": None, "key": outcome.clean["source_record_id"]}
+            )
+        result.rows.sort(key=lambda r: r["index"])
+        return result
+
+    to_write.sort(
+        key=lambda t: (t[1].clean["facility_id"], t[1].clean["source_system"], t[1].clean["source_record_id"])
+    )
+    _link_persons([o.clean for _, o, _ in to_write])
+    fields = _writable_fields(model)
+    accepted = {model._meta.get_field(f).attname for f in fields} | {
+        "facility_id",
+        "source_system",
+        "source_record_id",
+    }
+    objs = [model(**{k: v for k, v in o.clean.items() if k in accepted}) for _, o, _ in to_write]
+    for start in range(0, len(objs), WRITE_CHUNK):
+        model.objects.bulk_create(
+            objs[start : start + WRITE_CHUNK],
+            update_conflicts=True,
+            unique_fields=["facility", "source_system", "source_record_id"],
+            update_fields=fields,
+        )
+    if any(obj.pk is None for obj in objs):  # backends that do not return ids on upsert
+        keys = {(o.facility_id, o.source_system, o.source_record_id): o for o in objs}
+        for pk, fid, src, rid in model.objects.filter(
+            facility_id__in=facility_ids, source_record_id__in=[o.source_record_id for o in objs]
+        ).values_list("id", "facility_id", "source_system", "source_record_id"):
+            if (fid, src, rid) in keys:
+                keys[(fid, src, rid)].pk = pk
+    if reg.newborns:
+        _write_newborns(objs, [o for _, o, _ in to_write])
+    for (index, outcome, action), obj in zip(to_write, objs, strict=True):
+        result.rows.append(
+            {"index": index, "action": action, "id": obj.pk, "key": outcome.clean["source_record_id"]}
+        )
+    result.rows.sort(key=lambda r: r["index"])
+
+    paths = {units[fid][1] for fid in facility_ids if fid in units}
+    if batch is None:
+        batch = IngestBatch(
+            register=reg.key,
+            channel=channel,
+            actor=actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None,
+            principal_key=_principal_key(actor),
+            principal_unit_path=scope_path_of(actor) or "",
+        )
+    batch.record_count = len(records)
+    batch.created, batch.updated, batch.unchanged, batch.rejected = (
+        result.created,
+        result.updated,
+        result.unchanged,
+        result.rejected,
+    )
+    batch.status = {"OK": BatchStatus.SUCCESS, "WARNING": BatchStatus.WARNING, "ERROR": BatchStatus.ERROR}[
+        result.status
+    ]
+    batch.finished_at = timezone.now()
+    batch.payload = None
+    batch.save()
+    result.batch_id = str(batch.pk)
+    _record_activity(batch, records, outcomes, result, channel)
+    if result.created or result.updated:
+        changes: dict[str, Any] = {
+            "register": [None, reg.key],
+            "created": [0, result.created],
+            "updated": [0, result.updated],
+            "unchanged": [0, result.unchanged],
+            "rejected": [0, result.rejected],
+        }
+        if len(to_write) == 1:
+            changes["record_id"] = [None, objs[0].pk]
+        log_event(
+            actor=actor,
+            action=f"register.{channel}_batch",
+            object_type="IngestBatch",
+            object_id=batch.pk,
+            scope_path=_common_path(paths) if paths else (scope_path_of(actor) or ""),
+            changes=changes,
+        )
+    return result
+
+
+def _link_persons(cleans: list[dict[str, Any]]) -> None:
+    """Attach (creating when new) the Person of every record that carries a personal ID."""
+    pids = {c["personal_id"] for c in cleans if c.get("personal_id")}
+    if not pids:
+        for c in cleans:
+            c["person_id"] = None
+        return
+    known = dict(Person.objects.filter(personal_id__in=pids).values_list("personal_id", "id"))
+    missing = [
+        Person(
+            personal_id=c["personal_id"],
+            full_name=c.get("full_name", ""),
+            full_name_folded=c.get("full_name_folded", ""),
+            dob=c.get("dob"),
+            sex=c.get("sex") or "U",
+            ethnicity_code=c.get("ethnicity_code", ""),
+        )
+        for c in {
+            c["personal_id"]: c for c in cleans if c.get("personal_id") and c["personal_id"] not in known
+        }.values()
+    ]
+    if missing:
+        Person.objects.bulk_create(missing, ignore_conflicts=True)
+        known = dict(Person.objects.filter(personal_id__in=pids).values_list("personal_id", "id"))
+    for c in cleans:
+        c["person_id"] = known.get(c.get("personal_id") or "")
+
+
+def _write_newborns(deliveries: list[Any], outcomes: list[Outcome]) -> None:
+    ids = [d.pk for d in deliveries]
+    Newborn.objects.filter(delivery_id__in=ids).delete()
+    nb_cleans = [nb for o in outcomes for nb in o.newborns]
+    _link_persons(nb_cleans)
+    rows = [
+        Newborn(
+            delivery_id=delivery.pk,
+            facility_id=delivery.facility_id,
+            month=delivery.month,
+            event_date=delivery.event_date,
+            place=delivery.place,
+            **nb,
+        )
+        for delivery, outcome in zip(deliveries, outcomes, strict=True)
+        for nb in outcome.newborns
+    ]
+    Newborn.objects.bulk_create(rows, batch_size=WRITE_CHUNK)
+
+
+def _record_activity(
+    batch: IngestBatch,
+    records: list[dict[str, Any]],
+    outcomes: list[Outcome],
+    result: BatchResult,
+    channel: str,
+) -> None:
+    """SyncActivity rows per facility × source system (R-INT-03)."""
+    by_index = {row["index"]: row["action"] for row in result.rows}
+    groups: dict[tuple[int, str], dict[str, int]] = {}
+    for index, outcome in enumerate(outcomes):
+        fid = outcome.clean.get("facility_id")
+        if not fid:
+            continue
+        src = outcome.clean.get("source_system") or channel
+        counts = groups.setdefault(
+            (fid, src), {"records": 0, "create": 0, "update": 0, "unchanged": 0, "rejected": 0}
+        )
+        counts["records"] += 1
+        action = by_index.get(index)
+        if action is None or not outcome.ok:
+            counts["rejected"] += 1
+        else:
+            counts[action] += 1
+    now = timezone.now()
+    SyncActivity.objects.bulk_create(
+        [
+            SyncActivity(
+                batch=batch,
+                facility_id=fid,
+                source_system=src,
+                register=batch.register,
+                at=now,
+                succeeded=(c["create"] + c["update"] + c["unchanged"]) > 0,
+                records=c["records"],
+                created=c["create"],
+                updated=c["update"],
+                unchanged=c["unchanged"],
+                rejected=c["rejected"],
+            )
+            for (fid, src), c in groups.items()
+        ]
+    )
+
+
+# --- single records (web form) -------------------------------------------------------------------------------
+
+
+def record_save(
+    *, actor: Any, register: str, data: dict[str, Any], instance: Any | None = None
+) -> tuple[Any, list[dict[str, str]]]:
+    """Create or edit one record from the web form. Returns (saved record or None, errors)."""
+    reg = get_register(register)
+    raw = dict(data)
+    if instance is not None:
+        raw["source_system"] = instance.source_system
+        raw["source_record_id"] = instance.source_record_id
+        raw["facility"] = instance.facility.code
+    else:
+        raw.setdefault("source_system", "web")
+    ctx = build_context(principal=actor, reg=reg, records=[raw])
+    outcome = validate_record(reg, raw, ctx, channel=BatchChannel.WEB)
+    if not outcome.ok:
+        return None, outcome.errors
+    try:
+        result = records_upsert(
+            actor=actor, register=register, records=[raw], channel=BatchChannel.WEB, outcomes=[outcome]
+        )
+    except IntegrityError as exc:  # pragma: no cover - a concurrent insert with the same key
+        raise Conflict("Bản ghi vừa được người khác lưu; tải lại trang.") from exc
+    if result.conflicts:
+        return None, [{"field": c["field"], "reason": c["reason"]} for c in result.conflicts]
+    row = result.rows[0]
+    return reg.model.objects.get(pk=row["id"]), []
+
+
+# --- API batches: idempotency and async jobs -------------------------------------------------------------------
+
+
+def request_fingerprint(register: str, body: bytes, dry_run: bool, run_async: bool) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{register}|{int(dry_run)}|{int(run_async)}|".encode())
+    try:  # the same JSON with other whitespace is the same request
+        digest.update(json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode())
+    except ValueError:
+        digest.update(body)
+    return digest.hexdigest()
+
+
+def batch_ingest(
+    *,
+    actor: Any,
+    register: str,
+    records: Any,
+    dry_run: bool = False,
+    run_async: bool = False,
+    idempotency_key: str = "",
+    request_hash: str = "",
+) -> tuple[int, dict[str, Any]]:
+    """The bulk API entry: (HTTP status, body). Replays with the same Idempotency-Key return the stored answer."""
+    require(actor, "register.write")
+    reg = get_register(register)
+    key = (idempotency_key or "").strip()[:200]
+    principal_key = _principal_key(actor)
+    if key:
+        previous = IngestBatch.objects.filter(principal_key=principal_key, idempotency_key=key).first()
+        if previous is not None:
+            return _replay(previous, request_hash)
+    check_structure(records)
+    _check_duplicates(records, BatchChannel.API)
+    if dry_run:
+        result = records_upsert(actor=actor, register=reg.key, records=records, dry_run=True)
+        return 200, result.summary()
+    batch = IngestBatch(
+        register=reg.key,
+        channel=BatchChannel.API,
+        actor=actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None,
+        principal_key=principal_key,
+        principal_unit_path=scope_path_of(actor) or "",
+        idempotency_key=key,
+        request_hash=request_hash,
+        record_count=len(records),
+    )
+    if run_async:
+        batch.status = BatchStatus.QUEUED
+        batch.payload = records
+        try:
+            with transaction.atomic():
+                batch.save(force_insert=True)
+        except IntegrityError:
+            previous = IngestBatch.objects.get(principal_key=principal_key, idempotency_key=key)
+            return _replay(previous, request_hash)
+        from .tasks import run_ingest_batch
+
+        transaction.on_commit(lambda: run_ingest_batch.delay(str(batch.pk)))
+        body = job_status(batch)
+        return 202, body
+    try:
+        with transaction.atomic():
+            batch.status = BatchStatus.RUNNING
+            batch.save(force_insert=True)
+            result = records_upsert(actor=actor, register=reg.key, records=records, batch=batch)
+            body = result.summary()
+            batch.response = body
+            batch.save(update_fields=["response"])
+    except IntegrityError:
+        if not key:
+            raise
+        previous = IngestBatch.objects.get(principal_key=principal_key, idempotency_key=key)
+        return _replay(previous, request_hash)
+    return 200, body
+
+
+def _replay(previous: IngestBatch, request_hash: str) -> tuple[int, dict[str, Any]]:
+    if previous.request_hash != request_hash:
+        raise Conflict(
+            "Idempotency-Key đã được dùng cho một lô khác (nội dung khác nhau). Dùng khóa mới cho lô mới.",
+            code="idempotency_conflict",
+        )
+    if previous.response is not None and previous.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
+        if (
+            previous.channel == BatchChannel.API
+            and previous.payload is None
+            and "jobId" not in previous.response
+        ):
+            return 200, previous.response
+        return 200, job_status(previous)
+    return 202, job_status(previous)
+
+
+def job_status(batch: IngestBatch) -> dict[str, Any]:
+    return {
+        "jobId": str(batch.pk),
+        "status": batch.status,
+        "register": batch.register,
+        "receivedAt": batch.received_at.isoformat() if batch.received_at else None,
+        "finishedAt": batch.finished_at.isoformat() if batch.finished_at else None,
+        "summary": batch.response if batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING) else None,
+    }
+
+
+class StoredPrincipal:
+    """The principal of an async job, rebuilt in the worker (machine clients have no DB row we own)."""
+
+    is_authenticated = True
+    is_active = True
+
+    def __init__(self, *, unit: Any, scopes: set[str], client_name: str) -> None:
+        self.unit = unit
+        self.scopes = scopes
+        self.client_name = client_name
+
+
+def batch_run_async(*, batch_id: str) -> None:
+    """Worker side of ?async=true: run the stored payload once (idempotent: a finished job is left alone)."""
+    from mchis.accounts.models import User
+    from mchis.units.models import ReportingUnit
+
+    with transaction.atomic():
+        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != BatchStatus.QUEUED:
+            return
+        batch.status = BatchStatus.RUNNING
+        batch.save(update_fields=["status"])
+    actor: Any
+    if batch.actor_id:
+        actor = User.objects.get(pk=batch.actor_id)
+    else:
+        unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
+        actor = StoredPrincipal(
+            unit=unit, scopes={"register.write"}, client_name=batch.principal_key.split(":")[1]
+        )
+    records = batch.payload or []
+    try:
+        result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
+        body = result.summary()
+    except DomainError as exc:
+        body = {"status": "ERROR", **exc.as_dict()}
+        batch.status = BatchStatus.ERROR
+        batch.rejected = len(records)
+        batch.finished_at = timezone.now()
+    batch.response = body
+    batch.payload = None
+    batch.save()

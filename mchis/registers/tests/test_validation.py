@@ -1,0 +1,201 @@
+"""Pure validation per register (R-MCH-01): no database, a hand-built context."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mchis.registers.catalogs import fallback
+from mchis.registers.definitions import REGISTERS
+from mchis.registers.validation import (
+    Context,
+    FacilityRef,
+    abortion_band,
+    is_adolescent,
+    is_ethnic_minority,
+    parse_date,
+    row_hash,
+    validate_record,
+)
+
+TODAY = date(2026, 3, 15)
+
+
+def ctx() -> Context:
+    eth = fallback()["ethnicity"]["items"]
+    methods = fallback()["contraceptive-method"]["items"]
+    return Context(
+        today=TODAY,
+        facilities={"TYT1": FacilityRef(1, "TYT1", "/1/2/")},
+        catalog_codes={
+            "ethnicity": frozenset(i["code"] for i in eth),
+            "contraceptive-method": frozenset(i["code"] for i in methods),
+            "icd10": None,
+        },
+        catalog_names={"ethnicity": {"kinh": "01", "tay": "02"}},
+    )
+
+
+def base(**over):
+    rec = {"facility": "TYT1", "source_record_id": "r1", "event_date": "10/03/2026", "full_name": "Lê Thị A"}
+    rec.update(over)
+    return rec
+
+
+def errors_of(register, rec):
+    out = validate_record(REGISTERS[register], rec, ctx())
+    return {e["field"]: e["reason"] for e in out.errors}, out
+
+
+def test_r_mch_01_anc_derives_month_adolescent_minority_trimester():
+    errs, out = errors_of("anc", base(dob="15/06/2008", ethnicity_code="Tày", gestational_age_weeks=30))
+    assert errs == {}
+    c = out.clean
+    assert c["month"] == date(2026, 3, 1)
+    assert c["age_years"] == 17 and c["is_adolescent"] is True
+    assert c["ethnicity_code"] == "02" and c["is_ethnic_minority"] is True
+    assert c["trimester"] == 3
+
+
+def test_r_mch_01_anc_result_without_test_rejected():
+    errs, _ = errors_of("anc", base(hiv_result="positive"))
+    assert "hiv_result" in errs and "xét nghiệm HIV" in errs["hiv_result"]
+
+
+def test_r_mch_01_future_date_unknown_facility_bad_catalog():
+    errs, _ = errors_of("anc", base(event_date="20/03/2026", facility="NOPE", ethnicity_code="99"))
+    assert "tương lai" in errs["event_date"]
+    assert "NOPE" in errs["facility"]
+    assert "99" in errs["ethnicity_code"]
+
+
+def test_r_mch_01_woman_registers_refuse_male():
+    errs, _ = errors_of("gyn", base(sex="M"))
+    assert "phụ nữ" in errs["sex"]
+
+
+def test_r_mch_01_delivery_newborns_and_derived_flags():
+    rec = base(
+        gestational_age_weeks=35,
+        attendant="village_midwife",
+        anc_visits=4,
+        anc_all_trimesters=True,
+        newborns=[{"sex": "M", "weight_grams": 2300}, {"sex": "F", "weight_grams": 4100, "outcome": "live"}],
+    )
+    errs, out = errors_of("delivery", rec)
+    assert errs == {}
+    assert out.clean["skilled_attendant"] is False and out.clean["attended_by_health_worker"] is True
+    assert out.clean["anc_4_in_3_trimesters"] is True
+    a, b = out.newborns
+    assert a["low_birth_weight"] and a["is_preterm"] and a["weighed"]
+    assert b["high_birth_weight"] and b["birth_order"] == 2
+
+
+def test_r_mch_01_delivery_needs_a_newborn_and_consistent_hiv():
+    errs, _ = errors_of("delivery", base(hiv_arv_treated=True, newborns=[]))
+    assert "newborns" in errs and "hiv_arv_treated" in errs
+    errs, _ = errors_of("delivery", base(newborns=[{"outcome": "stillbirth", "vitamin_k1": True}]))
+    assert "newborns[0].vitamin_k1" in errs
+
+
+def test_r_mch_01_abortion_bands():
+    assert [abortion_band(w) for w in (7, 8, 12, 13)] == ["le_7", "w8_12", "w8_12", "gt_12"]
+    errs, out = errors_of("abortion", base(gestational_age_weeks=6))
+    assert errs == {} and out.clean["gestational_band"] == "le_7"
+    errs, _ = errors_of("abortion", base())
+    assert "bắt buộc" in errs["gestational_age_weeks"]
+
+
+def test_r_mch_01_gyn_screening_consistency():
+    errs, _ = errors_of("gyn", base(via_result="positive", hpv_positive=True))
+    assert "via_result" in errs and "hpv_positive" in errs
+    errs, out = errors_of("gyn", base(via_done="x", via_result="Nghi ngờ ung thư", purpose="screening"))
+    assert errs == {} and out.clean["via_result"] == "suspect_cancer"
+
+
+def test_r_mch_01_contraception_method_catalog_and_sex():
+    errs, _ = errors_of("contraception", base(method_code="iud", sex="M"))
+    assert "method_code" in errs
+    errs, out = errors_of("contraception", base(method_code="sterilisation", sex="M"))
+    assert errs == {} and out.clean["sex"] == "M" and out.clean["is_new_user"] is True
+    errs, _ = errors_of("contraception", base(method_code="magic"))
+    assert "method_code" in errs
+
+
+def test_r_mch_01_child_exam_who_zscores():
+    rec = base(dob="01/03/2025", sex="M", weight_kg="7,0", height_cm=72)
+    errs, out = errors_of("child_exam", rec)
+    assert errs == {}
+    c = out.clean
+    assert c["age_months"] == 12
+    assert c["waz"] is not None and c["waz"] < -2 and c["underweight"] is True
+    assert c["haz"] is not None and -2 < c["haz"] < 0 and c["stunted"] is False
+    assert c["weight_kg"] == Decimal("7.0")
+
+
+def test_r_mch_01_child_exam_over_six_and_missing_sex():
+    errs, _ = errors_of("child_exam", base(dob="01/01/2019", weight_kg=20))
+    assert "6 tuổi" in errs["dob"] and "sex" in errs
+
+
+def test_r_mch_08_death_kinds_and_icd10():
+    errs, out = errors_of("death", base(death_kind="child", dob="01/03/2026", sex="F", icd10_code="p21.0"))
+    assert errs == {}
+    assert out.clean["icd10_code"] == "P21.0" and out.clean["under_7d"] is False and out.clean["under_28d"]
+    errs, _ = errors_of("death", base(death_kind="fetal", icd10_code="XYZ"))
+    assert "icd10_code" in errs and "gestational_age_weeks" in errs
+    errs, out = errors_of(
+        "death", base(death_kind="maternal", icd10_code="O72", obstetric_complication="haemorrhage")
+    )
+    assert errs == {} and out.clean["sex"] == "F"
+
+
+def test_unknown_field_rejected():
+    errs, _ = errors_of("anc", base(colour="red"))
+    assert "colour" in errs
+
+
+def test_r_mch_01_adolescent_and_minority_predicates():
+    assert [is_adolescent(a) for a in (9, 10, 19, 20, None)] == [False, True, True, False, False]
+    assert is_ethnic_minority("02") and not is_ethnic_minority("01") and not is_ethnic_minority("")
+    assert not is_ethnic_minority("55")
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)))
+def test_dates_dmy_iso_and_excel_serial(day):
+    assert parse_date(day.strftime("%d/%m/%Y")) == day
+    assert parse_date(day.isoformat()) == day
+    assert parse_date((day - date(1899, 12, 30)).days) == day
+
+
+def test_row_hash_changes_with_content():
+    _, a = errors_of("anc", base())
+    _, b = errors_of("anc", base(note="x"))
+    assert row_hash(a.clean, a.newborns) != row_hash(b.clean, b.newborns)
+    _, a2 = errors_of("anc", base())
+    assert row_hash(a.clean, a.newborns) == row_hash(a2.clean, a2.newborns)
+
+
+@pytest.mark.parametrize("text", ["31/02/2026", "2026/13/01", "abc"])
+def test_bad_dates_named(text):
+    errs, _ = errors_of("anc", base(dob=text))
+    assert "Ngày sinh" in errs["dob"]
+
+
+def test_legacy_text_normalised_in_records():
+    errs, out = errors_of("anc", base(full_name="TrÇn ThÞ Hoa", address="Traàn Höng Ñaïo"))
+    assert errs == {}
+    assert out.clean["full_name"] == "Trần Thị Hoa" and out.clean["address"] == "Trần Hưng Đạo"
+    assert out.clean["full_name_folded"] == "tran thi hoa"
+
+
+def test_postpartum_window():
+    day = date(2026, 3, 1)
+    rec = base(event_date=day.isoformat(), postpartum_week1_date=(day + timedelta(days=10)).isoformat(),
+               newborns=[{"sex": "F"}])  # fmt: skip
+    errs, _ = errors_of("delivery", rec)
+    assert "postpartum_week1_date" in errs
