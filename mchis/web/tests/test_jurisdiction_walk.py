@@ -1,0 +1,633 @@
+"""The cross-jurisdiction walk (R-SEC-01, STYLE practice 3): nothing of another province leaks, on any route.
+
+Every URL pattern of the Django URLconf (walked recursively, the ninja API included) and every operation of
+the OpenAPI schema is requested by people of province B (one account per role) - and by a machine client of
+province B once Bearer tokens exist - with path parameters filled by objects that belong to a commune of
+province A. For each request:
+
+* the status is one that reveals nothing (404/403/401/405/400/422, a redirect to the login page) and is the
+  *same* as for an object that does not exist at all ("missing and forbidden are the same 404");
+* the body contains none of the identifying strings of province A's objects (names, codes, IDs) - raw,
+  HTML-escaped or JSON-escaped;
+* parameterless pages and list endpoints (also with query filters naming A's objects) may answer 200 but
+  must not show A's objects either.
+
+New routes are covered automatically. A route whose path parameter has no entry in `PARAM_PROVIDERS`
+makes the walk FAIL with "add a provider for parameter X": add one (a function returning the value of an
+object of the given side) - never an exemption. Public reference data and own-scope pages that may answer
+200 whatever the parameter are listed in `PUBLIC_ROUTES`, each with its reason.
+
+Limits (documented, not hidden): parameterless POST/PUT/DELETE operations (creations) are not sent; request
+bodies are synthesised from the OpenAPI schema (examples first), so a body that fails validation stops at
+422 - equal for foreign and missing objects, so still no leak.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+pytestmark = pytest.mark.django_db
+
+FOREIGN, OWN = "foreign", "own"  # province A (someone else's) / province B (the walker's own)
+
+# Roles walking the site and the province-B unit each sits in. The system admin is national by design.
+WALK_ROLES: dict[str, str] = {
+    "collector": "tyt_b1",
+    "leader": "tyt_b1",
+    "viewer": "tyt_b1",
+    "reporter": "ttyt_b",
+    "unit_admin": "doh_b",
+    "auditor": "doh_b",
+}
+
+# Routes that may answer 200 whatever the parameter: public reference data or the caller's own things.
+# Their bodies are still searched for province A's private strings.
+PUBLIC_ROUTES: dict[str, str] = {
+    "health": "liveness probe, no data",
+    "api/v1/openapi.json": "API description",
+    "api/v1/docs": "API documentation page",
+    "api/v1/admin-units": "administrative units are public reference data (2025 and pre-2025)",
+    "api/v1/catalogs": "shared catalogs are public reference data",
+    "catalogs/": "shared catalogs are public reference data",
+    "places/": "administrative units are public reference data",
+    "i18n/": "language switch",
+    "accounts/login/": "login page",
+}
+
+# Documents generated from code, not data: their examples may quote real unit codes; bodies not searched.
+STATIC_DOCUMENTS: dict[str, str] = {
+    "api/v1/openapi.json": "the schema's examples use real unit codes (e.g. TYT02269)",
+    "api/v1/docs": "Swagger UI shell",
+}
+
+# Parameterless routes that are not requested, with the reason.
+SKIP_ROUTES: dict[str, str] = {
+    "accounts/logout/": "ends the walker's session (covered by accounts' own tests)",
+    "accounts/logout-everywhere/": "ends the walker's sessions (covered by accounts' own tests)",
+}
+
+OK_STATUSES = {400, 401, 403, 404, 405, 422}
+
+
+# --------------------------------------------------------------------------------------------- the world
+class NoObject(Exception):
+    """The provider has no object of that kind (its model does not exist, or seeding it failed)."""
+
+
+@dataclass
+class World:
+    """Objects of each side, by kind ("unit", "user", "child", ...), and province A's identifying strings."""
+
+    tree: Any
+    objects: dict[tuple[str, str], Any] = field(default_factory=dict)
+    secrets: set[str] = field(default_factory=set)
+    seed_errors: dict[str, str] = field(default_factory=dict)
+
+    def get(self, side: str, kind: str) -> Any:
+        try:
+            return self.objects[(side, kind)]
+        except KeyError:
+            why = self.seed_errors.get(kind, "no model or no seeder for it")
+            raise NoObject(f"no {side} object of kind {kind!r}: {why}") from None
+
+    def add(self, side: str, kind: str, obj: Any, *identifying: Any) -> None:
+        self.objects[(side, kind)] = obj
+        if side == FOREIGN:
+            self.secrets.update(str(s) for s in identifying if s and len(str(s)) >= 6)
+
+
+def model(label: str) -> Any:
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def seed_units(world: World) -> None:
+    t = world.tree
+    world.add(FOREIGN, "unit", t.tyt_a1, t.tyt_a1.code, t.tyt_a1.name)
+    world.add(OWN, "unit", t.tyt_b1)
+    # A's district centre is just as private to B.
+    world.secrets.update({t.ttyt_a.code, t.ttyt_a.name, t.tyt_a2.code, t.tyt_a2.name})
+    world.add(FOREIGN, "commune", t.commune_a1)
+    world.add(OWN, "commune", t.commune_b1)
+
+
+def seed_users(world: World, make_user: Callable[..., Any]) -> None:
+    t = world.tree
+    a = make_user("collector", t.tyt_a1, username="zz_foreign_collector_a1")
+    type(a).objects.filter(pk=a.pk).update(first_name="Foreignfirst", last_name="Zzlastname")
+    world.add(FOREIGN, "user", a, a.username, "Zzlastname Foreignfirst", "Foreignfirst")
+    world.add(OWN, "user", make_user("collector", t.tyt_b1, username="own_collector_b1"))
+
+
+def seed_api_clients(world: World) -> None:
+    if model("accounts.ApiClient") is None:
+        return
+    from mchis.accounts.services import api_client_create
+
+    for side, unit, name in (
+        (FOREIGN, world.tree.tyt_a1, "Zzforeign HIS A1"),
+        (OWN, world.tree.tyt_b1, "Own HIS B1"),
+    ):
+        client, _ = api_client_create(actor=None, name=name, unit=unit, scopes=["child.view"])
+        world.add(side, "api_client", client, client.name, client.token_prefix)
+
+
+def seed_children(world: World) -> None:
+    Child = model("registry.Child")
+    if Child is None:
+        return
+    from mchis.core.text import fold
+
+    def child(unit: Any, commune: Any, name: str, pid: str, mother: str) -> Any:
+        return Child.objects.create(
+            unit=unit,
+            commune=commune,
+            full_name=name,
+            name_folded=fold(name),
+            date_of_birth=date(2023, 5, 17),
+            sex="F",
+            personal_id=pid,
+            mother_name=mother,
+        )
+
+    a = child(world.tree.tyt_a1, world.tree.commune_a1, "Zzơn Ngoại Tỉnh", "008123456789", "Mẹ Zzngoại Tỉnh")
+    world.add(FOREIGN, "child", a, a.full_name, a.personal_id, a.public_id, a.mother_name, fold(a.full_name))
+    world.add(
+        OWN, "child", child(world.tree.tyt_b1, world.tree.commune_b1, "Nội Tỉnh B", "004987654321", "Mẹ B")
+    )
+
+
+def seed_change_requests(world: World) -> None:
+    ChangeRequest = model("registry.ChangeRequest")
+    if ChangeRequest is None:
+        return
+    for side, unit in ((FOREIGN, world.tree.tyt_a1), (OWN, world.tree.tyt_b1)):
+        child = world.get(side, "child")
+        request = ChangeRequest.objects.create(
+            kind="change",
+            unit=unit,
+            child=child,
+            data={"full_name": child.full_name + " Zzsửa"},
+            diff={"full_name": [child.full_name, child.full_name + " Zzsửa"]},
+            reason="Zzlý do ngoại tỉnh" if side == FOREIGN else "lý do",
+            proposer=world.get(side, "user"),
+        )
+        world.add(side, "change_request", request, request.public_id, "Zzlý do ngoại tỉnh")
+
+
+SEEDERS: list[Callable[[World], None]] = [seed_api_clients, seed_children, seed_change_requests]
+
+
+@pytest.fixture
+def world(tree: Any, make_user: Callable[..., Any]) -> World:
+    w = World(tree=tree)
+    seed_units(w)
+    seed_users(w, make_user)
+    for seeder in SEEDERS:
+        try:
+            seeder(w)
+        except NoObject as exc:
+            w.seed_errors[seeder.__name__.removeprefix("seed_")] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a broken seeder is reported by the routes that need it
+            w.seed_errors[seeder.__name__.removeprefix("seed_")] = f"{type(exc).__name__}: {exc}"
+    return w
+
+
+# ----------------------------------------------------------------------------------- parameter providers
+@dataclass(frozen=True)
+class P:
+    """How to fill one path parameter: `value(world, side)`; `scoped` = the value names a jurisdiction-bound
+    object (False: a constant such as a code version, the same in every request)."""
+
+    value: Callable[[World, str], Any]
+    scoped: bool = True
+
+
+def attr(kind: str, name: str = "pk") -> P:
+    return P(lambda w, side: getattr(w.get(side, kind), name))
+
+
+def const(value: str) -> P:
+    return P(lambda w, side: value, scoped=False)
+
+
+# A parameter name maps to a provider, or to {route prefix: provider} when the name is ambiguous (`pk`,
+# `code`): the longest matching prefix wins, and a route matching none fails the walk.
+PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
+    "child_id": attr("child", "public_id"),
+    "request_id": attr("change_request", "public_id"),
+    "account_id": attr("user"),
+    "user_id": attr("user"),
+    "client_id": attr("api_client"),
+    "unit": attr("unit", "code"),
+    "unit_code": attr("unit", "code"),
+    "version": const("2025"),
+    "pk": {
+        "accounts/users/": attr("user"),
+        "accounts/tokens/": attr("api_client"),
+    },
+    "id": {},
+    "code": {
+        "units/": attr("unit", "code"),
+        "api/v1/units/": attr("unit", "code"),
+        "api/v1/admin-units/": attr("commune", "code"),
+        "places/": attr("commune", "code"),
+    },
+}
+
+
+class MissingProvider(Exception):
+    pass
+
+
+def provider_for(name: str, route: str) -> P:
+    entry = PARAM_PROVIDERS.get(name)
+    if isinstance(entry, dict):
+        matches = [prefix for prefix in entry if route.startswith(prefix)]
+        if matches:
+            return entry[max(matches, key=len)]
+        entry = None
+    if entry is None:
+        raise MissingProvider(
+            f"add a provider for parameter {name!r} (route /{route}) to PARAM_PROVIDERS in {__name__}"
+        )
+    return entry
+
+
+def missing_value(foreign: Any) -> str:
+    """A value of the same shape that names no object."""
+    text = str(foreign)
+    if text.isdigit():
+        return "2147480001"
+    try:
+        uuid.UUID(text)
+        return "00000000-0000-4000-8000-00000000dead"
+    except ValueError:
+        return "ZZNOSUCH99"
+
+
+# -------------------------------------------------------------------------------------- route discovery
+PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+REGEX_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>[^)]*\)")
+
+
+def template_of(pattern: Any) -> str:
+    text = str(pattern)
+    if text.startswith("^") or text.endswith("$"):  # a regex pattern: keep only named groups as <name>
+        text = REGEX_GROUP.sub(lambda m: f"<{m.group('name')}>", text.lstrip("^").rstrip("$"))
+        text = text.replace("\\", "")
+    return text
+
+
+def urlconf_routes(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + template_of(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from urlconf_routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def openapi_operations() -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
+    """(route template, METHOD, operation, whole schema) for every operation of the OpenAPI schema."""
+    from config.api import api
+
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        route = re.sub(r"\{(\w+)\}", r"<\1>", path).lstrip("/")
+        for method, op in operations.items():
+            if method.lower() in {"get", "post", "put", "patch", "delete"}:
+                yield route, method.upper(), op, schema
+
+
+def params_of(route: str) -> list[str]:
+    return [m.group("name") for m in PARAM.finditer(route)]
+
+
+def fill(route: str, values: dict[str, Any]) -> str:
+    return "/" + PARAM.sub(lambda m: str(values[m.group("name")]), route)
+
+
+def is_public(route: str) -> bool:
+    return any(route.startswith(prefix) for prefix in PUBLIC_ROUTES)
+
+
+# --------------------------------------------------------------------------------------- request bodies
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = schema
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def example_of(schema: dict[str, Any], node: dict[str, Any], world: World, depth: int = 0) -> Any:
+    """A plausible value for a JSON schema node: its example, else a value of the right type; properties
+    named like a path parameter get province A's object, so bodies also point at foreign objects."""
+    node = _resolve(schema, node)
+    if "example" in node:
+        return node["example"]
+    if node.get("examples"):
+        return node["examples"][0]
+    if "default" in node:
+        return node["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if node.get(key):
+            return example_of(schema, node[key][0], world, depth + 1)
+    kind = node.get("type")
+    if kind == "object" or "properties" in node:
+        if depth > 4:
+            return {}
+        out = {}
+        for name, prop in node.get("properties", {}).items():
+            provider = PARAM_PROVIDERS.get(name)
+            if isinstance(provider, P):
+                try:
+                    out[name] = str(provider.value(world, FOREIGN))
+                    continue
+                except NoObject:
+                    pass
+            out[name] = example_of(schema, prop, world, depth + 1)
+        return out
+    if kind == "array":
+        return []
+    if kind == "integer" or kind == "number":
+        return 1
+    if kind == "boolean":
+        return False
+    if node.get("format") == "date":
+        return "2024-01-15"
+    if node.get("format") == "uuid":
+        return str(uuid.uuid4())
+    if node.get("enum"):
+        return node["enum"][0]
+    return "Zz walk"
+
+
+def body_for(op: dict[str, Any], schema: dict[str, Any], world: World) -> str | None:
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return json.dumps(example_of(schema, content["application/json"]["schema"], world))
+
+
+# ------------------------------------------------------------------------------------------ the checks
+@dataclass
+class Walk:
+    world: World
+    failures: list[str] = field(default_factory=list)
+    requests: int = 0
+    own_hits: int = 0  # own-scope objects answered 200: the walk is not vacuous
+
+    def leaked(self, body: bytes) -> list[str]:
+        text = body.decode("utf-8", errors="replace")
+        found = []
+        for secret in self.world.secrets:
+            forms = {
+                secret,
+                escape(secret),
+                json.dumps(secret)[1:-1],
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+            }
+            if any(form in text for form in forms):
+                found.append(secret)
+        return sorted(found)
+
+    def send(self, client: Client, method: str, url: str, body: str | None, headers: dict[str, str]) -> Any:
+        self.requests += 1
+        kwargs: dict[str, Any] = {"headers": headers}
+        if body is not None:
+            kwargs.update(data=body, content_type="application/json")
+        try:
+            return getattr(client, method.lower())(url, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported with the others
+            return exc
+
+    def check_list(self, who: str, client: Client, method: str, url: str, headers: dict[str, str]) -> None:
+        response = self.send(client, method, url, None, headers)
+        if isinstance(response, Exception):
+            self.failures.append(f"{who} {method} {url}: raised {type(response).__name__}: {response}")
+            return
+        if response.status_code >= 500:
+            self.failures.append(f"{who} {method} {url}: status {response.status_code}")
+        if url.lstrip("/") in STATIC_DOCUMENTS:
+            return
+        if leaked := self.leaked(response.content):
+            self.failures.append(f"{who} {method} {url}: shows province A's {leaked}")
+
+    def check_object(
+        self,
+        who: str,
+        client: Client,
+        method: str,
+        route: str,
+        headers: dict[str, str],
+        body: str | None = None,
+    ) -> None:
+        try:
+            providers = {name: provider_for(name, route) for name in params_of(route)}
+            foreign = {name: p.value(self.world, FOREIGN) for name, p in providers.items()}
+        except (MissingProvider, NoObject) as exc:
+            self.failures.append(f"/{route}: {exc}")
+            return
+        missing = {n: (missing_value(v) if providers[n].scoped else v) for n, v in foreign.items()}
+        url = fill(route, foreign)
+        got = self.send(client, method, url, body, headers)
+        ref = self.send(client, method, fill(route, missing), body, headers)
+        for response, label in ((got, url), (ref, fill(route, missing))):
+            if isinstance(response, Exception):
+                self.failures.append(f"{who} {method} {label}: raised {type(response).__name__}: {response}")
+                return
+        if leaked := self.leaked(got.content):
+            self.failures.append(f"{who} {method} {url}: shows province A's {leaked}")
+        if got.status_code >= 500:
+            self.failures.append(f"{who} {method} {url}: status {got.status_code}")
+        elif not is_public(route):
+            if not self.status_reveals_nothing(got):
+                self.failures.append(
+                    f"{who} {method} {url}: status {got.status_code} for another province's object"
+                )
+            elif (got.status_code, got.get("Location")) != (ref.status_code, ref.get("Location")):
+                self.failures.append(
+                    f"{who} {method} {url}: answers {got.status_code} but {ref.status_code} for a missing object"
+                    " (existence leaks)"
+                )
+        if method == "GET" and not is_public(route):
+            self.control(who, client, route, providers, headers)
+
+    def status_reveals_nothing(self, response: Any) -> bool:
+        if response.status_code in OK_STATUSES:
+            return True
+        return response.status_code == 302 and "/accounts/login/" in response.get("Location", "")
+
+    def control(
+        self, who: str, client: Client, route: str, providers: dict[str, P], headers: dict[str, str]
+    ) -> None:
+        try:
+            own = {name: p.value(self.world, OWN) for name, p in providers.items()}
+        except NoObject:
+            return
+        response = self.send(client, "GET", fill(route, own), None, headers)
+        if not isinstance(response, Exception) and response.status_code == 200:
+            self.own_hits += 1
+
+
+def report(walk: Walk) -> str:
+    lines = walk.failures[:60]
+    more = len(walk.failures) - len(lines)
+    return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))
+
+
+def walk_urlconf(walk: Walk, who: str, login: Callable[[], Client]) -> int:
+    routes = sorted(set(urlconf_routes()))
+    for route in routes:
+        if route in SKIP_ROUTES:
+            continue
+        client = login()
+        if params_of(route):
+            for method in ("GET", "POST"):
+                walk.check_object(who, client, method, route, {})
+        else:
+            walk.check_list(who, client, "GET", "/" + route, {})
+    return len(routes)
+
+
+def walk_openapi(walk: Walk, who: str, client_factory: Callable[[], Client], headers: dict[str, str]) -> int:
+    count = 0
+    for route, method, op, schema in openapi_operations():
+        count += 1
+        client = client_factory()
+        if params_of(route):
+            walk.check_object(who, client, method, route, headers, body_for(op, schema, walk.world))
+        elif method == "GET":
+            walk.check_list(who, client, "GET", "/" + route, headers)
+            query = {}
+            for param in op.get("parameters", []):
+                provider = PARAM_PROVIDERS.get(param["name"])
+                if param.get("in") == "query" and isinstance(provider, P) and provider.scoped:
+                    try:
+                        query[param["name"]] = provider.value(walk.world, FOREIGN)
+                    except NoObject:
+                        continue
+            if query:
+                qs = "&".join(f"{k}={v}" for k, v in query.items())
+                walk.check_list(who, client, "GET", f"/{route}?{qs}", headers)
+    return count
+
+
+def walker(world: World, role: str, make_user: Callable[..., Any]) -> Callable[[], Client]:
+    user = make_user(role, getattr(world.tree, WALK_ROLES[role]), username=f"walker_{role}")
+
+    def login() -> Client:
+        client = Client()
+        client.force_login(user)
+        try:  # deepest reach: as if the second factor had just been checked (R-SEC-04 step-up)
+            from mchis.accounts.testing import step_up_session
+
+            step_up_session(client)
+        except ImportError:
+            pass
+        return client
+
+    return login
+
+
+# ------------------------------------------------------------------------------------------------ tests
+def test_r_sec_01_every_route_has_a_parameter_provider(world):
+    """New routes cannot escape the walk: every path parameter of every route must have a provider."""
+    routes = set(urlconf_routes()) | {route for route, *_ in openapi_operations()}
+    problems = []
+    for route in sorted(routes):
+        for name in params_of(route):
+            try:
+                provider_for(name, route).value(world, FOREIGN)
+            except (MissingProvider, NoObject) as exc:
+                problems.append(f"/{route}: {exc}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("role", sorted(WALK_ROLES))
+def test_r_sec_01_no_route_leaks_another_province(world, make_user, settings, role):
+    settings.ROLES_REQUIRING_2FA = []  # the walk is about jurisdiction; 2FA has its own tests
+    walk = Walk(world)
+    login = walker(world, role, make_user)
+    n_urls = walk_urlconf(walk, role, login)
+    n_ops = walk_openapi(walk, role, login, {})
+    assert n_urls > 5 and n_ops > 0, "the walk found no routes: the URLconf/OpenAPI introspection is broken"
+    assert not walk.failures, f"{len(walk.failures)} leak(s) in {walk.requests} requests:\n{report(walk)}"
+
+
+@pytest.mark.slow
+def test_r_sec_01_walk_reaches_own_objects(world, make_user, settings):
+    """Control: the same walk with the walker's own objects gets real answers, so the 404s above come from
+    scoping, not from a walker that can open nothing."""
+    settings.ROLES_REQUIRING_2FA = []
+    walk = Walk(world)
+    for role in ("leader", "unit_admin"):
+        walk_urlconf(walk, role, walker(world, role, make_user))
+    assert walk.own_hits > 0
+
+
+@pytest.mark.slow
+def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
+    if model("accounts.ApiClient") is None:
+        pytest.skip("machine clients (accounts.ApiClient) do not exist yet")
+    from mchis.accounts.permissions import MATRIX
+    from mchis.accounts.services import api_client_create
+
+    _, token = api_client_create(
+        actor=None, name="Walker HIS B", unit=world.tree.doh_b, scopes=sorted(MATRIX)
+    )
+    walk = Walk(world)
+    n_ops = walk_openapi(walk, "client", Client, {"Authorization": f"Bearer {token}"})
+    assert n_ops > 0
+    assert not walk.failures, f"{len(walk.failures)} leak(s) in {walk.requests} requests:\n{report(walk)}"
+
+
+def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
+    """The walk can fail: a route that shows any child by id, ignoring scoping, is caught."""
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    Child = model("registry.Child")
+    if Child is None:
+        pytest.skip("no child registry yet")
+
+    def leaky(request: Any, child_id: str) -> HttpResponse:
+        child = Child.objects.filter(public_id=child_id).first()
+        return HttpResponse(child.full_name if child else "", status=200 if child else 404)
+
+    settings.ROLES_REQUIRING_2FA = []
+    urlconf = type("LeakyConf", (), {"urlpatterns": [path("leaky/<uuid:child_id>/", leaky)]})
+    settings.ROOT_URLCONF = urlconf
+    clear_url_caches()
+    try:
+        walk = Walk(world)
+        walk_urlconf(walk, "leader", walker(world, "leader", make_user))
+    finally:
+        clear_url_caches()
+    assert any("shows province A's" in f for f in walk.failures)
+    assert any("existence leaks" in f or "status 200" in f for f in walk.failures)
+
+
+def test_r_sec_01_unknown_parameter_fails_the_walk():
+    with pytest.raises(MissingProvider, match="add a provider for parameter 'gizmo_id'"):
+        provider_for("gizmo_id", "gizmos/<gizmo_id>/")
+    with pytest.raises(MissingProvider, match="add a provider for parameter 'pk'"):
+        provider_for("pk", "gizmos/<int:pk>/")
