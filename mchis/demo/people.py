@@ -22,19 +22,33 @@ from .names import STYLE_OF_ETHNICITY, SURNAME_VARIANTS, NameStyle, styles
 
 DAYS_0_TO_15_YEARS = 16 * 365 + 3  # "trẻ em" = under 16 (Luật Trẻ em 2016 Điều 1)
 
-# Catalog codes written on demo rows (catalogs: child_circumstance, support_type, relationship).
-CIRCUMSTANCE_GROUPS = (("04", 40), ("13", 15), ("01", 6), ("03", 8), ("02", 2), ("08", 8), ("09", 4),
-                       ("05", 2), ("06", 3), ("10", 2), ("11", 2), ("12", 1), ("07", 1), ("14", 1))  # fmt: skip
-SUPPORT_TYPES = (("tro_cap_xa_hoi", 40), ("bhyt", 25), ("hoc_bong", 10), ("hien_vat", 15), ("cham_soc_thay_the", 5),
-                 ("tu_van_tam_ly", 5))  # fmt: skip
+# Catalog codes written on demo rows (mchis/catalogs/fixtures: child_circumstance, support_type,
+# child_relationship). Groups G01-G14 = Luật Trẻ em 2016 Điều 10; NGUY_CO = at risk.
+CIRCUMSTANCE_GROUPS = (
+    ("G04", 40), ("G13", 15), ("G01", 6), ("G03", 8), ("G02", 2), ("G08", 8), ("G09", 4), ("G05", 2),
+    ("G06", 3), ("G10", 2), ("G11", 2), ("G12", 1), ("G07", 1), ("G14", 1), ("NGUY_CO", 45),
+)  # fmt: skip
+SUBGROUPS = {
+    "G01": ("G01.1", "G01.2", "G01.3", "G01.3", "G01.4"),
+    "G02": ("G02.1", "G02.2"),
+    "G03": ("G03.1", "G03.2"),
+}
+NEEDS_GUARDIAN = frozenset(SUBGROUPS)
+SUPPORT_TYPES = (
+    ("TCXH", 35), ("BHYT", 25), ("GIAO_DUC", 12), ("Y_TE", 10), ("DINH_DUONG", 8), ("TU_VAN_TAM_LY", 5),
+    ("HOA_NHAP", 3), ("PHAP_LY", 2),
+)  # fmt: skip
 SUPPORT_PROVIDERS = (
     "UBND xã",
     "Quỹ Bảo trợ trẻ em tỉnh",
     "Hội Chữ thập đỏ",
     "Trung tâm Công tác xã hội tỉnh",
 )
-GUARDIAN_RELATIONSHIPS = (("ong_noi", "M", 0), ("ba_noi", "F", 0), ("ong_ngoai", "M", 1), ("ba_ngoai", "F", 1),
-                          ("chu_bac", "M", 0), ("co_di", "F", 1))  # fmt: skip
+# (relationship code, sex, maternal side)
+GUARDIAN_RELATIONSHIPS = (
+    ("ONG", "M", 0), ("BA", "F", 0), ("ONG", "M", 1), ("BA", "F", 1), ("CO_DI_CHU_BAC", "M", 0),
+    ("CO_DI_CHU_BAC", "F", 1), ("ANH_CHI", "M", 0),
+)  # fmt: skip
 
 ERROR_KINDS = (("duplicate", 30), ("twin", 10), ("dropped_diacritics", 14), ("swapped_day_month", 10),
                ("missing_field", 14), ("malformed_id", 11), ("inconsistent_id", 11))  # fmt: skip
@@ -250,8 +264,8 @@ class PeopleGenerator:
         rows: list[ChildRow] = []
         birth = eldest
         for _ in range(kids):
-            if birth > self.as_of_ordinal:
-                break
+            if birth > self.as_of_ordinal or birth - min(father_dob, mother_dob) > 45 * 365:
+                break  # parents are 18-45 at every birth
             sex = "M" if rng.random() < 0.512 else "F"
             full_name, given = self._name(style_w, child_surname, sex)
             dob = self._date(birth)
@@ -291,13 +305,14 @@ class PeopleGenerator:
         rng = self.rng
         assert row.date_of_birth is not None
         dob = row.date_of_birth.toordinal()
-        group = self._groups.pick(rng) if rng.random() < 0.035 else ""
-        needs_guardian = group in ("01", "02", "03")
+        group = self._groups.pick(rng) if rng.random() < 0.05 else ""
+        needs_guardian = group in NEEDS_GUARDIAN
         if needs_guardian or rng.random() < 0.025:
             relationship, sex, maternal = rng.choice(GUARDIAN_RELATIONSHIPS)
             surname = mother_surname if maternal else father_surname
             row.guardian_name, _ = self._name(style_w, surname, sex)
-            guardian_dob = self._date(dob - rng.randint(40 * 365, 70 * 365))
+            low, high = {"ONG": (40, 70), "BA": (38, 68), "ANH_CHI": (18, 24)}.get(relationship, (20, 45))
+            guardian_dob = self._date(dob - rng.randint(low * 365, high * 365))
             row.guardian_dob = guardian_dob
             row.guardian_relationship = relationship
             if rng.random() < 0.85:
@@ -311,8 +326,9 @@ class PeopleGenerator:
         end: date | None = None
         if rng.random() < 0.25 and self.as_of_ordinal - start > 30:
             end = self._date(start + rng.randint(30, self.as_of_ordinal - start))
-        row.circumstances.append((group, "", self._date(start), end))
-        if rng.random() < 0.6:
+        subgroup = rng.choice(SUBGROUPS[group]) if group in SUBGROUPS else ""
+        row.circumstances.append((group, subgroup, self._date(start), end))
+        if group != "NGUY_CO" and rng.random() < 0.6:
             for _ in range(rng.randint(1, 3)):
                 when = self._date(start + rng.randint(0, max(self.as_of_ordinal - start, 0)))
                 row.supports.append((self._supports.pick(rng), when, rng.choice(SUPPORT_PROVIDERS)))
