@@ -29,7 +29,7 @@ from .linkage import MODEL_PATH, default_model, features, is_twin_pair, match_we
 
 EXPORT_COLUMNS = [
     "id", "public_id", "unit_id", "full_name", "date_of_birth", "sex", "personal_id",
-    "mother_name", "father_name", "guardian_name", "village_id",
+    "mother_name", "father_name", "guardian_name", "village_id", "commune_id",
 ]  # fmt: skip
 
 
@@ -141,7 +141,7 @@ def duckdb_features(csv_path: Path) -> Any:
     types = {
         "id": "BIGINT", "public_id": "VARCHAR", "unit_id": "BIGINT", "full_name": "VARCHAR",
         "date_of_birth": "DATE", "sex": "VARCHAR", "personal_id": "VARCHAR", "mother_name": "VARCHAR",
-        "father_name": "VARCHAR", "guardian_name": "VARCHAR", "village_id": "BIGINT",
+        "father_name": "VARCHAR", "guardian_name": "VARCHAR", "village_id": "BIGINT", "commune_id": "BIGINT",
     }  # fmt: skip
     con.execute(
         "CREATE TABLE src AS SELECT id AS unique_id, * EXCLUDE (id) FROM read_csv(?, header=true, columns=?)",
@@ -220,12 +220,19 @@ def train_model(
         [block_on("pid", "dob"), block_on("given_f", "family_f", "dob", "carer_f")], recall=0.8
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob", "given_f"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("carer_f", "family_k"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("dob", "given_f"), record_sample_proportion=1.0
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("carer_f", "commune", "family_k"), record_sample_proportion=1.0
+    )
     model = linker.misc.save_model_to_json(overwrite=True)
     model["mchis_tf_tables"] = {"family_f": tf_table(con)}
     model["mchis_review_threshold"] = threshold
-    model["mchis_training"] = {"seed": seed, "method": "EM (blocked on dob+given_f, then carer_f+family_k)"}
+    model["mchis_training"] = {
+        "seed": seed,
+        "method": "EM (blocked on dob+given_f, then carer_f+commune+family_k)",
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, ensure_ascii=False, indent=1), encoding="utf-8")
     linkage.default_model.cache_clear()

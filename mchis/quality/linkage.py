@@ -72,6 +72,7 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
     father = fold(row.get("father_name"))
     guardian = fold(row.get("guardian_name"))
     return {
+        "name_key": _none(" ".join(surname_key(t) for t in fold(row.get("full_name")).split(" "))),
         "given": _none(given.lower()),
         "given_f": _none(fold(given)),
         "family": _none(family.lower()),
@@ -87,6 +88,10 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
         "father_f": _none(father),
         "carer_f": _none(mother or guardian),
         "village": village or None,
+        "commune": getattr(
+            row.get("commune_id", row.get("commune")), "pk", row.get("commune_id", row.get("commune"))
+        )
+        or None,
         "sex": _none(row.get("sex") or ""),
     }
 
@@ -99,7 +104,7 @@ def _fold_sql(col: str) -> str:
     return _FOLD.format(c=col)
 
 
-FEATURES_SQL = f"""  # noqa: S608 - constants only, no user input
+FEATURES_SQL = f"""
 WITH p AS (
   SELECT *, string_split(trim(regexp_replace(coalesce(full_name, ''), '\\s+', ' ', 'g')), ' ') AS parts FROM src
 )
@@ -113,6 +118,7 @@ SELECT
     CASE {_fold_sql("parts[1]")} {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())}
       ELSE {_fold_sql("parts[1]")} END END AS family_k,
   CASE WHEN len(parts) >= 3 THEN {_fold_sql("array_to_string(parts[2:len(parts)-1], ' ')")} END AS middle_f,
+  nullif(array_to_string(list_transform(string_split({_fold_sql("full_name")}, ' '), lambda x: CASE x {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())} ELSE x END), ' '), '') AS name_key,
   date_of_birth AS dob,
   CASE WHEN day(date_of_birth) <= 12 AND day(date_of_birth) <> month(date_of_birth)
        THEN make_date(year(date_of_birth), day(date_of_birth), month(date_of_birth)) END AS dob_swap,
@@ -123,9 +129,10 @@ SELECT
   {_fold_sql("father_name")} AS father_f,
   coalesce({_fold_sql("mother_name")}, {_fold_sql("guardian_name")}) AS carer_f,
   village_id AS village,
+  commune_id AS commune,
   nullif(sex, '') AS sex
 FROM p
-"""
+"""  # noqa: S608 - built from constants only
 
 
 # --- string similarity (same definitions as DuckDB's) ------------------------------------------------
@@ -210,6 +217,14 @@ def _jw(col: str, threshold: float) -> Level:
     )
 
 
+def _lev(col: str, edits: int) -> Level:
+    return Level(
+        f"levenshtein<={edits}",
+        f'levenshtein("{col}_l", "{col}_r") <= {edits}',
+        lambda a, b: levenshtein(a[col], b[col]) <= edits,
+    )
+
+
 def _else() -> Level:
     return Level("else", "ELSE", lambda a, b: True)
 
@@ -222,9 +237,9 @@ class Comparison:
 
 
 COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("given", "Tên (given name): diacritics > folded > Jaro-Winkler; differing = twin-like", (
+    Comparison("given", "Tên (given name): diacritics > folded > one edit > Jaro-Winkler; differing = twin-like", (
         _null("given_f"), _exact("given", "exact with diacritics"), _exact("given_f", "exact folded"),
-        _jw("given_f", 0.92), _else(),
+        _lev("given_f", 1), _jw("given_f", 0.88), _else(),
     )),
     Comparison("family", "Họ (family name) with variant equivalence and TF on folded surname", (
         _null("family_f"), _exact("family", "exact with diacritics", tf="family_f"),
@@ -258,8 +273,8 @@ BLOCKING_RULES_SQL = (
     'l."dob" = r."dob" AND l."given_f" = r."given_f"',
     'l."dob" = r."dob" AND l."carer_f" = r."carer_f"',
     'l."dob_swap" = r."dob" AND l."given_f" = r."given_f"',
-    'l."yr" = r."yr" AND l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."carer_f" = r."carer_f"',
-    'l."given_f" = r."given_f" AND l."village" = r."village" AND l."family_k" = r."family_k"',
+    'l."carer_f" = r."carer_f" AND l."commune" = r."commune" AND l."yr" = r."yr"',
+    'l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."yr" = r."yr"',
 )
 
 
@@ -287,7 +302,7 @@ def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dic
         "comparisons": out,
         "retain_matching_columns": True,
         "retain_intermediate_calculation_columns": False,
-        "additional_columns_to_retain": ["public_id", "unit_id", "carer_f"],
+        "additional_columns_to_retain": ["public_id", "unit_id", "carer_f", "name_key"],
         "sql_dialect": "duckdb",
     }
 
@@ -377,19 +392,25 @@ def probability(weight: float) -> float:
 
 
 def is_twin_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Same birth date and mother/carer, different given names, not the same ID: twins, never a match."""
+    """Song sinh: same birth date and mother/carer but another name (more than one typo apart once
+    diacritics and surname variants are folded, or a different sex or personal ID), never the same ID.
+    Whole-name based, so it also holds for groups who write the surname last."""
     if a["pid"] and a["pid"] == b["pid"]:
         return False
+    if a["dob"] is None or a["dob"] != b["dob"] or a["carer_f"] is None or a["carer_f"] != b["carer_f"]:
+        return False
+    if a["name_key"] == b["name_key"]:
+        return False
     return (
-        a["dob"] is not None
-        and a["dob"] == b["dob"]
-        and a["carer_f"] is not None
-        and a["carer_f"] == b["carer_f"]
-        and a["given_f"] != b["given_f"]
+        levenshtein(a["name_key"] or "", b["name_key"] or "") > 1
+        or bool(a["sex"] and b["sex"] and a["sex"] != b["sex"])
+        or bool(a["pid"] and b["pid"] and a["pid"] != b["pid"])
     )
 
 
 TWIN_FILTER_SQL = """NOT (
   coalesce("pid_l" = "pid_r", false) = false
-  AND "dob_l" = "dob_r" AND "carer_f_l" = "carer_f_r" AND coalesce("given_f_l", '') <> coalesce("given_f_r", '')
+  AND "dob_l" = "dob_r" AND "carer_f_l" = "carer_f_r" AND coalesce("name_key_l", '') <> coalesce("name_key_r", '')
+  AND (levenshtein(coalesce("name_key_l", ''), coalesce("name_key_r", '')) > 1
+       OR coalesce("sex_l" <> "sex_r", false) OR coalesce("pid_l" <> "pid_r", false))
 )"""

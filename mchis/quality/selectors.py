@@ -1,0 +1,166 @@
+"""Every read of the quality app, scoped through mchis.core.scoping (R-SEC-01)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from mchis.core.scoping import scope_path_of, visible_to
+
+from .models import (
+    AuditCampaign,
+    CandidateStatus,
+    CorrectiveTask,
+    DuplicateCandidate,
+    Finding,
+    FindingStatus,
+    QualitySnapshot,
+)
+from .rules import RULE_CRITERION, RULE_LABEL, Criterion
+from .scores import month_start
+
+COMMUNE_KINDS = ("tyt", "ubnd_xa", "child_protection")
+
+# Scan report categories (Điều 16.1): duplicates, missing fields, illogical data, dead records.
+REPORT_CATEGORIES = {
+    "missing": ("Thiếu trường bắt buộc", ("DQ_MISSING", "DQ_NO_ID")),
+    "illogical": (
+        "Dữ liệu không logic",
+        (
+            "DQ_ID_FORMAT",
+            "DQ_ID_MISMATCH",
+            "DQ_DOB",
+            "DQ_OVER_16",
+            "DQ_PARENT_AGE",
+            "DQ_CIRCUMSTANCE",
+            "DQ_RESIDENCE",
+            "DQ_CODE",
+        ),
+    ),  # fmt: skip
+    "dead": ("Hồ sơ chết (không cập nhật)", ("DQ_DEAD",)),
+}
+
+
+def units_visible(principal: Any) -> QuerySet[Any]:
+    from mchis.units.models import ReportingUnit
+
+    return visible_to(ReportingUnit.objects.all(), principal)
+
+
+def unit_scores(principal: Any, *, month: date | None = None) -> list[dict[str, Any]]:
+    """Each commune-level unit's six scores for the month (latest snapshot)."""
+    month = month or month_start()
+    snaps = visible_to(QualitySnapshot.objects.filter(month=month, unit__kind__in=COMMUNE_KINDS), principal)
+    rows: dict[int, dict[str, Any]] = {}
+    for unit_id, name, code, crit, score, records in snaps.values_list(
+        "unit_id", "unit__name", "unit__code", "criterion", "score", "records"
+    ).order_by("unit__name"):
+        row = rows.setdefault(
+            unit_id, {"unit_id": unit_id, "name": name, "code": code, "records": records, "scores": {}}
+        )
+        row["scores"][crit] = score
+    out = list(rows.values())
+    for row in out:
+        row["cells"] = [row["scores"].get(c) for c in Criterion.ALL]
+    return out
+
+
+def score_trend(principal: Any, *, unit_id: int, months: int = 12) -> dict[str, Any]:
+    """Monthly score series of one unit for the chart (JSON for ECharts)."""
+    snaps = visible_to(QualitySnapshot.objects.filter(unit_id=unit_id), principal).order_by("month")
+    by_month: dict[str, dict[str, float]] = defaultdict(dict)
+    for m, crit, score in snaps.values_list("month", "criterion", "score"):
+        by_month[m.strftime("%Y-%m")][crit] = score
+    labels = sorted(by_month)[-months:]
+    return {
+        "months": labels,
+        "series": [
+            {"criterion": c, "name": Criterion.LABELS[c], "data": [by_month[m].get(c) for m in labels]}
+            for c in Criterion.ALL
+        ],
+    }
+
+
+def findings(principal: Any, **filters: Any) -> QuerySet[Finding]:
+    qs = visible_to(Finding.objects.select_related("child", "unit"), principal)
+    if filters.get("unit_id"):
+        from mchis.units.models import ReportingUnit
+
+        unit = ReportingUnit.objects.filter(pk=filters["unit_id"]).first()
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if filters.get("rule"):
+        qs = qs.filter(rule_code=filters["rule"])
+    if filters.get("criterion"):
+        qs = qs.filter(criterion=filters["criterion"])
+    qs = qs.filter(status=filters.get("status") or FindingStatus.OPEN)
+    return qs.order_by("rule_code", "child_id")
+
+
+def worst_rules(principal: Any, *, unit_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    rows = (
+        findings(principal, unit_id=unit_id)
+        .values("rule_code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "rule_code")[:limit]
+    )
+    return [
+        {"rule": r["rule_code"], "label": RULE_LABEL.get(r["rule_code"], r["rule_code"]),
+         "criterion": Criterion.LABELS.get(RULE_CRITERION.get(r["rule_code"], ""), ""), "count": r["n"]}
+        for r in rows
+    ]  # fmt: skip
+
+
+def duplicate_queue(principal: Any, *, status: str = CandidateStatus.OPEN) -> QuerySet[DuplicateCandidate]:
+    return (
+        visible_to(DuplicateCandidate.objects.select_related("child_a", "child_b", "unit"), principal)
+        .filter(status=status)
+        .order_by("-probability", "id")
+    )
+
+
+def campaigns(principal: Any) -> QuerySet[AuditCampaign]:
+    path = scope_path_of(principal)
+    qs = AuditCampaign.objects.select_related("audited_unit", "auditor_unit")
+    if path is not None:
+        qs = qs.filter(Q(auditor_unit__path__startswith=path) | Q(audited_unit__path__startswith=path))
+    return qs.order_by("-created_at")
+
+
+def campaign(principal: Any, pk: int) -> AuditCampaign:
+    from django.http import Http404
+
+    try:
+        return campaigns(principal).get(pk=pk)
+    except (AuditCampaign.DoesNotExist, ValueError) as exc:
+        raise Http404("Không tìm thấy.") from exc
+
+
+def tasks(principal: Any, *, only_open: bool = True) -> QuerySet[CorrectiveTask]:
+    qs = visible_to(CorrectiveTask.objects.select_related("child", "unit", "campaign"), principal)
+    if only_open:
+        qs = qs.filter(status=CorrectiveTask.Status.OPEN)
+    return qs.order_by("due_at")
+
+
+def overdue_tasks(principal: Any) -> QuerySet[CorrectiveTask]:
+    return tasks(principal).filter(due_at__lt=timezone.now())
+
+
+def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]:
+    """Báo cáo quét tự động (Điều 16.1): counts and records per category for a unit."""
+    base = findings(principal, unit_id=unit_id)
+    sections = []
+    for key, (label, codes) in REPORT_CATEGORIES.items():
+        qs = base.filter(rule_code__in=codes)
+        sections.append({"key": key, "label": label, "count": qs.count(), "rows": qs[:200]})
+    dups = duplicate_queue(principal)
+    if unit_id:
+        from mchis.units.models import ReportingUnit
+
+        unit = ReportingUnit.objects.filter(pk=unit_id).first()
+        dups = dups.filter(unit__path__startswith=unit.path) if unit else dups.none()
+    return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}

@@ -1,0 +1,302 @@
+"""Thin views: data-quality dashboard, findings, duplicate review, audits (phúc tra), scan report."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mchis.accounts.permissions import can, require
+from mchis.core.audit import log_export
+from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.scoping import access, scope_path_of
+
+from . import selectors, services
+from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
+from .rules import RULES, Criterion
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fail(request: HttpRequest, exc: DomainError) -> None:
+    if isinstance(exc, ValidationFailed):
+        for err in exc.errors:
+            messages.error(request, str(err.get("message")))
+    else:
+        messages.error(request, exc.message)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view")
+    unit_id = _int(request.GET.get("unit"))
+    rows = selectors.unit_scores(request.user)
+    return render(request, "quality/dashboard.html", {
+        "rows": rows, "criteria": [Criterion.LABELS[c] for c in Criterion.ALL],
+        "worst": selectors.worst_rules(request.user, unit_id=unit_id), "unit_id": unit_id or (rows[0]["unit_id"] if rows else ""),
+    })  # fmt: skip
+
+
+@login_required
+def scores_json(request: HttpRequest) -> JsonResponse:
+    """Selector endpoint for the trend chart (ECharts reads it from static/quality/scores.js)."""
+    require(request.user, "quality.view")
+    unit_id = _int(request.GET.get("unit"))
+    if unit_id is None:
+        raise Http404
+    access(selectors.units_visible(request.user), request.user, pk=unit_id)
+    return JsonResponse(selectors.score_trend(request.user, unit_id=unit_id))
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view")
+    filters = {k: request.GET.get(k) for k in ("rule", "criterion", "status")}
+    filters["unit_id"] = _int(request.GET.get("unit"))
+    qs = selectors.findings(request.user, **filters)
+    return render(request, "quality/findings.html", {
+        "findings": qs[:500], "total": qs.count(), "filters": filters, "rules": RULES,
+        "criteria": Criterion.LABELS.items(), "can_review": can(request.user, "quality.review"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def finding_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = access(Finding.objects.select_related("unit"), request.user, pk=pk)
+    try:
+        services.finding_accept(actor=request.user, finding=finding, reason=request.POST.get("reason", ""))
+        messages.success(request, _("Đã chấp nhận phát hiện (có lý do)."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect(request.POST.get("next") or "quality:findings")
+
+
+@login_required
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view")
+    qs = selectors.duplicate_queue(request.user)
+    return render(request, "quality/duplicates.html", {
+        "pairs": qs[:200], "total": qs.count(), "can_review": can(request.user, "quality.review"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    cand = access(DuplicateCandidate.objects.all(), request.user, pk=pk)
+    try:
+        if decision == "confirm":
+            services.duplicate_confirm(actor=request.user, candidate=cand, survivor_id=_int(request.POST.get("survivor")),
+                                       reason=request.POST.get("reason", ""))  # fmt: skip
+            messages.success(request, _("Đã xác nhận trùng và gửi đề nghị gộp hồ sơ."))
+        else:
+            services.duplicate_reject(
+                actor=request.user, candidate=cand, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("Đã ghi nhận: không phải hồ sơ trùng."))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect("quality:duplicates")
+
+
+# --- audits -------------------------------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view") if not can(request.user, "audit_campaign.manage") else None
+    auditable = []
+    if can(request.user, "audit_campaign.manage") and request.user.unit is not None:
+        auditable = [u for u in selectors.units_visible(request.user).exclude(pk=request.user.unit.pk)
+                     if services.can_audit(request.user.unit, u)]  # fmt: skip
+        if services.can_audit(request.user.unit, request.user.unit):
+            auditable.insert(0, request.user.unit)
+    if request.method == "POST":
+        unit = next((u for u in auditable if u.pk == _int(request.POST.get("audited_unit"))), None)
+        try:
+            if unit is None:
+                raise DomainError(_("Chọn đơn vị được phúc tra."), field="audited_unit")
+            rate = float(request.POST.get("sample_rate") or 5) / 100
+            minimum = _int(request.POST.get("minimum_sample")) or 30
+            c = services.campaign_create(actor=request.user, audited_unit=unit, kind=request.POST.get("kind", "desk"),
+                                         sample_rate=rate, minimum_sample=minimum)  # fmt: skip
+            return redirect("quality:campaign", pk=c.pk)
+        except (DomainError, ValueError) as exc:
+            _fail(request, exc if isinstance(exc, DomainError) else DomainError(_("Tỷ lệ mẫu không hợp lệ.")))
+    return render(request, "quality/campaigns.html", {
+        "campaigns": selectors.campaigns(request.user)[:100], "auditable": auditable, "kinds": AuditKind.choices,
+    })  # fmt: skip
+
+
+@login_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    c = selectors.campaign(request.user, pk)
+    samples = c.samples.select_related("child", "child__village").order_by("stratum", "id")
+    return render(request, "quality/campaign.html", {
+        "c": c, "samples": samples, "checked": samples.filter(checked=True).count(),
+        "tasks": c.tasks.select_related("child").order_by("kind"), "can_manage": can(request.user, "audit_campaign.manage"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    c = selectors.campaign(request.user, pk)
+    try:
+        if action == "sample":
+            services.campaign_draw_sample(actor=request.user, campaign=c)
+            messages.success(request, _("Đã chọn mẫu ngẫu nhiên."))
+        elif action == "close":
+            services.campaign_close(actor=request.user, campaign=c, corrective_actions=request.POST.get("corrective_actions", ""))  # fmt: skip
+            messages.success(request, _("Đã kết thúc phúc tra và lập biên bản."))
+        elif action == "sign":
+            services.campaign_sign(actor=request.user, campaign=c)
+            messages.success(request, _("Đã ký biên bản. Kết quả phúc tra không thể thay đổi."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        _fail(request, exc)
+        if exc.code == "step_up_required":
+            return redirect(f"/accounts/step-up/?next={request.path.rsplit('/', 2)[0]}/")
+    return redirect("quality:campaign", pk=c.pk)
+
+
+@login_required
+def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse:
+    c = selectors.campaign(request.user, pk)
+    try:
+        sample = c.samples.select_related("child", "child__village").get(pk=sample_pk)
+    except AuditSample.DoesNotExist as exc:
+        raise Http404 from exc
+    if request.method == "POST":
+        results = []
+        for fld in services.AUDIT_FIELDS:
+            matches = request.POST.get(f"{fld}__matches", "1") == "1"
+            results.append({
+                "field": fld, "matches": matches, "observed_value": request.POST.get(f"{fld}__observed", ""),
+                "cause": request.POST.get(f"{fld}__cause", ""), "error_class": request.POST.get(f"{fld}__class", ""),
+            })  # fmt: skip
+        try:
+            services.sample_record_result(actor=request.user, sample=sample, results=results,
+                                          is_junk=bool(request.POST.get("is_junk")), note=request.POST.get("note", ""))  # fmt: skip
+            messages.success(request, _("Đã ghi kết quả đối chiếu."))
+            return redirect("quality:campaign", pk=c.pk)
+        except DomainError as exc:
+            _fail(request, exc)
+    existing = {r.field: r for r in sample.results.all()}
+    fields = [
+        {"key": k, "label": v, "system": services.system_value(sample.child, k), "result": existing.get(k)}
+        for k, v in services.AUDIT_FIELDS.items()
+    ]
+    return render(request, "quality/sample.html", {
+        "c": c, "sample": sample, "fields": fields, "causes": MismatchCause.choices, "classes": ErrorClass.choices,
+    })  # fmt: skip
+
+
+@login_required
+def campaign_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    from .minutes import render_minutes_pdf
+
+    c = selectors.campaign(request.user, pk)
+    pdf = bytes(c.minutes_pdf) if c.minutes_pdf else render_minutes_pdf(c)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="bien-ban-{c.code}.pdf"'
+    return response
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view")
+    return render(request, "quality/tasks.html", {
+        "tasks": selectors.tasks(request.user)[:300], "overdue": set(selectors.overdue_tasks(request.user).values_list("id", flat=True)),
+        "can_review": can(request.user, "quality.review"),
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+    from .models import CorrectiveTask
+
+    task = access(CorrectiveTask.objects.all(), request.user, pk=pk)
+    try:
+        services.corrective_task_complete(actor=request.user, task=task, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        _fail(request, exc)
+    return redirect("quality:tasks")
+
+
+# --- automatic scan report (Điều 16.1) ----------------------------------------------------------------
+
+
+@login_required
+def scan_report(request: HttpRequest) -> HttpResponse:
+    require(request.user, "quality.view")
+    unit_id = _int(request.GET.get("unit"))
+    if unit_id:
+        access(selectors.units_visible(request.user), request.user, pk=unit_id)
+    report = selectors.scan_report(request.user, unit_id=unit_id)
+    units = selectors.units_visible(request.user).filter(kind__in=selectors.COMMUNE_KINDS)[:500]
+    return render(request, "quality/report.html", {"report": report, "unit_id": unit_id, "units": units})
+
+
+@login_required
+def scan_report_xlsx(request: HttpRequest) -> HttpResponse:
+    """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
+    from openpyxl import Workbook
+
+    require(request.user, "quality.view")
+    unit_id = _int(request.GET.get("unit"))
+    if unit_id:
+        access(selectors.units_visible(request.user), request.user, pk=unit_id)
+    report = selectors.scan_report(request.user, unit_id=unit_id)
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Tổng hợp"
+    summary.append(["Nhóm", "Số lượng"])
+    summary.append(["Nghi trùng hồ sơ", report["duplicate_count"]])
+    rows = 0
+    for s in report["sections"]:
+        summary.append([s["label"], s["count"]])
+        ws = wb.create_sheet(s["label"][:31])
+        ws.append(
+            ["Mã trẻ", "Họ tên", "Ngày sinh", "Đơn vị", "Quy tắc", "Trường", "Nội dung", "Phát hiện lần đầu"]
+        )
+        for f in s["rows"]:
+            rows += 1
+            ws.append([str(f.child.public_id), f.child.full_name, f.child.date_of_birth, f.unit.name, f.rule_code,
+                       f.field, f.message, f.first_seen.replace(tzinfo=None)])  # fmt: skip
+    ws = wb.create_sheet("Nghi trùng")
+    ws.append(["Mã trẻ A", "Họ tên A", "Mã trẻ B", "Họ tên B", "Xác suất"])
+    for d in report["duplicates"]:
+        rows += 1
+        ws.append(
+            [
+                str(d.child_a.public_id),
+                d.child_a.full_name,
+                str(d.child_b.public_id),
+                d.child_b.full_name,
+                d.probability,
+            ]
+        )
+    buf = io.BytesIO()
+    wb.save(buf)
+    log_export(actor=request.user, what="quality_scan_report.xlsx", filters={"unit": unit_id}, row_count=rows,
+               scope_path=scope_path_of(request.user) or "")  # fmt: skip
+    response = HttpResponse(
+        buf.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = 'attachment; filename="bao-cao-quet-du-lieu.xlsx"'
+    return response
