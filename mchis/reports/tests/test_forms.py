@@ -37,7 +37,10 @@ def test_r_mch_03_commune_form_has_every_row_of_the_ministry_list_in_three_secti
     assert spec.legal_basis == "Thông tư 37/2019/TT-BYT" and spec.level == "commune"
     deliveries = spec.cell("I.5.1a:tyt").query
     assert deliveries and deliveries.register == "delivery"
-    assert {(f.field, f.value) for f in deliveries.filters} == {("is_adolescent", True), ("place", "at_facility")}
+    assert {(f.field, f.value) for f in deliveries.filters} == {
+        ("is_adolescent", True),
+        ("place", "at_facility"),
+    }
     assert spec.cell("I.1:total").manual
 
 
@@ -65,11 +68,33 @@ def test_r_mch_03_loader_loads_all_shipped_forms(db):
         (lambda d: d.pop("code"), "$.code", "thiếu"),
         (lambda d: d.update(level="village"), "$.level", "không hợp lệ"),
         (lambda d: d.update(valid_from="2020-13-01"), "$.valid_from", "ngày không hợp lệ"),
-        (lambda d: d["sections"][0]["rows"][2].update(query={"register": "anc", "measure": "avg"}), "$.sections[0].rows[2].query.measure", "measure"),
-        (lambda d: d["sections"][0]["rows"][2].update(query={"register": "anc", "filters": {"x__like": 1}}), "$.sections[0].rows[2].query.filters.x__like", "phép so"),
-        (lambda d: d["sections"][0]["rows"][2].update(columns=["total", "nowhere"]), "$.sections[0].rows[2].columns", "nowhere"),
-        (lambda d: d["validation"].append({"id": "x", "left": "I.99:total", "op": ">=", "right": "0"}), "$.validation", "I.99:total"),
-        (lambda d: d["validation"].append({"id": "y", "left": "I.2:total", "op": "=>", "right": "0"}), "$.validation", "phép so"),
+        (
+            lambda d: d["sections"][0]["rows"][2].update(query={"register": "anc", "measure": "avg"}),
+            "$.sections[0].rows[2].query.measure",
+            "measure",
+        ),
+        (
+            lambda d: d["sections"][0]["rows"][2].update(
+                query={"register": "anc", "filters": {"x__like": 1}}
+            ),
+            "$.sections[0].rows[2].query.filters.x__like",
+            "phép so",
+        ),
+        (
+            lambda d: d["sections"][0]["rows"][2].update(columns=["total", "nowhere"]),
+            "$.sections[0].rows[2].columns",
+            "nowhere",
+        ),
+        (
+            lambda d: d["validation"].append({"id": "x", "left": "I.99:total", "op": ">=", "right": "0"}),
+            "$.validation",
+            "I.99:total",
+        ),
+        (
+            lambda d: d["validation"].append({"id": "y", "left": "I.2:total", "op": "=>", "right": "0"}),
+            "$.validation",
+            "phép so",
+        ),
         (lambda d: d["sections"][0]["rows"][3].update(id="I.2"), "$.sections[0].rows[3].id", "bị trùng"),
     ],
 )
@@ -79,7 +104,9 @@ def test_r_mch_03_malformed_definition_reports_file_path_and_reason(mutate, path
     with pytest.raises(FormDefinitionError) as exc:
         parse_form(data, "bad.json")
     problems = exc.value.problems
-    assert any(p.file == "bad.json" and p.path.startswith(path) and reason in p.reason for p in problems), problems
+    assert any(p.file == "bad.json" and p.path.startswith(path) and reason in p.reason for p in problems), (
+        problems
+    )
 
 
 def test_r_mch_03_unknown_register_field_is_refused_and_nothing_is_loaded(db, tmp_path):
@@ -98,7 +125,10 @@ def test_r_mch_03_unknown_register_field_is_refused_and_nothing_is_loaded(db, tm
     with pytest.raises(FormDefinitionError) as exc:
         forms_load(actor=None, paths=[good, bad, broken])
     text = "\n".join(str(p) for p in exc.value.problems)
-    assert "bad.json: $.cells[I.2:total].query.filters.no_such_field: sổ 'anc' không có trường 'no_such_field'" in text
+    assert (
+        "bad.json: $.cells[I.2:total].query.filters.no_such_field: sổ 'anc' không có trường 'no_such_field'"
+        in text
+    )
     assert "broken.json: dòng 1" in text
 
 
@@ -126,7 +156,12 @@ def test_r_mch_03_new_circular_is_a_new_version_file_and_both_coexist_by_date(db
 def test_r_mch_03_cell_query_is_human_readable():
     spec = parse_form(_bcx(), "bcx3")
     text = spec.cell("II.5.1:out").query.describe()
-    assert "Đếm số bản ghi" in text and "'abortion'" in text and "gestational_band = 'le_7'" in text and "place = 'outside'" in text
+    assert (
+        "Đếm số bản ghi" in text
+        and "'abortion'" in text
+        and "gestational_band = 'le_7'" in text
+        and "place = 'outside'" in text
+    )
 
 
 @given(st.lists(st.tuples(st.sampled_from(["+", "-"]), st.integers(0, 999)), min_size=1, max_size=6))

@@ -1,0 +1,262 @@
+"""R-MCH-05 / R-MCH-06: the report state machine, who approves whom, reasons, timeline, audit, locking."""
+
+from __future__ import annotations
+
+import pytest
+from django.http import Http404
+
+from mchis.core.context import RequestMeta, reset_meta, set_meta
+from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, StepUpRequired, ValidationFailed
+from mchis.core.models import AuditEvent
+from mchis.registers.models import PeriodLock
+from mchis.reports import services as s
+from mchis.reports.models import ReportInstance, ReportStatus
+from mchis.reports.workflow import TRANSITIONS
+
+P = "2026-01"
+
+
+@pytest.fixture
+def step_up():
+    from django.utils import timezone
+
+    token = set_meta(RequestMeta(step_up_at=timezone.now()))
+    yield
+    reset_meta(token)
+
+
+def commune(verb, actor, tree, **kw):
+    return getattr(s, f"report_{verb}")(
+        actor=actor, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, **kw
+    )
+
+
+def state(tree) -> str:
+    return ReportInstance.objects.get(unit=tree.tyt_a1, period_start__year=2026).status
+
+
+def test_r_mch_05_submit_approve_unapprove_cycle_with_timeline_audit_and_locking(
+    forms, people, tree, step_up
+):
+    r = commune("submit", people.tyt_reporter, tree)
+    assert (
+        r.status == ReportStatus.SUBMITTED and r.snapshot_checksum and r.snapshot["values"]["I.5:total"] == 0
+    )
+    r = commune("approve", people.ttyt_leader, tree)
+    assert r.status == ReportStatus.APPROVED and r.approved_by == people.ttyt_leader
+    assert PeriodLock.objects.filter(unit=tree.tyt_a1, month="2026-01-01").exists()
+    r = commune("request_unapproval", people.tyt_reporter, tree, reason="Sai số đẻ tại nhà")
+    assert r.status == ReportStatus.UNAPPROVAL_REQUESTED
+    r = commune("unapprove", people.ttyt_leader, tree, reason="Đồng ý cho sửa")
+    assert r.status == ReportStatus.DRAFT and r.snapshot is None
+    assert not PeriodLock.objects.filter(unit=tree.tyt_a1).exists()
+    steps = [(t.action, t.from_status, t.to_status, t.actor_id, t.reason) for t in r.transitions.all()]
+    assert steps == [
+        ("submit", "draft", "submitted", people.tyt_reporter.pk, ""),
+        ("approve", "submitted", "approved", people.ttyt_leader.pk, ""),
+        (
+            "request_unapproval",
+            "approved",
+            "unapproval_requested",
+            people.tyt_reporter.pk,
+            "Sai số đẻ tại nhà",
+        ),
+        ("unapprove", "unapproval_requested", "draft", people.ttyt_leader.pk, "Đồng ý cho sửa"),
+    ]
+    actions = list(
+        AuditEvent.objects.filter(object_type="report", object_id=str(r.pk)).values_list("action", flat=True)
+    )
+    assert actions == ["report.submit", "report.approve", "report.request_unapproval", "report.unapprove"]
+
+
+def test_r_mch_05_return_with_reason_then_reopen_by_editing_and_resubmit(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    with pytest.raises(DomainError) as exc:
+        commune("return", people.ttyt_leader, tree, reason="  ")
+    assert exc.value.field == "reason" and state(tree) == ReportStatus.SUBMITTED
+    commune("return", people.ttyt_leader, tree, reason="Thiếu số liệu sổ đẻ")
+    r = ReportInstance.objects.get(unit=tree.tyt_a1)
+    assert r.status == ReportStatus.RETURNED and r.snapshot is None
+    s.report_set_manual_values(
+        actor=people.tyt_reporter,
+        form_code="BCX3",
+        unit_code=tree.tyt_a1.code,
+        period=P,
+        values={"I.1:total": 12, "I.1.1:total": 1},
+    )
+    r.refresh_from_db()
+    assert r.status == ReportStatus.DRAFT and r.manual_values == {"I.1:total": 12, "I.1.1:total": 1}
+    r = commune("submit", people.tyt_reporter, tree)
+    assert r.snapshot["values"]["I.1:total"] == 12
+    assert [t.action for t in r.transitions.all()] == ["submit", "return", "reopen", "submit"]
+
+
+def test_r_mch_05_sender_recalls_before_approval_but_not_after(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    assert commune("recall", people.tyt_reporter, tree).status == ReportStatus.DRAFT
+    commune("submit", people.tyt_reporter, tree)
+    commune("approve", people.ttyt_leader, tree)
+    with pytest.raises(Conflict):
+        commune("recall", people.tyt_reporter, tree)
+    assert state(tree) == ReportStatus.APPROVED
+
+
+def test_r_mch_05_returned_submit_is_allowed_directly(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    commune("return", people.ttyt_leader, tree, reason="Kiểm tra lại")
+    assert commune("submit", people.tyt_reporter, tree).status == ReportStatus.SUBMITTED
+
+
+def _drive_to(target: str, people, tree, step_up_ctx) -> None:
+    path = {
+        "draft": [],
+        "submitted": [("submit", people.tyt_reporter, {})],
+        "returned": [("submit", people.tyt_reporter, {}), ("return", people.ttyt_leader, {"reason": "x"})],
+        "approved": [("submit", people.tyt_reporter, {}), ("approve", people.ttyt_leader, {})],
+        "unapproval_requested": [
+            ("submit", people.tyt_reporter, {}),
+            ("approve", people.ttyt_leader, {}),
+            ("request_unapproval", people.tyt_reporter, {"reason": "x"}),
+        ],
+    }[target]
+    if not path:
+        s.report_set_manual_values(
+            actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, values={}
+        )
+    for verb, actor, kw in path:
+        commune(verb, actor, tree, **kw)
+
+
+ILLEGAL = [
+    (verb, st)
+    for verb in TRANSITIONS
+    if verb != "reopen"
+    for st in ReportStatus.values
+    if st not in TRANSITIONS[verb][0]
+]
+
+
+@pytest.mark.parametrize(("verb", "start"), ILLEGAL)
+def test_r_mch_05_every_illegal_transition_is_refused_and_state_unchanged(
+    forms, people, tree, step_up, verb, start
+):
+    _drive_to(start, people, tree, step_up)
+    actor = people.ttyt_leader if verb in ("approve", "return", "unapprove") else people.tyt_reporter
+    kw = {"reason": "lý do"} if verb in ("return", "request_unapproval", "unapprove", "recall") else {}
+    with pytest.raises(Conflict):
+        commune(verb, actor, tree, **kw)
+    assert state(tree) == start
+
+
+LEGAL = [(verb, st) for verb, (sources, _) in TRANSITIONS.items() if verb != "reopen" for st in sources]
+
+
+@pytest.mark.parametrize(("verb", "start"), LEGAL)
+def test_r_mch_05_every_legal_transition_reaches_its_target(forms, people, tree, step_up, verb, start):
+    _drive_to(start, people, tree, step_up)
+    actor = people.ttyt_leader if verb in ("approve", "return", "unapprove") else people.tyt_reporter
+    kw = {"reason": "lý do"} if verb in ("return", "request_unapproval", "unapprove") else {}
+    assert commune(verb, actor, tree, **kw).status == TRANSITIONS[verb][1]
+
+
+def test_r_mch_05_submitting_twice_is_refused(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    with pytest.raises(Conflict) as exc:
+        commune("submit", people.tyt_reporter, tree)
+    assert "Đã gửi" in exc.value.message
+
+
+def test_r_mch_06_approver_is_nearest_ancestor_of_the_right_kind(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    with pytest.raises(PermissionDeniedError):  # CDC is above, but TTYT approves communes
+        commune("approve", people.cdc_leader, tree)
+    with pytest.raises(PermissionDeniedError):  # reporter at the TTYT is not a leader
+        commune("approve", people.ttyt_reporter, tree)
+    assert state(tree) == ReportStatus.SUBMITTED
+    commune("approve", people.ttyt_leader, tree)
+    assert state(tree) == ReportStatus.APPROVED
+
+
+def test_r_mch_06_a_higher_level_may_return_a_form_that_is_not_its_responsibility(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    commune("return", people.cdc_leader, tree, reason="CDC phát hiện sai lệch")
+    assert state(tree) == ReportStatus.RETURNED
+
+
+def test_r_mch_06_approving_ones_own_report_is_refused(forms, people, tree):
+    s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    with pytest.raises(PermissionDeniedError) as exc:
+        s.report_approve(actor=people.ttyt_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    assert "chính đơn vị mình" in exc.value.message
+    s.report_approve(actor=people.cdc_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    # the province report is approved by the Sở, the Sở's by the Ministry department
+    s.report_submit(actor=people.cdc_reporter, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
+    with pytest.raises(PermissionDeniedError):
+        s.report_approve(actor=people.dept_leader, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
+    s.report_approve(actor=people.doh_leader, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
+
+
+def test_r_mch_06_acting_outside_ones_jurisdiction_is_not_found(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    with pytest.raises(Http404):
+        commune("approve", people.ttyt_b_leader, tree)
+    with pytest.raises(Http404):  # a sibling commune cannot see it either
+        commune("recall", people.tyt2_reporter, tree)
+    assert state(tree) == ReportStatus.SUBMITTED
+
+
+def test_r_mch_05_only_the_sending_unit_submits_recalls_and_requests_unapproval(forms, people, tree):
+    with pytest.raises(PermissionDeniedError):
+        commune("submit", people.ttyt_leader, tree)
+    with pytest.raises(PermissionDeniedError):
+        s.report_submit(actor=people.ttyt_collector, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+
+
+def test_r_mch_05_unapproval_needs_reason_and_second_factor(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    commune("approve", people.ttyt_leader, tree)
+    with pytest.raises(DomainError):
+        commune("request_unapproval", people.tyt_reporter, tree, reason="")
+    commune("request_unapproval", people.tyt_reporter, tree, reason="Sửa số liệu")
+    with pytest.raises(DomainError) as exc:
+        commune("unapprove", people.ttyt_leader, tree, reason="")
+    assert exc.value.code == "reason_required"
+    with pytest.raises(StepUpRequired):
+        commune("unapprove", people.ttyt_leader, tree, reason="Đồng ý")
+    assert state(tree) == ReportStatus.UNAPPROVAL_REQUESTED
+    assert PeriodLock.objects.filter(unit=tree.tyt_a1).exists()
+
+
+def test_r_mch_05_frozen_report_refuses_manual_edits(forms, people, tree):
+    commune("submit", people.tyt_reporter, tree)
+    with pytest.raises(Conflict):
+        s.report_set_manual_values(
+            actor=people.tyt_reporter,
+            form_code="BCX3",
+            unit_code=tree.tyt_a1.code,
+            period=P,
+            values={"I.1:total": 3},
+        )
+    with pytest.raises(ValidationFailed) as exc:  # computed cells are not editable; numbers only
+        s.report_set_manual_values(
+            actor=people.tyt2_reporter,
+            form_code="BCX3",
+            unit_code=tree.tyt_a2.code,
+            period=P,
+            values={"I.5:total": 3, "I.1:total": "abc"},
+        )
+    assert {e["field"] for e in exc.value.errors} == {"I.5:total", "I.1:total"}
+
+
+def test_r_mch_05_validation_errors_block_and_warnings_need_a_comment(forms, people, tree):
+    s.report_set_manual_values(
+        actor=people.tyt_reporter,
+        form_code="BCX3",
+        unit_code=tree.tyt_a1.code,
+        period=P,
+        values={"I.1:total": 2, "I.1.1:total": 5},
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        commune("submit", people.tyt_reporter, tree)
+    assert [e["rule"] for e in exc.value.errors] == ["sub-I.1.1-total"]
+    assert state(tree) == ReportStatus.DRAFT
