@@ -1,0 +1,151 @@
+"""The role × action matrix (R-SEC-02): documented from the code, and admins hold no business-data write.
+
+docs/permissions.md is generated from `mchis.accounts.permissions.MATRIX`; after changing MATRIX run
+
+    python -m mchis.core.tests.test_permission_matrix
+
+to rewrite it. The test fails while the document is out of date.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mchis.accounts.permissions import CRITICAL_ACTIONS, MATRIX
+from mchis.accounts.roles import Role
+
+DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
+
+# Admin roles configure the system; they may *see* things, and act only on configuration (R-SEC-02).
+ADMIN_ROLES = frozenset({Role.UNIT_ADMIN, Role.SYSTEM_ADMIN})
+CONFIGURATION_DOMAINS = frozenset({"catalog", "unit", "village", "account", "token", "audit_log", "form"})
+READ_VERBS = frozenset({"view"})
+
+DOMAIN_TITLES = {
+    "catalog": "Danh mục dùng chung",
+    "unit": "Đơn vị báo cáo",
+    "village": "Thôn, tổ dân phố",
+    "account": "Tài khoản",
+    "token": "Máy khách tích hợp (token)",
+    "audit_log": "Nhật ký hệ thống",
+    "child": "Quản lý thông tin trẻ em (QĐ 3978)",
+    "quality": "Chất lượng dữ liệu",
+    "audit_campaign": "Phúc tra",
+    "register": "Sổ sách SKBMTE/SKSS",
+    "sync": "Đồng bộ dữ liệu",
+    "report": "Báo cáo thống kê",
+    "form": "Mẫu biểu báo cáo",
+}
+
+
+def admin_business_writes() -> list[str]:
+    """`role: action` pairs where an admin role holds something other than configuration or a read."""
+    found = []
+    for action, roles in MATRIX.items():
+        domain, _, verb = action.partition(".")
+        if domain in CONFIGURATION_DOMAINS or verb in READ_VERBS:
+            continue
+        found += [f"{role.value}: {action}" for role in sorted(roles & ADMIN_ROLES)]
+    return found
+
+
+def render() -> str:
+    roles = list(Role)
+    lines = [
+        "# Ma trận phân quyền (vai trò × thao tác)",
+        "",
+        "<!-- Generated from mchis.accounts.permissions.MATRIX by "
+        "`python -m mchis.core.tests.test_permission_matrix`. Do not edit by hand. -->",
+        "",
+        "Quyền được quyết định ở hai nơi, mỗi nơi một lần (R-SEC-01, R-SEC-02):",
+        "",
+        "* **Phạm vi (đối tượng nào)**: `mchis.core.scoping` - mỗi tài khoản chỉ thấy đơn vị của mình và "
+        "các đơn vị cấp dưới; ngoài phạm vi và không tồn tại đều trả 404.",
+        "* **Thao tác (được làm gì)**: bảng dưới đây, `mchis.accounts.permissions.MATRIX`, "
+        "kiểm tra bằng `can()` / `require()`.",
+        "",
+        "Quản trị (hệ thống, đơn vị) cấu hình hệ thống và danh mục nhưng không có quyền ghi dữ liệu nghiệp vụ "
+        "(trẻ em, sổ sách, báo cáo, chất lượng); `test_r_sec_02_admins_hold_no_business_data_write` kiểm tra "
+        "điều này. Máy khách tích hợp không có vai trò: quyền của nó đúng bằng danh sách `scopes` của token.",
+        "",
+        "## Vai trò",
+        "",
+        "| Mã | Vai trò |",
+        "|---|---|",
+        *[f"| `{role.value}` | {role.label} |" for role in roles],
+        "",
+        "## Ma trận",
+        "",
+        "✔ = được phép; 🔐 = thao tác quan trọng, cần xác thực hai lớp trong 5 phút gần nhất (R-SEC-04).",
+        "",
+        "| Thao tác | " + " | ".join(f"`{role.value}`" for role in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    current = None
+    for action in sorted(
+        MATRIX,
+        key=lambda a: (
+            list(DOMAIN_TITLES).index(a.split(".")[0]) if a.split(".")[0] in DOMAIN_TITLES else 99,
+            a,
+        ),
+    ):
+        domain = action.split(".")[0]
+        if domain != current:
+            current = domain
+            lines.append(f"| **{DOMAIN_TITLES.get(domain, domain)}** |" + " |" * len(roles))
+        mark = " 🔐" if action in CRITICAL_ACTIONS else ""
+        cells = ["✔" if role in MATRIX[action] else "" for role in roles]
+        lines.append(f"| `{action}`{mark} | " + " | ".join(cells) + " |")
+    extra = sorted(CRITICAL_ACTIONS - set(MATRIX))
+    if extra:
+        lines += [
+            "",
+            "## Thao tác quan trọng khác (cần xác thực lại, R-SEC-04)",
+            "",
+            "Kiểm tra trong service bằng `require_step_up()`, thêm vào quyền của thao tác gốc:",
+            "",
+            *[f"* `{action}`" for action in extra],
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_r_sec_02_permissions_doc_is_up_to_date():
+    assert DOC.exists(), f"{DOC} missing: run python -m mchis.core.tests.test_permission_matrix"
+    assert DOC.read_text(encoding="utf-8") == render(), (
+        "docs/permissions.md is out of date with MATRIX: run python -m mchis.core.tests.test_permission_matrix"
+    )
+
+
+def test_r_sec_02_every_action_is_granted_to_someone_and_every_role_exists():
+    for action, roles in MATRIX.items():
+        assert roles, f"{action} is granted to nobody"
+        assert roles <= set(Role), f"{action}: unknown role in {roles}"
+        assert action.count(".") == 1, f"{action}: actions are named <domain>.<verb>"
+
+
+def test_r_sec_02_admins_hold_no_business_data_write():
+    assert admin_business_writes() == []
+
+
+def test_r_sec_02_business_write_check_can_fail(monkeypatch):
+    monkeypatch.setitem(MATRIX, "child.approve", frozenset({Role.LEADER, Role.SYSTEM_ADMIN}))
+    monkeypatch.setitem(MATRIX, "register.write", frozenset({Role.UNIT_ADMIN}))
+    assert admin_business_writes() == ["system_admin: child.approve", "unit_admin: register.write"]
+
+
+def test_r_sec_02_each_role_can_do_what_the_rulebook_says():
+    """Spot checks of R-SEC-02: collectors propose, leaders approve, auditors read and audit."""
+    allowed = {role: {a for a, roles in MATRIX.items() if role in roles} for role in Role}
+    assert {"child.propose", "child.view"} <= allowed[Role.COLLECTOR]
+    assert "child.approve" not in allowed[Role.COLLECTOR]
+    assert {"child.approve", "child.request_correction", "report.view"} <= allowed[Role.LEADER]
+    assert "child.propose" not in allowed[Role.LEADER]
+    assert {"audit_log.view", "audit_campaign.manage"} <= allowed[Role.AUDITOR]
+    assert {"catalog.manage", "account.manage"} <= allowed[Role.SYSTEM_ADMIN]
+    assert all(a.endswith(".view") for a in allowed[Role.VIEWER] if not a.endswith(".export"))
+
+
+if __name__ == "__main__":
+    DOC.write_text(render(), encoding="utf-8")
+    sys.stdout.write(f"wrote {DOC}\n")
