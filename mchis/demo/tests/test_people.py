@@ -67,8 +67,7 @@ def test_r_ch_08_every_generated_id_matches_dob_sex_and_a_real_prefix():
     assert len(with_id) > 4000
     for row in with_id:
         assert check(row.personal_id, date_of_birth=row.date_of_birth, sex=row.sex) == [], row.personal_id
-    for row in rows:
-        child = row[0]
+    for child, _ in rows:
         for pid, dob, sex in ((child.father_personal_id, child.father_dob, "M"), (child.mother_personal_id, child.mother_dob, "F")):  # fmt: skip
             if pid:
                 assert check(pid, date_of_birth=dob, sex=sex) == []
@@ -188,7 +187,7 @@ def test_twins_are_not_duplicates(with_errors):
 
 
 def test_r_ch_08_malformed_and_inconsistent_ids_are_caught_by_the_rules(with_errors):
-    seen = Counter()
+    seen: Counter[str] = Counter()
     for row, truth in with_errors:
         if truth and truth.kind == "malformed_id":
             assert structure_errors(row.personal_id), row.personal_id
