@@ -1,0 +1,70 @@
+"""Forms of the unit admin pages. Validation of rules stays in the services; forms only parse input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mchis.places.models import AdminUnit, CodeVersion
+
+from .models import ReportingUnit, UnitKind
+
+
+def unit_choices(units: Any, *, blank: str | None = None) -> list[tuple[str, str]]:
+    base = min((u.depth for u in units), default=0)
+    choices = [("", blank)] if blank is not None else []
+    return choices + [(u.code, f"{'— ' * (u.depth - base)}{u.name} ({u.code})") for u in units]
+
+
+class AdminUnitCodeField(forms.CharField):
+    """A 2025 province (2 digits) or commune (5 digits) code → AdminUnit."""
+
+    def clean(self, value: Any) -> AdminUnit | None:  # type: ignore[override]
+        code = super().clean(value)
+        if not code:
+            return None
+        unit = AdminUnit.objects.filter(version=CodeVersion.V2025, code=code.strip()).first()
+        if unit is None:
+            raise forms.ValidationError(_("Không có tỉnh/xã mã %(code)s (mã 2025)."), params={"code": code})
+        return unit
+
+
+class UnitForm(forms.Form):
+    code = forms.CharField(label=_("Mã đơn vị"), max_length=32)
+    name = forms.CharField(label=_("Tên đơn vị"), max_length=200)
+    kind = forms.ChoiceField(label=_("Loại đơn vị"), choices=UnitKind.choices)
+    admin_unit = AdminUnitCodeField(
+        label=_("Địa bàn (mã tỉnh hoặc mã xã 2025)"),
+        max_length=5,
+        help_text=_("Ví dụ: 01 (Hà Nội), 00004 (Phường Ba Đình)"),
+    )
+    parent = forms.ChoiceField(label=_("Đơn vị cấp trên"), required=False)
+
+    def __init__(self, *args: Any, parents: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = unit_choices(parents, blank=_("(đơn vị gốc)"))
+        if editing:
+            del self.fields["code"]
+            del self.fields["parent"]
+
+
+class MoveForm(forms.Form):
+    new_parent = forms.ChoiceField(label=_("Chuyển về đơn vị cấp trên"))
+    on = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Lý do (văn bản, quyết định)"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_parent"].choices = unit_choices(parents)
+        self.fields["on"].initial = timezone.localdate()
+
+
+class DeactivateForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do ngừng hoạt động"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def parent_by_code(code: str, units: Any) -> ReportingUnit | None:
+    return next((u for u in units if u.code == code), None) if code else None
