@@ -1,3 +1,309 @@
-from ninja import Router
+"""Registers API (R-INT-01): bulk upsert for facility software, record lists, JSON schemas, async jobs.
+
+Batch policy: a malformed batch (bad JSON, not a list of objects, > 5,000 records, duplicate source IDs) is
+refused whole (400/422, nothing written); otherwise valid records are written and each invalid one is listed
+in `conflicts` with its index, field and reason (DHIS2-style import summary).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import Field
+
+from mchis.accounts.permissions import require
+from mchis.core.errors import DomainError
+
+from . import selectors, services
+from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
+from .serializers import record_to_dict
 
 router = Router(tags=["registers"])
+
+
+class RegisterOut(Schema):
+    key: str = Field(examples=["delivery"])
+    label: str = Field(examples=["Sổ đẻ"])
+    schema_url: str = Field(examples=["/api/v1/registers/delivery/schema"])
+    records_url: str = Field(examples=["/api/v1/registers/delivery/records"])
+
+
+class ConflictOut(Schema):
+    index: int | None = Field(examples=[3])
+    field: str = Field(examples=["event_date"])
+    reason: str = Field(examples=["Ngày: không được ở tương lai."])
+
+
+class ImportSummary(Schema):
+    status: str = Field(
+        examples=["WARNING"], description="OK | WARNING (some rejected) | ERROR (all rejected)"
+    )
+    dryRun: bool = Field(examples=[False])  # noqa: N815 - DHIS2-style JSON names
+    batchId: str | None = Field(default=None, examples=["5f0c…"])  # noqa: N815
+    total: int = Field(examples=[1000])
+    created: int = Field(examples=[990])
+    imported: int = Field(examples=[990], description="= created (DHIS2 naming)")
+    updated: int = Field(examples=[5])
+    unchanged: int = Field(examples=[4])
+    rejected: int = Field(examples=[1])
+    ignored: int = Field(examples=[1], description="= rejected (DHIS2 naming)")
+    conflicts: list[ConflictOut]
+
+
+class JobOut(Schema):
+    jobId: str  # noqa: N815
+    status: str = Field(examples=["queued"], description="queued | running | success | warning | error")
+    receivedAt: str | None = None  # noqa: N815
+    finishedAt: str | None = None  # noqa: N815
+    summary: dict[str, Any] | None = None
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def _json_type(spec: FieldSpec) -> dict[str, Any]:
+    base: dict[str, Any] = {"title": spec.label}
+    if spec.help:
+        base["description"] = spec.help
+    if spec.kind == "date":
+        base.update(type="string", format="date", examples=["2026-03-10"])
+    elif spec.kind == "int":
+        base["type"] = "integer"
+        if spec.min is not None:
+            base["minimum"] = spec.min
+        if spec.max is not None:
+            base["maximum"] = spec.max
+    elif spec.kind == "decimal":
+        base["type"] = "number"
+        if spec.min is not None:
+            base["minimum"] = spec.min
+        if spec.max is not None:
+            base["maximum"] = spec.max
+    elif spec.kind == "bool":
+        base["type"] = "boolean"
+    elif spec.kind == "choice" and spec.choices is not None:
+        base.update(type="string", enum=[v for v in spec.choice_values()])
+    elif spec.kind == "catalog":
+        base.update(type="string", description=f"Mã danh mục '{spec.catalog}'")
+    else:
+        base.update(type="string", maxLength=spec.max_length)
+    return base
+
+
+def record_json_schema(key: str) -> dict[str, Any]:
+    reg = get_register(key)
+    props = {spec.name: _json_type(spec) for spec in reg.all_fields}
+    required = [spec.name for spec in reg.all_fields if spec.required] + ["source_record_id"]
+    if reg.newborns:
+        props["newborns"] = {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 6,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {spec.name: _json_type(spec) for spec in NEWBORN_FIELDS},
+            },
+        }
+        required.append("newborns")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": reg.label,
+        "type": "object",
+        "additionalProperties": False,
+        "properties": props,
+        "required": sorted(set(required)),
+    }
+
+
+EXAMPLE_BATCH = [
+    {
+        "facility": "TYT02269",
+        "source_system": "his-benhvien",
+        "source_record_id": "KT-2026-000123",
+        "event_date": "2026-03-10",
+        "full_name": "Trần Thị Hoa",
+        "dob": "2001-05-01",
+        "ethnicity_code": "02",
+        "personal_id": "008301001234",
+        "is_new_pregnancy": True,
+        "gestational_age_weeks": 10,
+        "urine_protein_tested": True,
+    }
+]
+
+
+@router.get("", response=list[RegisterOut], summary="Danh sách sổ và lược đồ JSON")
+def registers_index(request: HttpRequest) -> list[dict[str, str]]:
+    require(request.auth, "register.view")
+    return [
+        {
+            "key": key,
+            "label": reg.label,
+            "schema_url": f"/api/v1/registers/{key}/schema",
+            "records_url": f"/api/v1/registers/{key}/records",
+        }
+        for key, reg in REGISTERS.items()
+    ]
+
+
+@router.get(
+    "/jobs/{job_id}",
+    response={200: JobOut, 404: ErrorOut},
+    summary="Trạng thái một lô xử lý nền (?async=true)",
+)
+def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
+    batch = selectors.batch_get(principal=request.auth, batch_id=str(job_id))
+    return services.job_status(batch)
+
+
+@router.get(
+    "/{register}/schema",
+    response={200: dict[str, Any], 404: ErrorOut},
+    summary="Lược đồ JSON của một bản ghi trong sổ",
+)
+def register_schema(request: HttpRequest, register: str) -> Any:
+    if register not in REGISTERS:
+        return 404, {"code": "not_found", "message": f"Không có sổ '{register}'."}
+    return 200, record_json_schema(register)
+
+
+@router.get(
+    "/{register}/records",
+    response={200: list[dict[str, Any]], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Bản ghi của sổ theo cơ sở và tháng (theo phạm vi)",
+)
+@paginate(LimitOffsetPagination)
+def records_get(
+    request: HttpRequest,
+    register: str,
+    unit: str | None = None,
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
+    q: str | None = Query(None, max_length=100),
+) -> Any:
+    require(request.auth, "register.view")
+    get_register(register)
+    unit_obj = None
+    if unit:
+        from mchis.core.scoping import access
+        from mchis.units.models import ReportingUnit
+
+        unit_obj = access(ReportingUnit.objects.all(), request.auth, code=unit)
+    month_day = None
+    if month:
+        try:
+            month_day = date(int(month[:4]), int(month[5:7]), 1)
+        except ValueError as exc:
+            raise DomainError("Tháng phải theo dạng YYYY-MM.", field="month") from exc
+    qs = selectors.records_list(
+        principal=request.auth, register=register, unit=unit_obj, month=month_day, q=q or ""
+    )
+    return _SerializedQuerySet(qs)
+
+
+class _SerializedQuerySet:
+    """Lets the paginator slice the queryset, then turns only the page into dicts."""
+
+    def __init__(self, qs: Any) -> None:
+        self.qs = qs
+
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+        return [record_to_dict(obj) for obj in self.qs[item]]
+
+    def count(self) -> int:
+        return int(self.qs.count())
+
+    def __len__(self) -> int:
+        return self.count()
+
+
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"type": "array", "maxItems": 5000, "items": {"type": "object"}},
+                        {
+                            "type": "object",
+                            "required": ["records"],
+                            "properties": {
+                                "records": {"type": "array", "maxItems": 5000, "items": {"type": "object"}}
+                            },
+                        },
+                    ]
+                },
+                "examples": {"batch": {"value": {"records": EXAMPLE_BATCH}}},
+            }
+        },
+    },
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "Same key + same body → the stored answer; same key + other body → 409.",
+        }
+    ],
+}
+
+
+@router.post(
+    "/{register}/records",
+    response={
+        200: ImportSummary,
+        202: JobOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        413: ErrorOut,
+        422: ErrorOut,
+    },  # fmt: skip
+    summary="Gửi một lô bản ghi (upsert theo source_system + source_record_id)",
+    description=__doc__,
+    openapi_extra=BATCH_BODY,
+)
+def records_post(
+    request: HttpRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
+) -> Any:  # noqa: N803
+    require(request.auth, "register.write")
+    get_register(register)
+    body = request.body
+    if len(body) > 64 * 1024 * 1024:
+        return 413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."}
+    try:
+        payload = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return 400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."}
+    records = payload.get("records") if isinstance(payload, dict) else payload
+    if isinstance(payload, dict) and "records" not in payload:
+        return 400, {
+            "code": "malformed",
+            "message": "Thiếu trường 'records' (danh sách bản ghi).",
+            "field": "records",
+        }
+    key = request.headers.get("Idempotency-Key", "")
+    fingerprint = services.request_fingerprint(register, body, dryRun, async_)
+    status, out = services.batch_ingest(
+        actor=request.auth,
+        register=register,
+        records=records,
+        dry_run=dryRun,
+        run_async=async_,
+        idempotency_key=key,
+        request_hash=fingerprint,
+    )
+    return status, out

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db import models
 
+from mchis.core.errors import DomainError
+
 from . import models as m
 
 
@@ -256,10 +258,13 @@ MAX_NEWBORNS = 6
 EXCEL_NEWBORN_SLOTS = 2
 
 
-def get_register(key: str) -> RegisterDef:
-    from mchis.core.errors import DomainError
+class UnknownRegister(DomainError):
+    status_code = 404
+    code = "not_found"
 
+
+def get_register(key: str) -> RegisterDef:
     try:
         return REGISTERS[key]
     except KeyError as exc:
-        raise DomainError(f"Không có sổ '{key}'.", field="register", code="not_found") from exc
+        raise UnknownRegister(f"Không có sổ '{key}'.", field="register") from exc

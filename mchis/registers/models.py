@@ -561,6 +561,7 @@ class IngestBatch(models.Model):
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_hash = models.CharField(max_length=64, blank=True)
     dry_run = models.BooleanField(default=False)
+    is_async = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=BatchStatus.choices, default=BatchStatus.QUEUED)
     record_count = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

@@ -612,6 +612,7 @@ def batch_ingest(
     )
     if run_async:
         batch.status = BatchStatus.QUEUED
+        batch.is_async = True
         batch.payload = records
         try:
             with transaction.atomic():
@@ -680,6 +681,26 @@ class StoredPrincipal:
         self.client_name = client_name
 
 
+def _client_principal(batch: IngestBatch, unit: Any) -> Any:
+    """The machine client that sent an async batch, with its current scopes (a revoked token keeps none)."""
+    parts = batch.principal_key.split(":")
+    try:
+        from mchis.accounts.auth import principal_for
+        from mchis.accounts.models import ApiClient
+
+        client = ApiClient.objects.filter(pk=int(parts[2])).select_related("unit").first()
+        if client is not None:
+            principal = principal_for(client)
+            if client.revoked_at is not None:
+                return StoredPrincipal(unit=client.unit, scopes=set(), client_name=client.name)
+            return principal
+    except (ImportError, IndexError, ValueError):
+        pass
+    return StoredPrincipal(
+        unit=unit, scopes={"register.write"}, client_name=parts[1] if len(parts) > 1 else ""
+    )
+
+
 def batch_run_async(*, batch_id: str) -> None:
     """Worker side of ?async=true: run the stored payload once (idempotent: a finished job is left alone)."""
     from mchis.accounts.models import User
@@ -696,9 +717,7 @@ def batch_run_async(*, batch_id: str) -> None:
         actor = User.objects.get(pk=batch.actor_id)
     else:
         unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
-        actor = StoredPrincipal(
-            unit=unit, scopes={"register.write"}, client_name=batch.principal_key.split(":")[1]
-        )
+        actor = _client_principal(batch, unit)
     records = batch.payload or []
     try:
         result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)

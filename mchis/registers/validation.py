@@ -392,7 +392,7 @@ def _flags_need(
 ) -> None:
     """A result flag needs its test: (result_field, needed_field, message)."""
     for result, needed, message in pairs:
-        if clean.get(result) and not clean.get(needed):
+        if clean.get(result) and needed in clean and not clean[needed]:
             _err(errors, result, message)
 
 
