@@ -1,3 +1,223 @@
-from ninja import Router
+"""Reports API (mounted at /api/v1/): report cells and state, workflow actions, dashboards, DHIS2/ADX exports.
+
+Thin: every read goes through ``selectors`` (scoped), every write through ``services``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Router, Schema
+from pydantic import Field
+
+from mchis.accounts.permissions import require
+
+from . import exports, selectors, services
+from .models import ReportInstance
+from .periods import parse_period
 
 router = Router(tags=["reports"])
+
+
+class CellOut(Schema):
+    row: str = Field(examples=["I.5.1a"])
+    column: str = Field(examples=["tyt"])
+    value: float = Field(examples=[3])
+    source: Literal["computed", "manual", "formula"] = Field(examples=["computed"])
+
+
+class MissingOut(Schema):
+    unit: str = Field(examples=["TYT02296"])
+    form: str = Field(examples=["BCX3"])
+    status: str = Field(
+        examples=["submitted"], description="Trạng thái báo cáo của đơn vị dưới ('' = chưa lập)"
+    )
+
+
+class TransitionOut(Schema):
+    action: str = Field(examples=["return"])
+    from_status: str
+    to_status: str
+    actor: str = Field(examples=["leader_ttyt08-01_3"])
+    unit: str = Field(examples=["TTYT08-01"])
+    at: datetime
+    reason: str = Field(examples=["Thiếu số liệu sổ đẻ"])
+
+
+class ReportOut(Schema):
+    form: str = Field(examples=["BCX3"])
+    version: str = Field(examples=["TT37-2019"])
+    legal_basis: str = Field(examples=["Thông tư 37/2019/TT-BYT"])
+    unit: str = Field(examples=["TYT02269"])
+    period: str = Field(examples=["2026-01"])
+    state: str = Field(
+        examples=["draft"], description="draft | submitted | returned | approved | unapproval_requested"
+    )
+    live: bool = Field(description="true = số liệu tính trực tiếp từ sổ; false = số liệu đã chốt khi gửi")
+    checksum: str = Field(examples=[""], description="sha256 của số liệu đã chốt")
+    due: datetime
+    late: bool
+    approver: str | None = Field(examples=["TTYT08-01"])
+    actions: list[str] = Field(examples=[["submit"]], description="Thao tác người gọi được phép làm")
+    cells: list[CellOut]
+    missing: list[MissingOut]
+    timeline: list[TransitionOut]
+
+
+class ActionIn(Schema):
+    reason: str = Field(
+        default="",
+        examples=["Thiếu số liệu sổ đẻ tháng 01"],
+        description="Bắt buộc khi trả lại, đề nghị hủy duyệt, hủy duyệt",
+    )
+    warning_comment: str = Field(
+        default="", examples=["Có 1 ca thai chết lưu"], description="Giải thích cảnh báo khi gửi"
+    )
+
+
+class ActionOut(Schema):
+    form: str
+    unit: str
+    period: str
+    state: str
+    checksum: str
+
+
+class ManualIn(Schema):
+    values: dict[str, float | None] = Field(examples=[{"I.1:total": 120, "I.1.1:total": 4}])
+
+
+def _principal(request: HttpRequest) -> Any:
+    return request.auth  # type: ignore[attr-defined]
+
+
+def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
+    return ReportOut(
+        form=view.form.code,
+        version=view.form.version,
+        legal_basis=view.form.legal_basis,
+        unit=view.unit.code,
+        period=view.period.code,
+        state=view.status,
+        live=view.live,
+        checksum=view.report.snapshot_checksum,
+        due=view.due,
+        late=view.late,
+        approver=view.approver.code if view.approver else None,
+        actions=selectors.actions_for(principal, view),
+        cells=[
+            CellOut(row=c.row, column=c.column, value=view.values.get(c.key, 0), source=c.source)  # type: ignore[arg-type]
+            for c in view.spec.cells
+        ],
+        missing=[MissingOut(unit=c.unit.code, form=c.form_code, status=c.status) for c in view.missing],
+        timeline=[
+            TransitionOut(
+                action=t.action,
+                from_status=t.from_status,
+                to_status=t.to_status,
+                actor=t.actor.username if t.actor else "",
+                unit=t.actor_unit.code if t.actor_unit else "",
+                at=t.at,
+                reason=t.reason,
+            )
+            for t in selectors.timeline(view.report)
+        ],
+    )
+
+
+@router.get(
+    "/reports/{form}/{unit}/{period}",
+    response=ReportOut,
+    summary="Một báo cáo: mọi ô, nguồn số liệu, trạng thái",
+)
+def report_get(request: HttpRequest, form: str, unit: str, period: str) -> ReportOut:
+    principal = _principal(request)
+    require(principal, "report.view")
+    return report_out(principal, selectors.report_view(principal, form, unit, period))
+
+
+ACTIONS = {
+    "submit": services.report_submit,
+    "recall": services.report_recall,
+    "approve": services.report_approve,
+    "return": services.report_return,
+    "request-unapproval": services.report_request_unapproval,
+    "unapprove": services.report_unapprove,
+}
+
+
+@router.post(
+    "/reports/{form}/{unit}/{period}/{action}",
+    response=ActionOut,
+    summary="Thao tác: submit | recall | approve | return | request-unapproval | unapprove",
+)
+def report_act(
+    request: HttpRequest, form: str, unit: str, period: str, action: str, payload: ActionIn | None = None
+) -> ActionOut:
+    principal = _principal(request)
+    service = ACTIONS.get(action)
+    if service is None:
+        raise Http404("Thao tác không tồn tại.")
+    body = payload or ActionIn()
+    kwargs: dict[str, Any] = {"actor": principal, "form_code": form, "unit_code": unit, "period": period}
+    if action == "submit":
+        kwargs["warning_comment"] = body.warning_comment
+    else:
+        kwargs["reason"] = body.reason
+    report: ReportInstance = service(**kwargs)
+    return ActionOut(
+        form=form, unit=unit, period=period, state=report.status, checksum=report.snapshot_checksum
+    )
+
+
+@router.put(
+    "/reports/{form}/{unit}/{period}",
+    response=ActionOut,
+    summary='Nhập các ô nhập tay (values: {"hàng:cột": số})',
+)
+def report_manual(request: HttpRequest, form: str, unit: str, period: str, payload: ManualIn) -> ActionOut:
+    principal = _principal(request)
+    report = services.report_set_manual_values(
+        actor=principal, form_code=form, unit_code=unit, period=period, values=payload.values
+    )
+    return ActionOut(
+        form=form, unit=unit, period=period, state=report.status, checksum=report.snapshot_checksum
+    )
+
+
+@router.get("/reports/dashboard", summary="Tính đầy đủ và kịp thời theo biểu (cho biểu đồ)")
+def dashboard(request: HttpRequest, period: str, unit: str = "") -> dict[str, Any]:
+    principal = _principal(request)
+    require(principal, "report.view")
+    root = selectors.resolve_unit(principal, unit) if unit else principal.unit
+    if root is None:
+        raise Http404("Không tìm thấy.")
+    return selectors.completeness(principal, root, _period(period))
+
+
+def _period(text: str) -> Any:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@router.get("/exports/dhis2/dataValueSets", summary="Số liệu đã duyệt dạng DHIS2 dataValueSets (JSON)")
+def export_dvs(request: HttpRequest, period: str, unit: str) -> dict[str, Any]:
+    principal = _principal(request)
+    require(principal, "report.export")
+    root = selectors.resolve_unit(principal, unit)
+    return exports.data_value_sets(selectors.approved_reports(principal, _period(period), root))
+
+
+@router.get("/exports/adx", summary="Số liệu đã duyệt dạng ADX XML (urn:ihe:qrph:adx:2015)")
+def export_adx(request: HttpRequest, period: str, unit: str) -> HttpResponse:
+    principal = _principal(request)
+    require(principal, "report.export")
+    root = selectors.resolve_unit(principal, unit)
+    reports = selectors.approved_reports(principal, _period(period), root)
+    if not reports:
+        raise Http404("Chưa có báo cáo đã duyệt cho kỳ và đơn vị này.")
+    return HttpResponse(exports.adx_document(reports), content_type="application/adx+xml")

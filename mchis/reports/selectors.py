@@ -389,3 +389,53 @@ def approved_reports(principal: Any, period: Period, unit: ReportingUnit) -> lis
             Q(unit__path__startswith=unit.path), period_start=period.start, status__in=APPROVED
         ).order_by("unit__path", "form__code")
     )
+
+
+# --- boundary changes (R-ORG-01) --------------------------------------------------------------------------
+
+BOUNDARY_DATE = date(2025, 7, 1)
+SPLIT_RULE = (
+    "Quy tắc xã cũ bị chia (Nhập một phần): toàn bộ số liệu của xã cũ được tính cho xã mới mặc định "
+    "(xã mới nhận trụ sở, CommuneMapping.is_default); các xã mới khác nhận phần của xã cũ không được cộng. "
+    "Xã cũ nhập toàn bộ hoặc giữ nguyên: cộng đủ."
+)
+
+
+@dataclass
+class Reaggregated:
+    values: dict[str, Number]
+    parts: list[tuple[ReportingUnit, str, str, bool]]  # (old unit, mapping kind, report status, counted)
+    rule: str = SPLIT_RULE
+
+
+def reaggregate_to_2025(view: ReportView) -> Reaggregated | None:
+    """The commune report re-aggregated into the 2025 commune of `view.unit` from the pre-2025 units.
+
+    Only for commune-level forms and periods before 1 July 2025. Old units' frozen values are used when they
+    submitted, live values otherwise; a partially merged old commune counts only toward its default new one.
+    """
+    from mchis.places.models import CommuneMapping, MappingKind
+
+    if view.form.level != "commune" or view.period.start >= BOUNDARY_DATE:
+        return None
+    mappings = list(CommuneMapping.objects.filter(new=view.unit.admin_unit).select_related("old"))
+    if not mappings:
+        return None
+    olds = {m.old_id: m for m in mappings}
+    old_units = list(
+        ReportingUnit.objects.filter(admin_unit_id__in=list(olds), kind__in=view.form.unit_kinds).order_by(
+            "code"
+        )
+    )
+    totals: dict[str, Number] = {}
+    parts = []
+    for old in old_units:
+        m = olds[old.admin_unit_id]
+        counted = m.kind != MappingKind.PARTIAL or m.is_default
+        sub = build_view(view.form, old, view.period)
+        parts.append((old, m.get_kind_display(), sub.status, counted))
+        if counted:
+            for k, v in sub.values.items():
+                totals[k] = totals.get(k, 0) + v
+    spec = view.spec
+    return Reaggregated({c.key: totals.get(c.key, 0) for c in spec.cells}, parts)

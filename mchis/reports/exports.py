@@ -1,0 +1,166 @@
+"""Report outputs (R-AN-02, R-INT-02): Excel in the form's layout, PDF, DHIS2 dataValueSets JSON and ADX XML.
+
+The DHIS2/ADX mapping is data: each cell carries ``data_element`` and ``category_option_combo`` codes from the
+form file (``dhis2_data_element`` / ``dhis2_coc``, with defaults ``<FORM>_<row>`` and the column's code), and
+org units are exported by unit code unless ``settings.REPORTS_ORGUNIT_CODES`` maps a unit code to another one.
+Only approved reports are exported to the statistics software.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .models import ReportInstance
+from .selectors import ReportView
+
+ADX_NS = "urn:ihe:qrph:adx:2015"
+
+
+def org_unit_code(unit: Any) -> str:
+    mapping: dict[str, str] = getattr(settings, "REPORTS_ORGUNIT_CODES", {}) or {}
+    return mapping.get(unit.code, unit.code)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def excel_report(view: ReportView) -> bytes:
+    """One sheet: heading (unit, form, period, legal basis), then STT | Nội dung | one column per form column."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = view.form.code[:31]
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold = Font(bold=True)
+    grey = PatternFill("solid", fgColor="DDDDDD")
+    cols = list(view.spec.columns)
+    ws["A1"] = view.unit.name
+    ws["A1"].font = bold
+    ws["A2"] = view.spec.title
+    ws["A2"].font = Font(bold=True, size=13)
+    ws["A3"] = f"{view.period.label()} · {view.spec.legal_basis} · phiên bản {view.spec.version}"
+    ws["A4"] = f"Trạng thái: {view.report.get_status_display()}" + (
+        f" · mã kiểm tra {view.report.snapshot_checksum[:16]}" if view.report.snapshot_checksum else ""
+    )
+    header = ["STT", "Nội dung", *[c.label for c in cols]]
+    for j, text in enumerate(header, start=1):
+        cell = ws.cell(row=6, column=j, value=text)
+        cell.font = bold
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = border
+    r = 7
+    for section in view.spec.sections:
+        ws.cell(row=r, column=1, value=section.id).font = bold
+        ws.cell(row=r, column=2, value=section.title).font = bold
+        r += 1
+        for row in section.rows:
+            ws.cell(row=r, column=1, value=row.no).border = border
+            label = ws.cell(row=r, column=2, value=row.label)
+            label.border = border
+            label.alignment = Alignment(wrap_text=True)
+            for j, col in enumerate(cols, start=3):
+                cell = ws.cell(row=r, column=j)
+                cell.border = border
+                if col.id in row.columns:
+                    cell.value = view.values.get(f"{row.id}:{col.id}", 0)
+                else:
+                    cell.fill = grey
+            r += 1
+    ws.column_dimensions["A"].width = 8
+    ws.column_dimensions["B"].width = 60
+    for j in range(3, len(cols) + 3):
+        ws.column_dimensions[get_column_letter(j)].width = 12
+    ws.freeze_panes = "C7"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def pdf_report(view: ReportView, base_url: str = "") -> bytes:
+    from weasyprint import HTML
+
+    html = render_to_string("reports/report_pdf.html", {"view": view, "grid": grid(view)})
+    return HTML(string=html, base_url=base_url or None).write_pdf()  # type: ignore[no-any-return]
+
+
+def grid(view: ReportView) -> list[dict[str, Any]]:
+    """Sections → rows → one entry per form column (None where the row has no such column), for templates."""
+    out = []
+    for section in view.spec.sections:
+        rows = []
+        for row in section.rows:
+            cells = []
+            for col in view.spec.columns:
+                key = f"{row.id}:{col.id}"
+                if col.id in row.columns:
+                    c = view.spec.cell_map[key]
+                    cells.append(
+                        {"key": key, "value": view.values.get(key, 0), "source": c.source, "column": col.id}
+                    )
+                else:
+                    cells.append(None)
+            rows.append({"row": row, "cells": cells})
+        out.append({"section": section, "rows": rows})
+    return out
+
+
+def data_value_sets(reports: list[ReportInstance]) -> dict[str, Any]:
+    """DHIS2 Web API ``dataValueSets`` payload: one entry per cell of every approved report."""
+    values = []
+    for rep in reports:
+        spec = rep.form.parsed()
+        period = (
+            rep.period_start.strftime("%Y")
+            if rep.period_type == "yearly"
+            else rep.period_start.strftime("%Y%m")
+        )
+        snap = (rep.snapshot or {}).get("values", {})
+        org = org_unit_code(rep.unit)
+        for cell in spec.cells:
+            values.append(
+                {
+                    "dataElement": cell.data_element,
+                    "period": period,
+                    "orgUnit": org,
+                    "categoryOptionCombo": cell.category_option_combo,
+                    "value": _fmt(snap.get(cell.key, 0)),
+                }
+            )
+    return {"dataValues": values}
+
+
+def adx_document(reports: list[ReportInstance], exported: datetime | None = None) -> bytes:
+    """ADX (IHE QRPH, urn:ihe:qrph:adx:2015): one <group> per report, disaggregation as an attribute."""
+    exported = exported or timezone.now()
+    attr = getattr(settings, "REPORTS_ADX_DISAGGREGATION_ATTRIBUTE", "categoryOptionCombo")
+    root = etree.Element(f"{{{ADX_NS}}}adx", nsmap={None: ADX_NS})
+    root.set("exported", exported.replace(microsecond=0).isoformat())
+    for rep in reports:
+        spec = rep.form.parsed()
+        suffix = "P1Y" if rep.period_type == "yearly" else "P1M"
+        group = etree.SubElement(root, f"{{{ADX_NS}}}group")
+        group.set("orgUnit", org_unit_code(rep.unit))
+        group.set("period", f"{rep.period_start.isoformat()}/{suffix}")
+        group.set("dataSet", spec.dataset)
+        group.set("completeDate", (rep.approved_at or exported).date().isoformat())
+        snap = (rep.snapshot or {}).get("values", {})
+        for cell in spec.cells:
+            dv = etree.SubElement(group, f"{{{ADX_NS}}}dataValue")
+            dv.set("dataElement", cell.data_element)
+            dv.set(attr, cell.category_option_combo)
+            dv.set("value", _fmt(snap.get(cell.key, 0)))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)  # type: ignore[no-any-return]

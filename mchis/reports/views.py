@@ -1,0 +1,225 @@
+"""Report pages (thin): list per level, one report with its cells, timeline and actions, dashboards, forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from mchis.accounts.permissions import can, require
+from mchis.core.errors import DomainError, ValidationFailed
+from mchis.web.home import Card, register_card
+
+from . import exports, selectors, services, workflow
+from .checks import run_rules
+from .models import FormDefinition, ReportNotice, ReportStatus
+from .periods import Period, parse_period, period_containing
+
+VERBS = {
+    "submit": services.report_submit,
+    "recall": services.report_recall,
+    "approve": services.report_approve,
+    "return": services.report_return,
+    "request_unapproval": services.report_request_unapproval,
+    "unapprove": services.report_unapprove,
+}
+
+
+def _default_period(kind: str = "monthly") -> Period:
+    today = timezone.localdate()
+    return period_containing(today, kind).previous(1)
+
+
+def _period_arg(request: HttpRequest) -> Period:
+    try:
+        return parse_period(request.GET.get("period", "")) if request.GET.get("period") else _default_period()
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    """Danh sách báo cáo phải lập trong phạm vi, theo kỳ và trạng thái."""
+    require(request.user, "report.view")
+    period = _period_arg(request)
+    unit: Any = request.user.unit  # type: ignore[union-attr]
+    if unit is None:
+        raise Http404
+    status = request.GET.get("status", "")
+    rows = selectors.status_board(request.user, unit, period, status=status)
+    return render(
+        request,
+        "reports/list.html",
+        {
+            "rows": rows,
+            "period": period,
+            "status": status,
+            "statuses": [*ReportStatus.choices, ("late", "Quá hạn")],
+            "notices": ReportNotice.objects.visible_to(request.user).filter(read_at__isnull=True)[:20],
+        },
+    )
+
+
+@login_required
+def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+    require(request.user, "report.view")
+    view = selectors.report_view(request.user, form, unit, period)
+    actions = selectors.actions_for(request.user, view)
+    is_approver = view.approver is not None and getattr(request.user, "unit_id", None) == view.approver.pk
+    findings = run_rules(view.spec, view.values)
+    boundary = selectors.reaggregate_to_2025(view) if request.GET.get("boundary") == "2025" else None
+    editable = (
+        view.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+        and getattr(request.user, "unit_id", None) == view.unit.pk
+        and can(request.user, "report.edit")
+    )
+    grid = exports.grid(view)
+    if boundary is not None:
+        for section in grid:
+            for row in section["rows"]:
+                for cell in row["cells"]:
+                    if cell:
+                        cell["value"] = boundary.values.get(cell["key"], 0)
+    return render(
+        request,
+        "reports/detail.html",
+        {
+            "view": view,
+            "grid": grid,
+            "actions": [(a, workflow.ACTION_LABELS[a], a in workflow.REASON_REQUIRED) for a in actions],
+            "timeline": selectors.timeline(view.report),
+            "findings": findings,
+            "outliers": selectors.outlier_flags(view)
+            if is_approver or view.status != ReportStatus.DRAFT
+            else {},
+            "editable": editable,
+            "manual_cells": [c for c in view.spec.cells if c.manual],
+            "boundary": boundary,
+            "pre2025": view.period.start < selectors.BOUNDARY_DATE and view.form.level == "commune",
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_action(request: HttpRequest, form: str, unit: str, period: str, verb: str) -> HttpResponse:
+    service = VERBS.get(verb)
+    if service is None:
+        raise Http404
+    kwargs: dict[str, Any] = {"actor": request.user, "form_code": form, "unit_code": unit, "period": period}
+    if verb == "submit":
+        kwargs["warning_comment"] = request.POST.get("warning_comment", "")
+    else:
+        kwargs["reason"] = request.POST.get("reason", "")
+    try:
+        service(**kwargs)
+        messages.success(request, f"Đã thực hiện: {workflow.ACTION_LABELS[verb]}.")
+    except ValidationFailed as exc:
+        messages.error(request, exc.message + " " + "; ".join(str(e.get("message")) for e in exc.errors))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:detail", form=form, unit=unit, period=period)
+
+
+@login_required
+@require_POST
+def report_manual(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+    values = {k[5:]: v for k, v in request.POST.items() if k.startswith("cell:")}
+    try:
+        services.report_set_manual_values(
+            actor=request.user, form_code=form, unit_code=unit, period=period, values=values
+        )
+        messages.success(request, "Đã lưu số liệu nhập tay.")
+    except ValidationFailed as exc:
+        messages.error(request, "; ".join(str(e.get("message")) for e in exc.errors))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("reports:detail", form=form, unit=unit, period=period)
+
+
+@login_required
+def report_excel(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+    require(request.user, "report.view")
+    view = selectors.report_view(request.user, form, unit, period)
+    resp = HttpResponse(
+        exports.excel_report(view),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    resp["Content-Disposition"] = f'attachment; filename="{form}_{unit}_{period}.xlsx"'
+    return resp
+
+
+@login_required
+def report_pdf(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+    require(request.user, "report.view")
+    view = selectors.report_view(request.user, form, unit, period)
+    resp = HttpResponse(
+        exports.pdf_report(view, request.build_absolute_uri("/")), content_type="application/pdf"
+    )
+    resp["Content-Disposition"] = f'inline; filename="{form}_{unit}_{period}.pdf"'
+    return resp
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Tính đầy đủ, kịp thời: biểu đồ đọc JSON từ /api/v1/reports/dashboard."""
+    require(request.user, "report.view")
+    period = _period_arg(request)
+    unit: Any = request.user.unit  # type: ignore[union-attr]
+    if unit is None:
+        raise Http404
+    late = selectors.status_board(request.user, unit, period, status="late")
+    return render(request, "reports/dashboard.html", {"period": period, "unit": unit, "late": late})
+
+
+@login_required
+def form_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "report.view")
+    return render(request, "reports/form_list.html", {"forms": FormDefinition.objects.all()})
+
+
+@login_required
+def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Định nghĩa biểu và truy vấn đằng sau từng ô (dạng đọc được)."""
+    require(request.user, "report.view")
+    form = get_object_or_404(FormDefinition, pk=pk)
+    spec = form.parsed()
+    cells = spec.cell_map
+    rows = [
+        {"section": s, "row": r, "cells": [cells[f"{r.id}:{c}"] for c in r.columns]}
+        for s in spec.sections
+        for r in s.rows
+    ]
+    return render(
+        request,
+        "reports/form_detail.html",
+        {"form": form, "spec": spec, "rows": rows, "columns": spec.column_map},
+    )
+
+
+@register_card
+def _cards(user: Any) -> list[Card]:
+    if (
+        not getattr(user, "is_authenticated", False)
+        or getattr(user, "unit", None) is None
+        or not can(user, "report.view")
+    ):
+        return []
+    period = _default_period()
+    waiting = sum(
+        1
+        for r in selectors.report_list(user, period_start=period.start, status=ReportStatus.SUBMITTED)
+        if workflow.can_approve(user, r, selectors.approver_for(r.unit))
+    )
+    return [
+        Card(
+            f"Báo cáo chờ duyệt ({period.label()})",
+            waiting,
+            f"/reports/?period={period.code}&status=submitted",
+        )
+    ]
