@@ -81,6 +81,8 @@ class NameStyle:
     male_given: tuple[str, ...]
     female_given: tuple[str, ...]
     surname_last: bool = False  # Ê Đê, Gia Rai, M'Nông: "Y Bhim Niê" (prefix, given, clan name)
+    male_compound: tuple[str, ...] = ()  # two-syllable names used whole: "Nguyễn Minh Khôi"
+    female_compound: tuple[str, ...] = ()
 
 
 def _even(words: str) -> tuple[tuple[str, float], ...]:
@@ -105,8 +107,25 @@ def kinh_surnames() -> tuple[tuple[str, float], ...]:
     return tuple(result)
 
 
+MALE_COMPOUND = tuple(
+    "Minh_Khôi Gia_Bảo Đăng_Khoa Hoàng_Nam Bảo_Long Minh_Quân Anh_Tuấn Quốc_Bảo Minh_Đức Trung_Kiên "
+    "Nhật_Minh Thành_Đạt Gia_Huy Đức_Anh Tuấn_Kiệt Hải_Đăng Phúc_Lâm Khôi_Nguyên Minh_Nhật Bảo_Nam".replace(
+        "_", " "
+    ).split()
+)
+FEMALE_COMPOUND = tuple(
+    "Minh_Anh Ngọc_Anh Bảo_Ngọc Khánh_Linh Thu_Trang Phương_Anh Hà_My Bảo_Anh Gia_Hân Ngọc_Hân Quỳnh_Anh "
+    "Thanh_Hương Minh_Thư Tuệ_Lâm Diệu_Linh Khánh_Ngọc Thảo_Vy Hoài_An Bảo_Châu Mai_Anh".replace(
+        "_", " "
+    ).split()
+)
+
+
 def kinh_style() -> NameStyle:
-    return NameStyle(kinh_surnames(), MALE_MIDDLE, FEMALE_MIDDLE, MALE_GIVEN, FEMALE_GIVEN)
+    return NameStyle(
+        kinh_surnames(), MALE_MIDDLE, FEMALE_MIDDLE, MALE_GIVEN, FEMALE_GIVEN,
+        male_compound=MALE_COMPOUND, female_compound=FEMALE_COMPOUND,
+    )  # fmt: skip
 
 
 @cache

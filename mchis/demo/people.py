@@ -213,10 +213,13 @@ class PeopleGenerator:
         style, _, male_mid, female_mid = style_w
         middle = (male_mid if sex == "M" else female_mid).pick(self.rng)
         given = self._given(style, sex)
-        if not style.surname_last and self.rng.random() < 0.12:
-            extra = self._given(style, sex)
-            if extra != given:
-                given = f"{extra} {given}"
+        compounds = style.male_compound if sex == "M" else style.female_compound
+        if compounds and self.rng.random() < 0.15:  # "Nguyễn Minh Khôi", "Trần Thị Minh Anh"
+            compound = self.rng.choice(compounds)
+            given = compound.split(" ")[-1]
+            if self.rng.random() < 0.3:
+                return f"{surname} {'Văn' if sex == 'M' else 'Thị'} {compound}", given
+            return f"{surname} {compound}", given
         if style.surname_last:
             first = f"{middle}{given}" if middle.endswith("'") else f"{middle} {given}"
             return f"{first} {surname}", given
