@@ -22,6 +22,7 @@ class ApiRequest(HttpRequest):
 
     auth: Any
 
+
 MAX_LIMIT = 200
 
 
@@ -316,9 +317,7 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
 
 
 @router.post("/children/{child_id}/change-requests", response={201: ChangeRequestOut, 200: ChangeRequestOut})
-def children_propose_change(
-    request: ApiRequest, child_id: UUID, payload: ChangeIn
-) -> Status[dict[str, Any]]:
+def children_propose_change(request: ApiRequest, child_id: UUID, payload: ChangeIn) -> Status[dict[str, Any]]:
     """Đề xuất thay đổi: `changes` holds only the fields to change."""
     child = selectors.child_get(request.auth, child_id)
     key = _client_key(request, payload.client_key)
@@ -336,9 +335,7 @@ def children_propose_change(
 
 
 @router.post("/children/{child_id}/delete-requests", response={201: ChangeRequestOut})
-def children_propose_delete(
-    request: ApiRequest, child_id: UUID, payload: DeleteIn
-) -> Status[dict[str, Any]]:
+def children_propose_delete(request: ApiRequest, child_id: UUID, payload: DeleteIn) -> Status[dict[str, Any]]:
     child = selectors.child_get(request.auth, child_id)
     created = services.child_propose_delete(
         actor=request.auth,

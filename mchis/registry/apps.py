@@ -5,3 +5,6 @@ class RegistryConfig(AppConfig):
     name = "mchis.registry"
     label = "registry"
     verbose_name = "Sổ theo dõi trẻ em"
+
+    def ready(self) -> None:
+        from . import cards  # noqa: F401 - registers the home-page cards

@@ -6,19 +6,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from mchis.core.audit import log_event
+from mchis.core.audit import log_read
 from mchis.core.scoping import access, visible_to
 
 from .models import (
     ChangeRequest,
+    ChangeRequestQuerySet,
     Child,
     ChildStatus,
     ChildVersion,
     CorrectionRequest,
+    CorrectionRequestQuerySet,
     RequestStatus,
 )
 from .personal_id import structure_errors
@@ -61,15 +62,13 @@ def child_get(principal: Any, public_id: Any) -> Child:
 def child_read(principal: Any, public_id: Any, *, channel: str = "web") -> Child:
     """Detail view of personal data: audited as a read (R-SEC-06)."""
     child = child_get(principal, public_id)
-    with transaction.atomic():
-        log_event(
-            actor=principal,
-            action="child.read",
-            object_type="child",
-            object_id=str(child.public_id),
-            scope_path=child.unit.path,
-            changes={"channel": [None, channel]},
-        )
+    log_read(
+        actor=principal,
+        object_type="child",
+        object_id=str(child.public_id),
+        scope_path=child.unit.path,
+        purpose=channel,
+    )
     return child
 
 
@@ -91,8 +90,8 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     return dict(version.snapshot, version=version.version) if version else None
 
 
-def requests_visible(principal: Any) -> QuerySet[ChangeRequest]:
-    return visible_to(ChangeRequest.objects.all(), principal).select_related(
+def requests_visible(principal: Any) -> ChangeRequestQuerySet:
+    return visible_to(ChangeRequest.objects.all(), principal).select_related(  # type: ignore[return-value]
         "unit", "child", "survivor", "proposer", "decided_by"
     )
 
@@ -210,7 +209,7 @@ def review_counts_by_village(rows: list[ReviewRow]) -> list[tuple[str, int]]:
 # --- correction requests (R-CH-06) --------------------------------------------------------------------
 
 
-def corrections_involving(principal: Any) -> QuerySet[CorrectionRequest]:
+def corrections_involving(principal: Any) -> CorrectionRequestQuerySet:
     return CorrectionRequest.objects.involving(principal).select_related(
         "child", "unit", "from_unit", "filed_by"
     )

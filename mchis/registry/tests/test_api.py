@@ -52,7 +52,9 @@ def test_r_ch_05_api_leader_approves_and_history_shows_both_people(collector, le
     lead = as_user(leader)
     queue = lead.get("/api/v1/change-requests").json()
     assert queue["count"] == 1 and queue["counts_by_kind"] == {"create": 1}
-    approved = lead.post(f"/api/v1/change-requests/{created['id']}/approve", {}, content_type="application/json")
+    approved = lead.post(
+        f"/api/v1/change-requests/{created['id']}/approve", {}, content_type="application/json"
+    )
     assert approved.status_code == 200, approved.content
     again = lead.post(f"/api/v1/change-requests/{created['id']}/approve", {}, content_type="application/json")
     assert again.status_code == 409 and again.json()["code"] == "already_decided"
@@ -85,7 +87,9 @@ def test_r_sec_06_detail_read_is_audited(make_child, collector, as_user):
 
 def test_search_without_diacritics_any_case_dob_id_guardian(make_child, collector, as_user):
     make_child()
-    make_child(full_name="Lò Thị Hoa", guardian_name="Đặng Văn Đức", personal_id="", date_of_birth="01/06/2019")
+    make_child(
+        full_name="Lò Thị Hoa", guardian_name="Đặng Văn Đức", personal_id="", date_of_birth="01/06/2019"
+    )
     client = as_user(collector)
 
     def names(q: str) -> list[str]:
@@ -104,7 +108,8 @@ def test_r_ch_04_merged_record_points_to_the_survivor(collector, leader, make_ch
 
     survivor, retired = make_child(), make_child(personal_id="")
     change_request_approve(
-        actor=leader, request=merge_request_create(actor=collector, survivor=survivor, retired=retired, reason="Trùng")
+        actor=leader,
+        request=merge_request_create(actor=collector, survivor=survivor, retired=retired, reason="Trùng"),
     )
     body = as_user(collector).get(f"/api/v1/children/{retired.public_id}").json()
     assert body["status"] == "merged" and body["merged_into"] == str(survivor.public_id)

@@ -1,0 +1,33 @@
+"""HTTP adapter to the population gateway (settings.POPULATION_GATEWAY_URL)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+from .types import GatewayUnavailable, IdentityQuery, IdentityResult
+
+
+class HttpPopulationGateway:
+    def __init__(self, base_url: str, *, timeout: float = 5.0) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError("POPULATION_GATEWAY_URL must be an http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def check_identity(self, query: IdentityQuery) -> IdentityResult:
+        body = json.dumps(query.as_json()).encode("utf-8")
+        request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
+            f"{self.base_url}/v1/identity/check",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return IdentityResult.from_json(json.loads(response.read()))
+        except urllib.error.HTTPError as exc:
+            raise GatewayUnavailable(f"HTTP {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+            raise GatewayUnavailable(str(exc)[:200]) from exc

@@ -1,0 +1,382 @@
+"""Server-rendered pages of the child registry (thin: selectors for reads, services for writes)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from mchis.accounts.permissions import can, require
+from mchis.accounts.stepup_views import handles_step_up
+from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.scoping import access
+
+from . import evidence as ev
+from . import selectors, services, validation
+from .forms import ChildForm, DecisionForm, ReasonForm
+from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
+
+
+def _villages(unit: Any) -> list[tuple[int, str]]:
+    from mchis.places.models import Village
+
+    if unit is None:
+        return []
+    return [(v.pk, str(v)) for v in Village.objects.filter(commune_id=unit.admin_unit_id, active=True)]
+
+
+def _files(request: HttpRequest, name: str = "evidence") -> list[ev.EvidenceFile]:
+    return [ev.EvidenceFile(f.name or "tep", f.read()) for f in request.FILES.getlist(name)]
+
+
+def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
+    """Put each error under its field (inline, Vietnamese); return warnings to show with the checkbox."""
+    warnings: list[dict[str, Any]] = []
+    if isinstance(exc, services.WarningsNotAcknowledged):
+        warnings = exc.errors
+        form.add_error("acknowledge_warnings", exc.message)
+        return warnings
+    if isinstance(exc, ValidationFailed):
+        for error in exc.errors:
+            field = str(error.get("field") or "")
+            if error.get("level") == "warning":
+                warnings.append(error)
+                continue
+            target = field if field in form.fields else None
+            if field == "circumstances":
+                target = "circ_0_group"
+            form.add_error(target, str(error["message"]))
+        return warnings
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+    return warnings
+
+
+@login_required
+def child_list(request: HttpRequest) -> HttpResponse:
+    require(request.user, "child.view")
+    q = request.GET.get("q", "")
+    village = request.GET.get("village") or None
+    qs = selectors.child_search(
+        request.user, q=q, village_id=int(village) if village and village.isdigit() else None
+    )
+    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/child_list.html",
+        {
+            "page": page,
+            "q": q,
+            "village": village,
+            "villages": _villages(getattr(request.user, "unit", None)),
+        },
+    )
+
+
+@login_required
+def child_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, "child.propose")
+    unit = request.user.unit  # type: ignore[union-attr]
+    warnings: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = ChildForm(request.POST, request.FILES, villages=_villages(unit))
+        form.is_valid()
+        try:
+            created = services.child_propose_create(
+                actor=request.user,
+                unit=unit,
+                data=form.child_data(),
+                reason=request.POST.get("reason", ""),
+                event_date=_date_or_none(request.POST.get("event_date")),
+                evidence=_files(request),
+                client_key=request.POST.get("client_key") or None,
+                acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+            )
+        except DomainError as exc:
+            warnings = _show_errors(form, exc)
+        else:
+            messages.success(request, _("Đã gửi đề xuất thêm trẻ; chờ lãnh đạo duyệt."))
+            return redirect("registry:request_detail", created.public_id)
+    else:
+        form = ChildForm(villages=_villages(unit))
+    return render(
+        request,
+        "registry/child_form.html",
+        {
+            "form": form,
+            "warnings": warnings,
+            "title": _("Thêm trẻ em"),
+            "draft_key": "child-new",
+            "fresh": request.method == "GET",
+        },
+    )
+
+
+def _date_or_none(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(validation.parse_date(value, "event_date") or "")
+    except (ValueError, validation.ParseError) as exc:
+        raise DomainError(
+            "Ngày xảy ra thay đổi: ngày không hợp lệ (dd/mm/yyyy).", field="event_date"
+        ) from exc
+
+
+@login_required
+def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    require(request.user, "child.view")
+    child = selectors.child_read(request.user, public_id)
+    if child.status == ChildStatus.MERGED and child.merged_into_id:
+        messages.info(request, _("Hồ sơ này đã được gộp vào hồ sơ khác."))
+    as_of_raw = request.GET.get("as_of", "")
+    as_of = None
+    if as_of_raw:
+        try:
+            day = date.fromisoformat(validation.parse_date(as_of_raw, "as_of") or "")
+            as_of = {"day": day, "data": selectors.child_as_of(child, day)}
+        except (ValueError, validation.ParseError):
+            messages.error(request, _("Ngày xem lịch sử không hợp lệ (dd/mm/yyyy)."))
+    history = list(selectors.child_history(child))
+    open_requests = selectors.requests_visible(request.user).filter(child=child).open()
+    return render(
+        request,
+        "registry/child_detail.html",
+        {
+            "child": child,
+            "snapshot": services.child_snapshot(child),
+            "labels": validation.LABELS,
+            "history": history,
+            "as_of": as_of,
+            "open_requests": open_requests,
+            "can_propose": can(request.user, "child.propose") and child.status == ChildStatus.ACTIVE,
+            "can_verify": can(request.user, "child.verify") and bool(child.personal_id),
+            "can_correct": _can_file_correction(request.user, child),
+            "corrections": child.corrections.all(),
+            "verifications": child.verifications.all()[:5],
+        },
+    )
+
+
+def _can_file_correction(user: Any, child: Child) -> bool:
+    unit = getattr(user, "unit", None)
+    return bool(
+        can(user, "child.request_correction")
+        and unit is not None
+        and child.unit_id != unit.pk
+        and child.unit.path.startswith(unit.path)
+    )
+
+
+@login_required
+def child_change(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """Đề xuất thay đổi: the form starts from the live record; only changed fields go into the request."""
+    require(request.user, "child.propose")
+    child = selectors.child_get(request.user, public_id)
+    snapshot = services.child_snapshot(child)
+    warnings: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = ChildForm(request.POST, request.FILES, villages=_villages(child.unit))
+        form.is_valid()
+        try:
+            changes = _changed_fields(snapshot, form.child_data())
+            created = services.child_propose_change(
+                actor=request.user,
+                child=child,
+                changes=changes,
+                reason=request.POST.get("reason", ""),
+                event_date=_date_or_none(request.POST.get("event_date")),
+                evidence=_files(request),
+                client_key=request.POST.get("client_key") or None,
+                acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+            )
+        except DomainError as exc:
+            warnings = _show_errors(form, exc)
+        else:
+            messages.success(request, _("Đã gửi đề xuất thay đổi; chờ lãnh đạo duyệt."))
+            return redirect("registry:request_detail", created.public_id)
+    else:
+        form = ChildForm(initial=ChildForm.initial_from(snapshot), villages=_villages(child.unit))
+    return render(
+        request,
+        "registry/child_form.html",
+        {
+            "form": form,
+            "warnings": warnings,
+            "child": child,
+            "title": _("Đề xuất thay đổi"),
+            "draft_key": f"child-change-{child.public_id}",
+            "fresh": False,
+            "reason_required": True,
+        },
+    )
+
+
+def _changed_fields(snapshot: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    normalised, issues = validation.normalise(raw)
+    if issues:
+        raise ValidationFailed([{**i.as_dict()} for i in issues])
+    return {k: raw[k] for k in validation.diff(snapshot, normalised)}
+
+
+@login_required
+def child_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
+    require(request.user, "child.propose")
+    child = selectors.child_get(request.user, public_id)
+    form = ReasonForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.child_propose_delete(
+                actor=request.user, child=child, reason=form.cleaned_data["reason"], evidence=_files(request)
+            )
+        except DomainError as exc:
+            form.add_error("reason" if exc.field == "reason" else None, exc.message)
+        else:
+            messages.success(request, _("Đã gửi đề xuất xóa; chờ lãnh đạo duyệt."))
+            return redirect("registry:request_detail", created.public_id)
+    return render(
+        request, "registry/reason_form.html", {"form": form, "child": child, "title": _("Đề xuất xóa hồ sơ")}
+    )
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    """Collectors: my requests. Leaders: the queue of their unit, with counts."""
+    require(request.user, "child.view")
+    user = request.user
+    if can(user, "child.approve"):
+        items = selectors.leader_queue(user)
+        title = _("Đề xuất chờ duyệt")
+    else:
+        items = (
+            selectors.my_requests(user).filter(status__in=[RequestStatus.PENDING, RequestStatus.RETURNED])
+            if request.GET.get("all") != "1"
+            else selectors.my_requests(user)
+        )
+        title = _("Đề xuất của tôi")
+    return render(
+        request,
+        "registry/request_list.html",
+        {
+            "items": items[:200],
+            "title": title,
+            "counts": selectors.queue_counts(user),
+            "kinds": dict(RequestKind.choices),
+        },
+    )
+
+
+@login_required
+@handles_step_up
+def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+    require(request.user, "child.view")
+    req = selectors.request_get(request.user, public_id)
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        comment = request.POST.get("comment", "")
+        try:
+            if action == "approve":
+                services.change_request_approve(actor=request.user, request=req, comment=comment)
+                messages.success(request, _("Đã duyệt đề xuất."))
+            elif action == "reject":
+                services.change_request_reject(actor=request.user, request=req, comment=comment)
+                messages.success(request, _("Đã từ chối đề xuất."))
+            elif action == "return":
+                services.change_request_return_for_correction(
+                    actor=request.user, request=req, comment=comment
+                )
+                messages.success(request, _("Đã trả lại đề xuất để sửa."))
+            else:
+                raise DomainError(_("Thao tác không hợp lệ."))
+        except DomainError as exc:
+            if exc.code == "step_up_required":
+                raise
+            form.add_error("comment" if exc.field == "comment" else None, exc.message)
+        else:
+            return redirect("registry:request_detail", req.public_id)
+    rows = [
+        {"field": name, "label": validation.LABELS.get(name, name), "before": before, "after": after}
+        for name, (before, after) in req.diff.items()
+    ]
+    return render(
+        request,
+        "registry/request_detail.html",
+        {
+            "req": req,
+            "rows": rows,
+            "form": form,
+            "can_decide": req.can_decide(request.user) and req.proposer_id != request.user.pk,
+            "can_resubmit": req.can_resubmit(request.user),
+            "evidence": req.evidence.all(),
+        },
+    )
+
+
+@login_required
+def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+    """The proposer corrects a returned request (returned → pending)."""
+    req = selectors.request_get(request.user, public_id)
+    if not req.can_resubmit(request.user):
+        raise Http404
+    unit = req.unit
+    base = services.child_snapshot(req.child) if req.child_id and req.kind == RequestKind.CHANGE else {}  # type: ignore[arg-type]
+    warnings: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = ChildForm(request.POST, request.FILES, villages=_villages(unit))
+        form.is_valid()
+        try:
+            data = form.child_data()
+            if req.kind == RequestKind.CHANGE:
+                data = _changed_fields(base, data)
+            services.change_request_resubmit(
+                actor=request.user,
+                request=req,
+                data=data,
+                reason=request.POST.get("reason") or None,
+                evidence=_files(request),
+                acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+            )
+        except DomainError as exc:
+            warnings = _show_errors(form, exc)
+        else:
+            messages.success(request, _("Đã gửi lại đề xuất."))
+            return redirect("registry:request_detail", req.public_id)
+    else:
+        initial = ChildForm.initial_from({**base, **req.data})
+        initial["reason"] = req.reason
+        form = ChildForm(initial=initial, villages=_villages(unit))
+    return render(
+        request,
+        "registry/child_form.html",
+        {
+            "form": form,
+            "warnings": warnings,
+            "title": _("Sửa và gửi lại đề xuất"),
+            "req": req,
+            "draft_key": "",
+            "fresh": False,
+        },
+    )
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    require(request.user, "child.view")
+    item = access(Evidence.objects.select_related("unit"), request.user, pk=pk)
+    from mchis.core.audit import log_read
+
+    log_read(actor=request.user, object_type="evidence", object_id=item.sha256, scope_path=item.unit.path)
+    response = HttpResponse(ev.read(item.sha256), content_type=item.content_type)
+    response["Content-Disposition"] = (
+        f'inline; filename="{item.sha256[:16]}{_EXT.get(item.content_type, "")}"'
+    )
+    return response
+
+
+_EXT = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
