@@ -10,6 +10,7 @@ from mchis.accounts.auth import api_auth
 from mchis.catalogs.api import router as catalogs_router
 from mchis.core.api import install_error_handlers
 from mchis.places.api import router as places_router
+from mchis.quality.api import router as quality_router
 from mchis.registers.api import router as registers_router
 from mchis.registry.api import router as registry_router
 from mchis.reports.api import router as reports_router
@@ -31,3 +32,4 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/", registry_router)
 api.add_router("/registers", registers_router)
 api.add_router("/", reports_router)
+api.add_router("/quality", quality_router)

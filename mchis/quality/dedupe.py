@@ -210,7 +210,9 @@ def tf_table(con: Any, column: str = "family_f", top: int = 300) -> dict[str, fl
 def train_model(
     con: Any, *, out: Path = MODEL_PATH, seed: int = 42, threshold: float = 0.9
 ) -> dict[str, Any]:
-    """EM training on the data in `feats` (deterministic: fixed seed for u sampling)."""
+    """Fit the model to the data in `feats`: λ from deterministic rules, u by seeded random sampling;
+    m stays at the documented priors of `linkage.COMPARISONS` (EM on this kind of data drifts towards
+    "same mother" clusters = siblings, see decision 0010)."""
     from splink import DuckDBAPI, Linker, block_on
 
     db_api = DuckDBAPI(connection=con)
@@ -220,12 +222,6 @@ def train_model(
         [block_on("pid", "dob"), block_on("given_f", "family_f", "dob", "carer_f")], recall=0.8
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("dob", "given_f"), record_sample_proportion=1.0
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("carer_f", "commune", "family_k"), record_sample_proportion=1.0
-    )
     model = linker.misc.save_model_to_json(overwrite=True)
     model["mchis_tf_tables"] = {"family_f": tf_table(con)}
     model["mchis_review_threshold"] = threshold

@@ -198,6 +198,9 @@ class Level:
     py: Pred
     is_null: bool = False
     tf_column: str = ""
+    # Documented prior m = P(level | same child), from how entry errors happen (decision 0010); u is
+    # estimated on the data by random sampling (seeded), so the weights adapt to each population.
+    m: float | None = None
 
 
 def _null(*cols: str) -> Level:
@@ -205,28 +208,30 @@ def _null(*cols: str) -> Level:
     return Level("null", sql, lambda a, b: any(a[c] is None or b[c] is None for c in cols), is_null=True)
 
 
-def _exact(col: str, label: str = "exact", tf: str = "") -> Level:
-    return Level(label, f'"{col}_l" = "{col}_r"', lambda a, b: a[col] == b[col], tf_column=tf)
+def _exact(col: str, label: str = "exact", tf: str = "", m: float | None = None) -> Level:
+    return Level(label, f'"{col}_l" = "{col}_r"', lambda a, b: a[col] == b[col], tf_column=tf, m=m)
 
 
-def _jw(col: str, threshold: float) -> Level:
+def _jw(col: str, threshold: float, m: float | None = None) -> Level:
     return Level(
         f"jw>={threshold}",
         f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {threshold}',
         lambda a, b: jaro_winkler(a[col], b[col]) >= threshold,
+        m=m,
     )
 
 
-def _lev(col: str, edits: int) -> Level:
+def _lev(col: str, edits: int, m: float | None = None) -> Level:
     return Level(
         f"levenshtein<={edits}",
         f'levenshtein("{col}_l", "{col}_r") <= {edits}',
         lambda a, b: levenshtein(a[col], b[col]) <= edits,
+        m=m,
     )
 
 
-def _else() -> Level:
-    return Level("else", "ELSE", lambda a, b: True)
+def _else(m: float | None = None) -> Level:
+    return Level("else", "ELSE", lambda a, b: True, m=m)
 
 
 @dataclass(frozen=True)
@@ -238,33 +243,33 @@ class Comparison:
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("given", "Tên (given name): diacritics > folded > one edit > Jaro-Winkler; differing = twin-like", (
-        _null("given_f"), _exact("given", "exact with diacritics"), _exact("given_f", "exact folded"),
-        _lev("given_f", 1), _jw("given_f", 0.88), _else(),
+        _null("given_f"), _exact("given", "exact with diacritics", m=0.80), _exact("given_f", "exact folded", m=0.12),
+        _lev("given_f", 1, m=0.06), _jw("given_f", 0.88, m=0.0195), _else(m=0.0005),
     )),
     Comparison("family", "Họ (family name) with variant equivalence and TF on folded surname", (
-        _null("family_f"), _exact("family", "exact with diacritics", tf="family_f"),
-        _exact("family_f", "exact folded", tf="family_f"), _exact("family_k", "variant (Hoàng≈Huỳnh, Vũ≈Võ)"),
-        _else(),
+        _null("family_f"), _exact("family", "exact with diacritics", tf="family_f", m=0.85),
+        _exact("family_f", "exact folded", tf="family_f", m=0.10),
+        _exact("family_k", "variant (Hoàng≈Huỳnh, Vũ≈Võ)", m=0.045), _else(m=0.005),
     )),
     Comparison("middle", "Tên đệm (middle name), folded", (
-        _null("middle_f"), _exact("middle_f", "exact folded"), _jw("middle_f", 0.9), _else(),
+        _null("middle_f"), _exact("middle_f", "exact folded", m=0.93), _jw("middle_f", 0.9, m=0.04), _else(m=0.03),
     )),
     Comparison("dob", "Ngày sinh: exact / day-month swapped / same month / same year", (
-        _null("dob"), _exact("dob"),
+        _null("dob"), _exact("dob", m=0.88),
         Level("day-month swapped", '"dob_swap_l" = "dob_r" OR "dob_l" = "dob_swap_r"',
               lambda a, b: (a["dob_swap"] is not None and a["dob_swap"] == b["dob"])
-              or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"])),
-        _exact("ym", "same year-month"), _exact("yr", "same year"), _else(),
+              or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"]), m=0.08),
+        _exact("ym", "same year-month", m=0.02), _exact("yr", "same year", m=0.01), _else(m=0.01),
     )),
     Comparison("pid", "Số định danh: exact / one or two edits (typo, malformed) / different", (
-        _null("pid"), _exact("pid"),
-        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: levenshtein(a["pid"], b["pid"]) <= 2),
-        _else(),
+        _null("pid"), _exact("pid", m=0.95),
+        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: levenshtein(a["pid"], b["pid"]) <= 2, m=0.04),
+        _else(m=0.01),
     )),
-    Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f"), _jw("mother_f", 0.9), _else())),
-    Comparison("father", "Tên cha (folded)", (_null("father_f"), _exact("father_f"), _jw("father_f", 0.9), _else())),
-    Comparison("village", "Thôn/tổ dân phố", (_null("village"), _exact("village"), _else())),
-    Comparison("sex", "Giới tính", (_null("sex"), _exact("sex"), _else())),
+    Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f", m=0.95), _jw("mother_f", 0.9, m=0.04), _else(m=0.01))),
+    Comparison("father", "Tên cha (folded)", (_null("father_f"), _exact("father_f", m=0.93), _jw("father_f", 0.9, m=0.04), _else(m=0.03))),
+    Comparison("village", "Thôn/tổ dân phố", (_null("village"), _exact("village", m=0.85), _else(m=0.15))),
+    Comparison("sex", "Giới tính", (_null("sex"), _exact("sex", m=0.99), _else(m=0.01))),
 )  # fmt: skip
 
 # Blocking rules: a pair is only compared if one of these holds (union, de-duplicated by Splink).
@@ -287,6 +292,8 @@ def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dic
             level: dict[str, Any] = {"sql_condition": lv.sql, "label_for_charts": lv.label}
             if lv.is_null:
                 level["is_null_level"] = True
+            if lv.m is not None:
+                level["m_probability"] = lv.m
             if lv.tf_column:
                 level["tf_adjustment_column"] = lv.tf_column
                 level["tf_adjustment_weight"] = 1.0
@@ -397,7 +404,8 @@ def is_twin_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
     Whole-name based, so it also holds for groups who write the surname last."""
     if a["pid"] and a["pid"] == b["pid"]:
         return False
-    if a["dob"] is None or a["dob"] != b["dob"] or a["carer_f"] is None or a["carer_f"] != b["carer_f"]:
+    same_birth = a["dob"] is not None and (a["dob"] == b["dob"] or a["dob_swap"] == b["dob"])
+    if not same_birth or a["carer_f"] is None or a["carer_f"] != b["carer_f"]:
         return False
     if a["name_key"] == b["name_key"]:
         return False
@@ -410,7 +418,7 @@ def is_twin_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 TWIN_FILTER_SQL = """NOT (
   coalesce("pid_l" = "pid_r", false) = false
-  AND "dob_l" = "dob_r" AND "carer_f_l" = "carer_f_r" AND coalesce("name_key_l", '') <> coalesce("name_key_r", '')
+  AND ("dob_l" = "dob_r" OR "dob_swap_l" = "dob_r") AND "carer_f_l" = "carer_f_r" AND coalesce("name_key_l", '') <> coalesce("name_key_r", '')
   AND (levenshtein(coalesce("name_key_l", ''), coalesce("name_key_r", '')) > 1
        OR coalesce("sex_l" <> "sex_r", false) OR coalesce("pid_l" <> "pid_r", false))
 )"""
