@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from itertools import accumulate
 
 from mchis.core.text import fold
@@ -52,6 +53,9 @@ GUARDIAN_RELATIONSHIPS = (
 
 ERROR_KINDS = (("duplicate", 30), ("twin", 10), ("dropped_diacritics", 14), ("swapped_day_month", 10),
                ("missing_field", 14), ("malformed_id", 11), ("inconsistent_id", 11))  # fmt: skip
+
+
+_fold = lru_cache(maxsize=300_000)(fold)  # names repeat a lot; folding is a hot spot at 1M rows
 
 
 @dataclass(frozen=True)
@@ -107,11 +111,11 @@ class ChildRow:
 
     @property
     def name_folded(self) -> str:
-        return fold(self.full_name)[:150]
+        return _fold(self.full_name)[:150]
 
     @property
     def guardian_name_folded(self) -> str:
-        return fold(self.guardian_name)[:150]
+        return _fold(self.guardian_name)[:150]
 
 
 @dataclass(frozen=True)
@@ -475,10 +479,13 @@ class PeopleGenerator:
                 row.personal_id = rng.choice(("003", "005", "007", "009", "013", "099")) + pid[3:]
             return f"personal_id:{variant}"
         if kind == "inconsistent_id":
-            if rng.random() < 0.5:  # sex digit says the other sex
-                digit = int(pid[3])
-                row.personal_id = pid[:3] + str(digit ^ 1) + pid[4:]
+            roll = rng.random()
+            if roll < 0.4:  # sex digit says the other sex
+                row.personal_id = pid[:3] + str(int(pid[3]) ^ 1) + pid[4:]
                 return "personal_id:sex"
+            if roll < 0.6:  # century digit of the 1900s for a child born in the 2000s
+                row.personal_id = pid[:3] + str(int(pid[3]) - 2) + pid[4:]
+                return "personal_id:century"
             year = int(pid[4:6])
             shift = rng.choice((-2, -1, 1, 2))
             row.personal_id = pid[:4] + f"{(year + shift) % 100:02d}" + pid[6:]
@@ -501,7 +508,14 @@ class PeopleGenerator:
                 kind = self._errors.pick(rng)
                 room = total - produced >= 2
                 if kind in ("duplicate", "twin") and room:
-                    other, detail = self._duplicate(row) if kind == "duplicate" else (self._twin(row), "twin")
+                    other, detail = (
+                        self._duplicate(row)
+                        if kind == "duplicate"
+                        else (
+                            self._twin(row),
+                            "same date of birth, parents and village; own given name and ID",
+                        )
+                    )
                     produced += 2
                     yield row, None
                     yield other, TruthRow(kind, (row.public_id, other.public_id), detail)
