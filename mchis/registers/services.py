@@ -17,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,20 +28,22 @@ from django.utils import timezone
 
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
-from mchis.core.errors import Conflict, DomainError, ValidationFailed
+from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.scoping import scope_path_of, within
 from mchis.core.text import fold
 
-from . import catalogs
+from . import catalogs, excel
 from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
 from .models import (
     BatchChannel,
     BatchStatus,
     IngestBatch,
     Newborn,
+    PendingUpload,
     PeriodLock,
     Person,
     SyncActivity,
+    UploadStatus,
 )
 from .validation import Context, FacilityRef, Outcome, row_hash, validate_record
 
@@ -259,22 +263,25 @@ def records_upsert(
     batch: IngestBatch | None = None,
     today: date | None = None,
     outcomes: list[Outcome] | None = None,
+    audit: bool = True,
+    check_duplicates: bool = True,
 ) -> BatchResult:
     """Validate and upsert a batch into one register. See the module docstring for the policy."""
     require(actor, "register.write")
     reg = get_register(register)
-    check_structure(records)
-    _check_duplicates(records, channel)
+    if check_duplicates:
+        check_structure(records)
+        _check_duplicates(records, channel)
     if outcomes is None:
         ctx = build_context(principal=actor, reg=reg, records=records, today=today)
         outcomes = [validate_record(reg, raw, ctx, channel=channel) for raw in records]
-    else:
-        ctx = build_context(principal=actor, reg=reg, records=[], today=today)
     result = BatchResult(register=reg.key, dry_run=dry_run)
     if dry_run:
         return _classify_and_write(reg, actor, records, outcomes, result, channel, write=False, batch=None)
     with transaction.atomic():
-        return _classify_and_write(reg, actor, records, outcomes, result, channel, write=True, batch=batch)
+        return _classify_and_write(
+            reg, actor, records, outcomes, result, channel, write=True, batch=batch, audit=audit
+        )
 
 
 def _classify_and_write(
@@ -287,6 +294,7 @@ def _classify_and_write(
     *,
     write: bool,
     batch: IngestBatch | None,
+    audit: bool = True,
 ) -> BatchResult:
     from mchis.units.models import ReportingUnit
 
@@ -418,7 +426,7 @@ def _classify_and_write(
     batch.save()
     result.batch_id = str(batch.pk)
     _record_activity(batch, records, outcomes, result, channel)
-    if result.created or result.updated:
+    if audit and (result.created or result.updated):
         changes: dict[str, Any] = {
             "register": [None, reg.key],
             "created": [0, result.created],
@@ -730,3 +738,270 @@ def batch_run_async(*, batch_id: str) -> None:
     batch.response = body
     batch.payload = None
     batch.save()
+
+
+# --- Excel uploads: preview (dry run) → confirm ----------------------------------------------------------------
+
+EXCEL_CHUNK = 5000
+PREVIEW_SAMPLE = 200
+
+
+def _upload_dir() -> Path:
+    from django.conf import settings
+
+    path = Path(settings.MEDIA_ROOT) / "registers" / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _excel_chunks(
+    *, actor: Any, reg: RegisterDef, path: Path, default_facility: str
+) -> Iterator[tuple[Any, list[Any], list[dict[str, Any]], list[Outcome]]]:
+    """Stream the file in chunks: (reader, rows, raws, outcomes). Duplicate record keys become row errors."""
+    reader = excel.open_rows(path, reg)
+    seen: dict[tuple[str, str], int] = {}
+    rows: list[Any] = []
+
+    def flush() -> tuple[Any, list[Any], list[dict[str, Any]], list[Outcome]]:
+        raws = [r.raw for r in rows]
+        ctx = build_context(principal=actor, reg=reg, records=raws)
+        outcomes = [validate_record(reg, raw, ctx, channel=BatchChannel.EXCEL) for raw in raws]
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if getattr(row, "duplicate_of", None):
+                outcome.errors.append(
+                    {
+                        "field": "source_record_id",
+                        "reason": f"Trùng bản ghi với dòng {row.duplicate_of} trong cùng tệp.",
+                    }
+                )
+        return reader, list(rows), raws, outcomes
+
+    for row in reader.rows:
+        raw = row.raw
+        if not raw.get("facility"):
+            raw["facility"] = default_facility
+        raw["source_system"] = BatchChannel.EXCEL
+        rid = str(raw.get("source_record_id") or "").strip()
+        if not rid:
+            rid = excel.natural_key(raw, reg.key)
+        raw["source_record_id"] = rid
+        key = (str(raw["facility"]), rid)
+        if key in seen:
+            row.duplicate_of = seen[key]  # type: ignore[attr-defined]
+        else:
+            seen[key] = row.number
+        rows.append(row)
+        if len(rows) >= EXCEL_CHUNK:
+            yield flush()
+            rows = []
+    if rows:
+        yield flush()
+
+
+def _row_errors(reader: Any, outcome: Outcome) -> list[dict[str, str]]:
+    out = []
+    for err in outcome.errors:
+        letter = excel.column_letter_for(reader, err["field"])
+        out.append({"column": letter, "field": err["field"], "reason": err["reason"]})
+    return out
+
+
+def upload_preview(
+    *, actor: Any, register: str, unit: Any, filename: str, chunks: Iterable[bytes]
+) -> PendingUpload:
+    """Store the file under MEDIA_ROOT, dry-run every row, keep the per-row outcomes (nothing written yet)."""
+    require(actor, "register.write")
+    reg = get_register(register)
+    if not within(actor, unit.path):
+        raise PermissionDeniedError("Đơn vị nằm ngoài phạm vi quản lý của bạn.", field="unit")
+    upload_id = uuid.uuid4()
+    path = _upload_dir() / f"{upload_id}.xlsx"
+    digest, size = hashlib.sha256(), 0
+    with path.open("wb") as fh:
+        for block in chunks:
+            size += len(block)
+            if size > excel.MAX_FILE_BYTES:
+                fh.close()
+                path.unlink(missing_ok=True)
+                raise excel.BadFile(f"Tệp quá lớn; tối đa {excel.MAX_FILE_BYTES // 1_048_576} MB.")
+            digest.update(block)
+            fh.write(block)
+    counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
+    sample: list[dict[str, Any]] = []
+    preview_path = path.with_suffix(".preview.jsonl")
+    try:
+        with preview_path.open("w", encoding="utf-8") as out:
+            for reader, rows, raws, outcomes in _excel_chunks(
+                actor=actor, reg=reg, path=path, default_facility=unit.code
+            ):
+                result = records_upsert(
+                    actor=actor, register=reg.key, records=raws, channel=BatchChannel.EXCEL, dry_run=True,
+                    outcomes=outcomes, check_duplicates=False,
+                )  # fmt: skip
+                actions = {r["index"]: r["action"] for r in result.rows}
+                for index, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
+                    action = actions.get(index, "error") if outcome.ok else "error"
+                    entry: dict[str, Any] = {"row": row.number, "action": action}
+                    if action == "error":
+                        entry["errors"] = _row_errors(reader, outcome)
+                    entry["name"] = outcome.clean.get("full_name", "")
+                    entry["date"] = (
+                        outcome.clean["event_date"].isoformat() if outcome.clean.get("event_date") else ""
+                    )
+                    counts[action] += 1
+                    out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                    if len(sample) < PREVIEW_SAMPLE and (
+                        action == "error" or len(sample) < PREVIEW_SAMPLE // 2
+                    ):
+                        sample.append(entry)
+    except excel.BadFile:
+        path.unlink(missing_ok=True)
+        preview_path.unlink(missing_ok=True)
+        raise
+    with transaction.atomic():
+        upload = PendingUpload.objects.create(
+            id=upload_id,
+            register=reg.key,
+            unit=unit,
+            uploaded_by=actor,
+            original_name=filename[:255],
+            file_path=str(path),
+            checksum=digest.hexdigest(),
+            size=size,
+            preview_path=str(preview_path),
+            summary={"counts": counts, "rows": sum(counts.values()), "sample": sample},
+        )
+        log_event(
+            actor=actor,
+            action="register.excel_preview",
+            object_type="PendingUpload",
+            object_id=upload.pk,
+            scope_path=unit.path,
+            changes={
+                "file": [None, filename],
+                "rows": [None, sum(counts.values())],
+                "checksum": [None, upload.checksum],
+            },
+        )
+    return upload
+
+
+def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
+    """Write every valid row in one transaction; rejected rows go to a downloadable error workbook."""
+    require(actor, "register.write")
+    reg = get_register(upload.register)
+    path = Path(upload.file_path)
+    with transaction.atomic():
+        locked = PendingUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.status != UploadStatus.PREVIEWED:
+            raise Conflict("Tệp này đã được ghi hoặc đã hủy.", code="upload_done")
+        if not path.exists() or _sha256_file(path) != locked.checksum:
+            raise Conflict("Tệp tải lên đã thay đổi hoặc không còn trên máy chủ: hãy tải lên lại.")
+        batch = IngestBatch.objects.create(
+            register=reg.key,
+            channel=BatchChannel.EXCEL,
+            actor=actor if getattr(actor, "pk", None) else None,
+            principal_key=_principal_key(actor),
+            principal_unit_path=scope_path_of(actor) or "",
+            status=BatchStatus.RUNNING,
+        )
+        totals = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "records": 0}
+        error_path = path.with_suffix(".errors.xlsx")
+        wb = ws = None
+        for reader, rows, raws, outcomes in _excel_chunks(
+            actor=actor, reg=reg, path=path, default_facility=locked.unit.code
+        ):
+            result = records_upsert(
+                actor=actor, register=reg.key, records=raws, channel=BatchChannel.EXCEL, outcomes=outcomes,
+                batch=batch, audit=False, check_duplicates=False,
+            )  # fmt: skip
+            totals["records"] += len(raws)
+            for name in ("created", "updated", "unchanged", "rejected"):
+                totals[name] += getattr(result, name)
+            rejected = {c["index"] for c in result.conflicts}
+            for index in sorted(rejected):
+                if wb is None:
+                    wb, ws = excel.error_workbook_writer(reader.headers)
+                row, outcome = rows[index], outcomes[index]
+                reasons = "; ".join(
+                    (f"Cột {e['column']}: " if e["column"] else "") + e["reason"]
+                    for e in _row_errors(reader, outcome)
+                )
+                ws.append([*(_excel_safe(v) for v in row.values), row.number, reasons])
+        if wb is not None:
+            wb.save(error_path)
+        batch.record_count = totals["records"]
+        batch.created, batch.updated = totals["created"], totals["updated"]
+        batch.unchanged, batch.rejected = totals["unchanged"], totals["rejected"]
+        ok = totals["created"] + totals["updated"] + totals["unchanged"]
+        batch.status = (
+            BatchStatus.SUCCESS
+            if not totals["rejected"]
+            else (BatchStatus.WARNING if ok else BatchStatus.ERROR)
+        )
+        batch.finished_at = timezone.now()
+        summary = {
+            "status": {"success": "OK", "warning": "WARNING", "error": "ERROR"}[batch.status],
+            "total": totals["records"],
+            "created": totals["created"],
+            "updated": totals["updated"],
+            "unchanged": totals["unchanged"],
+            "rejected": totals["rejected"],
+        }
+        batch.response = summary
+        batch.save()
+        locked.status = UploadStatus.COMMITTED
+        locked.committed_at = timezone.now()
+        locked.batch = batch
+        locked.error_file_path = str(error_path) if wb is not None else ""
+        locked.summary = {**locked.summary, "result": summary}
+        locked.save()
+        log_event(
+            actor=actor,
+            action="register.excel_batch",
+            object_type="IngestBatch",
+            object_id=batch.pk,
+            scope_path=locked.unit.path,
+            changes={
+                "register": [None, reg.key],
+                "file": [None, locked.original_name],
+                "checksum": [None, locked.checksum],
+                **{k: [0, v] for k, v in totals.items()},
+            },
+        )
+    return locked
+
+
+def _excel_safe(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # never write a formula back (CSV/Excel injection)
+    return value
+
+
+@transaction.atomic
+def upload_discard(*, actor: Any, upload: PendingUpload) -> None:
+    require(actor, "register.write")
+    locked = PendingUpload.objects.select_for_update().get(pk=upload.pk)
+    if locked.status != UploadStatus.PREVIEWED:
+        raise Conflict("Tệp này đã được ghi hoặc đã hủy.", code="upload_done")
+    locked.status = UploadStatus.DISCARDED
+    locked.save(update_fields=["status"])
+    for name in (locked.file_path, locked.preview_path):
+        if name:
+            Path(name).unlink(missing_ok=True)
+    log_event(
+        actor=actor,
+        action="register.excel_discard",
+        object_type="PendingUpload",
+        object_id=locked.pk,
+        scope_path=locked.unit.path,
+        changes={"status": [UploadStatus.PREVIEWED, UploadStatus.DISCARDED]},
+    )

@@ -1,0 +1,211 @@
+"""Excel upload (R-MCH-02b): template, dry-run preview, commit, error file, legacy text, refused files."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from mchis.core.errors import Conflict
+from mchis.core.models import AuditEvent
+from mchis.registers import excel
+from mchis.registers.definitions import REGISTERS
+from mchis.registers.legacy import unicode_to_tcvn3, unicode_to_vni
+from mchis.registers.models import AncVisit, Delivery, PendingUpload, UploadStatus
+from mchis.registers.services import upload_commit, upload_discard, upload_preview
+
+DAY = date.today() - timedelta(days=5)
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def anc_sheet(rows, headers=None):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Dữ liệu"
+    ws.append(
+        headers
+        or ["Mã cơ sở", "Ngày", "Họ và tên", "Ngày sinh", "Dân tộc", "Xét nghiệm HIV", "Tuổi thai (tuần)"]
+    )
+    for row in rows:
+        ws.append(row)
+    return wb
+
+
+def to_bytes(wb):
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def preview(user, unit, data, register="anc", name="so.xlsx"):
+    return upload_preview(actor=user, register=register, unit=unit, filename=name, chunks=[data])
+
+
+@pytest.mark.django_db
+def test_template_has_dropdowns_hidden_lists_and_guide(collector, tree):
+    data = excel.build_template(REGISTERS["delivery"], facility_code=tree.tyt_a1.code)
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Dữ liệu", "_lists", "Hướng dẫn"]
+    assert wb["_lists"].sheet_state == "hidden"
+    ws = wb["Dữ liệu"]
+    headers = [c.value for c in ws[1]]
+    assert "Ngày *" in headers and "Trẻ 2: Cân nặng (gam)" in headers
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert any("_lists" in f for f in formulas)
+    lists = [c.value for c in wb["_lists"]["A"] if c.value]
+    assert lists[0].startswith("at_facility - ")
+    # the template itself uploads cleanly (one row with only the facility filled is an error row, not a crash)
+    up = preview(collector, tree.tyt_a1, data, register="delivery")
+    assert up.summary["counts"]["error"] == 1
+
+
+@pytest.mark.django_db
+def test_r_mch_02_preview_commit_error_file_cycle_with_legacy_text(collector, tree):
+    rows = [
+        [tree.tyt_a1.code, DAY, unicode_to_tcvn3("Trần Thị Hoa"), "01/05/2001", "02 - Tày", "Có", 12],
+        [
+            None,
+            DAY.strftime("%d/%m/%Y"),
+            unicode_to_vni("Nguyễn Thị Hường"),
+            date(2000, 1, 2),
+            "Kinh",
+            "x",
+            None,
+        ],
+        [tree.tyt_a1.code, "31/02/2026", "Lê Thị Lan", "01/01/1990", "01", "", 8],
+        [tree.tyt_b1.code, DAY, "Hà Thị Nga", "01/01/1990", "01", "", 8],
+    ]
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet(rows)))
+    assert up.summary["counts"] == {"create": 2, "update": 0, "unchanged": 0, "error": 2}
+    errors = {e["row"]: e["errors"] for e in up.summary["sample"] if e["action"] == "error"}
+    assert errors[4][0]["column"] == "B" and "không tồn tại" in errors[4][0]["reason"]
+    assert errors[5][0]["column"] == "A" and errors[5][0]["field"] == "facility"
+    assert AncVisit.objects.count() == 0  # preview writes nothing
+    done = upload_commit(actor=collector, upload=up)
+    assert done.status == UploadStatus.COMMITTED and done.summary["result"]["created"] == 2
+    names = sorted(AncVisit.objects.values_list("full_name", flat=True))
+    assert names == ["Nguyễn Thị Hường", "Trần Thị Hoa"]
+    err = load_workbook(done.error_file_path)
+    values = [[c.value for c in row] for row in err.active.iter_rows()]
+    assert values[0][-2:] == ["Dòng gốc", "Lỗi"]
+    assert [v[-2] for v in values[1:]] == [4, 5]
+    assert "Cột B" in values[1][-1]
+    assert AuditEvent.objects.filter(action="register.excel_batch").count() == 1
+    with pytest.raises(Conflict):
+        upload_commit(actor=collector, upload=up)
+
+
+@pytest.mark.django_db
+def test_r_mch_02_same_file_twice_is_unchanged(collector, tree):
+    data = to_bytes(anc_sheet([[tree.tyt_a1.code, DAY, "Trần Thị Hoa", "01/05/2001", "02", "1", 12]]))
+    upload_commit(actor=collector, upload=preview(collector, tree.tyt_a1, data))
+    again = preview(collector, tree.tyt_a1, data)
+    assert again.summary["counts"]["unchanged"] == 1
+    upload_commit(actor=collector, upload=again)
+    assert AncVisit.objects.count() == 1
+    assert AuditEvent.objects.filter(action="register.excel_batch").count() == 2
+
+
+@pytest.mark.django_db
+def test_duplicate_rows_in_file_are_row_errors(collector, tree):
+    row = [tree.tyt_a1.code, DAY, "Trần Thị Hoa", "01/05/2001", "02", "1", 12]
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([row, row])))
+    assert up.summary["counts"] == {"create": 1, "update": 0, "unchanged": 0, "error": 1}
+
+
+@pytest.mark.django_db
+def test_delivery_upload_with_newborn_columns(collector, tree):
+    headers = ["Ngày", "Họ và tên", "Ngày sinh", "Tuổi thai khi đẻ (tuần)", "Trẻ 1: Giới tính trẻ",
+               "Trẻ 1: Cân nặng (gam)", "Trẻ 2: Giới tính trẻ", "Trẻ 2: Cân nặng (gam)"]  # fmt: skip
+    rows = [[DAY, "Lò Thị Mai", "03/02/1995", 36, "M - Nam", 2300, "Nữ", 2100]]
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet(rows, headers)), register="delivery")
+    assert up.summary["counts"]["create"] == 1, up.summary
+    upload_commit(actor=collector, upload=up)
+    d = Delivery.objects.get()
+    assert list(d.newborns.values_list("sex", "weight_grams", "is_preterm")) == [
+        ("M", 2300, True),
+        ("F", 2100, True),
+    ]
+
+
+@pytest.mark.django_db
+def test_discard_removes_file(collector, tree):
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]])))
+    upload_discard(actor=collector, upload=up)
+    assert not Path(up.file_path).exists()
+    assert PendingUpload.objects.get().status == UploadStatus.DISCARDED
+
+
+# --- refused files ---------------------------------------------------------------------------------------
+
+
+def refused(collector, tree, data, fragment):
+    with pytest.raises(excel.BadFile) as exc:
+        preview(collector, tree.tyt_a1, data)
+    assert fragment in exc.value.message, exc.value.message
+    assert PendingUpload.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_csv_renamed_xlsx_refused(collector, tree):
+    refused(collector, tree, "Ngày,Họ và tên\n01/01/2026,An\n".encode(), "CSV")
+
+
+@pytest.mark.django_db
+def test_truncated_file_refused(collector, tree):
+    data = to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]] * 50))
+    refused(collector, tree, data[: len(data) // 2], "cắt cụt")
+
+
+@pytest.mark.django_db
+def test_zip_bomb_refused_before_parsing(collector, tree):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (60 * 1024 * 1024))
+    refused(collector, tree, buf.getvalue(), "bom nén")
+
+
+@pytest.mark.django_db
+def test_merged_cells_refused(collector, tree):
+    wb = anc_sheet([[None, DAY, "A", None, None, None, None], [None, DAY, "B", None, None, None, None]])
+    wb.active.merge_cells("C2:C3")
+    refused(collector, tree, to_bytes(wb), "ô gộp (C2:C3)")
+
+
+@pytest.mark.django_db
+def test_hidden_sheet_with_data_refused(collector, tree):
+    wb = anc_sheet([[None, DAY, "A", None, None, None, None]])
+    hidden = wb.create_sheet("Ẩn")
+    hidden.append(["Trần Thị B", "01/01/2026"])
+    hidden.sheet_state = "hidden"
+    refused(collector, tree, to_bytes(wb), "Trang tính ẩn 'Ẩn'")
+
+
+@pytest.mark.django_db
+def test_hidden_data_sheet_refused(collector, tree):
+    wb = anc_sheet([[None, DAY, "A", None, None, None, None]])
+    wb.create_sheet("Khác").append(["x"])
+    wb["Dữ liệu"].sheet_state = "hidden"
+    wb.active = 1
+    refused(collector, tree, to_bytes(wb), "đang bị ẩn")
+
+
+@pytest.mark.django_db
+def test_unknown_column_refused(collector, tree):
+    wb = anc_sheet([], headers=["Ngày", "Họ và tên", "Màu mắt"])
+    refused(collector, tree, to_bytes(wb), "Màu mắt")
+
+
+@pytest.mark.django_db
+def test_old_xls_refused(collector, tree):
+    refused(collector, tree, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls")
