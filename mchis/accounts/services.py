@@ -70,7 +70,7 @@ def _guard_manage(actor: Any, account: User | None = None, *, unit: Any = None) 
 
 
 def _not_self(actor: Any, account: User, what: str) -> None:
-    if actor is not None and getattr(actor, "pk", None) == account.pk:
+    if isinstance(actor, User) and actor.pk == account.pk:
         raise PermissionDeniedError(f"Không thể tự {what} tài khoản của chính mình.")
 
 
@@ -358,14 +358,20 @@ def otp_enrol_begin(*, user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="totp", confirmed=False)
 
 
-@transaction.atomic
 def otp_enrol_confirm(*, user: User, code: str) -> list[str]:
     """Confirm enrolment with a first code; returns 10 one-time recovery codes, shown once."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
-    if device is None:
-        raise DomainError("Chưa bắt đầu đăng ký xác thực hai lớp.", field="code")
-    if not device.verify_token(code.strip()):
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+        if device is None:
+            raise DomainError("Chưa bắt đầu đăng ký xác thực hai lớp.", field="code")
+        verified = device.verify_token(code.strip())  # a failure is throttled: keep it committed
+    if not verified:
         raise DomainError("Mã xác thực không đúng hoặc đã hết hạn.", field="code", code="otp_invalid")
+    return _otp_enrol_finish(user=user, device=device)
+
+
+@transaction.atomic
+def _otp_enrol_finish(*, user: User, device: TOTPDevice) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     StaticDevice.objects.filter(user=user).delete()
@@ -383,41 +389,39 @@ def otp_enrol_confirm(*, user: User, code: str) -> list[str]:
     return codes
 
 
-@transaction.atomic
 def otp_check(*, user: User, code: str, purpose: str) -> Any:
     """Verify a TOTP or recovery code (a recovery code works once). Returns the device or raises.
 
     purpose: "login" (xác thực khi đăng nhập) or "step_up" (xác thực lại trước thao tác quan trọng).
+    Not one transaction on purpose: a failure must still commit its audit row and django-otp's throttling.
     """
     code = code.strip().replace(" ", "")
     device: Any = None
-    if code:
-        for candidate in (
-            *TOTPDevice.objects.filter(user=user, confirmed=True),
-            *StaticDevice.objects.filter(user=user, confirmed=True),
-        ):
-            if candidate.verify_token(code):
-                device = candidate
-                break
-    scope = user.unit.path if user.unit else ""
-    if device is None:
+    with transaction.atomic():
+        if code:
+            for candidate in (
+                *TOTPDevice.objects.filter(user=user, confirmed=True),
+                *StaticDevice.objects.filter(user=user, confirmed=True),
+            ):
+                if candidate.verify_token(code):
+                    device = candidate
+                    break
+        scope = user.unit.path if user.unit else ""
         log_event(
             actor=user,
-            action=f"auth.otp_failed.{purpose}",
+            action=f"auth.otp_{purpose}" if device is not None else f"auth.otp_failed.{purpose}",
             object_type="account",
             object_id=user.pk,
             scope_path=scope,
+            changes={"device": [None, _device_kind(device)]} if device is not None else {},
         )
+    if device is None:
         raise DomainError("Mã xác thực không đúng hoặc đã hết hạn.", field="code", code="otp_invalid")
-    log_event(
-        actor=user,
-        action=f"auth.otp_{purpose}",
-        object_type="account",
-        object_id=user.pk,
-        scope_path=scope,
-        changes={"device": [None, "recovery" if isinstance(device, StaticDevice) else "totp"]},
-    )
     return device
+
+
+def _device_kind(device: Any) -> str:
+    return "recovery" if isinstance(device, StaticDevice) else "totp"
 
 
 # --- machine clients (R-SEC-02, issue item 8) ----------------------------------------------------

@@ -106,7 +106,7 @@ class LoginView(auth_views.LoginView):
         services.auth_record_login_failure(
             username=request.POST.get("username", ""),
             locked_out=locked,
-            lock_started=locked and failures >= settings.AXES_FAILURE_LIMIT,
+            lock_started=locked and failures == settings.AXES_FAILURE_LIMIT,  # the attempt that locked
         )
         return super().form_invalid(form)
 

@@ -1,0 +1,168 @@
+"""R-SEC-04: TOTP enrolment with recovery codes, 2FA at login for configured roles, and step-up: critical
+operations need a second-factor check within the last STEP_UP_WINDOW_SECONDS."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from mchis.accounts.middleware import STEP_UP_KEY
+from mchis.accounts.models import User
+from mchis.accounts.permissions import CRITICAL_ACTIONS
+from mchis.accounts.services import account_change_role, account_reset_otp, otp_check
+from mchis.accounts.testing import step_up_session, stepped_up, totp_code
+from mchis.core.errors import DomainError, StepUpRequired
+from mchis.core.models import AuditEvent
+
+
+def test_r_sec_04_role_change_is_a_critical_action():
+    assert "account.change_role" in CRITICAL_ACTIONS
+
+
+def test_r_sec_04_step_up_required_within_five_minutes(admin_a, make_user, tree, settings):
+    settings.STEP_UP_WINDOW_SECONDS = 300
+    target = make_user("collector", tree.tyt_a1)
+    with pytest.raises(StepUpRequired):
+        account_change_role(actor=admin_a, account=target, role="leader")
+    with stepped_up(timezone.now() - timedelta(minutes=6)), pytest.raises(StepUpRequired):
+        account_change_role(actor=admin_a, account=target, role="leader")
+    target.refresh_from_db()
+    assert target.role == "collector"
+    assert not AuditEvent.objects.filter(action="account.change_role").exists()
+    with stepped_up(timezone.now() - timedelta(minutes=4)):
+        account_change_role(actor=admin_a, account=target, role="leader", reason="Bổ nhiệm")
+    target.refresh_from_db()
+    assert target.role == "leader"
+    event = AuditEvent.objects.get(action="account.change_role")
+    assert event.changes == {"role": ["collector", "leader"]} and event.reason == "Bổ nhiệm"
+
+
+def test_r_sec_04_enrolment_shows_qr_then_ten_recovery_codes(client, make_user, tree):
+    user = make_user("collector", tree.tyt_a1)
+    client.force_login(user)
+    page = client.get(reverse("accounts:otp_setup")).content.decode()
+    assert 'src="data:image/svg+xml;base64,' in page and "<script" not in page.split("<main")[1]
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    wrong = client.post(
+        reverse("accounts:otp_setup"), {"code": "000000" if totp_code(device) != "000000" else "111111"}
+    )
+    assert "Mã xác thực không đúng" in wrong.content.decode()
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1  # the failure was kept: guessing is slowed down
+    device.throttle_reset()
+    done = client.post(reverse("accounts:otp_setup"), {"code": totp_code(device)})
+    codes = done.content.decode().split('data-testid="recovery-codes">')[1].split("</ul>")[0].count("<code>")
+    assert codes == 10
+    device.refresh_from_db()
+    assert device.confirmed
+    assert AuditEvent.objects.filter(action="account.otp_enrol", actor=user).exists()
+
+
+def test_r_sec_04_recovery_code_works_once(make_user, tree, enrol):
+    user = make_user("collector", tree.tyt_a1)
+    _, codes = enrol(user)
+    assert otp_check(user=user, code=codes[0], purpose="login") is not None
+    with pytest.raises(DomainError):
+        otp_check(user=user, code=codes[0], purpose="login")
+    time.sleep(1.1)  # django-otp throttles the next try after a failure
+    assert otp_check(user=user, code=codes[1], purpose="step_up") is not None
+    assert AuditEvent.objects.filter(action="auth.otp_failed.login", actor=user).count() == 1
+
+
+def test_r_sec_04_configured_roles_must_enrol_then_verify_at_every_login(
+    client, make_user, tree, settings, enrol
+):
+    settings.ROLES_REQUIRING_2FA = ["leader"]
+    leader = make_user("leader", tree.ttyt_a)
+    collector = make_user("collector", tree.tyt_a1)
+    client.force_login(collector)
+    assert client.get("/").status_code == 200  # role not configured
+    client.force_login(leader)
+    assert client.get("/").url.startswith(reverse("accounts:otp_setup"))
+    api = client.get("/api/v1/accounts/me")
+    assert api.status_code == 403 and api.json()["code"] == "otp_required"
+    device, codes = enrol(leader)
+    fresh = type(client)()
+    fresh.force_login(leader)
+    assert fresh.get("/").url.startswith(reverse("accounts:otp_verify"))
+    bad = fresh.post(reverse("accounts:otp_verify"), {"code": "abc"})
+    assert "Mã xác thực không đúng" in bad.content.decode()
+    time.sleep(1.1)  # django-otp throttles the next try after a failure
+    ok = fresh.post(reverse("accounts:otp_verify"), {"code": codes[0], "next": "/"})
+    assert ok.status_code == 302 and fresh.get("/").status_code == 200
+
+
+def test_r_sec_04_view_redirects_to_step_up_and_back(client, admin_a, make_user, tree, enrol):
+    target = make_user("collector", tree.tyt_a1)
+    device, _ = enrol(admin_a)
+    client.force_login(admin_a)
+    url = reverse("accounts:user_change_role", args=[target.pk])
+    response = client.post(url, {"role": "leader", "reason": "Bổ nhiệm"})
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:step_up"))
+    prompt = client.get(response.url)
+    assert 'data-testid="step-up"' in prompt.content.decode()
+    back = client.post(response.url, {"code": totp_code(device, ahead=1), "next": url})
+    assert back.status_code == 302 and back.url == url
+    assert client.post(url, {"role": "leader", "reason": "Bổ nhiệm"}).status_code == 302
+    target.refresh_from_db()
+    assert target.role == "leader"
+
+
+def test_r_sec_04_step_up_page_refuses_open_redirect(client, admin_a, enrol):
+    device, codes = enrol(admin_a)
+    client.force_login(admin_a)
+    response = client.post(reverse("accounts:step_up"), {"code": codes[0], "next": "https://evil.example/"})
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_r_sec_04_stale_step_up_session_is_refused(client, admin_a, make_user, tree, settings):
+    settings.STEP_UP_WINDOW_SECONDS = 300
+    target = make_user("collector", tree.tyt_a1)
+    client.force_login(admin_a)
+    step_up_session(client, seconds_ago=301)
+    url = reverse("accounts:user_change_role", args=[target.pk])
+    assert client.post(url, {"role": "leader", "reason": "x"}).url.startswith(reverse("accounts:step_up"))
+    step_up_session(client, seconds_ago=10)
+    assert client.post(url, {"role": "leader", "reason": "x"}).url == reverse(
+        "accounts:user_detail", args=[target.pk]
+    )
+
+
+def test_r_sec_04_api_answers_step_up_required(client, admin_a, make_user, tree):
+    target = make_user("collector", tree.tyt_a1)
+    client.force_login(admin_a)
+    url = f"/api/v1/accounts/users/{target.pk}/role"
+    response = client.post(url, {"role": "leader"}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["code"] == "step_up_required"
+    step_up_session(client)
+    assert client.post(url, {"role": "leader"}, content_type="application/json").json()["role"] == "leader"
+
+
+def test_r_sec_04_step_up_without_device_sends_to_enrolment(client, admin_a):
+    client.force_login(admin_a)
+    response = client.get(reverse("accounts:step_up") + "?next=/accounts/users/")
+    assert response.url.startswith(reverse("accounts:otp_setup"))
+
+
+def test_r_sec_04_reset_otp_needs_step_up_and_is_audited(client, admin_a, make_user, tree, enrol):
+    target = make_user("leader", tree.tyt_a1)
+    enrol(target)
+    with pytest.raises(StepUpRequired):
+        account_reset_otp(actor=admin_a, account=target, reason="Mất điện thoại")
+    assert TOTPDevice.objects.filter(user=target).exists()
+    client.force_login(admin_a)
+    url = reverse("accounts:user_reset_otp", args=[target.pk])
+    assert client.post(url, {"reason": "Mất điện thoại"}).url.startswith(reverse("accounts:step_up"))
+    session = client.session
+    session[STEP_UP_KEY] = time.time()
+    session.save()
+    assert client.post(url, {"reason": "Mất điện thoại"}).status_code == 302
+    assert not TOTPDevice.objects.filter(user=target).exists()
+    event = AuditEvent.objects.get(action="account.otp_reset")
+    assert event.actor_id == admin_a.pk and event.reason == "Mất điện thoại"
+    assert User.objects.get(pk=target.pk).session_generation == target.session_generation + 1
