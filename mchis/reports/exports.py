@@ -131,7 +131,7 @@ def data_value_sets(reports: list[ReportInstance]) -> dict[str, Any]:
         snap = (rep.snapshot or {}).get("values", {})
         org = org_unit_code(rep.unit)
         for cell in spec.cells:
-            values.append(
+            values.append(  # noqa: PERF401
                 {
                     "dataElement": cell.data_element,
                     "period": period,

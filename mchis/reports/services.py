@@ -420,3 +420,116 @@ def report_set_manual_values(
 
 def unit_of(code: str) -> ReportingUnit:
     return ReportingUnit.objects.get(code=code)
+
+
+# --- reminders and escalation -----------------------------------------------------------------------------
+
+REMIND_BEFORE_DAYS = 2
+ESCALATE_AFTER_DAYS = 3
+
+
+@dataclass
+class ReminderResult:
+    reminders: int = 0
+    overdue: int = 0
+    escalations: int = 0
+
+
+def _recipients(unit: ReportingUnit, roles: tuple[str, ...]) -> list[str]:
+    from mchis.accounts.models import User
+
+    return [
+        e
+        for e in User.objects.filter(unit=unit, role__in=roles, is_active=True).values_list(
+            "email", flat=True
+        )
+        if e
+    ]
+
+
+@transaction.atomic
+def reports_send_reminders(*, now: Any = None) -> ReminderResult:
+    """Nhắc hạn trước hạn, báo quá hạn sau hạn, báo cấp trên khi quá hạn lâu (in-app + e-mail). Idempotent:
+    each (recipient, unit, form, period, kind) notice is created once; e-mail goes out only for new notices,
+    after commit."""
+    from datetime import timedelta
+
+    from django.core.mail import send_mail
+
+    from .models import NoticeKind, ReportNotice
+    from .periods import period_containing
+    from .selectors import approver_for, expected_outstanding
+
+    now = now or timezone.now()
+    result = ReminderResult()
+    today = timezone.localdate(now)
+    periods = [period_containing(today, "monthly").previous(n) for n in (0, 1, 2)]
+    periods.append(period_containing(today, "yearly").previous(1))
+    mails: list[tuple[str, str, list[str]]] = []
+    for period in periods:
+        for unit, form, due in expected_outstanding(period):
+            notes: list[tuple[ReportingUnit, str, str]] = []
+            if due - timedelta(days=REMIND_BEFORE_DAYS) <= now < due:
+                notes.append(
+                    (
+                        unit,
+                        NoticeKind.REMINDER,
+                        f"Sắp đến hạn gửi báo cáo {form.code} {period.label()} (hạn {due:%d/%m/%Y %H:%M}).",
+                    )
+                )
+            if now >= due:
+                notes.append(
+                    (
+                        unit,
+                        NoticeKind.OVERDUE,
+                        f"Báo cáo {form.code} {period.label()} đã quá hạn (hạn {due:%d/%m/%Y %H:%M}).",
+                    )
+                )
+            if now >= due + timedelta(days=ESCALATE_AFTER_DAYS):
+                above = approver_for(unit)
+                if above is not None:
+                    notes.append(
+                        (
+                            above,
+                            NoticeKind.ESCALATION,
+                            f"{unit.name} chưa gửi báo cáo {form.code} {period.label()}, quá hạn từ {due:%d/%m/%Y}.",
+                        )
+                    )
+            for recipient, kind, message in notes:
+                _, created = ReportNotice.objects.get_or_create(
+                    recipient=recipient,
+                    about_unit=unit,
+                    form_code=form.code,
+                    period_start=period.start,
+                    kind=kind,
+                    defaults={"message": message},
+                )
+                if not created:
+                    continue
+                if kind == NoticeKind.REMINDER:
+                    result.reminders += 1
+                elif kind == NoticeKind.OVERDUE:
+                    result.overdue += 1
+                else:
+                    result.escalations += 1
+                to = _recipients(recipient, ("leader", "reporter"))
+                if to:
+                    mails.append((f"[mchis] {message[:80]}", message, to))
+    if result.reminders or result.overdue or result.escalations:
+        log_event(
+            actor=None,
+            action="report.remind",
+            object_type="report_notice",
+            changes={
+                "reminders": [0, result.reminders],
+                "overdue": [0, result.overdue],
+                "escalations": [0, result.escalations],
+            },
+        )
+
+    def send() -> None:
+        for subject, body, to in mails:
+            send_mail(subject, body, None, to, fail_silently=True)
+
+    transaction.on_commit(send)
+    return result

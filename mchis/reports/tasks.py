@@ -1,0 +1,24 @@
+"""Scheduled jobs of the reports app (Celery beat): deadline reminders, overdue notices, escalation (R-MCH-04).
+
+Runs every morning; idempotent (each notice is created once, e-mail only for new notices).
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from celery.schedules import crontab
+
+from config.celery import app
+
+BEAT_SCHEDULE = {
+    "reports-deadline-reminders": {"task": "reports.send_reminders", "schedule": crontab(hour=7, minute=0)},
+}
+app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
+
+
+@shared_task(name="reports.send_reminders", acks_late=True)
+def send_reminders() -> dict[str, int]:
+    from .services import reports_send_reminders
+
+    r = reports_send_reminders()
+    return {"reminders": r.reminders, "overdue": r.overdue, "escalations": r.escalations}
