@@ -282,6 +282,8 @@ class PeopleGenerator:
                 break  # parents are 18-45 at every birth
             sex = "M" if rng.random() < 0.512 else "F"
             full_name, given = self._name(style_w, child_surname, sex)
+            while any(r.given == given for r in rows):  # parents do not give two children one name
+                full_name, given = self._name(style_w, child_surname, sex)
             dob = self._date(birth)
             age_days = self.as_of_ordinal - birth
             without_id = rng.random() < (0.40 if age_days < 365 else 0.035)

@@ -212,3 +212,14 @@ def test_swapped_day_month_really_swaps(with_errors):
 
 def test_strip_diacritics_keeps_case():
     assert strip_diacritics("Nguyễn Thị Ánh Đào") == "Nguyen Thi Anh Dao"
+
+
+def test_siblings_never_share_a_given_name():
+    rows = [r for r, _ in _generate(41, 4000)]
+    families: dict[tuple, list[ChildRow]] = {}
+    for row in rows:
+        families.setdefault((row.father_name, row.father_dob, row.mother_name), []).append(row)
+    sizes = Counter(len(members) for members in families.values())
+    assert sizes[2] + sizes[3] > 300  # families really have several children
+    for members in families.values():
+        assert len({m.given for m in members}) == len(members)
