@@ -295,6 +295,8 @@ def demo_generate(
         truth_path=truth_path, population_path=population_path,
     )  # fmt: skip
     as_of = as_of or timezone.localdate()
+    # Two runs in one province would pick the same run number: serialise them on the province row.
+    AdminUnit.objects.select_for_update().filter(pk=province.pk).first()
     tree = ensure_tree(province=province)
     run_no = DemoRun.objects.filter(province_code=province.code).count()
     run = DemoRun.objects.create(
