@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -31,6 +30,7 @@ from mchis.core.context import current_meta, reset_meta, set_meta
 
 from .auth import REQUEST_ATTR
 from .services import api_client_record_call, auth_record_logout, settings_roles_requiring_2fa
+from .stepup import page_redirect
 
 LAST_ACTIVITY_KEY = "mchis_last_activity"
 STEP_UP_KEY = "mchis_step_up_at"
@@ -74,7 +74,11 @@ class AccountSecurityMiddleware:
         timeout = int(settings.SESSION_IDLE_TIMEOUT_SECONDS)
         request.idle_timeout_seconds = timeout  # type: ignore[attr-defined]  # read by base.html
         user = getattr(request, "user", None)
-        people = user is not None and user.is_authenticated and not _has_bearer(request)
+        # On the API a Bearer header replaces the session entirely (an invalid token is a 401, never a
+        # fall-back to the cookie); anywhere else the header changes nothing, so it cannot dodge these rules.
+        people = (
+            user is not None and user.is_authenticated and not (_is_api(request) and _has_bearer(request))
+        )
         if people:
             early = self._session_rules(request, timeout)
             if early is not None:
@@ -110,7 +114,9 @@ class AccountSecurityMiddleware:
                     status=401,
                 )
             messages.warning(request, _("Bạn đã không hoạt động quá lâu nên đã được đăng xuất."))
-            return redirect(f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}")
+            return page_redirect(
+                request, f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}"
+            )
         if last is None or now - float(last) > ACTIVITY_WRITE_SLACK_SECONDS:
             request.session[LAST_ACTIVITY_KEY] = now
 
@@ -128,7 +134,7 @@ class AccountSecurityMiddleware:
                     },
                     status=403,
                 )
-            return redirect(change_url)
+            return page_redirect(request, change_url)
         if requires_2fa(user) and not user.is_verified():  # type: ignore[union-attr]
             setup_url, verify_url = reverse("accounts:otp_setup"), reverse("accounts:otp_verify")
             if request.path in (setup_url, verify_url):
@@ -140,5 +146,5 @@ class AccountSecurityMiddleware:
                 )
             enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
             target = verify_url if enrolled else setup_url
-            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+            return page_redirect(request, f"{target}?{urlencode({'next': request.get_full_path()})}")
         return None

@@ -31,6 +31,7 @@ MATRIX: dict[str, frozenset[Role]] = {
     "village.manage": frozenset({SA, UA}),
     "account.manage": frozenset({SA, UA}),
     "account.change_role": frozenset({SA, UA}),
+    "account.unlock_ip": frozenset({SA}),
     "token.manage": frozenset({SA}),
     "audit_log.view": frozenset({SA, UA, AU}),
     # child registry (QĐ 3978)

@@ -29,6 +29,18 @@ def locked_usernames(usernames: list[str] | None = None) -> set[str]:
     return {row["username"] for row in totals if row["username"]}
 
 
+def locked_ips() -> list[dict[str, Any]]:
+    """IP addresses locked by failures across usernames (per-IP lockout); only system admins see these."""
+    from axes.models import AccessAttempt
+
+    return list(
+        AccessAttempt.objects.values("ip_address")
+        .annotate(total=Sum("failures_since_start"))
+        .filter(total__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("ip_address")
+    )
+
+
 def accounts_visible(
     actor: Any, *, q: str = "", role: str = "", status: str = "", unit_id: int | None = None
 ) -> QuerySet[User]:

@@ -262,6 +262,23 @@ def account_unlock(*, actor: Any, account: User) -> int:
 
 
 @transaction.atomic
+def ip_unlock(*, actor: Any, ip_address: str) -> int:
+    """Mở khóa địa chỉ IP (per-IP lockout, e.g. an office behind one address): system admins only."""
+    from axes.models import AccessAttempt
+
+    require(actor, "account.unlock_ip")
+    removed, _ = AccessAttempt.objects.filter(ip_address=ip_address).delete()
+    log_event(
+        actor=actor,
+        action="auth.ip_unlock",
+        object_type="ip_address",
+        object_id=ip_address[:64],
+        changes={"failed_attempt_records": [removed, 0]},
+    )
+    return removed
+
+
+@transaction.atomic
 def account_reset_otp(*, actor: Any, account: User, reason: str = "") -> None:
     """Đặt lại xác thực hai lớp: removes the account's devices; it enrols again at next login."""
     _guard_manage(actor, account)

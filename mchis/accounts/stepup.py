@@ -6,9 +6,16 @@ request context (mchis.core.context), set by the accounts middleware.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from mchis.core.context import current_meta
@@ -27,3 +34,34 @@ def require_step_up() -> None:
         raise StepUpRequired(
             "Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp (OTP) trước khi tiếp tục."
         )
+
+
+def page_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that also works for htmx requests (which would otherwise swap the target page in)."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def step_up_url(next_url: str) -> str:
+    return f"{reverse('accounts:step_up')}?{urlencode({'next': next_url})}"
+
+
+def handles_step_up(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """View decorator: when the service raises StepUpRequired, send the person to the step-up page
+    (`/accounts/step-up/?next=<this URL>`); after the check they come back here (a GET shows the form
+    again) and submit once more. The API needs nothing: StepUpRequired → 403 `step_up_required`.
+
+    For class-based views: `@method_decorator(handles_step_up, name="dispatch")`.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except StepUpRequired:
+            return page_redirect(request, step_up_url(request.get_full_path()))
+
+    return wrapper

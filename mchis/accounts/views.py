@@ -45,7 +45,7 @@ from .forms import (
 from .middleware import LAST_ACTIVITY_KEY, mark_step_up
 from .permissions import can
 from .roles import Role
-from .stepup_views import handles_step_up
+from .stepup import handles_step_up
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -270,6 +270,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "roles": Role.choices,
             "can_tokens": can(request.user, "token.manage"),
+            "locked_ips": selectors.locked_ips() if can(request.user, "account.unlock_ip") else [],
         },
     )
 
@@ -423,6 +424,20 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("accounts:user_detail", pk=account.pk)
     return render(request, "accounts/password_issued.html", {"account": account, "password": initial})
+
+
+@require_POST
+@login_required
+def ip_unlock(request: HttpRequest) -> HttpResponse:
+    _require(request, "account.unlock_ip")
+    ip = request.POST.get("ip_address", "")
+    try:
+        services.ip_unlock(actor=request.user, ip_address=ip)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã mở khóa địa chỉ IP %(ip)s.") % {"ip": ip})
+    return redirect("accounts:user_list")
 
 
 # --- machine clients -----------------------------------------------------------------------------

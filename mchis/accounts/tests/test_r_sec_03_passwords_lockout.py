@@ -134,3 +134,29 @@ def test_r_sec_03_unlock_outside_scope_is_refused(admin_a, make_user, tree):
     with pytest.raises(Exception) as excinfo:
         account_unlock(actor=admin_a, account=outside)
     assert getattr(excinfo.value, "status_code", None) == 403
+
+
+def test_r_sec_03_system_admin_unlocks_an_ip(client, sysadmin, admin_a, make_user, tree, settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    make_user("collector", tree.tyt_a1, username="office.user")
+    office = type(client)(REMOTE_ADDR="10.7.7.7")
+    _fail(office, "typo1", 1)
+    _fail(office, "typo2", 1)
+    assert office.post(LOGIN, {"username": "office.user", "password": "Passw0rd!x"}).status_code == 429
+    client.force_login(admin_a)
+    assert "10.7.7.7" not in client.get(reverse("accounts:user_list")).content.decode()
+    assert client.post(reverse("accounts:ip_unlock"), {"ip_address": "10.7.7.7"}).status_code == 403
+    client.force_login(sysadmin)
+    assert "10.7.7.7" in client.get(reverse("accounts:user_list")).content.decode()
+    client.post(reverse("accounts:ip_unlock"), {"ip_address": "10.7.7.7"})
+    assert AuditEvent.objects.filter(action="auth.ip_unlock", object_id="10.7.7.7", actor=sysadmin).exists()
+    assert office.post(LOGIN, {"username": "office.user", "password": "Passw0rd!x"}).status_code == 302
+
+
+def test_r_sec_03_bearer_header_does_not_dodge_forced_change_on_pages(client, tree):
+    account_create(actor=None, username="sly", unit=tree.tyt_a1, role="collector", password="Init-Pass1")
+    client.post(LOGIN, {"username": "sly", "password": "Init-Pass1"})
+    response = client.get("/", headers={"Authorization": "Bearer whatever"})
+    assert response.status_code == 302 and response.url == reverse("accounts:password_change")
+    htmx = client.get("/", headers={"HX-Request": "true"})
+    assert htmx.status_code == 204 and htmx["HX-Redirect"] == reverse("accounts:password_change")
