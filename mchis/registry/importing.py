@@ -35,6 +35,7 @@ from mchis.core.text import fold
 from . import services, validation
 from .models import Child, ChildStatus
 
+NAME_FIELDS = ("full_name", "father_name", "mother_name", "guardian_name")
 COLUMNS: list[tuple[str, str]] = [
     ("ma_ho_so", "Mã hồ sơ nguồn"),
     ("ho_ten", "Họ và tên"),
@@ -240,7 +241,14 @@ def survey_import(
             incoming = {
                 k: v for k, v in data.items() if validation._blank(v) is not None and k != "circumstances"
             }
-            delta = validation.diff(services.child_snapshot(child), incoming)
+            current = services.child_snapshot(child)
+            # A source without diacritics or in capitals ("NGUYEN VAN AN") is not a change of name.
+            incoming = {
+                k: v
+                for k, v in incoming.items()
+                if not (k in NAME_FIELDS and fold(str(v)) == fold(str(current.get(k) or "")))
+            }
+            delta = validation.diff(current, incoming)
             if not delta:
                 results.append(
                     RowResult(number, "unchanged", f"Khớp hồ sơ ({how}); không có thay đổi", child=child)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("review/export.xlsx", views_lists.review_export, name="review_export"),
     path("police/export.xlsx", views_lists.police_export, name="police_export"),
     path("police/import/", views_lists.police_import, name="police_import"),
+    path("import/", views_lists.survey_import, name="survey_import"),
     path("corrections/", views_lists.correction_list, name="correction_list"),
     path("corrections/<uuid:public_id>/", views_lists.correction_detail, name="correction_detail"),
     path("<uuid:public_id>/", views.child_detail, name="child_detail"),

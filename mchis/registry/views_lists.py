@@ -265,3 +265,68 @@ def correction_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 def file_sha(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
+
+
+SURVEY_LABELS = {
+    "create_request": "Trẻ mới — đề xuất thêm mới",
+    "change_request": "Khớp — đề xuất thay đổi",
+    "unchanged": "Khớp — không có thay đổi",
+    "conflict": "Xung đột — cần lãnh đạo xem xét",
+    "error": "Dòng có lỗi",
+}
+
+
+@login_required
+def survey_import(request: HttpRequest) -> HttpResponse:
+    """Điều tra/sàng lọc/nguồn khác (R-CH-03): preview, then create/change requests; nothing written live."""
+    from . import importing
+
+    require(request.user, "child.propose")
+    unit = request.user.unit  # type: ignore[union-attr]
+    form = UploadForm()
+    results = None
+    sha, name, source = "", "", request.POST.get("source", "").strip()
+    dry_run = True
+    if request.method == "POST":
+        try:
+            if not source:
+                raise DomainError(_("Tên nguồn: bắt buộc nhập (vd. Điều tra dân số 2026)."), field="source")
+            if request.POST.get("confirm") and request.POST.get("sha"):
+                sha = request.POST["sha"]
+                if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
+                    raise Http404
+                content, name, dry_run = ev.read(sha), request.POST.get("name", "tep.xlsx"), False
+            else:
+                form = UploadForm(request.POST, request.FILES)
+                if not form.is_valid():
+                    raise DomainError(_("Chọn tệp Excel (.xlsx) hoặc CSV."), field="file")
+                upload = form.cleaned_data["file"]
+                content, name = upload.read(), str(upload.name or "tep.xlsx")
+                if len(content) > ev.max_bytes():
+                    raise DomainError(_("Tệp quá lớn."), field="file")
+                sha = ev.write(content)
+            rows = tabular.read_rows(content, name, importing.COLUMNS)
+            results = importing.survey_import(
+                actor=request.user, unit=unit, rows=rows, source=source, file_sha=sha, dry_run=dry_run
+            )
+            if not dry_run:
+                messages.success(request, _("Đã tạo các đề xuất; chờ lãnh đạo duyệt."))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    summary: dict[str, int] = {}
+    for r in results or []:
+        summary[SURVEY_LABELS[r.outcome]] = summary.get(SURVEY_LABELS[r.outcome], 0) + 1
+    return render(
+        request,
+        "registry/survey_import.html",
+        {
+            "form": form,
+            "results": results,
+            "labels": SURVEY_LABELS,
+            "summary": summary,
+            "sha": sha,
+            "name": name,
+            "source": source,
+            "dry_run": dry_run and results is not None,
+        },
+    )

@@ -1,0 +1,168 @@
+"""R-CH-03 imports (initial migration contract command; survey matching) — nothing written without approval."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from mchis.registry import importing, tabular
+from mchis.registry.models import ChangeRequest, Child, ChildVersion, RequestKind
+from mchis.registry.personal_id import compose
+
+HEADER = [
+    "ma_ho_so",
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "dan_toc",
+    "so_dinh_danh",
+    "ho_ten_me",
+    "ho_ten_nguoi_giam_ho",
+]
+ROWS = [
+    [
+        "A1",
+        "Nguyễn Văn An",
+        "12/03/2018",
+        "Nam",
+        "01",
+        compose(prefix="008", birth_year=2018, sex="M", serial=1),
+        "Trần Thị Cúc",
+        "",
+    ],
+    ["A2", "Lò Thị Hoa", "01/06/2019", "Nữ", "03", "", "Lò Thị Mai", ""],
+]
+
+
+def _csv(tmp_path, rows, name="so-cu.csv"):
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def test_r_ch_03_initial_import_names_the_approving_leader_and_is_idempotent(tmp_path, unit, leader):
+    path = _csv(tmp_path, ROWS)
+    out = io.StringIO()
+    call_command(
+        "import_children",
+        str(path),
+        unit=unit.code,
+        approved_by=leader.username,
+        source="so-giay",
+        stdout=out,
+    )
+    assert "2 hồ sơ mới" in out.getvalue()
+    assert Child.objects.count() == 2
+    versions = ChildVersion.objects.all()
+    assert versions.count() == 2 and {v.approved_by_id for v in versions} == {leader.pk}
+    call_command(
+        "import_children",
+        str(path),
+        unit=unit.code,
+        approved_by=leader.username,
+        source="so-giay",
+        stdout=out,
+    )
+    assert (
+        Child.objects.count() == 2
+        and ChildVersion.objects.count() == 2
+        and ChangeRequest.objects.count() == 2
+    )
+
+
+def test_r_ch_03_failed_import_writes_nothing_and_reports_each_row(tmp_path, unit, leader):
+    bad = [ROWS[0], ["A2", "", "31/02/2019", "X", "", "123", "", ""]]
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_children",
+            str(_csv(tmp_path, bad)),
+            unit=unit.code,
+            approved_by=leader.username,
+            stderr=err,
+        )
+    report = err.getvalue()
+    assert "Dòng 3" in report and "Ngày sinh" in report and "Giới tính" in report
+    assert "Dòng 2" not in report
+    assert Child.objects.count() == 0 and ChangeRequest.objects.count() == 0
+
+
+def test_r_ch_03_import_requires_a_leader_of_the_unit(tmp_path, unit, collector):
+    with pytest.raises(CommandError, match="không có quyền"):
+        call_command(
+            "import_children", str(_csv(tmp_path, ROWS)), unit=unit.code, approved_by=collector.username
+        )
+    assert Child.objects.count() == 0
+
+
+def test_r_ch_03_xlsx_template_is_read(unit):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Mã hồ sơ nguồn", "Họ và tên", "Ngày sinh", "Giới tính"])
+    sheet.append(["X9", "Hà Văn Nam", "05/05/2020", "Nam"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    rows = tabular.read_rows(buffer.getvalue(), "f.xlsx", importing.COLUMNS)
+    assert rows == [
+        {"ma_ho_so": "X9", "ho_ten": "Hà Văn Nam", "ngay_sinh": "05/05/2020", "gioi_tinh": "Nam", "_row": 2}
+    ]
+
+
+def test_r_ch_03_survey_rows_match_existing_children_and_become_requests(collector, unit, make_child):
+    known = make_child()  # Nguyễn Văn An, mother Trần Thị Cúc
+    rows = [
+        # same child found by name + DOB + mother, with a new ID number → change request
+        {
+            "_row": 2,
+            "ho_ten": "NGUYEN VAN AN",
+            "ngay_sinh": "12/03/2018",
+            "gioi_tinh": "Nam",
+            "ho_ten_me": "Tran Thi Cuc",
+            "so_dinh_danh": "",
+            "dan_toc": "01",
+            "ho_ten_nguoi_giam_ho": "Nguyễn Văn Tư",
+        },
+        {
+            "_row": 3,
+            "ho_ten": "Lò Thị Hoa",
+            "ngay_sinh": "01/06/2019",
+            "gioi_tinh": "Nữ",
+            "ho_ten_me": "Lò Thị Mai",
+        },
+        {
+            "_row": 4,
+            "ho_ten": "Nguyễn Văn An",
+            "ngay_sinh": "12/03/2018",
+            "gioi_tinh": "Nam",
+            "so_dinh_danh": known.personal_id,
+        },
+    ]
+    preview = importing.survey_import(
+        actor=collector, unit=unit, rows=rows, source="sang-loc", file_sha="a" * 64, dry_run=True
+    )
+    assert [r.outcome for r in preview] == ["change_request", "create_request", "unchanged"]
+    assert ChangeRequest.objects.exclude(kind=RequestKind.CREATE, status="approved").count() == 0, (
+        "dry run writes nothing"
+    )
+
+    importing.survey_import(
+        actor=collector, unit=unit, rows=rows, source="sang-loc", file_sha="a" * 64, dry_run=False
+    )
+    importing.survey_import(
+        actor=collector, unit=unit, rows=rows, source="sang-loc", file_sha="a" * 64, dry_run=False
+    )
+    pending = ChangeRequest.objects.filter(status="pending")
+    assert pending.count() == 2, "same file twice creates nothing twice"
+    change = pending.get(kind=RequestKind.CHANGE)
+    assert change.child == known and change.diff == {
+        "guardian_name": [known.guardian_name or "", "Nguyễn Văn Tư"]
+    }
+    known.refresh_from_db()
+    assert known.guardian_name == "", "nothing written live"
