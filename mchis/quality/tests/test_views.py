@@ -1,0 +1,152 @@
+"""UI end to end through the Django test client: campaign create → sample → record → close → sign → PDF
+(R-DQ-04..08), the dashboard/chart JSON (R-DQ-01), the scan report and its audited Excel export (R-DQ-03),
+and scoping (another province sees 404)."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import date
+
+import pytest
+from django.test import Client
+
+from mchis.accounts.middleware import STEP_UP_KEY
+from mchis.accounts.services import otp_enrol_begin, otp_enrol_confirm
+from mchis.accounts.testing import totp_code
+from mchis.core.models import AuditEvent
+from mchis.quality import engine
+from mchis.quality.models import AuditCampaign, CampaignStatus, DuplicateCandidate
+from mchis.quality.services import duplicate_candidates_store
+
+pytestmark = pytest.mark.django_db
+
+
+def login(user, *, step_up: bool = False) -> Client:
+    client = Client()
+    client.force_login(user)
+    device = otp_enrol_begin(user=user)
+    otp_enrol_confirm(user=user, code=totp_code(device))
+    session = client.session
+    session["otp_device_id"] = device.persistent_id
+    if step_up:
+        session[STEP_UP_KEY] = time.time()
+    session.save()
+    return client
+
+
+def test_r_dq_08_campaign_end_to_end_in_the_ui(child, tree, make_user):
+    for _ in range(5):
+        child()
+    kid = child(full_name="Phạm Thị Thùy Dương")
+    auditor = make_user("auditor", tree.doh_a)
+    web = login(auditor)
+    page = web.get("/quality/audits/")
+    assert page.status_code == 200 and "Trạm Y tế phường Minh Xuân" in page.content.decode()
+    r = web.post(
+        "/quality/audits/",
+        {"audited_unit": tree.tyt_a1.pk, "kind": "desk", "sample_rate": "5", "minimum_sample": "30"},
+    )
+    assert r.status_code == 302
+    c = AuditCampaign.objects.get()
+    assert web.post(f"/quality/audits/{c.pk}/sample/").status_code == 302
+    assert c.samples.count() == 6
+    for s in c.samples.all():
+        form = {f"{f}__matches": "1" for f in ("full_name", "date_of_birth", "sex")}
+        if s.child_id == kid.pk:
+            form |= {"full_name__matches": "0", "full_name__observed": "Phạm Thị Thùy Dung"}
+            bad = web.post(f"/quality/audits/{c.pk}/samples/{s.pk}/", form)
+            assert "Họ và tên: chọn nguyên nhân sai lệch." in bad.content.decode()
+            form |= {"full_name__cause": "entry_error", "full_name__class": "technical"}
+        assert web.post(f"/quality/audits/{c.pk}/samples/{s.pk}/", form).status_code == 302
+    assert (
+        web.post(f"/quality/audits/{c.pk}/close/", {"corrective_actions": "Tập huấn lại."}).status_code == 302
+    )
+    # signing without a fresh OTP check is refused (step-up)
+    web.post(f"/quality/audits/{c.pk}/sign/")
+    assert AuditCampaign.objects.get(pk=c.pk).status == CampaignStatus.CLOSED
+    session = web.session
+    session[STEP_UP_KEY] = time.time()
+    session.save()
+    assert web.post(f"/quality/audits/{c.pk}/sign/").status_code == 302
+    c.refresh_from_db()
+    assert c.status == CampaignStatus.SIGNED
+    pdf = web.get(f"/quality/audits/{c.pk}/minutes.pdf")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(c.minutes_pdf)
+    detail = web.get(f"/quality/audits/{c.pk}/").content.decode()
+    assert c.minutes_sha256 in detail and "Phạm Thị Thùy Dương" in detail
+    # another province's auditor: 404, not 403
+    other = login(make_user("auditor", tree.doh_b))
+    assert other.get(f"/quality/audits/{c.pk}/").status_code == 404
+    assert other.get(f"/quality/audits/{c.pk}/minutes.pdf").status_code == 404
+
+
+def test_r_dq_01_dashboard_scores_and_trend_json(child, tree, make_user):
+    child(sex="")
+    child()
+    engine.scan_run()
+    leader = make_user("leader", tree.tyt_a1)
+    web = login(leader)
+    page = web.get("/quality/").content.decode()
+    assert "Trạm Y tế phường Minh Xuân" in page and "50,0" in page and "data-dq-chart" in page
+    data = web.get(f"/quality/scores.json?unit={tree.tyt_a1.pk}").json()
+    assert data["months"] and {s["name"] for s in data["series"]} == {
+        "Đúng",
+        "Đủ",
+        "Sạch",
+        "Sống",
+        "Thống nhất",
+        "Dùng chung",
+    }
+    du = next(s for s in data["series"] if s["criterion"] == "du")
+    assert du["data"][-1] == 50.0
+    assert (
+        login(make_user("leader", tree.tyt_b1)).get(f"/quality/scores.json?unit={tree.tyt_a1.pk}").status_code
+        == 404
+    )
+    findings = web.get(f"/quality/findings/?unit={tree.tyt_a1.pk}&rule=DQ_MISSING").content.decode()
+    assert "Thiếu trường bắt buộc: Giới tính." in findings
+
+
+def test_r_dq_03_scan_report_page_and_excel_export_is_audited(child, tree, make_user):
+    from openpyxl import load_workbook
+
+    a = child(sex="", date_of_birth=date(2009, 1, 1))
+    b = child(full_name=a.full_name)
+    duplicate_candidates_store(actor=None, pairs=[(a.pk, b.pk, 0.97, a.unit_id)])
+    engine.scan_run()
+    web = login(make_user("leader", tree.tyt_a1))
+    page = web.get(f"/quality/report/?unit={tree.tyt_a1.pk}").content.decode()
+    assert "Nghi trùng hồ sơ" in page and "Thiếu trường bắt buộc" in page and "Dữ liệu không logic" in page
+    before = AuditEvent.objects.filter(object_type="quality_scan_report.xlsx").count()
+    resp = web.get(f"/quality/report.xlsx?unit={tree.tyt_a1.pk}")
+    wb = load_workbook(io.BytesIO(resp.content))
+    summary = {row[0]: row[1] for row in wb["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Nghi trùng hồ sơ"] == 1 and summary["Thiếu trường bắt buộc"] >= 1
+    assert AuditEvent.objects.filter(object_type="quality_scan_report.xlsx").count() == before + 1
+
+
+def test_r_dq_02_review_queue_not_duplicate_via_ui(child, tree, make_user):
+    a = child(full_name="Vũ Minh Khang")
+    b = child(full_name="Võ Minh Khang")
+    duplicate_candidates_store(actor=None, pairs=[(a.pk, b.pk, 0.95, a.unit_id)])
+    cand = DuplicateCandidate.objects.get()
+    web = login(make_user("leader", tree.tyt_a1))
+    assert "Võ Minh Khang" in web.get("/quality/duplicates/").content.decode()
+    web.post(f"/quality/duplicates/{cand.pk}/reject/", {"reason": "Hai trẻ khác nhau"})
+    cand.refresh_from_db()
+    assert cand.status == "not_duplicate"
+    assert "Võ Minh Khang" not in web.get("/quality/duplicates/").content.decode()
+
+
+def test_r_dq_02_api_check_child_returns_warnings_and_candidates(child, tree, make_user):
+    existing = child(
+        full_name="Hoàng Thị Ngọc Ánh", date_of_birth=date(2019, 3, 7), sex="F", mother_name="Nguyễn Thị Hạnh"
+    )
+    web = login(make_user("collector", tree.tyt_a1))
+    resp = web.post("/api/v1/quality/check-child", {"full_name": "Huỳnh Thi Ngoc Anh", "date_of_birth": "2019-03-07",
+                    "sex": "F", "mother_name": "Nguyễn Thị Hạnh", "village_id": child.village.pk}, content_type="application/json")  # fmt: skip
+    assert resp.status_code == 200, resp.content
+    body = resp.json()
+    assert body["possible_duplicates"][0]["child_id"] == str(existing.public_id)
+    assert any(f["field"] == "ethnicity_code" for f in body["findings"])
