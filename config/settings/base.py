@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mchis.core.middleware.RequestContextMiddleware",
     "mchis.core.middleware.SecurityHeadersMiddleware",
+    "mchis.core.middleware.DomainErrorMiddleware",
     "mchis.accounts.middleware.AccountSecurityMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

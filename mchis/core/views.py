@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 from django.conf import settings
@@ -12,10 +11,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
 
 from .audit import log_export
 from .authz import require_allowed
+from .exports import audit_log_workbook
 from .forms import AuditSearchForm
 from .scoping import scope_path_of
 from .selectors import AuditFilters, audit_event_search
@@ -42,11 +41,13 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
+    """The bound search form and the matching entries of the reader's scope (None while the form is invalid)."""
     form = AuditSearchForm(request.GET or None)
-    filters = form.filters() if form.is_bound and form.is_valid() else AuditFilters()
-    if form.is_bound and not form.is_valid():
+    if not form.is_bound:
+        return form, audit_event_search(principal=request.user, filters=AuditFilters())
+    if not form.is_valid():
         return form, None
-    return form, audit_event_search(principal=request.user, filters=filters)
+    return form, audit_event_search(principal=request.user, filters=form.filters())
 
 
 @never_cache
@@ -66,24 +67,6 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-EXPORT_COLUMNS = [
-    ("id", "STT"),
-    ("at", "Thời điểm"),
-    ("actor_username", "Tài khoản"),
-    ("actor_unit_code", "Đơn vị người thực hiện"),
-    ("client_name", "Máy khách tích hợp"),
-    ("action", "Hành động"),
-    ("object_type", "Loại đối tượng"),
-    ("object_id", "Mã đối tượng"),
-    ("changes", "Thay đổi (trước → sau)"),
-    ("reason", "Lý do"),
-    ("evidence_ref", "Minh chứng"),
-    ("ip", "Địa chỉ IP"),
-    ("user_agent", "Trình duyệt"),
-    ("entry_hash", "Mã băm"),
-]
-
-
 @never_cache
 @login_required
 @require_GET
@@ -93,17 +76,7 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
     form, events = _search(request)
     if events is None:
         return render(request, "core/audit_log.html", {"form": form, "page": None, "query": ""}, status=400)
-    limit = int(getattr(settings, "AUDIT_EXPORT_MAX_ROWS", 100_000))
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Nhật ký")
-    sheet.append([label for _, label in EXPORT_COLUMNS])
-    rows = 0
-    for values in events.values_list(*[name for name, _ in EXPORT_COLUMNS])[:limit].iterator():
-        row = list(values)
-        row[1] = timezone.localtime(row[1]).replace(tzinfo=None)
-        row[8] = str(row[8]) if row[8] else ""
-        sheet.append(row)
-        rows += 1
+    content, rows = audit_log_workbook(events, limit=int(getattr(settings, "AUDIT_EXPORT_MAX_ROWS", 100_000)))
     log_export(
         actor=request.user,
         what="audit_log.xlsx",
@@ -111,10 +84,8 @@ def audit_log_export(request: HttpRequest) -> HttpResponse:
         row_count=rows,
         scope_path=scope_path_of(request.user) or "",
     )
-    buffer = BytesIO()
-    workbook.save(buffer)
     response = HttpResponse(
-        buffer.getvalue(),
+        content,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -24,6 +24,7 @@ bodies are synthesised from the OpenAPI schema (examples first), so a body that 
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -35,12 +36,15 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
 FOREIGN, OWN = "foreign", "own"  # province A (someone else's) / province B (the walker's own)
+SHARED = "shared"  # national reference objects (form definitions, catalogs): not anyone's secret
 
 # Roles walking the site and the province-B unit each sits in. The system admin is national by design.
 WALK_ROLES: dict[str, str] = {
@@ -64,6 +68,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "places/": "administrative units are public reference data",
     "i18n/": "language switch",
     "accounts/login/": "login page",
+    "reports/forms/": "report form definitions are national reference data",
 }
 
 # Documents generated from code, not data: their examples may quote real unit codes; bodies not searched.
@@ -94,13 +99,31 @@ class World:
     objects: dict[tuple[str, str], Any] = field(default_factory=dict)
     secrets: set[str] = field(default_factory=set)
     seed_errors: dict[str, str] = field(default_factory=dict)
+    failed: set[tuple[str, str]] = field(default_factory=set)
 
     def get(self, side: str, kind: str) -> Any:
+        """The object of that kind on that side; a kind "app.Model" is created on first use (autofill)."""
+        if (side, kind) not in self.objects and "." in kind and (side, kind) not in self.failed:
+            self.failed.add((side, kind))
+            try:
+                with transaction.atomic():
+                    obj = (LABEL_SEEDERS.get(kind) or autofill)(self, side, kind)
+                self.failed.discard((side, kind))
+                self.add(side, kind, obj, *([] if kind in NON_SECRET_LABELS else identifying_strings(obj)))
+            except NoObject as exc:
+                self.seed_errors[kind] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - reported by the routes that need the object
+                self.seed_errors[kind] = (
+                    f"autofill failed ({type(exc).__name__}: {exc}); add a seeder to LABEL_SEEDERS"
+                )
         try:
             return self.objects[(side, kind)]
         except KeyError:
             why = self.seed_errors.get(kind, "no model or no seeder for it")
             raise NoObject(f"no {side} object of kind {kind!r}: {why}") from None
+
+    def unit(self, side: str) -> Any:
+        return self.get(side, "unit")
 
     def add(self, side: str, kind: str, obj: Any, *identifying: Any) -> None:
         self.objects[(side, kind)] = obj
@@ -191,6 +214,185 @@ def seed_change_requests(world: World) -> None:
 
 SEEDERS: list[Callable[[World], None]] = [seed_api_clients, seed_children, seed_change_requests]
 
+# Objects of other models are made on first use by `autofill`: required fields get plain values, foreign
+# keys to a unit / commune / account / child get the side's object, other foreign keys are autofilled in
+# turn, and a plain-text SCOPE_PATH field gets the side's unit path. When a model needs more than that,
+# add a seeder here: label -> (world, side, label) -> object.
+LABEL_SEEDERS: dict[str, Callable[[World, str, str], Any]] = {}
+_SIDE_OBJECTS = {
+    "units.ReportingUnit": "unit",
+    "places.AdminUnit": "commune",
+    "accounts.User": "user",
+    "registry.Child": "child",
+    "registry.ChangeRequest": "change_request",
+    "accounts.ApiClient": "api_client",
+}
+# Reference models: one object shared by both sides (a report of A and a report of B use the same form).
+SHARED_LABELS = {"reports.FormDefinition", "catalogs.Catalog", "catalogs.CatalogItem"}
+# Reference data that may be shown to anyone: no identifying strings taken from them.
+NON_SECRET_LABELS = {"places.Village"}
+_sequence = itertools.count(1)
+
+
+def existing_or_autofill(world: World, side: str, label: str) -> Any:
+    Model = model(label)
+    if Model is not None and Model.objects.exists():
+        return Model.objects.order_by("pk").first()
+    return autofill(world, side, label)
+
+
+for _label in SHARED_LABELS:
+    LABEL_SEEDERS[_label] = existing_or_autofill
+
+
+def seed_duplicate_candidate(world: World, side: str, label: str) -> Any:
+    """A pair of the side's children (child_a.pk < child_b.pk, as the model requires)."""
+    first = world.get(side, "child")
+    second = type(first).objects.create(
+        unit=first.unit,
+        commune=first.commune,
+        full_name=first.full_name,
+        name_folded=first.name_folded,
+        date_of_birth=first.date_of_birth,
+    )
+    low, high = sorted((first, second), key=lambda c: c.pk)
+    return model(label).objects.create(child_a=low, child_b=high, unit=first.unit, probability=0.97)
+
+
+LABEL_SEEDERS["quality.DuplicateCandidate"] = seed_duplicate_candidate
+
+
+def seed_form_definition(world: World, side: str, label: str) -> Any:
+    """The shipped report forms, loaded by the reports service; a commune-level form is used."""
+    from mchis.reports.services import forms_load, shipped_form_files
+
+    Form = model(label)
+    if not Form.objects.exists():
+        forms_load(actor=None, paths=shipped_form_files())
+    communal = [f for f in Form.objects.order_by("code", "valid_from") if "tyt" in (f.unit_kinds or [])]
+    return communal[0] if communal else Form.objects.order_by("pk").first()
+
+
+def seed_report(world: World, side: str, label: str) -> Any:
+    form = world.get(SHARED, "reports.FormDefinition")
+    start = max(form.valid_from, date(2025, 7, 1)).replace(day=1)
+    if form.period_type == "yearly":
+        start = start.replace(month=1)
+    return model(label).objects.create(
+        form=form, unit=world.unit(side), period_start=start, period_type=form.period_type
+    )
+
+
+def register_label() -> str:
+    """The model of the first register (the one `first_register` puts in URLs)."""
+    try:
+        from mchis.registers.definitions import REGISTERS
+    except ImportError as exc:
+        raise NoObject("no register definitions") from exc
+    return next(iter(REGISTERS.values())).model._meta.label
+
+
+def seed_register_record(world: World, side: str, label: str) -> Any:
+    return autofill(
+        world,
+        side,
+        label,
+        event_date=date(2025, 7, 15),
+        month=date(2025, 7, 1),
+        full_name="Zz Sản Phụ Ngoại Tỉnh" if side == FOREIGN else "Sản phụ B",
+        personal_id="008199912345" if side == FOREIGN else "",
+    )
+
+
+def seed_pending_upload(world: World, side: str, label: str) -> Any:
+    from mchis.registers.definitions import REGISTERS
+
+    return autofill(world, side, label, register=next(iter(REGISTERS)))
+
+
+def register_record(w: World, side: str) -> Any:
+    label = register_label()
+    LABEL_SEEDERS.setdefault(label, seed_register_record)
+    return w.get(side, label).pk
+
+
+LABEL_SEEDERS["registers.PendingUpload"] = seed_pending_upload
+LABEL_SEEDERS["reports.FormDefinition"] = seed_form_definition
+LABEL_SEEDERS["reports.ReportInstance"] = seed_report
+
+
+def sample_value(f: Any, n: int) -> Any:
+    if f.choices:
+        return f.choices[0][0]
+    if isinstance(f, models.EmailField):
+        return f"zz{n}@example.vn"
+    if isinstance(f, models.CharField):
+        return f"Zz{f.name[:8]}{n:04d}"[: f.max_length]
+    if isinstance(f, models.TextField):
+        return f"Zz {f.name} {n:04d}"
+    if isinstance(f, models.BooleanField):
+        return False
+    if isinstance(f, models.IntegerField):
+        return 1
+    if isinstance(f, models.FloatField | models.DecimalField):
+        return 1
+    if isinstance(f, models.DateTimeField):
+        return timezone.now()
+    if isinstance(f, models.DateField):
+        return date(2025, 1, 1)
+    if isinstance(f, models.UUIDField):
+        return uuid.uuid4()
+    if isinstance(f, models.JSONField):
+        return {}
+    if isinstance(f, models.BinaryField):
+        return b""
+    raise NoObject(f"autofill cannot fill {f.model.__name__}.{f.name} ({type(f).__name__})")
+
+
+def needs_value(f: Any) -> bool:
+    """A plain field the database would refuse to leave empty."""
+    if f.primary_key and (f.has_default() or isinstance(f, models.AutoField)):
+        return False
+    if f.has_default() or f.null or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        return False
+    return not (f.blank and isinstance(f, models.CharField | models.TextField))
+
+
+def autofill(world: World, side: str, label: str, **overrides: Any) -> Any:
+    Model = model(label)
+    if Model is None:
+        raise NoObject(f"model {label} does not exist")
+    n = next(_sequence)
+    scope_field = getattr(Model, "SCOPE_PATH", "")
+    values: dict[str, Any] = {}
+    for f in Model._meta.concrete_fields:
+        if f.name in overrides:
+            values[f.name] = overrides[f.name]
+        elif f.name == scope_field:
+            values[f.name] = world.unit(side).path
+        elif f.is_relation:
+            if not f.null:
+                target = f.related_model._meta.label
+                other = SHARED if target in SHARED_LABELS else side
+                values[f.name] = world.get(other, _SIDE_OBJECTS.get(target, target))
+        elif not needs_value(f):
+            continue
+        else:
+            values[f.name] = sample_value(f, n)
+    return Model.objects.create(**values)
+
+
+def identifying_strings(obj: Any) -> list[str]:
+    """Strings that identify an autofilled object: its distinctive texts, UUIDs and codes."""
+    out = []
+    for f in obj._meta.concrete_fields:
+        value = getattr(obj, f.attname, None)
+        if isinstance(value, uuid.UUID) or (isinstance(value, str) and value.startswith("Zz")):
+            out.append(str(value))
+        elif f.name == "code" and isinstance(value, str):
+            out.append(value)
+    return out
+
 
 @pytest.fixture
 def world(tree: Any, make_user: Callable[..., Any]) -> World:
@@ -227,26 +429,82 @@ def const(value: str) -> P:
 
 # A parameter name maps to a provider, or to {route prefix: provider} when the name is ambiguous (`pk`,
 # `code`): the longest matching prefix wins, and a route matching none fails the walk.
+def shared(label: str, name: str = "pk") -> P:
+    return P(lambda w, side: getattr(w.get(SHARED, label), name), scoped=False)
+
+
+def report_period(w: World, side: str) -> str:
+    report = w.get(side, "reports.ReportInstance")
+    return report.period_start.strftime("%Y" if report.period_type == "yearly" else "%Y-%m")
+
+
+def first_register(w: World, side: str) -> str:
+    try:
+        from mchis.registers.definitions import REGISTERS
+    except ImportError as exc:
+        raise NoObject("no register definitions") from exc
+    return next(iter(REGISTERS))
+
+
+# A parameter name maps to a provider, or to {route prefix: provider} when the name is ambiguous (`pk`,
+# `code`, `public_id`): the longest matching prefix wins, and a route matching none fails the walk.
 PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
+    # registry
     "child_id": attr("child", "public_id"),
     "request_id": attr("change_request", "public_id"),
+    "public_id": {
+        "children/": attr("child", "public_id"),
+        "children/requests/": attr("change_request", "public_id"),
+        "children/corrections/": attr("registry.CorrectionRequest", "public_id"),
+    },
+    # accounts
     "account_id": attr("user"),
     "user_id": attr("user"),
     "client_id": attr("api_client"),
+    # units, places, catalogs
     "unit": attr("unit", "code"),
     "unit_code": attr("unit", "code"),
+    "facility": attr("unit", "code"),
+    "under": attr("unit", "code"),
     "version": const("2025"),
-    "pk": {
-        "accounts/users/": attr("user"),
-        "accounts/tokens/": attr("api_client"),
-    },
-    "id": {},
     "code": {
         "units/": attr("unit", "code"),
         "api/v1/units/": attr("unit", "code"),
         "api/v1/admin-units/": attr("commune", "code"),
         "places/": attr("commune", "code"),
+        "api/v1/catalogs/": shared("catalogs.Catalog", "code"),
+        "catalogs/": shared("catalogs.Catalog", "code"),
     },
+    # quality (phúc tra)
+    "item_code": shared("catalogs.CatalogItem", "code"),
+    "sample_pk": attr("quality.AuditSample"),
+    "decision": const("confirm"),
+    "action": {
+        "quality/audits/": const("close"),
+        "api/v1/reports/": const("approve"),
+    },
+    # registers
+    "register": P(first_register, scoped=False),
+    "job_id": attr("registers.IngestBatch"),
+    "upload_id": attr("registers.PendingUpload"),
+    # reports
+    "form": shared("reports.FormDefinition", "code"),
+    "period": P(report_period, scoped=False),
+    "verb": const("approve"),
+    # generic names: always by route
+    "pk": {
+        "accounts/users/": attr("user"),
+        "accounts/tokens/": attr("api_client"),
+        "children/evidence/": attr("registry.Evidence"),
+        "quality/audits/": attr("quality.AuditCampaign"),
+        "quality/duplicates/": attr("quality.DuplicateCandidate"),
+        "quality/findings/": attr("quality.Finding"),
+        "quality/tasks/": attr("quality.CorrectiveTask"),
+        "reports/forms/": shared("reports.FormDefinition"),
+        "places/villages/": attr("places.Village"),
+        "registers/": P(register_record),
+    },
+    "id": {},
 }
 
 
@@ -322,8 +580,9 @@ def fill(route: str, values: dict[str, Any]) -> str:
     return "/" + PARAM.sub(lambda m: str(values[m.group("name")]), route)
 
 
-def is_public(route: str) -> bool:
-    return any(route.startswith(prefix) for prefix in PUBLIC_ROUTES)
+def is_public(route: str, method: str = "GET") -> bool:
+    """Public routes may answer 200 to reads; writes are judged like any other route."""
+    return method == "GET" and any(route.startswith(prefix) for prefix in PUBLIC_ROUTES)
 
 
 # --------------------------------------------------------------------------------------- request bodies
@@ -418,8 +677,16 @@ class Walk:
         except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported with the others
             return exc
 
-    def check_list(self, who: str, client: Client, method: str, url: str, headers: dict[str, str]) -> None:
-        response = self.send(client, method, url, None, headers)
+    def check_list(
+        self,
+        who: str,
+        client: Client,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: str | None = None,
+    ) -> None:
+        response = self.send(client, method, url, body, headers)
         if isinstance(response, Exception):
             self.failures.append(f"{who} {method} {url}: raised {type(response).__name__}: {response}")
             return
@@ -445,6 +712,9 @@ class Walk:
         except (MissingProvider, NoObject) as exc:
             self.failures.append(f"/{route}: {exc}")
             return
+        if not any(p.scoped for p in providers.values()):  # nothing jurisdiction-bound in the path
+            self.check_list(who, client, method, fill(route, foreign), headers, body)
+            return
         missing = {n: (missing_value(v) if providers[n].scoped else v) for n, v in foreign.items()}
         url = fill(route, foreign)
         got = self.send(client, method, url, body, headers)
@@ -457,17 +727,18 @@ class Walk:
             self.failures.append(f"{who} {method} {url}: shows province A's {leaked}")
         if got.status_code >= 500:
             self.failures.append(f"{who} {method} {url}: status {got.status_code}")
-        elif not is_public(route):
-            if not self.status_reveals_nothing(got):
+        elif not is_public(route, method):
+            same = (got.status_code, where(got, foreign)) == (ref.status_code, where(ref, missing))
+            if not (self.status_reveals_nothing(got) or (got.status_code in (302, 303) and same)):
                 self.failures.append(
                     f"{who} {method} {url}: status {got.status_code} for another province's object"
                 )
-            elif (got.status_code, got.get("Location")) != (ref.status_code, ref.get("Location")):
+            elif not same:
                 self.failures.append(
                     f"{who} {method} {url}: answers {got.status_code} but {ref.status_code} for a missing object"
                     " (existence leaks)"
                 )
-        if method == "GET" and not is_public(route):
+        if method == "GET" and not is_public(route, method):
             self.control(who, client, route, providers, headers)
 
     def status_reveals_nothing(self, response: Any) -> bool:
@@ -485,6 +756,14 @@ class Walk:
         response = self.send(client, "GET", fill(route, own), None, headers)
         if not isinstance(response, Exception) and response.status_code == 200:
             self.own_hits += 1
+
+
+def where(response: Any, values: dict[str, Any]) -> str:
+    """A redirect's target with the request's own parameter values blanked, to compare foreign vs missing."""
+    location = response.get("Location", "") or ""
+    for value in values.values():
+        location = location.replace(str(value), "<X>")
+    return location
 
 
 def report(walk: Walk) -> str:
