@@ -138,7 +138,7 @@ def report_get(request: HttpRequest, form: str, unit: str, period: str) -> Repor
     return report_out(principal, selectors.report_view(principal, form, unit, period))
 
 
-ACTIONS = {
+ACTIONS: dict[str, Any] = {
     "submit": services.report_submit,
     "recall": services.report_recall,
     "approve": services.report_approve,

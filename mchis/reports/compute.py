@@ -170,6 +170,7 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         for cell in cells:
             assert cell.query is not None
             aliases.setdefault(cell.query, f"v{len(aliases)}")
+        when: dict[str, Any]
         if period_field:
             when = {f"{period_field.replace('.', '__')}__range": (period.start, period.end)}
         elif period.type == "yearly":

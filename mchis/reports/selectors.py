@@ -441,3 +441,22 @@ def reaggregate_to_2025(view: ReportView) -> Reaggregated | None:
             totals[k] = totals.get(k, 0) + v
     old = [(m.old.name, MappingKind(m.kind).label, m.is_default) for m in mappings]
     return Reaggregated({c.key: totals.get(c.key, 0) for c in view.spec.cells}, parts, old)
+
+
+def expected_outstanding(period: Period) -> list[tuple[ReportingUnit, FormDefinition, datetime]]:
+    """System-wide (for the reminder job, not for users): (unit, form, deadline) not yet submitted."""
+    forms = [f for f in forms_in_force(period.start) if f.period_type == period.type]
+    kinds = {k for f in forms for k in f.unit_kinds}
+    placed = UnitPlacement.objects.on(period.start).values_list("unit_id", flat=True)
+    units = list(ReportingUnit.objects.filter(pk__in=list(placed), kind__in=kinds, active=True))
+    done = set(
+        ReportInstance.objects.filter(
+            period_start=period.start, form__in=forms, status__in=FROZEN_STATES
+        ).values_list("unit_id", "form_id")
+    )
+    return [
+        (u, f, deadline(period, deadline_days_for(f.level, u.kind, f.deadline_days)))
+        for u in units
+        for f in forms
+        if u.kind in f.unit_kinds and (u.pk, f.pk) not in done
+    ]

@@ -20,7 +20,7 @@ from .checks import run_rules
 from .models import FormDefinition, ReportNotice, ReportStatus
 from .periods import Period, parse_period, period_containing
 
-VERBS = {
+VERBS: dict[str, Any] = {
     "submit": services.report_submit,
     "recall": services.report_recall,
     "approve": services.report_approve,

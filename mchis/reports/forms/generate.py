@@ -51,9 +51,9 @@ COLSETS = {
 
 def q(
     register: str,
-    measure: str = "count",
-    any_: list[dict[str, Any]] | None = None,
-    period_field: str = "",
+    measure: Any = "count",
+    any_: Any = None,
+    period_field: Any = "",
     **filters: Any,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"register": register, "filters": filters, "measure": measure}

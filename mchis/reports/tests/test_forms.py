@@ -156,7 +156,9 @@ def test_r_mch_03_new_circular_is_a_new_version_file_and_both_coexist_by_date(db
 
 def test_r_mch_03_cell_query_is_human_readable():
     spec = parse_form(_bcx(), "bcx3")
-    text = spec.cell("II.5.1:out").query.describe()
+    query = spec.cell("II.5.1:out").query
+    assert query is not None
+    text = query.describe()
     assert (
         "Đếm số bản ghi" in text
         and "'abortion'" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.http import Http404
 
@@ -108,7 +110,7 @@ def test_r_mch_05_returned_submit_is_allowed_directly(forms, people, tree):
 
 
 def _drive_to(target: str, people, tree, step_up_ctx) -> None:
-    path = {
+    paths: dict[str, list[tuple[str, Any, dict[str, str]]]] = {
         "draft": [],
         "submitted": [("submit", people.tyt_reporter, {})],
         "returned": [("submit", people.tyt_reporter, {}), ("return", people.ttyt_leader, {"reason": "x"})],
@@ -118,7 +120,8 @@ def _drive_to(target: str, people, tree, step_up_ctx) -> None:
             ("approve", people.ttyt_leader, {}),
             ("request_unapproval", people.tyt_reporter, {"reason": "x"}),
         ],
-    }[target]
+    }
+    path = paths[target]
     if not path:
         s.report_set_manual_values(
             actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, values={}
