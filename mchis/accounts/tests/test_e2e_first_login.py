@@ -104,3 +104,29 @@ def test_r_sec_04_first_login_enrolment_and_step_up(
     assert User.objects.get(pk=target.pk).role == "leader"
     assert AuditEvent.objects.filter(action="account.change_role", actor=admin).count() == 1
     assert not [m for m in messages if "Content Security Policy" in m], messages
+
+
+def test_r_sec_07_idle_warning_banner_and_stay_signed_in(
+    transactional_db, live_server, tree, make_user, settings, browser_page
+):
+    from mchis.core.models import AuditEvent
+
+    settings.SESSION_IDLE_TIMEOUT_SECONDS = 8  # the banner shows at T-4 s (half the timeout when short)
+    make_user("collector", tree.tyt_a1, username="idle.user")
+    page = browser_page
+    page.set_default_timeout(15000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", "idle.user")
+    page.fill("input[name=password]", "Passw0rd!x")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    banner = page.locator(".idle-warning")
+    banner.wait_for(state="visible", timeout=10000)
+    assert "sắp hết hạn" in banner.inner_text()
+    banner.locator("button").click()  # "Tiếp tục phiên làm việc": a POST with the CSRF token
+    banner.wait_for(state="detached", timeout=5000)
+    page.goto(f"{live_server.url}/accounts/security/")
+    assert page.url.endswith("/accounts/security/")  # still signed in
+    # Without activity the server ends the session and the page reloads to the login form.
+    page.wait_for_url("**/accounts/login/**", timeout=20000)
+    assert AuditEvent.objects.filter(action="auth.logout_idle", actor_username="idle.user").exists()
