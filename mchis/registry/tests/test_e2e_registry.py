@@ -1,0 +1,171 @@
+"""Browser walk (Playwright + Chromium): collector adds a child → leader approves → the timeline shows both
+steps; collector proposes a change → leader returns it → collector corrects → leader approves (R-CH-04/05).
+Also: the form keeps an unsent draft offline and sends it once when back online (deduplicated by key)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="Chromium not installed (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _page(browser, live_server, user, *, second_factor: bool = False):
+    """A browser session for `user`. Leaders must pass 2FA at login (accounts app): their session is marked
+    as OTP-verified with a confirmed device and a fresh step-up, as the accounts flow would leave it."""
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    if second_factor:
+        device = TOTPDevice.objects.create(user=user, name="e2e", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session["mchis_step_up_at"] = time.time()
+        session.save()
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(20000)
+    return context, page
+
+
+def _fill_child(page, name: str) -> None:
+    page.fill("#id_full_name", name)
+    page.keyboard.press("Tab")
+    page.keyboard.type("12/03/2018")
+    page.select_option("#id_sex", "M")
+    page.select_option("#id_ethnicity_code", "01")
+    page.fill("#id_mother_name", "Trần Thị Cúc")
+
+
+def test_r_ch_05_collector_adds_leader_approves_change_returned_corrected_approved(
+    transactional_db, live_server, tree, make_user, browser
+):
+    from mchis.registry.models import ChangeRequest, Child
+
+    collector = make_user("collector", tree.tyt_a1, "cb.thu_thap")
+    leader = make_user("leader", tree.tyt_a1, "ld.tram")
+    _, col = _page(browser, live_server, collector)
+    _, lead = _page(browser, live_server, leader, second_factor=True)
+    base = live_server.url
+
+    # 1. collector adds a child (proposal only)
+    col.goto(f"{base}/children/new/")
+    _fill_child(col, "Nguyễn Văn An")
+    col.click("main form[method=post] button[type=submit]")
+    col.wait_for_url("**/children/requests/**")
+    assert "Chờ duyệt" in col.locator(".req-status").inner_text()
+    assert Child.objects.count() == 0
+
+    # 2. leader approves from the queue
+    lead.goto(f"{base}/children/requests/")
+    assert "Thêm mới: 1" in lead.content()
+    lead.click("table a >> nth=0")
+    lead.click("button[value=approve]")
+    lead.wait_for_load_state()
+    assert "Đã duyệt" in lead.locator(".req-status").inner_text()
+    child = Child.objects.get()
+
+    # 3. the timeline shows both steps (who proposed, who approved)
+    col.goto(f"{base}/children/{child.public_id}/")
+    entry = col.locator(".tl-entry").first
+    assert entry.locator(".tl-proposer").inner_text() == collector.username
+    assert entry.locator(".tl-approver").inner_text() == leader.username
+
+    # 4. collector proposes a change
+    col.click("text=Đề xuất thay đổi")
+    col.fill("#id_mother_name", "Trần Thị Cú")
+    col.fill("#id_reason", "Sai tên mẹ theo giấy khai sinh")
+    col.click("main form[method=post] button[type=submit]")
+    col.wait_for_url("**/children/requests/**")
+    change = ChangeRequest.objects.get(kind="change")
+    assert "Trần Thị Cú" in col.locator(".diff-table").inner_text()
+
+    # 5. leader returns it with a comment
+    lead.goto(f"{base}/children/requests/{change.public_id}/")
+    lead.fill("#id_comment", "Tên mẹ thiếu chữ, kiểm tra lại")
+    lead.click("button[value=return]")
+    lead.wait_for_load_state()
+    assert "Trả lại để sửa" in lead.locator(".req-status").inner_text()
+
+    # 6. collector corrects and resubmits
+    col.goto(f"{base}/children/requests/{change.public_id}/")
+    assert "Tên mẹ thiếu chữ" in col.content()
+    col.click("text=Sửa và gửi lại")
+    col.fill("#id_mother_name", "Trần Thị Cúc Hoa")
+    col.click("main form[method=post] button[type=submit]")
+    col.wait_for_load_state()
+    assert "Chờ duyệt" in col.locator(".req-status").inner_text()
+
+    # 7. leader approves; the timeline has both versions and the change
+    lead.goto(f"{base}/children/requests/{change.public_id}/")
+    lead.click("button[value=approve]")
+    lead.wait_for_load_state()
+    assert "Đã duyệt" in lead.locator(".req-status").inner_text()
+    lead.goto(f"{base}/children/{child.public_id}/")
+    entries = lead.locator(".tl-entry")
+    assert entries.count() == 2
+    assert "Trần Thị Cúc Hoa" in entries.nth(1).inner_text()
+    child.refresh_from_db()
+    assert child.mother_name == "Trần Thị Cúc Hoa"
+
+
+def test_r_ch_05_offline_draft_is_sent_once_when_back_online(
+    transactional_db, live_server, tree, make_user, browser
+):
+    from mchis.registry.models import ChangeRequest
+
+    collector = make_user("collector", tree.tyt_a1, "cb.offline")
+    context, page = _page(browser, live_server, collector)
+    page.goto(f"{live_server.url}/children/new/")
+    key = page.locator("[data-client-key]").input_value()
+    assert len(key) >= 32  # crypto.randomUUID
+    _fill_child(page, "Lò Thị Hoa")
+    context.set_offline(True)
+    page.click("main form[method=post] button[type=submit]")
+    assert "Chưa gửi" in page.locator("#draft-status").inner_text()
+    assert ChangeRequest.objects.count() == 0
+    stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mchis-draft:')).length")
+    assert stored == 1
+    context.set_offline(False)
+    page.wait_for_url("**/children/requests/**")
+    assert ChangeRequest.objects.count() == 1
+    assert ChangeRequest.objects.get().client_key == key
+    # the confirmation page clears the draft; a fresh form starts empty with a new key
+    page.goto(f"{live_server.url}/children/new/")
+    assert page.locator("#id_full_name").input_value() == ""
+    assert page.locator("[data-client-key]").input_value() != key
