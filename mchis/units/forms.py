@@ -13,16 +13,16 @@ from mchis.places.models import AdminUnit, CodeVersion
 from .models import ReportingUnit, UnitKind
 
 
-def unit_choices(units: Any, *, blank: str | None = None) -> list[tuple[str, str]]:
+def unit_choices(units: Any, *, blank: Any = None) -> list[tuple[str, Any]]:
     base = min((u.depth for u in units), default=0)
-    choices = [("", blank)] if blank is not None else []
+    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
     return choices + [(u.code, f"{'— ' * (u.depth - base)}{u.name} ({u.code})") for u in units]
 
 
 class AdminUnitCodeField(forms.CharField):
     """A 2025 province (2 digits) or commune (5 digits) code → AdminUnit."""
 
-    def clean(self, value: Any) -> AdminUnit | None:  # type: ignore[override]
+    def clean(self, value: Any) -> AdminUnit | None:
         code = super().clean(value)
         if not code:
             return None
@@ -45,7 +45,7 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, parents: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = unit_choices(parents, blank=_("(đơn vị gốc)"))
+        self.fields["parent"].choices = unit_choices(parents, blank=_("(đơn vị gốc)"))  # type: ignore[attr-defined]
         if editing:
             del self.fields["code"]
             del self.fields["parent"]
@@ -58,7 +58,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"].choices = unit_choices(parents)
+        self.fields["new_parent"].choices = unit_choices(parents)  # type: ignore[attr-defined]
         self.fields["on"].initial = timezone.localdate()
 
 

@@ -6,9 +6,10 @@ from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from mchis.core.scoping import access, visible_to
+from mchis.core.scoping import visible_to
 
 from .models import ReportingUnit, UnitPlacement
 
@@ -30,11 +31,18 @@ def units_under(unit: ReportingUnit, on: date | None = None) -> QuerySet[Reporti
     )
 
 
+def _visible(principal: Any) -> QuerySet[ReportingUnit]:
+    """A system admin configures the whole tree; everyone else sees their own subtree (R-SEC-01)."""
+    if getattr(principal, "role", None) == "system_admin" and getattr(principal, "is_active", False):
+        return ReportingUnit.objects.all()
+    return visible_to(ReportingUnit.objects.all(), principal)
+
+
 def unit_list(
     principal: Any, *, under: ReportingUnit | None = None, on: date | None = None
 ) -> QuerySet[ReportingUnit]:
     """Units the principal may see (its own subtree), optionally under one unit and on a date."""
-    qs = visible_to(ReportingUnit.objects.all(), principal)
+    qs = _visible(principal)
     if under is not None:
         qs = qs.filter(id__in=units_under(under, on).values("id"))
     return qs.select_related("parent", "admin_unit").order_by("path")
@@ -42,7 +50,10 @@ def unit_list(
 
 def unit_get(principal: Any, code: str) -> ReportingUnit:
     """One unit inside the principal's jurisdiction by code, or 404."""
-    return access(ReportingUnit.objects.select_related("parent", "admin_unit"), principal, code=code)
+    try:
+        return _visible(principal).select_related("parent", "admin_unit").get(code=code)
+    except ReportingUnit.DoesNotExist as exc:
+        raise Http404("Không tìm thấy đơn vị.") from exc
 
 
 def unit_placements(unit: ReportingUnit) -> QuerySet[UnitPlacement]:

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -42,8 +43,9 @@ def unit_tree(request: HttpRequest) -> HttpResponse:
         key = fold(q)
         units = [u for u in units if key in fold(u.name) or key in u.code.lower()]
     base = min((u.depth for u in units), default=0)
-    rows = [(u, u.depth - base) for u in units]
-    return render(request, "units/tree.html", {"rows": rows, "q": q})
+    page = Paginator(units, 200).get_page(request.GET.get("page"))
+    rows = [(u, u.depth - base) for u in page.object_list]
+    return render(request, "units/tree.html", {"rows": rows, "page": page, "q": q})
 
 
 @login_required

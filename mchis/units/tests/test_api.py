@@ -53,3 +53,9 @@ def test_bad_unit_parameters_are_422(tree, make_user, query: str) -> None:
     response = client_for(make_user("system_admin", tree.ministry)).get(f"/api/v1/units?{query}")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] in {"on", "limit", "offset"}
+
+
+def test_r_sec_02_system_admin_sees_the_whole_tree_wherever_its_unit_is(tree, make_user) -> None:
+    body = client_for(make_user("system_admin", tree.doh_a)).get("/api/v1/units?limit=100").json()
+    assert body["count"] == 11
+    assert client_for(make_user("unit_admin", tree.doh_a)).get("/api/v1/units").json()["count"] == 5
