@@ -61,6 +61,12 @@ class OtpCodeForm(forms.Form):
     )
 
 
+class OtpEnrolForm(OtpCodeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("Mã 6 chữ số ứng dụng xác thực đang hiển thị.")
+
+
 class AccountCreateForm(forms.Form):
     username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
     full_name = forms.CharField(label=_("Họ và tên"), max_length=300, required=False)

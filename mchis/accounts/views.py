@@ -38,6 +38,7 @@ from .forms import (
     ApiClientCreateForm,
     LoginForm,
     OtpCodeForm,
+    OtpEnrolForm,
     PasswordChangeForm,
     ReasonForm,
     RoleChangeForm,
@@ -189,7 +190,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Tài khoản đã đăng ký xác thực hai lớp."))
         return redirect(next_url)
     device = services.otp_enrol_begin(user=user)
-    form = OtpCodeForm(request.POST or None)
+    form = OtpEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = services.otp_enrol_confirm(user=user, code=form.cleaned_data["code"])

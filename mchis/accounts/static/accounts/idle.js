@@ -54,6 +54,7 @@
     fetch(keepaliveUrl, {
       method: "POST",
       credentials: "same-origin",
+      redirect: "manual", // an already-expired session answers with a redirect to the login page
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" },
     }).then((response) => {
       if (response.ok) {
