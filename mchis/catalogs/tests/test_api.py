@@ -48,3 +48,9 @@ def test_bad_date_is_422_and_unknown_catalog_404(client) -> None:
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "on"
     assert client.get("/api/v1/catalogs/nope/items").status_code == 404
+
+
+def test_items_query_count_is_fixed(client, django_assert_max_num_queries) -> None:
+    client.get("/api/v1/catalogs")
+    with django_assert_max_num_queries(5):
+        assert client.get("/api/v1/catalogs/cause_of_death/items").json()["count"] > 100

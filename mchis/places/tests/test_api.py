@@ -81,3 +81,18 @@ def test_unknown_unit_mapping_is_404() -> None:
 def test_list_uses_a_fixed_number_of_queries(django_assert_max_num_queries) -> None:
     with django_assert_max_num_queries(3):
         Client().get("/api/v1/admin-units?version=2025&level=commune&limit=500")
+
+
+def test_admin_units_are_public_in_the_openapi_schema() -> None:
+    schema = Client().get("/api/v1/openapi.json").json()
+    listing = schema["paths"]["/api/v1/admin-units"]["get"]
+    mapping = schema["paths"]["/api/v1/admin-units/{version}/{code}/mapping"]["get"]
+    assert "security" not in listing and "security" not in mapping
+    assert {p["name"] for p in listing["parameters"]} >= {
+        "version",
+        "level",
+        "parent",
+        "q",
+        "limit",
+        "offset",
+    }

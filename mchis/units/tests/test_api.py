@@ -59,3 +59,12 @@ def test_r_sec_02_system_admin_sees_the_whole_tree_wherever_its_unit_is(tree, ma
     body = client_for(make_user("system_admin", tree.doh_a)).get("/api/v1/units?limit=100").json()
     assert body["count"] == 11
     assert client_for(make_user("unit_admin", tree.doh_a)).get("/api/v1/units").json()["count"] == 5
+
+
+def test_units_list_query_count_does_not_grow_with_the_tree(
+    tree, make_user, django_assert_max_num_queries
+) -> None:
+    client = client_for(make_user("system_admin", tree.ministry))
+    client.get("/api/v1/units")  # warm the session
+    with django_assert_max_num_queries(6):
+        assert client.get("/api/v1/units?under=BYT&on=2024-01-01").json()["count"] == 11
