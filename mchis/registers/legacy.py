@@ -125,6 +125,13 @@ def _syllable_ok(word: str) -> bool:
     tones = sum(1 for ch in decomposed if ch in _TONE_MARKS)
     if tones > 1:
         return False
+    tone_at = -1  # index (in the toneless NFC word) of the letter carrying the tone
+    letters = -1
+    for ch in decomposed:
+        if ch in _TONE_MARKS:
+            tone_at = letters
+        elif not unicodedata.combining(ch):
+            letters += 1
     base = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONE_MARKS))
     if any(ch not in _VIET_LETTERS for ch in base):
         return False
@@ -141,7 +148,17 @@ def _syllable_ok(word: str) -> bool:
         onset, nucleus = "gi", nucleus[1:]
     if onset == "q" and nucleus.startswith("u"):
         onset, nucleus = "qu", nucleus[1:]
-    return onset in _ONSETS and nucleus in _NUCLEI and coda in _CODAS
+    if not (onset in _ONSETS and nucleus in _NUCLEI and coda in _CODAS):
+        return False
+    # The tone never sits on a final glide ("xaõ" is VNI for "xã", not a word) nor on the a of ia/ưa/ua.
+    start = len(base) - len(coda) - len(nucleus)
+    pos = tone_at - start
+    if tone_at >= 0 and len(nucleus) >= 2 and not coda and pos == len(nucleus) - 1:
+        if nucleus[-1] in "iyou" and nucleus != "uy":
+            return False
+        if nucleus in {"ia", "ưa", "ua"}:
+            return False
+    return True
 
 
 def implausibility(text: str) -> int:
@@ -162,19 +179,52 @@ def _is_unicode_vietnamese(text: str) -> bool:
     return any(ord(ch) > 0xFF for ch in text if ch != "\u00ad")
 
 
-def to_nfc(value: str | None) -> str:
-    """Any of NFC / NFD / TCVN3 / VNI → NFC (whitespace untouched, '' for None)."""
+def detect_encoding(samples: list[str]) -> str:
+    """'unicode', 'tcvn3' or 'vni' for a set of texts typed with one keyboard (a file, a column): the decoding
+    that leaves the fewest invalid syllables overall. Settles single words that fit two encodings."""
+    legacy = [s for s in samples if s and not s.isascii() and not _is_unicode_vietnamese(s)]
+    if not legacy:
+        return "unicode"
+    scores = {
+        "unicode": sum(implausibility(s) for s in legacy),
+        "vni": sum(implausibility(vni_to_unicode(s)) for s in legacy),
+        "tcvn3": sum(implausibility(tcvn3_to_unicode(s)) for s in legacy),
+    }
+    order = {"unicode": 0, "vni": 1, "tcvn3": 2}
+    return min(scores, key=lambda k: (scores[k], order[k]))
+
+
+def to_nfc(value: str | None, encoding: str | None = None) -> str:
+    """Any of NFC / NFD / TCVN3 / VNI → NFC (whitespace untouched, '' for None).
+
+    `encoding` ('unicode' / 'tcvn3' / 'vni', from `detect_encoding` over the whole file) overrides the
+    per-text guess for text that is not already Unicode Vietnamese."""
     if not value:
         return ""
     if value.isascii():
         return value
     if _is_unicode_vietnamese(value):
         return unicodedata.normalize("NFC", value)
-    best, best_score = value, implausibility(value)
-    if best_score == 0:
+    original = implausibility(value)
+    vni, tcvn3 = vni_to_unicode(value), tcvn3_to_unicode(value)
+    if encoding in {"vni", "tcvn3", "unicode"}:
+        # A text that only one decoding makes valid is decoded so (rows pasted from another file);
+        # otherwise the file's encoding decides.
+        scored = {
+            "unicode": (original, value),
+            "vni": (implausibility(vni), vni),
+            "tcvn3": (implausibility(tcvn3), tcvn3),
+        }
+        best = min(scored, key=lambda k: scored[k][0])
+        if all(scored[best][0] < scored[k][0] for k in scored if k != best):
+            return unicodedata.normalize("NFC", scored[best][1])
+        return unicodedata.normalize("NFC", scored[encoding][1])
+    if original == 0:
         return unicodedata.normalize("NFC", value)
-    for candidate in (tcvn3_to_unicode(value), vni_to_unicode(value)):
-        score = implausibility(candidate)
-        if score < best_score:
-            best, best_score = candidate, score
-    return unicodedata.normalize("NFC", best)
+    # On a tie, VNI wins when it consumed letter+mark pairs: that pattern is rare in real TCVN3 text.
+    candidates = [
+        (implausibility(vni), 0 if len(vni) < len(value) else 2, vni),
+        (implausibility(tcvn3), 1, tcvn3),
+    ]
+    score, _, best = min(candidates)
+    return unicodedata.normalize("NFC", best if score < original else value)

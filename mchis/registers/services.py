@@ -32,7 +32,7 @@ from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, Vali
 from mchis.core.scoping import scope_path_of, within
 from mchis.core.text import fold
 
-from . import catalogs, excel
+from . import catalogs, excel, legacy
 from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
 from .models import (
     BatchChannel,
@@ -769,10 +769,15 @@ def _excel_chunks(
     reader = excel.open_rows(path, reg)
     seen: dict[tuple[str, str], int] = {}
     rows: list[Any] = []
+    encoding: list[str] = []  # detected once, from the first chunk: one file, one keyboard
 
     def flush() -> tuple[Any, list[Any], list[dict[str, Any]], list[Outcome]]:
         raws = [r.raw for r in rows]
+        if not encoding:
+            texts = [v for raw in raws for v in raw.values() if isinstance(v, str)]
+            encoding.append(legacy.detect_encoding(texts))
         ctx = build_context(principal=actor, reg=reg, records=raws)
+        ctx.text_encoding = encoding[0]
         outcomes = [validate_record(reg, raw, ctx, channel=BatchChannel.EXCEL) for raw in raws]
         for row, outcome in zip(rows, outcomes, strict=True):
             if getattr(row, "duplicate_of", None):

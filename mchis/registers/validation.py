@@ -45,6 +45,9 @@ class Context:
     facilities: dict[str, FacilityRef] = field(default_factory=dict)  # by code, only those in scope
     catalog_codes: dict[str, frozenset[str] | None] = field(default_factory=dict)
     catalog_names: dict[str, dict[str, str]] = field(default_factory=dict)  # catalog -> fold(name) -> code
+    text_encoding: str | None = (
+        None  # legacy encoding detected for a whole Excel file (legacy.detect_encoding)
+    )
 
 
 @dataclass
@@ -183,7 +186,8 @@ def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
         return dec
     if kind == "bool":
         return parse_bool(value)
-    text = "" if value is None else to_nfc(str(value) if not isinstance(value, float) else _num_text(value))
+    text = "" if value is None else str(value) if not isinstance(value, float) else _num_text(value)
+    text = to_nfc(text, ctx.text_encoding)
     text = nfc(text)
     if kind == "str":
         if len(text) > spec.max_length:
