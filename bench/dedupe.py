@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -56,7 +57,7 @@ def evaluate(
             "twins_linked": len(pairs & twins)}  # fmt: skip
 
 
-def baseline_settings() -> dict:
+def baseline_settings() -> Any:
     """Plain Splink: default NameComparison on raw given/family names, DOB, ID, mother name, village."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on

@@ -116,6 +116,25 @@ def record_from_row(row: dict[str, Any], circumstances: Iterable[dict[str, Any]]
     return ChildRecord(**values)
 
 
+_DATE_FIELDS = ("date_of_birth", "father_dob", "mother_dob", "guardian_dob")
+
+
+def record_from_db(row: tuple[Any, ...], circumstances: Iterable[dict[str, Any]] = ()) -> ChildRecord:
+    """Fast path for a `values_list(*CHILD_FIELDS)` row (already NFC, typed by the driver; same field order)."""
+    updated = row[19]
+    return ChildRecord(  # type: ignore[misc]
+        *row[:18],
+        status=row[18] or "active",
+        updated_at=updated.date() if isinstance(updated, datetime) else updated,
+        circumstances=tuple(
+            CircumstanceRecord(
+                c["group_code"] or "", c["subgroup_code"] or "", c["start_date"], c["end_date"]
+            )
+            for c in circumstances
+        ),
+    )
+
+
 def evaluate_child(data: dict[str, Any]) -> list[RuleFinding]:
     """Inline warnings for the entry form / API (no writes). `data` uses the Child field names;
     `commune`, `village`, `unit` may be objects or ids; `circumstances` a list of dicts."""
@@ -143,12 +162,14 @@ def _store(
     now: datetime,
 ) -> dict[str, int]:
     """Upsert one chunk's findings; close the chunk's open findings that no longer occur."""
-    ids = list(child_units)
+    # An id range is much cheaper to build and plan than IN (5000 ids); rows of other children are dropped.
+    lo, hi = min(child_units), max(child_units)
     existing = {
         (rule, cid, fp): (fid, status)
         for fid, rule, cid, fp, status in Finding.objects.filter(
-            child_id__in=ids, rule_code__in=RULES_BY_CODE
+            child_id__gte=lo, child_id__lte=hi
         ).values_list("id", "rule_code", "child_id", "fingerprint", "status")
+        if cid in child_units and rule in RULES_BY_CODE
     }
     seen_ids: list[int] = []
     reopen: list[int] = []
@@ -192,16 +213,17 @@ def _store(
 
 
 def check_children(
-    rows: list[dict[str, Any]], circ: dict[int, list[dict[str, Any]]], ctx: RuleContext, scan: ScanRun | None
+    rows: list[tuple[Any, ...]], circ: dict[int, list[dict[str, Any]]], ctx: RuleContext, scan: ScanRun | None
 ) -> dict[str, int]:
+    """Rows are `values_list(*CHILD_FIELDS)` tuples."""
     produced: list[tuple[int, RuleFinding]] = []
     failures: list[RuleFailure] = []
     child_units: dict[int, int] = {}
     for row in rows:
-        cid = row["id"]
-        child_units[cid] = row["unit_id"]
+        cid = row[0]
+        child_units[cid] = row[1]
         try:
-            record = record_from_row(row, circ.get(cid, ()))
+            record = record_from_db(row, circ.get(cid, ()))
         except Exception as exc:  # noqa: BLE001 - a row that cannot even be read is itself reported
             failures.append(RuleFailure("LOAD", cid, f"{type(exc).__name__}: {exc}"))
             continue
@@ -216,11 +238,15 @@ def check_children(
 def _circumstances_for(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     from mchis.registry.models import CircumstanceMembership
 
-    out: dict[int, list[dict[str, Any]]] = {}
-    for c in CircumstanceMembership.objects.filter(child_id__in=ids).values(
+    out: dict[int, list[Any]] = {}
+    if not ids:
+        return out
+    wanted = set(ids)
+    for c in CircumstanceMembership.objects.filter(child_id__gte=min(ids), child_id__lte=max(ids)).values(
         "child_id", "group_code", "subgroup_code", "start_date", "end_date"
     ):
-        out.setdefault(c["child_id"], []).append(c)
+        if c["child_id"] in wanted:
+            out.setdefault(c["child_id"], []).append(c)
     return out
 
 
@@ -230,18 +256,18 @@ def on_child_changed(child: Any) -> dict[str, int]:
 
     from .scores import refresh_unit_scores
 
-    rows = list(Child.objects.filter(pk=child.pk).values(*CHILD_FIELDS))
+    rows = list(Child.objects.filter(pk=child.pk).values_list(*CHILD_FIELDS))
     if not rows:
         return {}
     with transaction.atomic():
-        if rows[0]["status"] != "active":
+        if rows[0][18] != "active":
             n = Finding.objects.filter(child_id=child.pk, status=FindingStatus.OPEN).update(
                 status=FindingStatus.FIXED, last_seen=timezone.now()
             )
             result = {"new": 0, "fixed": n, "errors": 0}
         else:
             result = check_children(rows, _circumstances_for([child.pk]), cached_context(), None)
-        refresh_unit_scores(unit_ids={rows[0]["unit_id"]})
+        refresh_unit_scores(unit_ids={rows[0][1]})
     return result
 
 
@@ -279,10 +305,10 @@ def scan_run(
     counts: dict[str, int] = dict(scan.counts.get("store", {})) if scan.counts else {}
     done_chunks = 0
     while True:
-        rows = list(base.filter(id__gt=scan.checkpoint).order_by("id").values(*CHILD_FIELDS)[:chunk])
+        rows = list(base.filter(id__gt=scan.checkpoint).order_by("id").values_list(*CHILD_FIELDS)[:chunk])
         if not rows:
             break
-        ids = [r["id"] for r in rows]
+        ids = [r[0] for r in rows]
         with transaction.atomic():
             result = check_children(rows, _circumstances_for(ids), ctx, scan)
             for k, v in result.items():

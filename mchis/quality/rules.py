@@ -9,11 +9,13 @@ Rules are *data + pure functions* (STYLE practice 7): each `Rule` has a code, th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import date
 
 from mchis.core.text import fold
 from mchis.registry.personal_id import check as check_personal_id
+from mchis.registry.personal_id import structure_errors
 
 
 class Criterion:
@@ -78,14 +80,14 @@ class RuleContext:
 
     today: date
     # unit_id -> ("commune" | "province", admin unit id): where the unit's children should live
-    unit_area: dict[int, tuple[str, int]] = field(default_factory=dict)
-    commune_province: dict[int, int] = field(default_factory=dict)
+    unit_area: dict[int, tuple[str, int]] = dc_field(default_factory=dict)
+    commune_province: dict[int, int] = dc_field(default_factory=dict)
     # catalog code -> current codes; an empty/missing catalog is not checked (not loaded yet)
-    catalogs: dict[str, frozenset[str]] = field(default_factory=dict)
+    catalogs: dict[str, frozenset[str]] = dc_field(default_factory=dict)
     # circumstance group codes meaning "mồ côi cả cha và mẹ" (orphan of both parents)
     orphan_both_codes: frozenset[str] = frozenset()
     # group code -> days without update before a record is "dead"; "*" is the default (R-DQ-03)
-    dead_after_days: dict[str, int] = field(default_factory=lambda: {"*": 365})
+    dead_after_days: dict[str, int] = dc_field(default_factory=lambda: {"*": 365})
     earliest_dob: date = date(1990, 1, 1)
 
 
@@ -96,7 +98,7 @@ class Finding:
     message: str
     # distinguishes several findings of one rule on one record (e.g. which field); stable across runs
     fingerprint: str = ""
-    details: dict = field(default_factory=dict)
+    details: dict = dc_field(default_factory=dict)
 
 
 RuleFn = Callable[[ChildRecord, RuleContext], list[Finding]]
@@ -155,8 +157,10 @@ def missing_personal_id(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
 
 
 def personal_id_malformed(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
-    issues = check_personal_id(r.personal_id or "")
-    return [_f("DQ_ID_FORMAT", "personal_id", i.message, i.code) for i in issues if i.level == "error"]
+    value = (r.personal_id or "").strip()
+    if not value:
+        return []
+    return [_f("DQ_ID_FORMAT", "personal_id", i.message, i.code) for i in structure_errors(value)]
 
 
 def personal_id_inconsistent(r: ChildRecord, ctx: RuleContext) -> list[Finding]:

@@ -88,7 +88,7 @@ def duplicate_candidates_store(*, actor: Any, pairs: Iterable[tuple[int, int, fl
 
 def _merge_request_create(**kwargs: Any) -> Any:
     try:
-        from mchis.registry.services import merge_request_create  # type: ignore[attr-defined]
+        from mchis.registry.services import merge_request_create
     except ImportError as exc:
         raise DomainError(
             "Chức năng đề nghị gộp hồ sơ của sổ trẻ em chưa sẵn sàng.", code="unavailable"

@@ -62,7 +62,7 @@ def scores_json(request: HttpRequest) -> JsonResponse:
 @login_required
 def finding_list(request: HttpRequest) -> HttpResponse:
     require(request.user, "quality.view")
-    filters = {k: request.GET.get(k) for k in ("rule", "criterion", "status")}
+    filters: dict[str, Any] = {k: request.GET.get(k) for k in ("rule", "criterion", "status")}
     filters["unit_id"] = _int(request.GET.get("unit"))
     qs = selectors.findings(request.user, **filters)
     return render(request, "quality/findings.html", {
@@ -116,13 +116,14 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
 
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    require(request.user, "quality.view") if not can(request.user, "audit_campaign.manage") else None
+    user: Any = request.user
+    require(user, "quality.view") if not can(user, "audit_campaign.manage") else None
     auditable = []
-    if can(request.user, "audit_campaign.manage") and request.user.unit is not None:
-        auditable = [u for u in selectors.units_visible(request.user).exclude(pk=request.user.unit.pk)
-                     if services.can_audit(request.user.unit, u)]  # fmt: skip
-        if services.can_audit(request.user.unit, request.user.unit):
-            auditable.insert(0, request.user.unit)
+    if can(user, "audit_campaign.manage") and user.unit is not None:
+        auditable = [u for u in selectors.units_visible(user).exclude(pk=user.unit.pk)
+                     if services.can_audit(user.unit, u)]  # fmt: skip
+        if services.can_audit(user.unit, user.unit):
+            auditable.insert(0, user.unit)
     if request.method == "POST":
         unit = next((u for u in auditable if u.pk == _int(request.POST.get("audited_unit"))), None)
         try:
@@ -130,13 +131,13 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
                 raise DomainError(_("Chọn đơn vị được phúc tra."), field="audited_unit")
             rate = float(request.POST.get("sample_rate") or 5) / 100
             minimum = _int(request.POST.get("minimum_sample")) or 30
-            c = services.campaign_create(actor=request.user, audited_unit=unit, kind=request.POST.get("kind", "desk"),
+            c = services.campaign_create(actor=user, audited_unit=unit, kind=request.POST.get("kind", "desk"),
                                          sample_rate=rate, minimum_sample=minimum)  # fmt: skip
             return redirect("quality:campaign", pk=c.pk)
         except (DomainError, ValueError) as exc:
             _fail(request, exc if isinstance(exc, DomainError) else DomainError(_("Tỷ lệ mẫu không hợp lệ.")))
     return render(request, "quality/campaigns.html", {
-        "campaigns": selectors.campaigns(request.user)[:100], "auditable": auditable, "kinds": AuditKind.choices,
+        "campaigns": selectors.campaigns(user)[:100], "auditable": auditable, "kinds": AuditKind.choices,
     })  # fmt: skip
 
 

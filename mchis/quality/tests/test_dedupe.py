@@ -67,16 +67,16 @@ def test_r_dq_02_python_scorer_agrees_with_sql_levels():
     )
     con = duckdb.connect()
     for comp in linkage.COMPARISONS:
-        cols = {c for lv in comp.levels for c in linkage.__dict__.get("_cols", [])}
-        del cols
         py_level = linkage.comparison_vector(a, b)[comp.name]
         cases = " ".join(f"WHEN {lv.sql} THEN {i}" for i, lv in enumerate(comp.levels) if lv.sql != "ELSE")
         names = sorted({k for k in a})
         select = ", ".join(f'? AS "{k}_l", ? AS "{k}_r"' for k in names)
         params = [v for k in names for v in (a[k], b[k])]
-        sql_level = con.execute(
+        row = con.execute(
             f"SELECT CASE {cases} ELSE {len(comp.levels) - 1} END FROM (SELECT {select})", params
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None
+        sql_level = row[0]
         assert sql_level == py_level, comp.name
 
 

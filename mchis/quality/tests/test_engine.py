@@ -111,3 +111,36 @@ def test_r_dq_03_dq_scan_command_prints_counts_by_rule_and_criterion(child, tree
     call_command("dq_scan", "--unit", tree.ttyt_a.code, stdout=out)
     text = out.getvalue()
     assert "DQ_MISSING" in text and "DQ_OVER_16" in text and "Đủ" in text and "Sống" in text
+
+
+def test_r_dq_03_fast_loader_field_order_matches_the_record():
+    from dataclasses import fields
+
+    from mchis.quality.rules import ChildRecord
+
+    assert [f.name for f in fields(ChildRecord)][:20] == engine.CHILD_FIELDS
+
+
+def test_r_dq_01_accepting_a_finding_needs_a_reason_and_is_audited(child, tree, make_user):
+    from mchis.core.errors import DomainError, PermissionDeniedError
+    from mchis.core.models import AuditEvent
+    from mchis.quality.services import finding_accept
+
+    kid = child(date_of_birth=date(2009, 1, 1))
+    engine.scan_run()
+    f = Finding.objects.get(child=kid, rule_code="DQ_OVER_16")
+    with pytest.raises(PermissionDeniedError):
+        finding_accept(actor=make_user("collector", tree.tyt_a1), finding=f, reason="x")
+    leader = make_user("leader", tree.tyt_a1)
+    with pytest.raises(DomainError):
+        finding_accept(actor=leader, finding=f, reason="  ")
+    finding_accept(actor=leader, finding=f, reason="Trẻ khuyết tật, tiếp tục hỗ trợ theo quyết định của UBND")
+    f.refresh_from_db()
+    assert f.status == FindingStatus.ACCEPTED
+    assert AuditEvent.objects.filter(action="finding.accept", object_id=str(f.pk)).exists()
+    engine.scan_run()  # still occurs, but stays accepted: never reopened nor duplicated
+    f.refresh_from_db()
+    assert (
+        f.status == FindingStatus.ACCEPTED
+        and Finding.objects.filter(child=kid, rule_code="DQ_OVER_16").count() == 1
+    )

@@ -72,7 +72,7 @@ def test_r_dq_08_campaign_end_to_end_in_the_ui(child, tree, make_user):
     c.refresh_from_db()
     assert c.status == CampaignStatus.SIGNED
     pdf = web.get(f"/quality/audits/{c.pk}/minutes.pdf")
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(c.minutes_pdf)
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(c.minutes_pdf or b"")
     detail = web.get(f"/quality/audits/{c.pk}/").content.decode()
     assert c.minutes_sha256 in detail and "Phạm Thị Thùy Dương" in detail
     # another province's auditor: 404, not 403
