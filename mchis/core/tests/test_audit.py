@@ -272,3 +272,21 @@ def test_r_sec_05_chain_stays_valid_under_concurrent_writers():
     assert errors == []
     report = verify_chain()
     assert report.ok and report.checked == 75
+
+
+@pytest.mark.django_db
+def test_r_sec_05_machine_client_calls_are_logged_with_the_clients_identity(tree):
+    """A machine client (token) has no user row: the entry names the client and its unit instead."""
+
+    class Client:
+        pk = 7
+        client_name = "HIS Minh Xuân"
+        unit = tree.tyt_a1
+        is_authenticated = True
+
+    with transaction.atomic():
+        event = log_event(actor=Client(), action="child.read", object_type="child", object_id=1)
+    assert event.actor_id is None and event.actor_username == ""
+    assert (event.client_name, event.actor_unit_code) == ("HIS Minh Xuân", "TYT02269")
+    assert AuditEvent.objects.in_scope(tree.ttyt_a.path).filter(pk=event.pk).exists()
+    assert not AuditEvent.objects.in_scope(tree.ttyt_b.path).filter(pk=event.pk).exists()
