@@ -94,6 +94,8 @@ class BearerTokenAuth(HttpBearer):
 class AccountSessionAuth(SessionAuth):
     """Session cookie for people; CSRF is still checked for unsafe methods (SessionAuth does it)."""
 
+    # A refusal goes through Django's CSRF check, hence CSRF_FAILURE_VIEW, which audits it.
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:

@@ -558,5 +558,18 @@ def api_client_record_rejected(*, prefix: str, reason: str, method: str, path: s
     )
 
 
+@transaction.atomic
+def security_record_csrf_rejection(*, principal: Any, method: str, path: str, reason: str) -> None:
+    """A request refused for a missing or forged CSRF token (R-SEC-07): logged, with whoever was signed in."""
+    person = principal if isinstance(principal, User) else None
+    log_event(
+        actor=person,
+        action="security.csrf_rejected",
+        object_type="request",
+        scope_path=person.unit.path if person is not None and person.unit else "",
+        changes={"method": [None, method], "path": [None, path[:500]], "reason": [None, reason[:200]]},
+    )
+
+
 def settings_roles_requiring_2fa() -> frozenset[str]:
     return frozenset(getattr(settings, "ROLES_REQUIRING_2FA", ()))

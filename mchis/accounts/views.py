@@ -147,6 +147,17 @@ def account_security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", {"enrolled": enrolled})
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a clear Vietnamese page (403), and the refusal is logged."""
+    services.security_record_csrf_rejection(
+        principal=getattr(request, "user", None),
+        method=request.method or "",
+        path=request.get_full_path(),
+        reason=reason,
+    )
+    return render(request, "accounts/csrf_failure.html", status=403)
+
+
 # --- password ------------------------------------------------------------------------------------
 
 

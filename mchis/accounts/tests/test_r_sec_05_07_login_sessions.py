@@ -120,3 +120,19 @@ def test_admin_home_cards_count_accounts_and_locks(client, admin_a, make_user, t
     assert "?status=locked" in page
     locked_list = client.get(reverse("accounts:user_list") + "?status=locked").content.decode()
     assert "locked.one" in locked_list and "far.away" not in locked_list
+
+
+def test_r_sec_07_forged_csrf_refused_with_vietnamese_page_and_logged(make_user, tree):
+    from django.test import Client
+
+    user = make_user("collector", tree.tyt_a1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post(reverse("accounts:logout_everywhere"))
+    assert response.status_code == 403 and "Yêu cầu bị từ chối" in response.content.decode()
+    event = AuditEvent.objects.get(action="security.csrf_rejected")
+    assert event.actor_id == user.pk and event.changes["path"] == [None, "/accounts/logout-everywhere/"]
+    assert browser.get("/").status_code == 200  # nothing happened: still signed in
+    api = browser.post("/api/v1/accounts/users/1/role", {"role": "leader"}, content_type="application/json")
+    assert api.status_code == 403
+    assert AuditEvent.objects.filter(action="security.csrf_rejected").count() == 2
