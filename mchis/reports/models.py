@@ -68,13 +68,16 @@ class FormDefinition(models.Model):
         return f"{self.code} {self.version}"
 
     def parsed(self) -> Any:
+        """The parsed definition, shared process-wide per checksum (so compiled SQL can be reused)."""
         from .definitions import parse_form
 
-        cache = getattr(self, "_parsed", None)
-        if cache is None or cache[0] != self.checksum:
-            cache = (self.checksum, parse_form(self.spec, self.source_file or self.code))
-            self._parsed = cache
-        return cache[1]
+        spec = _PARSED.get(self.checksum)
+        if spec is None:
+            spec = _PARSED[self.checksum] = parse_form(self.spec, self.source_file or self.code)
+        return spec
+
+
+_PARSED: dict[str, Any] = {}
 
 
 class ReportStatus(models.TextChoices):

@@ -133,3 +133,16 @@ def test_r_mch_05_outliers_against_own_history(forms, people, tree):
     flags = outlier_flags(view)
     assert {f.method for f in flags["I.5:total"]} == {"z-score", "modified z-score", "min-max"}
     assert "I.3:total" not in flags
+
+
+def test_r_mch_07_bulk_rollup_matches_the_per_unit_computation(forms, people, tree):
+    january_dataset(tree.tyt_a1, tree.tyt_a2)
+    rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility")
+    from mchis.reports.selectors import rollup
+
+    out = rollup(parse_period(P))
+    single = report_view(people.tyt_reporter, "BCX3", tree.tyt_a1.code, P).values
+    assert out[("BCX3", tree.tyt_a1.pk)] == single
+    assert out[("BCH4", tree.ttyt_a.pk)]["T:7"] == 3 + 1  # A1's deliveries + the TTYT's own
+    assert out[("BCT4", tree.cdc_a.pk)]["T:7"] == 4
+    assert out[("BCT4", tree.cdc_b.pk)]["T:7"] == 0
