@@ -1,7 +1,8 @@
 """Search terms for the child registry: name without diacritics in any case, DOB, ID number, guardian.
 
-"nguyen van an" finds "Nguyễn Văn An" through `name_folded` (mchis.core.text.fold). On PostgreSQL the
-folded columns carry pg_trgm GIN indexes, so `LIKE '%…%'` is an index scan; SQLite scans with LIKE.
+"nguyen van an" finds "Nguyễn Văn An" through `name_folded` (mchis.core.text.fold); so do "Nguyễn An" and
+"an nguyen": every word of the query must appear as a word of the name. On PostgreSQL the folded columns
+carry pg_trgm GIN indexes (migration 0003), so the `LIKE '%…%'` terms are index scans; SQLite uses LIKE.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class ParsedQuery:
     name: str = ""
     dates: tuple[date, ...] = ()
     id_prefixes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def words(self) -> list[str]:
+        return self.name.split()
 
 
 def parse_query(q: str) -> ParsedQuery:
@@ -48,11 +53,35 @@ def parse_query(q: str) -> ParsedQuery:
     return ParsedQuery(name=fold(" ".join(words)), dates=tuple(dates), id_prefixes=tuple(ids))
 
 
+def _word(column: str, word: str) -> Q:
+    """`word` is one of the words of `column` (space-separated folded text)."""
+    return (
+        Q(**{column: word})
+        | Q(**{f"{column}__startswith": word + " "})
+        | Q(**{f"{column}__endswith": " " + word})
+        | Q(**{f"{column}__contains": f" {word} "})
+    )
+
+
+def _name_terms(column: str, parsed: ParsedQuery) -> Q:
+    # The whole phrase as a substring lets the trigram index do the work (and still finds "van an" in
+    # "nguyen van an"); a query whose words are spread out ("nguyen an") needs every word as a word.
+    words = parsed.words
+    if len(words) <= 1:
+        return Q(**{f"{column}__contains": parsed.name})
+    every = Q()
+    for word in words:
+        every &= _word(column, word) if len(word) < 3 else Q(**{f"{column}__contains": word})
+    return Q(**{f"{column}__contains": parsed.name}) | (
+        every & Q(**{f"{column}__contains": max(words, key=len)})
+    )
+
+
 def search_filter(q: str) -> Q:
     parsed = parse_query(q)
     condition = Q()
     if parsed.name:
-        condition &= Q(name_folded__contains=parsed.name) | Q(guardian_name_folded__contains=parsed.name)
+        condition &= _name_terms("name_folded", parsed) | Q(guardian_name_folded__contains=parsed.name)
     for day in parsed.dates:
         condition &= Q(date_of_birth=day)
     for digits in parsed.id_prefixes:

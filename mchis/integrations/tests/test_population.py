@@ -22,9 +22,6 @@ from mchis.integrations.population.services import population_check_run, populat
 from mchis.integrations.population.types import GatewayUnavailable
 from mchis.registry.models import Verification, VerificationStatus
 from mchis.registry.personal_id import compose
-from mchis.registry.tests.conftest import VALID_DATA  # noqa: F401 - fixtures come from the registry conftest
-
-pytest_plugins = ["mchis.registry.tests.conftest"]
 
 PID = compose(prefix="008", birth_year=2018, sex="M", serial=123)
 TRUTH = {"personal_id": PID, "full_name": "Nguyễn Văn An", "date_of_birth": "2018-03-12", "sex": "M"}

@@ -113,3 +113,17 @@ def test_r_ch_04_merged_record_points_to_the_survivor(collector, leader, make_ch
     )
     body = as_user(collector).get(f"/api/v1/children/{retired.public_id}").json()
     assert body["status"] == "merged" and body["merged_into"] == str(survivor.public_id)
+
+
+def test_search_words_in_any_order_and_not_inside_other_words(make_child, collector, as_user):
+    make_child()  # Nguyễn Văn An
+    make_child(full_name="Nguyễn Thị Xuân", sex="F", personal_id="")
+    client = as_user(collector)
+
+    def names(q: str) -> set[str]:
+        return {c["full_name"] for c in client.get("/api/v1/children", {"q": q}).json()["items"]}
+
+    assert names("nguyen an") == {"Nguyễn Văn An"}, "'an' is a word, not the end of 'xuan'"
+    assert names("An Nguyễn") == {"Nguyễn Văn An"}
+    assert names("xuan") == {"Nguyễn Thị Xuân"}
+    assert names("nguyen") == {"Nguyễn Văn An", "Nguyễn Thị Xuân"}

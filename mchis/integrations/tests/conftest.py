@@ -1,0 +1,3 @@
+"""Reuse the registry's fixtures (a commune unit, a collector and a leader, approved children)."""
+
+from mchis.registry.tests.conftest import collector, leader, make_child, unit  # noqa: F401
