@@ -31,6 +31,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--keep", action="store_true", help="keep existing findings (skip the fresh run)")
     ap.add_argument("--chunk", type=int, default=engine.CHUNK)
+    ap.add_argument("--truth", type=Path, help="generator truth CSV: recall of single-record errors by rule")
     args = ap.parse_args()
     runs = []
     if not args.keep:
@@ -53,6 +54,40 @@ def main() -> None:
     ):
         print(f"  {code:<16} {n:>9}")
     print(f"rule errors: {RuleError.objects.count()}")
+    if args.truth:
+        recall_by_kind(args.truth)
+
+
+EXPECTED = {
+    "malformed_id": "DQ_ID_FORMAT",
+    "inconsistent_id": "DQ_ID_MISMATCH",
+    "missing_field": "DQ_MISSING",
+}
+
+
+def recall_by_kind(path: Path) -> None:
+    """Share of the generator's labelled single-record errors that the expected rule found."""
+    import csv
+
+    from mchis.registry.models import Child
+
+    wanted: dict[str, list[str]] = {k: [] for k in EXPECTED}
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["kind"] in wanted:
+                wanted[row["kind"]].append(row["record_ids"].split("|")[0])
+    for kind, public_ids in wanted.items():
+        found = 0
+        for i in range(0, len(public_ids), 5000):
+            ids = Child.objects.filter(public_id__in=public_ids[i : i + 5000]).values_list("id", flat=True)
+            found += (
+                Finding.objects.filter(child_id__in=list(ids), rule_code=EXPECTED[kind])
+                .values("child_id")
+                .distinct()
+                .count()
+            )
+        n = len(public_ids)
+        print(f"  recall {kind:<16} → {EXPECTED[kind]:<15} {found}/{n} = {found / max(n, 1):.3f}")
 
 
 if __name__ == "__main__":

@@ -146,6 +146,12 @@ def missing_required(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
     ]
     if not (r.mother_name.strip() or r.father_name.strip() or r.guardian_name.strip()):
         out.append(_f("DQ_MISSING", "guardian_name", "Thiếu thông tin cha, mẹ hoặc người chăm sóc."))
+    elif not r.guardian_name.strip():
+        # R-CH-02 (c): a parent's name missing and no guardian recorded instead.
+        if not r.mother_name.strip():
+            out.append(_f("DQ_MISSING", "mother_name", "Thiếu họ tên mẹ (và không có người giám hộ)."))
+        if not r.father_name.strip():
+            out.append(_f("DQ_MISSING", "father_name", "Thiếu họ tên cha (và không có người giám hộ)."))
     return out
 
 

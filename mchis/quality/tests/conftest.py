@@ -25,7 +25,7 @@ def child(tree):
         values: dict[str, Any] = {
             "unit": tree.tyt_a1, "commune": tree.commune_a1, "village": village,
             "full_name": f"Nguyễn Văn Tèo {n}", "date_of_birth": date(2018, 3, 4), "sex": "M",
-            "ethnicity_code": "01", "mother_name": "Trần Thị Hoa",
+            "ethnicity_code": "01", "mother_name": "Trần Thị Hoa", "father_name": "Nguyễn Văn Nam",
         }  # fmt: skip
         values.update(kw)
         values["name_folded"] = fold(values["full_name"])

@@ -22,6 +22,7 @@ CTX = RuleContext(
 GOOD = ChildRecord(
     id=1, unit_id=1, full_name="Nguyễn Thị Lan", date_of_birth=date(2018, 5, 6), sex="F", ethnicity_code="01",
     personal_id="001318123456", commune_id=10, village_id=5, mother_name="Trần Thị Hoa", mother_dob=date(1990, 1, 1),
+    father_name="Nguyễn Văn Nam",
     updated_at=date(2026, 10, 1),
 )  # fmt: skip
 
@@ -43,9 +44,12 @@ def test_r_dq_01_every_rule_has_one_of_the_six_criteria_and_a_vietnamese_message
 
 
 def test_r_dq_03_missing_required_fields_named():
-    findings, _ = run_rules(replace(GOOD, sex="", village_id=None, mother_name=""), CTX)
+    findings, _ = run_rules(replace(GOOD, sex="", village_id=None, mother_name="", father_name=""), CTX)
     fields = {f.field for f in findings if f.rule_code == "DQ_MISSING"}
     assert fields == {"sex", "village_id", "guardian_name"}
+    findings, _ = run_rules(replace(GOOD, mother_name=""), CTX)
+    assert {f.field for f in findings} == {"mother_name"}
+    assert codes(replace(GOOD, mother_name="", guardian_name="Trần Văn Bảo")) == set()
 
 
 def test_r_dq_03_malformed_and_inconsistent_personal_id():
