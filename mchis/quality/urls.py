@@ -17,6 +17,7 @@ urlpatterns = [
     path("audits/<int:pk>/<str:action>/", views.campaign_action, name="campaign_action"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<int:pk>/done/", views.task_done, name="task_done"),
+    path("check-child/", views.check_child_fragment, name="check_child"),
     path("report/", views.scan_report, name="report"),
     path("report.xlsx", views.scan_report_xlsx, name="report_xlsx"),
 ]

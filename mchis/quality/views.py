@@ -111,6 +111,33 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
     return redirect("quality:duplicates")
 
 
+@login_required
+def check_child_fragment(request: HttpRequest) -> HttpResponse:
+    """htmx fragment for the registry's entry form: inline rule warnings and "this child may already
+    exist" candidates (R-DQ-02), before the create request is sent. Query string = the form's fields."""
+    from datetime import date as _date
+
+    from .dedupe import find_possible_duplicates
+    from .engine import evaluate_child
+
+    user: Any = request.user
+    require(user, "child.view")
+    data: dict[str, Any] = {k: request.GET.get(k, "") for k in (
+        "full_name", "sex", "ethnicity_code", "personal_id", "mother_name", "father_name", "guardian_name",
+        "guardian_relationship",
+    )}  # fmt: skip
+    try:
+        data["date_of_birth"] = _date.fromisoformat(request.GET.get("date_of_birth", ""))
+    except ValueError:
+        data["date_of_birth"] = None
+    for key in ("commune", "village"):
+        data[f"{key}_id"] = _int(request.GET.get(key) or request.GET.get(f"{key}_id"))
+    data["unit_id"] = user.unit.pk if user.unit else None
+    findings = evaluate_child(data) if data["full_name"] else []
+    candidates = find_possible_duplicates(data, user.unit) if user.unit and data["full_name"] else []
+    return render(request, "quality/_check.html", {"findings": findings, "candidates": candidates})
+
+
 # --- audits -------------------------------------------------------------------------------------------
 
 

@@ -150,3 +150,14 @@ def test_r_dq_02_api_check_child_returns_warnings_and_candidates(child, tree, ma
     body = resp.json()
     assert body["possible_duplicates"][0]["child_id"] == str(existing.public_id)
     assert any(f["field"] == "ethnicity_code" for f in body["findings"])
+
+
+def test_r_dq_02_entry_form_fragment_shows_candidates_and_warnings(child, tree, make_user):
+    child(
+        full_name="Hoàng Thị Ngọc Ánh", date_of_birth=date(2019, 3, 7), sex="F", mother_name="Nguyễn Thị Hạnh"
+    )
+    web = login(make_user("collector", tree.tyt_a1))
+    html = web.get("/quality/check-child/", {"full_name": "Hoang Thi Ngoc Anh", "date_of_birth": "2019-07-03", "sex": "F",
+                   "mother_name": "Nguyễn Thị Hạnh", "village": child.village.pk}).content.decode()  # fmt: skip
+    assert "Trẻ này có thể đã có trong hệ thống" in html and "Hoàng Thị Ngọc Ánh" in html
+    assert "Thiếu trường bắt buộc: Dân tộc." in html
