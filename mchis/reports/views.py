@@ -8,11 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mchis.accounts.permissions import can, require
-from mchis.core.errors import DomainError, ValidationFailed
+from mchis.accounts.stepup import step_up_url
+from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
 from mchis.web.home import Card, register_card
 
 from . import exports, selectors, services, workflow
@@ -119,6 +121,10 @@ def report_action(request: HttpRequest, form: str, unit: str, period: str, verb:
     try:
         service(**kwargs)
         messages.success(request, f"Đã thực hiện: {workflow.ACTION_LABELS[verb]}.")
+    except StepUpRequired:
+        # un-approval changes approved data (R-SEC-04): verify the second factor, come back, submit again
+        messages.warning(request, "Hủy duyệt cần xác thực hai lớp: nhập mã OTP rồi bấm Hủy duyệt lại.")
+        return redirect(step_up_url(reverse("reports:detail", args=[form, unit, period])))
     except ValidationFailed as exc:
         messages.error(request, exc.message + " " + "; ".join(str(e.get("message")) for e in exc.errors))
     except DomainError as exc:

@@ -120,3 +120,44 @@ def test_r_org_01_pre_2025_report_reaggregated_into_the_2025_commune(forms, peop
         "TYT xã X (cũ)" not in board
         and "TYT xã X (cũ)" in c.get("/reports/", {"period": "2025-03"}).content.decode()
     )
+
+
+def test_r_sec_04_unapprove_on_the_page_sends_to_step_up(forms, people, tree):
+    base = f"/reports/BCX3/{tree.tyt_a1.code}/2026-01"
+    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    s.report_request_unapproval(
+        actor=people.tyt_reporter,
+        form_code="BCX3",
+        unit_code=tree.tyt_a1.code,
+        period="2026-01",
+        reason="Sửa",
+    )
+    r = login(people.ttyt_leader).post(f"{base}/act/unapprove/", {"reason": "Đồng ý"})
+    assert r.status_code == 302 and r["Location"].startswith("/accounts/step-up/?next=")
+
+
+def test_r_mch_07_every_report_url_is_404_for_another_commune(forms, people, tree, make_user):
+    outsider = login(make_user("leader", tree.tyt_b1))
+    base = f"/reports/BCX3/{tree.tyt_a1.code}/2026-01"
+    for url in (
+        f"{base}/",
+        f"{base}/xlsx",
+        f"{base}/pdf",
+        f"/api/v1/reports/BCX3/{tree.tyt_a1.code}/2026-01",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    for verb in ("submit", "recall", "approve", "return", "request_unapproval", "unapprove"):
+        assert outsider.post(f"{base}/act/{verb}/", {"reason": "x"}).status_code == 404
+    assert outsider.post(f"{base}/manual/", {"cell:I.1:total": "3"}).status_code == 404
+    from mchis.reports.models import ReportInstance
+
+    assert not ReportInstance.objects.filter(unit=tree.tyt_a1).exists()  # nothing created, nothing changed
+    assert (
+        outsider.get("/api/v1/reports/dashboard", {"period": "2026-01", "unit": tree.ttyt_a.code}).status_code
+        == 404
+    )
+    assert (
+        outsider.get("/api/v1/exports/adx", {"period": "2026-01", "unit": tree.ttyt_a.code}).status_code
+        == 404
+    )
