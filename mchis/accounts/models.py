@@ -72,6 +72,13 @@ class User(AbstractUser):
         age = (now or timezone.now()) - self.password_changed_at
         return age.days >= settings.ADMIN_PASSWORD_MAX_AGE_DAYS
 
+    def password_days_left(self, now: datetime | None = None) -> int | None:
+        """Days before an admin password expires (None for roles whose passwords do not expire)."""
+        if not self.is_admin_role or self.password_changed_at is None:
+            return None
+        age = (now or timezone.now()) - self.password_changed_at
+        return settings.ADMIN_PASSWORD_MAX_AGE_DAYS - age.days
+
     def needs_password_change(self) -> bool:
         return self.must_change_password or self.password_expired()
 

@@ -48,6 +48,8 @@ from .permissions import can
 from .roles import Role
 from .stepup import handles_step_up
 
+PASSWORD_EXPIRY_WARNING_DAYS = 14
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -97,7 +99,15 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
         self.request.session[LAST_ACTIVITY_KEY] = time.time()
-        services.auth_record_login(user=form.get_user())
+        user = form.get_user()
+        services.auth_record_login(user=user)
+        days_left = user.password_days_left()
+        if days_left is not None and 0 < days_left <= PASSWORD_EXPIRY_WARNING_DAYS:
+            messages.warning(
+                self.request,
+                _("Mật khẩu quản trị của bạn sẽ hết hạn sau %(days)s ngày. Hãy đổi mật khẩu sớm.")
+                % {"days": days_left},
+            )
         return response
 
     def form_invalid(self, form: Any) -> HttpResponse:

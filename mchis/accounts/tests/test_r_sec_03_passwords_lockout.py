@@ -160,3 +160,11 @@ def test_r_sec_03_bearer_header_does_not_dodge_forced_change_on_pages(client, tr
     assert response.status_code == 302 and response.url == reverse("accounts:password_change")
     htmx = client.get("/", headers={"HX-Request": "true"})
     assert htmx.status_code == 204 and htmx["HX-Redirect"] == reverse("accounts:password_change")
+
+
+def test_r_sec_03_admin_warned_before_password_expires(client, make_user, tree, settings):
+    settings.ADMIN_PASSWORD_MAX_AGE_DAYS = 182
+    admin = make_user("unit_admin", tree.ttyt_a, username="soon.expired")
+    User.objects.filter(pk=admin.pk).update(password_changed_at=timezone.now() - timedelta(days=175))
+    response = client.post(LOGIN, {"username": "soon.expired", "password": "Passw0rd!x"}, follow=True)
+    assert "sẽ hết hạn sau 7 ngày" in response.content.decode()
