@@ -189,7 +189,7 @@ def _village_names(
             a, b = rng.choice(first), rng.choice(second)
             if a == b:
                 continue
-            candidate, kind = f"{a} {b}" if rng.random() < 0.4 else a, ""
+            candidate, kind = f"{a} {b}" if rng.random() < 0.75 else a, ""
         if candidate.lower() not in seen:
             seen.add(candidate.lower())
             names.append((candidate, kind))
