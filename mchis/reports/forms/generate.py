@@ -502,7 +502,7 @@ def network_form() -> dict[str, Any]:
         "valid_from": VALID_FROM,
         "valid_to": None,
         "level": "network",
-        "unit_kinds": ["ttyt", "cdc"],
+        "unit_kinds": ["ttyt", "cdc", "doh"],
         "period_type": "yearly",
         "dhis2_dataset": "MLBC1",
         "columns": [{"id": "total", "label": "Số lượng", "dhis2_coc": "TOTAL"}],

@@ -263,3 +263,18 @@ def test_r_mch_05_validation_errors_block_and_warnings_need_a_comment(forms, peo
         commune("submit", people.tyt_reporter, tree)
     assert [e["rule"] for e in exc.value.errors] == ["sub-I.1.1-total"]
     assert state(tree) == ReportStatus.DRAFT
+
+
+def test_r_mch_06_ministry_department_approves_the_provinces_yearly_network_report(
+    forms, people, tree, make_user
+):
+    doh_reporter = make_user("reporter", tree.doh_a)
+    kw = {"form_code": "MLBC1", "unit_code": tree.doh_a.code, "period": "2025"}
+    s.report_set_manual_values(actor=doh_reporter, values={"N1:total": 120, "N1.1:total": 80}, **kw)
+    s.report_submit(actor=doh_reporter, **kw)
+    with pytest.raises(Http404):
+        s.report_approve(actor=people.cdc_leader, **kw)  # below the Sở: the report is not even visible
+    with pytest.raises(PermissionDeniedError):
+        s.report_approve(actor=people.doh_leader, **kw)  # its own report
+    r = s.report_approve(actor=people.dept_leader, **kw)
+    assert r.status == ReportStatus.APPROVED and r.snapshot["values"]["N1:total"] == 120
