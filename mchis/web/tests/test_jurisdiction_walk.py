@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from typing import Any
+from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 from django.apps import apps
@@ -653,19 +654,12 @@ class Walk:
     requests: int = 0
     own_hits: int = 0  # own-scope objects answered 200: the walk is not vacuous
 
-    def leaked(self, body: bytes) -> list[str]:
+    def leaked(self, body: bytes, sent: frozenset[str] = frozenset()) -> list[str]:
+        """Province A's strings in a body, except those the request itself sent (checked by `echoes`)."""
         text = body.decode("utf-8", errors="replace")
-        found = []
-        for secret in self.world.secrets:
-            forms = {
-                secret,
-                escape(secret),
-                json.dumps(secret)[1:-1],
-                json.dumps(secret, ensure_ascii=False)[1:-1],
-            }
-            if any(form in text for form in forms):
-                found.append(secret)
-        return sorted(found)
+        return sorted(
+            secret for secret in self.world.secrets - sent if any(form in text for form in encodings(secret))
+        )
 
     def send(self, client: Client, method: str, url: str, body: str | None, headers: dict[str, str]) -> Any:
         self.requests += 1
@@ -692,7 +686,7 @@ class Walk:
             return
         if response.status_code >= 500:
             self.failures.append(f"{who} {method} {url}: status {response.status_code}")
-        if url.lstrip("/") in STATIC_DOCUMENTS:
+        if url.split("?")[0].lstrip("/") in STATIC_DOCUMENTS:
             return
         if leaked := self.leaked(response.content):
             self.failures.append(f"{who} {method} {url}: shows province A's {leaked}")
@@ -758,6 +752,23 @@ class Walk:
             self.own_hits += 1
 
 
+def encodings(value: Any) -> set[str]:
+    text = str(value)
+    return {
+        text,
+        escape(text),
+        json.dumps(text)[1:-1],
+        json.dumps(text, ensure_ascii=False)[1:-1],
+        quote_plus(text),
+        quote(text),
+    }
+
+
+def occurrences(body: bytes, value: Any) -> int:
+    text = body.decode("utf-8", errors="replace")
+    return sum(text.count(form) for form in encodings(value))
+
+
 def where(response: Any, values: dict[str, Any]) -> str:
     """A redirect's target with the request's own parameter values blanked, to compare foreign vs missing."""
     location = response.get("Location", "") or ""
@@ -772,6 +783,59 @@ def report(walk: Walk) -> str:
     return "\n".join(lines + ([f"... and {more} more"] if more > 0 else []))
 
 
+# Query-string filters that name province A's objects: list pages and list endpoints given them must still
+# show nothing of A (searching another province's child by name, filtering by another province's unit).
+QUERY_PROVIDERS: dict[str, P] = {
+    "q": attr("child", "full_name"),
+    "unit": attr("unit", "code"),
+    "unit_code": attr("unit", "code"),
+    "facility": attr("unit", "code"),
+    "under": attr("unit", "code"),
+    "child_id": attr("child", "public_id"),
+}
+
+
+def foreign_query(world: World, names: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(filters naming A's objects, same-shaped filters naming nothing) for the given parameter names."""
+    foreign: dict[str, Any] = {}
+    for name in names:
+        provider = QUERY_PROVIDERS.get(name) or PARAM_PROVIDERS.get(name)
+        if isinstance(provider, P) and provider.scoped:
+            try:
+                foreign[name] = provider.value(world, FOREIGN)
+            except NoObject:
+                continue
+    missing = {k: ("Zzkhông Có Ai" if k == "q" else missing_value(v)) for k, v in foreign.items()}
+    return foreign, missing
+
+
+def check_filtered(
+    walk: Walk, who: str, client: Client, path: str, names: list[str], headers: dict[str, str]
+) -> None:
+    """A list filtered by A's objects shows no more of them than the same list filtered by nothing: what a
+    page echoes back (the search box, the `next` link) appears equally often in both answers."""
+    foreign, missing = foreign_query(walk.world, names)
+    if not foreign:
+        return
+    url = f"/{path}?{urlencode(foreign)}"
+    got = walk.send(client, "GET", url, None, headers)
+    ref = walk.send(client, "GET", f"/{path}?{urlencode(missing)}", None, headers)
+    if isinstance(got, Exception) or isinstance(ref, Exception):
+        error = got if isinstance(got, Exception) else ref
+        walk.failures.append(f"{who} GET {url}: raised {type(error).__name__}: {error}")
+        return
+    if got.status_code >= 500:
+        walk.failures.append(f"{who} GET {url}: status {got.status_code}")
+    if path in STATIC_DOCUMENTS:
+        return
+    sent = frozenset(str(v) for v in foreign.values())
+    if leaked := walk.leaked(got.content, sent):
+        walk.failures.append(f"{who} GET {url}: shows province A's {leaked}")
+    for name, value in foreign.items():
+        if occurrences(got.content, value) > occurrences(ref.content, missing[name]):
+            walk.failures.append(f"{who} GET {url}: filter {name}={value} finds province A's object")
+
+
 def walk_urlconf(walk: Walk, who: str, login: Callable[[], Client]) -> int:
     routes = sorted(set(urlconf_routes()))
     for route in routes:
@@ -783,6 +847,8 @@ def walk_urlconf(walk: Walk, who: str, login: Callable[[], Client]) -> int:
                 walk.check_object(who, client, method, route, {})
         else:
             walk.check_list(who, client, "GET", "/" + route, {})
+            # HTML list pages do not declare their filters: offer the usual ones, naming A's objects.
+            check_filtered(walk, who, client, route, list(QUERY_PROVIDERS), {})
     return len(routes)
 
 
@@ -795,17 +861,8 @@ def walk_openapi(walk: Walk, who: str, client_factory: Callable[[], Client], hea
             walk.check_object(who, client, method, route, headers, body_for(op, schema, walk.world))
         elif method == "GET":
             walk.check_list(who, client, "GET", "/" + route, headers)
-            query = {}
-            for param in op.get("parameters", []):
-                provider = PARAM_PROVIDERS.get(param["name"])
-                if param.get("in") == "query" and isinstance(provider, P) and provider.scoped:
-                    try:
-                        query[param["name"]] = provider.value(walk.world, FOREIGN)
-                    except NoObject:
-                        continue
-            if query:
-                qs = "&".join(f"{k}={v}" for k, v in query.items())
-                walk.check_list(who, client, "GET", f"/{route}?{qs}", headers)
+            names = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
+            check_filtered(walk, who, client, route, names, headers)
     return count
 
 
@@ -880,7 +937,8 @@ def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
 
 
 def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
-    """The walk can fail: a route that shows any child by id, ignoring scoping, is caught."""
+    """The walk can fail: a detail route that shows any child by id and a search that ignores scoping
+    are both caught, while a page that merely echoes the search box is not."""
     from django.http import HttpResponse
     from django.urls import clear_url_caches, path
 
@@ -892,8 +950,26 @@ def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
         child = Child.objects.filter(public_id=child_id).first()
         return HttpResponse(child.full_name if child else "", status=200 if child else 404)
 
+    def leaky_search(request: Any) -> HttpResponse:
+        q = request.GET.get("q", "")
+        found = Child.objects.filter(full_name=q).exists()
+        return HttpResponse(f"<input value='{escape(q)}'>" + (f"<td>{escape(q)}</td>" if found else ""))
+
+    def echo_only(request: Any) -> HttpResponse:
+        return HttpResponse(f"<input value='{escape(request.GET.get('q', ''))}'>")
+
     settings.ROLES_REQUIRING_2FA = []
-    urlconf = type("LeakyConf", (), {"urlpatterns": [path("leaky/<uuid:child_id>/", leaky)]})
+    urlconf = type(
+        "LeakyConf",
+        (),
+        {
+            "urlpatterns": [
+                path("leaky/<uuid:child_id>/", leaky),
+                path("leaky-search/", leaky_search),
+                path("echo/", echo_only),
+            ]
+        },
+    )
     settings.ROOT_URLCONF = urlconf
     clear_url_caches()
     try:
@@ -901,8 +977,10 @@ def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
         walk_urlconf(walk, "leader", walker(world, "leader", make_user))
     finally:
         clear_url_caches()
-    assert any("shows province A's" in f for f in walk.failures)
-    assert any("existence leaks" in f or "status 200" in f for f in walk.failures)
+    assert any("/leaky/" in f and "shows province A's" in f for f in walk.failures)
+    assert any("/leaky/" in f and ("existence leaks" in f or "status 200" in f) for f in walk.failures)
+    assert any("/leaky-search/" in f and "filter q=" in f for f in walk.failures)
+    assert not any("/echo/" in f for f in walk.failures)
 
 
 def test_r_sec_01_unknown_parameter_fails_the_walk():
