@@ -223,3 +223,31 @@ def test_siblings_never_share_a_given_name():
     assert sizes[2] + sizes[3] > 300  # families really have several children
     for members in families.values():
         assert len({m.given for m in members}) == len(members)
+
+
+def test_demo_codes_exist_in_the_shared_catalogs_and_fit_the_registry_fields():
+    import csv
+    from pathlib import Path
+
+    from mchis.demo.people import CIRCUMSTANCE_GROUPS, GUARDIAN_RELATIONSHIPS, SUBGROUPS, SUPPORT_TYPES
+    from mchis.registry.models import Child, CircumstanceMembership, SupportReceived
+
+    fixtures = Path(__file__).resolve().parents[2] / "catalogs" / "fixtures"
+
+    def codes(name: str) -> set[str]:
+        with (fixtures / f"{name}.csv").open(encoding="utf-8") as handle:
+            return {row["code"] for row in csv.DictReader(handle)}
+
+    groups = {g for g, _ in CIRCUMSTANCE_GROUPS} | {s for subs in SUBGROUPS.values() for s in subs}
+    assert groups <= codes("child_circumstance")
+    assert {s for s, _ in SUPPORT_TYPES} <= codes("support_type")
+    assert {r for r, _, _ in GUARDIAN_RELATIONSHIPS} <= codes("child_relationship")
+    assert {e for mix in ETHNIC_MIX.values() for e in mix} <= codes("ethnic_group")
+    limits = {
+        "group": CircumstanceMembership._meta.get_field("group_code").max_length or 0,
+        "support": SupportReceived._meta.get_field("support_type_code").max_length or 0,
+        "relationship": Child._meta.get_field("guardian_relationship").max_length or 0,
+    }
+    assert max(len(g) for g in groups) <= limits["group"]
+    assert max(len(s) for s, _ in SUPPORT_TYPES) <= limits["support"]
+    assert max(len(r) for r, _, _ in GUARDIAN_RELATIONSHIPS) <= limits["relationship"]
