@@ -217,10 +217,13 @@ def _cards(user: Any) -> list[Card]:
     ):
         return []
     period = _default_period()
+    unit = user.unit
+    # Approver = nearest ancestor of the approving kind; inside the leader's subtree that is the leader's unit
+    # whenever the kinds match, so no per-report ancestor lookup is needed for the count.
     waiting = sum(
         1
         for r in selectors.report_list(user, period_start=period.start, status=ReportStatus.SUBMITTED)
-        if workflow.can_approve(user, r, selectors.approver_for(r.unit))
+        if workflow.APPROVER_KIND.get(r.unit.kind) == unit.kind and workflow.can_approve(user, r, unit)
     )
     return [
         Card(

@@ -161,3 +161,33 @@ def test_r_mch_07_every_report_url_is_404_for_another_commune(forms, people, tre
         outsider.get("/api/v1/exports/adx", {"period": "2026-01", "unit": tree.ttyt_a.code}).status_code
         == 404
     )
+
+
+def test_r_mch_05_report_api_query_count_does_not_grow_with_data(
+    forms, people, tree, django_assert_max_num_queries
+):
+    from .registerdata import january_dataset
+
+    c = login(people.ttyt_leader)
+    url = f"/api/v1/reports/BCX3/{tree.tyt_a1.code}/2026-01"
+    c.get(url)
+    with django_assert_max_num_queries(25):
+        empty = c.get(url)
+    january_dataset(tree.tyt_a1, tree.tyt_a2)
+    with django_assert_max_num_queries(25):
+        full = c.get(url)
+    assert empty.status_code == full.status_code == 200
+    with django_assert_max_num_queries(20):
+        c.get("/api/v1/reports/dashboard", {"period": "2026-01"})
+
+
+def test_r_mch_05_home_card_counts_reports_waiting_for_me(forms, people, tree):
+    from mchis.reports.periods import period_containing
+    from mchis.reports.views import _cards
+
+    period = period_containing(date.today(), "monthly").previous(1)
+    s.report_submit(
+        actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=period.code
+    )
+    assert _cards(people.ttyt_leader)[0].value == 1
+    assert _cards(people.cdc_leader)[0].value == 0
