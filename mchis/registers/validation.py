@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from mchis.core.text import fold, nfc
@@ -148,7 +149,7 @@ def parse_bool(value: Any) -> bool:
 
 
 def _lookup_code(text: str, codes: set[str] | frozenset[str], names: dict[str, str]) -> str | None:
-    if text in codes:
+    if text in codes:  # the common case first: a machine client sends codes
         return text
     head = text.split(" - ", 1)[0].strip()
     if head in codes:
@@ -161,6 +162,13 @@ def _lookup_code(text: str, codes: set[str] | frozenset[str], names: dict[str, s
         if tail in names:
             return names[tail]
     return None
+
+
+@lru_cache(maxsize=256)
+def _choice_maps(spec: FieldSpec) -> tuple[frozenset[str], dict[str, str]]:
+    assert spec.choices is not None
+    values = frozenset(spec.choice_values())
+    return values, {fold(str(label)): str(val) for val, label in spec.choices.choices}
 
 
 def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
@@ -197,8 +205,7 @@ def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
         if not text:
             return None
         assert spec.choices is not None
-        values = set(spec.choice_values())
-        names = {fold(str(label)): str(val) for val, label in spec.choices.choices}
+        values, names = _choice_maps(spec)
         code = _lookup_code(text, values, names)
         if code is None:
             raise _Err("giá trị không có trong danh sách: " + ", ".join(v for v in values if v))

@@ -168,3 +168,10 @@ def test_session_user_can_post_with_csrf_exempt_test_client(tree, collector):
     client.force_login(collector)
     res = post(client, "anc", {"records": [anc()]})
     assert res.status_code == 200 and res.json()["created"] == 1
+
+
+@pytest.mark.django_db
+def test_r_int_01_batch_of_5000_accepted_over_django_form_limit(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024  # our endpoint reads the stream itself, with its own cap
+    res = post(api, "anc", {"records": [anc(rid=str(i)) for i in range(50)]}, params="?dryRun=true")
+    assert res.status_code == 200 and res.json()["created"] == 50

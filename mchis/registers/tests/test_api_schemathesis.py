@@ -38,10 +38,7 @@ def test_r_int_01_registers_api_never_500(case, signed_in):
     if method == "get":
         response = signed_in.get(url, params, **headers)
     else:
-        if "json" in kwargs:
-            body = json.dumps(kwargs["json"])
-        else:
-            body = kwargs.get("data") or b""
+        body = json.dumps(kwargs["json"]) if "json" in kwargs else kwargs.get("data") or b""
         query = "&".join(f"{k}={v}" for k, v in params.items())
         response = getattr(signed_in, method)(
             url + (f"?{query}" if query else ""), data=body, content_type="application/json", **headers

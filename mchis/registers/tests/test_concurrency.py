@@ -22,9 +22,15 @@ def test_r_int_01_concurrent_batches_same_records(tree, make_user):
     n = 150
 
     def batch(tag: str, twins: bool) -> list[dict]:
-        kids = [{"sex": "M", "weight_grams": 2500}, {"sex": "F", "weight_grams": 2600}] if twins else [{"sex": "F"}]
+        kids = (
+            [{"sex": "M", "weight_grams": 2500}, {"sex": "F", "weight_grams": 2600}]
+            if twins
+            else [{"sex": "F"}]
+        )
         records = [delivery(rid=f"D{i}", note=tag, newborns=kids) for i in range(n)]
-        return records if tag == "a" else list(reversed(records))  # opposite order: would deadlock without sorting
+        return (
+            records if tag == "a" else list(reversed(records))
+        )  # opposite order: would deadlock without sorting
 
     errors: list[BaseException] = []
     barrier = threading.Barrier(4)
