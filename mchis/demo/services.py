@@ -86,8 +86,11 @@ def validate_arguments(
     error_rate: float,
     truth_path: Path | None,
     population_path: Path | None,
+    seed: int = 0,
 ) -> AdminUnit:
     """Check every argument before anything is written; raise DomainError naming the argument."""
+    if not -(2**63) <= seed < 2**63:
+        raise DomainError("--seed phải là số nguyên 64 bit.", field="seed")
     if children < 0:
         raise DomainError("--children phải là số nguyên không âm.", field="children")
     if not 0.0 <= error_rate <= 1.0:
@@ -292,7 +295,7 @@ def demo_generate(
     """
     province = validate_arguments(
         province_code=province_code, children=children, error_rate=error_rate,
-        truth_path=truth_path, population_path=population_path,
+        truth_path=truth_path, population_path=population_path, seed=seed,
     )  # fmt: skip
     as_of = as_of or timezone.localdate()
     # Two runs in one province would pick the same run number: serialise them on the province row.

@@ -193,6 +193,7 @@ def test_one_audit_event_summarises_the_children(province):
     [
         (["--province", "99", "--children", "10", "--seed", "1"], "--province"),
         (["--province", "33", "--children", "-1", "--seed", "1"], "--children"),
+        (["--province", "33", "--children", "10", "--seed", str(2**64)], "--seed"),
         (["--province", "33", "--children", "10", "--seed", "1", "--error-rate", "1.5"], "--error-rate"),
         (
             ["--province", "33", "--children", "10", "--seed", "1", "--truth", "/proc/no/such/truth.csv"],
