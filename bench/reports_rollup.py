@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import date
-
 import reports_data as rd
 
 
@@ -58,24 +56,33 @@ def main() -> None:
             for prov in ReportingUnit.objects.filter(parent=tree["dept"]):
                 prefix_old, prefix_new = prov.path, f"{root.path}{prov.pk}/"
                 for u in ReportingUnit.objects.filter(path__startswith=prefix_old):
-                    u.path = prefix_new + u.path[len(prefix_old):]
+                    u.path = prefix_new + u.path[len(prefix_old) :]
                     u.save(update_fields=["path"])
                 UnitPlacement.objects.filter(unit=prov).update(parent=root)
-                UnitPlacement.objects.filter(path__startswith=prefix_old).update(path=prefix_new)
-                for pl in UnitPlacement.objects.filter(unit__path__startswith=prefix_new):
+                for pl in UnitPlacement.objects.filter(unit__path__startswith=prefix_new).select_related(
+                    "unit"
+                ):
                     pl.path = pl.unit.path
                     pl.save(update_fields=["path"])
                 ReportingUnit.objects.filter(pk=prov.pk).update(parent=root)
+        assert root is not None
         n_units = ReportingUnit.objects.filter(path__startswith=root.path).count()
         t = time.perf_counter()
         out = rollup(period, root)
         wall = time.perf_counter() - t
         results.append((target, n_units, rows, wall, len(out)))
-        print(f"{target:>3} provinces, {n_units:>5} units, {rows:>9,} register rows in the month: roll-up {wall:6.2f} s "
-              f"({len(out):,} reports; data generated in {gen:.1f} s)")
+        print(
+            f"{target:>3} provinces, {n_units:>5} units, {rows:>9,} register rows in the month: roll-up {wall:6.2f} s "
+            f"({len(out):,} reports; data generated in {gen:.1f} s)"
+        )
     # same units, twice the records
-    all_units = [(u.pk, rd.COMMUNE_SCALE if u.kind == "tyt" else rd.HOSPITAL_SCALE)
-                 for u in ReportingUnit.objects.filter(path__startswith=root.path, kind__in=["tyt", "district_hospital", "prov_hospital"])]
+    assert root is not None
+    all_units = [
+        (u.pk, rd.COMMUNE_SCALE if u.kind == "tyt" else rd.HOSPITAL_SCALE)
+        for u in ReportingUnit.objects.filter(
+            path__startswith=root.path, kind__in=["tyt", "district_hospital", "prov_hospital"]
+        )
+    ]
     counts = rd.load_registers(all_units, [period.start], seed=99)
     rows += sum(counts.values())
     t = time.perf_counter()
@@ -84,7 +91,9 @@ def main() -> None:
     print(f"{done:>3} provinces, same units, {rows:>9,} register rows (2×): roll-up {wall2:6.2f} s")
     base = results[0]
     last = results[-1]
-    print(f"growth: units ×{last[1] / base[1]:.1f} → time ×{last[3] / base[3]:.1f}; records ×2 at fixed units → time ×{wall2 / last[3]:.2f}")
+    print(
+        f"growth: units ×{last[1] / base[1]:.1f} → time ×{last[3] / base[3]:.1f}; records ×2 at fixed units → time ×{wall2 / last[3]:.2f}"
+    )
     print(f"target < 10 s: {'OK' if last[3] < 10 else 'MISSED'} ({last[3]:.2f} s national)")
 
 
