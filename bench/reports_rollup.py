@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+
 import reports_data as rd
 
 
