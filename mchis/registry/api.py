@@ -408,3 +408,26 @@ def change_requests_return(request: ApiRequest, request_id: UUID, payload: Decis
             actor=request.auth, request=req, comment=payload.comment
         )
     )
+
+
+class ResubmitIn(Schema):
+    data: dict[str, Any] | None = Field(
+        None, description="Create: the full corrected record; change: only the fields to change"
+    )
+    reason: str | None = None
+    acknowledge_warnings: bool = False
+
+
+@router.post("/change-requests/{request_id}/resubmit", response=ChangeRequestOut, summary="Sửa và gửi lại")
+def change_requests_resubmit(request: ApiRequest, request_id: UUID, payload: ResubmitIn) -> dict[str, Any]:
+    """The proposer corrects a returned request (returned → pending)."""
+    req = selectors.request_get(request.auth, request_id)
+    return request_out(
+        services.change_request_resubmit(
+            actor=request.auth,
+            request=req,
+            data=payload.data,
+            reason=payload.reason,
+            acknowledge_warnings=payload.acknowledge_warnings,
+        )
+    )
