@@ -283,7 +283,7 @@ def children_detail(request: ApiRequest, child_id: UUID) -> dict[str, Any]:
 @router.get("/children/{child_id}/history", response=list[HistoryEntryOut], summary="Lịch sử thay đổi")
 def children_history(request: ApiRequest, child_id: UUID) -> list[dict[str, Any]]:
     require(request.auth, "child.view")
-    child = selectors.child_get(request.auth, child_id)
+    child = selectors.child_read(request.auth, child_id, channel="api-history")  # personal data: audited read
     return [_history_out(v) for v in selectors.child_history(child)]
 
 
