@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from mchis.core.audit import verify_chain
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             return
         if report.broken_id is not None and report.broken_at is not None:
             where = (
-                f"bản ghi id={report.broken_id}, thời điểm {report.broken_at.isoformat()}, "
+                f"bản ghi id={report.broken_id}, thời điểm {timezone.localtime(report.broken_at):%Y-%m-%d %H:%M:%S %Z}, "
                 f"hành động {report.broken_action}"
             )
         elif report.broken_id is not None:
