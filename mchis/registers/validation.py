@@ -312,12 +312,22 @@ def child_zscores(*, sex: str, dob: date, measured: date, weight_kg: Decimal | N
 # --- record validation --------------------------------------------------------------------------------------
 
 
+_EMPTY: dict[str, Any] = {"date": None, "int": None, "decimal": None, "bool": False, "str": "", "choice": None,
+                          "catalog": ""}  # fmt: skip
+
+
 def _parse_all(
     specs: tuple[FieldSpec, ...], raw: dict[str, Any], ctx: Context, prefix: str, errors: list[dict[str, str]]
 ) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for spec in specs:
         value = raw.get(spec.name)
+        if value is None or value == "":  # most optional fields are absent: skip the parser
+            if spec.required:
+                errors.append({"field": prefix + spec.name, "reason": f"{spec.label}: bắt buộc."})
+            else:
+                clean[spec.name] = _EMPTY[spec.kind]
+            continue
         try:
             parsed = parse_field(spec, value, ctx)
         except _Err as exc:
@@ -669,11 +679,12 @@ def _canon(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    return value
+    return str(value)
 
 
 def row_hash(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> str:
     """Fingerprint of a validated record; an upsert with the same fingerprint is 'unchanged'."""
-    body = {k: _canon(v) for k, v in sorted(clean.items()) if k not in HASH_EXCLUDE and k != "row_hash"}
-    body["newborns"] = [{k: _canon(v) for k, v in sorted(nb.items())} for nb in newborns]
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    body = {k: v for k, v in clean.items() if k not in HASH_EXCLUDE and k != "row_hash"}
+    body["newborns"] = newborns
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_canon)
+    return hashlib.sha256(text.encode()).hexdigest()
