@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # TCVN3 (ABC): one byte per precomposed lower-case letter; capitals exist only for Ă Â Đ Ê Ô Ơ Ư.
 _TCVN3_PAIRS = (
@@ -120,6 +121,7 @@ _WORD = re.compile(r"[^\s\d.,;:()\-/'\"]+")
 _VIET_LETTERS = set("abcdđeghiklmnopqrstuvxyăâêôơư") | set("fjwz")
 
 
+@lru_cache(maxsize=65536)
 def _syllable_ok(word: str) -> bool:
     decomposed = unicodedata.normalize("NFD", word.lower())
     tones = sum(1 for ch in decomposed if ch in _TONE_MARKS)

@@ -136,6 +136,8 @@ def parse_bool(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
+    if value in _BOOL_WORDS:
+        return _BOOL_WORDS[value]
     if isinstance(value, int | float):
         if value in (0, 1):
             return bool(value)
@@ -162,6 +164,24 @@ def _lookup_code(text: str, codes: set[str] | frozenset[str], names: dict[str, s
         if tail in names:
             return names[tail]
     return None
+
+
+_BOOL_WORDS = {
+    "Có": True,
+    "Không": False,
+    "có": True,
+    "không": False,
+    "x": True,
+    "X": True,
+    "1": True,
+    "0": False,
+}
+
+
+@lru_cache(maxsize=65536)
+def _clean_text(text: str, encoding: str | None) -> str:
+    """Legacy-encoding detection and NFC, memoised: register files repeat the same words endlessly."""
+    return nfc(to_nfc(text, encoding))
 
 
 @lru_cache(maxsize=256)
@@ -195,8 +215,9 @@ def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
     if kind == "bool":
         return parse_bool(value)
     text = "" if value is None else str(value) if not isinstance(value, float) else _num_text(value)
-    text = to_nfc(text, ctx.text_encoding)
-    text = nfc(text)
+    if kind == "choice" and text in _choice_maps(spec)[0]:  # a code, as machine clients send: no text work
+        return text
+    text = _clean_text(text, ctx.text_encoding)
     if kind == "str":
         if len(text) > spec.max_length:
             raise _Err(f"dài quá {spec.max_length} ký tự")
