@@ -155,7 +155,9 @@ def _number(value: Any) -> Number:
 
 # Compiled single-unit statements: (id(spec), register, period field, period type) -> (sql, params, slots).
 # Building a 100-aggregate queryset costs ~15 ms of ORM work; the SQL only changes with the unit and dates.
-_COMPILED: dict[tuple[int, str, str, str], tuple[str, list[Any], list[tuple[int, str]]]] = {}
+# The entry keeps a reference to its spec so the id() in the key cannot be reused by another object.
+_COMPILED: dict[tuple[int, str, str, str], tuple[FormSpec, str, list[Any], list[tuple[int, str]]]] = {}
+_COMPILED_MAX = 512
 _SENTINEL_UNIT = -7_302_019
 _SENTINEL_FROM = date(1901, 1, 1)
 _SENTINEL_TO = date(1901, 12, 1)
@@ -200,7 +202,9 @@ def _single_unit(
     """One unit: run the cached compiled statement with the unit and dates swapped in."""
     key = (id(spec), info.name, period_field, period.type)
     compiled = _COMPILED.get(key)
-    if compiled is None:
+    if compiled is None or compiled[0] is not spec:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
         unit_col = f"{info.unit_field}_id"
         qs, aliases = _group_queryset(
             info, cells, period_field, period.type, {unit_col: _SENTINEL_UNIT}, _SENTINEL_FROM, _SENTINEL_TO
@@ -211,8 +215,8 @@ def _single_unit(
         for what, sentinel in (("from", _SENTINEL_FROM), ("to", _SENTINEL_TO)):
             slots += [(i, what) for i, p in enumerate(params) if p == sentinel]
             slots += [(i, what + ":str") for i, p in enumerate(params) if p == sentinel.isoformat()]
-        compiled = _COMPILED[key] = (sql, list(params), slots)
-    sql, params, slots = compiled
+        compiled = _COMPILED[key] = (spec, sql, list(params), slots)
+    _, sql, params, slots = compiled
     start, stop = _bounds(info, period_field, period)
     values = list(params)
     for i, what in slots:
@@ -242,29 +246,23 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
     regs = registers()
     for (register, period_field), cells in groups.items():
         info = regs[register]
+        aliases: dict[Query, str] = {}
+        pairs: list[tuple[str, str]] = []  # (cell key, column alias), built once: rows are many
+        for cell in cells:
+            assert cell.query is not None
+            pairs.append((cell.key, aliases.setdefault(cell.query, f"v{len(aliases)}")))
         if len(unit_ids) == 1:
             row = _single_unit(spec, info, cells, period_field, unit_ids[0], period)
-            aliases: dict[Query, str] = {}
-            for cell in cells:
-                assert cell.query is not None
-                aliases.setdefault(cell.query, f"v{len(aliases)}")
             if row:
-                target = out[unit_ids[0]]
-                for cell in cells:
-                    assert cell.query is not None
-                    target[cell.key] = _number(row[aliases[cell.query]])
+                out[unit_ids[0]].update({k: _number(row[a]) for k, a in pairs})
             continue
         start, stop = _bounds(info, period_field, period)
         unit_col = f"{info.unit_field}_id"
-        qs, aliases = _group_queryset(
+        qs, _ = _group_queryset(
             info, cells, period_field, period.type, {f"{unit_col}__in": unit_ids}, start, stop
         )
         for row in qs:
-            uid = row[unit_col]
-            target = out.setdefault(uid, {})
-            for cell in cells:
-                assert cell.query is not None
-                target[cell.key] = _number(row[aliases[cell.query]])
+            out.setdefault(row[unit_col], {}).update({k: _number(row[a]) for k, a in pairs})
     return out
 
 
@@ -272,10 +270,25 @@ def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number
     return sum(t.sign * (values.get(t.cell, 0) if t.cell else t.constant) for t in terms)
 
 
+_SHAPES: dict[int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str]]] = {}
+
+
+def _shape(spec: FormSpec) -> tuple[list[str], list[tuple[str, tuple[Term, ...]]], list[str]]:
+    """(plain cell keys, formula cells, all keys in order) of a spec, computed once per spec object."""
+    hit = _SHAPES.get(id(spec))
+    if hit is None or hit[0] is not spec:
+        if len(_SHAPES) >= 512:
+            _SHAPES.clear()
+        plain = [c.key for c in spec.cells if not c.formula]
+        formulas = [(c.key, c.formula) for c in spec.cells if c.formula]
+        hit = _SHAPES[id(spec)] = (spec, plain, formulas, [c.key for c in spec.cells])
+    return hit[1], hit[2], hit[3]
+
+
 def complete(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
     """Fill every cell of the form: zeros where no row matched, formulas from the other cells."""
-    full = {c.key: values.get(c.key, 0) for c in spec.cells if not c.formula}
-    for c in spec.cells:
-        if c.formula:
-            full[c.key] = evaluate_terms(c.formula, full)
-    return {c.key: full[c.key] for c in spec.cells}
+    plain, formulas, order = _shape(spec)
+    full = {k: values.get(k, 0) for k in plain}
+    for key, terms in formulas:
+        full[key] = evaluate_terms(terms, full)
+    return {k: full[k] for k in order}

@@ -111,14 +111,15 @@ class Cell:
     data_element: str
     category_option_combo: str
     formula: tuple[Term, ...] = ()
+    key: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # computed once: the key is read millions of times in a national roll-up
+        object.__setattr__(self, "key", f"{self.row}:{self.column}")
 
     @property
     def source(self) -> str:
         return "manual" if self.manual else ("formula" if self.formula else "computed")
-
-    @property
-    def key(self) -> str:
-        return f"{self.row}:{self.column}"
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,8 @@ def report_view(
     form = form_in_force(form_code, period.start)
     if form.period_type != period.type:
         raise Http404("Kỳ báo cáo không khớp loại kỳ của biểu.")
+    if unit.kind not in form.unit_kinds:
+        raise Http404(f"Đơn vị này không lập biểu {form.code}.")
     return build_view(form, unit, period, lock=lock)
 
 
@@ -298,6 +300,10 @@ class StatusRow:
     due: datetime
     late: bool
     report_id: int | None
+
+    @property
+    def status_label(self) -> str:
+        return str(ReportStatus(self.status).label)
 
 
 def status_board(
@@ -487,12 +493,13 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
         key=lambda f: LEVEL_ORDER[f.level],
     )
     out: dict[tuple[str, int], dict[str, Number]] = {}
+    own_by_form = _bulk_register_values(forms, kinds, period)
     for form in forms:
         spec: FormSpec = form.parsed()
         unit_ids = [u for u, k in kinds.items() if k in form.unit_kinds]
         if not unit_ids:
             continue
-        own = register_values(spec, unit_ids, period)
+        own = own_by_form.get(form.code, {})
         sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for cell in spec.cells:
             for src in cell.aggregate:
@@ -510,6 +517,38 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
                         totals[our_cell] = totals.get(our_cell, 0) + child_values.get(child_cell, 0)
             out[(form.code, uid)] = complete(spec, totals)
     return out
+
+
+def _bulk_register_values(
+    forms: list[FormDefinition], kinds: dict[int, str], period: Period
+) -> dict[str, dict[int, dict[str, Number]]]:
+    """Own register values of every form, with the cells of all forms filed by the same unit kinds merged so
+    each register is scanned once per group of forms (BCH4..8 share one statement per register)."""
+    import dataclasses
+
+    groups: dict[tuple[str, ...], list[FormDefinition]] = defaultdict(list)
+    for form in forms:
+        groups[tuple(sorted(form.unit_kinds))].append(form)
+    result: dict[str, dict[int, dict[str, Number]]] = {}
+    for unit_kinds, members in groups.items():
+        unit_ids = [u for u, k in kinds.items() if k in unit_kinds]
+        if not unit_ids:
+            continue
+        merged = []
+        split: dict[str, tuple[str, str]] = {}
+        for f in members:
+            result[f.code] = {}
+            for c in f.parsed().cells:
+                if c.query is not None:
+                    m = dataclasses.replace(c, row=f"{f.code}|{c.row}")
+                    merged.append(m)
+                    split[m.key] = (f.code, c.key)
+        combined = dataclasses.replace(members[0].parsed(), cells=tuple(merged), raw={})
+        for uid, cells in register_values(combined, unit_ids, period).items():
+            for key, value in cells.items():
+                code, original = split[key]
+                result[code].setdefault(uid, {})[original] = value
+    return result
 
 
 def _path_of(uid: int, parent_of: Mapping[int, int | None]) -> list[int]:

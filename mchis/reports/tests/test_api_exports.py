@@ -155,3 +155,11 @@ def test_r_an_02_pdf_renders(forms, people, tree, as_user):
     january_dataset(tree.tyt_a1, tree.tyt_a2)
     r = as_user(people.tyt_reporter).get(f"/reports/BCX3/{tree.tyt_a1.code}/{P}/pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+
+
+def test_r_mch_03_unit_that_does_not_file_the_form_gets_404(forms, people, tree, as_user):
+    c = as_user(people.ttyt_leader)
+    assert c.get(url(tree, form="BCX3", unit=tree.ttyt_a.code)).status_code == 404
+    assert c.get(url(tree, form="BCH4", unit=tree.ttyt_a.code)).status_code == 200
+    assert c.get(url(tree, form="MLBC1", unit=tree.ttyt_a.code, period="2025")).status_code == 200
+    assert c.get(url(tree, form="MLBC1", unit=tree.ttyt_a.code, period="2025-01")).status_code == 404

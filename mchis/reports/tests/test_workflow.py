@@ -277,4 +277,5 @@ def test_r_mch_06_ministry_department_approves_the_provinces_yearly_network_repo
     with pytest.raises(PermissionDeniedError):
         s.report_approve(actor=people.doh_leader, **kw)  # its own report
     r = s.report_approve(actor=people.dept_leader, **kw)
-    assert r.status == ReportStatus.APPROVED and r.snapshot["values"]["N1:total"] == 120
+    assert r.status == ReportStatus.APPROVED and r.snapshot is not None
+    assert r.snapshot["values"]["N1:total"] == 120
