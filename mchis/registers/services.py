@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from openpyxl.utils import get_column_letter
 
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
@@ -927,12 +930,48 @@ def _excel_chunks(
         yield flush()
 
 
-def _row_errors(reader: Any, outcome: Outcome) -> list[dict[str, str]]:
-    out = []
-    for err in outcome.errors:
-        letter = excel.column_letter_for(reader, err["field"])
-        out.append({"column": letter, "field": err["field"], "reason": err["reason"]})
-    return out
+def _letters(reader: Any) -> dict[str, str]:
+    return {col.key: get_column_letter(i + 1) for i, col in enumerate(reader.columns) if col is not None}
+
+
+def _row_errors(letters: dict[str, str], outcome: Outcome) -> list[dict[str, str]]:
+    return [
+        {"column": letters.get(err["field"], ""), "field": err["field"], "reason": err["reason"]}
+        for err in outcome.errors
+    ]
+
+
+def _file_mac(path: Path) -> str:
+    return salted_hmac("registers.upload-outcomes", _sha256_file(path)).hexdigest()
+
+
+def _commit_chunks(
+    actor: Any, reg: RegisterDef, upload: PendingUpload, path: Path
+) -> Iterator[tuple[Any, ...]]:
+    """The preview's validated chunks when their signed file is intact, else the workbook parsed again.
+    Locks and stored records are always re-checked at write time by the engine."""
+    kept = path.with_suffix(".outcomes.pkl")
+    mac = upload.summary.get("outcomes_mac")
+    if mac and kept.exists() and constant_time_compare(_file_mac(kept), mac):
+        with kept.open("rb") as fh:
+            while True:
+                try:
+                    chunk = pickle.load(fh)  # noqa: S301 - our own file, HMAC-verified above
+                except EOFError:
+                    return
+                yield (chunk["headers"], chunk["letters"], chunk["numbers"], chunk["values"], chunk["raws"],
+                       chunk["outcomes"])  # fmt: skip
+    for reader, rows, raws, outcomes in _excel_chunks(
+        actor=actor, reg=reg, path=path, default_facility=upload.unit.code
+    ):
+        yield (
+            reader.headers,
+            _letters(reader),
+            [r.number for r in rows],
+            [r.values for r in rows],
+            raws,
+            outcomes,
+        )
 
 
 def upload_preview(
@@ -958,11 +997,19 @@ def upload_preview(
     counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
     sample: list[dict[str, Any]] = []
     preview_path = path.with_suffix(".preview.jsonl")
+    outcomes_path = path.with_suffix(".outcomes.pkl")
     try:
-        with preview_path.open("w", encoding="utf-8") as out:
+        with preview_path.open("w", encoding="utf-8") as out, outcomes_path.open("wb") as kept:
             for reader, rows, raws, outcomes in _excel_chunks(
                 actor=actor, reg=reg, path=path, default_facility=unit.code
             ):
+                letters = _letters(reader)
+                # The validated rows are kept for the confirmation (signed below), so it need not re-parse.
+                pickle.dump(
+                    {"headers": reader.headers, "letters": _letters(reader), "numbers": [r.number for r in rows],
+                     "values": [r.values for r in rows], "raws": raws, "outcomes": outcomes},
+                    kept, protocol=pickle.HIGHEST_PROTOCOL,
+                )  # fmt: skip
                 result = records_upsert(
                     actor=actor, register=reg.key, records=raws, channel=BatchChannel.EXCEL, dry_run=True,
                     outcomes=outcomes, check_duplicates=False,
@@ -972,7 +1019,7 @@ def upload_preview(
                     action = actions.get(index, "error") if outcome.ok else "error"
                     entry: dict[str, Any] = {"row": row.number, "action": action}
                     if action == "error":
-                        entry["errors"] = _row_errors(reader, outcome)
+                        entry["errors"] = _row_errors(letters, outcome)
                     entry["name"] = outcome.clean.get("full_name", "")
                     entry["date"] = (
                         outcome.clean["event_date"].isoformat() if outcome.clean.get("event_date") else ""
@@ -986,6 +1033,7 @@ def upload_preview(
     except excel.BadFile:
         path.unlink(missing_ok=True)
         preview_path.unlink(missing_ok=True)
+        outcomes_path.unlink(missing_ok=True)
         raise
     with transaction.atomic():
         upload = PendingUpload.objects.create(
@@ -998,7 +1046,12 @@ def upload_preview(
             checksum=digest.hexdigest(),
             size=size,
             preview_path=str(preview_path),
-            summary={"counts": counts, "rows": sum(counts.values()), "sample": sample},
+            summary={
+                "counts": counts,
+                "rows": sum(counts.values()),
+                "sample": sample,
+                "outcomes_mac": _file_mac(outcomes_path),
+            },
         )
         log_event(
             actor=actor,
@@ -1037,9 +1090,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
         totals = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0, "records": 0}
         error_path = path.with_suffix(".errors.xlsx")
         wb = ws = None
-        for reader, rows, raws, outcomes in _excel_chunks(
-            actor=actor, reg=reg, path=path, default_facility=locked.unit.code
-        ):
+        for headers, letters, numbers, values, raws, outcomes in _commit_chunks(actor, reg, locked, path):
             result = records_upsert(
                 actor=actor, register=reg.key, records=raws, channel=BatchChannel.EXCEL, outcomes=outcomes,
                 batch=batch, audit=False, check_duplicates=False,
@@ -1050,13 +1101,13 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
             rejected = {c["index"] for c in result.conflicts}
             for index in sorted(rejected):
                 if wb is None:
-                    wb, ws = excel.error_workbook_writer(reader.headers)
-                row, outcome = rows[index], outcomes[index]
+                    wb, ws = excel.error_workbook_writer(headers)
+                outcome = outcomes[index]
                 reasons = "; ".join(
                     (f"Cột {e['column']}: " if e["column"] else "") + e["reason"]
-                    for e in _row_errors(reader, outcome)
+                    for e in _row_errors(letters, outcome)
                 )
-                ws.append([*(_excel_safe(v) for v in row.values), row.number, reasons])
+                ws.append([*(_excel_safe(v) for v in values[index]), numbers[index], reasons])
         if wb is not None:
             wb.save(error_path)
         batch.record_count = totals["records"]
@@ -1115,7 +1166,11 @@ def upload_discard(*, actor: Any, upload: PendingUpload) -> None:
         raise Conflict("Tệp này đã được ghi hoặc đã hủy.", code="upload_done")
     locked.status = UploadStatus.DISCARDED
     locked.save(update_fields=["status"])
-    for name in (locked.file_path, locked.preview_path):
+    for name in (
+        locked.file_path,
+        locked.preview_path,
+        str(Path(locked.file_path).with_suffix(".outcomes.pkl")),
+    ):
         if name:
             Path(name).unlink(missing_ok=True)
     log_event(

@@ -209,3 +209,13 @@ def test_unknown_column_refused(collector, tree):
 @pytest.mark.django_db
 def test_old_xls_refused(collector, tree):
     refused(collector, tree, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, ".xls")
+
+
+@pytest.mark.django_db
+def test_tampered_kept_outcomes_are_ignored(collector, tree):
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "Trần Thị Hoa", None, None, None, 10]])))
+    kept = Path(up.file_path).with_suffix(".outcomes.pkl")
+    assert kept.exists()
+    kept.write_bytes(b"not a pickle")  # the HMAC no longer matches: the workbook is parsed again
+    done = upload_commit(actor=collector, upload=up)
+    assert done.summary["result"]["created"] == 1 and AncVisit.objects.get().full_name == "Trần Thị Hoa"
