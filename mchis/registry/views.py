@@ -185,6 +185,26 @@ def child_change(request: HttpRequest, public_id: Any) -> HttpResponse:
         form.is_valid()
         try:
             changes = _changed_fields(snapshot, form.child_data())
+            if request.POST.get("preview"):
+                normalised, _issues = validation.normalise(changes, only_present=True)
+                preview = [
+                    {"label": validation.LABELS[k], "before": b, "after": a}
+                    for k, (b, a) in validation.diff(snapshot, normalised).items()
+                ]
+                return render(
+                    request,
+                    "registry/child_form.html",
+                    {
+                        "form": form,
+                        "warnings": [],
+                        "child": child,
+                        "title": _("Đề xuất thay đổi"),
+                        "draft_key": f"child-change-{child.public_id}",
+                        "fresh": False,
+                        "preview": preview,
+                        "can_preview": True,
+                    },
+                )
             created = services.child_propose_change(
                 actor=request.user,
                 child=child,
@@ -212,7 +232,7 @@ def child_change(request: HttpRequest, public_id: Any) -> HttpResponse:
             "title": _("Đề xuất thay đổi"),
             "draft_key": f"child-change-{child.public_id}",
             "fresh": False,
-            "reason_required": True,
+            "can_preview": True,
         },
     )
 

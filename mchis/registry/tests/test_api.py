@@ -127,3 +127,27 @@ def test_search_words_in_any_order_and_not_inside_other_words(make_child, collec
     assert names("An Nguyễn") == {"Nguyễn Văn An"}
     assert names("xuan") == {"Nguyễn Thị Xuân"}
     assert names("nguyen") == {"Nguyễn Văn An", "Nguyễn Thị Xuân"}
+
+
+def test_r_ch_05_api_return_and_resubmit(collector, leader, make_child, as_user, monkeypatch, stepped_up):
+    _bypass_2fa(monkeypatch)
+    child = make_child()
+    col, lead = as_user(collector), as_user(leader)
+    created = col.post(
+        f"/api/v1/children/{child.public_id}/change-requests",
+        {"changes": {"mother_name": "Trần Thị Cú"}, "reason": "Sai tên mẹ"},
+        content_type="application/json",
+    ).json()
+    returned = lead.post(
+        f"/api/v1/change-requests/{created['id']}/return",
+        {"comment": "Thiếu chữ"},
+        content_type="application/json",
+    )
+    assert returned.json()["status"] == "returned"
+    again = col.post(
+        f"/api/v1/change-requests/{created['id']}/resubmit",
+        {"data": {"mother_name": "Trần Thị Cúc Lan"}},
+        content_type="application/json",
+    )
+    assert again.status_code == 200 and again.json()["status"] == "pending"
+    assert again.json()["diff"] == {"mother_name": ["Trần Thị Cúc", "Trần Thị Cúc Lan"]}

@@ -86,7 +86,7 @@ def test_r_ch_05_collector_adds_leader_approves_change_returned_corrected_approv
     # 1. collector adds a child (proposal only)
     col.goto(f"{base}/children/new/")
     _fill_child(col, "Nguyễn Văn An")
-    col.click("main form[method=post] button[type=submit]")
+    col.click("main form[method=post] button[name=send]")
     col.wait_for_url("**/children/requests/**")
     assert "Chờ duyệt" in col.locator(".req-status").inner_text()
     assert Child.objects.count() == 0
@@ -110,7 +110,7 @@ def test_r_ch_05_collector_adds_leader_approves_change_returned_corrected_approv
     col.click("text=Đề xuất thay đổi")
     col.fill("#id_mother_name", "Trần Thị Cú")
     col.fill("#id_reason", "Sai tên mẹ theo giấy khai sinh")
-    col.click("main form[method=post] button[type=submit]")
+    col.click("main form[method=post] button[name=send]")
     col.wait_for_url("**/children/requests/**")
     change = ChangeRequest.objects.get(kind="change")
     assert "Trần Thị Cú" in col.locator(".diff-table").inner_text()
@@ -127,7 +127,7 @@ def test_r_ch_05_collector_adds_leader_approves_change_returned_corrected_approv
     assert "Tên mẹ thiếu chữ" in col.content()
     col.click("text=Sửa và gửi lại")
     col.fill("#id_mother_name", "Trần Thị Cúc Hoa")
-    col.click("main form[method=post] button[type=submit]")
+    col.click("main form[method=post] button[name=send]")
     col.wait_for_load_state()
     assert "Chờ duyệt" in col.locator(".req-status").inner_text()
 
@@ -156,7 +156,7 @@ def test_r_ch_05_offline_draft_is_sent_once_when_back_online(
     assert len(key) >= 32  # crypto.randomUUID
     _fill_child(page, "Lò Thị Hoa")
     context.set_offline(True)
-    page.click("main form[method=post] button[type=submit]")
+    page.click("main form[method=post] button[name=send]")
     assert "Chưa gửi" in page.locator("#draft-status").inner_text()
     assert ChangeRequest.objects.count() == 0
     stored = page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mchis-draft:')).length")

@@ -106,3 +106,15 @@ def test_r_sec_01_other_commune_page_is_404(make_child, make_user, tree):
     outsider = _client(make_user("collector", tree.tyt_b1))
     assert outsider.get(f"/children/{child.public_id}/").status_code == 404
     assert outsider.get(f"/children/{child.public_id}/change/").status_code == 404
+
+
+def test_r_ch_05_change_form_previews_the_diff_without_sending(collector, make_child):
+    child = make_child()
+    page = _client(collector).post(
+        f"/children/{child.public_id}/change/",
+        {**_form(mother_name="Trần Thị Cúc Hoa"), "reason": "Sai tên", "preview": "1"},
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "Các thay đổi sẽ gửi" in html
+    assert "<del>Trần Thị Cúc</del>" in html and "<ins>Trần Thị Cúc Hoa</ins>" in html
+    assert not ChangeRequest.objects.filter(kind="change").exists()
