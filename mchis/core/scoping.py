@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import models, transaction
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
@@ -44,11 +45,39 @@ def visible_to(queryset: models.QuerySet[M], principal: Any) -> models.QuerySet[
 
 
 def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
-    """One object inside the principal's jurisdiction, or Http404 (never 403: no existence leak)."""
+    """One object inside the principal's jurisdiction, or Http404 (never 403: no existence leak).
+
+    A refusal is itself audited (`access.denied`, R-SEC-06: attempts to reach other units' records are
+    traceable). Missing and forbidden objects do the same work - one lookup of the owner, one audit row -
+    so neither the answer nor its timing tells them apart.
+    """
     try:
         return visible_to(queryset, principal).get(**lookup)
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        _record_denied(queryset, principal, lookup)
         raise Http404("Không tìm thấy.") from exc
+
+
+def _record_denied(queryset: models.QuerySet[Any], principal: Any, lookup: dict[str, Any]) -> None:
+    if not getattr(settings, "AUDIT_DENIED_ACCESS", True):
+        return
+    from .audit import log_event  # the audit module imports models; keep scoping importable from models
+
+    try:
+        owner = queryset.filter(**lookup).values_list(queryset.model.SCOPE_PATH, flat=True).first()
+    except (ValueError, TypeError, ValidationError):
+        owner = None
+    person = principal if getattr(principal, "is_authenticated", False) else None
+    with transaction.atomic():
+        log_event(
+            actor=person,
+            action="access.denied",
+            object_type=queryset.model._meta.label_lower,
+            object_id=str(next(iter(lookup.values()), ""))[:64],
+            scope_path=owner or "",
+            changes={"lookup": {key: str(value) for key, value in lookup.items()}},
+            reason="ngoài phạm vi" if owner else "không tồn tại",
+        )
 
 
 def within(principal: Any, unit_path: str) -> bool:

@@ -19,3 +19,30 @@ def test_r_sec_01_other_jurisdiction_is_404_like_missing(tree, make_user):
         access(ReportingUnit.objects.all(), officer, pk=tree.tyt_b1.pk)
     with pytest.raises(Http404):
         access(ReportingUnit.objects.all(), officer, pk=999_999)
+
+
+@pytest.mark.django_db
+def test_r_sec_06_refused_access_is_audited_and_costs_the_same_as_missing(tree, make_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mchis.core.models import AuditEvent
+
+    officer = make_user("collector", tree.tyt_a1)  # also starts the chain and its first anchor
+    assert officer.unit is not None  # loaded once, so both requests below start equal
+    counts = []
+    for pk in (tree.tyt_b1.pk, 999_999):  # forbidden, then missing
+        with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+            access(ReportingUnit.objects.all(), officer, pk=pk)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], "forbidden and missing must do the same work (no timing oracle)"
+    forbidden, missing = AuditEvent.objects.filter(action="access.denied").order_by("id")
+    assert (forbidden.actor_id, forbidden.object_type, forbidden.object_id) == (
+        officer.pk,
+        "units.reportingunit",
+        str(tree.tyt_b1.pk),
+    )
+    assert forbidden.scope_path == tree.tyt_b1.path and forbidden.reason == "ngoài phạm vi"
+    assert missing.scope_path == "" and missing.reason == "không tồn tại"
+    # the other province's auditors see the attempt on their object
+    assert AuditEvent.objects.in_scope(tree.ttyt_b.path).filter(pk=forbidden.pk).exists()
