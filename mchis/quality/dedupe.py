@@ -54,6 +54,22 @@ def _province_path(unit: Any) -> str:
     return doh or unit.path
 
 
+_unit_ids_cache: dict[str, tuple[float, list[int]]] = {}
+
+
+def _province_unit_ids(path: str, max_age: float = 300.0) -> list[int]:
+    import time
+
+    from mchis.units.models import ReportingUnit
+
+    hit = _unit_ids_cache.get(path)
+    if hit and time.monotonic() - hit[0] < max_age:
+        return hit[1]
+    ids = list(ReportingUnit.objects.filter(path__startswith=path).values_list("id", flat=True))
+    _unit_ids_cache[path] = (time.monotonic(), ids)
+    return ids
+
+
 def find_possible_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 10) -> list[Candidate]:
     from mchis.registry.models import Child
 
@@ -71,14 +87,17 @@ def find_possible_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 10
         keys |= Q(name_folded=folded)
     if not keys:
         return []
-    qs = Child.objects.filter(keys, status="active", unit__path__startswith=_province_path(unit))
+    # Key lookups first (indexed); the province's unit ids as a literal list, so the planner never starts
+    # from the unit tree (it did, on fresh statistics, and read whole units).
+    unit_ids = _province_unit_ids(_province_path(unit))
+    qs = Child.objects.filter(keys, status="active", unit_id__in=unit_ids)
     exclude = data.get("id")
     if exclude:
         qs = qs.exclude(pk=exclude)
     out: list[Candidate] = []
     for row in qs.values(*EXPORT_COLUMNS, "unit__name")[:2000]:
         other = features(row)
-        if is_twin_pair(new, other):
+        if not linkage.passes_blocking(new, other) or is_twin_pair(new, other):
             continue
         p = probability(match_weight(new, other, model))
         if p >= model.threshold:
@@ -152,7 +171,10 @@ def duckdb_features(csv_path: Path) -> Any:
 
 
 def _splink_settings_from_model(model_json: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in model_json.items() if not k.startswith("mchis_")}
+    settings = {k: v for k, v in model_json.items() if not k.startswith("mchis_")}
+    # Columns the twin filter reads come from the code, not from an older model file.
+    settings["additional_columns_to_retain"] = linkage.splink_settings()["additional_columns_to_retain"]
+    return settings
 
 
 def load_model_json(path: Path = MODEL_PATH) -> dict[str, Any]:

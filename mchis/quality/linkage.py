@@ -36,6 +36,9 @@ def surname_key(folded_family: str) -> str:
     return SURNAME_VARIANTS.get(folded_family, folded_family)
 
 
+_VARIANT_TOKENS = set(SURNAME_VARIANTS) | set(SURNAME_VARIANTS.values())
+
+
 def split_name(full: str) -> tuple[str, str, str]:
     """ "Nguyễn Thị Minh Anh" → ("Nguyễn", "Thị Minh", "Anh"). One word: given name only."""
     parts = nfc(full).split(" ")
@@ -61,24 +64,45 @@ def _none(value: str) -> str | None:
 
 
 def features(row: dict[str, Any]) -> dict[str, Any]:
-    """Comparison inputs for one child (dict with Child field names; ids may be objects)."""
-    family, middle, given = split_name(row.get("full_name") or "")
+    """Comparison inputs for one child (dict with Child field names; ids may be objects).
+
+    The full name is normalised and folded once; folding keeps word boundaries, so the folded words line
+    up with the written ones (the entry check scores hundreds of candidates per keystroke pause)."""
+    full = nfc(row.get("full_name") or "")
+    raw_tokens = full.lower().split(" ") if full else []
+    folded_full = fold(full)
+    fold_tokens = folded_full.split(" ") if folded_full else []
+    if len(fold_tokens) != len(raw_tokens):  # defensive: a character that folds to a space
+        fold_tokens = [fold(t) for t in raw_tokens]
+    n = len(raw_tokens)
+    given, given_f = (raw_tokens[-1], fold_tokens[-1]) if n >= 1 else ("", "")
+    family, family_f = (raw_tokens[0], fold_tokens[0]) if n >= 2 else ("", "")
+    middle_f = " ".join(fold_tokens[1:-1]) if n >= 3 else ""
     dob = row.get("date_of_birth")
     if isinstance(dob, str):
         dob = date.fromisoformat(dob[:10]) if dob else None
     village = row.get("village_id", row.get("village"))
     village = getattr(village, "pk", village)
+    commune = row.get("commune_id", row.get("commune"))
+    commune = getattr(commune, "pk", commune)
     mother = fold(row.get("mother_name"))
     father = fold(row.get("father_name"))
-    guardian = fold(row.get("guardian_name"))
+    guardian = fold(row.get("guardian_name")) if not mother else ""
     return {
-        "name_key": _none(" ".join(surname_key(t) for t in fold(row.get("full_name")).split(" "))),
-        "given": _none(given.lower()),
-        "given_f": _none(fold(given)),
-        "family": _none(family.lower()),
-        "family_f": _none(fold(family)),
-        "family_k": _none(surname_key(fold(family))),
-        "middle_f": _none(fold(middle)),
+        "name_key": _none(" ".join(surname_key(t) for t in fold_tokens)),
+        "name_raw": _none(
+            " ".join(
+                surname_key(f) if f in _VARIANT_TOKENS else r
+                for r, f in zip(raw_tokens, fold_tokens, strict=True)
+            )
+        ),  # fmt: skip
+        "name_plain": full.lower() == folded_full,
+        "given": _none(given),
+        "given_f": _none(given_f),
+        "family": _none(family),
+        "family_f": _none(family_f),
+        "family_k": _none(surname_key(family_f)),
+        "middle_f": _none(middle_f),
         "dob": dob,
         "dob_swap": swap_day_month(dob),
         "ym": f"{dob.year:04d}-{dob.month:02d}" if dob else None,
@@ -88,12 +112,27 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
         "father_f": _none(father),
         "carer_f": _none(mother or guardian),
         "village": village or None,
-        "commune": getattr(
-            row.get("commune_id", row.get("commune")), "pk", row.get("commune_id", row.get("commune"))
-        )
-        or None,
+        "commune": commune or None,
         "sex": _none(row.get("sex") or ""),
     }
+
+
+def passes_blocking(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """The blocking rules of the full scan (`BLOCKING_RULES_SQL`), in Python: the entry check compares the
+    same pairs the full scan would."""
+
+    def eq(*cols: str) -> bool:
+        return all(a[c] is not None and a[c] == b[c] for c in cols)
+
+    return (
+        eq("pid")
+        or eq("dob", "given_f")
+        or eq("dob", "carer_f")
+        or (a["dob_swap"] is not None and a["dob_swap"] == b["dob"] and eq("given_f"))
+        or (b["dob_swap"] is not None and b["dob_swap"] == a["dob"] and eq("given_f"))
+        or eq("carer_f", "commune", "yr")
+        or eq("given_f", "family_k", "commune", "yr")
+    )
 
 
 # Same features in DuckDB SQL over a table `src` with the Child columns (names already NFC).
@@ -119,6 +158,8 @@ SELECT
       ELSE {_fold_sql("parts[1]")} END END AS family_k,
   CASE WHEN len(parts) >= 3 THEN {_fold_sql("array_to_string(parts[2:len(parts)-1], ' ')")} END AS middle_f,
   nullif(array_to_string(list_transform(string_split({_fold_sql("full_name")}, ' '), lambda x: CASE x {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())} ELSE x END), ' '), '') AS name_key,
+  nullif(array_to_string(list_transform(string_split(lower(trim(coalesce(full_name, ''))), ' '), lambda x: CASE {_fold_sql("x")} {" ".join(f"WHEN '{k}' THEN '{SURNAME_VARIANTS.get(k, k)}'" for k in sorted(set(SURNAME_VARIANTS) | set(SURNAME_VARIANTS.values())))} ELSE x END), ' '), '') AS name_raw,
+  coalesce(lower(trim(coalesce(full_name, ''))) = coalesce({_fold_sql("full_name")}, ''), true) AS name_plain,
   date_of_birth AS dob,
   CASE WHEN day(date_of_birth) <= 12 AND day(date_of_birth) <> month(date_of_birth)
        THEN make_date(year(date_of_birth), day(date_of_birth), month(date_of_birth)) END AS dob_swap,
@@ -186,6 +227,29 @@ def levenshtein(a: str, b: str) -> int:
     return prev[-1]
 
 
+def within_edits(a: str, b: str, k: int) -> bool:
+    """levenshtein(a, b) <= k, computed in a diagonal band of width k (fast for small k)."""
+    if abs(len(a) - len(b)) > k:
+        return False
+    if a == b:
+        return True
+    big = k + 1
+    prev = {j: j for j in range(0, min(len(b), k) + 1)}
+    for i in range(1, len(a) + 1):
+        cur: dict[int, int] = {}
+        lo, hi = max(0, i - k), min(len(b), i + k)
+        for j in range(lo, hi + 1):
+            if j == 0:
+                cur[j] = i
+                continue
+            cost = prev.get(j - 1, big) + (a[i - 1] != b[j - 1])
+            cur[j] = min(cost, prev.get(j, big) + 1, cur.get(j - 1, big) + 1)
+        if min(cur.values()) > k:
+            return False
+        prev = cur
+    return prev.get(len(b), big) <= k
+
+
 # --- the comparison specification ---------------------------------------------------------------------
 
 Pred = Callable[[dict[str, Any], dict[str, Any]], bool]
@@ -225,7 +289,7 @@ def _lev(col: str, edits: int, m: float | None = None) -> Level:
     return Level(
         f"levenshtein<={edits}",
         f'levenshtein("{col}_l", "{col}_r") <= {edits}',
-        lambda a, b: levenshtein(a[col], b[col]) <= edits,
+        lambda a, b: within_edits(a[col], b[col], edits),
         m=m,
     )
 
@@ -263,7 +327,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     )),
     Comparison("pid", "Số định danh: exact / one or two edits (typo, malformed) / different", (
         _null("pid"), _exact("pid", m=0.95),
-        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: levenshtein(a["pid"], b["pid"]) <= 2, m=0.04),
+        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: within_edits(a["pid"], b["pid"], 2), m=0.04),
         _else(m=0.01),
     )),
     Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f", m=0.95), _jw("mother_f", 0.9, m=0.04), _else(m=0.01))),
@@ -309,7 +373,14 @@ def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dic
         "comparisons": out,
         "retain_matching_columns": True,
         "retain_intermediate_calculation_columns": False,
-        "additional_columns_to_retain": ["public_id", "unit_id", "carer_f", "name_key"],
+        "additional_columns_to_retain": [
+            "public_id",
+            "unit_id",
+            "carer_f",
+            "name_key",
+            "name_raw",
+            "name_plain",
+        ],
         "sql_dialect": "duckdb",
     }
 
@@ -398,27 +469,57 @@ def probability(weight: float) -> float:
     return bf / (1 + bf)
 
 
+def diacritic_conflict(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Same folded name, but some word is written with *different* diacritics on both sides (Máy ≠ Mẩy,
+    Hiền ≠ Hiên): two names. A word typed without diacritics on one side is an entry error, not a conflict."""
+    ra, rb = (a["name_raw"] or "").split(" "), (b["name_raw"] or "").split(" ")
+    return any(x != y and x != fold(x) and y != fold(y) for x, y in zip(ra, rb, strict=False))
+
+
+def names_materially_differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two different names, not one name entered with an error: folded keys (surname variants mapped)
+    more than one typo apart, or equal but with a diacritic conflict."""
+    ka, kb = a["name_key"] or "", b["name_key"] or ""
+    if ka != kb:
+        return not within_edits(ka, kb, 1)
+    return diacritic_conflict(a, b)
+
+
 def is_twin_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Song sinh: same birth date and mother/carer but another name (more than one typo apart once
-    diacritics and surname variants are folded, or a different sex or personal ID), never the same ID.
+    """Song sinh: same (or day/month-swapped) birth date and mother/carer, not the same personal ID, and
+    another name — materially different, or one typo apart with a different sex or different personal IDs.
     Whole-name based, so it also holds for groups who write the surname last."""
     if a["pid"] and a["pid"] == b["pid"]:
         return False
     same_birth = a["dob"] is not None and (a["dob"] == b["dob"] or a["dob_swap"] == b["dob"])
     if not same_birth or a["carer_f"] is None or a["carer_f"] != b["carer_f"]:
         return False
-    if a["name_key"] == b["name_key"]:
-        return False
+    if a["name_key"] == b["name_key"] and not diacritic_conflict(a, b):
+        return False  # the same name (at most written without some diacritics / as a surname variant)
     return (
-        levenshtein(a["name_key"] or "", b["name_key"] or "") > 1
+        names_materially_differ(a, b)
         or bool(a["sex"] and b["sex"] and a["sex"] != b["sex"])
         or bool(a["pid"] and b["pid"] and a["pid"] != b["pid"])
     )
 
 
-TWIN_FILTER_SQL = """NOT (
+_DIACRITIC_CONFLICT_SQL = (
+    "coalesce(list_bool_or(list_transform(list_zip(string_split(coalesce(\"name_raw_l\", ''), ' '), "
+    "string_split(coalesce(\"name_raw_r\", ''), ' ')), lambda p: p[1] <> p[2] AND p[1] <> "
+    + _fold_sql("p[1]")
+    + " AND p[2] <> "
+    + _fold_sql("p[2]")
+    + ")), false)"
+)
+
+TWIN_FILTER_SQL = f"""NOT (
   coalesce("pid_l" = "pid_r", false) = false
-  AND ("dob_l" = "dob_r" OR "dob_swap_l" = "dob_r") AND "carer_f_l" = "carer_f_r" AND coalesce("name_key_l", '') <> coalesce("name_key_r", '')
-  AND (levenshtein(coalesce("name_key_l", ''), coalesce("name_key_r", '')) > 1
-       OR coalesce("sex_l" <> "sex_r", false) OR coalesce("pid_l" <> "pid_r", false))
+  AND ("dob_l" = "dob_r" OR "dob_swap_l" = "dob_r") AND "carer_f_l" = "carer_f_r"
+  AND NOT (coalesce("name_key_l", '') = coalesce("name_key_r", '') AND NOT {_DIACRITIC_CONFLICT_SQL})
+  AND (
+    (coalesce("name_key_l", '') <> coalesce("name_key_r", '')
+     AND levenshtein(coalesce("name_key_l", ''), coalesce("name_key_r", '')) > 1)
+    OR (coalesce("name_key_l", '') = coalesce("name_key_r", '') AND {_DIACRITIC_CONFLICT_SQL})
+    OR coalesce("sex_l" <> "sex_r", false) OR coalesce("pid_l" <> "pid_r", false)
+  )
 )"""

@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mchis.quality import linkage
 from mchis.quality.dedupe import find_possible_duplicates
@@ -137,3 +139,54 @@ def test_r_dq_02_confirm_sends_merge_request_to_registry(child, tree, make_user)
         pytest.skip("registry merge requests not available yet")
     cand = duplicate_confirm(actor=leader, candidate=cand, survivor_id=a.pk)
     assert cand.status == CandidateStatus.CONFIRMED and cand.merge_request_id
+
+
+TWIN_CASES = [
+    # (name a, name b, sex a, sex b, pid a, pid b, twins?)
+    ("Chảo Thị Mẩy", "Chảo Thị Máy", "F", "F", "", "", True),  # tone marks differ: two names
+    ("Bùi Thị Hiền", "Bùi Thị Hiên", "F", "F", "008326501697", "008326119730", True),
+    ("Hoàng Văn An", "Hoàng Văn Bình", "M", "M", "", "", True),
+    ("Hoàng Văn An", "Huynh Van An", "M", "M", "", "", False),  # variant + dropped diacritics: same child
+    ("Lò Thị Pằng", "Lò Thị Pằngg", "F", "F", "", "", False),  # one typo, nothing else differs
+    ("Lò Thị Pằng", "Lò Thị Pằnh", "F", "M", "", "", True),  # one letter apart but another sex
+    ("Giàng A Páo", "Giàng A Páo", "M", "M", "001216000001", "001216000002", False),  # same name: ID typo
+    ("Huỳnh Thi Ngoc Anh", "Hoàng Thị Ngọc Ánh", "F", "F", "", "", False),  # partly typed without diacritics
+    ("Đỗ Đức Anh", "Đỗ Đúc Anh", "M", "M", "", "", True),  # đ kept on both, tone differs
+]
+
+
+@pytest.mark.parametrize("case", TWIN_CASES, ids=[f"{c[0]}|{c[1]}" for c in TWIN_CASES])
+def test_r_dq_02_twin_rule_same_in_python_and_sql(case):
+    import duckdb
+
+    name_a, name_b, sex_a, sex_b, pid_a, pid_b, expected = case
+    rows = [(1, name_a, sex_a, pid_a), (2, name_b, sex_b, pid_b)]
+    py = [features({"full_name": n, "sex": s, "personal_id": p, "date_of_birth": date(2020, 5, 1),
+                    "mother_name": "Lò Thị Xoan", "village_id": 3, "commune_id": 4}) for _, n, s, p in rows]  # fmt: skip
+    assert is_twin_pair(py[0], py[1]) is expected
+    con = duckdb.connect()
+    con.execute("""CREATE TABLE src (unique_id BIGINT, public_id VARCHAR, unit_id BIGINT, full_name VARCHAR,
+        date_of_birth DATE, sex VARCHAR, personal_id VARCHAR, mother_name VARCHAR, father_name VARCHAR,
+        guardian_name VARCHAR, village_id BIGINT, commune_id BIGINT)""")
+    for uid, n, s, p in rows:
+        con.execute("INSERT INTO src VALUES (?, ?, 1, ?, DATE '2020-05-01', ?, ?, 'Lò Thị Xoan', '', '', 3, 4)",
+                    [uid, str(uid), n, s, p])  # fmt: skip
+    con.execute(f"CREATE TABLE feats AS {linkage.FEATURES_SQL}")
+    cols = [c[0] for c in con.execute("SELECT * FROM feats LIMIT 0").description]
+    select = ", ".join([f'l."{c}" AS "{c}_l"' for c in cols] + [f'r."{c}" AS "{c}_r"' for c in cols])
+    kept = con.execute(
+        f"SELECT count(*) FROM (SELECT {select} FROM feats l, feats r WHERE l.unique_id = 1 AND r.unique_id = 2) "
+        f"WHERE {linkage.TWIN_FILTER_SQL}"
+    ).fetchone()
+    assert kept is not None and (kept[0] == 0) is expected
+    sql_feats = dict(
+        zip(cols, con.execute("SELECT * FROM feats WHERE unique_id = 1").fetchone() or (), strict=True)
+    )
+    for key in ("given_f", "family_k", "middle_f", "name_key", "name_raw", "name_plain", "carer_f"):
+        assert sql_feats[key] == py[0][key], key
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123ab", max_size=13), st.text(alphabet="0123ab", max_size=13), st.integers(0, 3))
+def test_r_dq_02_banded_edit_check_equals_levenshtein(a, b, k):
+    assert linkage.within_edits(a, b, k) == (linkage.levenshtein(a, b) <= k)
