@@ -163,3 +163,18 @@ def test_r_mch_03_unit_that_does_not_file_the_form_gets_404(forms, people, tree,
     assert c.get(url(tree, form="BCH4", unit=tree.ttyt_a.code)).status_code == 200
     assert c.get(url(tree, form="MLBC1", unit=tree.ttyt_a.code, period="2025")).status_code == 200
     assert c.get(url(tree, form="MLBC1", unit=tree.ttyt_a.code, period="2025-01")).status_code == 404
+
+
+def test_r_int_02_contract_paths_are_in_the_openapi_schema(db):
+    from config.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for p in (
+        "/api/v1/reports/{form}/{unit}/{period}",
+        "/api/v1/reports/{form}/{unit}/{period}/{action}",
+        "/api/v1/exports/dhis2/dataValueSets",
+        "/api/v1/exports/adx",
+    ):
+        assert p in paths
+    cell = paths["/api/v1/reports/{form}/{unit}/{period}"]["get"]["responses"]["200"]
+    assert cell
