@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 
 from mchis.core.audit import log_read
@@ -17,19 +17,29 @@ from .models import (
     ChangeRequest,
     ChangeRequestQuerySet,
     Child,
+    ChildQuerySet,
     ChildStatus,
     ChildVersion,
     CorrectionRequest,
     CorrectionRequestQuerySet,
     RequestStatus,
 )
-from .personal_id import structure_errors
+from .personal_id import province_prefixes, structure_errors
 
 PAGE_SIZE = 50
 
 
-def children_visible(principal: Any) -> QuerySet[Child]:
-    return visible_to(Child.objects.all(), principal)
+def children_visible(principal: Any) -> ChildQuerySet:
+    """Children in the principal's jurisdiction, scoped by the ids of the visible units.
+
+    Same rows as `visible_to(Child.objects.all(), principal)` (SCOPE_PATH = unit__path), but a list of unit
+    ids lets PostgreSQL estimate the scope (a LIKE on the joined path is estimated at one row) and pick
+    the right index on 1,000,000 children.
+    """
+    from mchis.units.models import ReportingUnit
+
+    units = list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
+    return Child.objects.filter(unit_id__in=units)
 
 
 def child_search(
@@ -41,12 +51,7 @@ def child_search(
     include_inactive: bool = False,
 ) -> QuerySet[Child]:
     """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village."""
-    # Scope by the ids of the visible units (mchis.core.scoping on ReportingUnit) rather than a join on the
-    # unit path: the planner then estimates the scope correctly and can lead with the trigram index.
-    from mchis.units.models import ReportingUnit
-
-    units = list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
-    qs = Child.objects.filter(unit_id__in=units).select_related("village")
+    qs = children_visible(principal).select_related("village")
     if not include_inactive:
         qs = qs.filter(status=ChildStatus.ACTIVE)
     if unit_code:
@@ -182,7 +187,16 @@ def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> 
             ReviewRow(c, ["Chưa có số định danh"]) for c in qs.filter(personal_id="").order_by("name_folded")
         ]
     if kind == "bad_id":
-        for child in qs.exclude(personal_id="").order_by("name_folded").iterator(chunk_size=2000):
+        # SQL narrows to the suspects (not 12 digits, bad century digit, unknown prefix); the pure rule decides.
+        suspects = (
+            ~Q(personal_id__regex=r"^[0-9]{12}$")
+            | Q(personal_id__regex=r"^[0-9]{3}[6-9]")
+            | ~Q(prefix__in=list(province_prefixes()))
+        )
+        candidates = qs.exclude(personal_id="").annotate(prefix=Substr("personal_id", 1, 3)).filter(suspects)
+        for child in candidates.order_by(
+            "name_folded"
+        ):  # no server-side cursor: it makes PG walk the name index
             errors = structure_errors(child.personal_id)
             if errors:
                 rows.append(ReviewRow(child, [e.message for e in errors]))
@@ -198,7 +212,9 @@ def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> 
             | Q(date_of_birth__lt=date(today.year - 17, 1, 1))
             | Q(full_name__regex=r"[0-9]")
         )
-        for child in qs.filter(suspicious).order_by("name_folded").iterator(chunk_size=2000):
+        for child in qs.filter(suspicious).order_by(
+            "name_folded"
+        ):  # no server-side cursor: it makes PG walk the name index
             problems = _basic_problems(child, today)
             if problems:
                 rows.append(ReviewRow(child, problems))
