@@ -25,6 +25,7 @@ from mchis.core.text import fold
 
 from . import evidence as evidence_store
 from . import validation
+from .hooks import children_changed
 from .models import (
     ChangeRequest,
     Child,
@@ -601,6 +602,7 @@ def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str =
         changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]},
         reason=req.reason,
     )
+    children_changed(c.pk for c in touched)
     for child in touched:
         log_event(
             actor=actor,

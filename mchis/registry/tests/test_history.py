@@ -73,3 +73,21 @@ def test_r_ch_07_event_date_cannot_be_in_the_future(collector, make_child):
             event_date=date.today() + timedelta(days=3),
         )
     assert exc.value.field == "event_date"
+
+
+def test_r_ch_04_hooks_fire_after_commit_with_the_changed_records(
+    collector, leader, unit, django_capture_on_commit_callbacks
+):
+    from mchis.registry import hooks
+    from mchis.registry.services import child_propose_create
+    from mchis.registry.tests.conftest import VALID_DATA
+
+    seen: list[list[int]] = []
+    hooks.on_children_changed(seen.append)
+    try:
+        request = child_propose_create(actor=collector, unit=unit, data=VALID_DATA)
+        with django_capture_on_commit_callbacks(execute=True):
+            approved = change_request_approve(actor=leader, request=request)
+        assert seen == [[approved.child_id]]
+    finally:
+        hooks._callbacks.remove(seen.append)
