@@ -24,6 +24,7 @@ class ApiRequest(HttpRequest):
 
 
 MAX_LIMIT = 200
+COUNT_CAP = 10_000
 
 
 class PersonOut(Schema):
@@ -64,7 +65,8 @@ class ChildOut(ChildListItem):
 
 
 class ChildPage(Schema):
-    count: int
+    count: int = Field(..., description="Number of matches, counted up to 10,000")
+    more: bool = Field(False, description="True when there are more than 10,000 matches")
     items: list[ChildListItem]
 
 
@@ -269,8 +271,9 @@ def children_list(
     qs = selectors.child_search(request.auth, q=q, unit_code=unit, village_id=village).select_related("unit")
     limit = max(1, min(limit, MAX_LIMIT))
     page = list(qs[offset : offset + limit])
-    count = qs.count() if len(page) == limit or offset else len(page)
-    return {"count": count, "items": [_list_item(c) for c in page]}
+    # Counting every "nguyen" of a province is the slow part of a search: count up to COUNT_CAP only.
+    count = qs[: COUNT_CAP + 1].count() if len(page) == limit or offset else len(page)
+    return {"count": min(count, COUNT_CAP), "more": count > COUNT_CAP, "items": [_list_item(c) for c in page]}
 
 
 @router.get("/children/{child_id}", response=ChildOut, summary="Hồ sơ trẻ em")
