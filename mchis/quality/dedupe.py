@@ -245,7 +245,7 @@ def train_model(
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
     model = linker.misc.save_model_to_json(overwrite=True)
-    model["mchis_tf_tables"] = {"family_f": tf_table(con)}
+    model["mchis_tf_tables"] = {"family_f": tf_table(con), "given_f": tf_table(con, "given_f", top=5000)}
     model["mchis_review_threshold"] = threshold
     model["mchis_training"] = {
         "seed": seed,

@@ -307,7 +307,8 @@ class Comparison:
 
 COMPARISONS: tuple[Comparison, ...] = (
     Comparison("given", "Tên (given name): diacritics > folded > one edit > Jaro-Winkler; differing = twin-like", (
-        _null("given_f"), _exact("given", "exact with diacritics", m=0.80), _exact("given_f", "exact folded", m=0.12),
+        _null("given_f"), _exact("given", "exact with diacritics", tf="given_f", m=0.80),
+        _exact("given_f", "exact folded", tf="given_f", m=0.12),
         _lev("given_f", 1, m=0.06), _jw("given_f", 0.88, m=0.0195), _else(m=0.0005),
     )),
     Comparison("family", "Họ (family name) with variant equivalence and TF on folded surname", (
@@ -323,15 +324,15 @@ COMPARISONS: tuple[Comparison, ...] = (
         Level("day-month swapped", '"dob_swap_l" = "dob_r" OR "dob_l" = "dob_swap_r"',
               lambda a, b: (a["dob_swap"] is not None and a["dob_swap"] == b["dob"])
               or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"]), m=0.08),
-        _exact("ym", "same year-month", m=0.02), _exact("yr", "same year", m=0.01), _else(m=0.01),
+        _exact("ym", "same year-month", m=0.02), _exact("yr", "same year", m=0.005), _else(m=0.003),
     )),
     Comparison("pid", "Số định danh: exact / one or two edits (typo, malformed) / different", (
         _null("pid"), _exact("pid", m=0.95),
         Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: within_edits(a["pid"], b["pid"], 2), m=0.04),
-        _else(m=0.01),
+        _else(m=0.002),
     )),
-    Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f", m=0.95), _jw("mother_f", 0.9, m=0.04), _else(m=0.01))),
-    Comparison("father", "Tên cha (folded)", (_null("father_f"), _exact("father_f", m=0.93), _jw("father_f", 0.9, m=0.04), _else(m=0.03))),
+    Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f", m=0.95), _jw("mother_f", 0.9, m=0.045), _else(m=0.005))),
+    Comparison("father", "Tên cha (folded)", (_null("father_f"), _exact("father_f", m=0.93), _jw("father_f", 0.9, m=0.05), _else(m=0.02))),
     Comparison("village", "Thôn/tổ dân phố", (_null("village"), _exact("village", m=0.85), _else(m=0.15))),
     Comparison("sex", "Giới tính", (_null("sex"), _exact("sex", m=0.99), _else(m=0.01))),
 )  # fmt: skip
@@ -448,7 +449,7 @@ def match_weight(a: dict[str, Any], b: dict[str, Any], model: TrainedModel) -> f
         weight += math.log2(m / u)
         lv = comp.levels[idx]
         if lv.tf_column:
-            freq = model.tf.get(lv.tf_column, {}).get(a[lv.tf_column] or "")
+            freq = model.tf.get(lv.tf_column, {}).get(a[lv.tf_column] or "")  # rare values: not listed
             if freq:
                 # Splink's TF adjustment: replace u by the value's own frequency (weight 1.0).
                 weight += math.log2(u / max(freq, 1e-9))
