@@ -72,7 +72,9 @@ def setup_database(db_url: str, facilities: int) -> tuple[str, list[str]]:
     return token, codes
 
 
-def make_batch(kind: str, start: int, size: int, run: str, facilities: list[str], rng: random.Random) -> list[dict]:
+def make_batch(
+    kind: str, start: int, size: int, run: str, facilities: list[str], rng: random.Random
+) -> list[dict]:
     today = date.today()
     out = []
     for i in range(start, start + size):
@@ -196,8 +198,20 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": args.db, "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "DB_CONN_MAX_AGE": "600", "CELERY_TASK_ALWAYS_EAGER": "1", "LOG_LEVEL": "ERROR"}  # fmt: skip
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "-w", str(args.workers), "-b",
-         f"127.0.0.1:{args.port}", "--log-level", "warning", "--timeout", "300"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-w",
+            str(args.workers),
+            "-b",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+            "--timeout",
+            "300",
+        ],  # fmt: skip
         cwd=ROOT,
         env=env,
     )
@@ -207,7 +221,9 @@ def main() -> None:
         batches = []
         per_kind = args.records // 2
         for kind in ("anc", "delivery"):
-            batches += [(kind, start, min(args.batch, per_kind - start)) for start in range(0, per_kind, args.batch)]
+            batches += [
+                (kind, start, min(args.batch, per_kind - start)) for start in range(0, per_kind, args.batch)
+            ]
         random.Random(1).shuffle(batches)
         import threading
 

@@ -80,7 +80,11 @@ def main() -> None:
     settings.MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="bench-media-"))
     unit = ReportingUnit.objects.get(code="BENCH-TYT0000")
     user, _ = account_create(
-        actor=None, username=f"bench{int(time.time())}", unit=unit, role="collector", password="Bench#Passw0rd1"
+        actor=None,
+        username=f"bench{int(time.time())}",
+        unit=unit,
+        role="collector",
+        password="Bench#Passw0rd1",
     )
     path = Path(tempfile.mkdtemp(prefix="bench-xlsx-")) / "anc.xlsx"
     t0 = time.perf_counter()
@@ -109,7 +113,9 @@ def main() -> None:
     print(f"preview (read + validate + dry run + store outcomes): {t_preview:.1f} s  {counts}")
     print(f"commit (re-read + re-validate + write + error file): {t_commit:.1f} s  {result}")
     total = t_preview + t_commit
-    print(f"total {total:.1f} s ({args.rows / total:,.0f} rows/s); target < 60 s: {'met' if total < 60 else 'NOT met'}")
+    print(
+        f"total {total:.1f} s ({args.rows / total:,.0f} rows/s); target < 60 s: {'met' if total < 60 else 'NOT met'}"
+    )
     print(f"peak RSS {rss_after:.0f} MB (before the upload {rss_before:.0f} MB); target < 500 MB: "
           f"{'met' if rss_after < 500 else 'NOT met'}")  # fmt: skip
     if peak_py is not None:

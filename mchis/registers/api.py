@@ -25,6 +25,13 @@ from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
 from .serializers import record_to_dict
 
 router = Router(tags=["registers"])
+
+
+def _principal(request: HttpRequest) -> Any:
+    """The authenticated principal (a User, or a machine client for Bearer tokens), set by django-ninja."""
+    return getattr(request, "auth", None)
+
+
 MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
@@ -146,7 +153,7 @@ EXAMPLE_BATCH = [
 
 @router.get("", response=list[RegisterOut], summary="Danh sách sổ và lược đồ JSON")
 def registers_index(request: HttpRequest) -> list[dict[str, str]]:
-    require(request.auth, "register.view")
+    require(_principal(request), "register.view")
     return [
         {
             "key": key,
@@ -164,7 +171,7 @@ def registers_index(request: HttpRequest) -> list[dict[str, str]]:
     summary="Trạng thái một lô xử lý nền (?async=true)",
 )
 def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
-    batch = selectors.batch_get(principal=request.auth, batch_id=str(job_id))
+    batch = selectors.batch_get(principal=_principal(request), batch_id=str(job_id))
     return services.job_status(batch)
 
 
@@ -192,14 +199,14 @@ def records_get(
     month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
     q: str | None = Query(None, max_length=100),
 ) -> Any:
-    require(request.auth, "register.view")
+    require(_principal(request), "register.view")
     get_register(register)
     unit_obj = None
     if unit:
         from mchis.core.scoping import access
         from mchis.units.models import ReportingUnit
 
-        unit_obj = access(ReportingUnit.objects.all(), request.auth, code=unit)
+        unit_obj = access(ReportingUnit.objects.all(), _principal(request), code=unit)
     month_day = None
     if month:
         try:
@@ -207,7 +214,7 @@ def records_get(
         except ValueError as exc:
             raise DomainError("Tháng phải theo dạng YYYY-MM.", field="month") from exc
     qs = selectors.records_list(
-        principal=request.auth, register=register, unit=unit_obj, month=month_day, q=q or ""
+        principal=_principal(request), register=register, unit=unit_obj, month=month_day, q=q or ""
     )
     return _SerializedQuerySet(qs)
 
@@ -280,7 +287,7 @@ BATCH_BODY = {
 def records_post(
     request: HttpRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
 ) -> Any:  # noqa: N803
-    require(request.auth, "register.write")
+    require(_principal(request), "register.write")
     get_register(register)
     # Read the stream ourselves: Django's 2.5 MB form-data cap is too small for 5,000 records, and the cap here
     # keeps memory bounded whatever Content-Length claims.
@@ -303,7 +310,7 @@ def records_post(
     key = request.headers.get("Idempotency-Key", "")
     fingerprint = services.request_fingerprint(register, body, dryRun, async_)
     status, out = services.batch_ingest(
-        actor=request.auth,
+        actor=_principal(request),
         register=register,
         records=records,
         dry_run=dryRun,

@@ -1,9 +1,10 @@
 """Catalog codes the registers validate against (danh mục dùng chung, R-ORG-03).
 
-`catalog_codes` is the one place that reads mchis.catalogs: swap it for
-`mchis.catalogs.selectors.catalog_codes` once that selector exists. Until a catalog is loaded into the
-database, a shipped fallback list (fixtures/catalogs_fallback.json) keeps validation working; ICD-10 falls
-back to a structural check (letter + 2 digits, optional .subcode).
+The one place that reads mchis.catalogs (through `mchis.catalogs.selectors.catalog_choices`): ethnicity →
+"ethnic_group", ICD-10 → "cause_of_death". Until a catalog is loaded, a shipped fallback list
+(fixtures/catalogs_fallback.json) keeps validation working; ICD-10 then falls back to a structural check.
+Contraceptive methods are stored with the register's own codes (iud, injectable, implant, pill, sterilisation,
+condom, other_modern, traditional); the shared catalog's codes (DCTC, TIEM, …) are accepted as input aliases.
 """
 
 from __future__ import annotations
@@ -24,28 +25,27 @@ def fallback() -> dict[str, dict]:
     return data
 
 
-def catalog_items(catalog_code: str, *, on: date | None = None) -> list[tuple[str, str]]:
-    """(code, name) pairs valid on a date; the DB catalog when loaded, else the shipped fallback."""
-    try:
-        from mchis.catalogs.selectors import catalog_codes as _selector  # type: ignore[import-not-found]
-    except ImportError:
-        _selector = None
-    if _selector is not None:  # pragma: no cover - lands with the catalogs app
-        try:
-            codes = _selector(catalog_code, on=on or date.today())  # noqa: DTZ011
-            if codes:
-                if isinstance(codes, dict):
-                    return sorted((str(k), str(v)) for k, v in codes.items())
-                return sorted((str(c), str(c)) for c in codes)
-        except Exception:  # noqa: BLE001, S110 - the selector's signature may still change; fall back
-            pass
-    from mchis.catalogs.models import CatalogItem
+# Register catalog key → shared catalog (mchis.catalogs) code. Contraceptive methods keep the register's own
+# codes (the reports' contract); the shared catalog's codes are accepted as aliases (CONTRACEPTIVE_ALIASES).
+SHARED = {"ethnicity": "ethnic_group", "icd10": "cause_of_death"}
+CONTRACEPTIVE_ALIASES = {
+    "DCTC": "iud", "TIEM": "injectable", "CAY": "implant", "VIEN_UONG": "pill", "BCS": "condom",
+    "TRIET_SAN_NAM": "sterilisation", "TRIET_SAN_NU": "sterilisation", "KHAC": "other_modern",
+}  # fmt: skip
 
-    qs = CatalogItem.objects.of(catalog_code)
-    qs = qs.on(on) if on else qs.current()
-    rows = list(qs.order_by("sort_order", "code").values_list("code", "name_vi"))
-    if rows:
-        return rows
+
+def catalog_items(catalog_code: str, *, on: date | None = None) -> list[tuple[str, str]]:
+    """(code, name) pairs valid on a date: the shared catalog when loaded, else the shipped fallback."""
+    shared = SHARED.get(catalog_code)
+    if shared:
+        try:
+            from mchis.catalogs.selectors import catalog_choices
+
+            rows = catalog_choices(shared, on=on)
+        except ImportError:  # pragma: no cover - the catalogs app is part of the project
+            rows = []
+        if rows:
+            return [(str(code), str(name)) for code, name in rows]
     items = fallback().get(catalog_code, {}).get("items", [])
     return [(item["code"], item["name_vi"]) for item in items]
 
@@ -59,8 +59,17 @@ def catalog_codes(catalog_code: str, *, on: date | None = None) -> frozenset[str
 
 
 def code_ok(catalog_code: str, value: str, codes: frozenset[str] | None) -> bool:
+    """ICD-10: well-formed, and (when a catalog is loaded) listed itself, by its 3-character category, or inside
+    a listed block such as "O00-O08" (the shared catalog is a subset organised by blocks)."""
     if catalog_code == "icd10":
         if not ICD10_PATTERN.match(value):
             return False
-        return codes is None or value in codes or value[:3] in codes
+        if codes is None or value in codes or value[:3] in codes:
+            return True
+        return any(_in_block(value[:3], code) for code in codes if "-" in code)
     return codes is not None and value in codes
+
+
+def _in_block(category: str, block: str) -> bool:
+    low, _, high = block.partition("-")
+    return len(low) == 3 and len(high) == 3 and low <= category <= high

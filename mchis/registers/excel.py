@@ -326,16 +326,16 @@ def open_rows(path: Path, reg: RegisterDef) -> Reader:
                     f"Trang tính ẩn '{sheet.name}' có dữ liệu: dữ liệu phải nằm trên trang '{info.data_sheet}' "
                     "đang hiển thị. Hãy hiện hoặc xóa trang tính ẩn."
                 )
-    sheet = wb.get_sheet_by_name(info.data_sheet)
-    merged = sheet.merged_cell_ranges or []
+    data = wb.get_sheet_by_name(info.data_sheet)
+    merged = data.merged_cell_ranges or []
     if merged:
         (r1, c1), (r2, c2) = merged[0]
         where = f"{get_column_letter(c1 + 1)}{r1 + 1}:{get_column_letter(c2 + 1)}{r2 + 1}"
         raise BadFile(f"Trang '{info.data_sheet}' có ô gộp ({where}{' và các ô khác' if len(merged) > 1 else ''}): "
                       "hãy bỏ gộp ô, mỗi ô một giá trị.")  # fmt: skip
-    if sheet.total_height > MAX_ROWS + 1:
-        raise BadFile(f"Tệp có {sheet.total_height - 1} dòng; tối đa {MAX_ROWS} dòng mỗi lần tải.")
-    rows = sheet.iter_rows()
+    if data.total_height > MAX_ROWS + 1:
+        raise BadFile(f"Tệp có {data.total_height - 1} dòng; tối đa {MAX_ROWS} dòng mỗi lần tải.")
+    rows = data.iter_rows()
     try:
         header_row = next(rows)
     except StopIteration as exc:

@@ -175,7 +175,7 @@ def check_structure(records: Any) -> list[dict[str, Any]]:
         if not isinstance(r, dict)
     ]
     if errors:
-        raise ValidationFailed(errors, "Lô dữ liệu không hợp lệ: có phần tử không phải bản ghi.")
+        raise ValidationFailed(errors, "Lô dữ liệu không hợp lệ: có phần tử không phải bản ghi.")  # type: ignore[arg-type]
     return records
 
 
@@ -204,7 +204,7 @@ def _check_duplicates(records: list[dict[str, Any]], channel: str) -> None:
         else:
             seen[key] = index
     if errors:
-        raise ValidationFailed(errors, "Lô dữ liệu có mã bản ghi nguồn trùng nhau: không ghi gì.")
+        raise ValidationFailed(errors, "Lô dữ liệu có mã bản ghi nguồn trùng nhau: không ghi gì.")  # type: ignore[arg-type]
 
 
 def build_context(
@@ -233,7 +233,7 @@ def build_context(
     return ctx
 
 
-def _existing_rows(model: type, keys: set[tuple[int, str, str]], *, lock: bool) -> list[dict[str, Any]]:
+def _existing_rows(model: Any, keys: set[tuple[int, str, str]], *, lock: bool) -> list[dict[str, Any]]:
     """Stored rows with these (facility, source system, record id) keys; locked in key order when writing, so
     concurrent batches on the same records queue instead of racing. PostgreSQL: one join against the unnested
     key arrays, answered from the unique index whatever the table size."""
@@ -276,7 +276,7 @@ def _common_path(paths: set[str]) -> str:
     return "/" + "/".join(prefix) + "/" if prefix else "/"
 
 
-def _writable_fields(model: type) -> list[str]:
+def _writable_fields(model: Any) -> list[str]:
     skip = {"id", "facility", "source_system", "source_record_id", "created_at"}
     return [f.name for f in model._meta.concrete_fields if f.name not in skip]
 
@@ -373,7 +373,8 @@ def _classify_and_write(
         clean = outcome.clean
         if not clean["source_record_id"]:
             clean["source_record_id"] = uuid.uuid4().hex
-        clean["row_hash"] = row_hash(clean, outcome.newborns)
+        if not clean.get("row_hash"):  # an Excel confirmation reuses the preview's fingerprint
+            clean["row_hash"] = row_hash(clean, outcome.newborns)
         key = (clean["facility_id"], clean["source_system"], clean["source_record_id"])
         old = existing.get(key)
         touched = {(clean["facility_id"], clean["month"])}
@@ -410,7 +411,7 @@ def _classify_and_write(
     )
     _link_persons([o.clean for _, o, _ in to_write])
     fields = _writable_fields(model)
-    accepted = {model._meta.get_field(f).attname for f in fields} | {
+    accepted = {getattr(model._meta.get_field(f), "attname", f) for f in fields} | {
         "facility_id",
         "source_system",
         "source_record_id",
@@ -434,12 +435,12 @@ def _classify_and_write(
                 update_fields=fields,
             )
     if any(obj.pk is None for obj in objs):  # backends that do not return ids on upsert
-        keys = {(o.facility_id, o.source_system, o.source_record_id): o for o in objs}
+        by_key = {(o.facility_id, o.source_system, o.source_record_id): o for o in objs}
         for pk, fid, src, rid in model.objects.filter(
             facility_id__in=facility_ids, source_record_id__in=[o.source_record_id for o in objs]
         ).values_list("id", "facility_id", "source_system", "source_record_id"):
-            if (fid, src, rid) in keys:
-                keys[(fid, src, rid)].pk = pk
+            if (fid, src, rid) in by_key:
+                by_key[(fid, src, rid)].pk = pk
     if reg.newborns:
         _write_newborns(objs, [o for _, o, _ in to_write])
     for (index, outcome, action), obj in zip(to_write, objs, strict=True):
@@ -486,7 +487,7 @@ def _classify_and_write(
             actor=actor,
             action=f"register.{channel}_batch",
             object_type="IngestBatch",
-            object_id=batch.pk,
+            object_id=str(batch.pk),
             scope_path=_common_path(paths) if paths else (scope_path_of(actor) or ""),
             changes=changes,
         )
@@ -546,11 +547,11 @@ def _write_newborns(deliveries: list[Any], outcomes: list[Outcome]) -> None:
 _KEY_COLUMNS = ("facility_id", "source_system", "source_record_id")
 
 
-def _columns(model: type) -> list[str]:
+def _columns(model: Any) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if f.column != "id"]
 
 
-def _values(obj: Any, model: type, columns: list[str], now: Any) -> list[Any]:
+def _values(obj: Any, model: Any, columns: list[str], now: Any) -> list[Any]:
     out = []
     for f in model._meta.concrete_fields:
         if f.column == "id":
@@ -563,11 +564,11 @@ def _values(obj: Any, model: type, columns: list[str], now: Any) -> list[Any]:
 
 
 @lru_cache(maxsize=32)
-def _model_defaults(model: type) -> dict[str, Any]:
+def _model_defaults(model: Any) -> dict[str, Any]:
     return {f.attname: f.get_default() for f in model._meta.concrete_fields if f.attname != "id"}
 
 
-def _pg_copy(model: type, objs: list[Any]) -> None:
+def _pg_copy(model: Any, objs: list[Any]) -> None:
     """Plain insert through COPY (newborn rows, whose delivery rows are locked by the caller)."""
     if not objs:
         return
@@ -581,7 +582,7 @@ def _pg_copy(model: type, objs: list[Any]) -> None:
                 copy.write_row(_values(obj, model, columns, now))
 
 
-def _pg_upsert(model: type, objs: list[Any]) -> None:
+def _pg_upsert(model: Any, objs: list[Any]) -> None:
     """PostgreSQL fast path: COPY into a session temp table, then one INSERT … ON CONFLICT DO UPDATE in key
     order (row locks taken in the same order by every batch: no deadlocks); sets obj.pk from RETURNING."""
     if not objs:
@@ -1057,7 +1058,7 @@ def upload_preview(
             actor=actor,
             action="register.excel_preview",
             object_type="PendingUpload",
-            object_id=upload.pk,
+            object_id=str(upload.pk),
             scope_path=unit.path,
             changes={
                 "file": [None, filename],
@@ -1107,6 +1108,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
                     (f"Cột {e['column']}: " if e["column"] else "") + e["reason"]
                     for e in _row_errors(letters, outcome)
                 )
+                assert ws is not None
                 ws.append([*(_excel_safe(v) for v in values[index]), numbers[index], reasons])
         if wb is not None:
             wb.save(error_path)
@@ -1140,7 +1142,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
             actor=actor,
             action="register.excel_batch",
             object_type="IngestBatch",
-            object_id=batch.pk,
+            object_id=str(batch.pk),
             scope_path=locked.unit.path,
             changes={
                 "register": [None, reg.key],
@@ -1177,7 +1179,7 @@ def upload_discard(*, actor: Any, upload: PendingUpload) -> None:
         actor=actor,
         action="register.excel_discard",
         object_type="PendingUpload",
-        object_id=locked.pk,
+        object_id=str(locked.pk),
         scope_path=locked.unit.path,
         changes={"status": [UploadStatus.PREVIEWED, UploadStatus.DISCARDED]},
     )

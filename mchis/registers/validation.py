@@ -242,6 +242,8 @@ def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
             return code
         if text.isdigit() and len(text) == 1:
             text = "0" + text  # "1" typed for ethnicity "01"
+        if spec.catalog == "contraceptive-method":
+            text = catalogs.CONTRACEPTIVE_ALIASES.get(text.split(" - ", 1)[0].strip().upper(), text)
         code = _lookup_code(text, codes or frozenset(), ctx.catalog_names.get(spec.catalog, {}))
         if code is None:
             raise _Err(f"mã '{text}' không có trong danh mục")

@@ -177,7 +177,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
     if request.method == "POST":
         data = _form_data(reg, request.POST)
         if instance is None and not data.get("facility"):
-            data["facility"] = getattr(request.user.unit, "code", "")
+            data["facility"] = getattr(getattr(request.user, "unit", None), "code", "")
         try:
             obj, error_list = services.record_save(
                 actor=request.user, register=reg.key, data=data, instance=instance
@@ -197,7 +197,8 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
         values = _instance_values(reg, instance)
     else:
         values = {
-            "facility": request.GET.get("facility") or getattr(request.user.unit, "code", ""),
+            "facility": request.GET.get("facility")
+            or getattr(getattr(request.user, "unit", None), "code", ""),
             "event_date": request.GET.get("event_date") or timezone.localdate().isoformat(),
             "place": "at_facility",
         }
@@ -239,7 +240,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
 def template_download(request: HttpRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)
-    data = excel.build_template(reg, facility_code=getattr(request.user.unit, "code", ""))
+    data = excel.build_template(reg, facility_code=getattr(getattr(request.user, "unit", None), "code", ""))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -260,7 +261,7 @@ def upload(request: HttpRequest, register: str) -> HttpResponse:
         else:
             try:
                 up = services.upload_preview(
-                    actor=request.user, register=reg.key, unit=request.user.unit, filename=file.name,
+                    actor=request.user, register=reg.key, unit=getattr(request.user, "unit", None), filename=file.name or "upload.xlsx",
                     chunks=file.chunks(),
                 )  # fmt: skip
                 return redirect("registers:upload_detail", upload_id=up.pk)
@@ -307,7 +308,7 @@ def upload_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 
 @login_required
-def upload_errors(request: HttpRequest, upload_id: str) -> HttpResponse:
+def upload_errors(request: HttpRequest, upload_id: str) -> FileResponse:
     _require(request.user, "register.view")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     if not up.error_file_path or not Path(up.error_file_path).exists():

@@ -141,7 +141,7 @@ def test_r_int_01_token_without_scope_forbidden(tree):
 @pytest.mark.django_db
 def test_records_list_scoped_and_paginated(api, tree, make_user):
     post(api, "anc", {"records": [anc(rid=str(i)) for i in range(3)]})
-    month = AncVisit.objects.first().month.strftime("%Y-%m")
+    month = AncVisit.objects.get(source_record_id="1").month.strftime("%Y-%m")
     res = api.get(URL.format("anc") + f"?unit={tree.tyt_a1.code}&month={month}&limit=2")
     assert res.status_code == 200
     body = res.json()

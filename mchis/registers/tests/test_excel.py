@@ -213,7 +213,9 @@ def test_old_xls_refused(collector, tree):
 
 @pytest.mark.django_db
 def test_tampered_kept_outcomes_are_ignored(collector, tree):
-    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "Trần Thị Hoa", None, None, None, 10]])))
+    up = preview(
+        collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "Trần Thị Hoa", None, None, None, 10]]))
+    )
     kept = Path(up.file_path).with_suffix(".outcomes.pkl")
     assert kept.exists()
     kept.write_bytes(b"not a pickle")  # the HMAC no longer matches: the workbook is parsed again

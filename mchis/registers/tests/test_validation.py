@@ -199,3 +199,18 @@ def test_postpartum_window():
                newborns=[{"sex": "F"}])  # fmt: skip
     errs, _ = errors_of("delivery", rec)
     assert "postpartum_week1_date" in errs
+
+
+def test_r_org_03_shared_catalog_codes_accepted():
+    from mchis.registers.catalogs import code_ok
+
+    errs, out = errors_of("contraception", base(method_code="DCTC"))
+    assert errs == {} and out.clean["method_code"] == "iud"
+    shared = frozenset({"O00-O08", "O72", "P20-P29"})
+    assert (
+        code_ok("icd10", "O03.9", shared)
+        and code_ok("icd10", "O72.1", shared)
+        and code_ok("icd10", "P21", shared)
+    )
+    assert not code_ok("icd10", "A09", shared) and not code_ok("icd10", "O9", shared)
+    assert code_ok("icd10", "A09", None)
