@@ -49,7 +49,8 @@ def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
 
     A refusal is itself audited (`access.denied`, R-SEC-06: attempts to reach other units' records are
     traceable). Missing and forbidden objects do the same work - one lookup of the owner, one audit row -
-    so neither the answer nor its timing tells them apart.
+    so neither the answer nor its timing tells them apart. The row's scope is the owner's unit, so the
+    owner's auditors see attempts on their records; its text is the same either way.
     """
     try:
         return visible_to(queryset, principal).get(**lookup)
@@ -76,7 +77,8 @@ def _record_denied(queryset: models.QuerySet[Any], principal: Any, lookup: dict[
             object_id=str(next(iter(lookup.values()), ""))[:64],
             scope_path=owner or "",
             changes={"lookup": {key: str(value) for key, value in lookup.items()}},
-            reason="ngoài phạm vi" if owner else "không tồn tại",
+            # One wording for both: the actor's own auditors see this row and must not learn which it was.
+            reason="ngoài phạm vi hoặc không tồn tại",
         )
 
 
