@@ -95,6 +95,7 @@ def run(per_kind: int, seed: int) -> int:
     sample = sample_children(per_kind, seed)
     results: dict[tuple[str, str], list[float]] = {}
     hits: dict[tuple[str, str], int] = {}
+    with_count: list[float] = []
     for child in sample:
         commune = SimpleNamespace(is_authenticated=True, unit=child.unit, is_superuser=False)
         upper = SimpleNamespace(is_authenticated=True, unit=doh, is_superuser=False)
@@ -103,9 +104,15 @@ def run(per_kind: int, seed: int) -> int:
                 if not q.strip():
                     continue
                 started = time.perf_counter()
-                page = list(child_search(principal, q=q)[:50])
+                qs = child_search(principal, q=q)
+                page = list(qs[:50])
                 elapsed = (time.perf_counter() - started) * 1000
                 results.setdefault((scope, kind), []).append(elapsed)
+                if len(page) == 50:  # the API also counts matches (capped) when the page is full
+                    started = time.perf_counter()
+                    qs[:10_001].count()
+                    elapsed += (time.perf_counter() - started) * 1000
+                with_count.append(elapsed)
                 hits[(scope, kind)] = hits.get((scope, kind), 0) + (
                     1 if any(c.pk == child.pk for c in page) else 0
                 )
@@ -121,6 +128,10 @@ def run(per_kind: int, seed: int) -> int:
     print(
         f"ALL {len(everything)} searches: p50 {statistics.median(everything):.1f} ms, p95 {p95:.1f} ms, "
         f"p99 {percentile(everything, 99):.1f} ms; target p95 < {TARGET_P95_MS:.0f} ms → ratio {p95 / TARGET_P95_MS:.2f}"
+    )
+    print(
+        f"API-equivalent (first page + capped count when the page is full): p50 {statistics.median(with_count):.1f} ms, "
+        f"p95 {percentile(with_count, 95):.1f} ms, p99 {percentile(with_count, 99):.1f} ms"
     )
     return 0 if p95 < TARGET_P95_MS else 1
 
