@@ -157,3 +157,15 @@ def test_r_int_03_sync_activity_and_silent_flag(collector, tree, make_user):
     assert later[0].silent is True
     other = make_user("leader", tree.ttyt_b)
     assert sync_status(principal=other) == []
+
+
+@pytest.mark.django_db
+def test_r_mch_01_newborn_handoff_to_child_registry_once(collector):
+    records_upsert(actor=collector, register="delivery", records=[delivery(personal_id="008195001234")])
+    from mchis.registers.services import newborn_handoff
+
+    nb = Newborn.objects.get()
+    first = newborn_handoff(actor=collector, newborn=nb)
+    again = newborn_handoff(actor=collector, newborn=nb)
+    assert first.pk == again.pk and first.kind == "create"
+    assert first.data["mother_name"] == "Lò Thị Mai" and first.data["sex"] == "F"
