@@ -71,6 +71,19 @@ Death (tử vong, register "death", R-MCH-08): ``death_kind`` (DeathKind: matern
     ``under_1y``, ``under_5y``; ``obstetric_complication`` (ObstetricComplication, maternal deaths: "TV" of
     row I.9), ``maternal_death_reviewed`` (được thẩm định), ``mother_name``.
 
+Counting notes for the reports (agreed semantics):
+- "Tại TYT / Ngoài CSYT / CSYT khác" columns: ``place`` = at_facility / outside / other_facility; "Tổng số" = all.
+- Adolescent / ethnic-minority "Trong đó" rows: ``is_adolescent`` / ``is_ethnic_minority`` (mother's, on the
+  register row; for live births the child's own ``Newborn.is_ethnic_minority``; for deaths the deceased's).
+- Live births: Newborn.outcome = "live"; fetal deaths ≥ 22 weeks: Death.death_kind = "fetal".
+- Obstetric complications "Mắc": Delivery.comp_*, Abortion.complication (row 9.6), Newborn.neonatal_tetanus;
+  "TV": Death(death_kind="maternal").obstetric_complication (neonatal_tetanus on child deaths).
+- Contraception stores the register codes listed above; the shared catalog's codes (DCTC, TIEM, CAY,
+  VIEN_UONG, BCS, TRIET_SAN_NAM/NU, KHAC) are accepted on input and stored as iud, injectable, implant, pill,
+  condom, sterilisation, other_modern. Male sterilisation = method_code "sterilisation" and sex "M".
+- Period lock: PeriodLock(unit, month) refuses every register write for that facility and month
+  (services.period_lock / period_unlock, selectors.is_period_locked).
+
 Other models: Person (personal_id unique), PeriodLock (unit, month), IngestBatch (one API/Excel/web batch:
 idempotency, async job, audit), SyncActivity (per batch × facility × source system, for R-INT-03),
 PendingUpload (Excel file between preview and confirm).

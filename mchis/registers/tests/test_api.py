@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.test import Client
@@ -175,3 +176,16 @@ def test_r_int_01_batch_of_5000_accepted_over_django_form_limit(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024  # our endpoint reads the stream itself, with its own cap
     res = post(api, "anc", {"records": [anc(rid=str(i)) for i in range(50)]}, params="?dryRun=true")
     assert res.status_code == 200 and res.json()["created"] == 50
+
+
+@pytest.mark.django_db
+def test_r_mch_01_locked_period_refused_through_api(api, tree):
+    from mchis.registers.services import period_lock
+
+    rec = anc(rid="L1")
+    month = date.fromisoformat(rec["event_date"]).replace(day=1)
+    period_lock(actor=None, unit=tree.tyt_a1, month=month, reason="Báo cáo đã duyệt")
+    body = post(api, "anc", {"records": [rec]}).json()
+    assert body["status"] == "ERROR" and body["rejected"] == 1
+    assert "đã được duyệt và khóa" in body["conflicts"][0]["reason"]
+    assert AncVisit.objects.count() == 0
