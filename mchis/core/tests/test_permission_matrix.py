@@ -97,6 +97,18 @@ def render() -> str:
         mark = " 🔐" if action in CRITICAL_ACTIONS else ""
         cells = ["✔" if role in MATRIX[action] else "" for role in roles]
         lines.append(f"| `{action}`{mark} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Kiểm chứng tự động",
+        "",
+        "* `mchis/core/tests/test_permission_matrix.py` (R-SEC-02): tài liệu này khớp `MATRIX`; quản trị không "
+        "giữ thao tác ghi dữ liệu nghiệp vụ (chỉ được cấu hình: danh mục, đơn vị, thôn, tài khoản, token, "
+        "nhật ký, mẫu biểu, và xem).",
+        "* `mchis/web/tests/test_jurisdiction_walk.py` (R-SEC-01): đi qua mọi URL và mọi thao tác OpenAPI "
+        "bằng tài khoản (mỗi vai trò) và máy khách của tỉnh khác; không được lộ gì. Tuyến mới có tham số lạ "
+        "làm test thất bại cho tới khi thêm bộ cung cấp (`PARAM_PROVIDERS`).",
+        "* Truy cập bị từ chối (ngoài phạm vi hoặc không tồn tại) được ghi nhật ký `access.denied` (R-SEC-06).",
+    ]
     extra = sorted(CRITICAL_ACTIONS - set(MATRIX))
     if extra:
         lines += [
