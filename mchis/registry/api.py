@@ -7,7 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, File, Router, Schema, Status
+from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
 
@@ -434,3 +435,42 @@ def change_requests_resubmit(request: ApiRequest, request_id: UUID, payload: Res
             acknowledge_warnings=payload.acknowledge_warnings,
         )
     )
+
+
+@router.post(
+    "/change-requests/{request_id}/evidence", response={201: list[EvidenceOut]}, summary="Thêm minh chứng"
+)
+def change_requests_evidence(
+    request: ApiRequest,
+    request_id: UUID,
+    files: list[UploadedFile] = File(...),  # noqa: B008 - ninja API
+) -> Status[list[dict[str, Any]]]:
+    """PDF/JPEG/PNG (checked by content), at most EVIDENCE_MAX_BYTES each; stored by sha256."""
+    from . import evidence as ev
+
+    req = selectors.request_get(request.auth, request_id)
+    stored = services.change_request_attach_evidence(
+        actor=request.auth,
+        request=req,
+        files=[ev.EvidenceFile(f.name or "tep", f.read(ev.max_bytes() + 1)) for f in files],
+    )
+    return Status(
+        201,
+        [
+            {"sha256": e.sha256, "filename": e.filename, "content_type": e.content_type, "size": e.size}
+            for e in stored
+        ],
+    )
+
+
+@router.get("/children/{child_id}/as-of/{day}", response=dict[str, Any], summary="Hồ sơ tại một ngày")
+def children_as_of(request: ApiRequest, child_id: UUID, day: date) -> dict[str, Any]:
+    """The record as it was at the end of `day` (reconstructed from the history); 404 before it existed."""
+    from django.http import Http404
+
+    require(request.auth, "child.view")
+    child = selectors.child_read(request.auth, child_id, channel="api-as-of")
+    snapshot = selectors.child_as_of(child, day)
+    if snapshot is None:
+        raise Http404("Hồ sơ chưa tồn tại vào ngày này.")
+    return snapshot

@@ -867,3 +867,26 @@ def correction_request_respond(
         reason=text,
     )
     return c
+
+
+@transaction.atomic
+def change_request_attach_evidence(
+    *, actor: Any, request: ChangeRequest, files: Sequence[evidence_store.EvidenceFile]
+) -> list[Evidence]:
+    """The proposer adds evidence to an open (pending or returned) request."""
+    req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if req.proposer_id != getattr(actor, "pk", None) or req.status not in (
+        RequestStatus.PENDING,
+        RequestStatus.RETURNED,
+    ):
+        raise Conflict("Chỉ người đề xuất thêm được minh chứng, khi đề xuất chưa được quyết định.")
+    stored = _attach(req, actor, files)
+    log_event(
+        actor=actor,
+        action="child.request_evidence",
+        object_type="change_request",
+        object_id=str(req.public_id),
+        scope_path=req.unit.path,
+        evidence_ref=",".join(e.sha256 for e in stored),
+    )
+    return stored

@@ -151,3 +151,52 @@ def test_r_ch_05_api_return_and_resubmit(collector, leader, make_child, as_user,
     )
     assert again.status_code == 200 and again.json()["status"] == "pending"
     assert again.json()["diff"] == {"mother_name": ["Trần Thị Cúc", "Trần Thị Cúc Lan"]}
+
+
+def test_r_ch_05_api_evidence_upload_is_sniffed(collector, as_user, evidence_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = as_user(collector)
+    created = client.post("/api/v1/children", VALID_DATA, content_type="application/json").json()
+    png = SimpleUploadedFile("so.png", b"\x89PNG\r\n\x1a\n" + b"0" * 32, content_type="image/png")
+    ok = client.post(f"/api/v1/change-requests/{created['id']}/evidence", {"files": [png]})
+    assert ok.status_code == 201 and ok.json()[0]["content_type"] == "image/png"
+    fake = SimpleUploadedFile("gia.pdf", b"not a pdf", content_type="application/pdf")
+    bad = client.post(f"/api/v1/change-requests/{created['id']}/evidence", {"files": [fake]})
+    assert bad.status_code == 400 and bad.json()["field"] == "evidence"
+
+
+def test_r_ch_04_api_record_as_of_a_date(make_child, collector, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    child = make_child()
+    client = as_user(collector)
+    today = timezone.localdate()
+    assert (
+        client.get(f"/api/v1/children/{child.public_id}/as-of/{today.isoformat()}").json()["full_name"]
+        == "Nguyễn Văn An"
+    )
+    assert (
+        client.get(
+            f"/api/v1/children/{child.public_id}/as-of/{(today - timedelta(days=1)).isoformat()}"
+        ).status_code
+        == 404
+    )
+
+
+def test_api_routes_are_in_the_openapi_schema():
+    from config.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for path in (
+        "/api/v1/children",
+        "/api/v1/children/{child_id}",
+        "/api/v1/children/{child_id}/history",
+        "/api/v1/change-requests/{request_id}/approve",
+        "/api/v1/change-requests/{request_id}/reject",
+        "/api/v1/change-requests/{request_id}/return",
+    ):
+        assert path in paths, path
+    assert "post" in paths["/api/v1/children"] and "get" in paths["/api/v1/children"]
