@@ -161,3 +161,26 @@ def test_r_dq_02_entry_form_fragment_shows_candidates_and_warnings(child, tree, 
                    "mother_name": "Nguyễn Thị Hạnh", "village": child.village.pk}).content.decode()  # fmt: skip
     assert "Trẻ này có thể đã có trong hệ thống" in html and "Hoàng Thị Ngọc Ánh" in html
     assert "Thiếu trường bắt buộc: Dân tộc." in html
+
+
+def test_r_dq_07_home_card_counts_overdue_corrective_tasks(child, tree, make_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mchis.quality.home import quality_cards
+    from mchis.quality.models import AuditCampaign, AuditSample, CorrectiveTask
+
+    kid = child()
+    auditor = make_user("auditor", tree.doh_a)
+    c = AuditCampaign.objects.create(code="PT-X", audited_unit=tree.tyt_a1, auditor_unit=tree.doh_a, seed=1,
+                                     created_by=auditor, started_on=date(2026, 1, 1), status="closed")  # fmt: skip
+    s = AuditSample.objects.create(campaign=c, child=kid, stratum="-", checked=True)
+    CorrectiveTask.objects.create(campaign=c, sample=s, child=kid, unit=tree.tyt_a1, kind="fix", description="x",
+                                  due_at=timezone.now() - timedelta(hours=2))  # fmt: skip
+    leader = make_user("leader", tree.tyt_a1)
+    cards = {card.title: card.value for card in quality_cards(leader)}
+    assert cards["Nhiệm vụ khắc phục quá hạn"] == 1
+    assert quality_cards(make_user("leader", tree.tyt_b1))[0].value == 0
+    page = login(leader).get("/quality/tasks/").content.decode()
+    assert "QUÁ HẠN" in page
