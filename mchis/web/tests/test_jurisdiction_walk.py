@@ -47,7 +47,8 @@ pytestmark = pytest.mark.django_db
 FOREIGN, OWN = "foreign", "own"  # province A (someone else's) / province B (the walker's own)
 SHARED = "shared"  # national reference objects (form definitions, catalogs): not anyone's secret
 
-# Roles walking the site and the province-B unit each sits in. The system admin is national by design.
+# Roles walking the site and the province-B unit each sits in. The system admin is national by design (the
+# units and places apps let it see the whole tree wherever its account sits), so it does not walk.
 WALK_ROLES: dict[str, str] = {
     "collector": "tyt_b1",
     "leader": "tyt_b1",
@@ -498,6 +499,9 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
     "form": shared("reports.FormDefinition", "code"),
     "period": P(report_period, scoped=False),
     "verb": const("approve"),
+    # dates in paths (a record as of a day)
+    "day": const("2025-06-30"),
+    "date": const("2025-06-30"),
     # generic names: always by route
     "pk": {
         "accounts/users/": attr("user"),
