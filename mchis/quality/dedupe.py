@@ -123,20 +123,19 @@ def export_children(path: Path, *, unit: Any | None = None) -> int:
     from mchis.registry.models import Child
 
     if connection.vendor == "postgresql":
-        where = "c.status = 'active'"
-        params: list[Any] = []
+        from psycopg import sql as pgsql
+
+        where: pgsql.Composable = pgsql.SQL("c.status = 'active'")
         if unit is not None:
-            where += " AND u.path LIKE %s"
-            params.append(unit.path + "%")
-        cols = ", ".join(f"c.{c}" for c in EXPORT_COLUMNS)
-        sql = (
-            f"COPY (SELECT {cols} FROM registry_child c JOIN units_reportingunit u ON u.id = c.unit_id "  # noqa: S608
-            f"WHERE {where}) TO STDOUT WITH (FORMAT csv, HEADER true)"
-        )
+            where = pgsql.SQL("{} AND u.path LIKE {}").format(where, pgsql.Literal(unit.path + "%"))
+        query = pgsql.SQL(
+            "COPY (SELECT {cols} FROM registry_child c JOIN units_reportingunit u ON u.id = c.unit_id "
+            "WHERE {where}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        ).format(cols=pgsql.SQL(", ").join(pgsql.Identifier("c", c) for c in EXPORT_COLUMNS), where=where)
         n = 0
         with connection.cursor() as cur, path.open("wb") as out:
             raw = cur.cursor  # psycopg 3 cursor
-            with raw.copy(raw.mogrify(sql, params) if params else sql) as copy:
+            with raw.copy(query) as copy:
                 for block in copy:
                     out.write(block)
                     n += 1
