@@ -72,6 +72,9 @@ class Child(models.Model):
     guardian_personal_id = models.CharField(max_length=12, blank=True)
     guardian_relationship = models.CharField(max_length=16, blank=True, help_text="Catalog 'relationship'")
     guardian_name_folded = models.CharField(max_length=150, blank=True, db_index=True)
+    parents_folded = models.CharField(
+        max_length=310, blank=True, default="", help_text="fold(father) | fold(mother), for search by parent"
+    )
 
     status = models.CharField(max_length=10, choices=ChildStatus.choices, default=ChildStatus.ACTIVE)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

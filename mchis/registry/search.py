@@ -77,11 +77,20 @@ def _name_terms(column: str, parsed: ParsedQuery) -> Q:
     )
 
 
+def parents_key(father_name: str, mother_name: str) -> str:
+    """Search key of the parents' names: "nguyen van binh | tran thi cuc"."""
+    return " | ".join(part for part in (fold(father_name), fold(mother_name)) if part)
+
+
 def search_filter(q: str) -> Q:
     parsed = parse_query(q)
     condition = Q()
     if parsed.name:
-        condition &= _name_terms("name_folded", parsed) | Q(guardian_name_folded__contains=parsed.name)
+        condition &= (
+            _name_terms("name_folded", parsed)
+            | Q(guardian_name_folded__contains=parsed.name)
+            | Q(parents_folded__contains=parsed.name)
+        )
     for day in parsed.dates:
         condition &= Q(date_of_birth=day)
     for digits in parsed.id_prefixes:

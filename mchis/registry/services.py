@@ -41,6 +41,7 @@ from .models import (
     Verification,
     VerificationStatus,
 )
+from .search import parents_key
 from .workdays import add_working_days
 
 
@@ -126,6 +127,7 @@ def _apply(child: Child, data: dict[str, Any]) -> None:
             setattr(child, name, value or "")
     child.name_folded = fold(child.full_name)
     child.guardian_name_folded = fold(child.guardian_name)
+    child.parents_folded = parents_key(child.father_name, child.mother_name)
 
 
 def _apply_lists(child: Child, data: dict[str, Any]) -> None:

@@ -88,7 +88,11 @@ def test_r_sec_06_detail_read_is_audited(make_child, collector, as_user):
 def test_search_without_diacritics_any_case_dob_id_guardian(make_child, collector, as_user):
     make_child()
     make_child(
-        full_name="Lò Thị Hoa", guardian_name="Đặng Văn Đức", personal_id="", date_of_birth="01/06/2019"
+        full_name="Lò Thị Hoa",
+        guardian_name="Đặng Văn Đức",
+        personal_id="",
+        date_of_birth="01/06/2019",
+        mother_name="Lò Thị Mai",
     )
     client = as_user(collector)
 
@@ -98,6 +102,7 @@ def test_search_without_diacritics_any_case_dob_id_guardian(make_child, collecto
     assert names("nguyen van an") == ["Nguyễn Văn An"]
     assert names("NGUYỄN VĂN AN") == ["Nguyễn Văn An"]
     assert names("dang van duc") == ["Lò Thị Hoa"]
+    assert names("tran thi cuc") == ["Nguyễn Văn An"], "search by a parent's name"
     assert names("01/06/2019") == ["Lò Thị Hoa"]
     assert names(VALID_DATA["personal_id"]) == ["Nguyễn Văn An"]
     assert names("hoa 12/03/2018") == []
