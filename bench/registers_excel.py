@@ -13,7 +13,6 @@ maximum resident set (ru_maxrss, includes calamine's Rust buffers); --tracemallo
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import sys
