@@ -25,7 +25,7 @@ class ApiRequest(HttpRequest):
 
 
 MAX_LIMIT = 200
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 class PersonOut(Schema):
@@ -66,8 +66,8 @@ class ChildOut(ChildListItem):
 
 
 class ChildPage(Schema):
-    count: int = Field(..., description="Number of matches, counted up to 10,000")
-    more: bool = Field(False, description="True when there are more than 10,000 matches")
+    count: int = Field(..., description="Number of matches, counted up to 1,000")
+    more: bool = Field(False, description="True when there are more than 1,000 matches")
     items: list[ChildListItem]
 
 

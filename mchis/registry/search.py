@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, Value, When
 
 from mchis.core.text import fold
 
@@ -96,3 +96,13 @@ def search_filter(q: str) -> Q:
     for digits in parsed.id_prefixes:
         condition &= Q(personal_id__startswith=digits)
     return condition
+
+
+def own_name_first(q: str) -> Case | None:
+    """Sort key: records whose own name matches come before those found by a guardian's or parent's name."""
+    parsed = parse_query(q)
+    if not parsed.name:
+        return None
+    return Case(
+        When(_name_terms("name_folded", parsed), then=Value(0)), default=Value(1), output_field=IntegerField()
+    )

@@ -205,3 +205,10 @@ def test_api_routes_are_in_the_openapi_schema():
     ):
         assert path in paths, path
     assert "post" in paths["/api/v1/children"] and "get" in paths["/api/v1/children"]
+
+
+def test_search_lists_own_name_matches_before_parent_matches(make_child, collector, as_user):
+    make_child(full_name="Bùi Văn Bình", mother_name="Nguyễn Thị An", personal_id="")  # sorts first by name
+    make_child(full_name="Nguyễn Thị An", sex="F", personal_id="", mother_name="Lò Thị Mai")
+    items = as_user(collector).get("/api/v1/children", {"q": "nguyen thi an"}).json()["items"]
+    assert [c["full_name"] for c in items] == ["Nguyễn Thị An", "Bùi Văn Bình"]
