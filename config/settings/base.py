@@ -196,3 +196,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Domain settings read by the apps (declared here so every knob is in one place).
+REGISTRY_STEP_UP_FOR_CHANGES = env_bool("REGISTRY_STEP_UP_FOR_CHANGES", True)  # approving changes is critical
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+POPULATION_GATEWAY_TIMEOUT = float(os.environ.get("POPULATION_GATEWAY_TIMEOUT", "5"))
+# Days without an update after which a record is "dead" (R-DQ-03), per circumstance group code; "*" = default.
+QUALITY_DEAD_AFTER_DAYS = {"*": int(os.environ.get("QUALITY_DEAD_AFTER_DAYS", "365"))}

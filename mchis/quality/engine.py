@@ -338,3 +338,11 @@ def scan_run(
 
 def rule_codes() -> list[str]:
     return [r.code for r in RULES]
+
+
+def recheck_children(child_ids: list[int]) -> None:
+    """Registry hook (mchis.registry.hooks): the rules run on every approved change, after it commits."""
+    from mchis.registry.models import Child
+
+    for child in Child.objects.filter(pk__in=child_ids).only("pk"):
+        on_child_changed(child)

@@ -247,7 +247,7 @@ def residence_outside(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
 
 def codes_in_catalog(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
     out = []
-    checks = [("ethnicity", "ethnicity_code", r.ethnicity_code), ("relationship", "guardian_relationship", r.guardian_relationship)]  # fmt: skip
+    checks = [("ethnic_group", "ethnicity_code", r.ethnicity_code), ("child_relationship", "guardian_relationship", r.guardian_relationship)]  # fmt: skip
     checks += [("child_circumstance", "circumstances", c.group_code) for c in r.circumstances]
     for catalog, fld, value in checks:
         codes = ctx.catalogs.get(catalog)

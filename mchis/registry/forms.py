@@ -39,19 +39,19 @@ def _catalog(codes: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def ethnicity_choices() -> list[tuple[str, str]]:
-    return _catalog(("ethnicity", "ethnic_group", "ethnic_groups", "dan_toc")) or _fixture_choices(
+    return _catalog(("ethnic_group",)) or _fixture_choices(
         "ethnic_groups_vn.csv", "code_qd121", "name"
     )
 
 
 def circumstance_choices() -> list[tuple[str, str]]:
-    return _catalog(("child_circumstance", "child_circumstances")) or _fixture_choices(
+    return _catalog(("child_circumstance",)) or _fixture_choices(
         "children_special_circumstances.csv", "no", "name_vi"
     )
 
 
 def relationship_choices() -> list[tuple[str, str]]:
-    return _catalog(("relationship",)) or [
+    return _catalog(("child_relationship",)) or [
         ("ong_ba", "Ông/bà"),
         ("anh_chi", "Anh/chị"),
         ("co_di_chu_bac", "Cô/dì/chú/bác"),

@@ -70,7 +70,7 @@ class Child(models.Model):
     guardian_name = models.CharField(max_length=150, blank=True)
     guardian_dob = models.DateField(null=True, blank=True)
     guardian_personal_id = models.CharField(max_length=12, blank=True)
-    guardian_relationship = models.CharField(max_length=16, blank=True, help_text="Catalog 'relationship'")
+    guardian_relationship = models.CharField(max_length=32, blank=True, help_text="Catalog 'child_relationship'")
     guardian_name_folded = models.CharField(max_length=150, blank=True, db_index=True)
     parents_folded = models.CharField(
         max_length=310, blank=True, default="", help_text="fold(father) | fold(mother), for search by parent"
@@ -113,8 +113,8 @@ class CircumstanceMembership(models.Model):
     """Membership of a circumstance group (hoàn cảnh đặc biệt, nguy cơ, khác, được trợ giúp) with dates."""
 
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="circumstances")
-    group_code = models.CharField(max_length=16, help_text="Catalog 'child_circumstance'")
-    subgroup_code = models.CharField(max_length=16, blank=True)
+    group_code = models.CharField(max_length=32, help_text="Catalog 'child_circumstance'")
+    subgroup_code = models.CharField(max_length=32, blank=True)
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
 
@@ -129,7 +129,7 @@ class CircumstanceMembership(models.Model):
 
 class SupportReceived(models.Model):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="supports")
-    support_type_code = models.CharField(max_length=16, help_text="Catalog 'support_type'")
+    support_type_code = models.CharField(max_length=32, help_text="Catalog 'support_type'")
     date = models.DateField()
     provider = models.CharField(max_length=200, blank=True)
 

@@ -71,9 +71,9 @@ def validation_context(unit: Any, *, today: date | None = None) -> validation.Co
 
     return validation.Context(
         today=today or timezone.localdate(),
-        ethnicities=codes("ethnicity", "ethnic_group", "ethnic_groups", "dan_toc"),
-        relationships=codes("relationship"),
-        circumstance_groups=codes("child_circumstance", "child_circumstances"),
+        ethnicities=codes("ethnic_group"),
+        relationships=codes("child_relationship"),
+        circumstance_groups=codes("child_circumstance"),
         villages=frozenset(
             Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True)
         ),

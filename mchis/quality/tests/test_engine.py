@@ -144,3 +144,14 @@ def test_r_dq_01_accepting_a_finding_needs_a_reason_and_is_audited(child, tree, 
         f.status == FindingStatus.ACCEPTED
         and Finding.objects.filter(child=kid, rule_code="DQ_OVER_16").count() == 1
     )
+
+
+def test_r_dq_03_rules_run_after_every_approved_change_through_the_registry_hook(
+    child, django_capture_on_commit_callbacks
+):
+    from mchis.registry.hooks import children_changed
+
+    kid = child(sex="")
+    with django_capture_on_commit_callbacks(execute=True):
+        children_changed([kid.pk])
+    assert Finding.objects.filter(child=kid, status="open", fingerprint="sex").exists()

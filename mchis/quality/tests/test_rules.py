@@ -15,7 +15,7 @@ CTX = RuleContext(
     today=TODAY,
     unit_area={1: ("commune", 10)},
     commune_province={10: 100, 11: 100},
-    catalogs={"ethnicity": frozenset({"01", "02"}), "child_circumstance": frozenset({"1", "4"})},
+    catalogs={"ethnic_group": frozenset({"01", "02"}), "child_circumstance": frozenset({"1", "4"})},
     orphan_both_codes=frozenset({"1"}),
     dead_after_days={"*": 365, "4": 90},
 )
