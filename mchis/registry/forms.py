@@ -39,9 +39,7 @@ def _catalog(codes: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def ethnicity_choices() -> list[tuple[str, str]]:
-    return _catalog(("ethnic_group",)) or _fixture_choices(
-        "ethnic_groups_vn.csv", "code_qd121", "name"
-    )
+    return _catalog(("ethnic_group",)) or _fixture_choices("ethnic_groups_vn.csv", "code_qd121", "name")
 
 
 def circumstance_choices() -> list[tuple[str, str]]:

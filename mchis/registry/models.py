@@ -70,7 +70,9 @@ class Child(models.Model):
     guardian_name = models.CharField(max_length=150, blank=True)
     guardian_dob = models.DateField(null=True, blank=True)
     guardian_personal_id = models.CharField(max_length=12, blank=True)
-    guardian_relationship = models.CharField(max_length=32, blank=True, help_text="Catalog 'child_relationship'")
+    guardian_relationship = models.CharField(
+        max_length=32, blank=True, help_text="Catalog 'child_relationship'"
+    )
     guardian_name_folded = models.CharField(max_length=150, blank=True, db_index=True)
     parents_folded = models.CharField(
         max_length=310, blank=True, default="", help_text="fold(father) | fold(mother), for search by parent"
