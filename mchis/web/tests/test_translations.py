@@ -1,0 +1,165 @@
+"""The English catalogue is complete, compiled and actually used.
+
+The .po is parsed with a tiny stdlib parser (no polib at test time); the committed .mo is read with
+gettext.GNUTranslations, so a .po edited without re-running compilemessages fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+CATALOGUE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
+PLACEHOLDER = re.compile(r"%\([A-Za-z_]\w*\)[sd]|%%|%[sd]|\{[A-Za-z_]\w*\}|</?[A-Za-z][^>]*>")
+
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgctxt: str | None = None
+    msgstr: dict[int, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+    line: int = 0
+    awaiting_msgid: bool = False
+
+
+def parse_po(path: Path) -> list[Entry]:
+    """Entries of a .po file (obsolete `#~` entries skipped); the header entry (msgid "") included."""
+    entries: list[Entry] = []
+    current: Entry | None = None
+    pending_flags: set[str] = set()
+    target: tuple[str, int] | None = None
+
+    def unquote(text: str) -> str:
+        return ast.literal_eval(text.strip())
+
+    def append(value: str) -> None:
+        assert current is not None and target is not None
+        name, index = target
+        if name == "msgstr":
+            current.msgstr[index] = current.msgstr.get(index, "") + value
+        else:
+            setattr(current, name, (getattr(current, name) or "") + value)
+
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#~"):
+            continue
+        if line.startswith("#,"):
+            pending_flags |= {flag.strip() for flag in line[2:].split(",")}
+            continue
+        if line.startswith("#"):
+            continue
+        if line.startswith('"'):
+            append(unquote(line))
+            continue
+        keyword, _, rest = line.partition(" ")
+        starts_entry = keyword == "msgctxt" or (
+            keyword == "msgid" and (current is None or current.msgstr or not current.awaiting_msgid)
+        )
+        if starts_entry:
+            current = Entry(flags=pending_flags, line=number, awaiting_msgid=True)
+            entries.append(current)
+            pending_flags = set()
+        assert current is not None, f"{path}:{number}: text outside an entry"
+        match = re.fullmatch(r"msgstr\[(\d+)\]", keyword)
+        if match:
+            target = ("msgstr", int(match.group(1)))
+            current.msgstr[target[1]] = ""
+        elif keyword == "msgstr":
+            target = ("msgstr", 0)
+            current.msgstr[0] = ""
+        elif keyword in ("msgid", "msgid_plural", "msgctxt"):
+            target = (keyword, 0)
+            setattr(current, keyword, "")
+            if keyword == "msgid":
+                current.awaiting_msgid = False
+        else:
+            raise AssertionError(f"{path}:{number}: unexpected line {raw!r}")
+        append(unquote(rest))
+    return entries
+
+
+def messages() -> list[Entry]:
+    return [entry for entry in parse_po(CATALOGUE / "django.po") if entry.msgid]
+
+
+def test_the_parser_reads_the_whole_catalogue():
+    entries = parse_po(CATALOGUE / "django.po")
+    header = entries[0]
+    assert header.msgid == "" and "Language: en" in header.msgstr[0]
+    assert "fuzzy" not in header.flags
+    source = (CATALOGUE / "django.po").read_text(encoding="utf-8")
+    assert len(entries) == len(re.findall(r"^msgid ", source, flags=re.MULTILINE))
+    assert len(messages()) > 500
+
+
+def test_every_entry_is_translated_and_not_fuzzy():
+    untranslated = [
+        f"line {e.line}: {e.msgid}"
+        for e in messages()
+        if not e.msgstr or not all(s.strip() for s in e.msgstr.values())
+    ]
+    fuzzy = [f"line {e.line}: {e.msgid}" for e in messages() if "fuzzy" in e.flags]
+    assert untranslated == []
+    assert fuzzy == []
+
+
+def test_plural_entries_have_both_forms():
+    for entry in messages():
+        if entry.msgid_plural is not None:
+            assert sorted(entry.msgstr) == [0, 1], entry.msgid
+
+
+def test_translations_keep_every_placeholder():
+    for entry in messages():
+        expected = sorted(PLACEHOLDER.findall(entry.msgid))
+        for text in entry.msgstr.values():
+            assert sorted(PLACEHOLDER.findall(text)) == expected, (entry.msgid, text)
+
+
+def test_the_committed_mo_matches_the_po():
+    with (CATALOGUE / "django.mo").open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = []
+    for entry in messages():
+        if entry.msgid_plural is not None:
+            for n, index in ((1, 0), (2, 1)):
+                if entry.msgctxt is not None:
+                    got = compiled.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n)
+                else:
+                    got = compiled.ngettext(entry.msgid, entry.msgid_plural, n)
+                if got != entry.msgstr[index]:
+                    stale.append(entry.msgid)
+        else:
+            if entry.msgctxt is not None:
+                got = compiled.pgettext(entry.msgctxt, entry.msgid)
+            else:
+                got = compiled.gettext(entry.msgid)
+            if got != entry.msgstr[0]:
+                stale.append(entry.msgid)
+    assert stale == [], "the .mo is stale: run python manage.py compilemessages -l en"
+
+
+@pytest.mark.django_db
+def test_login_page_is_vietnamese_by_default(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Đăng nhập" in page
+    assert "Log in" not in page
+
+
+@pytest.mark.django_db
+def test_login_page_is_english_after_choosing_english(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert "Log in" in page
+    assert "Username" in page and "Password" in page
+    assert "Đăng nhập" not in page
+    assert "Mật khẩu" not in page
