@@ -11,20 +11,21 @@ from datetime import date
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class UnitKind(models.TextChoices):
-    MINISTRY = "ministry", "Bộ Y tế"
-    MINISTRY_DEPT = "ministry_dept", "Vụ/Cục thuộc Bộ"
-    DOH = "doh", "Sở Y tế"
-    CDC = "cdc", "Trung tâm Kiểm soát bệnh tật tỉnh (CDC)"
-    PROVINCIAL_HOSPITAL = "prov_hospital", "Bệnh viện tuyến tỉnh"
-    TTYT = "ttyt", "Trung tâm Y tế khu vực/huyện (TTYT)"
-    DISTRICT_HOSPITAL = "district_hospital", "Bệnh viện tuyến huyện/khu vực"
-    TYT = "tyt", "Trạm Y tế xã (TYT)"
-    CHILD_PROTECTION = "child_protection", "Cơ sở bảo trợ trẻ em"
-    COMMUNE_COMMITTEE = "ubnd_xa", "UBND xã"
-    PRIVATE_CLINIC = "private_clinic", "Cơ sở y tế tư nhân"
+    MINISTRY = "ministry", _("Bộ Y tế")
+    MINISTRY_DEPT = "ministry_dept", _("Vụ/Cục thuộc Bộ")
+    DOH = "doh", _("Sở Y tế")
+    CDC = "cdc", _("Trung tâm Kiểm soát bệnh tật tỉnh (CDC)")
+    PROVINCIAL_HOSPITAL = "prov_hospital", _("Bệnh viện tuyến tỉnh")
+    TTYT = "ttyt", _("Trung tâm Y tế khu vực/huyện (TTYT)")
+    DISTRICT_HOSPITAL = "district_hospital", _("Bệnh viện tuyến huyện/khu vực")
+    TYT = "tyt", _("Trạm Y tế xã (TYT)")
+    CHILD_PROTECTION = "child_protection", _("Cơ sở bảo trợ trẻ em")
+    COMMUNE_COMMITTEE = "ubnd_xa", _("UBND xã")
+    PRIVATE_CLINIC = "private_clinic", _("Cơ sở y tế tư nhân")
 
 
 class ReportingUnitQuerySet(models.QuerySet["ReportingUnit"]):
