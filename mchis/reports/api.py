@@ -22,10 +22,28 @@ router = Router(tags=["reports"])
 
 
 class CellOut(Schema):
-    row: str = Field(examples=["I.5.1a"])
+    row: str = Field(
+        examples=["I.5.1a"],
+        description="Hàng của biểu; biểu 4–8 BCH/BCT còn có một hàng cho mỗi đơn vị (mã đơn vị), "
+        "hàng tổng giữ mã cũ (T)",
+    )
     column: str = Field(examples=["tyt"])
-    value: float = Field(examples=[3])
-    source: Literal["computed", "manual", "formula"] = Field(examples=["computed"])
+    value: float | None = Field(
+        examples=[3], description="null = đơn vị tuyến dưới chưa có báo cáo được duyệt (không phải 0)"
+    )
+    source: Literal["computed", "manual", "formula", "reported", "missing"] = Field(
+        examples=["computed"],
+        description="reported = từ báo cáo đã duyệt của đơn vị tuyến dưới; missing = chưa có báo cáo được duyệt",
+    )
+
+
+class UnitRowOut(Schema):
+    row: str = Field(examples=["TYT02269"], description="Mã hàng trong cells (= mã đơn vị)")
+    unit: str = Field(examples=["TYT02269"])
+    name: str = Field(examples=["Trạm Y tế phường Minh Xuân"])
+    status: str = Field(examples=["approved"], description="Trạng thái báo cáo của đơn vị ('' = chưa lập)")
+    own: bool = Field(description="true = số liệu của chính đơn vị lập biểu (cơ sở trực thuộc)")
+    missing: bool = Field(description="true = chưa có báo cáo được duyệt: các ô là null")
 
 
 class MissingOut(Schema):
@@ -62,6 +80,10 @@ class ReportOut(Schema):
     approver: str | None = Field(examples=["TTYT08-01"])
     actions: list[str] = Field(examples=[["submit"]], description="Thao tác người gọi được phép làm")
     cells: list[CellOut]
+    unit_rows: list[UnitRowOut] = Field(
+        default_factory=list,
+        description="Biểu 4–8 BCH/BCT: các hàng theo đơn vị, theo thứ tự in (trước hàng tổng)",
+    )
     missing: list[MissingOut]
     timeline: list[TransitionOut]
 
@@ -93,7 +115,21 @@ def _principal(request: HttpRequest) -> Any:
     return request.auth  # type: ignore[attr-defined]
 
 
+def _unit_cells(view: selectors.ReportView, rows: list[selectors.UnitRow]) -> list[CellOut]:
+    sources = {c.column: c.source for c in view.spec.cells}
+    out = []
+    for row in rows:
+        for col in view.spec.columns:
+            if row.values is None:
+                out.append(CellOut(row=row.id, column=col.id, value=None, source="missing"))
+            else:
+                source = sources.get(col.id, "computed") if row.own else "reported"
+                out.append(CellOut(row=row.id, column=col.id, value=row.values.get(col.id, 0), source=source))  # type: ignore[arg-type]
+    return out
+
+
 def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
+    rows = selectors.unit_rows(view)
     return ReportOut(
         form=view.form.code,
         version=view.form.version,
@@ -110,6 +146,13 @@ def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
         cells=[
             CellOut(row=c.row, column=c.column, value=view.values.get(c.key, 0), source=c.source)  # type: ignore[arg-type]
             for c in view.spec.cells
+        ]
+        + _unit_cells(view, rows),
+        unit_rows=[
+            UnitRowOut(
+                row=r.id, unit=r.unit.code, name=r.label, status=r.status, own=r.own, missing=r.missing
+            )
+            for r in rows
         ],
         missing=[MissingOut(unit=c.unit.code, form=c.form_code, status=c.status) for c in view.missing],
         timeline=[

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from .models import ReportInstance
-from .selectors import ReportView
+from .selectors import ReportView, UnitRow, unit_rows
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
 
@@ -37,8 +37,30 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+TOTAL_LABEL = "Tổng số"
+MISSING_NOTE = "chưa có báo cáo được duyệt"
+
+
+def _signature(ws: Any, row: int, right_col: int) -> int:
+    """Khối chữ ký of the official forms: date line, Người lập biểu (left), Thủ trưởng đơn vị (right)."""
+    bold = Font(bold=True)
+    italic = Font(italic=True)
+    right_col = max(right_col, 4)
+    ws.cell(row=row, column=right_col, value="…, ngày … tháng … năm …").font = italic
+    ws.cell(row=row + 1, column=2, value="Người lập biểu").font = bold
+    ws.cell(row=row + 1, column=right_col, value="Thủ trưởng đơn vị").font = bold
+    ws.cell(row=row + 2, column=2, value="(Ký, ghi rõ họ tên)").font = italic
+    ws.cell(row=row + 2, column=right_col, value="(Ký, ghi rõ họ tên, đóng dấu)").font = italic
+    return row + 3
+
+
 def excel_report(view: ReportView) -> bytes:
-    """One sheet: heading (unit, form, period, legal basis), then STT | Nội dung | one column per form column."""
+    """One sheet in the form's layout: district/provincial forms one row per unit (``excel_units``); the
+    commune form: heading (unit, form, period, legal basis), then STT | Nội dung | one column per form column,
+    then the signature block."""
+    rows = unit_rows(view)
+    if rows:
+        return excel_units(view, rows)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -80,6 +102,7 @@ def excel_report(view: ReportView) -> bytes:
                 else:
                     cell.fill = grey
             r += 1
+    _signature(ws, r + 1, len(cols) + 1)
     ws.column_dimensions["A"].width = 8
     ws.column_dimensions["B"].width = 60
     for j in range(3, len(cols) + 3):
@@ -90,10 +113,109 @@ def excel_report(view: ReportView) -> bytes:
     return buf.getvalue()
 
 
+def excel_units(view: ReportView, rows: list[UnitRow]) -> bytes:
+    """Official BCH/BCT layout: unit and title lines, period, header (STT | Tên đơn vị | form columns), a row of
+    column numbers (1, 2, then the form's column ids, which are the official column numbers), one row per unit
+    below in code order then the unit's own facilities, the total row (Tổng số = row ``T`` of the report, the
+    sum of the rows above), then the signature block. A unit without an approved report has empty value cells
+    (greyed) and "chưa có báo cáo được duyệt" after its name: missing, not zero."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = view.form.code[:31]
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    bold = Font(bold=True)
+    grey = PatternFill("solid", fgColor="DDDDDD")
+    center = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    cols = list(view.spec.columns)
+    ws["A1"] = f"Đơn vị báo cáo: {view.unit.name}"
+    ws["A1"].font = bold
+    ws["A2"] = view.spec.title
+    ws["A2"].font = Font(bold=True, size=13)
+    ws["A3"] = f"{view.period.label()} · {view.spec.legal_basis} · phiên bản {view.spec.version}"
+    ws["A4"] = f"Trạng thái: {view.report.get_status_display()}" + (
+        f" · mã kiểm tra {view.report.snapshot_checksum[:16]}" if view.report.snapshot_checksum else ""
+    )
+    header = ["STT", "Tên đơn vị", *[c.label for c in cols]]
+    numbers = ["1", "2", *[c.id for c in cols]]
+    for j, (text, no) in enumerate(zip(header, numbers, strict=True), start=1):
+        for r, value in ((6, text), (7, no)):
+            cell = ws.cell(row=r, column=j, value=value)
+            cell.font = bold
+            cell.alignment = center
+            cell.border = border
+    r = 8
+    for i, unit_row in enumerate(rows, start=1):
+        ws.cell(row=r, column=1, value=i).border = border
+        label = unit_row.label + (f" — {MISSING_NOTE}" if unit_row.missing else "")
+        name = ws.cell(row=r, column=2, value=label)
+        name.border = border
+        name.alignment = Alignment(wrap_text=True)
+        for j, col in enumerate(cols, start=3):
+            cell = ws.cell(row=r, column=j)
+            cell.border = border
+            if unit_row.values is None:
+                cell.fill = grey
+            else:
+                cell.value = unit_row.values.get(col.id, 0)
+        r += 1
+    total_row = view.spec.rows()[0]
+    ws.cell(row=r, column=1).border = border
+    total = ws.cell(row=r, column=2, value=TOTAL_LABEL)
+    total.font = bold
+    total.border = border
+    for j, col in enumerate(cols, start=3):
+        cell = ws.cell(row=r, column=j, value=view.values.get(f"{total_row.id}:{col.id}", 0))
+        cell.font = bold
+        cell.border = border
+    _signature(ws, r + 2, len(cols) + 1)
+    ws.column_dimensions["A"].width = 6
+    ws.column_dimensions["B"].width = 40
+    for j in range(3, len(cols) + 3):
+        ws.column_dimensions[get_column_letter(j)].width = 11
+    ws.freeze_panes = "C8"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def unit_grid(view: ReportView) -> dict[str, Any] | None:
+    """Per-unit grid for the page and the PDF (None for forms without the per-unit layout)."""
+    rows = unit_rows(view)
+    if not rows:
+        return None
+    total_row = view.spec.rows()[0]
+    cols = list(view.spec.columns)
+    return {
+        "numbers": ["1", "2", *[c.id for c in cols]],
+        "rows": [
+            {
+                "no": i,
+                "row": u,
+                "cells": [
+                    {"key": f"{u.id}:{c.id}", "value": None if u.values is None else u.values.get(c.id, 0)}
+                    for c in cols
+                ],
+            }
+            for i, u in enumerate(rows, start=1)
+        ],
+        "total": {
+            "label": TOTAL_LABEL,
+            "cells": [
+                {"key": f"{total_row.id}:{c.id}", "value": view.values.get(f"{total_row.id}:{c.id}", 0)}
+                for c in cols
+            ],
+        },
+    }
+
+
 def pdf_report(view: ReportView, base_url: str = "") -> bytes:
     from weasyprint import HTML
 
-    html = render_to_string("reports/report_pdf.html", {"view": view, "grid": grid(view)})
+    html = render_to_string(
+        "reports/report_pdf.html", {"view": view, "grid": grid(view), "unit_grid": unit_grid(view)}
+    )
     pdf: bytes = HTML(string=html, base_url=base_url or None).write_pdf()
     return pdf
 

@@ -93,6 +93,7 @@ def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> Ht
         {
             "view": view,
             "grid": grid,
+            "unit_grid": exports.unit_grid(view),
             "actions": [(a, workflow.ACTION_LABELS[a], a in workflow.REASON_REQUIRED) for a in actions],
             "timeline": selectors.timeline(view.report),
             "findings": findings,
