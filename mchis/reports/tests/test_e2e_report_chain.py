@@ -119,6 +119,16 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     ttyt = open_report(session("ttyt"), "BCH4", tree.ttyt_a.code)
     assert ttyt.locator('[data-cell="T:7"]').inner_text() == "1"
     assert tree.tyt_a2.name in ttyt.locator("[data-testid=missing]").inner_text()
+    # official layout: one row per commune (A2 marked missing), the TTYT's own row, then the total
+    grid = ttyt.locator("[data-testid=unit-grid] tbody tr")
+    assert [grid.nth(i).get_attribute("data-row") for i in range(grid.count())] == [
+        tree.tyt_a1.code,
+        tree.tyt_a2.code,
+        tree.ttyt_a.code,
+        "total",
+    ]
+    assert ttyt.locator(f'[data-cell="{tree.tyt_a1.code}:7"]').inner_text() == "1"
+    assert ttyt.locator(f'[data-cell="{tree.tyt_a2.code}:7"]').inner_text() == "—"
     act(ttyt, "submit")
     cdc_l = open_report(session("cdc_leader"), "BCH4", tree.ttyt_a.code)
     act(cdc_l, "approve")
@@ -127,6 +137,7 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     # CDC sends the province report, the Sở approves it
     cdc = open_report(session("cdc"), "BCT4", tree.cdc_a.code)
     assert cdc.locator('[data-cell="T:7"]').inner_text() == "1"
+    assert cdc.locator(f'[data-cell="{tree.ttyt_a.code}:7"]').inner_text() == "1"
     act(cdc, "submit")
     so = open_report(session("so_leader"), "BCT4", tree.cdc_a.code)
     act(so, "approve")
