@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -301,7 +302,7 @@ def account_reset_otp(*, actor: Any, account: User, reason: str = "") -> None:
 @transaction.atomic
 def account_logout_everywhere(*, user: User) -> None:
     """Đăng xuất mọi nơi: every session of the account stops being valid (R-SEC-07)."""
-    User.objects.filter(pk=user.pk).update(session_generation=user.session_generation + 1)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     log_event(
         actor=user,
         action="auth.logout_everywhere",
