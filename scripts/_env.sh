@@ -9,8 +9,9 @@ fi
 . .venv/bin/activate
 stamp=.venv/.lock-$(sha256sum requirements/dev.lock | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  python -m pip install --quiet --upgrade pip
-  python -m pip install --quiet --require-hashes -r requirements/dev.lock
+  # (grep hides this machine's notes about absent local package mirrors; pip's exit status still counts)
+  python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location '" || true; }
+  python -m pip install --quiet --require-hashes -r requirements/dev.lock 2>&1 | { grep -v "^WARNING: Location '" || true; }
   rm -f .venv/.lock-* && touch "$stamp"
 fi
 if [ ! -f mchis/web/static/vendor/htmx.min.js ] || [ package-lock.json -nt mchis/web/static/vendor/htmx.min.js ]; then
