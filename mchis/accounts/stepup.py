@@ -7,33 +7,18 @@ request context (mchis.core.context), set by the accounts middleware.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
 
-from mchis.core.context import current_meta
 from mchis.core.errors import StepUpRequired
+from mchis.core.stepup import has_recent_step_up, require_step_up
 
-
-def has_recent_step_up() -> bool:
-    at = current_meta().step_up_at
-    if at is None:
-        return False
-    return timezone.now() - at <= timedelta(seconds=settings.STEP_UP_WINDOW_SECONDS)
-
-
-def require_step_up() -> None:
-    if not has_recent_step_up():
-        raise StepUpRequired(
-            "Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp (OTP) trước khi tiếp tục."
-        )
+__all__ = ["handles_step_up", "has_recent_step_up", "page_redirect", "require_step_up", "step_up_url"]
 
 
 def page_redirect(request: HttpRequest, url: str) -> HttpResponse:

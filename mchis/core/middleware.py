@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from .context import RequestMeta, reset_meta, set_meta
 from .errors import PermissionDeniedError, StepUpRequired
@@ -68,6 +70,14 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, StepUpRequired) and getattr(request, "user", None) is not None:
+            # Any page reaching a critical operation sends the person to the step-up screen and back.
+            url = f"{reverse('accounts:step_up')}?{urlencode({'next': request.get_full_path()})}"
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return HttpResponseRedirect(url)
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
         return None

@@ -18,6 +18,7 @@ from .exports import audit_log_workbook
 from .forms import AuditSearchForm
 from .scoping import scope_path_of
 from .selectors import AuditFilters, audit_event_search
+from .stepup import require_step_up
 
 AUDIT_PAGE_SIZE = 50
 
@@ -71,8 +72,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def audit_log_export(request: HttpRequest) -> HttpResponse:
-    """Xuất nhật ký ra Excel; bản thân việc xuất được ghi nhật ký (R-SEC-06)."""
+    """Xuất nhật ký ra Excel; bản thân việc xuất được ghi nhật ký (R-SEC-06).
+
+    The log holds personal data (names, IDs in change diffs): exporting it is critical (R-SEC-04 step-up)."""
     require_allowed(request.user, "audit_log.view")
+    require_step_up()
     form, events = _search(request)
     if events is None:
         return render(request, "core/audit_log.html", {"form": form, "page": None, "query": ""}, status=400)

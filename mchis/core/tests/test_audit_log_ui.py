@@ -120,8 +120,12 @@ def test_r_sec_05_log_is_paginated(client, tree, make_user):
 
 @pytest.mark.django_db
 def test_r_sec_06_excel_export_is_scoped_and_itself_logged(client, tree, make_user, logged):
+    from mchis.accounts.testing import step_up_session
+
     admin = make_user("unit_admin", tree.ttyt_a)
-    response = login(client, admin).get(URL + "export.xlsx", {"object_type": "child"})
+    login(client, admin)
+    step_up_session(client)
+    response = client.get(URL + "export.xlsx", {"object_type": "child"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(BytesIO(response.content)).active
@@ -141,3 +145,19 @@ def test_audit_link_in_navigation_only_for_permitted_roles(client, tree, make_us
     assert 'href="/audit/"' in login(client, auditor).get("/").content.decode()
     collector = make_user("collector", tree.tyt_a1)
     assert 'href="/audit/"' not in login(client, collector).get("/").content.decode()
+
+
+@pytest.mark.django_db
+def test_r_sec_04_audit_log_export_needs_a_recent_second_factor(client, tree, make_user):
+    from mchis.accounts.testing import step_up_session
+
+    admin = make_user("unit_admin", tree.ttyt_a)
+    login(client, admin)
+    response = client.get(URL + "export.xlsx")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/step-up/?next=")
+    assert not AuditEvent.objects.filter(action="export", object_type="audit_log.xlsx").exists()
+    step_up_session(client, seconds_ago=600)  # too old: outside the 5-minute window
+    assert client.get(URL + "export.xlsx").status_code == 302
+    step_up_session(client)
+    assert client.get(URL + "export.xlsx").status_code == 200
