@@ -1,5 +1,5 @@
 """`python manage.py generate_demo --province CODE --children N --seed S [--error-rate R] [--truth FILE]
-[--population FILE] [--accounts]` — synthetic children of one 2025 province (dữ liệu mô phỏng)."""
+[--population FILE] [--accounts] [--registers MONTHS]` — synthetic children of one 2025 province (dữ liệu mô phỏng)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from mchis.core.errors import DomainError
+from mchis.demo.registers import RegistersReport, demo_registers_generate
 from mchis.demo.services import demo_accounts_ensure, demo_generate
+from mchis.units.models import ReportingUnit
 
 
 def _as_of(value: str) -> date:
@@ -44,8 +47,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", type=_as_of, default=None, help="Ngày tham chiếu tính tuổi (mặc định hôm nay)."
         )
+        parser.add_argument(
+            "--registers", type=int, default=0, metavar="MONTHS",
+            help="Sinh sổ SKBMTE/SKSS mô phỏng cho MONTHS tháng trọn vẹn trước --as-of (0 = không).",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["registers"] < 0:
+            raise CommandError("--registers phải là số tháng không âm. Không ghi gì vào cơ sở dữ liệu.")
         started = time.perf_counter()
         try:
             report = demo_generate(
@@ -59,6 +68,15 @@ class Command(BaseCommand):
                 progress=self._progress if options["verbosity"] > 1 else None,
             )
             accounts = demo_accounts_ensure(province_code=options["province"]) if options["accounts"] else []
+            registers: RegistersReport | None = None
+            if options["registers"]:
+                registers = demo_registers_generate(
+                    province_code=options["province"],
+                    doh=ReportingUnit.objects.get(code=f"SYT{options['province']}"),
+                    months=options["registers"],
+                    seed=options["seed"],
+                    as_of=options["as_of"] or timezone.localdate(),
+                )
         except DomainError as exc:
             raise CommandError(f"{exc.message} Không ghi gì vào cơ sở dữ liệu.") from exc
         seconds = time.perf_counter() - started
@@ -84,6 +102,13 @@ class Command(BaseCommand):
                     out.write(f"  {line.username:<28} {'(đã có)':<16} {line.role:<13} {line.unit_code}")
                 else:
                     out.write(f"  {line.username:<28} {line.password:<16} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
+        if registers is not None:
+            first, last = registers.months[0], registers.months[-1]
+            out.write(
+                f"Sổ SKBMTE/SKSS {first:%m/%Y}–{last:%m/%Y}: "
+                + ", ".join(f"{k}={registers.created[k]} mới/{registers.unchanged[k]} không đổi" for k in sorted(registers.created | registers.unchanged))
+                + f", trẻ sơ sinh={registers.newborns}"
+            )  # fmt: skip
         rate = report.children / seconds if seconds else 0.0
         out.write(self.style.SUCCESS(f"Xong trong {seconds:.1f} giây ({rate:,.0f} trẻ/giây)."))
 
