@@ -246,7 +246,7 @@ class _MonthBuilder:
                     self.out["death"].append(death)
             rec["newborns"] = newborns
             self.out["delivery"].append(rec)
-            if rng.random() < 0.0006 * 30:  # ~46/100,000 maternal deaths, scaled up so the demo shows a few
+            if rng.random() < 0.004:  # ~46/100,000 in reality: scaled up ~9× so the demo shows a few
                 death = self.subject(w, facility, min(self.last_day, on + timedelta(days=1)), f"M{n}", place)
                 death.update({"death_kind": "maternal", "icd10_code": rng.choice(_CAUSES["maternal"]),
                               "obstetric_complication": "haemorrhage" if rec["comp_haemorrhage"] else "",
@@ -332,7 +332,7 @@ class _MonthBuilder:
             months = (on - kid.dob).days / 30.4375
             weight, height = _median(months)
             haz = rng.gauss(-0.8, 1.1)
-            whz = rng.gauss(-0.2, 1.0)
+            whz = rng.gauss(-0.1, 0.9)
             height_cm = height * (1 + haz * 0.037)
             weight_kg = weight * (height_cm / height) ** 2.3 * (1 + whz * 0.09)
             rec = {
