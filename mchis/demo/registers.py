@@ -23,6 +23,7 @@ from mchis.registers import catalogs
 from mchis.registers.models import BatchChannel
 from mchis.registers.services import MAX_BATCH, StoredPrincipal, records_upsert
 from mchis.registry.models import Child
+from mchis.registry.personal_id import check as check_personal_id
 from mchis.units.models import ReportingUnit, UnitKind
 
 SOURCE_SYSTEM = "demo"
@@ -121,14 +122,22 @@ def _sites(province_code: str) -> list[Site]:
     )  # fmt: skip
     for unit_id, name, dob, sex, eth, pid, m_name, m_dob, m_pid in rows.iterator(chunk_size=5000):
         if dob and sex in ("M", "F"):
-            kids[unit_id].append(Kid(name, dob, sex, eth or "", m_name or "", pid or ""))
+            kids[unit_id].append(Kid(name, dob, sex, eth or "", m_name or "", _usable_id(pid, dob, sex)))
         if m_name:
-            women[unit_id].setdefault((m_name, str(m_dob)), Woman(m_name, m_dob, eth or "", m_pid or ""))
+            woman = Woman(m_name, m_dob, eth or "", _usable_id(m_pid, m_dob, "F"))
+            women[unit_id].setdefault((m_name, str(m_dob)), woman)
     return [
         Site(t, hospitals.get(t.parent_id or 0, fallback), list(women[t.pk].values()), kids[t.pk])
         for t in tyts
         if women[t.pk]
     ]
+
+
+def _usable_id(value: str | None, dob: date | None, sex: str) -> str:
+    """A facility records an ID only when it reads right: the registry's labelled bad IDs become unknown."""
+    if not value or check_personal_id(value, date_of_birth=dob, sex=sex):
+        return ""
+    return value
 
 
 class _MonthBuilder:

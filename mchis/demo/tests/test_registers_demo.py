@@ -132,3 +132,18 @@ def test_commune_report_shows_live_births_and_anc():
     values = compute_live(form, unit, Period(month, "monthly"), {}).values
     assert values["III.1:total"] > 0
     assert values["I.3:total"] > 0
+
+
+@pytest.mark.usefixtures("province")
+def test_registers_with_labelled_id_errors_in_the_registry_still_pass_validation():
+    # The registry keeps malformed/inconsistent IDs as labelled errors; facility records never copy them.
+    from mchis.registry.personal_id import check
+
+    _run("--registers", "2", "--error-rate", "0.3")
+    for model in (R.AncVisit, R.ChildExam, R.Delivery):
+        ids = [
+            (pid, dob, sex) for pid, dob, sex in model.objects.values_list("personal_id", "dob", "sex") if pid
+        ]
+        assert all(
+            not check(pid, date_of_birth=dob, sex=sex if sex in ("M", "F") else "") for pid, dob, sex in ids
+        )
