@@ -6,12 +6,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.core.scoping import access, visible_to
 from mchis.core.text import nfc
 from mchis.units.models import ReportingUnit
 
 from .models import ApiClient, User
+
+
+def otp_enrolled(user: Any) -> bool:
+    """Has the person a confirmed TOTP device (second factor, R-SEC-04)?"""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def locked_usernames(usernames: list[str] | None = None) -> set[str]:

@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.core.errors import DomainError, StepUpRequired
 
@@ -153,7 +152,7 @@ def keepalive(request: HttpRequest) -> JsonResponse:
 @login_required
 def account_security(request: HttpRequest) -> HttpResponse:
     """The person's own security page: password, second factor, sessions."""
-    enrolled = TOTPDevice.objects.filter(user=request.user, confirmed=True).exists()
+    enrolled = selectors.otp_enrolled(request.user)
     return render(request, "accounts/security.html", {"enrolled": enrolled})
 
 
@@ -207,7 +206,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     """Đăng ký xác thực hai lớp (TOTP): QR code, confirm with a first code, then 10 recovery codes."""
     user: Any = request.user
     next_url = _safe_next(request)
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if selectors.otp_enrolled(user):
         messages.info(request, _("Tài khoản đã đăng ký xác thực hai lớp."))
         return redirect(next_url)
     device = services.otp_enrol_begin(user=user)
@@ -253,7 +252,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
     """Xác thực lại trước thao tác quan trọng: a fresh code opens a STEP_UP_WINDOW_SECONDS window."""
     user: Any = request.user
     next_url = _safe_next(request)
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not selectors.otp_enrolled(user):
         messages.info(request, _("Thao tác này cần xác thực hai lớp: vui lòng đăng ký trước."))
         here = f"{request.path}?{urlencode({'next': next_url})}"
         return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': here})}")
@@ -335,7 +334,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "account": account,
             "locked": account.username in selectors.locked_usernames([account.username]),
-            "enrolled": TOTPDevice.objects.filter(user=account, confirmed=True).exists(),
+            "enrolled": selectors.otp_enrolled(account),
             "is_self": account.pk == request.user.pk,
             "reason_form": ReasonForm(),
         },

@@ -37,6 +37,11 @@ def catalog_item_history(catalog_code: str, code: str) -> QuerySet[CatalogItem]:
     return CatalogItem.objects.of(catalog_code).filter(code=code).order_by("version")
 
 
+def catalog_item_current(catalog_code: str, code: str) -> CatalogItem | None:
+    """The open version of one code, or None when it is retired or unknown."""
+    return CatalogItem.objects.of(catalog_code).current().filter(code=code).first()
+
+
 def catalog_codes(catalog_code: str, on: date | None = None) -> set[str]:
     """Codes valid on a date: other apps validate a stored value with `value in catalog_codes(...)`."""
     return set(catalog_items(catalog_code, on=on).values_list("code", flat=True))

@@ -19,8 +19,15 @@ from mchis.core.text import fold
 
 from . import services
 from .forms import ItemEditForm, ItemForm, RetireForm
-from .models import Catalog, CatalogItem
-from .selectors import catalog_current_items, catalog_get, catalog_item_history, catalog_items, catalog_list
+from .models import Catalog
+from .selectors import (
+    catalog_current_items,
+    catalog_get,
+    catalog_item_current,
+    catalog_item_history,
+    catalog_items,
+    catalog_list,
+)
 
 
 def _catalog(code: str) -> Catalog:
@@ -126,9 +133,7 @@ def item_edit(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
             raise Http404(_("Mục đã ngừng sử dụng."))
         if form.is_valid():
             data = form.cleaned_data
-            edited = CatalogItem.objects.filter(
-                catalog=catalog, code=item_code, version=data["version"]
-            ).first()
+            edited = next((i for i in history if i.version == data["version"]), None)
             try:
                 if edited is None:
                     raise DomainError(_("Phiên bản không tồn tại."), code="conflict")
@@ -164,7 +169,7 @@ def item_edit(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
 def item_retire(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
     _require_manage(request)
     _catalog(code)
-    current = CatalogItem.objects.filter(catalog__code=code, code=item_code, valid_to__isnull=True).first()
+    current = catalog_item_current(code, item_code)
     if current is None:
         raise Http404(_("Mục đã ngừng sử dụng."))
     form = RetireForm(request.POST)

@@ -301,7 +301,7 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
 
     actor = request.auth
     key = _client_key(request, payload.client_key)
-    existed = bool(key) and ChangeRequest.objects.filter(client_key=key).exists()
+    existed = selectors.request_key_used(key)
     unit = actor.unit
     if payload.unit and (unit is None or payload.unit != unit.code):
         from mchis.core.scoping import access
@@ -325,7 +325,7 @@ def children_propose_change(request: ApiRequest, child_id: UUID, payload: Change
     """Đề xuất thay đổi: `changes` holds only the fields to change."""
     child = selectors.child_get(request.auth, child_id)
     key = _client_key(request, payload.client_key)
-    existed = bool(key) and ChangeRequest.objects.filter(client_key=key).exists()
+    existed = selectors.request_key_used(key)
     created = services.child_propose_change(
         actor=request.auth,
         child=child,

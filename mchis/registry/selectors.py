@@ -108,6 +108,11 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     return dict(version.snapshot, version=version.version) if version else None
 
 
+def request_key_used(client_key: str | None) -> bool:
+    """Has a request already been sent with this client-generated key (offline resend, API retry)?"""
+    return bool(client_key) and ChangeRequest.objects.filter(client_key=client_key).exists()
+
+
 def requests_visible(principal: Any) -> ChangeRequestQuerySet:
     return visible_to(ChangeRequest.objects.all(), principal).select_related(  # type: ignore[return-value]
         "unit", "child", "survivor", "proposer", "decided_by"
