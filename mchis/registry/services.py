@@ -226,9 +226,14 @@ def _save_request(
         scope_path=request.unit.path,
         changes=request.diff,
         reason=request.reason,
-        evidence_ref=",".join(e.sha256 for e in request.evidence.all()),
+        evidence_ref=_evidence_ref(request.evidence.all()),
     )
     return request
+
+
+def _evidence_ref(evidence: Any) -> str:
+    """The audit row's evidence reference: the checksums of the attached files."""
+    return ",".join(e.sha256 for e in evidence)
 
 
 def _reason(reason: str, *, required: bool, default: str = "") -> str:
@@ -605,6 +610,7 @@ def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str =
         reason=req.reason,
     )
     children_changed(c.pk for c in touched)
+    evidence = _evidence_ref(req.evidence.all())
     for child in touched:
         log_event(
             actor=actor,
@@ -614,7 +620,7 @@ def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str =
             scope_path=child.unit.path,
             changes=req.diff,
             reason=req.reason,
-            evidence_ref=",".join(e.sha256 for e in req.evidence.all()),
+            evidence_ref=evidence,
         )
     return req
 
@@ -889,6 +895,6 @@ def change_request_attach_evidence(
         object_type="change_request",
         object_id=str(req.public_id),
         scope_path=req.unit.path,
-        evidence_ref=",".join(e.sha256 for e in stored),
+        evidence_ref=_evidence_ref(stored),
     )
     return stored
