@@ -9,29 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
 
 from mchis.core.errors import StepUpRequired
-from mchis.core.stepup import has_recent_step_up, require_step_up
+from mchis.core.stepup import has_recent_step_up, page_redirect, require_step_up, step_up_url
 
 __all__ = ["handles_step_up", "has_recent_step_up", "page_redirect", "require_step_up", "step_up_url"]
-
-
-def page_redirect(request: HttpRequest, url: str) -> HttpResponse:
-    """A redirect that also works for htmx requests (which would otherwise swap the target page in)."""
-    if request.headers.get("HX-Request"):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
-def step_up_url(next_url: str) -> str:
-    return f"{reverse('accounts:step_up')}?{urlencode({'next': next_url})}"
 
 
 def handles_step_up(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

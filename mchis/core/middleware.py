@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
 
 from .context import RequestMeta, reset_meta, set_meta
 from .errors import PermissionDeniedError, StepUpRequired
+from .stepup import page_redirect, step_up_url
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -72,12 +71,7 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, StepUpRequired) and getattr(request, "user", None) is not None:
             # Any page reaching a critical operation sends the person to the step-up screen and back.
-            url = f"{reverse('accounts:step_up')}?{urlencode({'next': request.get_full_path()})}"
-            if request.headers.get("HX-Request"):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
-                return response
-            return HttpResponseRedirect(url)
+            return page_redirect(request, step_up_url(request.get_full_path()))
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
         return None

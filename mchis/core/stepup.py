@@ -8,8 +8,12 @@ request context, and the accounts app owns the step-up page (URL name `accounts:
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 
 from .context import current_meta
@@ -28,3 +32,16 @@ def require_step_up() -> None:
         raise StepUpRequired(
             "Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp (OTP) trước khi tiếp tục."
         )
+
+
+def step_up_url(next_url: str) -> str:
+    return f"{reverse('accounts:step_up')}?{urlencode({'next': next_url})}"
+
+
+def page_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """A redirect that also works for htmx requests (which would otherwise swap the target page in)."""
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
