@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from mchis.accounts.api import router as accounts_router
 from mchis.accounts.auth import api_auth
 from mchis.catalogs.api import router as catalogs_router
-from mchis.core.api import install_error_handlers
+from mchis.core.api import SanitizedParser, install_error_handlers
 from mchis.places.api import router as places_router
 from mchis.quality.api import router as quality_router
 from mchis.registers.api import router as registers_router
@@ -23,6 +23,7 @@ api = NinjaAPI(
     "Người dùng: cookie phiên; máy khách tích hợp: `Authorization: Bearer <token>`.",
     urls_namespace="api-v1",
     auth=api_auth,
+    parser=SanitizedParser(),
 )
 install_error_handlers(api)
 api.add_router("/admin-units", places_router)

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mchis.core.middleware.RequestContextMiddleware",
+    "mchis.core.middleware.InputSanitizingMiddleware",
     "mchis.core.middleware.SecurityHeadersMiddleware",
     "mchis.core.middleware.DomainErrorMiddleware",
     "mchis.accounts.middleware.AccountSecurityMiddleware",

@@ -12,3 +12,9 @@ class AccountsConfig(AppConfig):
         from .home import admin_cards
 
         register_card(admin_cards)
+
+        from mchis.core.middleware import input_rejected
+
+        from .receivers import login_input_rejected
+
+        input_rejected.connect(login_input_rejected, dispatch_uid="accounts.login_input_rejected")

@@ -17,6 +17,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from mchis.core.context import current_meta, set_meta
 from mchis.core.errors import DomainError
+from mchis.core.principal import PrincipalRef
 
 from .models import ApiClient
 from .services import api_client_record_rejected, hash_token, split_token
@@ -33,7 +34,7 @@ class InvalidToken(DomainError):
 class ClientPrincipal:
     """A machine client acting through the API (máy khách tích hợp)."""
 
-    pk: int
+    client_id: int
     client_name: str
     unit: Any
     scopes: frozenset[str]
@@ -42,13 +43,18 @@ class ClientPrincipal:
     is_superuser: bool = False
     role: None = None
 
+    @property
+    def ref(self) -> PrincipalRef:
+        """Typed identity: token N is never user N."""
+        return PrincipalRef.token(self.client_id)
+
     def __str__(self) -> str:
         return f"client:{self.client_name}"
 
 
 def principal_for(client: ApiClient) -> ClientPrincipal:
     return ClientPrincipal(
-        pk=client.pk, client_name=client.name, unit=client.unit, scopes=frozenset(client.scopes)
+        client_id=client.pk, client_name=client.name, unit=client.unit, scopes=frozenset(client.scopes)
     )
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mchis.units.models import ReportingUnit
 
-from .permissions import MATRIX
+from .permissions import MACHINE_ACTIONS
 from .roles import Role
 
 
@@ -108,4 +108,4 @@ class ApiClientCreateForm(forms.Form):
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["scopes"].choices = [(a, a) for a in sorted(MATRIX)]  # type: ignore[attr-defined]
+        self.fields["scopes"].choices = [(a, a) for a in sorted(MACHINE_ACTIONS)]  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from mchis.core.principal import PrincipalRef
 from mchis.core.scoping import ScopedQuerySet
 
 from .roles import ADMIN_ROLES, Role
@@ -58,6 +59,11 @@ class User(AbstractUser):
         return salted_hmac(
             key_salt, f"{self.password}:{self.session_generation}", secret=secret, algorithm="sha256"
         ).hexdigest()
+
+    @property
+    def ref(self) -> PrincipalRef | None:
+        """Typed identity (kind + id): compared as a whole, so user N is never token N."""
+        return PrincipalRef.user(self.pk) if self.pk else None
 
     @property
     def is_admin_role(self) -> bool:

@@ -62,6 +62,29 @@ MATRIX: dict[str, frozenset[Role]] = {
     "form.manage": frozenset({SA}),
 }
 
+# What a machine client (API token) may ever hold (R-SEC-02: every write carries one real person). Reads and
+# exports of its unit's subtree, and the bulk register ingestion that integrations exist for (each record names
+# the facility's source system and record id). Everything else - child-record proposals and decisions, report
+# workflow, merges, audits, account/unit/catalog administration - is a person's act: a token is refused with
+# 403 `person_required`, whatever its scopes say. See docs/decisions/0030-machine-clients-are-not-people.md.
+MACHINE_ACTIONS = frozenset(
+    {
+        "child.view",
+        "quality.view",
+        "register.view",
+        "register.write",
+        "sync.view",
+        "report.view",
+        "report.export",
+        "audit_log.view",
+    }
+)
+
+PERSON_REQUIRED_MESSAGE = (
+    "Máy khách tích hợp (token) không được thực hiện thao tác này: thao tác nghiệp vụ phải do một người dùng "
+    "đăng nhập thực hiện (R-SEC-02)."
+)
+
 # Actions that also need a second-factor check within the step-up window (R-SEC-04).
 CRITICAL_ACTIONS = frozenset(
     {
@@ -81,12 +104,25 @@ def can(principal: Any, action: str) -> bool:
         return False
     if not getattr(principal, "is_active", True):
         return False
-    scopes = getattr(principal, "scopes", None)
-    if scopes is not None:  # a machine client
-        return action in scopes
+    if is_machine_client(principal):
+        return action in MACHINE_ACTIONS and action in principal.scopes
     return getattr(principal, "role", None) in MATRIX[action]
 
 
+def is_machine_client(principal: Any) -> bool:
+    """A machine client holds scopes instead of a role (ClientPrincipal, or a stored one in a worker)."""
+    return getattr(principal, "scopes", None) is not None
+
+
 def require(principal: Any, action: str) -> None:
-    if not can(principal, action):
-        raise PermissionDeniedError("Bạn không có quyền thực hiện thao tác này.", code="forbidden")
+    if can(principal, action):
+        return
+    if is_machine_client(principal) and action not in MACHINE_ACTIONS:
+        raise PermissionDeniedError(PERSON_REQUIRED_MESSAGE, code="person_required")
+    raise PermissionDeniedError("Bạn không có quyền thực hiện thao tác này.", code="forbidden")
+
+
+def require_person(principal: Any) -> None:
+    """Refuse a machine client outright (for writes that are a person's act but have no MATRIX action)."""
+    if is_machine_client(principal):
+        raise PermissionDeniedError(PERSON_REQUIRED_MESSAGE, code="person_required")

@@ -21,11 +21,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import person_or_none
 from mchis.core.scoping import within
 from mchis.core.text import nfc
 
 from .models import ApiClient, PasswordHistory, User
-from .permissions import MATRIX, require
+from .permissions import MACHINE_ACTIONS, MATRIX, require
 from .roles import Role
 from .stepup import require_step_up
 
@@ -474,6 +475,13 @@ def api_client_create(
         raise DomainError(f"Quyền không hợp lệ: {', '.join(unknown)}.", field="scopes")
     if not scopes:
         raise DomainError("Vui lòng chọn ít nhất một quyền.", field="scopes")
+    personal = sorted(set(scopes) - MACHINE_ACTIONS)
+    if personal:
+        raise DomainError(
+            f"Máy khách tích hợp không được giữ quyền của người dùng: {', '.join(personal)} (R-SEC-02).",
+            field="scopes",
+            code="person_required",
+        )
     if not 1 <= days <= 3650:
         raise DomainError("Thời hạn phải từ 1 đến 3650 ngày.", field="days")
     token = TOKEN_MARK + secrets.token_urlsafe(32)  # 32 random bytes
@@ -484,7 +492,7 @@ def api_client_create(
         scopes=sorted(set(scopes)),
         token_prefix=prefix,
         token_hash=hash_token(token),
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=person_or_none(actor),
         expires_at=timezone.now() + timedelta(days=days),
     )
     log_event(
@@ -529,12 +537,12 @@ def api_client_revoke(*, actor: Any, client: ApiClient, reason: str = "") -> Api
 @transaction.atomic
 def api_client_record_call(*, principal: Any, method: str, path: str, status: int) -> None:
     """Every call by a machine client is audited with its name (client.call)."""
-    ApiClient.objects.filter(pk=principal.pk).update(last_used_at=timezone.now())
+    ApiClient.objects.filter(pk=principal.client_id).update(last_used_at=timezone.now())
     log_event(
         actor=principal,
         action="client.call",
         object_type="api_client",
-        object_id=principal.pk,
+        object_id=principal.client_id,
         scope_path=principal.unit.path,
         changes={"method": [None, method], "path": [None, path[:500]], "status": [None, status]},
     )

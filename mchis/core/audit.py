@@ -47,6 +47,7 @@ from django.utils import timezone
 
 from .context import current_meta
 from .models import AuditAnchor, AuditEvent
+from .principal import person_or_none
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_302_019  # advisory lock id that serialises the chain on PostgreSQL
@@ -128,11 +129,11 @@ def log_event(
     _lock_chain()  # held until the caller commits: writers append one after the other
     last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
     unit = getattr(actor, "unit", None) if actor is not None else None
-    is_person = actor is not None and getattr(actor, "is_authenticated", False) and hasattr(actor, "username")
+    person = person_or_none(actor)
     event = AuditEvent(
         at=timezone.now(),
-        actor=actor if is_person and getattr(actor, "pk", None) else None,
-        actor_username=getattr(actor, "username", "") if is_person else "",
+        actor=person,
+        actor_username=getattr(person, "username", "") if person is not None else "",
         actor_unit_code=getattr(unit, "code", "") or "",
         actor_unit_path=getattr(unit, "path", "") or "",
         client_name=meta.client_name or getattr(actor, "client_name", "") or "",

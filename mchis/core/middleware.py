@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.dispatch import Signal
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
 from .context import RequestMeta, reset_meta, set_meta
 from .errors import PermissionDeniedError, StepUpRequired
+from .inputs import InputRejected, check_text, has_control_chars, parse_json_body
 from .stepup import page_redirect, step_up_url
 
 CONTENT_SECURITY_POLICY = (
@@ -75,3 +80,70 @@ class DomainErrorMiddleware:
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
         return None
+
+
+# Sent when a request is refused for its input, before any view runs (kwargs: request, field). The accounts
+# app listens for the login form, so a failed login with a NUL in the username is still audited.
+input_rejected = Signal()
+
+JSON_TYPES = ("application/json",)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class InputSanitizingMiddleware:
+    """The one input-sanitising layer (mchis.core.inputs) for pages and the API, before any view runs.
+
+    Control characters in the path → 404; in a query parameter, form field or JSON string → 422 naming the
+    field; JSON bodies are parsed once here (UTF-8, depth, finite numbers) and handed to django-ninja through
+    `mchis.core.api.SanitizedParser`. Bodies larger than DATA_UPLOAD_MAX_MEMORY_SIZE are left to the view that
+    streams them (the register batch API), which parses with the same `parse_json_body`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if has_control_chars(request.path, allow_whitespace=False):
+            if is_api(request):
+                return JsonResponse({"code": "not_found", "message": "Không tìm thấy."}, status=404)
+            return HttpResponse("Không tìm thấy.", status=404, content_type="text/plain; charset=utf-8")
+        try:
+            self.check(request)
+        except InputRejected as exc:
+            input_rejected.send(sender=type(self), request=request, field=exc.field)
+            if is_api(request):
+                return JsonResponse(exc.as_dict(), status=exc.status_code)
+            return render(
+                request, "core/input_rejected.html", {"message": exc.message}, status=exc.status_code
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def check(request: HttpRequest) -> None:
+        for key, values in request.GET.lists():
+            check_text(key, field=key[:60] or "query", allow_whitespace=False)
+            for value in values:
+                check_text(value, field=key[:60])
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        content_type = (request.content_type or "").lower()
+        if content_type in JSON_TYPES or content_type.endswith("+json"):
+            length = request.META.get("CONTENT_LENGTH") or "0"
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if not length.isdigit() or (limit is not None and int(length) > limit):
+                return
+            if request.body:
+                # Not JSON at all (ValueError): the view answers 400 with its own wording.
+                with contextlib.suppress(ValueError):
+                    request._mchis_json = parse_json_body(request.body)  # type: ignore[attr-defined]
+        elif content_type in FORM_TYPES and not (content_type == "multipart/form-data" and is_api(request)):
+            # (API multipart bodies stay unread here, so a JSON handler can still read the raw body; their
+            # form fields go through SanitizedParser.parse_querydict.)
+            for key, values in request.POST.lists():
+                check_text(key, field=key[:60] or "form", allow_whitespace=False)
+                for value in values:
+                    check_text(value, field=key[:60])

@@ -7,7 +7,6 @@ in `conflicts` with its index, field and reason (DHIS2-style import summary).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,6 +18,7 @@ from pydantic import Field
 
 from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
+from mchis.core.inputs import InputRejected, clean_idempotency_key, parse_json_body
 
 from . import selectors, services
 from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
@@ -33,6 +33,7 @@ def _principal(request: HttpRequest) -> Any:
 
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
+IDEMPOTENCY_KEY_MAX = 200  # IngestBatch.idempotency_key
 
 
 class RegisterOut(Schema):
@@ -261,7 +262,7 @@ BATCH_BODY = {
             "name": "Idempotency-Key",
             "in": "header",
             "required": False,
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[!-~]+$"},
             "description": "Same key + same body → the stored answer; same key + other body → 409.",
         }
     ],
@@ -297,8 +298,10 @@ def records_post(
     if len(body) > MAX_BODY_BYTES:
         return 413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."}
     try:
-        payload = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = parse_json_body(body or b"null")
+    except InputRejected as exc:
+        return 422, {"code": exc.code, "message": exc.message, "field": exc.field}
+    except ValueError as exc:
         return 400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."}
     records = payload.get("records") if isinstance(payload, dict) else payload
     if isinstance(payload, dict) and "records" not in payload:
@@ -307,7 +310,13 @@ def records_post(
             "message": "Thiếu trường 'records' (danh sách bản ghi).",
             "field": "records",
         }
-    key = request.headers.get("Idempotency-Key", "")
+    try:
+        key = (
+            clean_idempotency_key(request.headers.get("Idempotency-Key"), max_length=IDEMPOTENCY_KEY_MAX)
+            or ""
+        )
+    except InputRejected as exc:
+        return 422, {"code": exc.code, "message": exc.message, "field": exc.field}
     fingerprint = services.request_fingerprint(register, body, dryRun, async_)
     status, out = services.batch_ingest(
         actor=_principal(request),

@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,2})?$")
+ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,2})?\Z")
 _FALLBACK = Path(__file__).parent / "fixtures" / "catalogs_fallback.json"
 
 

@@ -426,7 +426,7 @@ def column_letter_for(reader: Reader, field_key: str) -> str:
     return ""
 
 
-_ERR_FIELD = re.compile(r"^newborns\[(\d+)\]\.(.+)$")
+_ERR_FIELD = re.compile(r"^newborns\[(\d+)\]\.(.+)\Z")
 
 
 def error_workbook_writer(headers: list[str]) -> tuple[Any, Any]:

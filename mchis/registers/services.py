@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import PrincipalRef, person_or_none, principal_ref
 from mchis.core.scoping import scope_path_of, within
 from mchis.core.text import fold
 
@@ -75,7 +76,7 @@ def period_lock(*, actor: Any, unit: Any, month: date, reason: str = "") -> Peri
         month=month,
         defaults={
             "locked_at": timezone.now(),
-            "locked_by": actor if getattr(actor, "pk", None) and hasattr(actor, "username") else None,
+            "locked_by": person_or_none(actor),
             "reason": reason[:300],
         },
     )
@@ -282,11 +283,12 @@ def _writable_fields(model: Any) -> list[str]:
 
 
 def _principal_key(principal: Any) -> str:
-    if hasattr(principal, "username") and getattr(principal, "pk", None):
-        return f"user:{principal.pk}"
-    name = getattr(principal, "client_name", None) or getattr(principal, "name", None) or "client"
-    ident = getattr(principal, "client_id", None) or getattr(principal, "pk", None) or ""
-    return f"client:{name}:{ident}"
+    """Idempotency keys and async jobs belong to one principal, named by its typed identity."""
+    ref = principal_ref(principal)
+    if ref is not None and ref.kind == "user":
+        return f"user:{ref.id}"
+    name = getattr(principal, "client_name", None) or "client"
+    return f"client:{name}:{ref.id if ref is not None else ''}"
 
 
 def records_upsert(
@@ -454,7 +456,7 @@ def _classify_and_write(
         batch = IngestBatch(
             register=reg.key,
             channel=channel,
-            actor=actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None,
+            actor=person_or_none(actor),
             principal_key=_principal_key(actor),
             principal_unit_path=scope_path_of(actor) or "",
         )
@@ -731,7 +733,7 @@ def batch_ingest(
     batch = IngestBatch(
         register=reg.key,
         channel=BatchChannel.API,
-        actor=actor if hasattr(actor, "username") and getattr(actor, "pk", None) else None,
+        actor=person_or_none(actor),
         principal_key=principal_key,
         principal_unit_path=scope_path_of(actor) or "",
         idempotency_key=key,
@@ -803,10 +805,17 @@ class StoredPrincipal:
     is_authenticated = True
     is_active = True
 
-    def __init__(self, *, unit: Any, scopes: set[str], client_name: str) -> None:
+    def __init__(
+        self, *, unit: Any, scopes: set[str], client_name: str, client_id: int | None = None
+    ) -> None:
         self.unit = unit
         self.scopes = scopes
         self.client_name = client_name
+        self.client_id = client_id
+
+    @property
+    def ref(self) -> PrincipalRef | None:
+        return PrincipalRef.token(self.client_id) if self.client_id is not None else None
 
 
 def _client_principal(batch: IngestBatch, unit: Any) -> Any:
@@ -820,7 +829,9 @@ def _client_principal(batch: IngestBatch, unit: Any) -> Any:
         if client is not None:
             principal = principal_for(client)
             if client.revoked_at is not None:
-                return StoredPrincipal(unit=client.unit, scopes=set(), client_name=client.name)
+                return StoredPrincipal(
+                    unit=client.unit, scopes=set(), client_name=client.name, client_id=client.pk
+                )
             return principal
     except (ImportError, IndexError, ValueError):
         pass
@@ -1083,7 +1094,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
         batch = IngestBatch.objects.create(
             register=reg.key,
             channel=BatchChannel.EXCEL,
-            actor=actor if getattr(actor, "pk", None) else None,
+            actor=person_or_none(actor),
             principal_key=_principal_key(actor),
             principal_unit_path=scope_path_of(actor) or "",
             status=BatchStatus.RUNNING,

@@ -23,8 +23,8 @@ from .legacy import to_nfc
 
 EXCEL_EPOCH = date(1899, 12, 30)
 MIN_EVENT_DATE = date(2000, 1, 1)
-_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*$")
-_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$")
+_DMY = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\s*\Z")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?\Z")
 _TRUE = {"1", "x", "co", "c", "true", "yes", "y", "dung", "v", "có"}
 _FALSE = {"", "0", "khong", "k", "false", "no", "n", "sai", "-"}
 NON_MINORITY = {"01", "55"}  # Kinh; foreigner (not an ethnic group)

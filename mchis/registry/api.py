@@ -6,11 +6,13 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
+from mchis.core.inputs import clean_idempotency_key
 
 from . import selectors, services
 from .models import ChangeRequest, Child, ChildVersion
@@ -254,7 +256,9 @@ def request_out(r: ChangeRequest) -> dict[str, Any]:
 
 
 def _client_key(request: ApiRequest, body_key: str | None) -> str | None:
-    return body_key or request.headers.get("Idempotency-Key") or None
+    return clean_idempotency_key(
+        body_key or request.headers.get("Idempotency-Key"), max_length=services.CLIENT_KEY_MAX
+    )
 
 
 @router.get("/children", response=ChildPage, summary="Danh sách / tìm kiếm trẻ em")
@@ -300,8 +304,9 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
     from mchis.units.models import ReportingUnit
 
     actor = request.auth
+    require(actor, "child.propose")  # permission before any idempotency lookup
     key = _client_key(request, payload.client_key)
-    existed = selectors.request_key_used(key)
+    existed = selectors.request_key_used(actor, key)
     unit = actor.unit
     if payload.unit and (unit is None or payload.unit != unit.code):
         from mchis.core.scoping import access
@@ -323,9 +328,10 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
 @router.post("/children/{child_id}/change-requests", response={201: ChangeRequestOut, 200: ChangeRequestOut})
 def children_propose_change(request: ApiRequest, child_id: UUID, payload: ChangeIn) -> Status[dict[str, Any]]:
     """Đề xuất thay đổi: `changes` holds only the fields to change."""
+    require(request.auth, "child.propose")  # permission and scope before any idempotency lookup
     child = selectors.child_get(request.auth, child_id)
     key = _client_key(request, payload.client_key)
-    existed = selectors.request_key_used(key)
+    existed = selectors.request_key_used(request.auth, key)
     created = services.child_propose_change(
         actor=request.auth,
         child=child,
@@ -367,9 +373,8 @@ def change_requests_list(
     """Leaders: the pending requests of their unit. Collectors (or `mine=true`): their own requests."""
     require(request.auth, "child.view")
     actor = request.auth
-    qs = selectors.requests_visible(actor)
-    if mine or getattr(actor, "role", None) == "collector":
-        qs = qs.filter(proposer=actor)
+    own = mine or getattr(actor, "role", None) == "collector"
+    qs: QuerySet[ChangeRequest] = selectors.my_requests(actor) if own else selectors.requests_visible(actor)
     if status:
         qs = qs.filter(status=status)
     items = list(qs.order_by("proposed_at")[: max(1, min(limit, MAX_LIMIT))])

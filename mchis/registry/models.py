@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from mchis.accounts.permissions import can
+from mchis.core.principal import PrincipalRef, same_principal
 from mchis.core.scoping import ScopedQuerySet
 
 
@@ -195,7 +197,8 @@ class ChangeRequest(models.Model):
         null=True, blank=True, help_text="When the change happened in reality (R-CH-07)"
     )
     source = models.CharField(max_length=64, blank=True, help_text="manual, import, survey, police …")
-    client_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Idempotency key of the proposal, unique per proposer (another person's key is simply another key).
+    client_key = models.CharField(max_length=64, null=True, blank=True)
     proposer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
@@ -210,6 +213,11 @@ class ChangeRequest(models.Model):
         ordering = ["-proposed_at"]
         indexes = [models.Index(fields=["unit", "status"]), models.Index(fields=["proposer", "status"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["proposer", "client_key"],
+                condition=Q(client_key__isnull=False),
+                name="changerequest_client_key_per_proposer",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "returned"])
                 | Q(decided_by__isnull=False, decided_at__isnull=False),
@@ -235,8 +243,16 @@ class ChangeRequest(models.Model):
             and getattr(user, "unit_id", None) == self.unit_id
         )
 
+    @property
+    def proposer_ref(self) -> PrincipalRef:
+        return PrincipalRef.user(self.proposer_id)
+
+    def is_proposer(self, principal: Any) -> bool:
+        """Same identity as the proposer (kind and id: token N is not user N)."""
+        return same_principal(principal, self.proposer_ref)
+
     def can_resubmit(self, user: Any) -> bool:
-        return self.status == RequestStatus.RETURNED and getattr(user, "pk", None) == self.proposer_id
+        return self.status == RequestStatus.RETURNED and self.is_proposer(user) and can(user, "child.propose")
 
     @property
     def entry_delay_days(self) -> int | None:

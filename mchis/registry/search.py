@@ -15,9 +15,9 @@ from django.db.models import Case, IntegerField, Q, Value, When
 
 from mchis.core.text import fold
 
-_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_DIGITS = re.compile(r"^\d{6,12}$")
+_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\Z")
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\Z")
+_DIGITS = re.compile(r"^\d{6,12}\Z")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 
 from mchis.core.audit import log_read
+from mchis.core.principal import person_or_none
 from mchis.core.scoping import access, visible_to
 
 from .models import (
@@ -108,9 +109,15 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     return dict(version.snapshot, version=version.version) if version else None
 
 
-def request_key_used(client_key: str | None) -> bool:
-    """Has a request already been sent with this client-generated key (offline resend, API retry)?"""
-    return bool(client_key) and ChangeRequest.objects.filter(client_key=client_key).exists()
+def request_key_used(principal: Any, client_key: str | None) -> bool:
+    """Has this person already sent a request with this client-generated key (offline resend, API retry)?
+    Keys belong to their proposer: another principal's key is invisible here."""
+    person = person_or_none(principal)
+    return (
+        bool(client_key)
+        and person is not None
+        and ChangeRequest.objects.filter(client_key=client_key, proposer=person).exists()
+    )
 
 
 def requests_visible(principal: Any) -> ChangeRequestQuerySet:
@@ -129,7 +136,10 @@ def request_get(principal: Any, public_id: Any) -> ChangeRequest:
 
 def my_requests(principal: Any) -> QuerySet[ChangeRequest]:
     """A collector's own open requests (pending or returned to them)."""
-    return requests_visible(principal).filter(proposer=principal).order_by("-proposed_at")
+    person = person_or_none(principal)
+    if person is None:  # a machine client proposes nothing
+        return requests_visible(principal).none().order_by("-proposed_at")
+    return requests_visible(principal).filter(proposer=person).order_by("-proposed_at")
 
 
 def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:

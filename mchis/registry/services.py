@@ -16,10 +16,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mchis.accounts.permissions import can, require
+from mchis.accounts.permissions import can, require, require_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.inputs import clean_idempotency_key
+from mchis.core.principal import person_or_none
 from mchis.core.scoping import within
 from mchis.core.text import fold
 
@@ -43,6 +45,8 @@ from .models import (
 )
 from .search import parents_key
 from .workdays import add_working_days
+
+CLIENT_KEY_MAX = 64  # ChangeRequest.client_key
 
 
 class WarningsNotAcknowledged(ValidationFailed):
@@ -176,12 +180,13 @@ def _check_issues(issues: list[validation.Issue], acknowledge_warnings: bool) ->
 
 
 def _existing_for_key(client_key: str | None, actor: Any) -> ChangeRequest | None:
-    if not client_key:
+    """The actor's own earlier request sent with this key. Keys are scoped to the proposer (a person):
+    call only after the permission and scope checks, so a key never reveals anyone else's request."""
+    client_key = clean_idempotency_key(client_key, max_length=CLIENT_KEY_MAX)
+    person = person_or_none(actor)
+    if not client_key or person is None:
         return None
-    existing = ChangeRequest.objects.filter(client_key=client_key).first()
-    if existing is not None and existing.proposer_id != getattr(actor, "pk", None):
-        raise Conflict("Mã gửi (client key) đã được dùng bởi người khác.", field="client_key")
-    return existing
+    return ChangeRequest.objects.filter(client_key=client_key, proposer=person).first()
 
 
 def _attach(
@@ -269,10 +274,10 @@ def child_propose_create(
     source: str = "manual",
 ) -> ChangeRequest:
     """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice."""
+    _check_proposer(actor, unit)
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
-    _check_proposer(actor, unit)
     normalised, parse_issues = validation.normalise(data)
     issues = parse_issues or validation.validate(normalised, validation_context(unit))
     warnings = _check_issues(issues, acknowledge_warnings)
@@ -325,10 +330,10 @@ def child_propose_change(
     source: str = "manual",
 ) -> ChangeRequest:
     """Đề xuất thay đổi: field-level diff against the live record; the record itself is untouched."""
+    _check_proposer(actor, child.unit)
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
-    _check_proposer(actor, child.unit)
     _require_active(child)
     data, delta, warnings = _change_payload(child, changes, acknowledge_warnings)
     request = ChangeRequest(
@@ -360,10 +365,10 @@ def child_propose_delete(
     client_key: str | None = None,
 ) -> ChangeRequest:
     """Đề xuất xóa (soft delete with reason; approval needs step-up, R-SEC-04)."""
+    _check_proposer(actor, child.unit)
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
-    _check_proposer(actor, child.unit)
     _require_active(child)
     request = ChangeRequest(
         kind=RequestKind.DELETE,
@@ -384,13 +389,14 @@ def merge_request_create(
     *, actor: Any, survivor: Child, retired: Child, reason: str, client_key: str | None = None
 ) -> ChangeRequest:
     """Đề xuất gộp hai hồ sơ của cùng một trẻ (from the duplicate review queue or a collector)."""
-    existing = _existing_for_key(client_key, actor)
-    if existing is not None:
-        return existing
+    require_person(actor)
     if not (can(actor, "child.propose") or can(actor, "quality.review")):
         raise PermissionDeniedError("Bạn không có quyền đề xuất gộp hồ sơ.")
     if not (within(actor, survivor.unit.path) and within(actor, retired.unit.path)):
         raise PermissionDeniedError("Hai hồ sơ phải thuộc phạm vi quản lý của bạn.")
+    existing = _existing_for_key(client_key, actor)
+    if existing is not None:
+        return existing
     if survivor.pk == retired.pk:
         raise DomainError("Không thể gộp một hồ sơ với chính nó.", field="retired")
     _require_active(survivor)
@@ -427,7 +433,12 @@ def change_request_resubmit(
     acknowledge_warnings: bool = False,
 ) -> ChangeRequest:
     """The proposer corrects a returned request and sends it again (returned → pending)."""
+    require(actor, "child.propose")
     req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
+    if not within(actor, req.unit.path):
+        raise PermissionDeniedError("Bạn chỉ được gửi lại đề xuất thuộc đơn vị của mình.")
+    if not req.is_proposer(actor):
+        raise PermissionDeniedError("Chỉ người đề xuất mới gửi lại được đề xuất này.")
     if not req.can_resubmit(actor):
         raise Conflict("Chỉ người đề xuất mới gửi lại được, và chỉ khi đề xuất đang bị trả lại.")
     before_diff = req.diff
@@ -467,7 +478,7 @@ def _check_decider(actor: Any, request: ChangeRequest) -> None:
     require(actor, "child.approve")
     if getattr(actor, "unit_id", None) != request.unit_id:
         raise PermissionDeniedError("Chỉ lãnh đạo của đơn vị quản lý hồ sơ mới được duyệt đề xuất này.")
-    if request.proposer_id == getattr(actor, "pk", None):
+    if request.is_proposer(actor):
         raise PermissionDeniedError("Người đề xuất không được tự duyệt đề xuất của mình.")
 
 
@@ -882,8 +893,11 @@ def change_request_attach_evidence(
     *, actor: Any, request: ChangeRequest, files: Sequence[evidence_store.EvidenceFile]
 ) -> list[Evidence]:
     """The proposer adds evidence to an open (pending or returned) request."""
+    require(actor, "child.propose")
     req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
-    if req.proposer_id != getattr(actor, "pk", None) or req.status not in (
+    if not req.is_proposer(actor):
+        raise PermissionDeniedError("Chỉ người đề xuất mới thêm được minh chứng cho đề xuất này.")
+    if req.status not in (
         RequestStatus.PENDING,
         RequestStatus.RETURNED,
     ):

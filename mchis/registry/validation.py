@@ -40,7 +40,7 @@ FIELDS: dict[str, tuple[str, str]] = {
 }
 LABELS = {name: label for name, (_, label) in FIELDS.items()}
 REQUIRED = ("full_name", "date_of_birth", "sex")
-_NAME_OK = re.compile(r"^[^\d_@#$%^&*+=<>{}\[\]|\\/]+$")
+_NAME_OK = re.compile(r"^[^\d_@#$%^&*+=<>{}\[\]|\\/]+\Z")
 CHILD_MAX_AGE = 16  # Luật Trẻ em 2016 Điều 1
 
 
@@ -84,9 +84,9 @@ def parse_date(value: Any, field_name: str) -> str | None:
     if " " in text:  # "2016-03-12 00:00:00" from spreadsheets
         text = text.split(" ")[0]
     try:
-        if re.match(r"^\d{4}-\d{2}-\d{2}$", text):
+        if re.match(r"^\d{4}-\d{2}-\d{2}\Z", text):
             return date.fromisoformat(text).isoformat()
-        match = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", text)
+        match = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\Z", text)
         if match:
             d, m, y = (int(x) for x in match.groups())
             return date(y, m, d).isoformat()

@@ -24,9 +24,9 @@ OPERATORS = ("==", "!=", ">=", "<=", ">", "<")
 MEASURES = ("count", "count_distinct", "sum")
 # Lookups allowed in filters: a small, safe subset of Django's (no joins across arbitrary relations).
 LOOKUPS = ("exact", "in", "gte", "lte", "gt", "lt", "isnull", "ne")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}\Z")
 # A register field, or one hop through a foreign key written with a dot ("delivery.delivery_mode").
-_FIELD = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
+_FIELD = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?\Z")
 
 
 @dataclass(frozen=True)

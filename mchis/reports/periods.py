@@ -18,8 +18,8 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_DEADLINE_DAYS = {"commune": 5, "district": 15, "province": 25, "network": 25}
 # Unit kinds whose reports are due on the district/provincial-facility deadline (15 days).
 FACILITY_KINDS = {"ttyt", "district_hospital", "prov_hospital"}
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})\Z")
+_YEAR = re.compile(r"^(\d{4})\Z")
 
 
 @dataclass(frozen=True, order=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from mchis.accounts.permissions import can
+from mchis.accounts.permissions import can, is_machine_client, require_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import person_or_none
 from mchis.units.models import ReportingUnit
 
 from . import workflow
@@ -177,13 +179,13 @@ def _locked_view(actor: Any, form_code: str, unit_code: str, period_text: str) -
 
 
 def _guard(verb: str, actor: Any, view: ReportView) -> None:
-    reason = workflow.check(verb, actor, status=view.status, unit=view.unit, approver=view.approver)
-    if reason is None:
-        return
-    sources, _ = workflow.TRANSITIONS[verb]
-    if view.status not in sources:
-        raise Conflict(reason, code="invalid_state")
-    raise PermissionDeniedError(reason)
+    """Role and unit first (403, `person_required` for a machine client), then the state (409)."""
+    denied = workflow.check_permission(verb, actor, unit=view.unit, approver=view.approver)
+    if denied is not None:
+        raise PermissionDeniedError(denied, code="person_required" if is_machine_client(actor) else None)
+    wrong_state = workflow.check_state(verb, view.status)
+    if wrong_state is not None:
+        raise Conflict(wrong_state, code="invalid_state")
 
 
 def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: str) -> None:
@@ -192,7 +194,7 @@ def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: 
         action=verb,
         from_status=before,
         to_status=report.status,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=person_or_none(actor),
         actor_unit=getattr(actor, "unit", None),
         at=timezone.now(),
         reason=reason,
@@ -361,6 +363,7 @@ def report_set_manual_values(
     *, actor: Any, form_code: str, unit_code: str, period: str, values: dict[str, Any]
 ) -> ReportInstance:
     """Nhập các ô nhập tay. A returned report goes back to draft (reopen) on its first edit."""
+    require_person(actor)
     view = _locked_view(actor, form_code, unit_code, period)
     report = view.report
     if getattr(actor, "unit", None) is None or actor.unit.pk != view.unit.pk or not can(actor, "report.edit"):
@@ -385,7 +388,10 @@ def report_set_manual_values(
         except (TypeError, ValueError):
             errors.append({"field": key, "message": f"Ô '{key}': '{raw}' không phải là số."})
             continue
-        if num < 0 or num != num:
+        if not math.isfinite(num):
+            errors.append({"field": key, "message": f"Ô '{key}': '{raw}' không phải là số hữu hạn."})
+            continue
+        if num < 0:
             errors.append({"field": key, "message": f"Ô '{key}': số liệu không được âm."})
             continue
         clean[key] = int(num) if num.is_integer() else num

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mchis.accounts.permissions import can
+from mchis.accounts.permissions import PERSON_REQUIRED_MESSAGE, can, is_machine_client
 
 from .models import ReportStatus as S
 
@@ -69,34 +69,52 @@ def approver_unit(unit: Any, ancestors_nearest_first: Sequence[Any]) -> Any | No
     return next((a for a in ancestors_nearest_first if a.kind == wanted), None)
 
 
-def check(verb: str, actor: Any, *, status: str, unit: Any, approver: Any | None) -> str | None:
-    """Why `actor` may not `verb` the report of `unit` in `status` (None = allowed)."""
-    sources, _ = TRANSITIONS[verb]
+VERB_ACTIONS = {**SENDER_ACTIONS, **APPROVER_ACTIONS, "return": "report.return"}
+
+
+def check_permission(verb: str, actor: Any, *, unit: Any, approver: Any | None) -> str | None:
+    """Why `actor` may not `verb` reports of `unit` whatever their state (None = the role and unit may).
+
+    Checked before the state, so a wrong role is refused (403) even when the state is also wrong."""
+    if is_machine_client(actor):
+        return PERSON_REQUIRED_MESSAGE  # R-SEC-02: workflow acts carry one real person
     actor_unit = getattr(actor, "unit", None)
     if actor_unit is None or not getattr(actor, "is_authenticated", False):
         return "Tài khoản không thuộc đơn vị nào."
-    if status not in sources:
-        return f"Không thể '{ACTION_LABELS[verb]}' báo cáo ở trạng thái '{S(status).label}'."
+    allowed = can(actor, VERB_ACTIONS[verb])
     if verb in SENDER_ACTIONS:
+        if not allowed:
+            return "Vai trò của bạn không được thực hiện thao tác này."
         if actor_unit.pk != unit.pk:
             return "Chỉ đơn vị lập báo cáo mới được thực hiện thao tác này."
-        if not can(actor, SENDER_ACTIONS[verb]):
-            return "Vai trò của bạn không được thực hiện thao tác này."
         return None
     if verb in APPROVER_ACTIONS:
+        if not allowed:
+            return "Chỉ lãnh đạo đơn vị phụ trách mới được duyệt/hủy duyệt."
         if actor_unit.pk == unit.pk:
             return "Không được tự duyệt/hủy duyệt báo cáo của chính đơn vị mình."
         if approver is None or actor_unit.pk != approver.pk:
             return "Chỉ đơn vị cấp trên phụ trách (theo tuyến báo cáo) mới được duyệt/hủy duyệt báo cáo này."
-        if not can(actor, APPROVER_ACTIONS[verb]):
-            return "Chỉ lãnh đạo đơn vị phụ trách mới được duyệt/hủy duyệt."
         return None
     # return: any level above, inside whose subtree the report lies
+    if not allowed:
+        return "Chỉ lãnh đạo cấp trên mới được trả lại báo cáo."
     if actor_unit.pk == unit.pk or not unit.path.startswith(actor_unit.path):
         return "Chỉ cấp trên của đơn vị lập báo cáo mới được trả lại báo cáo."
-    if not can(actor, "report.return"):
-        return "Chỉ lãnh đạo cấp trên mới được trả lại báo cáo."
     return None
+
+
+def check_state(verb: str, status: str) -> str | None:
+    """Why a report in `status` cannot take `verb` (None = the transition exists)."""
+    sources, _ = TRANSITIONS[verb]
+    if status not in sources:
+        return f"Không thể '{ACTION_LABELS[verb]}' báo cáo ở trạng thái '{S(status).label}'."
+    return None
+
+
+def check(verb: str, actor: Any, *, status: str, unit: Any, approver: Any | None) -> str | None:
+    """Why `actor` may not `verb` the report of `unit` in `status` (None = allowed): role and unit first."""
+    return check_permission(verb, actor, unit=unit, approver=approver) or check_state(verb, status)
 
 
 def allowed_actions(actor: Any, *, status: str, unit: Any, approver: Any | None) -> list[str]:

@@ -27,14 +27,14 @@ def bearer(token: str) -> dict[str, str]:
 def test_issue_token_command_prints_token_once_and_stores_only_hash(tree):
     out = StringIO()
     call_command(
-        "issue_token", client="his-a", unit=tree.ttyt_a.code, scopes="child.view,account.manage", stdout=out
+        "issue_token", client="his-a", unit=tree.ttyt_a.code, scopes="child.view,register.write", stdout=out
     )
     token = out.getvalue().strip()
     client = ApiClient.objects.get(name="his-a")
     assert client.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(list(ApiClient.objects.values_list()))  # never stored in clear
     assert token not in str(list(AuditEvent.objects.values_list()))
-    assert client.scopes == ["account.manage", "child.view"]
+    assert client.scopes == ["child.view", "register.write"]
     assert 364 <= (client.expires_at - timezone.now()).days <= 365
 
 
@@ -91,32 +91,44 @@ def test_bad_tokens_get_401_with_clear_message(state, tree):
     assert not AuditEvent.objects.filter(action="client.call").exists()
 
 
+def legacy_token(name: str, unit, scopes: list[str]) -> str:
+    """A token stored with scopes a machine client may no longer hold (issued before R-SEC-02 was enforced)."""
+    client, token = api_client_create(actor=None, name=name, unit=unit, scopes=["child.view"])
+    ApiClient.objects.filter(pk=client.pk).update(scopes=scopes)
+    return token
+
+
 def test_scope_enforcement(tree, make_user):
-    make_user("collector", tree.tyt_a1, username="in.scope")
-    make_user("collector", tree.tyt_b1, username="out.of.scope")
     _, viewer = api_client_create(actor=None, name="viewer", unit=tree.ttyt_a, scopes=["child.view"])
-    _, manager = api_client_create(actor=None, name="manager", unit=tree.ttyt_a, scopes=["account.manage"])
-    refused = Client().get("/api/v1/accounts/users", headers=bearer(viewer))
+    _, reader = api_client_create(actor=None, name="reader", unit=tree.ttyt_a, scopes=["register.view"])
+    refused = Client().get("/api/v1/children", headers=bearer(reader))
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
-    listed = Client().get("/api/v1/accounts/users", headers=bearer(manager))
-    names = {a["username"] for a in listed.json()}
-    assert "in.scope" in names and "out.of.scope" not in names
+    listed = Client().get("/api/v1/children", headers=bearer(viewer))
+    assert listed.status_code == 200
     statuses = sorted(e.changes["status"][1] for e in AuditEvent.objects.filter(action="client.call"))
     assert statuses == [200, 403]
 
 
+def test_r_sec_02_token_cannot_hold_account_administration(tree, make_user):
+    make_user("collector", tree.tyt_a1, username="in.scope")
+    with pytest.raises(DomainError, match="không được giữ quyền của người dùng: account.manage"):
+        api_client_create(actor=None, name="manager", unit=tree.ttyt_a, scopes=["account.manage"])
+    token = legacy_token("manager", tree.ttyt_a, ["account.manage"])
+    response = Client().get("/api/v1/accounts/users", headers=bearer(token))
+    assert response.status_code == 403
+    assert response.json()["code"] == "person_required" and "R-SEC-02" in response.json()["message"]
+
+
 def test_token_client_cannot_pass_step_up(tree, make_user):
     target = make_user("collector", tree.tyt_a1)
-    _, token = api_client_create(
-        actor=None, name="m", unit=tree.ttyt_a, scopes=["account.manage", "account.change_role"]
-    )
+    token = legacy_token("m", tree.ttyt_a, ["account.manage", "account.change_role"])
     response = Client().post(
         f"/api/v1/accounts/users/{target.pk}/role",
         {"role": "leader"},
         content_type="application/json",
         headers=bearer(token),
     )
-    assert response.status_code == 403 and response.json()["code"] == "step_up_required"
+    assert response.status_code == 403 and response.json()["code"] == "person_required"
 
 
 def test_session_api_still_requires_csrf_but_bearer_does_not(tree, make_user):
@@ -128,7 +140,7 @@ def test_session_api_still_requires_csrf_but_bearer_does_not(tree, make_user):
         f"/api/v1/accounts/users/{target.pk}/role", {"role": "leader"}, content_type="application/json"
     )
     assert response.status_code == 403 and "CSRF" in response.content.decode()
-    _, token = api_client_create(actor=None, name="m", unit=tree.ttyt_a, scopes=["account.manage"])
+    token = legacy_token("m", tree.ttyt_a, ["account.manage"])
     machine = Client(enforce_csrf_checks=True)
     response = machine.post(
         f"/api/v1/accounts/users/{target.pk}/role",
@@ -136,11 +148,11 @@ def test_session_api_still_requires_csrf_but_bearer_does_not(tree, make_user):
         content_type="application/json",
         headers=bearer(token),
     )
-    assert response.status_code == 403 and response.json()["code"] == "forbidden"  # no change_role scope
+    assert response.status_code == 403 and response.json()["code"] == "person_required"  # not CSRF
 
 
 def test_unknown_scope_refused(tree):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match="Quyền không hợp lệ: child.fly"):
         api_client_create(actor=None, name="x", unit=tree.ttyt_a, scopes=["child.fly"])
 
 

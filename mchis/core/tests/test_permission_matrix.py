@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from mchis.accounts.permissions import CRITICAL_ACTIONS, MATRIX
+from mchis.accounts.permissions import CRITICAL_ACTIONS, MACHINE_ACTIONS, MATRIX
 from mchis.accounts.roles import Role
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
@@ -67,7 +67,10 @@ def render() -> str:
         "",
         "Quản trị (hệ thống, đơn vị) cấu hình hệ thống và danh mục nhưng không có quyền ghi dữ liệu nghiệp vụ "
         "(trẻ em, sổ sách, báo cáo, chất lượng); `test_r_sec_02_admins_hold_no_business_data_write` kiểm tra "
-        "điều này. Máy khách tích hợp không có vai trò: quyền của nó đúng bằng danh sách `scopes` của token.",
+        "điều này. Máy khách tích hợp (token) không có vai trò: quyền của nó là danh sách `scopes` của token, "
+        "nhưng chỉ trong các thao tác của cột `token` (`MACHINE_ACTIONS`: xem, xuất, và nhận lô dữ liệu sổ sách). "
+        "Mọi thao tác khác là việc của một người dùng thật (R-SEC-02): token bị từ chối 403 `person_required`. "
+        "Xem docs/decisions/0022-machine-clients-are-not-people.md.",
         "",
         "## Vai trò",
         "",
@@ -79,8 +82,8 @@ def render() -> str:
         "",
         "✔ = được phép; 🔐 = thao tác quan trọng, cần xác thực hai lớp trong 5 phút gần nhất (R-SEC-04).",
         "",
-        "| Thao tác | " + " | ".join(f"`{role.value}`" for role in roles) + " |",
-        "|---|" + "---|" * len(roles),
+        "| Thao tác | " + " | ".join(f"`{role.value}`" for role in roles) + " | `token` |",
+        "|---|" + "---|" * (len(roles) + 1),
     ]
     current = None
     for action in sorted(
@@ -93,9 +96,10 @@ def render() -> str:
         domain = action.split(".")[0]
         if domain != current:
             current = domain
-            lines.append(f"| **{DOMAIN_TITLES.get(domain, domain)}** |" + " |" * len(roles))
+            lines.append(f"| **{DOMAIN_TITLES.get(domain, domain)}** |" + " |" * (len(roles) + 1))
         mark = " 🔐" if action in CRITICAL_ACTIONS else ""
         cells = ["✔" if role in MATRIX[action] else "" for role in roles]
+        cells.append("✔" if action in MACHINE_ACTIONS else "")
         lines.append(f"| `{action}`{mark} | " + " | ".join(cells) + " |")
     lines += [
         "",
@@ -134,6 +138,13 @@ def test_r_sec_02_every_action_is_granted_to_someone_and_every_role_exists():
         assert roles, f"{action} is granted to nobody"
         assert roles <= set(Role), f"{action}: unknown role in {roles}"
         assert action.count(".") == 1, f"{action}: actions are named <domain>.<verb>"
+
+
+def test_r_sec_02_machine_actions_are_reads_exports_and_register_ingestion():
+    """Every write carries one real person (R-SEC-02): a token holds no workflow, decision or admin action."""
+    assert set(MATRIX) >= MACHINE_ACTIONS
+    writes = {a for a in MACHINE_ACTIONS if not a.endswith((".view", ".export"))}
+    assert writes == {"register.write"}
 
 
 def test_r_sec_02_admins_hold_no_business_data_write():

@@ -941,11 +941,11 @@ def test_r_sec_01_walk_reaches_own_objects(world, make_user, settings):
 def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
     if model("accounts.ApiClient") is None:
         pytest.skip("machine clients (accounts.ApiClient) do not exist yet")
-    from mchis.accounts.permissions import MATRIX
+    from mchis.accounts.permissions import MACHINE_ACTIONS
     from mchis.accounts.services import api_client_create
 
     _, token = api_client_create(
-        actor=None, name="Walker HIS B", unit=world.tree.doh_b, scopes=sorted(MATRIX)
+        actor=None, name="Walker HIS B", unit=world.tree.doh_b, scopes=sorted(MACHINE_ACTIONS)
     )
     walk = Walk(world)
     n_ops = walk_openapi(walk, "client", Client, {"Authorization": f"Bearer {token}"})
@@ -1005,3 +1005,57 @@ def test_r_sec_01_unknown_parameter_fails_the_walk():
         provider_for("gizmo_id", "gizmos/<gizmo_id>/")
     with pytest.raises(MissingProvider, match="add a provider for parameter 'pk'"):
         provider_for("pk", "gizmos/<int:pk>/")
+
+
+# --- machine clients on every operation (issue 10 item 1, R-SEC-02) -----------------------------------------
+
+
+# POST operations that write nothing (a question with a body); a token holding the read scope may ask.
+READ_ONLY_POSTS = frozenset({"POST /api/v1/quality/check-child"})
+
+
+def walk_every_operation(walk: Walk, who: str, headers: dict[str, str]) -> tuple[int, dict[str, int]]:
+    """Every OpenAPI operation, whatever its method, once: objects of the other province in the path, the
+    schema's example body. Returns (operations, status counts of the parameterless writes)."""
+    count, statuses = 0, {}
+    for route, method, op, schema in openapi_operations():
+        count += 1
+        body = body_for(op, schema, walk.world)
+        if params_of(route):
+            walk.check_object(who, Client(), method, route, headers, body)
+            continue
+        walk.check_list(who, Client(), method, "/" + route, headers, body)
+        if method != "GET":
+            response = walk.send(Client(), method, "/" + route, body, headers)
+            code = getattr(response, "status_code", 599)
+            statuses[f"{method} /{route}"] = code
+    return count, statuses
+
+
+def test_r_sec_02_machine_client_walks_every_operation_of_another_province(world):
+    """A token of province B with every scope it may hold, and a token stored with *every* MATRIX scope (as one
+    issued before machine clients were restricted): every API operation, every method, objects of province A.
+    Nothing of A leaks, nothing answers 500, and no person's act is accepted from a token."""
+    from mchis.accounts.models import ApiClient
+    from mchis.accounts.permissions import MACHINE_ACTIONS, MATRIX
+    from mchis.accounts.services import api_client_create
+
+    machine, token = api_client_create(
+        actor=None, name="Walker HIS B2", unit=world.tree.doh_b, scopes=sorted(MACHINE_ACTIONS)
+    )
+    legacy, legacy_token = api_client_create(
+        actor=None, name="Walker legacy B", unit=world.tree.doh_b, scopes=["child.view"]
+    )
+    ApiClient.objects.filter(pk=legacy.pk).update(scopes=sorted(MATRIX))
+    total = sum(1 for _ in openapi_operations())
+    for who, secret in (("client", token), ("legacy-client", legacy_token)):
+        walk = Walk(world)
+        n_ops, writes = walk_every_operation(walk, who, {"Authorization": f"Bearer {secret}"})
+        assert n_ops == total
+        assert not walk.failures, f"{len(walk.failures)} leak(s) in {walk.requests} requests:\n{report(walk)}"
+        accepted = {
+            op: code
+            for op, code in writes.items()
+            if code < 400 and "/registers/" not in op and op not in READ_ONLY_POSTS
+        }
+        assert not accepted, f"{who}: a token performed a person's act: {accepted}"

@@ -1,0 +1,143 @@
+"""The one input-sanitising layer: what any text, JSON body, number or key may contain (no HTTP 500 on input).
+
+Applied by `InputSanitizingMiddleware` to every request (pages and API) before any view runs:
+
+* text (query parameters, form fields, JSON strings and keys) may not contain NUL or other control characters
+  (tab, line feed and carriage return are allowed in values): 422 with the field named;
+* a control character in the URL path is 404 (no route can match it; no header can echo it);
+* JSON bodies must be UTF-8, at most `JSON_MAX_DEPTH` levels deep, with finite numbers only (no NaN/Infinity,
+  no 1e309): 422 (or 400 when the body is not JSON at all).
+
+Helpers used by services for single values: `clean_idempotency_key`, `finite_number`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import ValidationFailed
+
+# C0 controls except tab/LF/CR, DEL, and the C1 block; NUL is the one databases refuse outright.
+CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_ANYWHERE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+JSON_MAX_DEPTH = 32
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"[\x21-\x7e]+")  # visible ASCII, no spaces
+
+CONTROL_MESSAGE = "Dữ liệu chứa ký tự điều khiển không hợp lệ (ví dụ NUL)."
+
+
+class InputRejected(ValidationFailed):
+    """Input that no operation accepts; 422 with the offending field (location.name)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__([{"field": field, "message": message}], message=message)
+        self.field = field
+
+
+def has_control_chars(value: str, *, allow_whitespace: bool = True) -> bool:
+    pattern = CONTROL_IN_VALUE if allow_whitespace else CONTROL_ANYWHERE
+    return pattern.search(value) is not None
+
+
+def check_text(value: str, *, field: str, allow_whitespace: bool = True) -> str:
+    if has_control_chars(value, allow_whitespace=allow_whitespace):
+        raise InputRejected(f"{field}: {CONTROL_MESSAGE}", field=field)
+    return value
+
+
+def _walk(value: Any, path: str, depth: int) -> Iterator[tuple[str, Any]]:
+    if depth > JSON_MAX_DEPTH:
+        raise InputRejected(f"Dữ liệu JSON lồng quá sâu (tối đa {JSON_MAX_DEPTH} cấp).", field=path or "body")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            yield sub, key
+            yield from _walk(item, sub, depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]", depth + 1)
+    else:
+        yield path or "body", value
+
+
+def check_json_value(data: Any) -> Any:
+    """Depth, control characters and finiteness of an already-parsed JSON document."""
+    for path, value in _walk(data, "", 0):
+        if isinstance(value, str):
+            check_text(value, field=path[:120])
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InputRejected(f"{path[:120]}: số không hợp lệ (phải là số hữu hạn).", field=path[:120])
+    return data
+
+
+def _reject_constant(name: str) -> Any:
+    raise InputRejected(f"Giá trị số không hợp lệ: {name} (chỉ chấp nhận số hữu hạn).", field="body")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise InputRejected(f"Giá trị số quá lớn: {text[:40]} (chỉ chấp nhận số hữu hạn).", field="body")
+    return number
+
+
+def _max_nesting(text: str) -> int:
+    """Bracket depth outside strings, stopping early past the limit (json.loads recurses in C)."""
+    stripped = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+    depth = deepest = 0
+    for char in re.sub(r"[^\[\]{}]", "", stripped):
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > JSON_MAX_DEPTH:
+                    return deepest
+        else:
+            depth -= 1
+    return deepest
+
+
+def parse_json_body(body: bytes) -> Any:
+    """Parse a JSON request body under the rules above; raises InputRejected (422) or ValueError (not JSON)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputRejected("Dữ liệu gửi lên không phải UTF-8.", field="body") from exc
+    if _max_nesting(text) > JSON_MAX_DEPTH:
+        raise InputRejected(f"Dữ liệu JSON lồng quá sâu (tối đa {JSON_MAX_DEPTH} cấp).", field="body")
+    data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    return check_json_value(data)
+
+
+def finite_number(value: Any, *, field: str) -> float:
+    """A finite float from user input (str/int/float), else a 422 naming the field."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InputRejected(f"{field}: phải là một số.", field=field) from exc
+    if not math.isfinite(number):
+        raise InputRejected(f"{field}: phải là số hữu hạn.", field=field)
+    return number
+
+
+def clean_idempotency_key(value: str | None, *, max_length: int) -> str | None:
+    """An idempotency key (header or body): visible ASCII, at most `max_length` characters; '' → None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > max_length:
+        raise InputRejected(
+            f"Idempotency-Key: tối đa {max_length} ký tự (nhận {len(value)}).", field="Idempotency-Key"
+        )
+    if not IDEMPOTENCY_KEY_PATTERN.fullmatch(value):
+        raise InputRejected(
+            "Idempotency-Key: chỉ gồm ký tự ASCII nhìn thấy được, không có khoảng trắng.",
+            field="Idempotency-Key",
+        )
+    return value
