@@ -160,7 +160,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 # Lockout (R-SEC-03) by account and by IP.
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock the (account, client IP) pair: five failures by one person lock that person at that address only, never a
+# whole station or province behind one NAT, nor the account everywhere (issue 10 item 11).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client IP as the audit log sees it: REMOTE_ADDR, or the trusted proxy's X-Forwarded-For entry when
+# TRUSTED_PROXY_COUNT > 0 (production, behind the reverse proxy).
+AXES_CLIENT_IP_CALLABLE = "mchis.core.middleware.client_ip"
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 

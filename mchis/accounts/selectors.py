@@ -27,8 +27,8 @@ def locked_usernames(usernames: list[str] | None = None) -> set[str]:
     rows = AccessAttempt.objects.all()
     if usernames is not None:
         rows = rows.filter(username__in=usernames)
-    totals = (
-        rows.values("username")
+    totals = (  # the lock is per (username, IP) pair (AXES_LOCKOUT_PARAMETERS)
+        rows.values("username", "ip_address")
         .annotate(total=Sum("failures_since_start"))
         .filter(total__gte=settings.AXES_FAILURE_LIMIT)
     )
@@ -36,15 +36,18 @@ def locked_usernames(usernames: list[str] | None = None) -> set[str]:
 
 
 def locked_ips() -> list[dict[str, Any]]:
-    """IP addresses locked by failures across usernames (per-IP lockout); only system admins see these."""
+    """IP addresses with at least one locked (username, IP) pair; only system admins see these."""
     from axes.models import AccessAttempt
 
-    return list(
-        AccessAttempt.objects.values("ip_address")
+    locked_pairs = (
+        AccessAttempt.objects.values("username", "ip_address")
         .annotate(total=Sum("failures_since_start"))
         .filter(total__gte=settings.AXES_FAILURE_LIMIT)
-        .order_by("ip_address")
     )
+    per_ip: dict[str, int] = {}
+    for row in locked_pairs:
+        per_ip[row["ip_address"]] = per_ip.get(row["ip_address"], 0) + row["total"]
+    return [{"ip_address": ip, "total": total} for ip, total in sorted(per_ip.items())]
 
 
 def accounts_visible(

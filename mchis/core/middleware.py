@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from .context import RequestMeta, reset_meta, set_meta
-from .errors import PermissionDeniedError, StepUpRequired
+from .errors import DomainError, PermissionDeniedError, StepUpRequired
 from .inputs import InputRejected, check_text, has_control_chars, parse_json_body
 from .stepup import page_redirect, step_up_url
 
@@ -24,8 +25,22 @@ CONTENT_SECURITY_POLICY = (
 
 
 def client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is trusted solely behind the production proxy (configured there).
-    return request.META.get("REMOTE_ADDR", "") or ""
+    """The client's address for the audit log and the login lockout (django-axes AXES_CLIENT_IP_CALLABLE).
+
+    REMOTE_ADDR unless settings.TRUSTED_PROXY_COUNT = N > 0: then the N-th X-Forwarded-For entry from the right,
+    the one our own proxy wrote (entries further left come from the client and are not trusted). A missing or
+    malformed entry falls back to REMOTE_ADDR."""
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if count <= 0:
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    if len(hops) < count:
+        return remote
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 class RequestContextMiddleware:
@@ -65,7 +80,8 @@ class SecurityHeadersMiddleware:
 
 class DomainErrorMiddleware:
     """Pages (not the API, which has its own handlers) that let a refusal escape from a service:
-    `PermissionDeniedError` / `StepUpRequired` become Django's 403 instead of a 500."""
+    `PermissionDeniedError` / `StepUpRequired` become Django's 403, any other `DomainError` its own status
+    (400/409/422) with its message, an id too large for the database 404 - never a 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -79,6 +95,16 @@ class DomainErrorMiddleware:
             return page_redirect(request, step_up_url(request.get_full_path()))
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
+        if isinstance(exception, DomainError):
+            # Bad input that reached a page (e.g. a form field no form validated): its status, a clear message.
+            return render(
+                request,
+                "core/input_rejected.html",
+                {"message": exception.message},
+                status=exception.status_code,
+            )
+        if isinstance(exception, OverflowError):  # an id too large for the database: no such object
+            return HttpResponse("Không tìm thấy.", status=404, content_type="text/plain; charset=utf-8")
         return None
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from mchis.core.api import MAX_OFFSET
 from mchis.core.errors import ValidationFailed
 
 from .models import AdminUnit, CodeVersion
@@ -91,8 +92,8 @@ def list_admin_units(request: HttpRequest, filters: Query[AdminUnitFilters]) -> 
         )
     if not 1 <= filters.limit <= MAX_LIMIT:
         errors.append({"field": "limit", "message": f"limit phải từ 1 đến {MAX_LIMIT}."})
-    if filters.offset < 0:
-        errors.append({"field": "offset", "message": "offset không được âm."})
+    if not 0 <= filters.offset <= MAX_OFFSET:
+        errors.append({"field": "offset", "message": f"offset phải từ 0 đến {MAX_OFFSET}."})
     if errors:
         raise ValidationFailed(errors)
     qs = admin_unit_list(version=version, level=filters.level, parent=filters.parent, q=filters.q)

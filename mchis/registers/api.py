@@ -13,10 +13,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from mchis.accounts.permissions import require
+from mchis.core.api import BoundedLimitOffsetPagination
 from mchis.core.errors import DomainError
 from mchis.core.inputs import InputRejected, clean_idempotency_key, parse_json_body
 
@@ -192,7 +193,7 @@ def register_schema(request: HttpRequest, register: str) -> Any:
     response={200: list[dict[str, Any]], 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Bản ghi của sổ theo cơ sở và tháng (theo phạm vi)",
 )
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def records_get(
     request: HttpRequest,
     register: str,

@@ -20,11 +20,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
+from mchis.core.inputs import InputRejected
 from mchis.core.scoping import access, visible_to
 
 from . import excel, selectors, services
 from .catalogs import catalog_items
-from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, RegisterDef, get_register
+from .definitions import MAX_NEWBORNS, NEWBORN_FIELDS, REGISTERS, FieldSpec, RegisterDef, get_register
 from .models import UploadStatus
 
 NEWBORN_FORM_SLOTS = 2
@@ -130,6 +131,15 @@ def _field_row(spec: FieldSpec, name: str, value: Any, error: str | None) -> dic
     }
 
 
+def _newborn_slots(raw: str | None) -> int:
+    """How many newborn blocks the form posted: 0..MAX_NEWBORNS, else a 422 (never a loop of a million)."""
+    if raw in (None, ""):
+        return NEWBORN_FORM_SLOTS
+    if not raw.isdigit() or int(raw) > MAX_NEWBORNS:
+        raise InputRejected(f"newborn_slots: phải là số từ 0 đến {MAX_NEWBORNS}.", field="newborn_slots")
+    return int(raw)
+
+
 def _form_data(reg: RegisterDef, post: Any) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for spec in reg.all_fields:
@@ -139,7 +149,7 @@ def _form_data(reg: RegisterDef, post: Any) -> dict[str, Any]:
             data[spec.name] = post.get(spec.name)
     if reg.newborns:
         newborns = []
-        for slot in range(int(post.get("newborn_slots", NEWBORN_FORM_SLOTS))):
+        for slot in range(_newborn_slots(post.get("newborn_slots"))):
             prefix = f"nb{slot}_"
             nb = {}
             for spec in NEWBORN_FIELDS:

@@ -12,6 +12,7 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
+from mchis.core.api import Limit, Offset
 from mchis.core.inputs import clean_idempotency_key
 
 from . import selectors, services
@@ -26,7 +27,6 @@ class ApiRequest(HttpRequest):
     auth: Any
 
 
-MAX_LIMIT = 200
 COUNT_CAP = 1_000
 
 
@@ -267,14 +267,13 @@ def children_list(
     q: str = "",
     unit: str = "",
     village: int | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """Search by name without diacritics and in any case, DOB (dd/mm/yyyy), ID number, guardian; filter by
     unit code and village."""
     require(request.auth, "child.view")
     qs = selectors.child_search(request.auth, q=q, unit_code=unit, village_id=village).select_related("unit")
-    limit = max(1, min(limit, MAX_LIMIT))
     page = list(qs[offset : offset + limit])
     # Counting every "nguyen" of a province is the slow part of a search: count up to COUNT_CAP only.
     count = qs[: COUNT_CAP + 1].count() if len(page) == limit or offset else len(page)
@@ -368,7 +367,7 @@ def merge_requests_create(request: ApiRequest, payload: MergeIn) -> Status[dict[
 
 @router.get("/change-requests", response=QueuePage, summary="Hàng chờ đề xuất")
 def change_requests_list(
-    request: ApiRequest, status: str = "pending", mine: bool = False, limit: int = 50
+    request: ApiRequest, status: str = "pending", mine: bool = False, limit: Limit = 50
 ) -> dict[str, Any]:
     """Leaders: the pending requests of their unit. Collectors (or `mine=true`): their own requests."""
     require(request.auth, "child.view")
@@ -377,7 +376,7 @@ def change_requests_list(
     qs: QuerySet[ChangeRequest] = selectors.my_requests(actor) if own else selectors.requests_visible(actor)
     if status:
         qs = qs.filter(status=status)
-    items = list(qs.order_by("proposed_at")[: max(1, min(limit, MAX_LIMIT))])
+    items = list(qs.order_by("proposed_at")[:limit])
     return {
         "count": qs.count(),
         "counts_by_kind": selectors.queue_counts(actor),

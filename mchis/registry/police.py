@@ -6,6 +6,7 @@ conflict needing a leader, not found. A dry run computes the same outcomes and w
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,9 +133,15 @@ def police_import(
             child = None
             if ref:
                 try:
-                    child = visible.select_related("unit").filter(public_id=ref).first()
-                except (ValueError, DomainError):
-                    child = None
+                    key = uuid.UUID(ref)
+                except ValueError:
+                    outcomes.append(
+                        PoliceOutcome(
+                            number, "not_found", f"Mã hồ sơ '{ref[:60]}' không đúng định dạng (cần mã UUID)."
+                        )
+                    )
+                    continue
+                child = visible.select_related("unit").filter(public_id=key).first()
             if child is None:
                 outcomes.append(
                     PoliceOutcome(number, "not_found", f"Mã hồ sơ '{ref}' không có trong phạm vi của bạn.")

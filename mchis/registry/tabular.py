@@ -28,15 +28,25 @@ def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]])
     """Rows as dicts keyed by column key; row numbers start at 2 (row 1 = header), kept in '_row'."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        text = content.decode("utf-8-sig")
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DomainError(
+                f"Tệp CSV '{filename}' không phải UTF-8 (byte lỗi ở vị trí {exc.start}): lưu lại với mã UTF-8.",
+                field="file",
+            ) from exc
         table = list(csv.reader(io.StringIO(text)))
     elif suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
             raise DomainError(f"Không đọc được tệp Excel '{filename}'.", field="file") from exc
-        sheet = book.worksheets[0]
-        table = [list(r) for r in sheet.iter_rows(values_only=True)]
+        if not book.worksheets:
+            raise DomainError(f"Tệp Excel '{filename}' không có trang tính nào.", field="file")
+        try:
+            table = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        except Exception as exc:  # noqa: BLE001 - a damaged sheet (missing part, bad XML) is one user error
+            raise DomainError(f"Không đọc được trang tính của tệp Excel '{filename}'.", field="file") from exc
     else:
         raise DomainError("Chỉ nhận tệp .xlsx hoặc .csv.", field="file")
     if not table:

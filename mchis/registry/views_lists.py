@@ -17,6 +17,7 @@ from mchis.accounts.stepup import require_step_up
 from mchis.accounts.stepup_views import handles_step_up
 from mchis.core.audit import log_export
 from mchis.core.errors import DomainError
+from mchis.core.http import content_disposition
 
 from . import evidence as ev
 from . import police, selectors, services, tabular, validation
@@ -39,7 +40,7 @@ REVIEW_COLUMNS = [
 
 def _xlsx(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition(name)
     return response
 
 

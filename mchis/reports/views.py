@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import step_up_url
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
+from mchis.core.http import content_disposition
 from mchis.web.home import Card, register_card
 
 from . import exports, selectors, services, workflow
@@ -157,7 +158,7 @@ def report_excel(request: HttpRequest, form: str, unit: str, period: str) -> Htt
         exports.excel_report(view),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    resp["Content-Disposition"] = f'attachment; filename="{form}_{unit}_{period}.xlsx"'
+    resp["Content-Disposition"] = content_disposition(f"{form}_{unit}_{period}.xlsx")
     return resp
 
 
@@ -168,7 +169,7 @@ def report_pdf(request: HttpRequest, form: str, unit: str, period: str) -> HttpR
     resp = HttpResponse(
         exports.pdf_report(view, request.build_absolute_uri("/")), content_type="application/pdf"
     )
-    resp["Content-Disposition"] = f'inline; filename="{form}_{unit}_{period}.pdf"'
+    resp["Content-Disposition"] = content_disposition(f"{form}_{unit}_{period}.pdf", inline=True)
     return resp
 
 

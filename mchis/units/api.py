@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from mchis.core.api import MAX_OFFSET
 from mchis.core.errors import ValidationFailed
 
 from .models import ReportingUnit
@@ -76,8 +77,8 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> UnitPage:
             errors.append({"field": "on", "message": f"Ngày '{filters.on}' không đúng dạng YYYY-MM-DD."})
     if not 1 <= filters.limit <= MAX_LIMIT:
         errors.append({"field": "limit", "message": f"limit phải từ 1 đến {MAX_LIMIT}."})
-    if filters.offset < 0:
-        errors.append({"field": "offset", "message": "offset không được âm."})
+    if not 0 <= filters.offset <= MAX_OFFSET:
+        errors.append({"field": "offset", "message": f"offset phải từ 0 đến {MAX_OFFSET}."})
     if errors:
         raise ValidationFailed(errors)
     principal: Any = request.auth  # type: ignore[attr-defined]

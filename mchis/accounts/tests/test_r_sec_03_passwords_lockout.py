@@ -118,15 +118,67 @@ def test_r_sec_03_lockout_per_account_and_admin_unlock(client, admin_a, make_use
     assert client.post(LOGIN, {"username": "khoa.a1", "password": "Passw0rd!x"}).status_code == 302
 
 
-def test_r_sec_03_lockout_per_ip(client, make_user, tree, settings):
-    settings.AXES_FAILURE_LIMIT = 3
+def test_r_sec_03_lockout_is_per_account_and_ip_pair(client, make_user, tree, settings):
+    """Five failures by one person at a commune station lock that person there, not the station (same IP)
+    and not the account everywhere (issue 10 item 11)."""
+    settings.AXES_FAILURE_LIMIT = 5
     make_user("collector", tree.tyt_a1, username="victim")
-    for name in ("guess1", "guess2", "guess3"):
-        _fail(client, name, 1)
-    # Same IP, an account never tried before: refused too.
-    assert client.post(LOGIN, {"username": "victim", "password": "Passw0rd!x"}).status_code == 429
-    other_ip = type(client)(REMOTE_ADDR="10.1.2.3")
-    assert other_ip.post(LOGIN, {"username": "victim", "password": "Passw0rd!x"}).status_code == 302
+    make_user("collector", tree.tyt_a1, username="colleague")
+    station = type(client)(REMOTE_ADDR="10.1.1.1")
+    for name in ("guess1", "guess2", "guess3", "guess4", "guess5"):
+        _fail(station, name, 1)
+    # Five failures under different names at the station's address lock nobody else there.
+    assert station.post(LOGIN, {"username": "colleague", "password": "Passw0rd!x"}).status_code == 302
+    attacker = type(client)(REMOTE_ADDR="10.9.9.9")
+    assert _fail(attacker, "victim", 5).status_code == 429
+    # The attacker's pair is locked, even with the right password ...
+    assert attacker.post(LOGIN, {"username": "victim", "password": "Passw0rd!x"}).status_code == 429
+    # ... the same account elsewhere is not, nor another account at the attacker's address.
+    colleague_at_station = type(client)(REMOTE_ADDR="10.1.1.1")
+    assert (
+        colleague_at_station.post(LOGIN, {"username": "victim", "password": "Passw0rd!x"}).status_code == 302
+    )
+    make_user("collector", tree.tyt_a1, username="neighbour")
+    shared = type(client)(REMOTE_ADDR="10.9.9.9")
+    assert shared.post(LOGIN, {"username": "neighbour", "password": "Passw0rd!x"}).status_code == 302
+
+
+def test_r_sec_03_client_ip_comes_from_the_trusted_proxy_only(rf, settings):
+    from mchis.core.middleware import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.1"  # no proxy configured: the header is ignored
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"  # the entry our proxy wrote, not the client's forgery
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "6.6.6.6"
+    settings.TRUSTED_PROXY_COUNT = 3
+    assert client_ip(request) == "10.0.0.1"  # fewer hops than proxies: not trusted
+    bad = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(bad) == "10.0.0.1"
+
+
+def test_r_sec_03_lockout_behind_the_proxy_uses_the_forwarded_address(client, make_user, tree, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.TRUSTED_PROXY_COUNT = 1
+    make_user("collector", tree.tyt_a1, username="behind.proxy")
+    proxy = type(client)(REMOTE_ADDR="10.0.0.1")
+    for _ in range(3):
+        proxy.post(
+            LOGIN,
+            {"username": "behind.proxy", "password": "Wrong-pass1"},
+            HTTP_X_FORWARDED_FOR="198.51.100.1",
+        )
+    locked = proxy.post(
+        LOGIN, {"username": "behind.proxy", "password": "Passw0rd!x"}, HTTP_X_FORWARDED_FOR="198.51.100.1"
+    )
+    assert locked.status_code == 429
+    other = proxy.post(
+        LOGIN, {"username": "behind.proxy", "password": "Passw0rd!x"}, HTTP_X_FORWARDED_FOR="198.51.100.2"
+    )
+    assert other.status_code == 302  # another client behind the same proxy is not locked
 
 
 def test_r_sec_03_unlock_outside_scope_is_refused(admin_a, make_user, tree):
@@ -140,8 +192,7 @@ def test_r_sec_03_system_admin_unlocks_an_ip(client, sysadmin, admin_a, make_use
     settings.AXES_FAILURE_LIMIT = 2
     make_user("collector", tree.tyt_a1, username="office.user")
     office = type(client)(REMOTE_ADDR="10.7.7.7")
-    _fail(office, "typo1", 1)
-    _fail(office, "typo2", 1)
+    _fail(office, "office.user", 2)
     assert office.post(LOGIN, {"username": "office.user", "password": "Passw0rd!x"}).status_code == 429
     client.force_login(admin_a)
     assert "10.7.7.7" not in client.get(reverse("accounts:user_list")).content.decode()

@@ -1,0 +1,198 @@
+"""No HTTP 500 on any input (issue 10 item 9), fixed by class: one input-sanitising layer (mchis.core.inputs +
+InputSanitizingMiddleware), bounded pagination, strict anchors, clear errors for damaged files."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.http import content_disposition
+from mchis.core.inputs import InputRejected, clean_idempotency_key, finite_number, parse_json_body
+from mchis.core.models import AuditEvent
+
+
+@pytest.fixture
+def collector_client(tree, make_user):
+    client = Client()
+    client.force_login(make_user("collector", tree.tyt_a1))
+    return client
+
+
+def test_nul_in_a_query_parameter_is_422_in_the_api_and_on_pages(collector_client):
+    api = collector_client.get("/api/v1/children", {"q": "Nguy\x00n"})
+    assert api.status_code == 422 and api.json()["errors"][0]["field"] == "q"
+    page = collector_client.get("/children/", {"q": "a\x00"})
+    assert page.status_code == 422 and "ký tự điều khiển" in page.content.decode()
+
+
+def test_nul_in_a_json_string_or_key_is_422(collector_client):
+    body = {"full_name": "An\x00", "date_of_birth": "12/03/2018", "sex": "M"}
+    response = collector_client.post("/api/v1/children", body, content_type="application/json")
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "full_name"
+    nested = {"changes": {"mother\x01": "x"}, "reason": "r"}
+    response = collector_client.post(
+        "/api/v1/children/00000000-0000-4000-8000-000000000000/change-requests",
+        nested,
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+
+
+def test_r_sec_05_failed_login_with_nul_in_the_username_is_still_audited(client, tree):
+    """Reproduced: the failed-login audit row was lost (the database refused the NUL)."""
+    response = client.post(
+        reverse("accounts:login"), {"username": "admin\x00", "password": "x"}, REMOTE_ADDR="10.3.3.3"
+    )
+    assert response.status_code == 422
+    row = AuditEvent.objects.get(action="auth.login_failed")
+    assert row.changes["username"] == [None, "admin\\x00"] and row.ip == "10.3.3.3"
+
+
+def test_deep_json_is_422_not_recursion_error(collector_client):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = collector_client.post("/api/v1/children", deep, content_type="application/json")
+    assert response.status_code == 422 and "lồng quá sâu" in response.json()["message"]
+    with pytest.raises(InputRejected, match="lồng quá sâu"):
+        parse_json_body(('{"a":' * 40 + "1" + "}" * 40).encode())
+    assert parse_json_body(b'{"a": "[[[[not nesting]]]]"}') == {"a": "[[[[not nesting]]]]"}
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "1e309"])
+def test_non_finite_numbers_in_json_are_422(collector_client, number):
+    body = '{"values": {"I.1:total": ' + number + "}}"
+    response = collector_client.put(
+        "/api/v1/reports/BCX3/TYT02269/2026-01", body, content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+
+
+@pytest.mark.parametrize("raw", ["inf", "1e309", "nan", "-Infinity"])
+def test_finite_number_helper(raw):
+    with pytest.raises(InputRejected, match="hữu hạn"):
+        finite_number(raw, field="x")
+
+
+def test_manual_cell_infinity_from_a_page_is_a_clear_error(forms, tree, make_user):
+    from mchis.reports.services import report_set_manual_values
+
+    reporter = make_user("reporter", tree.tyt_a1)
+    with pytest.raises(ValidationFailed) as info:
+        report_set_manual_values(
+            actor=reporter,
+            form_code="BCX3",
+            unit_code=tree.tyt_a1.code,
+            period="2026-01",
+            values={"x": "1e309"},
+        )
+    assert info.value.errors
+
+
+@pytest.fixture
+def forms(db):
+    from mchis.reports.services import forms_load, shipped_form_files
+
+    return forms_load(actor=None, paths=shipped_form_files())
+
+
+def test_a_newline_in_a_period_path_is_404_and_never_reaches_a_header(collector_client, tree):
+    from mchis.reports.periods import parse_period
+
+    for url in (
+        f"/reports/BCX3/{tree.tyt_a1.code}/2026-01%0A/excel/",
+        f"/api/v1/reports/BCX3/{tree.tyt_a1.code}/2026-01%0A",
+        f"/api/v1/reports/BCX3/{tree.tyt_a1.code}/2026-01%0D%0AX-Evil:%201",
+    ):
+        assert collector_client.get(url).status_code == 404, url
+    with pytest.raises(ValueError, match="không hợp lệ"):
+        parse_period("2026-01\n")
+    assert content_disposition('a"\r\nX-Evil: 1.xlsx') == 'attachment; filename="a_X-Evil_1.xlsx"'
+
+
+def test_idempotency_key_is_bounded(collector_client):
+    body = {"full_name": "Nguyễn Văn An", "date_of_birth": "12/03/2018", "sex": "M"}
+    response = collector_client.post(
+        "/api/v1/children", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 300
+    )
+    assert response.status_code == 422 and "Idempotency-Key" in response.json()["message"]
+    records = collector_client.post(
+        "/api/v1/registers/anc/records", "[]", content_type="application/json", HTTP_IDEMPOTENCY_KEY="k" * 300
+    )
+    assert records.status_code == 422
+    with pytest.raises(InputRejected, match="ASCII"):
+        clean_idempotency_key("khóa", max_length=64)
+    assert clean_idempotency_key("  ", max_length=64) is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=100000", "offset=-1", "offset=100000000000000000000", "limit=abc"],
+)
+def test_pagination_is_bounded_everywhere(collector_client, query):
+    for path in ("/api/v1/children", "/api/v1/registers/anc/records"):
+        response = collector_client.get(f"{path}?{query}")
+        assert response.status_code == 422, (path, query, response.status_code)
+    for path in ("/api/v1/units", "/api/v1/admin-units"):
+        response = collector_client.get(f"{path}?{query}")
+        assert response.status_code in (400, 422), (path, query, response.status_code)
+
+
+def test_records_list_has_a_maximum_page(collector_client):
+    response = collector_client.get("/api/v1/registers/anc/records?limit=200")
+    assert response.status_code == 200
+
+
+def test_non_utf8_csv_and_damaged_workbooks_are_clear_errors():
+    from mchis.registry import importing, tabular
+
+    with pytest.raises(DomainError, match="không phải UTF-8"):
+        tabular.read_rows(b"ho ten\n\xff\xfe\xc3\n", "f.csv", importing.COLUMNS)
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+    with pytest.raises(DomainError, match="Excel"):
+        tabular.read_rows(empty.getvalue(), "f.xlsx", importing.COLUMNS)
+    good = tabular.write_xlsx([("a", "A")], [{"a": 1}], title="x")
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            if not item.filename.endswith(".rels"):
+                dst.writestr(item, src.read(item.filename))
+    with pytest.raises(DomainError, match="Excel"):
+        tabular.read_rows(broken.getvalue(), "f.xlsx", importing.COLUMNS)
+
+
+def test_police_import_non_uuid_record_number_is_a_row_error(tree, make_user):
+    from mchis.registry import police
+
+    collector = make_user("collector", tree.tyt_a1)
+    outcomes = police.police_import(
+        actor=collector, rows=[{"_row": 2, "ma_ho_so": "not-a-uuid"}], file_sha="c" * 64, dry_run=True
+    )
+    assert outcomes[0].outcome == "not_found" and "UUID" in outcomes[0].message
+
+
+@pytest.mark.parametrize(("slots", "status"), [("abc", 422), ("1000000", 422), ("-1", 422)])
+def test_newborn_slots_is_bounded(collector_client, tree, slots, status):
+    response = collector_client.post(
+        "/registers/delivery/new/",
+        {
+            "facility": tree.tyt_a1.code,
+            "event_date": "2026-01-05",
+            "full_name": "Lê Thị Hoa",
+            "newborn_slots": slots,
+        },
+    )
+    assert response.status_code == status
+    assert "newborn_slots" in response.content.decode()
+
+
+def test_json_body_helper_rejects_non_utf8():
+    with pytest.raises(InputRejected, match="UTF-8"):
+        parse_json_body('{"a": "ầ"}'.encode("utf-16"))
+    assert json.loads(b"[]") == parse_json_body(b"[]")
