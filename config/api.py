@@ -6,7 +6,7 @@ Each domain app exposes `router` in its api.py; they are mounted here and nowher
 from ninja import NinjaAPI
 
 from mchis.accounts.api import router as accounts_router
-from mchis.accounts.auth import api_auth
+from mchis.accounts.auth import api_auth, api_docs_access
 from mchis.catalogs.api import router as catalogs_router
 from mchis.core.api import SanitizedParser, install_error_handlers
 from mchis.places.api import router as places_router
@@ -24,6 +24,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=api_auth,
     parser=SanitizedParser(),
+    docs_decorator=api_docs_access,
 )
 install_error_handlers(api)
 api.add_router("/admin-units", places_router)

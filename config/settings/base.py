@@ -167,6 +167,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # TRUSTED_PROXY_COUNT > 0 (production, behind the reverse proxy).
 AXES_CLIENT_IP_CALLABLE = "mchis.core.middleware.client_ip"
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# The OpenAPI schema and docs page need a session or a token (issue 10 item 12); "1" opens them (local demo only).
+API_DOCS_PUBLIC = os.environ.get("API_DOCS_PUBLIC", "0") == "1"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 

@@ -8,10 +8,13 @@ A valid token becomes a `ClientPrincipal` (unit + scopes, no role): `permissions
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
@@ -107,6 +110,27 @@ class AccountSessionAuth(SessionAuth):
         if user is not None and user.is_authenticated and user.is_active:
             return user
         return None
+
+
+def api_docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The OpenAPI schema and its docs page: a signed-in person or a valid token, unless API_DOCS_PUBLIC."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not getattr(settings, "API_DOCS_PUBLIC", False) and session_user(request) is None:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or resolve_token(token.strip())[0] is None:
+                return JsonResponse(
+                    {
+                        "code": "unauthorized",
+                        "message": "Đăng nhập (hoặc dùng mã truy cập) để xem tài liệu API.",
+                    },
+                    status=401,
+                )
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 # Kept for routers that imported it.

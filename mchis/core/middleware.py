@@ -64,15 +64,17 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.path.startswith("/api/v1/docs"):
-            # Swagger UI ships its own inline bootstrap; it is limited to the API docs page.
+            # Swagger UI: our own scripts only (its settings travel as JSON data); it styles inline.
             response.headers.setdefault(
                 "Content-Security-Policy",
-                CONTENT_SECURITY_POLICY.replace(
-                    "script-src 'self'", "script-src 'self' 'unsafe-inline'"
-                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+                CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
             )
         else:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        # Pages and API answers may carry personal data: never stored by a browser or a shared cache
+        # (static files are answered by WhiteNoise before this point and keep their long cache).
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response

@@ -26,7 +26,7 @@ AUDIT_PAGE_SIZE = 50
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness + database check for monitoring (R-OPS-02). Public, reveals no data."""
+    """Liveness + database check for monitoring (R-OPS-02). Public, reveals no data, vendor nor version."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -35,10 +35,10 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means "down"
         db = "error"
     status = 200 if db == "ok" else 503
-    return JsonResponse(
-        {"status": "ok" if db == "ok" else "error", "database": db, "vendor": connection.vendor},
-        status=status,
-    )
+    body = {"status": "ok" if db == "ok" else "error", "database": db}
+    if getattr(request.user, "is_authenticated", False):  # the database vendor only for signed-in people
+        body["vendor"] = connection.vendor
+    return JsonResponse(body, status=status)
 
 
 def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
