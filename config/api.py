@@ -3,12 +3,10 @@
 Each domain app exposes `router` in its api.py; they are mounted here and nowhere else.
 """
 
-from ninja import NinjaAPI
-
 from mchis.accounts.api import router as accounts_router
 from mchis.accounts.auth import api_auth, api_docs_access
 from mchis.catalogs.api import router as catalogs_router
-from mchis.core.api import SanitizedParser, install_error_handlers
+from mchis.core.api import MchisAPI, SanitizedParser, install_error_handlers
 from mchis.places.api import router as places_router
 from mchis.quality.api import router as quality_router
 from mchis.registers.api import router as registers_router
@@ -16,7 +14,7 @@ from mchis.registry.api import router as registry_router
 from mchis.reports.api import router as reports_router
 from mchis.units.api import router as units_router
 
-api = NinjaAPI(
+api = MchisAPI(
     title="mchis API",
     version="1",
     description="Hệ thống thông tin SKBMTE/SKSS và trẻ em — JSON API. "
