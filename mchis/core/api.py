@@ -154,8 +154,55 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# OpenAPI links: where one answer names the next resource (clients and schemathesis' stateful tests follow them).
+# (method, path, status) -> {link name: (target operationId, {parameter: runtime expression})}
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("post", "/api/v1/children", "201"): {
+        "GetChangeRequest": (
+            "mchis_registry_api_change_requests_detail",
+            {"request_id": "$response.body#/id"},
+        ),
+    },
+    ("post", "/api/v1/children/{child_id}/change-requests", "201"): {
+        "GetChangeRequest": (
+            "mchis_registry_api_change_requests_detail",
+            {"request_id": "$response.body#/id"},
+        ),
+    },
+    ("post", "/api/v1/children/{child_id}/delete-requests", "201"): {
+        "GetChangeRequest": (
+            "mchis_registry_api_change_requests_detail",
+            {"request_id": "$response.body#/id"},
+        ),
+    },
+    ("post", "/api/v1/registers/{register}/records", "202"): {
+        "GetJob": ("mchis_registers_api_job_get", {"job_id": "$response.body#/jobId"}),
+    },
+    ("get", "/api/v1/children", "200"): {
+        "GetChild": ("mchis_registry_api_children_detail", {"child_id": "$response.body#/items/0/id"}),
+        "GetHistory": ("mchis_registry_api_children_history", {"child_id": "$response.body#/items/0/id"}),
+    },
+}
+
+
+def add_links(schema: dict[str, Any]) -> dict[str, Any]:
+    paths = schema.get("paths", {})
+    for (method, path, status), links in LINKS.items():
+        responses = paths.get(path, {}).get(method, {}).get("responses", {})
+        response = responses.get(status) or responses.get(int(status))
+        if response is None:
+            continue
+        response["links"] = {
+            name: {"operationId": operation_id, "parameters": parameters}
+            for name, (operation_id, parameters) in links.items()
+        }
+    return schema
+
+
 class MchisAPI(NinjaAPI):
-    """Our NinjaAPI: its OpenAPI documents every error answer of every operation (`document_errors`)."""
+    """Our NinjaAPI: its OpenAPI documents every error answer of every operation (`document_errors`) and
+    the links between operations (`LINKS`)."""
 
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
-        return document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return add_links(document_errors(schema))

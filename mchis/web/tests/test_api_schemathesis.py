@@ -101,6 +101,51 @@ def test_r_int_01_whole_api_as_person(case, as_session):
     run_case(case, "session", as_session)
 
 
+@pytest.fixture
+def as_collector(tree, make_user, client) -> dict[str, Any]:
+    collector = make_user("collector", tree.tyt_a1)
+    client.force_login(collector)
+    csrf = secrets.token_hex(16)
+    return {
+        "headers": {"X-CSRFToken": csrf},
+        "cookies": {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf},
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_r_int_01_api_stateful_links(as_collector):
+    """Follows the OpenAPI links (a proposal → its change request; an async batch → its job; a search → the
+    record and its history) as a collector: every step of every scenario passes the same checks."""
+    links = [
+        (path, method, status)
+        for path, operations in api.get_openapi_schema()["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if response.get("links")
+    ]
+    assert len(links) >= 5
+
+    class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            TOTALS["cases"]["stateful"] += 1
+            return {"headers": as_collector["headers"], "cookies": as_collector["cookies"]}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=int(os.environ.get("SCHEMATHESIS_STATEFUL_EXAMPLES", "15")),
+            stateful_step_count=6,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
+    )
+
+
 def test_every_operation_documents_its_error_answers():
     """The error contract (mchis.core.api.document_errors) is on every operation."""
     document = api.get_openapi_schema()
