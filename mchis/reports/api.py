@@ -195,6 +195,9 @@ ACTIONS: dict[str, Any] = {
     "/reports/{form}/{unit}/{period}/{action}",
     response=ActionOut,
     summary="Thao tác: submit | recall | approve | return | request-unapproval | unapprove",
+    description="A person's act (R-SEC-02): a machine client (token) gets **403 `person_required`** whatever "
+    "its scopes. A wrong role or unit is 403 before the report's state is looked at; a state that does not "
+    "allow the action is 409 `invalid_state`; a missing reason or a failing rule is 400/422.",
 )
 def report_act(
     request: HttpRequest, form: str, unit: str, period: str, action: str, payload: ActionIn | None = None
