@@ -395,7 +395,9 @@ class PeopleGenerator:
             row.true = Identity(pid, full_name, dob, sex, father_name, mother_name) if pid else None
             if namesake is not None:
                 self._sibling_truths[row.public_id] = TruthRow(
-                    "sibling_same_name", (namesake.public_id, row.public_id), "same parents and name, other birth"
+                    "sibling_same_name",
+                    (namesake.public_id, row.public_id),
+                    "same parents and name, other birth",
                 )
             rows.append(row)
             birth += rng.randint(550, 2400)
@@ -447,7 +449,9 @@ class PeopleGenerator:
         short = SHORT_GIVEN.get(self._style_key_of.get(id(style_w[0]), ""))
         if short and self.rng.random() < self.profile.twin_near_name:
             # "Lử" / "Sử", "Pó" / "Páo": one letter apart, two children
-            near = [g for g in short[0] + short[1] if g != row.given and _one_edit(_fold(g), _fold(row.given))]
+            near = [
+                g for g in short[0] + short[1] if g != row.given and _one_edit(_fold(g), _fold(row.given))
+            ]
             if near:
                 given = self.rng.choice(near)
                 words = row.full_name.split(" ")
@@ -532,7 +536,14 @@ class PeopleGenerator:
         if not chosen:
             chosen = [rng.choice(order)]
         for change in chosen:
-            before = (dup.full_name, dup.date_of_birth, dup.personal_id, dup.village_id, dup.commune, dup.mother_name)
+            before = (
+                dup.full_name,
+                dup.date_of_birth,
+                dup.personal_id,
+                dup.village_id,
+                dup.commune,
+                dup.mother_name,
+            )
             if change == "dropped_diacritics":
                 dup.full_name = strip_diacritics(dup.full_name)
             elif change in ("typo", "transposition", "ocr"):
@@ -564,7 +575,14 @@ class PeopleGenerator:
                 dup.mother_name = self._name_part(dup.mother_name, rng.choice(("typo", "transposition")))
             elif change == "missing_mother" and dup.mother_name:
                 dup.mother_name, dup.mother_dob, dup.mother_personal_id = "", None, ""
-            if before != (dup.full_name, dup.date_of_birth, dup.personal_id, dup.village_id, dup.commune, dup.mother_name):
+            if before != (
+                dup.full_name,
+                dup.date_of_birth,
+                dup.personal_id,
+                dup.village_id,
+                dup.commune,
+                dup.mother_name,
+            ):
                 changes.append(change)
         if not changes or (dup.full_name, dup.date_of_birth, dup.personal_id, dup.village_id) == (
             row.full_name, row.date_of_birth, row.personal_id, row.village_id

@@ -129,7 +129,9 @@ def test_r_ch_08_stored_ids_pass_the_rules_except_labelled_ones(province, tmp_pa
     bad_ids = {r["record_ids"] for r in rows if r["kind"] in ("malformed_id", "inconsistent_id")}
     assert bad_ids
     # a duplicate whose birth year was mistyped keeps the child's ID: the ID then disagrees (labelled)
-    bad_ids |= {r["record_ids"].split("|")[1] for r in rows if r["kind"] == "duplicate" and "year_typo" in r["detail"]}
+    bad_ids |= {
+        r["record_ids"].split("|")[1] for r in rows if r["kind"] == "duplicate" and "year_typo" in r["detail"]
+    }
     for child in Child.objects.exclude(personal_id=""):
         issues = check(child.personal_id, date_of_birth=child.date_of_birth, sex=child.sex)
         if str(child.public_id) in bad_ids:
