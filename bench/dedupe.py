@@ -109,7 +109,7 @@ def main() -> None:
         t1 = time.perf_counter()
         con = dedupe.duckdb_features(csv_path)
         t2 = time.perf_counter()
-        n = con.execute("SELECT count(*) FROM feats").fetchone()[0]
+        n = con.execute("SELECT count(*) FROM feats").fetchall()[0][0]
         if args.train_out:
             dedupe.train_model(con, out=args.train_out, seed=42)
             print(f"fitted on this data ({n} children) → {args.train_out} in {time.perf_counter() - t2:.1f}s")

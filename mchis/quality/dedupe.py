@@ -356,8 +356,8 @@ def blocking_ceiling(con: Any, pairs: list[tuple[int, int]]) -> float:
     row = con.execute(
         f"""SELECT avg(CASE WHEN {any_rule} THEN 1.0 ELSE 0.0 END) FROM mchis_pairs p
             JOIN feats l ON l.unique_id = p.a JOIN feats r ON r.unique_id = p.b"""  # noqa: S608
-    ).fetchone()
-    return float(row[0]) if row and row[0] is not None else 1.0
+    ).fetchall()[0]
+    return float(row[0]) if row[0] is not None else 1.0
 
 
 def estimated_blocking_ceiling(con: Any) -> tuple[float, int]:
@@ -369,8 +369,8 @@ def estimated_blocking_ceiling(con: Any) -> tuple[float, int]:
         f"""SELECT avg(CASE WHEN {others} THEN 1.0 ELSE 0.0 END), count(*) FROM feats l JOIN feats r
             ON l.pid = r.pid AND l.unique_id < r.unique_id
             WHERE l.given_f = r.given_f OR l.dob = r.dob"""  # noqa: S608
-    ).fetchone()
-    if not row or not row[1]:
+    ).fetchall()[0]
+    if not row[1]:
         return 1.0, 0
     return float(row[0]), int(row[1])
 
@@ -393,8 +393,8 @@ def scan(
         try:
             pairs = predict_pairs(con, load_model_json(model_path), threshold=threshold)
             ceiling, used = estimated_blocking_ceiling(con)
-            row = con.execute("SELECT count(*) FROM feats").fetchone()
-            return ScanResult(pairs, ceiling, used, int(row[0]) if row else 0)
+            children = con.execute("SELECT count(*) FROM feats").fetchall()[0][0]
+            return ScanResult(pairs, ceiling, used, int(children))
         finally:
             con.close()
 

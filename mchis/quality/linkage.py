@@ -62,6 +62,11 @@ def swap_day_month(d: date | None) -> date | None:
         return None
 
 
+def collapse_doubles(value: str) -> str:
+    """ "tuu" → "tu", "mmay" → "may": a key bounced twice (Vietnamese names never double a letter)."""
+    return "".join(ch for i, ch in enumerate(value) if i == 0 or ch != value[i - 1])
+
+
 def _none(value: str) -> str | None:
     return value or None
 
@@ -88,6 +93,7 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "given": _none(given),
         "given_f": _none(given_f),
+        "given_d": collapse_doubles(given_f) if given_f else None,
         "family": _none(family),
         "family_f": _none(family_f),
         "family_k": _none(surname_key(family_f)),
@@ -118,6 +124,9 @@ def _fold_sql(col: str) -> str:
 _VARIANT_CASE = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())
 
 FEATURES_SQL = f"""
+SELECT *, array_to_string(list_filter(string_split(given_f, ''), lambda x, i: i = 1 OR x <> substring(given_f, i - 1, 1)), '')
+  AS given_d
+FROM (
 WITH p AS (
   SELECT *, string_split(trim(regexp_replace(coalesce(full_name, ''), '\\s+', ' ', 'g')), ' ') AS parts FROM src
 )
@@ -146,6 +155,7 @@ SELECT
   commune_id AS commune,
   nullif(sex, '') AS sex
 FROM p
+)
 """  # noqa: S608 - built from constants only
 
 
@@ -318,9 +328,15 @@ def _given_conflict(a: Row, b: Row) -> bool:
     )
 
 
-_GIVEN_FUZZY_SQL = _fuzzy_name_sql("given_f")
+_GIVEN_FUZZY_SQL = f'("given_d_l" = "given_d_r" OR {_fuzzy_name_sql("given_f")})'
 _GIVEN_JW_SQL = _jw_name_sql("given_f", 0.92)
-_given_fuzzy = _fuzzy_name_py("given_f")
+_given_fuzzy_edit = _fuzzy_name_py("given_f")
+
+
+def _given_fuzzy(a: Row, b: Row) -> bool:
+    return a["given_d"] == b["given_d"] or _given_fuzzy_edit(a, b)
+
+
 _given_jw = _jw_name_py("given_f", 0.92)
 
 # Given names that *differ* (positive twin evidence): both present, and either a diacritic conflict or no
@@ -375,7 +391,7 @@ _GIVEN_OTHER_SQL = (
     '("given_f_l" IS NOT NULL AND "given_f_r" IS NOT NULL AND ('
     + _GIVEN_CONFLICT_SQL
     + ' OR NOT ("given_f_l" = '
-    '"given_f_r" OR (length("given_f_l") >= 3 AND damerau_levenshtein("given_f_l", "given_f_r") = 1 '
+    '"given_f_r" OR "given_d_l" = "given_d_r" OR (length("given_f_l") >= 3 AND damerau_levenshtein("given_f_l", "given_f_r") = 1 '
     'AND levenshtein("given_f_l", "given_f_r") = 2))))'
 )
 
@@ -394,7 +410,9 @@ def _given_other(a: Row, b: Row) -> bool:
     x, y = a["given_f"], b["given_f"]
     if x is None or y is None:
         return False
-    return _given_conflict(a, b) or not (x == y or (len(x) >= 3 and is_transposition(x, y)))
+    return _given_conflict(a, b) or not (
+        x == y or a["given_d"] == b["given_d"] or (len(x) >= 3 and is_transposition(x, y))
+    )
 
 
 _TWIN_BASE_SQL = f"{_SAME_CARER_SQL} AND {_SAME_BIRTH_SQL} AND {_NOT_ONE_ID_SQL}"
@@ -440,7 +458,7 @@ def is_other_birth(a: Row, b: Row) -> bool:
 # Fixed weights of the household levels (not trained: random pairs almost never share a mother, so their
 # u says nothing; the levels correct the other comparisons, which assume independence).
 TWIN_WEIGHT = -60.0  # a veto: proven twins are never one child
-TWIN_UNPROVEN_WEIGHT = -30.0  # below the review band even when everything else agrees
+TWIN_UNPROVEN_WEIGHT = -40.0  # below the review band even when everything else agrees
 OTHER_BIRTH_WEIGHT = -12.0
 
 
@@ -461,7 +479,7 @@ COMPARISONS = (
         _null("given_f"), _exact("given", "exact with diacritics", tf="given_f", m=0.78),
         Level("diacritic conflict (Máy / Mẩy)", _GIVEN_CONFLICT_SQL, _given_conflict, m=0.002),
         _exact("given_f", "exact folded", tf="given_f", m=0.12),
-        Level("one edit or transposition", _GIVEN_FUZZY_SQL, _given_fuzzy, m=0.07),
+        Level("doubled letter, one edit or transposition", _GIVEN_FUZZY_SQL, _given_fuzzy, m=0.07),
         Level("jaro-winkler>=0.92", _GIVEN_JW_SQL, _given_jw, m=0.02), _else(m=0.008),
     )),
     Comparison("family", "Họ (family name): exact > folded > variant (Hoàng≈Huỳnh) > one edit / transposition", (
@@ -533,6 +551,7 @@ BLOCKING_RULES_SQL = (
     'l."carer_f" = r."carer_f" AND l."commune" = r."commune"',
     'l."given_f" = r."given_f" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
     'l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."yr" = r."yr"',
+    'l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
 )
 
 
@@ -553,6 +572,7 @@ def blocking_rules_passed(a: Row, b: Row) -> list[int]:
         eq("carer_f", "commune"),
         eq("given_f", "md") and abs(a["yr"] - b["yr"]) <= 1,
         eq("given_f", "family_k", "commune", "yr"),
+        eq("family_k", "commune", "md") and abs(a["yr"] - b["yr"]) <= 1,
     )
     return [i for i, hit in enumerate(rules) if hit]
 
