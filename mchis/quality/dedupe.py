@@ -110,28 +110,36 @@ def _commune_of(data: dict[str, Any]) -> int | None:
 
 
 def _commune_candidates(new: dict[str, Any], commune: int, unit_ids: list[int]) -> list[int]:
-    """Ids of children in the commune sharing the carer's folded name, or given + family name and year
-    (blocking rules 5 and 7): names are folded in Python, so only four narrow columns are read."""
+    """Ids of children in the commune sharing the carer's folded name (blocking rule 5), or given name,
+    surname key and birth year (rule 7). Names are stored NFC with single spaces (R-ORG-04), so a folded
+    match has the same length: the database narrows by length, Python folds the few rows left."""
+    from django.db.models.functions import Length
+
     from mchis.registry.models import Child
 
+    base = Child.objects.filter(commune_id=commune, status="active", unit_id__in=unit_ids)
     ids = []
-    rows = Child.objects.filter(commune_id=commune, status="active", unit_id__in=unit_ids).values_list(
-        "id", "mother_name", "guardian_name", "name_folded", "date_of_birth"
-    )
-    for cid, mother, guardian, name_folded, dob in rows.iterator(chunk_size=5000):
-        carer = _fold_cached(mother) or _fold_cached(guardian)
-        if new["carer_f"] is not None and carer == new["carer_f"]:
-            ids.append(cid)
-            continue
-        if new["given_f"] is None or new["yr"] is None or dob is None or dob.year != new["yr"]:
-            continue
-        words = (name_folded or "").split()
-        if (
-            len(words) >= 2
-            and words[-1] == new["given_f"]
-            and linkage.surname_key(words[0]) == new["family_k"]
-        ):
-            ids.append(cid)
+    carer = new["carer_f"]
+    if carer is not None:
+        n = len(carer)
+        rows = (
+            base.annotate(mother_len=Length("mother_name"), guardian_len=Length("guardian_name"))
+            .filter(Q(mother_len=n) | Q(mother_name="", guardian_len=n))
+            .values_list("id", "mother_name", "guardian_name")
+        )
+        for cid, mother, guardian in rows:
+            if (_fold_cached(mother) or _fold_cached(guardian)) == carer:
+                ids.append(cid)
+    if new["given_f"] is not None and new["yr"] is not None and new["family_k"] is not None:
+        rows = base.filter(
+            date_of_birth__gte=date(new["yr"], 1, 1),
+            date_of_birth__lte=date(new["yr"], 12, 31),
+            name_folded__endswith=" " + new["given_f"],
+        ).values_list("id", "name_folded")
+        for cid, name_folded in rows:
+            words = (name_folded or "").split()
+            if len(words) >= 2 and linkage.surname_key(words[0]) == new["family_k"]:
+                ids.append(cid)
     return ids
 
 
@@ -339,7 +347,7 @@ def predict_pairs(
                 str(pb),
                 p,
                 float(w),
-                linkage.band(p, int(household), model),
+                linkage.band(p, linkage.level_from_gamma("household", int(household)), model),
                 int(ua),
             )
         )

@@ -63,7 +63,8 @@ def swap_day_month(d: date | None) -> date | None:
 
 
 def collapse_doubles(value: str) -> str:
-    """ "tuu" → "tu", "mmay" → "may": a key bounced twice (Vietnamese names never double a letter)."""
+    """ "tuu" → "tu", "mmay" → "may": a key bounced twice (Vietnamese names never double a letter). The
+    caller also reads "rn" as "m" (a scanner's confusion; Vietnamese spelling has no "rn")."""
     return "".join(ch for i, ch in enumerate(value) if i == 0 or ch != value[i - 1])
 
 
@@ -93,7 +94,7 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "given": _none(given),
         "given_f": _none(given_f),
-        "given_d": collapse_doubles(given_f) if given_f else None,
+        "given_d": collapse_doubles(given_f.replace("rn", "m")) if given_f else None,
         "family": _none(family),
         "family_f": _none(family_f),
         "family_k": _none(surname_key(family_f)),
@@ -124,8 +125,8 @@ def _fold_sql(col: str) -> str:
 _VARIANT_CASE = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())
 
 FEATURES_SQL = f"""
-SELECT *, array_to_string(list_filter(string_split(given_f, ''), lambda x, i: i = 1 OR x <> substring(given_f, i - 1, 1)), '')
-  AS given_d
+SELECT *, array_to_string(list_filter(string_split(replace(given_f, 'rn', 'm'), ''),
+  lambda x, i: i = 1 OR x <> substring(replace(given_f, 'rn', 'm'), i - 1, 1)), '') AS given_d
 FROM (
 WITH p AS (
   SELECT *, string_split(trim(regexp_replace(coalesce(full_name, ''), '\\s+', ' ', 'g')), ' ') AS parts FROM src
@@ -283,12 +284,13 @@ def _else(m: float | None = None) -> Level:
     return Level("else", "ELSE", lambda a, b: True, m=m)
 
 
-# Name-part conditions, each as (SQL, Python). `min_len` keeps fuzzy levels off short names: one edit on
-# "Lử"/"Sử" or "Pó"/"Páo" is another child's name, not a typo.
+# Name-part conditions, each as (SQL, Python). `min_len` keeps fuzzy levels off short names: one edit
+# between names of at most three letters ("Lử"/"Sử", "Pó"/"Páo") is another child's name, not a typo; only
+# a swap of two adjacent letters is still a typo there.
 def _fuzzy_name_sql(col: str, min_len: int = 4) -> str:
     x, y = _q(col, "l"), _q(col, "r")
     return (
-        f"((damerau_levenshtein({x}, {y}) <= 1 AND least(length({x}), length({y})) >= {min_len}) "
+        f"((damerau_levenshtein({x}, {y}) <= 1 AND greatest(length({x}), length({y})) >= {min_len}) "
         f"OR (length({x}) = length({y}) AND length({x}) >= 3 AND damerau_levenshtein({x}, {y}) = 1 "
         f"AND levenshtein({x}, {y}) = 2))"
     )
@@ -297,7 +299,7 @@ def _fuzzy_name_sql(col: str, min_len: int = 4) -> str:
 def _fuzzy_name_py(col: str, min_len: int = 4) -> Pred:
     def pred(a: Row, b: Row) -> bool:
         x, y = a[col], b[col]
-        return (damerau_within_one(x, y) and min(len(x), len(y)) >= min_len) or (
+        return (damerau_within_one(x, y) and max(len(x), len(y)) >= min_len) or (
             len(x) >= 3 and is_transposition(x, y)
         )
 
@@ -762,6 +764,15 @@ def probability(weight: float) -> float:
         return 0.0
     bf = 2.0**weight
     return bf / (1 + bf)
+
+
+def level_from_gamma(comparison: str, gamma: int) -> int:
+    """Splink's comparison vector value (null = -1, else = 0, stronger levels count up) → level index."""
+    comp = next(c for c in COMPARISONS if c.name == comparison)
+    if gamma == -1:
+        return next(i for i, lv in enumerate(comp.levels) if lv.is_null)
+    non_null = [i for i, lv in enumerate(comp.levels) if not lv.is_null]
+    return non_null[len(non_null) - 1 - gamma]
 
 
 HOUSEHOLD_OTHER_BIRTH = 3  # level index of "same carer, another birth date" in the household comparison

@@ -323,21 +323,32 @@ def test_r_dq_02_scan_and_entry_check_agree_on_the_same_pairs(child, tree):
         for rec in pair[1:3]:
             fields = {k: v for k, v in rec.items() if k not in ("village_id", "commune_id")}
             made.append(child(**fields))
+    made.append(
+        child(full_name="Giàng A Lử", date_of_birth=date(2016, 2, 20), mother_name="Vàng Thị Mai", sex="M")
+    )
+    made.append(
+        child(full_name="Giàng A Lử", date_of_birth=date(2019, 8, 14), mother_name="Vàng Thị Mai", sex="M")
+    )
     made.append(child(full_name="Vũ Minh Khang", date_of_birth=date(2017, 4, 9), personal_id="008217000111"))
     made.append(child(full_name="Võ Minh Khang", date_of_birth=date(2017, 9, 4), personal_id=""))
     result = scan()
     scanned = {(p.child_a, p.child_b): p.probability for p in result.pairs}
+    bands = {(p.child_a, p.child_b): p.band for p in result.pairs}
     assert len(scanned) >= 5  # the must-link pairs are there
     entry: dict[tuple[int, int], float] = {}
+    entry_bands: dict[tuple[int, int], str] = {}
     from mchis.quality.dedupe import EXPORT_COLUMNS
 
     for c in made:
         data = {f: getattr(c, f) for f in EXPORT_COLUMNS if f not in ("public_id", "unit_id")}
         for cand in find_possible_duplicates(data, tree.tyt_a1, limit=100):
-            entry[tuple(sorted((c.pk, cand.child_id)))] = cand.probability  # type: ignore[index]
+            key = tuple(sorted((c.pk, cand.child_id)))
+            entry[key], entry_bands[key] = cand.probability, cand.band  # type: ignore[index]
     assert set(entry) == set(scanned)
     for key, prob in scanned.items():
         assert entry[key] == pytest.approx(prob, abs=1e-3)
+    assert entry_bands == bands
+    assert "review" in bands.values()  # the siblings sharing a name: never auto, in the scan as at entry
 
 
 @pytest.mark.django_db
