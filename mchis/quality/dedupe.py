@@ -122,21 +122,21 @@ def _commune_candidates(new: dict[str, Any], commune: int, unit_ids: list[int]) 
     carer = new["carer_f"]
     if carer is not None:
         n = len(carer)
-        rows = (
+        carers = (
             base.annotate(mother_len=Length("mother_name"), guardian_len=Length("guardian_name"))
             .filter(Q(mother_len=n) | Q(mother_name="", guardian_len=n))
             .values_list("id", "mother_name", "guardian_name")
         )
-        for cid, mother, guardian in rows:
+        for cid, mother, guardian in carers:
             if (_fold_cached(mother) or _fold_cached(guardian)) == carer:
                 ids.append(cid)
     if new["given_f"] is not None and new["yr"] is not None and new["family_k"] is not None:
-        rows = base.filter(
+        names = base.filter(
             date_of_birth__gte=date(new["yr"], 1, 1),
             date_of_birth__lte=date(new["yr"], 12, 31),
             name_folded__endswith=" " + new["given_f"],
         ).values_list("id", "name_folded")
-        for cid, name_folded in rows:
+        for cid, name_folded in names:
             words = (name_folded or "").split()
             if len(words) >= 2 and linkage.surname_key(words[0]) == new["family_k"]:
                 ids.append(cid)

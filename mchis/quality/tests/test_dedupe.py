@@ -106,11 +106,11 @@ def _sql_levels(a: dict, b: dict) -> dict[str, int]:
             for i, lv in enumerate(levels)
             if lv["sql_condition"] != "ELSE"
         )
-        row = con.execute(
+        level = con.execute(
             f"SELECT CASE {cases} ELSE {len(levels) - 1} END FROM "
             f"(SELECT {select} FROM feats l, feats r WHERE l.unique_id = 1 AND r.unique_id = 2)"
         ).fetchall()
-        out[comp["output_column_name"]] = row[0][0]
+        out[comp["output_column_name"]] = level[0][0]
     assert fb == features(b)
     return out
 
@@ -342,8 +342,8 @@ def test_r_dq_02_scan_and_entry_check_agree_on_the_same_pairs(child, tree):
     for c in made:
         data = {f: getattr(c, f) for f in EXPORT_COLUMNS if f not in ("public_id", "unit_id")}
         for cand in find_possible_duplicates(data, tree.tyt_a1, limit=100):
-            key = tuple(sorted((c.pk, cand.child_id)))
-            entry[key], entry_bands[key] = cand.probability, cand.band  # type: ignore[index]
+            key = (min(c.pk, cand.child_id), max(c.pk, cand.child_id))
+            entry[key], entry_bands[key] = cand.probability, cand.band
     assert set(entry) == set(scanned)
     for key, prob in scanned.items():
         assert entry[key] == pytest.approx(prob, abs=1e-3)
