@@ -283,14 +283,14 @@ def scan_report(request: HttpRequest) -> HttpResponse:
 @login_required
 def scan_report_xlsx(request: HttpRequest) -> HttpResponse:
     """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
-    from openpyxl import Workbook
+    from mchis.core.spreadsheets import workbook
 
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
     if unit_id:
         access(selectors.units_visible(request.user), request.user, pk=unit_id)
     report = selectors.scan_report(request.user, unit_id=unit_id)
-    wb = Workbook()
+    wb = workbook()
     summary = wb.active
     summary.title = "Tổng hợp"
     summary.append(["Nhóm", "Số lượng"])

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from mchis.core.errors import DomainError
+from mchis.core.spreadsheets import workbook
 from mchis.core.text import fold
 
 from . import catalogs
@@ -79,7 +79,7 @@ def _list_values(spec: FieldSpec) -> list[str]:
 
 def build_template(reg: RegisterDef, *, facility_code: str = "") -> bytes:
     """The downloadable template: data sheet with dropdowns, hidden lists sheet, instructions sheet."""
-    wb = Workbook()
+    wb = workbook()
     ws = wb.active
     ws.title = DATA_SHEET
     lists = wb.create_sheet(LISTS_SHEET)
@@ -431,7 +431,7 @@ _ERR_FIELD = re.compile(r"^newborns\[(\d+)\]\.(.+)$")
 
 def error_workbook_writer(headers: list[str]) -> tuple[Any, Any]:
     """A write-only workbook for rejected rows: original values + row number + reasons."""
-    wb = Workbook(write_only=True)
+    wb = workbook(write_only=True)
     ws = wb.create_sheet(DATA_SHEET)
     ws.append([*headers, "Dòng gốc", "Lỗi"])
     return wb, ws

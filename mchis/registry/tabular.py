@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from openpyxl.styles import Font
 
 from mchis.core.errors import DomainError
+from mchis.core.spreadsheets import workbook
 from mchis.core.text import fold
 
 
@@ -55,7 +56,7 @@ def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]])
 
 
 def write_xlsx(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]], *, title: str) -> bytes:
-    book = Workbook()
+    book = workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]

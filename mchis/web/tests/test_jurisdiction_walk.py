@@ -1138,8 +1138,9 @@ def admin_write_walk(world: World, login: Callable[[], Client]) -> tuple[list[st
 
 
 def _request_schema(op: dict[str, Any]) -> dict[str, Any]:
-    content = op.get("requestBody", {}).get("content", {})
-    return next(iter(content.values()), {}).get("schema", {}) if content else {}
+    content: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+    first: dict[str, Any] = next(iter(content.values()), {})
+    return first.get("schema", {})
 
 
 @pytest.mark.slow
