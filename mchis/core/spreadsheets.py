@@ -8,14 +8,20 @@ and booleans pass unchanged.
 
 Use ``workbook()`` instead of ``openpyxl.Workbook()`` and ``csv_writer()`` instead of ``csv.writer()``;
 ``mchis/core/tests/test_spreadsheets.py`` fails when a module writes spreadsheets any other way.
+
+Reading uploaded workbooks: ``xlsx_sheet_extent`` tells how large a sheet declares itself before any reader
+allocates it; XML parts are parsed with defusedxml (openpyxl uses defusedxml by itself once it is installed).
 """
 
 from __future__ import annotations
 
 import csv
+import re
+import zipfile
 from collections.abc import Iterable
 from typing import IO, Any
 
+from defusedxml import ElementTree as DefusedElementTree
 from openpyxl import Workbook as _OpenpyxlWorkbook
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,3 +86,62 @@ class SafeCsvWriter:
 
 def csv_writer(handle: IO[str], **kwargs: Any) -> SafeCsvWriter:
     return SafeCsvWriter(handle, **kwargs)
+
+
+# --- reading: how big a sheet says it is, before anything loads it (issue 10 item 8) ------------------------
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_HEAD_BYTES = 64 * 1024
+
+
+def column_number(letters: str) -> int:
+    """A1-style column letters → 1-based number (A → 1, XFD → 16384)."""
+    number = 0
+    for char in letters:
+        number = number * 26 + (ord(char) - 64)
+    return number
+
+
+def xlsx_sheet_extent(zf: zipfile.ZipFile, target: str) -> tuple[int, int]:
+    """(rows, columns) a worksheet part occupies, without loading it.
+
+    Readers (calamine, openpyxl) size their grid from the declared ``<dimension ref="A1:XFD12001"/>``: a
+    62 KB file declaring a million-column sheet is a memory bomb. The declared dimension is read from the
+    first 64 KB of the part; a part without one is streamed with defusedxml (element by element, cleared as
+    it goes) and the largest cell reference counted. Either way nothing but a few KB is held in memory."""
+    with zf.open(target) as fh:
+        head = fh.read(_HEAD_BYTES)
+    found = _DIMENSION.search(head)
+    if found and found.group(3):
+        return int(found.group(4)), column_number(found.group(3).decode())
+    if found and found.group(1):
+        return int(found.group(2) or 1), column_number(found.group(1).decode())
+    rows = cols = 0
+    with zf.open(target) as fh:
+        for _, element in DefusedElementTree.iterparse(fh, events=("end",)):
+            if element.tag.endswith("}c") or element.tag == "c":
+                ref = _CELL_REF.fullmatch(element.get("r", "") or "")
+                if ref:
+                    rows, cols = max(rows, int(ref.group(2))), max(cols, column_number(ref.group(1)))
+            elif element.tag.endswith("}row") or element.tag == "row":
+                rows = max(rows, int(element.get("r", "0") or 0))
+                element.clear()
+    return rows, cols
+
+
+def xlsx_first_sheet_target(zf: zipfile.ZipFile) -> str:
+    """The zip path of the first worksheet (workbook.xml + its rels, parsed with defusedxml)."""
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "rel": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
+    rid_attr = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    book = DefusedElementTree.fromstring(zf.read("xl/workbook.xml"))
+    rels = DefusedElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.findall("rel:Relationship", ns)}
+    sheet = book.find("m:sheets/m:sheet", ns)
+    if sheet is None:
+        raise KeyError("no sheet")
+    target = targets.get(sheet.get(rid_attr), "") or ""
+    return target.lstrip("/") if target.startswith("/") else "xl/" + target
