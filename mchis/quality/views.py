@@ -117,7 +117,6 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
     exist" candidates (R-DQ-02), before the create request is sent. Query string = the form's fields."""
     from datetime import date as _date
 
-    from .dedupe import find_possible_duplicates
     from .engine import evaluate_child
 
     user: Any = request.user
@@ -134,8 +133,12 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
         data[f"{key}_id"] = _int(request.GET.get(key) or request.GET.get(f"{key}_id"))
     data["unit_id"] = user.unit.pk if user.unit else None
     findings = evaluate_child(data) if data["full_name"] else []
-    candidates = find_possible_duplicates(data, user.unit) if user.unit and data["full_name"] else []
-    return render(request, "quality/_check.html", {"findings": findings, "candidates": candidates})
+    candidates, elsewhere = selectors.entry_duplicates(user, data)
+    return render(
+        request,
+        "quality/_check.html",
+        {"findings": findings, "candidates": candidates, "elsewhere": elsewhere},
+    )
 
 
 # --- audits -------------------------------------------------------------------------------------------
