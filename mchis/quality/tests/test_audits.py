@@ -210,7 +210,7 @@ def test_r_dq_06_only_the_campaigns_team_draws_records_and_closes(child, tree, p
     with pytest.raises(PermissionDeniedError, match="thành viên đoàn phúc tra"):
         services.campaign_draw_sample(actor=colleague, campaign=c)
     services.campaign_draw_sample(actor=province_auditor, campaign=c)
-    sample = c.samples.first()
+    sample = c.samples.all()[0]
     with pytest.raises(PermissionDeniedError, match="thành viên đoàn phúc tra"):
         services.sample_record_result(actor=colleague, sample=sample, results=[])
     for s in c.samples.all():
@@ -239,7 +239,7 @@ def test_r_dq_06_audited_units_own_staff_never_audit_it(child, tree, make_user):
         services.campaign_draw_sample(actor=own_staff, campaign=c)
     services.campaign_draw_sample(actor=ministry_auditor, campaign=c)
     with pytest.raises(PermissionDeniedError, match="đơn vị được phúc tra"):
-        services.sample_record_result(actor=own_staff, sample=c.samples.first(), results=[])
+        services.sample_record_result(actor=own_staff, sample=c.samples.all()[0], results=[])
 
 
 def test_r_dq_08_only_the_team_signs_never_the_audited_staff(child, tree, make_user, step_up):
