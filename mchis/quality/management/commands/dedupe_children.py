@@ -11,7 +11,6 @@ estimated recall ceiling of blocking (docs/dedupe.md).
 
 from __future__ import annotations
 
-import csv
 import time
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from mchis.core.spreadsheets import csv_writer
 from mchis.quality.dedupe import scan
 from mchis.quality.linkage import MODEL_PATH, load_model
 from mchis.quality.models import CandidateStatus, DuplicateCandidate
@@ -80,7 +80,7 @@ class Command(BaseCommand):
             ).values_list("id", "source", "source_ref", "full_name", "date_of_birth"):
                 info[cid] = (source, ref, name, dob)
         with opts["out"].open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(COLUMNS)
             for p in pairs:
                 sa, ra, na, da = info[p.child_a]
