@@ -80,7 +80,9 @@ run_ingest_batch(sys.argv[1])
 """
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process needs a shared database server")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a second process needs a shared database server"
+)
 @pytest.mark.django_db(transaction=True)
 def test_async_batch_worker_killed_with_sigkill_is_run_again(collector, monkeypatch, tmp_path: Path):
     batch = _queued_batch(collector, 20, monkeypatch)
