@@ -120,10 +120,6 @@ def villages_of(commune: AdminUnit, *, include_inactive: bool = False) -> QueryS
     return qs if include_inactive else qs.filter(active=True)
 
 
-def village_choices(commune: AdminUnit) -> list[tuple[int, str]]:
-    return [(v.pk, str(v)) for v in villages_of(commune)]
-
-
 def commune_search(queryset: QuerySet[AdminUnit], q: str) -> QuerySet[AdminUnit]:
     """Filter communes by name (diacritic-free) or code."""
     if not q:
