@@ -27,7 +27,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 # A development key only; production refuses to start without SECRET_KEY (see production.py).
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 

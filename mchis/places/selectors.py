@@ -84,7 +84,7 @@ def parse_old_address(address: str) -> OldAddress | None:
         return None
     try:
         unit: Any = parse_address(text, mode=ParseMode.LEGACY, keep_street=False, level=3)
-    except Exception:  # noqa: BLE001 - the parser raises bare exceptions on unreadable input
+    except Exception:  # the parser raises bare exceptions on unreadable input
         return None
     if unit is None or not getattr(unit, "province_code", None):
         return None

@@ -52,8 +52,8 @@ class ImportSummary(Schema):
     status: str = Field(
         examples=["WARNING"], description="OK | WARNING (some rejected) | ERROR (all rejected)"
     )
-    dryRun: bool = Field(examples=[False])  # noqa: N815 - DHIS2-style JSON names
-    batchId: str | None = Field(default=None, examples=["5f0c…"])  # noqa: N815
+    dryRun: bool = Field(examples=[False])  # DHIS2-style JSON names
+    batchId: str | None = Field(default=None, examples=["5f0c…"])
     total: int = Field(examples=[1000])
     created: int = Field(examples=[990])
     imported: int = Field(examples=[990], description="= created (DHIS2 naming)")
@@ -65,10 +65,10 @@ class ImportSummary(Schema):
 
 
 class JobOut(Schema):
-    jobId: str  # noqa: N815
+    jobId: str
     status: str = Field(examples=["queued"], description="queued | running | success | warning | error")
-    receivedAt: str | None = None  # noqa: N815
-    finishedAt: str | None = None  # noqa: N815
+    receivedAt: str | None = None
+    finishedAt: str | None = None
     summary: dict[str, Any] | None = None
 
 
@@ -286,7 +286,7 @@ BATCH_BODY = {
 )
 def records_post(
     request: HttpRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
-) -> Any:  # noqa: N803
+) -> Any:
     require(_principal(request), "register.write")
     get_register(register)
     # Read the stream ourselves: Django's 2.5 MB form-data cap is too small for 5,000 records, and the cap here

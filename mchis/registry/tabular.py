@@ -33,7 +33,7 @@ def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]])
     elif suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
+        except Exception as exc:  # any unreadable workbook is the same user error
             raise DomainError(f"Không đọc được tệp Excel '{filename}'.", field="file") from exc
         sheet = book.worksheets[0]
         table = [list(r) for r in sheet.iter_rows(values_only=True)]

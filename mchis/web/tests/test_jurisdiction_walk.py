@@ -123,7 +123,7 @@ class World:
                 self.add(side, kind, obj, *([] if kind in NON_SECRET_LABELS else identifying_strings(obj)))
             except NoObject as exc:
                 self.seed_errors[kind] = str(exc)
-            except Exception as exc:  # noqa: BLE001 - reported by the routes that need the object
+            except Exception as exc:  # reported by the routes that need the object
                 self.seed_errors[kind] = (
                     f"autofill failed ({type(exc).__name__}: {exc}); add a seeder to LABEL_SEEDERS"
                 )
@@ -400,7 +400,7 @@ def world(tree: Any, make_user: Callable[..., Any]) -> World:
             seeder(w)
         except NoObject as exc:
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a broken seeder is reported by the routes that need it
+        except Exception as exc:  # a broken seeder is reported by the routes that need it
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = f"{type(exc).__name__}: {exc}"
     return w
 
@@ -663,7 +663,7 @@ class Walk:
             kwargs.update(data=body, content_type="application/json")
         try:
             return getattr(client, method.lower())(url, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported with the others
+        except Exception as exc:  # a crash is a finding, reported with the others
             return exc
 
     def check_list(
