@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from config.celery import app
-
 from .services import MAX_ATTEMPTS, population_check_run
 from .services import population_retry_pending as population_retry_pending_sweep
 from .types import GatewayUnavailable
-
-BEAT_SCHEDULE = {
-    "population-retry-pending": {"task": "integrations.population_retry_pending", "schedule": 600.0},
-}
-app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
 
 @shared_task(
