@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
@@ -182,8 +182,8 @@ def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
 )
 def register_schema(request: HttpRequest, register: str) -> Any:
     if register not in REGISTERS:
-        return 404, {"code": "not_found", "message": f"Không có sổ '{register}'."}
-    return 200, record_json_schema(register)
+        return Status(404, {"code": "not_found", "message": f"Không có sổ '{register}'."})
+    return Status(200, record_json_schema(register))
 
 
 @router.get(
@@ -295,18 +295,21 @@ def records_post(
     if body is None:
         body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        return 413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."}
+        return Status(413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."})
     try:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        return 400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."}
+        return Status(400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."})
     records = payload.get("records") if isinstance(payload, dict) else payload
     if isinstance(payload, dict) and "records" not in payload:
-        return 400, {
-            "code": "malformed",
-            "message": "Thiếu trường 'records' (danh sách bản ghi).",
-            "field": "records",
-        }
+        return Status(
+            400,
+            {
+                "code": "malformed",
+                "message": "Thiếu trường 'records' (danh sách bản ghi).",
+                "field": "records",
+            },
+        )
     key = request.headers.get("Idempotency-Key", "")
     fingerprint = services.request_fingerprint(register, body, dryRun, async_)
     status, out = services.batch_ingest(
@@ -318,4 +321,4 @@ def records_post(
         idempotency_key=key,
         request_hash=fingerprint,
     )
-    return status, out
+    return Status(status, out)
