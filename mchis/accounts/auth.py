@@ -112,12 +112,17 @@ class AccountSessionAuth(SessionAuth):
         return None
 
 
+def _signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated
+
+
 def api_docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The OpenAPI schema and its docs page: a signed-in person or a valid token, unless API_DOCS_PUBLIC."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not getattr(settings, "API_DOCS_PUBLIC", False) and session_user(request) is None:
+        if not getattr(settings, "API_DOCS_PUBLIC", False) and not _signed_in(request):
             header = request.headers.get("Authorization", "")
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or resolve_token(token.strip())[0] is None:
@@ -131,17 +136,6 @@ def api_docs_access(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-# Kept for routers that imported it.
-PublicOrSession = AccountSessionAuth
-
-
-def session_user(request: HttpRequest) -> Any:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user
-    return None
 
 
 api_auth = [BearerTokenAuth(), AccountSessionAuth()]

@@ -24,6 +24,8 @@ from .models import (
     CorrectionRequest,
     CorrectionRequestQuerySet,
     RequestStatus,
+    Verification,
+    VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
 from .search import own_name_first
@@ -117,6 +119,15 @@ def request_key_used(principal: Any, client_key: str | None) -> bool:
         bool(client_key)
         and person is not None
         and ChangeRequest.objects.filter(client_key=client_key, proposer=person).exists()
+    )
+
+
+def verifications_pending_ids(*, requested_before: datetime) -> list[int]:
+    """System read for the retry sweep (no principal): identity checks still pending since before the cutoff."""
+    return list(
+        Verification.objects.filter(
+            status=VerificationStatus.PENDING, requested_at__lt=requested_before
+        ).values_list("pk", flat=True)
     )
 
 
