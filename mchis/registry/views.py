@@ -331,7 +331,7 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "req": req,
             "rows": rows,
             "form": form,
-            "can_decide": req.can_decide(request.user) and req.proposer_id != request.user.pk,
+            "can_decide": req.can_decide(request.user) and not req.is_proposer(request.user),
             "can_resubmit": req.can_resubmit(request.user),
             "evidence": req.evidence.all(),
         },
