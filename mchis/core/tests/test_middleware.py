@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse
 from django.test import RequestFactory
 
@@ -15,7 +16,18 @@ def test_refusals_escaping_a_page_become_403_not_500(error):
         middleware.process_exception(RequestFactory().get("/"), error)
 
 
-def test_other_errors_are_left_to_the_view():
+def test_other_domain_errors_escaping_a_page_answer_their_status_not_500(rf, db):
+    """Bad input that reached a page (issue 10 item 9): the error's own status and message."""
+    from mchis.core.inputs import InputRejected
+
     middleware = DomainErrorMiddleware(lambda request: HttpResponse())
-    assert middleware.process_exception(RequestFactory().get("/"), DomainError("x")) is None
-    assert middleware.process_exception(RequestFactory().get("/"), ValueError("x")) is None
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    response = middleware.process_exception(request, DomainError("Sai dữ liệu x"))
+    assert response.status_code == 400 and "Sai dữ liệu x" in response.content.decode()
+    rejected = middleware.process_exception(
+        request, InputRejected("newborn_slots: sai", field="newborn_slots")
+    )
+    assert rejected.status_code == 422
+    assert middleware.process_exception(request, OverflowError("int too large")).status_code == 404
+    assert middleware.process_exception(request, ValueError("x")) is None
