@@ -1,8 +1,16 @@
-"""Background jobs of the registers: async bulk-API batches (?async=true)."""
+"""Background jobs of the registers: async bulk-API batches (?async=true); expiry of Excel previews."""
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.schedules import crontab
+
+from config.celery import app
+
+BEAT_SCHEDULE = {
+    "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
+}
+app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
 
 @shared_task(name="registers.run_ingest_batch", acks_late=True)
@@ -11,3 +19,11 @@ def run_ingest_batch(batch_id: str) -> None:
     from .services import batch_run_async
 
     batch_run_async(batch_id=batch_id)
+
+
+@shared_task(name="registers.expire_uploads")
+def expire_uploads() -> dict[str, int]:
+    """Hourly: previews nobody confirmed within a day are discarded and their files removed."""
+    from .services import uploads_expire
+
+    return uploads_expire()

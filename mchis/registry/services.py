@@ -972,3 +972,25 @@ def change_request_attach_evidence(
         evidence_ref=_evidence_ref(stored),
     )
     return stored
+
+
+EVIDENCE_ORPHAN_TTL_HOURS = 24
+
+
+def evidence_sweep(*, ttl_hours: int = EVIDENCE_ORPHAN_TTL_HOURS) -> int:
+    """Cleanup job (issue 10 item 10): evidence files no Evidence row refers to - a request that failed after
+    its files were written - are removed once older than the TTL (a request in flight is never that old).
+    Files are content-addressed and shared: a file is kept while any record refers to its checksum."""
+    import time
+
+    referenced = set(Evidence.objects.values_list("sha256", flat=True))
+    orphans = evidence_store.unreferenced_older_than(referenced, time.time() - ttl_hours * 3600)
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    if orphans:
+        with transaction.atomic():
+            log_event(
+                actor=None, action="evidence.sweep", object_type="evidence", object_id="*",
+                changes={"removed": [0, len(orphans)]},
+            )  # fmt: skip
+    return len(orphans)
