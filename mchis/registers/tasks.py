@@ -3,14 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from config.celery import app
-
-BEAT_SCHEDULE = {
-    "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
-}
-app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
 
 @shared_task(name="registers.run_ingest_batch", acks_late=True)
