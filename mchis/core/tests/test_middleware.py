@@ -24,10 +24,12 @@ def test_other_domain_errors_escaping_a_page_answer_their_status_not_500(rf, db)
     request = rf.get("/")
     request.user = AnonymousUser()
     response = middleware.process_exception(request, DomainError("Sai dữ liệu x"))
+    assert response is not None
     assert response.status_code == 400 and "Sai dữ liệu x" in response.content.decode()
     rejected = middleware.process_exception(
         request, InputRejected("newborn_slots: sai", field="newborn_slots")
     )
-    assert rejected.status_code == 422
-    assert middleware.process_exception(request, OverflowError("int too large")).status_code == 404
+    assert rejected is not None and rejected.status_code == 422
+    overflow = middleware.process_exception(request, OverflowError("int too large"))
+    assert overflow is not None and overflow.status_code == 404
     assert middleware.process_exception(request, ValueError("x")) is None
