@@ -23,4 +23,6 @@ def full_rule_scan() -> dict[str, int]:
 @shared_task(name="quality.duplicate_scan", acks_late=True)
 def duplicate_scan() -> dict[str, int]:
     pairs = scan_duplicates()
-    return duplicate_candidates_store(actor=None, pairs=[(a, b, p, u) for _, _, p, a, b, u in pairs])
+    return duplicate_candidates_store(
+        actor=None, pairs=[(p.child_a, p.child_b, p.probability, p.unit_id) for p in pairs]
+    )
