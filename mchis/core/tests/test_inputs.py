@@ -78,19 +78,21 @@ def test_finite_number_helper(raw):
         finite_number(raw, field="x")
 
 
-def test_manual_cell_infinity_from_a_page_is_a_clear_error(forms, tree, make_user):
+@pytest.mark.parametrize("raw", ["1e309", "inf", "-inf", "nan"])
+def test_manual_cell_infinity_from_a_page_is_a_clear_error(forms, tree, make_user, raw):
+    """Reproduced: Infinity/1e309 in a manual cell crashed (int(inf) -> OverflowError)."""
     from mchis.reports.services import report_set_manual_values
 
     reporter = make_user("reporter", tree.tyt_a1)
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(ValidationFailed, match="không hợp lệ") as info:
         report_set_manual_values(
             actor=reporter,
             form_code="BCX3",
             unit_code=tree.tyt_a1.code,
             period="2026-01",
-            values={"x": "1e309"},
+            values={"I.1:total": raw},
         )
-    assert info.value.errors
+    assert [e["field"] for e in info.value.errors] == ["I.1:total"]
 
 
 @pytest.fixture
