@@ -64,7 +64,7 @@ def as_session(tree, make_user, client) -> dict[str, Any]:
 
 def run_case(case: Any, who: str, credentials: dict[str, Any]) -> None:
     TOTALS["cases"][who] += 1
-    TOTALS["operations"][f"{case.method} {case.path}"] += 1
+    TOTALS["operations"][case.operation.label] += 1
     try:
         case.call_and_validate(headers=credentials["headers"], cookies=credentials["cookies"], checks=CHECKS)
     except Exception as failure:
