@@ -164,3 +164,67 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
         unit = ReportingUnit.objects.filter(pk=unit_id).first()
         dups = dups.filter(unit__path__startswith=unit.path) if unit else dups.none()
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
+
+
+# --- possible duplicates where the decision is made (R-DQ-02) ---------------------------------------------
+
+
+def entry_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 5) -> list[dict[str, Any]]:
+    """Existing children that may be the one in `data` (a draft or a pending create request), with the match
+    probability and the keys of the fields that differ. Uses the dedupe entry check as it is (its scope is
+    its own: the collector's commune); returns plain data (stored on the change request as evidence)."""
+    from mchis.places.models import Village
+    from mchis.registry.models import Child
+
+    from . import pairs
+    from .dedupe import find_possible_duplicates
+
+    if unit is None or not (data.get("full_name") or "").strip():
+        return []
+    probe = dict(data)
+    village = probe.get("village_id", probe.get("village"))
+    village_id = getattr(village, "pk", village)
+    if isinstance(village_id, str):
+        village_id = int(village_id) if village_id.isdigit() else None
+    probe["village_id"] = village_id
+    found = find_possible_duplicates(probe, unit, limit=limit)
+    if not found:
+        return []
+    shown = dict(probe)
+    shown["village"] = str(Village.objects.filter(pk=village_id).first() or "") if village_id else ""
+    children = {
+        c.pk: c for c in Child.objects.select_related("village").filter(pk__in=[f.child_id for f in found])
+    }
+    out = []
+    for cand in found:
+        child = children.get(cand.child_id)
+        if child is None:
+            continue
+        other = pairs.child_values(child)
+        out.append(
+            {
+                "public_id": str(child.public_id),
+                "full_name": child.full_name,
+                "date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else "",
+                "unit_name": cand.unit_name,
+                "probability": round(float(cand.probability), 4),
+                "differs": pairs.differing_keys(shown, other),
+            }
+        )
+    return out
+
+
+def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
+    """One queued pair side by side, with the fields compared and the model's evidence (404 outside scope)."""
+    from mchis.core.scoping import access
+
+    from . import pairs
+
+    cand = access(DuplicateCandidate.objects.select_related("child_a__village", "child_b__village", "unit",
+                                                            "decided_by"), principal, pk=pk)  # fmt: skip
+    a, b = pairs.child_values(cand.child_a), pairs.child_values(cand.child_b)
+    return {
+        "pair": cand,
+        "rows": pairs.field_rows(a, b),
+        "evidence": pairs.model_evidence(a, b),
+    }

@@ -135,11 +135,14 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
 @transaction.atomic
 def duplicate_reject(*, actor: Any, candidate: DuplicateCandidate, reason: str = "") -> DuplicateCandidate:
     """ "Không trùng": remembered forever (unique pair), so the pair is never proposed again."""
+    text = nfc(reason).strip()
+    if not text:
+        raise DomainError("Lý do: bắt buộc nhập khi kết luận không phải hồ sơ trùng.", field="reason")
     cand = _decide_guard(actor, candidate)
     cand.status = CandidateStatus.NOT_DUPLICATE
     cand.decided_by = actor
     cand.decided_at = timezone.now()
-    cand.reason = nfc(reason)
+    cand.reason = text
     cand.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     log_event(
         actor=actor, action="duplicate.reject", object_type="quality_duplicate", object_id=cand.pk,

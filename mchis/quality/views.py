@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date as _date
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from mchis.core.scoping import access, scope_path_of
 
 from . import selectors, services
 from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
+from .pairs import display_rows
 from .rules import RULES, Criterion
 
 
@@ -93,6 +95,16 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Both records side by side, the differing fields marked, and the model's evidence for the pair."""
+    require(request.user, "quality.view")
+    ctx = selectors.duplicate_pair(request.user, pk)
+    return render(
+        request, "quality/duplicate.html", {**ctx, "can_review": can(request.user, "quality.review")}
+    )
+
+
+@login_required
 @require_POST
 def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     cand = access(DuplicateCandidate.objects.all(), request.user, pk=pk)
@@ -108,34 +120,41 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
             messages.success(request, _("Đã ghi nhận: không phải hồ sơ trùng."))
     except DomainError as exc:
         _fail(request, exc)
+        return redirect("quality:duplicate", pk=cand.pk)
     return redirect("quality:duplicates")
 
 
 @login_required
 def check_child_fragment(request: HttpRequest) -> HttpResponse:
-    """htmx fragment for the registry's entry form: inline rule warnings and "this child may already
-    exist" candidates (R-DQ-02), before the create request is sent. Query string = the form's fields."""
-    from datetime import date as _date
+    """htmx fragment for the registry's entry form, refreshed as name, date of birth and parents are typed:
+    inline rule warnings and the likely existing children of the commune (R-DQ-02) with the match
+    probability and the fields that differ, plus the "đây là trẻ khác" confirmation (kept as typed)."""
+    from mchis.registry.validation import ParseError, parse_date
 
-    from .dedupe import find_possible_duplicates
     from .engine import evaluate_child
 
     user: Any = request.user
     require(user, "child.view")
-    data: dict[str, Any] = {k: request.GET.get(k, "") for k in (
+    data: dict[str, Any] = {k: request.GET.get(k, "").strip() for k in (
         "full_name", "sex", "ethnicity_code", "personal_id", "mother_name", "father_name", "guardian_name",
         "guardian_relationship",
     )}  # fmt: skip
     try:
-        data["date_of_birth"] = _date.fromisoformat(request.GET.get("date_of_birth", ""))
-    except ValueError:
+        iso = parse_date(request.GET.get("date_of_birth", ""), "date_of_birth")
+        data["date_of_birth"] = _date.fromisoformat(iso) if iso else None
+    except (ValueError, ParseError):
         data["date_of_birth"] = None
     for key in ("commune", "village"):
         data[f"{key}_id"] = _int(request.GET.get(key) or request.GET.get(f"{key}_id"))
     data["unit_id"] = user.unit.pk if user.unit else None
+    data["commune_id"] = data["commune_id"] or (user.unit.admin_unit_id if user.unit else None)
     findings = evaluate_child(data) if data["full_name"] else []
-    candidates = find_possible_duplicates(data, user.unit) if user.unit and data["full_name"] else []
-    return render(request, "quality/_check.html", {"findings": findings, "candidates": candidates})
+    candidates = selectors.entry_duplicates(data, user.unit) if user.unit and data["full_name"] else []
+    return render(request, "quality/_check.html", {
+        "findings": findings, "candidates": display_rows(candidates),
+        "not_duplicate": request.GET.get("not_duplicate") == "on",
+        "not_duplicate_reason": request.GET.get("not_duplicate_reason", ""),
+    })  # fmt: skip
 
 
 # --- audits -------------------------------------------------------------------------------------------

@@ -1,0 +1,182 @@
+"""What a person deciding "same child or not" sees (R-DQ-02): the two records field by field, the fields
+that differ, and the evidence the duplicate model used (per comparison: the level reached and its weight).
+
+Pure functions over plain dicts (Child field names); the evidence reads the same trained model file as the
+entry check and the scan (`linkage.default_model`). When the model does not expose per-level weights the
+evidence is empty and the page shows the compared fields only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mchis.core.text import nfc
+
+# Fields a person compares, in the order of the paper register.
+COMPARED_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("full_name", _("Họ và tên")),
+    ("date_of_birth", _("Ngày sinh")),
+    ("sex", _("Giới tính")),
+    ("personal_id", _("Số định danh")),
+    ("mother_name", _("Họ tên mẹ")),
+    ("father_name", _("Họ tên cha")),
+    ("guardian_name", _("Người giám hộ")),
+    ("village", _("Thôn/tổ dân phố")),
+)
+
+COMPARISON_LABELS: dict[str, Any] = {
+    "given": _("Tên"),
+    "family": _("Họ"),
+    "middle": _("Tên đệm"),
+    "dob": _("Ngày sinh"),
+    "pid": _("Số định danh"),
+    "mother": _("Tên mẹ"),
+    "father": _("Tên cha"),
+    "village": _("Thôn/tổ dân phố"),
+    "sex": _("Giới tính"),
+}
+
+LEVEL_LABELS: dict[str, Any] = {
+    "null": _("thiếu ở một bên"),
+    "exact": _("trùng khớp"),
+    "exact with diacritics": _("trùng khớp (cả dấu)"),
+    "exact folded": _("trùng khi bỏ dấu"),
+    "variant (Hoàng≈Huỳnh, Vũ≈Võ)": _("biến thể họ (Hoàng≈Huỳnh, Vũ≈Võ)"),
+    "day-month swapped": _("đảo ngày và tháng"),
+    "same year-month": _("cùng tháng, năm"),
+    "same year": _("cùng năm"),
+    "else": _("khác"),
+}
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    key: str
+    label: str
+    a: str
+    b: str
+
+    @property
+    def same(self) -> bool:
+        """Equal as written (case and spacing aside): "Hoa" and "Hòa" differ for the person comparing."""
+        return " ".join(nfc(self.a).lower().split()) == " ".join(nfc(self.b).lower().split())
+
+
+@dataclass(frozen=True)
+class ComparisonEvidence:
+    name: str
+    label: str
+    level: str
+    weight: float | None  # log2 Bayes factor of the level; None = not counted (missing on one side)
+
+    @property
+    def direction(self) -> str:
+        if self.weight is None or abs(self.weight) < 0.5:
+            return "neutral"
+        return "for" if self.weight > 0 else "against"
+
+
+def _display(key: str, value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if key == "date_of_birth" and isinstance(value, str) and len(value) >= 10 and value[4] == "-":
+        return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
+    if key == "sex":
+        from mchis.registry.models import Sex
+
+        return str(dict(Sex.choices).get(str(value), value))
+    return str(value)
+
+
+def child_values(child: Any) -> dict[str, Any]:
+    """A Child as the plain dict the comparison reads (village as its name and id)."""
+    row = {k: getattr(child, k, None) for k, _label in COMPARED_FIELDS if k != "village"}
+    row["village_id"] = child.village_id
+    row["village"] = str(child.village) if child.village_id else ""
+    row["commune_id"] = child.commune_id
+    return row
+
+
+def field_rows(a: dict[str, Any], b: dict[str, Any]) -> list[FieldRow]:
+    return [
+        FieldRow(key, str(label), _display(key, a.get(key)), _display(key, b.get(key)))
+        for key, label in COMPARED_FIELDS
+    ]
+
+
+def differing_keys(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Keys of the fields filled on both sides that differ (a field missing on one side is not a difference)."""
+    return [r.key for r in field_rows(a, b) if r.a and r.b and not r.same]
+
+
+def label_of(key: str) -> str:
+    return str(dict(COMPARED_FIELDS).get(key, key))
+
+
+def _level_label(label: str) -> str:
+    if label.startswith("jw>="):
+        return str(_("gần giống"))
+    if label.startswith("levenshtein<="):
+        return str(_("khác tối đa %(n)s ký tự") % {"n": label.rsplit("=", 1)[-1]})
+    return str(LEVEL_LABELS.get(label, label))
+
+
+def model_evidence(a: dict[str, Any], b: dict[str, Any]) -> list[ComparisonEvidence]:
+    """Per comparison of the model: the level the pair reaches and that level's weight (log2 m/u)."""
+    from . import linkage
+
+    comparisons = getattr(linkage, "COMPARISONS", ())
+    try:
+        model = linkage.default_model()
+        fa, fb = linkage.features(_for_features(a)), linkage.features(_for_features(b))
+    except (OSError, KeyError, ValueError):
+        return []
+    mu = getattr(model, "mu", None)
+    if not comparisons or not isinstance(mu, dict):
+        return []
+    out = []
+    for comp in comparisons:
+        idx = linkage.comparison_vector_one(comp, fa, fb)
+        level = comp.levels[idx]
+        pair = mu.get(comp.name, [None] * len(comp.levels))[idx] if comp.name in mu else None
+        weight = math.log2(pair[0] / pair[1]) if pair and pair[0] > 0 and pair[1] > 0 else None
+        out.append(
+            ComparisonEvidence(
+                comp.name,
+                str(COMPARISON_LABELS.get(comp.name, comp.name)),
+                _level_label(level.label),
+                None if weight is None else round(weight, 1),
+            )
+        )
+    return out
+
+
+def _for_features(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    if "village_id" in out:
+        out["village"] = out["village_id"]
+    return out
+
+
+def display_rows(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored candidates (plain data on the change request) → what templates show: labels of the differing
+    fields, the birth date as a date, the probability as a whole percentage."""
+    out = []
+    for c in candidates:
+        dob = c.get("date_of_birth") or ""
+        out.append(
+            {
+                **c,
+                "differs_labels": [label_of(k) for k in c.get("differs", [])],
+                "dob": date.fromisoformat(dob) if dob else None,
+                "percent": round(float(c.get("probability", 0)) * 100),
+            }
+        )
+    return out
