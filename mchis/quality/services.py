@@ -20,6 +20,7 @@ from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.text import nfc
 
+from . import notices
 from .models import (
     AuditCampaign,
     AuditFieldResult,
@@ -399,6 +400,7 @@ def campaign_close(*, actor: Any, campaign: AuditCampaign, corrective_actions: s
                                         description=f"Cố ý làm sai lệch ({names}): báo cáo lãnh đạo đơn vị.",
                                         due_at=now + timedelta(hours=24)))  # fmt: skip
     CorrectiveTask.objects.bulk_create(tasks)
+    notices.corrections_due(tasks, c)
     for t in tasks:
         if t.kind == TaskKind.ESCALATE:
             leader = _leader_of(t.unit)

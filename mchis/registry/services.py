@@ -24,7 +24,7 @@ from mchis.core.scoping import within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
-from . import validation
+from . import notices, validation
 from .hooks import children_changed
 from .models import (
     ChangeRequest,
@@ -680,6 +680,7 @@ def change_request_approve(
         changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]} | duplicate_audit,
         reason=req.reason,
     )
+    notices.request_decided(req)
     children_changed(c.pk for c in touched)
     evidence = _evidence_ref(req.evidence.all())
     for child in touched:
@@ -720,6 +721,7 @@ def _decide_negative(
         changes={"status": [RequestStatus.PENDING, status]},
         reason=text,
     )
+    notices.request_decided(req)
     return req
 
 
@@ -919,6 +921,7 @@ def correction_request_file(
         changes={"field": [None, field]},
         reason=text,
     )
+    notices.correction_filed(correction, child)
     return correction
 
 

@@ -64,7 +64,8 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
     """Put each error under its field (inline, Vietnamese); return warnings to show with the checkbox."""
     warnings: list[dict[str, Any]] = []
     if isinstance(exc, services.PossibleDuplicate):
-        return warnings  # shown in the duplicate block, with its own confirmation
+        form.add_error(None, exc.message)  # on top; the records and the confirmation are in their own block
+        return warnings
     if isinstance(exc, services.WarningsNotAcknowledged):
         warnings = exc.errors
         form.add_error("acknowledge_warnings", exc.message)
