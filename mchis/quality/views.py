@@ -190,9 +190,17 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     c = selectors.campaign(request.user, pk)
-    samples = c.samples.select_related("child", "child__village").order_by("stratum", "id")
+    samples = list(
+        c.samples.select_related("child", "child__village")
+        .prefetch_related("results")
+        .order_by("stratum", "id")
+    )
+    for s in samples:  # which fields did not match, by name (the list shows them)
+        s.mismatched = [services.AUDIT_FIELDS.get(r.field, r.field) for r in s.results.all() if not r.matches]  # type: ignore[attr-defined]
     return render(request, "quality/campaign.html", {
-        "c": c, "samples": samples, "checked": samples.filter(checked=True).count(),
+        "c": c, "samples": samples, "checked": sum(1 for s in samples if s.checked),
+        "mismatched": sum(1 for s in samples if s.is_junk or s.mismatched),  # type: ignore[attr-defined,misc]
+        "first_todo": next((s for s in samples if not s.checked), None),
         "tasks": c.tasks.select_related("child").order_by("kind"), "can_manage": can(request.user, "audit_campaign.manage"),
     })  # fmt: skip
 
@@ -206,7 +214,8 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.campaign_draw_sample(actor=request.user, campaign=c)
             messages.success(request, _("Đã chọn mẫu ngẫu nhiên."))
         elif action == "close":
-            services.campaign_close(actor=request.user, campaign=c, corrective_actions=request.POST.get("corrective_actions", ""))  # fmt: skip
+            services.campaign_close(actor=request.user, campaign=c, corrective_actions=request.POST.get("corrective_actions", ""),
+                                    fix_deadline=request.POST.get("fix_deadline") or None)  # fmt: skip
             messages.success(request, _("Đã kết thúc phúc tra và lập biên bản."))
         elif action == "sign":
             services.campaign_sign(actor=request.user, campaign=c)
@@ -227,18 +236,30 @@ def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse
         sample = c.samples.select_related("child", "child__village").get(pk=sample_pk)
     except AuditSample.DoesNotExist as exc:
         raise Http404 from exc
+    order = list(c.samples.order_by("stratum", "id").values_list("pk", "checked"))
+    ids = [pk for pk, _checked in order]
+    at = ids.index(sample.pk)
+    prev_id = ids[at - 1] if at > 0 else None
+    next_id = ids[at + 1] if at + 1 < len(ids) else None
     if request.method == "POST":
+        all_match = request.POST.get("all_match") == "1"
         results = []
         for fld in services.AUDIT_FIELDS:
-            matches = request.POST.get(f"{fld}__matches", "1") == "1"
+            matches = all_match or request.POST.get(f"{fld}__matches", "1") == "1"
             results.append({
-                "field": fld, "matches": matches, "observed_value": request.POST.get(f"{fld}__observed", ""),
+                "field": fld, "matches": matches, "observed_value": "" if all_match else request.POST.get(f"{fld}__observed", ""),
                 "cause": request.POST.get(f"{fld}__cause", ""), "error_class": request.POST.get(f"{fld}__class", ""),
             })  # fmt: skip
         try:
             services.sample_record_result(actor=request.user, sample=sample, results=results,
                                           is_junk=bool(request.POST.get("is_junk")), note=request.POST.get("note", ""))  # fmt: skip
-            messages.success(request, _("Đã ghi kết quả đối chiếu."))
+            messages.success(
+                request, _("Đã ghi kết quả đối chiếu: %(name)s.") % {"name": sample.child.full_name}
+            )
+            # on to the next record still to check (after this one, then from the start), else the campaign
+            todo = [pk for pk, checked in order[at + 1 :] + order[:at] if not checked]
+            if todo:
+                return redirect("quality:sample", pk=c.pk, sample_pk=todo[0])
             return redirect("quality:campaign", pk=c.pk)
         except DomainError as exc:
             _fail(request, exc)
@@ -249,6 +270,8 @@ def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse
     ]
     return render(request, "quality/sample.html", {
         "c": c, "sample": sample, "fields": fields, "causes": MismatchCause.choices, "classes": ErrorClass.choices,
+        "position": at + 1, "total": len(ids), "prev_id": prev_id, "next_id": next_id,
+        "done": sum(1 for _pk, checked in order if checked),
     })  # fmt: skip
 
 
