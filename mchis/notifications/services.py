@@ -50,8 +50,9 @@ def notify(
     ]  # fmt: skip
     Notification.objects.bulk_create(rows)
     log_event(
-        actor=None, action="notification.create", object_type=object_type or "notification",
-        object_id=str(object_id), changes={"kind": [None, kind], "recipients": [None, sorted(people)]},
+        actor=None, action="notification.create", object_type="notification", object_id="",
+        changes={"kind": [None, kind], "about": [None, f"{object_type}:{object_id}" if object_type else None],
+                 "recipients": [None, sorted(people)]},
     )  # fmt: skip
     mail_to = [
         u.email for pk, u in people.items()

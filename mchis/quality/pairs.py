@@ -2,13 +2,12 @@
 that differ, and the evidence the duplicate model used (per comparison: the level reached and its weight).
 
 Pure functions over plain dicts (Child field names); the evidence reads the same trained model file as the
-entry check and the scan (`linkage.default_model`). When the model does not expose per-level weights the
+entry check and the scan (`dedupe.pair_evidence`). When the model does not expose per-level weights the
 evidence is empty and the page shows the compared fields only.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +38,8 @@ COMPARISON_LABELS: dict[str, Any] = {
     "father": _("Tên cha"),
     "village": _("Thôn/tổ dân phố"),
     "sex": _("Giới tính"),
+    "place": _("Nơi ở"),
+    "household": _("Hộ gia đình (song sinh, anh chị em)"),
 }
 
 LEVEL_LABELS: dict[str, Any] = {
@@ -51,6 +52,8 @@ LEVEL_LABELS: dict[str, Any] = {
     "same year-month": _("cùng tháng, năm"),
     "same year": _("cùng năm"),
     "else": _("khác"),
+    "same village": _("cùng thôn"),
+    "same commune": _("cùng xã"),
 }
 
 
@@ -128,40 +131,28 @@ def _level_label(label: str) -> str:
     return str(LEVEL_LABELS.get(label, label))
 
 
-def model_evidence(a: dict[str, Any], b: dict[str, Any]) -> list[ComparisonEvidence]:
-    """Per comparison of the model: the level the pair reaches and that level's weight (log2 m/u)."""
-    from . import linkage
+def model_evidence(child_a: Any, child_b: Any) -> list[ComparisonEvidence]:
+    """Per comparison of the duplicate model (the same model file as the scan and the entry check,
+    `dedupe.pair_evidence`): the level the pair reaches and its weight (log2 m/u plus the term-frequency
+    adjustment); None for a level that does not count (missing on one side)."""
+    from . import dedupe
 
-    comparisons = getattr(linkage, "COMPARISONS", ())
     try:
-        model = linkage.default_model()
-        fa, fb = linkage.features(_for_features(a)), linkage.features(_for_features(b))
-    except (OSError, KeyError, ValueError):
-        return []
-    mu = getattr(model, "mu", None)
-    if not comparisons or not isinstance(mu, dict):
+        found = dedupe.pair_evidence(child_a, child_b)
+    except (OSError, KeyError, ValueError, AttributeError):
         return []
     out = []
-    for comp in comparisons:
-        idx = linkage.comparison_vector_one(comp, fa, fb)
-        level = comp.levels[idx]
-        pair = mu.get(comp.name, [None] * len(comp.levels))[idx] if comp.name in mu else None
-        weight = math.log2(pair[0] / pair[1]) if pair and pair[0] > 0 and pair[1] > 0 else None
+    for e in found.get("comparisons", []):
+        counted = e.m is not None and e.u is not None
+        weight = (e.weight + e.tf_adjustment) if counted else None
         out.append(
             ComparisonEvidence(
-                comp.name,
-                str(COMPARISON_LABELS.get(comp.name, comp.name)),
-                _level_label(level.label),
+                e.comparison,
+                str(COMPARISON_LABELS.get(e.comparison, e.comparison)),
+                _level_label(e.level),
                 None if weight is None else round(weight, 1),
             )
         )
-    return out
-
-
-def _for_features(row: dict[str, Any]) -> dict[str, Any]:
-    out = dict(row)
-    if "village_id" in out:
-        out["village"] = out["village_id"]
     return out
 
 

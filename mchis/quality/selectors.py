@@ -166,30 +166,59 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
 
 
+# --- entry-time duplicate check (R-DQ-02), answered within the collector's own area (R-SEC-01) ------------
+
+ELSEWHERE_NOTICE = "Có thể có hồ sơ trùng ở xã khác — hãy liên hệ tuyến huyện."
+
+
+def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -> tuple[list[Any], bool]:
+    """(candidates the principal may see in full, whether a match exists outside its jurisdiction).
+
+    The duplicate model searches the province (children move between communes); only candidates inside the
+    principal's own unit subtree - for a station's collector, its commune - come back with names and
+    links. A match elsewhere is reported as a bare yes, never with any personal detail: the district, which
+    sees both communes, resolves it.
+    """
+    from mchis.registry.models import Child
+
+    from .dedupe import find_possible_duplicates
+
+    unit = getattr(principal, "unit", None)
+    if unit is None or not data.get("full_name"):
+        return [], False
+    found = find_possible_duplicates(data, unit, limit=limit * 5)
+    visible = visible_to(Child.objects.filter(public_id__in=[str(c.public_id) for c in found]), principal)
+    mine = {str(public_id) for public_id in visible.values_list("public_id", flat=True)}
+    local = [c for c in found if str(c.public_id) in mine]
+    return local[:limit], len(local) < len(found)
+
+
 # --- possible duplicates where the decision is made (R-DQ-02) ---------------------------------------------
 
 
-def entry_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 5) -> list[dict[str, Any]]:
-    """Existing children that may be the one in `data` (a draft or a pending create request), with the match
-    probability and the keys of the fields that differ. Uses the dedupe entry check as it is (its scope is
-    its own: the collector's commune); returns plain data (stored on the change request as evidence)."""
+def duplicate_warnings(
+    principal: Any, data: dict[str, Any], *, limit: int = 5
+) -> tuple[list[dict[str, Any]], bool]:
+    """What the person deciding sees: the existing children of their own area that may be the one in `data`
+    (a draft or a pending create request) as plain data - match probability, the keys of the fields that
+    differ - stored on the change request as evidence; and whether a match exists outside their area (a bare
+    notice, `entry_duplicates`)."""
     from mchis.places.models import Village
     from mchis.registry.models import Child
 
     from . import pairs
-    from .dedupe import find_possible_duplicates
 
-    if unit is None or not (data.get("full_name") or "").strip():
-        return []
+    if not (data.get("full_name") or "").strip():
+        return [], False
     probe = dict(data)
     village = probe.get("village_id", probe.get("village"))
     village_id = getattr(village, "pk", village)
     if isinstance(village_id, str):
         village_id = int(village_id) if village_id.isdigit() else None
     probe["village_id"] = village_id
-    found = find_possible_duplicates(probe, unit, limit=limit)
+    found, elsewhere = entry_duplicates(principal, probe, limit=limit)
     if not found:
-        return []
+        return [], elsewhere
     shown = dict(probe)
     shown["village"] = str(Village.objects.filter(pk=village_id).first() or "") if village_id else ""
     children = {
@@ -211,7 +240,7 @@ def entry_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 5) -> list
                 "differs": pairs.differing_keys(shown, other),
             }
         )
-    return out
+    return out, elsewhere
 
 
 def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
@@ -226,5 +255,5 @@ def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
     return {
         "pair": cand,
         "rows": pairs.field_rows(a, b),
-        "evidence": pairs.model_evidence(a, b),
+        "evidence": pairs.model_evidence(cand.child_a, cand.child_b),
     }

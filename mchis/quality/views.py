@@ -149,9 +149,9 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
     data["unit_id"] = user.unit.pk if user.unit else None
     data["commune_id"] = data["commune_id"] or (user.unit.admin_unit_id if user.unit else None)
     findings = evaluate_child(data) if data["full_name"] else []
-    candidates = selectors.entry_duplicates(data, user.unit) if user.unit and data["full_name"] else []
+    candidates, elsewhere = selectors.duplicate_warnings(user, data)
     return render(request, "quality/_check.html", {
-        "findings": findings, "candidates": display_rows(candidates),
+        "findings": findings, "candidates": display_rows(candidates), "elsewhere": elsewhere,
         "not_duplicate": request.GET.get("not_duplicate") == "on",
         "not_duplicate_reason": request.GET.get("not_duplicate_reason", ""),
     })  # fmt: skip
@@ -325,14 +325,14 @@ def scan_report(request: HttpRequest) -> HttpResponse:
 @login_required
 def scan_report_xlsx(request: HttpRequest) -> HttpResponse:
     """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
-    from openpyxl import Workbook
+    from mchis.core.spreadsheets import workbook
 
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
     if unit_id:
         access(selectors.units_visible(request.user), request.user, pk=unit_id)
     report = selectors.scan_report(request.user, unit_id=unit_id)
-    wb = Workbook()
+    wb = workbook()
     summary = wb.active
     summary.title = "Tổng hợp"
     summary.append(["Nhóm", "Số lượng"])

@@ -73,17 +73,18 @@ class PossibleDuplicate(ValidationFailed):
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def _duplicates_of(data: dict[str, Any], unit: Any) -> list[dict[str, Any]]:
-    from mchis.quality.selectors import entry_duplicates
+def _duplicates_of(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Likely existing children within the actor's own area (matches elsewhere stay a bare notice on screen)."""
+    from mchis.quality.selectors import duplicate_warnings
 
-    return entry_duplicates(data, unit)
+    return duplicate_warnings(actor, data)[0]
 
 
 def _duplicate_check(
-    data: dict[str, Any], unit: Any, reason: str, *, required: bool, field: str = "not_duplicate_reason"
+    actor: Any, data: dict[str, Any], reason: str, *, required: bool, field: str = "not_duplicate_reason"
 ) -> tuple[list[dict[str, Any]], str]:
     """(candidates, the person's reason). With candidates and `required`, no reason → PossibleDuplicate."""
-    candidates = _duplicates_of(data, unit)
+    candidates = _duplicates_of(actor, data)
     text = (reason or "").strip()
     if candidates and required and not text:
         raise PossibleDuplicate(candidates, field=field)
@@ -326,7 +327,7 @@ def child_propose_create(
     issues = parse_issues or validation.validate(normalised, validation_context(unit))
     warnings = _check_issues(issues, acknowledge_warnings)
     candidates, not_duplicate = _duplicate_check(
-        normalised, unit, not_duplicate_reason, required=source == "manual"
+        actor, normalised, not_duplicate_reason, required=source == "manual"
     )
     request = ChangeRequest(
         kind=RequestKind.CREATE,
@@ -494,7 +495,7 @@ def change_request_resubmit(
             req.data, req.diff = normalised, validation.diff({}, normalised)
             reason_given = req.not_duplicate_reason if not_duplicate_reason is None else not_duplicate_reason
             req.duplicate_candidates, req.not_duplicate_reason = _duplicate_check(
-                normalised, req.unit, reason_given, required=req.source in ("manual", "")
+                actor, normalised, reason_given, required=req.source in ("manual", "")
             )
         elif req.kind == RequestKind.CHANGE:
             assert req.child is not None
@@ -608,7 +609,7 @@ def change_request_approve(
     duplicate_audit: dict[str, Any] = {}
     if req.kind == RequestKind.CREATE:
         candidates, req.leader_not_duplicate_reason = _duplicate_check(
-            req.data, req.unit, not_duplicate_reason, required=True
+            actor, req.data, not_duplicate_reason, required=True
         )
         req.duplicate_candidates = candidates or req.duplicate_candidates
         duplicate_audit = _duplicate_audit(candidates, req.leader_not_duplicate_reason)
@@ -814,13 +815,29 @@ def verification_create(*, actor: Any, child: Child) -> Verification:
 
 
 @transaction.atomic
-def verification_record_failure(*, verification_id: int, error: str, give_up: bool = False) -> Verification:
-    """A gateway error or timeout: the verification stays pending (retried) unless we give up for now."""
-    v = Verification.objects.select_for_update().get(pk=verification_id)
+def verification_record_failure(*, verification_id: int, error: str, max_attempts: int) -> Verification:
+    """A gateway error or timeout, counted on the row (the one attempt counter). The check stays pending (to be
+    retried) until `max_attempts`, then it is FAILED for good: no sweep turns it back."""
+    v = (
+        Verification.objects.select_for_update(of=("self",))
+        .select_related("child__unit")
+        .get(pk=verification_id)
+    )
+    if v.status != VerificationStatus.PENDING:
+        return v  # answered or failed meanwhile
     v.attempts += 1
     v.last_error = error[:255]
-    if give_up:
+    if v.attempts >= max_attempts:
         v.status = VerificationStatus.FAILED
+        v.completed_at = timezone.now()
+        log_event(
+            actor=None,
+            action="child.verify_failed",
+            object_type="child",
+            object_id=str(v.child.public_id),
+            scope_path=v.child.unit.path,
+            changes={"attempts": [None, v.attempts], "error": [None, v.last_error]},
+        )
     v.save()
     return v
 
@@ -857,15 +874,6 @@ def verification_record_result(*, verification_id: int, result: str, detail: dic
         },
     )
     return v
-
-
-@transaction.atomic
-def verification_reset_failed(*, older_than: datetime | None = None) -> int:
-    """Put failed checks back to pending so the periodic retry picks them up again (nothing is lost)."""
-    qs = Verification.objects.filter(status=VerificationStatus.FAILED)
-    if older_than is not None:
-        qs = qs.filter(requested_at__lt=older_than)
-    return qs.update(status=VerificationStatus.PENDING)
 
 
 # --- correction requests from a managing body (R-CH-06) ------------------------------------------------

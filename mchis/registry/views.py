@@ -374,7 +374,7 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "can_decide": can_decide,
             "can_resubmit": req.can_resubmit(request.user),
             "evidence": req.evidence.all(),
-            "candidates": _request_duplicates(req, live=can_decide),
+            "candidates": _request_duplicates(req, request.user, live=can_decide),
             "not_duplicate": request.POST.get("not_duplicate") == "on",
             "not_duplicate_reason": request.POST.get("not_duplicate_reason", ""),
             "duplicate_error": duplicate_error,
@@ -382,16 +382,16 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
-def _request_duplicates(req: Any, *, live: bool) -> list[dict[str, Any]]:
+def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[str, Any]]:
     """Possible duplicates of a create request: checked again for the deciding leader (records may have been
     added since), else as stored when it was proposed/approved."""
     from mchis.quality.pairs import display_rows
-    from mchis.quality.selectors import entry_duplicates
+    from mchis.quality.selectors import duplicate_warnings
 
     if req.kind != RequestKind.CREATE:
         return []
     if live and req.status == RequestStatus.PENDING:
-        return display_rows(entry_duplicates(req.data, req.unit))
+        return display_rows(duplicate_warnings(principal, req.data)[0])
     return display_rows(req.duplicate_candidates or [])
 
 

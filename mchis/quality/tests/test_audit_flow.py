@@ -16,8 +16,8 @@ from mchis.core.models import AuditEvent
 from mchis.quality import services
 from mchis.quality.models import AuditFieldResult
 from mchis.quality.tests.test_audits import _children, _run_campaign
-from mchis.quality.tests.test_audits import province_auditor as province_auditor  # noqa: F401 - fixture
-from mchis.quality.tests.test_audits import step_up as step_up  # noqa: F401 - fixture
+from mchis.quality.tests.test_audits import province_auditor as province_auditor
+from mchis.quality.tests.test_audits import step_up as step_up
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,9 @@ VIEWPORTS = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 360, 
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="Chromium not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="Chromium not installed (apt-get install chromium)"
+    ),
 ]
 
 
@@ -150,12 +152,16 @@ def _world(tree: Any, make_user: Any) -> dict[str, Any]:
         month = date(2026, 10, 1)
         d = Delivery.objects.create(facility=tree.tyt_a1, event_date=date(2026, 10, 9), month=month,
                                     source_record_id="e2e-walk-1")  # fmt: skip
-        Newborn.objects.create(delivery=d, facility=d.facility, month=month, event_date=d.event_date, outcome="live")
+        Newborn.objects.create(
+            delivery=d, facility=d.facility, month=month, event_date=d.event_date, outcome="live"
+        )
         for tyt in (tree.tyt_a1, tree.tyt_a2):
             reporter = people["commune_reporter"] if tyt == tree.tyt_a1 else make_user("reporter", tyt)
             report_submit(actor=reporter, form_code="BCX3", unit_code=tyt.code, period="2026-10",
                           warning_comment="Đã kiểm tra")  # fmt: skip
-            report_approve(actor=people["district_leader"], form_code="BCX3", unit_code=tyt.code, period="2026-10")
+            report_approve(
+                actor=people["district_leader"], form_code="BCX3", unit_code=tyt.code, period="2026-10"
+            )
     finally:
         reset_meta(token)
     return people

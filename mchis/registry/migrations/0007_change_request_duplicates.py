@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0005_catalog_code_lengths'),
+        ('registry', '0006_verification_failed_terminal'),
     ]
 
     operations = [
