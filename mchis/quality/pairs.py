@@ -52,6 +52,19 @@ LEVEL_LABELS: dict[str, Any] = {
     "same year-month": _("cùng tháng, năm"),
     "same year": _("cùng năm"),
     "else": _("khác"),
+    "diacritic conflict (Máy / Mẩy)": _("khác dấu (Máy / Mẩy)"),
+    "doubled letter, one edit or transposition": _("lệch một chữ, chữ đôi hoặc đảo chữ"),
+    "one edit or transposition": _("lệch một chữ hoặc đảo chữ"),
+    "one edit or jaro-winkler>=0.9": _("gần giống"),
+    "one edit or jaro-winkler>=0.92": _("gần giống"),
+    "year off by one": _("lệch một năm"),
+    "twins: same carer and birth, other given name, own IDs or other sex": _(
+        "song sinh: cùng mẹ, cùng ngày sinh, khác tên"
+    ),
+    "likely twins: same carer and birth, different given names": _(
+        "có thể song sinh: cùng mẹ, cùng ngày sinh, khác tên"
+    ),
+    "same carer, another birth date": _("cùng mẹ, khác ngày sinh (anh chị em)"),
     "same village": _("cùng thôn"),
     "same commune": _("cùng xã"),
 }
@@ -124,7 +137,7 @@ def label_of(key: str) -> str:
 
 
 def _level_label(label: str) -> str:
-    if label.startswith("jw>="):
+    if label.startswith(("jw>=", "jaro-winkler>=")):
         return str(_("gần giống"))
     if label.startswith("levenshtein<="):
         return str(_("khác tối đa %(n)s ký tự") % {"n": label.rsplit("=", 1)[-1]})

@@ -47,7 +47,7 @@ def test_r_dq_02_pair_evidence_names_the_differing_fields_and_the_model_weights(
     rows = {r.key: r for r in field_rows(a, b)}
     assert not rows["full_name"].same and rows["date_of_birth"].a == "09/04/2017"
     assert not rows["mother_name"].same and rows["sex"].same and rows["sex"].a == "Nam"
-    evidence = {e.name: e for e in model_evidence(a, b)}
+    evidence = {e.name: e for e in model_evidence(cand.child_a, cand.child_b)}
     assert evidence["dob"].level == "đảo ngày và tháng" and (evidence["dob"].weight or 0) > 0
     assert (evidence["given"].weight or 0) > 0, "same given name counts for a match"
     assert evidence["mother"].direction in ("for", "against")
