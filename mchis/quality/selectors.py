@@ -257,3 +257,19 @@ def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
         "rows": pairs.field_rows(a, b),
         "evidence": pairs.model_evidence(cand.child_a, cand.child_b),
     }
+
+
+# --- how alike two records are, for a merge request (issue 10 item 4) -------------------------------------
+
+CLEARLY_DIFFERENT = 0.5  # below this match probability a merge needs an explicit override reason
+
+
+def pair_match_probability(first: Any, second: Any) -> float:
+    """The duplicate model's probability that two children (model instances) are the same child."""
+    from .dedupe import EXPORT_COLUMNS
+    from .linkage import default_model, features, match_weight, probability
+
+    def row(child: Any) -> dict[str, Any]:
+        return {name: getattr(child, name, None) for name in EXPORT_COLUMNS}
+
+    return probability(match_weight(features(row(first)), features(row(second)), default_model()))
