@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from mchis.core.text import nfc
+from mchis.registry.duplicates import display_rows as display_rows  # the same rows on both apps' pages
 
 # Fields a person compares, in the order of the paper register.
 COMPARED_FIELDS: tuple[tuple[str, Any], ...] = (
@@ -165,22 +166,5 @@ def model_evidence(child_a: Any, child_b: Any) -> list[ComparisonEvidence]:
                 _level_label(e.level),
                 None if weight is None else round(weight, 1),
             )
-        )
-    return out
-
-
-def display_rows(candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored candidates (plain data on the change request) → what templates show: labels of the differing
-    fields, the birth date as a date, the probability as a whole percentage."""
-    out = []
-    for c in candidates:
-        dob = c.get("date_of_birth") or ""
-        out.append(
-            {
-                **c,
-                "differs_labels": [label_of(k) for k in c.get("differs", [])],
-                "dob": date.fromisoformat(dob) if dob else None,
-                "percent": round(float(c.get("probability", 0)) * 100),
-            }
         )
     return out

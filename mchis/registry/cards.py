@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from mchis.accounts.permissions import can
-from mchis.web.home import Card, ReturnedItem, register_card, register_returned
+from mchis.core.cards import Card, ReturnedItem, register_card, register_returned
 
 from . import selectors
 from .models import RequestStatus

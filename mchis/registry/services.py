@@ -73,7 +73,7 @@ class PossibleDuplicate(ValidationFailed):
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def _duplicates_of(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+def possible_duplicates(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Likely existing children within the actor's own area (matches elsewhere stay a bare notice on screen)."""
     from mchis.quality.selectors import duplicate_warnings
 
@@ -84,7 +84,7 @@ def _duplicate_check(
     actor: Any, data: dict[str, Any], reason: str, *, required: bool, field: str = "not_duplicate_reason"
 ) -> tuple[list[dict[str, Any]], str]:
     """(candidates, the person's reason). With candidates and `required`, no reason → PossibleDuplicate."""
-    candidates = _duplicates_of(actor, data)
+    candidates = possible_duplicates(actor, data)
     text = (reason or "").strip()
     if candidates and required and not text:
         raise PossibleDuplicate(candidates, field=field)

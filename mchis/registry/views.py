@@ -19,6 +19,7 @@ from mchis.core.scoping import access
 
 from . import evidence as ev
 from . import selectors, services, validation
+from .duplicates import display_rows
 from .forms import ChildForm, DecisionForm, ReasonForm
 from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
 
@@ -44,8 +45,6 @@ def _not_duplicate_reason(request: HttpRequest) -> str:
 
 def _duplicate_context(request: HttpRequest, exc: DomainError | None) -> dict[str, Any]:
     """What the entry form shows of possible duplicates after a refused send (R-DQ-02)."""
-    from mchis.quality.pairs import display_rows
-
     ctx: dict[str, Any] = {
         "not_duplicate": request.POST.get("not_duplicate") == "on",
         "not_duplicate_reason": request.POST.get("not_duplicate_reason", ""),
@@ -385,13 +384,10 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
 def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[str, Any]]:
     """Possible duplicates of a create request: checked again for the deciding leader (records may have been
     added since), else as stored when it was proposed/approved."""
-    from mchis.quality.pairs import display_rows
-    from mchis.quality.selectors import duplicate_warnings
-
     if req.kind != RequestKind.CREATE:
         return []
     if live and req.status == RequestStatus.PENDING:
-        return display_rows(duplicate_warnings(principal, req.data)[0])
+        return display_rows(services.possible_duplicates(principal, req.data))
     return display_rows(req.duplicate_candidates or [])
 
 

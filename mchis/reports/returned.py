@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from mchis.accounts.permissions import can
+from mchis.core.cards import ReturnedItem, register_returned
 from mchis.core.scoping import visible_to
-from mchis.web.home import ReturnedItem, register_returned
 
 from .models import ReportInstance, ReportStatus
 from .notices import _url
