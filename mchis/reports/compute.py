@@ -270,25 +270,31 @@ def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number
     return sum(t.sign * (values.get(t.cell, 0) if t.cell else t.constant) for t in terms)
 
 
-_SHAPES: dict[int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str]]] = {}
+_SHAPES: dict[int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]] = {}
 
 
-def _shape(spec: FormSpec) -> tuple[list[str], list[tuple[str, tuple[Term, ...]]], list[str]]:
-    """(plain cell keys, formula cells, all keys in order) of a spec, computed once per spec object."""
+def _shape(
+    spec: FormSpec,
+) -> tuple[list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]:
+    """(plain cell keys, formula cells, all keys in order, manual keys) of a spec, computed once per spec."""
     hit = _SHAPES.get(id(spec))
     if hit is None or hit[0] is not spec:
         if len(_SHAPES) >= 512:
             _SHAPES.clear()
         plain = [c.key for c in spec.cells if not c.formula]
         formulas = [(c.key, c.formula) for c in spec.cells if c.formula]
-        hit = _SHAPES[id(spec)] = (spec, plain, formulas, [c.key for c in spec.cells])
-    return hit[1], hit[2], hit[3]
+        manual = frozenset(c.key for c in spec.cells if c.manual)
+        hit = _SHAPES[id(spec)] = (spec, plain, formulas, [c.key for c in spec.cells], manual)
+    return hit[1], hit[2], hit[3], hit[4]
 
 
 def complete(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
-    """Fill every cell of the form: zeros where no row matched, formulas from the other cells."""
-    plain, formulas, order = _shape(spec)
-    full = {k: values.get(k, 0) for k in plain}
+    """Fill every cell of the form: zeros where no register row matched (a count of nothing is a true 0),
+    formulas from the other cells. A manual cell nobody filled stays absent (empty, never an invented 0),
+    and so does a formula that needs it."""
+    plain, formulas, order, manual = _shape(spec)
+    full = {k: values.get(k, 0) for k in plain if k in values or k not in manual}
     for key, terms in formulas:
-        full[key] = evaluate_terms(terms, full)
-    return {k: full[k] for k in order}
+        if all(not t.cell or t.cell in full for t in terms):
+            full[key] = evaluate_terms(terms, full)
+    return {k: full[k] for k in order if k in full}

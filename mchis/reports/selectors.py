@@ -108,8 +108,8 @@ def compute_live(
     spec: FormSpec = form.parsed()
     own = register_values(spec, [unit.pk], period).get(unit.pk, {})
     for cell in spec.cells:
-        if cell.manual:
-            own[cell.key] = manual.get(cell.key, 0)
+        if cell.manual and manual.get(cell.key) is not None:
+            own[cell.key] = manual[cell.key]
     totals: dict[str, Number] = dict(own)
     contributions = _contributions(spec, unit, period)
     for contrib in contributions:
@@ -337,7 +337,9 @@ def unit_rows(view: ReportView) -> list[UnitRow]:
                 for k, v in c.values.items():
                     below[k] = below.get(k, 0) + v
         own = {
-            c.key: view.values.get(c.key, 0) - below.get(c.key, 0) for c in view.spec.cells if not c.formula
+            c.key: view.values[c.key] - below.get(c.key, 0)
+            for c in view.spec.cells
+            if not c.formula and c.key in view.values
         }
     rows = sorted(merged.values(), key=lambda r: r.id)
     rows.append(UnitRow(view.unit.code, view.unit, view.status, True, _row_of(view.spec, own)))

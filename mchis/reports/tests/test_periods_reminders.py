@@ -10,6 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mchis.reports import services as s
+
+from .registerdata import fill_required, submit
 from mchis.reports.models import NoticeKind, ReportNotice
 from mchis.reports.periods import VN, Period, deadline, deadline_days_for, parse_period
 from mchis.reports.selectors import report_view, status_board
@@ -50,7 +52,7 @@ def test_r_mch_04_timeliness_is_measured_from_submission_time(forms, people, tre
 
     from mchis.reports.models import ReportInstance
 
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
     r = ReportInstance.objects.get()
     on_time = datetime(2026, 2, 5, 23, 59, tzinfo=VN)
     late = datetime(2026, 2, 6, 0, 0, tzinfo=VN)
@@ -74,7 +76,7 @@ def test_r_mch_04_reminders_before_overdue_after_and_escalation_to_the_level_abo
     people.tyt_reporter.save()
     people.ttyt_leader.email = "ttyt@example.vn"
     people.ttyt_leader.save()
-    s.report_submit(
+    submit(
         actor=people.tyt2_reporter, form_code="BCX3", unit_code=tree.tyt_a2.code, period="2026-01"
     )
     before = datetime(2026, 2, 4, 9, 0, tzinfo=VN)

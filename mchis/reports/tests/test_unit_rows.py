@@ -15,7 +15,7 @@ from mchis.reports.exports import MISSING_NOTE, TOTAL_LABEL, excel_report
 from mchis.reports.models import ReportInstance
 from mchis.reports.selectors import report_view, unit_rows
 
-from .registerdata import JAN, january_dataset, rec
+from .registerdata import JAN, january_dataset, rec, fill_required, submit
 
 P = "2026-01"
 
@@ -26,7 +26,7 @@ def district(forms, people, tree):
     new pregnancy in its registers, which must not show up), plus one caesarean in the TTYT's own ward."""
     january_dataset(tree.tyt_a1, tree.tyt_a2)
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility", delivery_mode="caesarean")
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     return tree
 
@@ -66,7 +66,7 @@ def test_r_mch_03_total_equals_sum_of_rows_with_formula_columns(district, people
 def test_r_mch_03_frozen_bch_keeps_its_rows_and_bct_lists_the_ttyt(district, people):
     tree = district
     live = unit_rows(report_view(people.ttyt_reporter, "BCH4", tree.ttyt_a.code, P))
-    s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility")  # after submission: not in the frozen rows
     frozen_view = report_view(people.cdc_leader, "BCH4", tree.ttyt_a.code, P)
     frozen = unit_rows(frozen_view)
