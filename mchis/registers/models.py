@@ -135,6 +135,7 @@ class Attendant(models.TextChoices):
     OTHER_HEALTH_WORKER = "other_health_worker", "Cán bộ y tế khác"
     FAMILY = "family", "Người nhà / bà đỡ dân gian"
     NONE = "none", "Không có người đỡ"
+    UNKNOWN = "unknown", "Không rõ"
 
 
 SKILLED_ATTENDANTS = frozenset(
@@ -311,7 +312,7 @@ class Delivery(RegisterRecord):
 
     gestational_age_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     delivery_mode = models.CharField(max_length=16, choices=DeliveryMode.choices, default=DeliveryMode.NORMAL)
-    attendant = models.CharField(max_length=24, choices=Attendant.choices, default=Attendant.MIDWIFE)
+    attendant = models.CharField(max_length=24, choices=Attendant.choices, default=Attendant.UNKNOWN)
     attended_by_health_worker = models.BooleanField(default=False)
     skilled_attendant = models.BooleanField(default=False)
     anc_managed = models.BooleanField(default=False)

@@ -226,6 +226,10 @@ def build_context(
         used |= {s.catalog for s in NEWBORN_FIELDS if s.catalog}
     day = today or timezone.localdate()
     ctx = Context(today=day, facilities=facilities)
+    if "contraceptive-method" in used:
+        ctx.contraceptive_aliases = catalogs.contraceptive_aliases(
+            catalogs.contraceptive_modern_flags(on=day)
+        )
     for cat in used:
         items = catalogs.catalog_items(cat, on=day)
         ctx.catalog_codes[cat] = catalogs.catalog_codes(cat, on=day)

@@ -270,7 +270,9 @@ def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number
     return sum(t.sign * (values.get(t.cell, 0) if t.cell else t.constant) for t in terms)
 
 
-_SHAPES: dict[int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]] = {}
+_SHAPES: dict[
+    int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]
+] = {}
 
 
 def _shape(

@@ -100,7 +100,8 @@ def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> Ht
             "findings": findings,
             # outliers against the unit's own history: shown to the sender before sending and to the approver
             "outliers": [
-                (key, view.spec.cell_label(key), flags) for key, flags in selectors.outlier_flags(view).items()
+                (key, view.spec.cell_label(key), flags)
+                for key, flags in selectors.outlier_flags(view).items()
             ],
             "is_approver": is_approver,
             "editable": editable,

@@ -9,9 +9,9 @@ from django.db import connection, connections
 
 from mchis.core.errors import Conflict, PermissionDeniedError
 from mchis.reports import services as s
+from mchis.reports.models import ReportInstance, ReportTransition
 
 from .registerdata import submit
-from mchis.reports.models import ReportInstance, ReportTransition
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+
 import pytest
 from django.test import Client
 
@@ -165,7 +166,11 @@ def test_r_mch_05_page_carries_the_rules_for_live_checks(forms, people, tree):
     assert raw is not None and "reports/checks.js" in page
     data = json.loads(html.unescape(raw.group(1)))
     rule = next(r for r in data["rules"] if r["id"] == "sub-I.1.1-total")
-    assert rule["left"] == [[1, "I.1.1:total", 0]] and rule["op"] == "<=" and rule["right"] == [[1, "I.1:total", 0]]
+    assert (
+        rule["left"] == [[1, "I.1.1:total", 0]]
+        and rule["op"] == "<="
+        and rule["right"] == [[1, "I.1:total", 0]]
+    )
     assert data["manual"] == ["I.1:total", "I.1.1:total"] and "I.1:total" not in data["values"]
     # and the empty required cells are listed before anything is sent
     assert "Chưa nhập ô bắt buộc" in page
@@ -175,10 +180,14 @@ def test_r_mch_05_outliers_are_shown_to_the_sender_before_sending(forms, people,
     # given three earlier months with 10 pregnant women each, frozen
     for month in ("2025-10", "2025-11", "2025-12"):
         args = {"form_code": "BCX3", "unit_code": tree.tyt_a1.code, "period": month}
-        s.report_set_manual_values(actor=people.tyt_reporter, values={"I.1:total": 10, "I.1.1:total": 1}, **args)
+        s.report_set_manual_values(
+            actor=people.tyt_reporter, values={"I.1:total": 10, "I.1.1:total": 1}, **args
+        )
         s.report_submit(actor=people.tyt_reporter, **args)
     # when the sender types 90 this month
-    s.report_set_manual_values(actor=people.tyt_reporter, values={"I.1:total": 90, "I.1.1:total": 1}, **kw(tree))
+    s.report_set_manual_values(
+        actor=people.tyt_reporter, values={"I.1:total": 90, "I.1.1:total": 1}, **kw(tree)
+    )
     page = login(people.tyt_reporter).get(f"/reports/BCX3/{tree.tyt_a1.code}/{P}/").content.decode()
     # then the page flags that cell by its label, to the sender, before sending
     section = page[page.index('data-testid="outliers"') :]

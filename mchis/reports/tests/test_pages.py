@@ -14,7 +14,7 @@ from mchis.reports.models import FormDefinition
 from mchis.units.models import UnitPlacement
 from mchis.units.services import unit_create
 
-from .registerdata import rec, fill_required, submit
+from .registerdata import rec, submit
 
 
 def login(user):
@@ -186,8 +186,6 @@ def test_r_mch_05_home_card_counts_reports_waiting_for_me(forms, people, tree):
     from mchis.reports.views import _cards
 
     period = period_containing(date.today(), "monthly").previous(1)
-    submit(
-        actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=period.code
-    )
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=period.code)
     assert _cards(people.ttyt_leader)[0].value == 1
     assert _cards(people.cdc_leader)[0].value == 0

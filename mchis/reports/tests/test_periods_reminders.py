@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mchis.reports import services as s
-
-from .registerdata import fill_required, submit
 from mchis.reports.models import NoticeKind, ReportNotice
 from mchis.reports.periods import VN, Period, deadline, deadline_days_for, parse_period
 from mchis.reports.selectors import report_view, status_board
+
+from .registerdata import submit
 
 
 def test_r_mch_04_month_runs_from_0000_day_1_to_2400_last_day():
@@ -76,9 +76,7 @@ def test_r_mch_04_reminders_before_overdue_after_and_escalation_to_the_level_abo
     people.tyt_reporter.save()
     people.ttyt_leader.email = "ttyt@example.vn"
     people.ttyt_leader.save()
-    submit(
-        actor=people.tyt2_reporter, form_code="BCX3", unit_code=tree.tyt_a2.code, period="2026-01"
-    )
+    submit(actor=people.tyt2_reporter, form_code="BCX3", unit_code=tree.tyt_a2.code, period="2026-01")
     before = datetime(2026, 2, 4, 9, 0, tzinfo=VN)
     with django_capture_on_commit_callbacks(execute=True):
         r = s.reports_send_reminders(now=before)

@@ -15,7 +15,7 @@ from mchis.reports.exports import MISSING_NOTE, TOTAL_LABEL, excel_report
 from mchis.reports.models import ReportInstance
 from mchis.reports.selectors import report_view, unit_rows
 
-from .registerdata import JAN, january_dataset, rec, fill_required, submit
+from .registerdata import JAN, january_dataset, rec, submit
 
 P = "2026-01"
 

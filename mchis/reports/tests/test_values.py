@@ -14,7 +14,7 @@ from mchis.reports import services as s
 from mchis.reports.periods import parse_period
 from mchis.reports.selectors import build_view, form_in_force, outlier_flags, report_view
 
-from .registerdata import EXPECTED, JAN, january_dataset, rec, fill_required, submit
+from .registerdata import EXPECTED, JAN, january_dataset, rec, submit
 
 P = "2026-01"
 

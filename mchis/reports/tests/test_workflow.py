@@ -12,10 +12,10 @@ from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, Step
 from mchis.core.models import AuditEvent
 from mchis.registers.models import PeriodLock
 from mchis.reports import services as s
-
-from .registerdata import fill_required, submit
 from mchis.reports.models import ReportInstance, ReportStatus
 from mchis.reports.workflow import TRANSITIONS
+
+from .registerdata import submit
 
 P = "2026-01"
 
