@@ -228,19 +228,17 @@ def report_submit(
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     if empty or errors:
-        raise ValidationFailed(
-            [
-                {
-                    "field": key,
-                    "rule": "required",
-                    "severity": "error",
-                    "message": f"Chưa nhập ô bắt buộc «{view.spec.cell_label(key)}» ({key}).",
-                }
-                for key in empty
-            ]
-            + [{"rule": f.rule, "severity": "error", "message": f.message} for f in errors],
-            message="Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi.",
-        )
+        problems: list[dict[str, str | int | None]] = [
+            {
+                "field": key,
+                "rule": "required",
+                "severity": "error",
+                "message": f"Chưa nhập ô bắt buộc «{view.spec.cell_label(key)}» ({key}).",
+            }
+            for key in empty
+        ]
+        problems += [{"rule": f.rule, "severity": "error", "message": f.message} for f in errors]
+        raise ValidationFailed(problems, message="Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi.")
     comment = (warning_comment or "").strip()
     if warnings and not comment:
         raise ValidationFailed(
