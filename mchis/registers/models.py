@@ -246,6 +246,12 @@ class RegisterRecord(models.Model):
 
     note = models.CharField(max_length=500, blank=True)
     row_hash = models.CharField(max_length=64, blank=True)
+    # Voided (hủy bản ghi, services.record_void): kept for history, left out of every report at once.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -39,6 +39,7 @@ class RegisterInfo:
     label: str
     unit_field: str
     month_field: str
+    voided_field: str = ""  # a voided record (hủy) is never counted
 
     @property
     def model(self) -> type[models.Model]:
@@ -49,7 +50,9 @@ class RegisterInfo:
 def registers() -> dict[str, RegisterInfo]:
     data = json.loads(REGISTERS_FILE.read_text(encoding="utf-8"))
     return {
-        name: RegisterInfo(name, r["model"], r["label"], r["unit_field"], r["month_field"])
+        name: RegisterInfo(
+            name, r["model"], r["label"], r["unit_field"], r["month_field"], r.get("voided_field", "")
+        )
         for name, r in data["registers"].items()
     }
 
@@ -185,6 +188,8 @@ def _group_queryset(
         when = {info.month_field: start}
     unit_col = f"{info.unit_field}_id"
     qs = info.model._default_manager.filter(**when).filter(**unit_filter).order_by()
+    if info.voided_field:
+        qs = qs.filter(**{f"{info.voided_field.replace('.', '__')}__isnull": True})
     return qs.values(unit_col).annotate(**{a: _aggregate(q) for q, a in aliases.items()}), aliases
 
 
