@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from mchis.core.ages import completed_months, completed_years
 from mchis.core.text import fold, nfc
 
 from . import catalogs
@@ -265,7 +266,8 @@ def month_of(day: date) -> date:
 
 
 def age_in_years(dob: date, on: date) -> int:
-    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    """Completed years (mchis.core.ages, the one age helper)."""
+    return completed_years(dob, on)
 
 
 def is_adolescent(age_years: int | None) -> bool:
@@ -640,8 +642,8 @@ def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: li
         return
     days = (event - dob).days
     clean["age_days"] = days
-    clean["age_months"] = int(days / 30.4375)
-    if days >= 6 * 365.25:
+    clean["age_months"] = completed_months(dob, event)
+    if completed_years(dob, event) >= 6:
         _err(errors, "dob", "Ngày sinh: trẻ đã đủ 6 tuổi, không thuộc sổ khám trẻ dưới 6 tuổi.")
         return
     if sex in (m.Sex.MALE, m.Sex.FEMALE) and (weight is not None or height is not None):

@@ -296,3 +296,27 @@ def test_r_mch_03_modern_method_comes_from_the_catalog_alone():
     assert contraceptive_aliases({"KHAC": True})["KHAC"] == "other_modern"
     # a code the catalog says is not modern is never one of the modern register codes
     assert contraceptive_aliases({"DCTC": False})["DCTC"] == "traditional"
+
+
+# --- R-MCH-03: completed age (issue 12 item 10) --------------------------------------------------------------
+
+
+def test_r_mch_03_child_exam_at_exactly_12_months_and_at_6_years():
+    errs, out = errors_of("child_exam", base(dob="10/03/2025", sex="F", weight_kg="9,0", height_cm=74))
+    assert errs == {} and out.clean["age_months"] == 12
+    errs, _ = errors_of("child_exam", base(dob="10/03/2020", sex="F", weight_kg=20))
+    assert "6 tuổi" in errs["dob"]
+    errs, out = errors_of("child_exam", base(dob="11/03/2020", sex="F", weight_kg=20, height_cm=110))
+    assert "dob" not in errs and out.clean["age_months"] == 71
+
+
+def test_r_mch_03_child_death_on_first_birthday_is_not_under_one():
+    errs, out = errors_of("death", base(death_kind="child", dob="10/03/2025", sex="F", icd10_code="P21.0"))
+    assert errs == {} and out.clean["under_1y"] is False and out.clean["under_5y"] is True
+
+
+def test_r_mch_03_adolescent_band_from_completed_years():
+    _, out = errors_of("anc", base(dob="11/03/2016"))  # 9 years, 364 days
+    assert out.clean["age_years"] == 9 and out.clean["is_adolescent"] is False
+    _, out = errors_of("anc", base(dob="10/03/2016"))  # exactly 10
+    assert out.clean["age_years"] == 10 and out.clean["is_adolescent"] is True
