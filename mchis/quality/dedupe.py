@@ -165,7 +165,7 @@ def duckdb_features(csv_path: Path) -> Any:
         "CREATE TABLE src AS SELECT id AS unique_id, * EXCLUDE (id) FROM read_csv(?, header=true, columns=?)",
         [str(csv_path), types],
     )
-    con.execute(f"CREATE TABLE feats AS {linkage.FEATURES_SQL}")  # noqa: S608
+    con.execute(f"CREATE TABLE feats AS {linkage.FEATURES_SQL}")
     return con
 
 

@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.scoping import scope_path_of, within
+from mchis.core.scoping import common_path, scope_path_of, within
 from mchis.core.text import fold
 
 from . import catalogs, excel, legacy
@@ -321,15 +321,7 @@ def _existing_rows(model: Any, keys: set[tuple[int, str, str]], *, lock: bool) -
 
 
 def _common_path(paths: set[str]) -> str:
-    if not paths:
-        return ""
-    parts = [p.strip("/").split("/") for p in paths]
-    prefix: list[str] = []
-    for level in zip(*parts, strict=False):
-        if len(set(level)) != 1:
-            break
-        prefix.append(level[0])
-    return "/" + "/".join(prefix) + "/" if prefix else "/"
+    return common_path(paths)
 
 
 def _writable_fields(model: Any) -> list[str]:
@@ -891,34 +883,43 @@ def _client_principal(batch: IngestBatch, unit: Any) -> Any:
 
 
 def batch_run_async(*, batch_id: str) -> None:
-    """Worker side of ?async=true: run the stored payload once (idempotent: a finished job is left alone)."""
+    """Worker side of ?async=true: run the stored payload once.
+
+    The claim and the work share one transaction, so the batch is never committed as "running" before its rows:
+    a worker that dies mid-batch rolls everything back, the batch is still queued, and the redelivered task
+    (acks_late) runs it again. A second delivery of a batch being run waits on the row lock, then finds it done.
+    A "running" batch left by older code (claim committed before the work) is claimed again the same way.
+    """
     from mchis.accounts.models import User
     from mchis.units.models import ReportingUnit
 
     with transaction.atomic():
-        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != BatchStatus.QUEUED:
-            return
+        batch = (
+            IngestBatch.objects.select_for_update()
+            .filter(pk=batch_id, is_async=True, status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING))
+            .first()
+        )
+        if batch is None:
+            return  # finished already (or unknown): a redelivery changes nothing
         batch.status = BatchStatus.RUNNING
-        batch.save(update_fields=["status"])
-    actor: Any
-    if batch.actor_id:
-        actor = User.objects.get(pk=batch.actor_id)
-    else:
-        unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
-        actor = _client_principal(batch, unit)
-    records = batch.payload or []
-    try:
-        result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
-        body = result.summary()
-    except DomainError as exc:
-        body = {"status": "ERROR", **exc.as_dict()}
-        batch.status = BatchStatus.ERROR
-        batch.rejected = len(records)
-        batch.finished_at = timezone.now()
-    batch.response = body
-    batch.payload = None
-    batch.save()
+        actor: Any
+        if batch.actor_id:
+            actor = User.objects.get(pk=batch.actor_id)
+        else:
+            unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
+            actor = _client_principal(batch, unit)
+        records = batch.payload or []
+        try:
+            result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
+            body = result.summary()
+        except DomainError as exc:
+            body = {"status": "ERROR", **exc.as_dict()}
+            batch.status = BatchStatus.ERROR
+            batch.rejected = len(records)
+            batch.finished_at = timezone.now()
+        batch.response = body
+        batch.payload = None
+        batch.save()
 
 
 # --- Excel uploads: preview (dry run) → confirm ----------------------------------------------------------------
@@ -1170,7 +1171,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
                     for e in _row_errors(letters, outcome)
                 )
                 assert ws is not None
-                ws.append([*(_excel_safe(v) for v in values[index]), numbers[index], reasons])
+                ws.append([*values[index], numbers[index], reasons])  # the workbook neutralises formulas
         if wb is not None:
             wb.save(error_path)
         batch.record_count = totals["records"]
@@ -1213,12 +1214,6 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
             },
         )
     return locked
-
-
-def _excel_safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # never write a formula back (CSV/Excel injection)
-    return value
 
 
 @transaction.atomic

@@ -133,10 +133,6 @@ def test_r_dq_02_confirm_sends_merge_request_to_registry(child, tree, make_user)
     with pytest.raises(PermissionDeniedError):
         duplicate_confirm(actor=collector, candidate=cand)
     leader = make_user("leader", tree.tyt_a1)
-    try:
-        from mchis.registry.services import merge_request_create  # noqa: F401
-    except ImportError:
-        pytest.skip("registry merge requests not available yet")
     cand = duplicate_confirm(actor=leader, candidate=cand, survivor_id=a.pk)
     assert cand.status == CandidateStatus.CONFIRMED and cand.merge_request_id
 

@@ -42,6 +42,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from mchis.accounts.testing import step_up_session
+from mchis.registers.definitions import REGISTERS
+
 pytestmark = pytest.mark.django_db
 
 FOREIGN, OWN = "foreign", "own"  # province A (someone else's) / province B (the walker's own)
@@ -120,7 +123,7 @@ class World:
                 self.add(side, kind, obj, *([] if kind in NON_SECRET_LABELS else identifying_strings(obj)))
             except NoObject as exc:
                 self.seed_errors[kind] = str(exc)
-            except Exception as exc:  # noqa: BLE001 - reported by the routes that need the object
+            except Exception as exc:  # reported by the routes that need the object
                 self.seed_errors[kind] = (
                     f"autofill failed ({type(exc).__name__}: {exc}); add a seeder to LABEL_SEEDERS"
                 )
@@ -140,10 +143,7 @@ class World:
 
 
 def model(label: str) -> Any:
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
+    return apps.get_model(label)
 
 
 def seed_units(world: World) -> None:
@@ -165,8 +165,6 @@ def seed_users(world: World, make_user: Callable[..., Any]) -> None:
 
 
 def seed_api_clients(world: World) -> None:
-    if model("accounts.ApiClient") is None:
-        return
     from mchis.accounts.services import api_client_create
 
     for side, unit, name in (
@@ -179,8 +177,6 @@ def seed_api_clients(world: World) -> None:
 
 def seed_children(world: World) -> None:
     Child = model("registry.Child")
-    if Child is None:
-        return
     from mchis.core.text import fold
 
     def child(unit: Any, commune: Any, name: str, pid: str, mother: str) -> Any:
@@ -204,8 +200,6 @@ def seed_children(world: World) -> None:
 
 def seed_change_requests(world: World) -> None:
     ChangeRequest = model("registry.ChangeRequest")
-    if ChangeRequest is None:
-        return
     for side, unit in ((FOREIGN, world.tree.tyt_a1), (OWN, world.tree.tyt_b1)):
         child = world.get(side, "child")
         request = ChangeRequest.objects.create(
@@ -244,7 +238,7 @@ _sequence = itertools.count(1)
 
 def existing_or_autofill(world: World, side: str, label: str) -> Any:
     Model = model(label)
-    if Model is not None and Model.objects.exists():
+    if Model.objects.exists():
         return Model.objects.order_by("pk").first()
     return autofill(world, side, label)
 
@@ -293,10 +287,6 @@ def seed_report(world: World, side: str, label: str) -> Any:
 
 def register_label() -> str:
     """The model of the first register (the one `first_register` puts in URLs)."""
-    try:
-        from mchis.registers.definitions import REGISTERS
-    except ImportError as exc:
-        raise NoObject("no register definitions") from exc
     return next(iter(REGISTERS.values())).model._meta.label
 
 
@@ -368,8 +358,6 @@ def needs_value(f: Any) -> bool:
 
 def autofill(world: World, side: str, label: str, **overrides: Any) -> Any:
     Model = model(label)
-    if Model is None:
-        raise NoObject(f"model {label} does not exist")
     n = next(_sequence)
     scope_field = getattr(Model, "SCOPE_PATH", "")
     values: dict[str, Any] = {}
@@ -412,7 +400,7 @@ def world(tree: Any, make_user: Callable[..., Any]) -> World:
             seeder(w)
         except NoObject as exc:
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a broken seeder is reported by the routes that need it
+        except Exception as exc:  # a broken seeder is reported by the routes that need it
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = f"{type(exc).__name__}: {exc}"
     return w
 
@@ -447,10 +435,6 @@ def report_period(w: World, side: str) -> str:
 
 
 def first_register(w: World, side: str) -> str:
-    try:
-        from mchis.registers.definitions import REGISTERS
-    except ImportError as exc:
-        raise NoObject("no register definitions") from exc
     return next(iter(REGISTERS))
 
 
@@ -679,7 +663,7 @@ class Walk:
             kwargs.update(data=body, content_type="application/json")
         try:
             return getattr(client, method.lower())(url, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported with the others
+        except Exception as exc:  # a crash is a finding, reported with the others
             return exc
 
     def check_list(
@@ -889,12 +873,7 @@ def walker(world: World, role: str, make_user: Callable[..., Any]) -> Callable[[
     def login() -> Client:
         client = Client()
         client.force_login(user)
-        try:  # deepest reach: as if the second factor had just been checked (R-SEC-04 step-up)
-            from mchis.accounts.testing import step_up_session
-
-            step_up_session(client)
-        except ImportError:
-            pass
+        step_up_session(client)  # deepest reach: as if the second factor had just been checked (R-SEC-04)
         return client
 
     return login
@@ -939,8 +918,6 @@ def test_r_sec_01_walk_reaches_own_objects(world, make_user, settings):
 
 @pytest.mark.slow
 def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
-    if model("accounts.ApiClient") is None:
-        pytest.skip("machine clients (accounts.ApiClient) do not exist yet")
     from mchis.accounts.permissions import MATRIX
     from mchis.accounts.services import api_client_create
 
@@ -960,8 +937,6 @@ def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
     from django.urls import clear_url_caches, path
 
     Child = model("registry.Child")
-    if Child is None:
-        pytest.skip("no child registry yet")
 
     def leaky(request: Any, child_id: str) -> HttpResponse:
         child = Child.objects.filter(public_id=child_id).first()
@@ -1005,3 +980,172 @@ def test_r_sec_01_unknown_parameter_fails_the_walk():
         provider_for("gizmo_id", "gizmos/<gizmo_id>/")
     with pytest.raises(MissingProvider, match="add a provider for parameter 'pk'"):
         provider_for("pk", "gizmos/<int:pk>/")
+
+
+# ------------------------------------------------------------------------- the unit-admin write walk
+# Issue 10 item 2: a unit admin of province B sends every admin page and admin API operation forms that name
+# province A's objects - as the object in the path, or as a field of the body (parent, location, unit of an
+# account or token, commune of a village) - and nothing of A may change, nor may B locate anything in A.
+ADMIN_ROUTE_PREFIXES = (
+    "units/",
+    "places/",
+    "accounts/users/",
+    "accounts/tokens/",
+    "accounts/locked-ips/",
+    "catalogs/",
+    "audit/",
+)
+ADMIN_API_PREFIXES = (
+    "api/v1/units",
+    "api/v1/accounts",
+    "api/v1/admin-units",
+    "api/v1/catalogs",
+    "api/v1/audit",
+)
+
+
+def admin_bodies(world: World) -> list[dict[str, Any]]:
+    """Hostile bodies: fields naming A's objects, with a parent in B's own subtree (the reproduced attack:
+    a unit under B located in A's commune) and with a parent in A."""
+    t = world.tree
+    village = world.get(FOREIGN, "places.Village")
+    base = {
+        "code": "ZZHOSTILE1",
+        "name": "Zz Thôn Hay Đơn Vị Giả",
+        "kind": "tyt",
+        "admin_unit": t.commune_a1.code,
+        "commune": t.commune_a1.code,
+        "village": str(village.pk),
+        "unit": t.tyt_a1.code,
+        "new_parent": t.ttyt_a.code,
+        "on": timezone.localdate().isoformat(),
+        "reason": "Zz lý do",
+        "role": "collector",
+        "username": "zzhostile_user",
+        "first_name": "Zz",
+        "last_name": "Hostile",
+        "email": "zzhostile@example.vn",
+        "scopes": "child.view",
+        "days": "30",
+        "ip_address": "10.9.9.9",
+        "active": "on",
+    }
+    return [base | {"parent": t.ttyt_b.code}, base | {"parent": t.ttyt_a.code, "code": "ZZHOSTILE2"}]
+
+
+def province_a_state(world: World) -> dict[str, Any]:
+    """Everything of province A a unit admin could touch, and every unit located in A's territory."""
+    from mchis.accounts.models import ApiClient, User
+    from mchis.places.models import AdminUnit, Village
+    from mchis.units.models import ReportingUnit
+
+    t = world.tree
+    territory = AdminUnit.objects.filter(pk=t.province_a.pk) | AdminUnit.objects.filter(parent=t.province_a)
+    a_path = t.doh_a.path
+    return {
+        "units of A": sorted(
+            ReportingUnit.objects.filter(path__startswith=a_path).values_list(
+                "code", "name", "kind", "admin_unit_id", "parent_id", "path", "active"
+            )
+        ),
+        "units located in A": sorted(
+            ReportingUnit.objects.filter(admin_unit__in=territory).values_list("code", "path")
+        ),
+        "villages of A": sorted(
+            Village.objects.filter(commune__in=territory).values_list("pk", "code", "name", "kind", "active")
+        ),
+        "accounts of A": sorted(
+            User.objects.filter(unit__path__startswith=a_path).values_list(
+                "pk", "username", "role", "is_active", "unit_id"
+            )
+        ),
+        "tokens of A": sorted(
+            (pk, str(revoked))
+            for pk, revoked in ApiClient.objects.filter(unit__path__startswith=a_path).values_list(
+                "pk", "revoked_at"
+            )
+        ),
+    }
+
+
+def admin_write_walk(world: World, login: Callable[[], Client]) -> tuple[list[str], int]:
+    """POST every hostile body to every admin page (path filled with A's and with B's objects) and send it
+    to every admin API write; returns (crashes, requests)."""
+    failures: list[str] = []
+    sent = 0
+    bodies = admin_bodies(world)
+    routes = [r for r in sorted(set(urlconf_routes())) if r.startswith(ADMIN_ROUTE_PREFIXES)]
+    for route in routes:
+        if route in SKIP_ROUTES:
+            continue
+        names = params_of(route)
+        for side in (FOREIGN, OWN) if names else (OWN,):
+            try:
+                values = {n: provider_for(n, route).value(world, side) for n in names}
+            except (MissingProvider, NoObject) as exc:
+                failures.append(f"/{route}: {exc}")
+                break
+            for body in bodies:
+                sent += 1
+                try:
+                    response = login().post(fill(route, values), body)
+                except Exception as exc:  # a crash is a finding
+                    failures.append(f"POST {fill(route, values)}: raised {type(exc).__name__}: {exc}")
+                    continue
+                if response.status_code >= 500:
+                    failures.append(f"POST {fill(route, values)}: status {response.status_code}")
+    for route, method, op, schema in openapi_operations():
+        if method == "GET" or not route.startswith(ADMIN_API_PREFIXES):
+            continue
+        names = params_of(route)
+        for side in (FOREIGN, OWN) if names else (OWN,):
+            values = {n: provider_for(n, route).value(world, side) for n in names}
+            payload = example_of(schema, _request_schema(op), world) or {}
+            for body in bodies:
+                sent += 1
+                merged = {**payload, **{k: v for k, v in body.items() if k in payload}}
+                response = getattr(login(), method.lower())(
+                    fill(route, values), json.dumps(merged), content_type="application/json"
+                )
+                if response.status_code >= 500:
+                    failures.append(f"{method} {fill(route, values)}: status {response.status_code}")
+    return failures, sent
+
+
+def _request_schema(op: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+    first: dict[str, Any] = next(iter(content.values()), {})
+    return first.get("schema", {})
+
+
+@pytest.mark.slow
+def test_r_sec_01_unit_admin_changes_nothing_of_another_province(world, make_user, settings):
+    """Issue 10 item 2: every admin page and admin API write, sent by province B's unit admin with A's
+    objects in the path and in the body, leaves A's units, villages, accounts and tokens as they were and
+    locates nothing of B in A's communes."""
+    settings.ROLES_REQUIRING_2FA = []
+    world.get(FOREIGN, "places.Village")
+    before = province_a_state(world)
+    failures, sent = admin_write_walk(world, walker(world, "unit_admin", make_user))
+    after = province_a_state(world)
+    changed = [f"{key}: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
+    assert sent > 20, "the admin walk found no admin routes"
+    assert not failures and not changed, "\n".join(failures + changed)
+
+
+@pytest.mark.slow
+def test_r_sec_01_unit_admin_walk_control_writes_in_its_own_province(world, make_user, settings):
+    """Control: the same admin pages with B's own objects in the body do write (so the walk above is
+    refused by scoping, not by forms it could never fill)."""
+    from mchis.core.models import AuditEvent
+
+    settings.ROLES_REQUIRING_2FA = []
+    t = world.tree
+    client = walker(world, "unit_admin", make_user)()
+    client.post("/units/new/", {"code": "TYTB-NEW", "name": "Trạm mới B", "kind": "tyt",
+                                "admin_unit": t.commune_b1.code, "parent": t.ttyt_b.code})  # fmt: skip
+    client.post(f"/places/villages/{t.commune_b1.code}/", {"name": "Thôn Mới B", "kind": "thon"})
+    actions = set(
+        AuditEvent.objects.filter(actor_username="walker_unit_admin").values_list("action", flat=True)
+    )
+    assert {"unit.create", "village.create"} <= actions
