@@ -330,7 +330,6 @@ class VoidIn(Schema):
 
 class VoidOut(Schema):
     id: int = Field(examples=[42])
-    register: str = Field(examples=["delivery"])
     source_record_id: str = Field(examples=["D-1"])
     voided_at: datetime
     void_reason: str = Field(examples=["Nhập trùng với bản ghi D-17"])
@@ -349,7 +348,6 @@ def record_delete(request: HttpRequest, register: str, record_id: int, payload: 
     )
     return VoidOut(
         id=record.pk,
-        register=register,
         source_record_id=record.source_record_id,
         voided_at=record.voided_at,
         void_reason=record.void_reason,
