@@ -389,6 +389,8 @@ def report_set_manual_values(
     changes: dict[str, Any] = {
         k: [old.get(k), new.get(k)] for k in set(old) | set(new) if old.get(k) != new.get(k)
     }
+    if not changes:  # the values on screen are the stored ones (e.g. sent again with "Gửi báo cáo"): no edit
+        return report
     if report.status == ReportStatus.RETURNED:
         before = report.status
         report.status = ReportStatus.DRAFT
