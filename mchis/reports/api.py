@@ -110,7 +110,11 @@ class ActionOut(Schema):
 
 
 class ManualIn(Schema):
-    values: dict[str, float | None] = Field(examples=[{"I.1:total": 120, "I.1.1:total": 4}])
+    values: dict[str, int | float | str | None] = Field(
+        examples=[{"I.1:total": 120, "I.1.1:total": 4}],
+        description='Ô nhập tay → số nguyên không âm; null hoặc "" xóa giá trị (ô trở về trống, không phải 0). '
+        "Một giá trị sai (âm, thập phân, chữ) → 422 nêu tên hàng và cột, không ô nào được lưu.",
+    )
 
 
 def _principal(request: HttpRequest) -> Any:

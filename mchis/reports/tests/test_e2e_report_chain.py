@@ -98,7 +98,9 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     tyt.fill('#manual-form input[data-cell="I.1.1:total"]', "5")  # adolescents 5 > total 1 (issue 13.4)
     assert "Hàng I.1.1 (trong đó) không được lớn hơn hàng I.1. (5 <= 1 sai)" in live.inner_text()
     if os.environ.get("E2E_SCREENSHOTS"):
-        tyt.screenshot(path=os.path.join(os.environ["E2E_SCREENSHOTS"], "bcx3-live-checks.png"), full_page=True)
+        tyt.screenshot(
+            path=os.path.join(os.environ["E2E_SCREENSHOTS"], "bcx3-live-checks.png"), full_page=True
+        )
     tyt.fill('#manual-form input[data-cell="I.1.1:total"]', "0")
     assert "I.1.1" not in live.inner_text() and "Chưa nhập ô bắt buộc" not in live.inner_text()
     act(tyt, "submit")  # a stillbirth: the warning "live births < deliveries" needs an explanation

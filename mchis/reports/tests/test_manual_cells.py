@@ -197,3 +197,17 @@ def test_r_mch_05_outliers_are_shown_to_the_sender_before_sending(forms, people,
     s.report_submit(actor=people.tyt_reporter, warning_comment="", **kw(tree))
     page = login(people.ttyt_leader).get(f"/reports/BCX3/{tree.tyt_a1.code}/{P}/").content.decode()
     assert 'data-cell="I.1:total"' in page[page.index('data-testid="outliers"') :]
+
+
+def test_r_mch_05_api_manual_values_precise_errors_nothing_written(forms, people, tree):
+    c = login(people.tyt_reporter)
+    url = f"/api/v1/reports/BCX3/{tree.tyt_a1.code}/{P}"
+    for bad in (-1, 2.5, "năm"):
+        r = c.put(url, {"values": {"I.1:total": 3, "I.1.1:total": bad}}, content_type="application/json")
+        assert r.status_code == 422, (bad, r.content)
+        assert r.json()["errors"][0]["field"] == "I.1.1:total"
+        assert "Trđ: vị thành niên — Tổng số" in r.json()["errors"][0]["message"]
+    assert not ReportInstance.objects.filter(manual_values__has_key="I.1:total").exists()
+    r = c.put(url, {"values": {"I.1:total": 3, "I.1.1:total": 1}}, content_type="application/json")
+    assert r.status_code == 200
+    assert ReportInstance.objects.get().manual_values == {"I.1:total": 3, "I.1.1:total": 1}
