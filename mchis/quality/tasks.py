@@ -24,4 +24,6 @@ def duplicate_scan() -> dict[str, int]:
     from .services import duplicate_candidates_store
 
     pairs = scan_duplicates()
-    return duplicate_candidates_store(actor=None, pairs=[(a, b, p, u) for _, _, p, a, b, u in pairs])
+    return duplicate_candidates_store(
+        actor=None, pairs=[(p.child_a, p.child_b, p.probability, p.unit_id) for p in pairs]
+    )
