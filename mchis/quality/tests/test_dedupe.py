@@ -297,7 +297,7 @@ def test_r_dq_02_confirm_sends_merge_request_to_registry(child, tree, make_user)
     collector = make_user("collector", tree.tyt_a1)
     from mchis.core.errors import PermissionDeniedError
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         duplicate_confirm(actor=collector, candidate=cand)
     leader = make_user("leader", tree.tyt_a1)
     cand = duplicate_confirm(actor=leader, candidate=cand, survivor_id=a.pk)

@@ -107,7 +107,7 @@ def test_r_mch_03_void_outside_jurisdiction_is_not_found(forms, people, tree, ma
 
     d1 = two_deliveries(people, tree)
     other = make_user("collector", tree.tyt_b1)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         record_void(actor=other, register="delivery", record_id=d1.pk, reason="x")
 
 
