@@ -41,6 +41,8 @@ class ChildListItem(Schema):
     sex: str = Field(..., examples=["M"])
     personal_id: str = Field(..., examples=["008218000123"])
     village: str
+    father_name: str = Field(..., examples=["Nguyễn Văn Bình"])
+    mother_name: str = Field(..., examples=["Trần Thị Cúc"])
     guardian_name: str
     unit: str = Field(..., examples=["TYT02269"])
     status: str
@@ -183,6 +185,8 @@ def _list_item(child: Child) -> dict[str, Any]:
         "sex": child.sex,
         "personal_id": child.personal_id,
         "village": str(child.village) if child.village_id else "",
+        "father_name": child.father_name,
+        "mother_name": child.mother_name,
         "guardian_name": child.guardian_name,
         "unit": child.unit.code,
         "status": child.status,
