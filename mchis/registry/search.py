@@ -88,8 +88,8 @@ def search_filter(q: str) -> Q:
     if parsed.name:
         condition &= (
             _name_terms("name_folded", parsed)
-            | _name_terms("guardian_name_folded", parsed)
-            | _name_terms("parents_folded", parsed)
+            | Q(guardian_name_folded__contains=parsed.name)
+            | Q(parents_folded__contains=parsed.name)
         )
     for day in parsed.dates:
         condition &= Q(date_of_birth=day)
