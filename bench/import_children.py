@@ -130,14 +130,21 @@ def main() -> int:
     )
     source = f"bench-{args.province}-{args.seed}-{args.rows}"
     before = Child.objects.count()
+    load_before = os.getloadavg()[0]
     elapsed, out = run_import(args.file, username, source)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss / 1024  # kB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
     loaded = Child.objects.count() - before
     print(out.strip())
     rate = args.rows / elapsed
     print(
         f"LOAD {args.rows:,} rows in {elapsed:.1f} s: {rate:,.0f} rows/s (target ≥ {TARGET_ROWS_PER_S:,}: "
         f"ratio {rate / TARGET_ROWS_PER_S:.2f}); {loaded:,} records created; peak RSS of the import {peak:.0f} MB"
+    )
+    print(
+        f"     import process CPU {cpu:.1f} s ({args.rows / max(cpu, 1e-9):,.0f} rows per CPU-second of Python); "
+        f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)"
     )
     elapsed, out = run_import(args.file, username, source)
     print(

@@ -7,10 +7,10 @@
   *pending* village for the leader to confirm. A village name never makes a file fail.
 - `RowChecker`: one row → canonical data (the same pure rules as the web form: `validation.normalise` and
   `validation.validate`) plus issues naming the row and the template column, in Vietnamese.
-- `ChunkWriter`: a chunk of good rows → set-based checks in SQL against a staging table (source record
-  numbers already imported → skipped; repeated within the file → error naming the first row), then bulk
-  inserts (COPY on PostgreSQL) of the children, one history row (`ChildVersion`) each, and their
-  circumstance memberships.
+- `ChunkWriter`: a chunk of good rows → set-based checks in SQL, one indexed lookup per chunk (record numbers
+  already imported from this source → skipped; repeated within the file → error naming the first row, from
+  a temporary staging table the chunk's record numbers are COPYed into), then bulk inserts (COPY on
+  PostgreSQL) of the children, one history row (`ChildVersion`) each, and their circumstance memberships.
 
 Memory stays flat: the file is streamed, a chunk is at most `CHUNK` rows, and the record numbers seen so
 far live in a temporary table, not in Python.
@@ -42,7 +42,6 @@ from .models import Child, ChildStatus, ChildVersion, CircumstanceMembership, Re
 CHUNK = 5_000
 _fold = lru_cache(maxsize=200_000)(fold)  # names repeat a lot: folding is a hot spot at a million rows
 SEEN_TABLE = "registry_import_seen"
-CHUNK_TABLE = "registry_import_chunk"
 
 # Validation field → template column (issues name the column the person typed in).
 COLUMN_OF: dict[str, str] = {target: source for source, target in FIELD_OF.items()}
@@ -374,7 +373,7 @@ def snapshot_of(data: dict[str, Any]) -> dict[str, Any]:
 
 
 class ChunkWriter:
-    """Staging tables for set-based checks, then bulk inserts; one instance per import run."""
+    """A staging table for set-based checks, then bulk inserts; one instance per import run."""
 
     def __init__(self, *, source: str, approver: Any, reason: str, now: datetime) -> None:
         self.source = source
@@ -386,26 +385,36 @@ class ChunkWriter:
         self.versions = BulkTable(ChildVersion, VERSION_COLUMNS, now)
         self.memberships = BulkTable(CircumstanceMembership, MEMBERSHIP_COLUMNS, now)
         with connection.cursor() as cursor:
-            for table in (SEEN_TABLE, CHUNK_TABLE):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608 - constant name
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {table} (ref varchar(64) PRIMARY KEY, row_no integer NOT NULL)"  # noqa: S608
-                )
+            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")  # noqa: S608 - constant name
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {SEEN_TABLE} (ref varchar(64) PRIMARY KEY, row_no integer NOT NULL)"  # noqa: S608
+            )
 
     def close(self) -> None:
         with connection.cursor() as cursor:
-            for table in (SEEN_TABLE, CHUNK_TABLE):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")  # noqa: S608
+            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")  # noqa: S608
 
-    def _stage(self, rows: Iterable[tuple[str, int]]) -> None:
+    def _any(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
+        """`column` is one of `values`, as an index lookup per value (never a hash join over the table).
+
+        A join against a staging table made the planner (with no statistics on rows loaded a moment ago)
+        hash the whole source on every chunk: quadratic over a million rows.
+        """
+        if self.pg:
+            return f"{column} = ANY(%s)", [values]
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+    def _remember(self, rows: list[tuple[str, int]]) -> None:
+        """Staging table of the record numbers met so far in the file (COPY on PostgreSQL)."""
+        if not rows:
+            return
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {CHUNK_TABLE}")  # noqa: S608
             if self.pg:
-                with cursor.cursor.copy(f"COPY {CHUNK_TABLE} (ref, row_no) FROM STDIN") as copy:  # noqa: S608
+                with cursor.cursor.copy(f"COPY {SEEN_TABLE} (ref, row_no) FROM STDIN") as copy:  # noqa: S608
                     for row in rows:
                         copy.write_row(row)
             else:
-                cursor.executemany(f"INSERT INTO {CHUNK_TABLE} (ref, row_no) VALUES (%s, %s)", list(rows))  # noqa: S608
+                cursor.executemany(f"INSERT INTO {SEEN_TABLE} (ref, row_no) VALUES (%s, %s)", rows)  # noqa: S608
 
     def write(self, good: list[GoodRow]) -> tuple[list[GoodRow], list[GoodRow], list[ImportIssue]]:
         """(created, skipped as already imported, issues): set-based checks, then the bulk insert."""
@@ -418,22 +427,21 @@ class ChunkWriter:
             else:
                 first_in_chunk[g.ref] = g.row
                 unique.append(g)
-        self._stage((g.ref, g.row) for g in unique)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT k.ref, s.row_no FROM {CHUNK_TABLE} k JOIN {SEEN_TABLE} s ON s.ref = k.ref"  # noqa: S608
-            )
-            seen = dict(cursor.fetchall())
-            cursor.execute(
-                f"SELECT k.ref FROM {CHUNK_TABLE} k JOIN {Child._meta.db_table} c "  # noqa: S608
-                "ON c.source = %s AND c.source_ref = k.ref",
-                [self.source],
-            )
-            loaded = {r[0] for r in cursor.fetchall()}
-            cursor.execute(
-                f"INSERT INTO {SEEN_TABLE} (ref, row_no) SELECT k.ref, k.row_no FROM {CHUNK_TABLE} k "  # noqa: S608
-                f"WHERE NOT EXISTS (SELECT 1 FROM {SEEN_TABLE} s WHERE s.ref = k.ref)"
-            )
+        refs = [g.ref for g in unique]
+        seen: dict[str, int] = {}
+        loaded: set[str] = set()
+        if refs:
+            with connection.cursor() as cursor:
+                where, params = self._any("ref", refs)
+                cursor.execute(f"SELECT ref, row_no FROM {SEEN_TABLE} WHERE {where}", params)  # noqa: S608
+                seen = dict(cursor.fetchall())
+                where, params = self._any("source_ref", refs)
+                cursor.execute(
+                    f"SELECT source_ref FROM {Child._meta.db_table} WHERE source = %s AND {where}",  # noqa: S608
+                    [self.source, *params],
+                )
+                loaded = {r[0] for r in cursor.fetchall()}
+        self._remember([(g.ref, g.row) for g in unique if g.ref not in seen])
         fresh: list[GoodRow] = []
         skipped: list[GoodRow] = []
         for g in unique:
