@@ -6,9 +6,9 @@ from io import BytesIO
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 
 from .models import AuditEvent
+from .spreadsheets import workbook as new_workbook
 
 EXPORT_COLUMNS = [
     ("id", "STT"),
@@ -30,7 +30,7 @@ EXPORT_COLUMNS = [
 
 def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[bytes, int]:
     """(xlsx bytes, number of rows) for at most `limit` entries, streamed row by row (write-only mode)."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook(write_only=True)
     sheet = workbook.create_sheet("Nhật ký")
     sheet.append([label for _, label in EXPORT_COLUMNS])
     rows = 0
