@@ -327,7 +327,7 @@ def village_add_pending(*, actor: Any, commune: AdminUnit, name: str, kind: str,
         action="village.create",
         object_type="village",
         object_id=village.pk,
-        scope_path=_scope_path(actor),
+        scope_path=_scope_path(actor, commune),
         changes={
             "commune": [None, commune.code],
             "code": [None, village.code],
@@ -366,7 +366,7 @@ def village_confirm(*, actor: Any, village: Village) -> Village:
         action="village.confirm",
         object_type="village",
         object_id=village.pk,
-        scope_path=_scope_path(actor),
+        scope_path=_scope_path(actor, village.commune),
         changes={"pending": [True, False]},
     )
     return village

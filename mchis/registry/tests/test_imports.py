@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import Workbook
 
 from mchis.core.errors import DomainError
