@@ -148,8 +148,11 @@ class VillageResolver:
         self._core: dict[str, set[int]] = {}
         self._names: dict[int, str] = {}
         self._memo: dict[str, tuple[int | None, str, str]] = {}
+        self._pending: set[int] = set()
         for v in Village.objects.filter(commune_id=commune.pk):
             self._remember(v.pk, str(v), v.kind, v.code, v.name)
+            if v.pending:
+                self._pending.add(v.pk)
 
     def _remember(self, pk: int, label: str, kind: str, code: str, *names: str) -> None:
         """Codes match exactly only ("002" is not "Thôn 2"); names also by their folded core."""
@@ -163,15 +166,17 @@ class VillageResolver:
                 self._core.setdefault(core, set()).add(pk)
 
     def resolve(self, text: str) -> tuple[int | None, str, str]:
-        """(village id, how, label): how = "" (blank), exact, fuzzy or pending."""
+        """(village id, how, label): how = "" (blank), exact, fuzzy or pending (a village not yet confirmed)."""
         text = nfc(text)
         if not text:
             return None, "", ""
         if text in self._memo:
             return self._memo[text]
-        result = self._resolve(text)
-        self._memo[text] = result
-        return result
+        pk, how, label = self._resolve(text)
+        if pk in self._pending:
+            how = "pending"  # every row pointing at an unconfirmed village says so
+        self._memo[text] = (pk, how, label)
+        return pk, how, label
 
     def _resolve(self, text: str) -> tuple[int | None, str, str]:
         folded = fold(text)
@@ -188,6 +193,7 @@ class VillageResolver:
             return pk, "fuzzy", self._names[pk]
         village = self._add_pending(name_without_kind(text), kind or "thon")
         self._remember(village.pk, str(village), village.kind, village.code, village.name, text)
+        self._pending.add(village.pk)
         return village.pk, "pending", str(village)
 
     def _fuzzy(self, core: str) -> int | None:
@@ -291,8 +297,24 @@ class RowChecker:
         if problem is not None:
             return [problem]
         issues: list[ImportIssue] = []
+        raw, _ = row_to_raw({**row, "thon": ""}, {})
+        data, parse_issues = validation.normalise(raw)
+        found = parse_issues or validation.validate(data, self.context)
+        for name, limit in _LIMITS.items():
+            value = data.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                found.append(
+                    validation.Issue(
+                        "error", name, "too_long", f"{validation.LABELS[name]}: tối đa {limit} ký tự."
+                    )
+                )
+        for issue in found:
+            column = COLUMN_OF.get(issue.field, issue.field)
+            issues.append(ImportIssue(number, column, issue.level, issue.code, issue.message))
+        if any(i.level == "error" for i in issues):
+            return issues  # before the village: a refused row never adds a pending village
         written = str(row.get("thon") or "").strip()
-        village_id, how, label = self._resolver(unit).resolve(written)
+        data["village"], how, label = self._resolver(unit).resolve(written)
         if how == "fuzzy":
             issues.append(
                 ImportIssue(
@@ -310,27 +332,10 @@ class RowChecker:
                     "thon",
                     "warning",
                     "village_pending",
-                    f"Thôn/tổ dân phố: '{written}' chưa có trong danh sách của xã; đã thêm '{label}' "
-                    "chờ lãnh đạo xác nhận.",
+                    f"Thôn/tổ dân phố: '{written}' chưa có trong danh sách của xã; ghi vào '{label}' "
+                    "(mới thêm, chờ lãnh đạo xác nhận).",
                 )  # fmt: skip
             )
-        raw, _ = row_to_raw({**row, "thon": ""}, {})
-        raw["village"] = village_id
-        data, parse_issues = validation.normalise(raw)
-        found = parse_issues or validation.validate(data, self.context)
-        for name, limit in _LIMITS.items():
-            value = data.get(name)
-            if isinstance(value, str) and len(value) > limit:
-                found.append(
-                    validation.Issue(
-                        "error", name, "too_long", f"{validation.LABELS[name]}: tối đa {limit} ký tự."
-                    )
-                )
-        for issue in found:
-            column = COLUMN_OF.get(issue.field, issue.field)
-            issues.append(ImportIssue(number, column, issue.level, issue.code, issue.message))
-        if any(i.level == "error" for i in issues):
-            return issues
         return GoodRow(number, source_ref(row), unit, data, issues)
 
 

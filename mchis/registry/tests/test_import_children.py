@@ -222,8 +222,19 @@ def test_r_ch_03_village_names_match_folded_fuzzy_or_become_pending(tmp_path, tr
     na_pha = pending.get(name="Nà Phạ")
     assert na_pha.kind == "ban" and village_of["A5"] == village_of["A6"] == na_pha.pk
     warnings = {(i["dong"], i["loai"]) for i in issues_of(path)}
-    assert {("3", "village_fuzzy"), ("5", "village_pending"), ("6", "village_pending")} <= warnings
+    assert {
+        ("3", "village_fuzzy"),
+        ("5", "village_pending"),
+        ("6", "village_pending"),
+        ("7", "village_pending"),
+    } <= warnings
     assert "chờ lãnh đạo xác nhận" in out and Child.objects.count() == 6
+
+
+def test_r_ch_03_a_refused_row_adds_no_pending_village(tmp_path, unit, leader):
+    path = write_csv(tmp_path, [row("A1", dob="31/02/2019", village="Bản Mới")])
+    run(path, leader, unit=unit.code)
+    assert not Village.objects.filter(pending=True).exists() and Child.objects.count() == 0
 
 
 def test_r_ch_03_leader_confirms_a_pending_village(tree, unit, leader, collector):
