@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mchis.core import spreadsheets
 from mchis.core.errors import DomainError
 from mchis.registry import importing, tabular
 
@@ -70,7 +70,7 @@ class Command(BaseCommand):
         issues_path: Path = options["issues_file"] or path.with_name(f"{path.stem}-canh-bao.csv")
         started = time.monotonic()
         with issues_path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
+            writer = spreadsheets.csv_writer(handle)  # the messages quote file text: no formulas
             writer.writerow(ISSUE_HEADER)
             try:
                 header, rows = tabular.open_rows(path, importing.COLUMNS)
