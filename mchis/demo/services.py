@@ -32,7 +32,7 @@ from mchis.registry.personal_id import province_prefixes
 from mchis.units.models import ReportingUnit, UnitKind
 
 from .models import DemoRun
-from .people import ChildRow, CommuneInfo, PeopleGenerator, TruthRow
+from .people import PROFILES, ChildRow, CommuneInfo, PeopleGenerator, TruthRow
 from .regions import DEFAULT_MIX, ETHNIC_MIX
 from .tree import ProvinceTree, ensure_tree, province_communes
 
@@ -247,6 +247,7 @@ def demo_generate(
     as_of: date | None = None,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    profile: str = "a",
 ) -> GenerationReport:
     """Generate `children` synthetic children in one 2025 province (building its unit tree once).
 
@@ -254,6 +255,8 @@ def demo_generate(
     rows (names, dates, personal IDs, public UUIDs). Nothing is written if an argument is wrong or the
     run fails: one transaction; result files are renamed into place only after the rows are written.
     """
+    if profile not in PROFILES:
+        raise DomainError(f"--profile phải là một trong: {', '.join(PROFILES)}.", field="profile")
     province = validate_arguments(
         province_code=province_code, children=children, error_rate=error_rate,
         truth_path=truth_path, population_path=population_path, seed=seed,
@@ -278,7 +281,7 @@ def demo_generate(
     infos, other_prefixes = _commune_infos(tree, rng)
     generator = PeopleGenerator(
         rng=rng, communes=infos, as_of=as_of, other_prefixes=other_prefixes, error_rate=error_rate,
-        ref_prefix=f"{province.code}-{run_no}-", run_offset=run_no * 100_000,
+        ref_prefix=f"{province.code}-{run_no}-", run_offset=run_no * 100_000, profile=PROFILES[profile],
     )  # fmt: skip
     truth_part = _writable(truth_path, "truth")
     population_part = _writable(population_path, "population")

@@ -822,34 +822,43 @@ def _client_principal(batch: IngestBatch, unit: Any) -> Any:
 
 
 def batch_run_async(*, batch_id: str) -> None:
-    """Worker side of ?async=true: run the stored payload once (idempotent: a finished job is left alone)."""
+    """Worker side of ?async=true: run the stored payload once.
+
+    The claim and the work share one transaction, so the batch is never committed as "running" before its rows:
+    a worker that dies mid-batch rolls everything back, the batch is still queued, and the redelivered task
+    (acks_late) runs it again. A second delivery of a batch being run waits on the row lock, then finds it done.
+    A "running" batch left by older code (claim committed before the work) is claimed again the same way.
+    """
     from mchis.accounts.models import User
     from mchis.units.models import ReportingUnit
 
     with transaction.atomic():
-        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != BatchStatus.QUEUED:
-            return
+        batch = (
+            IngestBatch.objects.select_for_update()
+            .filter(pk=batch_id, is_async=True, status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING))
+            .first()
+        )
+        if batch is None:
+            return  # finished already (or unknown): a redelivery changes nothing
         batch.status = BatchStatus.RUNNING
-        batch.save(update_fields=["status"])
-    actor: Any
-    if batch.actor_id:
-        actor = User.objects.get(pk=batch.actor_id)
-    else:
-        unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
-        actor = _client_principal(batch, unit)
-    records = batch.payload or []
-    try:
-        result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
-        body = result.summary()
-    except DomainError as exc:
-        body = {"status": "ERROR", **exc.as_dict()}
-        batch.status = BatchStatus.ERROR
-        batch.rejected = len(records)
-        batch.finished_at = timezone.now()
-    batch.response = body
-    batch.payload = None
-    batch.save()
+        actor: Any
+        if batch.actor_id:
+            actor = User.objects.get(pk=batch.actor_id)
+        else:
+            unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
+            actor = _client_principal(batch, unit)
+        records = batch.payload or []
+        try:
+            result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
+            body = result.summary()
+        except DomainError as exc:
+            body = {"status": "ERROR", **exc.as_dict()}
+            batch.status = BatchStatus.ERROR
+            batch.rejected = len(records)
+            batch.finished_at = timezone.now()
+        batch.response = body
+        batch.payload = None
+        batch.save()
 
 
 # --- Excel uploads: preview (dry run) → confirm ----------------------------------------------------------------

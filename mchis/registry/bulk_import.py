@@ -390,14 +390,14 @@ class ChunkWriter:
         self.versions = BulkTable(ChildVersion, VERSION_COLUMNS, now)
         self.memberships = BulkTable(CircumstanceMembership, MEMBERSHIP_COLUMNS, now)
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")  # noqa: S608 - constant name
+            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")
             cursor.execute(
-                f"CREATE TEMPORARY TABLE {SEEN_TABLE} (ref varchar(64) PRIMARY KEY, row_no integer NOT NULL)"  # noqa: S608
+                f"CREATE TEMPORARY TABLE {SEEN_TABLE} (ref varchar(64) PRIMARY KEY, row_no integer NOT NULL)"
             )
 
     def close(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")  # noqa: S608
+            cursor.execute(f"DROP TABLE IF EXISTS {SEEN_TABLE}")
 
     def _any(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
         """`column` is one of `values`, as an index lookup per value (never a hash join over the table).
@@ -415,7 +415,7 @@ class ChunkWriter:
             return
         with connection.cursor() as cursor:
             if self.pg:
-                with cursor.cursor.copy(f"COPY {SEEN_TABLE} (ref, row_no) FROM STDIN") as copy:  # noqa: S608
+                with cursor.cursor.copy(f"COPY {SEEN_TABLE} (ref, row_no) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
             else:

@@ -803,13 +803,29 @@ def verification_create(*, actor: Any, child: Child) -> Verification:
 
 
 @transaction.atomic
-def verification_record_failure(*, verification_id: int, error: str, give_up: bool = False) -> Verification:
-    """A gateway error or timeout: the verification stays pending (retried) unless we give up for now."""
-    v = Verification.objects.select_for_update().get(pk=verification_id)
+def verification_record_failure(*, verification_id: int, error: str, max_attempts: int) -> Verification:
+    """A gateway error or timeout, counted on the row (the one attempt counter). The check stays pending (to be
+    retried) until `max_attempts`, then it is FAILED for good: no sweep turns it back."""
+    v = (
+        Verification.objects.select_for_update(of=("self",))
+        .select_related("child__unit")
+        .get(pk=verification_id)
+    )
+    if v.status != VerificationStatus.PENDING:
+        return v  # answered or failed meanwhile
     v.attempts += 1
     v.last_error = error[:255]
-    if give_up:
+    if v.attempts >= max_attempts:
         v.status = VerificationStatus.FAILED
+        v.completed_at = timezone.now()
+        log_event(
+            actor=None,
+            action="child.verify_failed",
+            object_type="child",
+            object_id=str(v.child.public_id),
+            scope_path=v.child.unit.path,
+            changes={"attempts": [None, v.attempts], "error": [None, v.last_error]},
+        )
     v.save()
     return v
 
@@ -846,15 +862,6 @@ def verification_record_result(*, verification_id: int, result: str, detail: dic
         },
     )
     return v
-
-
-@transaction.atomic
-def verification_reset_failed(*, older_than: datetime | None = None) -> int:
-    """Put failed checks back to pending so the periodic retry picks them up again (nothing is lost)."""
-    qs = Verification.objects.filter(status=VerificationStatus.FAILED)
-    if older_than is not None:
-        qs = qs.filter(requested_at__lt=older_than)
-    return qs.update(status=VerificationStatus.PENDING)
 
 
 # --- correction requests from a managing body (R-CH-06) ------------------------------------------------

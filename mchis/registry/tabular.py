@@ -78,7 +78,7 @@ def _xlsx_table(content: bytes, filename: str, width: int, template: int) -> lis
                 raise _too_long(filename)
     except DomainError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
+    except Exception as exc:  # any unreadable workbook is the same user error
         raise unreadable from exc
     return table
 
@@ -131,7 +131,7 @@ def open_rows(path: Path, columns: Sequence[tuple[str, str]]) -> tuple[list[str]
     elif suffix in (".xlsx", ".xlsm"):
         try:
             book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
+        except Exception as exc:
             raise DomainError(f"Không đọc được tệp Excel '{path.name}'.", field="file") from exc
         table = book.worksheets[0].iter_rows(max_col=len(columns) + EXTRA_COLUMNS, values_only=True)
     else:

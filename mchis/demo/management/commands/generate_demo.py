@@ -43,6 +43,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--population", type=Path, help="Tệp JSON lines: danh tính thật của trẻ có số định danh."
         )
+        parser.add_argument(
+            "--profile", default="a", choices=["a", "b"],
+            help="Bộ tỉ lệ lỗi và thói quen đặt tên (a = mặc định, b = tham số khác, để đánh giá độc lập).",
+        )  # fmt: skip
         parser.add_argument("--accounts", action="store_true", help="Tạo một tài khoản mẫu cho mỗi vai trò.")
         parser.add_argument(
             "--as-of", type=_as_of, default=None, help="Ngày tham chiếu tính tuổi (mặc định hôm nay)."
@@ -65,6 +69,7 @@ class Command(BaseCommand):
                 truth_path=options["truth"],
                 population_path=options["population"],
                 as_of=options["as_of"],
+                profile=options["profile"],
                 progress=self._progress if options["verbosity"] > 1 else None,
             )
             accounts = demo_accounts_ensure(province_code=options["province"]) if options["accounts"] else []
