@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
     "reports-deadline-reminders": {"task": "reports.send_reminders", "schedule": crontab(hour=7, minute=0)},
     # population gateway: re-queue identity checks whose task was lost (R-INT-04); FAILED ones stay failed
     "population-retry-pending": {"task": "integrations.population_retry_pending", "schedule": 600.0},
+    # no orphans (issue 10 item 10): unconfirmed Excel/import previews expire, unreferenced evidence is swept
+    "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
+    "registry-expire-import-previews": {"task": "registry.expire_previews", "schedule": crontab(minute=20)},
+    "registry-sweep-evidence": {"task": "registry.sweep_evidence", "schedule": crontab(minute=25)},
 }
 
 CACHES = {

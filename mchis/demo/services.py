@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from mchis.accounts.models import User
 from mchis.accounts.roles import Role
-from mchis.accounts.services import account_create
+from mchis.accounts.services import account_create, account_issue_enrolment_code
 from mchis.core.audit import log_event
 from mchis.core.bulk import BulkTable as _BulkTable
 from mchis.core.errors import DomainError
@@ -385,6 +385,7 @@ class AccountLine:
     role: str
     unit_code: str
     unit_name: str
+    enrolment_code: str = ""  # one-time code to enrol the second factor (R-SEC-04), for a new account
 
 
 def _account_plan(province: AdminUnit) -> list[tuple[str, ReportingUnit]]:
@@ -415,6 +416,7 @@ def demo_accounts_ensure(*, province_code: str) -> list[AccountLine]:
         if User.objects.filter(username=username).exists():
             lines.append(AccountLine(username, None, role, unit.code, unit.name))
             continue
-        _, password = account_create(actor=None, username=username, unit=unit, role=role)
-        lines.append(AccountLine(username, password, role, unit.code, unit.name))
+        user, password = account_create(actor=None, username=username, unit=unit, role=role)
+        code = account_issue_enrolment_code(actor=None, account=user)
+        lines.append(AccountLine(username, password, role, unit.code, unit.name, code))
     return lines

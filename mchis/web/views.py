@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from .home import home_cards
+from mchis.core.cards import home_cards
 
 
 @login_required

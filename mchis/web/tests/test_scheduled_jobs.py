@@ -15,6 +15,9 @@ def test_every_scheduled_job_names_a_registered_task():
         "quality.duplicate_scan",
         "reports.send_reminders",
         "integrations.population_retry_pending",
+        "registers.expire_uploads",
+        "registry.expire_previews",
+        "registry.sweep_evidence",
     }
     assert scheduled <= set(app.tasks)
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE  # nothing added behind settings' back

@@ -100,13 +100,20 @@ class Command(BaseCommand):
             if path:
                 out.write(f"Đã ghi {label}: {path}")
         if accounts:
-            out.write("Tài khoản mẫu (mật khẩu dùng một lần, phải đổi khi đăng nhập lần đầu):")
-            out.write(f"  {'tên đăng nhập':<28} {'mật khẩu':<16} {'vai trò':<13} đơn vị")
+            out.write(
+                "Tài khoản mẫu (mật khẩu dùng một lần, phải đổi khi đăng nhập lần đầu; mã đăng ký xác thực hai lớp "
+                "dùng một lần):"
+            )
+            out.write(
+                f"  {'tên đăng nhập':<28} {'mật khẩu':<16} {'mã đăng ký 2FA':<18} {'vai trò':<13} đơn vị"
+            )
             for line in accounts:
                 if line.password is None:
-                    out.write(f"  {line.username:<28} {'(đã có)':<16} {line.role:<13} {line.unit_code}")
+                    out.write(
+                        f"  {line.username:<28} {'(đã có)':<16} {'':<18} {line.role:<13} {line.unit_code}"
+                    )
                 else:
-                    out.write(f"  {line.username:<28} {line.password:<16} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
+                    out.write(f"  {line.username:<28} {line.password:<16} {line.enrolment_code:<18} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
         if registers is not None:
             first, last = registers.months[0], registers.months[-1]
             out.write(
