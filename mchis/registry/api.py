@@ -42,6 +42,8 @@ class ChildListItem(Schema):
     sex: str = Field(..., examples=["M"])
     personal_id: str = Field(..., examples=["008218000123"])
     village: str
+    father_name: str = Field(..., examples=["Nguyễn Văn Bình"])
+    mother_name: str = Field(..., examples=["Trần Thị Cúc"])
     guardian_name: str
     unit: str = Field(..., examples=["TYT02269"])
     status: str
@@ -121,6 +123,10 @@ class ChildCreateIn(Schema):
     client_key: str | None = Field(
         None, description="Client-generated key; the same key creates nothing twice"
     )
+    not_duplicate_reason: str = Field(
+        "",
+        description="Required when the answer (422, code possible_duplicate) lists likely existing children",
+    )
 
 
 class ChangeIn(Schema):
@@ -147,6 +153,7 @@ class MergeIn(Schema):
 
 class DecisionIn(Schema):
     comment: str = ""
+    not_duplicate_reason: str = Field("", description="Approving a new child that looks like existing ones")
 
 
 class ChangeRequestOut(Schema):
@@ -187,6 +194,8 @@ def _list_item(child: Child) -> dict[str, Any]:
         "sex": child.sex,
         "personal_id": child.personal_id,
         "village": str(child.village) if child.village_id else "",
+        "father_name": child.father_name,
+        "mother_name": child.mother_name,
         "guardian_name": child.guardian_name,
         "unit": child.unit.code,
         "status": child.status,
@@ -307,7 +316,9 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
     unit = actor.unit
     if payload.unit and (unit is None or payload.unit != unit.code):
         unit = unit_get_visible(actor, payload.unit)
-    data = payload.dict(exclude={"unit", "reason", "event_date", "acknowledge_warnings", "client_key"})
+    data = payload.dict(
+        exclude={"unit", "reason", "event_date", "acknowledge_warnings", "client_key", "not_duplicate_reason"}
+    )
     created = services.child_propose_create(
         actor=actor,
         unit=unit,
@@ -316,6 +327,7 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
         event_date=payload.event_date,
         client_key=key,
         acknowledge_warnings=payload.acknowledge_warnings,
+        not_duplicate_reason=payload.not_duplicate_reason,
     )
     return Status(200 if existed else 201, request_out(created))
 
@@ -396,7 +408,12 @@ def change_requests_approve(request: ApiRequest, request_id: UUID, payload: Deci
     without a recent second-factor check."""
     req = selectors.request_get(request.auth, request_id)
     return request_out(
-        services.change_request_approve(actor=request.auth, request=req, comment=payload.comment)
+        services.change_request_approve(
+            actor=request.auth,
+            request=req,
+            comment=payload.comment,
+            not_duplicate_reason=payload.not_duplicate_reason,
+        )
     )
 
 

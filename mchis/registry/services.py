@@ -8,7 +8,8 @@ the same unit *decides* (`change_request_approve / reject / return_for_correctio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
-from . import validation
+from . import notices, validation
 from .hooks import children_changed
 from .models import (
     ChangeRequest,
@@ -51,7 +52,44 @@ class WarningsNotAcknowledged(ValidationFailed):
     code = "warnings"
 
 
+class PossibleDuplicate(ValidationFailed):
+    """R-DQ-02: existing children of the commune look like this one; going on needs "đây là trẻ khác" + a reason.
+    `candidates` = the plain data shown to the person deciding (probability, differing fields)."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, candidates: list[dict[str, Any]], *, field: str = "not_duplicate_reason") -> None:
+        self.candidates = candidates
+        super().__init__(
+            [{"level": "warning", "field": field, "code": "possible_duplicate",
+              "message": "Trẻ này có thể đã có trong hệ thống."}],
+            message="Trẻ này có thể đã có trong hệ thống: xác nhận \"đây là trẻ khác\" và ghi lý do để tiếp tục.",
+        )  # fmt: skip
+        self.field = field
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "candidates": self.candidates}
+
+
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def possible_duplicates(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Likely existing children within the actor's own area (matches elsewhere stay a bare notice on screen)."""
+    from mchis.quality.selectors import duplicate_warnings
+
+    return duplicate_warnings(actor, data)[0]
+
+
+def _duplicate_check(
+    actor: Any, data: dict[str, Any], reason: str, *, required: bool, field: str = "not_duplicate_reason"
+) -> tuple[list[dict[str, Any]], str]:
+    """(candidates, the person's reason). With candidates and `required`, no reason → PossibleDuplicate."""
+    candidates = possible_duplicates(actor, data)
+    text = (reason or "").strip()
+    if candidates and required and not text:
+        raise PossibleDuplicate(candidates, field=field)
+    return candidates, text if candidates else ""
 
 
 def _issues_to_errors(issues: Iterable[validation.Issue]) -> list[dict[str, Any]]:
@@ -74,9 +112,9 @@ def validation_context(unit: Any, *, today: date | None = None) -> validation.Co
         ethnicities=codes("ethnic_group"),
         relationships=codes("child_relationship"),
         circumstance_groups=codes("child_circumstance"),
-        villages=frozenset(
-            Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True)
-        ),
+        villages=frozenset(Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True))
+        if unit is not None
+        else None,
     )
 
 
@@ -224,11 +262,19 @@ def _save_request(
         object_type="change_request",
         object_id=str(request.public_id),
         scope_path=request.unit.path,
-        changes=request.diff,
+        changes=request.diff | _duplicate_audit(request.duplicate_candidates, request.not_duplicate_reason),
         reason=request.reason,
         evidence_ref=_evidence_ref(request.evidence.all()),
     )
     return request
+
+
+def _duplicate_audit(candidates: list[dict[str, Any]], reason: str) -> dict[str, Any]:
+    """The audit row's record of a "đây là trẻ khác" decision: which records were shown, and why."""
+    if not candidates:
+        return {}
+    shown = ", ".join(f"{c['public_id']} ({c['probability']:.2f})" for c in candidates)
+    return {"possible_duplicates": [None, shown], "not_duplicate_reason": [None, reason or None]}
 
 
 def _evidence_ref(evidence: Any) -> str:
@@ -267,8 +313,13 @@ def child_propose_create(
     client_key: str | None = None,
     acknowledge_warnings: bool = False,
     source: str = "manual",
+    not_duplicate_reason: str = "",
 ) -> ChangeRequest:
-    """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice."""
+    """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice.
+
+    R-DQ-02: a person entering a child (source "manual": web form, API) who is shown likely existing records
+    must state "đây là trẻ khác" with a reason; other sources (imports, registers) only store the candidates,
+    and the leader decides on the approval page."""
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
@@ -276,6 +327,9 @@ def child_propose_create(
     normalised, parse_issues = validation.normalise(data)
     issues = parse_issues or validation.validate(normalised, validation_context(unit))
     warnings = _check_issues(issues, acknowledge_warnings)
+    candidates, not_duplicate = _duplicate_check(
+        actor, normalised, not_duplicate_reason, required=source == "manual"
+    )
     request = ChangeRequest(
         kind=RequestKind.CREATE,
         unit=unit,
@@ -288,6 +342,8 @@ def child_propose_create(
         source=source,
         client_key=client_key or None,
         proposer=actor,
+        duplicate_candidates=candidates,
+        not_duplicate_reason=not_duplicate,
     )
     return _save_request(request, actor, evidence)
 
@@ -499,6 +555,7 @@ def change_request_resubmit(
     reason: str | None = None,
     evidence: Sequence[evidence_store.EvidenceFile] = (),
     acknowledge_warnings: bool = False,
+    not_duplicate_reason: str | None = None,
 ) -> ChangeRequest:
     """The proposer corrects a returned request and sends it again (returned → pending)."""
     req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
@@ -511,6 +568,10 @@ def change_request_resubmit(
             issues = parse_issues or validation.validate(normalised, validation_context(req.unit))
             req.warnings = _check_issues(issues, acknowledge_warnings)
             req.data, req.diff = normalised, validation.diff({}, normalised)
+            reason_given = req.not_duplicate_reason if not_duplicate_reason is None else not_duplicate_reason
+            req.duplicate_candidates, req.not_duplicate_reason = _duplicate_check(
+                actor, normalised, reason_given, required=req.source in ("manual", "")
+            )
         elif req.kind == RequestKind.CHANGE:
             assert req.child is not None
             req.data, req.diff, req.warnings = _change_payload(req.child, data, acknowledge_warnings)
@@ -528,7 +589,8 @@ def change_request_resubmit(
         object_type="change_request",
         object_id=str(req.public_id),
         scope_path=req.unit.path,
-        changes={"status": [RequestStatus.RETURNED, RequestStatus.PENDING], "diff": [before_diff, req.diff]},
+        changes={"status": [RequestStatus.RETURNED, RequestStatus.PENDING], "diff": [before_diff, req.diff]}
+        | _duplicate_audit(req.duplicate_candidates, req.not_duplicate_reason),
         reason=req.reason,
     )
     return req
@@ -608,13 +670,24 @@ def _step_up_for(kind: str) -> None:
 
 
 @transaction.atomic
-def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str = "") -> ChangeRequest:
-    """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05)."""
+def change_request_approve(
+    *, actor: Any, request: ChangeRequest, comment: str = "", not_duplicate_reason: str = ""
+) -> ChangeRequest:
+    """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05).
+
+    R-DQ-02: approving a new child that looks like existing children of the commune (checked again now)
+    needs the leader's own "đây là trẻ khác" with a reason."""
     _check_decider(actor, request)
     _step_up_for(request.kind)
     req = _lock_pending(request)
     now = timezone.now()
+    duplicate_audit: dict[str, Any] = {}
     if req.kind == RequestKind.CREATE:
+        candidates, req.leader_not_duplicate_reason = _duplicate_check(
+            actor, req.data, not_duplicate_reason, required=True
+        )
+        req.duplicate_candidates = candidates or req.duplicate_candidates
+        duplicate_audit = _duplicate_audit(candidates, req.leader_not_duplicate_reason)
         # source_ref = the request: traceable, and never collides with (source, ref) of imports
         child = Child(
             unit=req.unit,
@@ -680,9 +753,10 @@ def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str =
         object_type="change_request",
         object_id=str(req.public_id),
         scope_path=req.unit.path,
-        changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]},
+        changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]} | duplicate_audit,
         reason=req.reason,
     )
+    notices.request_decided(req)
     children_changed(c.pk for c in touched)
     evidence = _evidence_ref(req.evidence.all())
     for child in touched:
@@ -723,6 +797,7 @@ def _decide_negative(
         changes={"status": [RequestStatus.PENDING, status]},
         reason=text,
     )
+    notices.request_decided(req)
     return req
 
 
@@ -742,52 +817,113 @@ def change_request_return_for_correction(
 
 
 @transaction.atomic
-def child_import_approved(
-    *, approver: Any, unit: Any, data: dict[str, Any], source: str, source_ref: str, reason: str
-) -> Child | None:
-    """Create one record from the approved initial-migration file; None when (source, ref) exists.
+def children_import(
+    *,
+    approver: Any,
+    rows: Iterable[dict[str, Any]],
+    source: str,
+    unit: Any | None = None,
+    file_name: str = "",
+    strict: bool = False,
+    on_issue: Callable[[Any], None] | None = None,
+    chunk_size: int | None = None,
+) -> Any:
+    """Initial migration (QĐ 3978 Điều 20): template rows → live records, each with one history entry.
 
-    The leader named on the command line approves the whole file; each record still gets its own
-    request and history entry naming that leader.
+    The leader named by the caller approves the whole file: an active leader of `unit`, or, without a unit,
+    of a unit above every `ma_don_vi` of the file (refused as a whole otherwise). Good rows load; a bad row is
+    reported (row, column, Vietnamese message, via `on_issue`) and left out — or, with `strict`, nothing is
+    written. A record number (`ma_ho_so`) already imported from `source` is skipped, so re-running the same
+    file changes nothing. One audit entry per commune unit, not per row. Returns a `bulk_import.ImportSummary`.
     """
-    require(approver, "child.approve")
-    if approver.unit_id != unit.pk:
-        raise PermissionDeniedError(
-            "Người duyệt phải là lãnh đạo của đơn vị nhập dữ liệu.", field="approved_by"
-        )
-    if Child.objects.filter(source=source, source_ref=source_ref).exists():
-        return None
+    from mchis.places import services as places_services
+
+    from . import bulk_import as bulk
+
+    if not source or len(source) > 64:
+        raise DomainError("Tên nguồn dữ liệu: bắt buộc, tối đa 64 ký tự.", field="source")
+    bulk.check_approver(approver, unit=unit)
     now = timezone.now()
-    req = ChangeRequest.objects.create(
-        kind=RequestKind.CREATE,
-        status=RequestStatus.APPROVED,
+    reason = f"Chuyển dữ liệu ban đầu từ nguồn '{source}' (QĐ 3978 Điều 20)"
+    summary = bulk.ImportSummary(source=source)
+
+    def add_pending(commune: Any, name: str, kind: str) -> Any:
+        village = places_services.village_add_pending(
+            actor=approver, commune=commune, name=name, kind=kind, reason=f"{reason}, tệp {file_name}"
+        )
+        summary.villages_created.append(f"{commune.name}: {village}")
+        return village
+
+    def report(issue: Any) -> None:
+        summary.count(issue)
+        if on_issue is not None:
+            on_issue(issue)
+
+    checker = bulk.RowChecker(
+        approver=approver,
         unit=unit,
-        data=data,
-        diff=validation.diff({}, data),
-        reason=reason,
-        source=source,
-        proposer=approver,
-        proposed_at=now,
-        decided_by=approver,
-        decided_at=now,
+        # Villages are resolved per row's commune by the checker (never a reason to refuse the file).
+        context=dataclasses.replace(validation_context(None), villages=None),
+        add_pending=add_pending,
     )
-    child = Child(unit=unit, commune_id=unit.admin_unit_id, source=source, source_ref=source_ref, version=1)
-    _apply(child, data)
-    child.save()
-    _apply_lists(child, data)
-    req.child = child
-    req.save(update_fields=["child"])
-    _version(child, req, approver, req.diff, now)
-    log_event(
-        actor=approver,
-        action="child.import",
-        object_type="child",
-        object_id=str(child.public_id),
-        scope_path=unit.path,
-        changes=req.diff,
-        reason=reason,
-    )
-    return child
+    writer = bulk.ChunkWriter(source=source, approver=approver, reason=reason, now=now)
+    units: dict[str, Any] = {}
+
+    def flush(chunk: list[Any]) -> None:
+        created, skipped, issues = writer.write(chunk)
+        for issue in issues:
+            summary.rejected += 1
+            report(issue)
+        for items, counter in ((created, summary.created_by_unit), (skipped, summary.skipped_by_unit)):
+            for g in items:
+                units[g.unit.code] = g.unit
+                counter[g.unit.code] = counter.get(g.unit.code, 0) + 1
+        summary.created += len(created)
+        summary.skipped += len(skipped)
+        # A skipped row's warnings were reported when it was loaded: a re-run prints only what is new.
+        for g in created:
+            for warning in g.warnings:
+                report(warning)
+
+    size = chunk_size or bulk.CHUNK
+    chunk: list[Any] = []
+    for row in rows:
+        summary.rows += 1
+        checked = checker.check(row)
+        if isinstance(checked, list):
+            summary.rejected += 1
+            for issue in checked:
+                report(issue)
+            continue
+        chunk.append(checked)
+        if len(chunk) >= size:
+            flush(chunk)
+            chunk = []
+    flush(chunk)
+    writer.close()
+    if strict and summary.rejected:
+        raise ValidationFailed(
+            [],
+            message=f"{summary.rejected}/{summary.rows} dòng có lỗi; chế độ --strict: không ghi dữ liệu nào.",
+        )
+    for code in sorted(set(summary.created_by_unit) | set(summary.skipped_by_unit)):
+        target = units[code]
+        log_event(
+            actor=approver,
+            action="child.import",
+            object_type="import",
+            object_id=f"{source}:{code}"[:64],
+            scope_path=target.path,
+            changes={
+                "source": [None, source],
+                "file": [None, file_name],
+                "unit": [None, code],
+                "created": [None, summary.created_by_unit.get(code, 0)],
+                "skipped": [None, summary.skipped_by_unit.get(code, 0)],
+            },
+            reason=reason,
+        )
+    return summary
 
 
 # --- identity verification (R-CH-02 step 4, R-INT-04) -------------------------------------------------
@@ -929,6 +1065,7 @@ def correction_request_file(
         changes={"field": [None, field]},
         reason=text,
     )
+    notices.correction_filed(correction, child)
     return correction
 
 
