@@ -11,7 +11,7 @@ from django.db import models, transaction
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError
-from mchis.core.scoping import common_path
+from mchis.core.scoping import common_path, visible_under
 from mchis.core.text import fold, nfc
 
 from .models import AdminUnit, CodeVersion, CommuneMapping, Level, Village, VillageKind
@@ -186,7 +186,7 @@ def managed_admin_units(actor: Any) -> Any:
     )
     if seat.level == Level.PROVINCE:
         return in_province
-    located = ReportingUnit.objects.filter(path__startswith=unit.path).values("admin_unit_id")
+    located = visible_under(ReportingUnit.objects.all(), unit, lookup="path").values("admin_unit_id")
     return in_province.filter(pk__in=located)
 
 

@@ -21,7 +21,7 @@ from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.scoping import common_path, within
+from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
@@ -1027,7 +1027,7 @@ def correction_request_file(
     """Yêu cầu chỉnh sửa from a higher unit's leader; due in 1 working day (VN weekends/holidays)."""
     require(actor, "child.request_correction")
     unit = actor.unit
-    if unit is None or not child.unit.path.startswith(unit.path) or child.unit_id == unit.pk:
+    if unit is None or not in_subtree(child.unit.path, unit.path) or child.unit_id == unit.pk:
         raise PermissionDeniedError("Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa.")
     text = (description or "").strip()
     if not text:
