@@ -66,7 +66,7 @@ MATRIX: dict[str, frozenset[Role]] = {
 # exports of its unit's subtree, and the bulk register ingestion that integrations exist for (each record names
 # the facility's source system and record id). Everything else - child-record proposals and decisions, report
 # workflow, merges, audits, account/unit/catalog administration - is a person's act: a token is refused with
-# 403 `person_required`, whatever its scopes say. See docs/decisions/0027-machine-clients-are-not-people.md.
+# 403 `person_required`, whatever its scopes say. See docs/decisions/0028-machine-clients-are-not-people.md.
 MACHINE_ACTIONS = frozenset(
     {
         "child.view",

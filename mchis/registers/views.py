@@ -21,7 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
 from mchis.core.inputs import InputRejected
-from mchis.core.scoping import access, visible_to
+from mchis.core.scoping import visible_to
+from mchis.units.selectors import unit_get_visible
 
 from . import excel, selectors, services
 from .catalogs import catalog_items
@@ -78,9 +79,7 @@ def record_list(request: HttpRequest, register: str) -> HttpResponse:
     month = _month_param(request.GET.get("month"))
     unit = None
     if request.GET.get("unit"):
-        from mchis.units.models import ReportingUnit
-
-        unit = access(ReportingUnit.objects.all(), request.user, code=request.GET["unit"])
+        unit = unit_get_visible(request.user, request.GET["unit"])
     q = (request.GET.get("q") or "").strip()[:100]
     qs = selectors.records_list(principal=request.user, register=reg.key, unit=unit, month=month, q=q)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -244,6 +243,25 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
         },
         status=422 if errors else 200,
     )
+
+
+@login_required
+@require_POST
+def record_void(request: HttpRequest, register: str, pk: int) -> HttpResponse:
+    """Hủy bản ghi (lý do bắt buộc) through services.record_void; errors come back as messages."""
+    _require(request.user, "register.write")
+    reg = _reg_or_404(register)
+    try:
+        record = services.record_void(
+            actor=request.user, register=reg.key, record_id=pk, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect("registers:record_edit", register=reg.key, pk=pk)
+    messages.success(request, _("Đã hủy bản ghi: %(name)s.") % {"name": record.full_name})
+    return redirect(f"{reverse('registers:record_list', args=[reg.key])}?month={record.month:%Y-%m}")
 
 
 @login_required

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from mchis.core.ages import completed_years
 from mchis.core.text import nfc
 
 from . import personal_id as pid
@@ -95,8 +96,13 @@ def parse_date(value: Any, field_name: str) -> str | None:
     raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
 
 
+_BLANK: dict[str, Any] = {"date": None, "int": None, "sex": "", "pid": "", "list": [], "text": "", "code": ""}
+
+
 def _normalise_value(name: str, value: Any) -> Any:
     kind = FIELDS[name][0]
+    if value is None or value == "":  # most columns of a row are blank: same result, without the work
+        return [] if kind == "list" else _BLANK[kind]
     if kind == "date":
         return parse_date(value, name)
     if kind == "int":
@@ -161,7 +167,7 @@ def normalise(raw: dict[str, Any], *, only_present: bool = False) -> tuple[dict[
 
 
 def _age_on(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+    return completed_years(dob, day)
 
 
 def validate(data: dict[str, Any], context: Context) -> list[Issue]:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mchis.accounts.permissions import PERSON_REQUIRED_MESSAGE, can, is_machine_client
+from mchis.core.scoping import in_subtree
 
 from .models import ReportStatus as S
 
@@ -99,7 +100,7 @@ def check_permission(verb: str, actor: Any, *, unit: Any, approver: Any | None) 
     # return: any level above, inside whose subtree the report lies
     if not allowed:
         return "Chỉ lãnh đạo cấp trên mới được trả lại báo cáo."
-    if actor_unit.pk == unit.pk or not unit.path.startswith(actor_unit.path):
+    if actor_unit.pk == unit.pk or not in_subtree(unit.path, actor_unit.path):
         return "Chỉ cấp trên của đơn vị lập báo cáo mới được trả lại báo cáo."
     return None
 

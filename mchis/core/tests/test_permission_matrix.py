@@ -70,7 +70,7 @@ def render() -> str:
         "điều này. Máy khách tích hợp (token) không có vai trò: quyền của nó là danh sách `scopes` của token, "
         "nhưng chỉ trong các thao tác của cột `token` (`MACHINE_ACTIONS`: xem, xuất, và nhận lô dữ liệu sổ sách). "
         "Mọi thao tác khác là việc của một người dùng thật (R-SEC-02): token bị từ chối 403 `person_required`. "
-        "Xem docs/decisions/0027-machine-clients-are-not-people.md.",
+        "Xem docs/decisions/0028-machine-clients-are-not-people.md.",
         "",
         "## Vai trò",
         "",
