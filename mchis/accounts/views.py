@@ -164,7 +164,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         path=request.get_full_path(),
         reason=reason,
     )
-    return render(request, "accounts/csrf_failure.html", status=403)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
+    return render(request, "accounts/csrf_failure.html", {"back_url": back}, status=403)
 
 
 # --- password ------------------------------------------------------------------------------------

@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from .context import RequestMeta, reset_meta, set_meta
-from .errors import PermissionDeniedError, StepUpRequired
+from .errors import DomainError, PermissionDeniedError, StepUpRequired
 from .stepup import page_redirect, step_up_url
 
 CONTENT_SECURITY_POLICY = (
@@ -58,9 +61,15 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def _same_site_referer(request: HttpRequest) -> str:
+    referer = request.META.get("HTTP_REFERER", "")
+    return referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
+
+
 class DomainErrorMiddleware:
     """Pages (not the API, which has its own handlers) that let a refusal escape from a service:
-    `PermissionDeniedError` / `StepUpRequired` become Django's 403 instead of a 500."""
+    `PermissionDeniedError` / `StepUpRequired` become Django's 403 (the Vietnamese page of handler403), and any
+    other `DomainError` the page "error.html" (inside the layout, with a way back) at its own status: never a 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -74,4 +83,16 @@ class DomainErrorMiddleware:
             return page_redirect(request, step_up_url(request.get_full_path()))
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
+        if isinstance(exception, DomainError) and not request.path.startswith("/api/"):
+            return render(
+                request,
+                "error.html",
+                {
+                    "status": exception.status_code,
+                    "title": _("Thao tác chưa thực hiện được"),
+                    "message": exception.message,
+                    "back_url": _same_site_referer(request),
+                },
+                status=exception.status_code,
+            )
         return None

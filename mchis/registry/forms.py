@@ -10,6 +10,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mchis.core.widgets import date_text_attrs
+
 from .validation import LABELS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -62,7 +64,7 @@ def _text(label: Any, required: bool = False, **attrs: Any) -> forms.CharField:
 
 
 def _date(label: Any, required: bool = False) -> forms.CharField:
-    return _text(label, required, placeholder="dd/mm/yyyy", inputmode="numeric", autocomplete="off")
+    return _text(label, required, **date_text_attrs())
 
 
 def _pid(label: str) -> forms.CharField:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mchis.core.widgets import DateField
 from mchis.places.models import AdminUnit, CodeVersion
 
 from .models import ReportingUnit, UnitKind
@@ -53,7 +54,7 @@ class UnitForm(forms.Form):
 
 class MoveForm(forms.Form):
     new_parent = forms.ChoiceField(label=_("Chuyển về đơn vị cấp trên"))
-    on = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = DateField(label=_("Từ ngày"))
     reason = forms.CharField(label=_("Lý do (văn bản, quyết định)"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
