@@ -7,7 +7,9 @@ from io import BytesIO
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from .audit_labels import action_label, object_label
 from .models import AuditEvent
 
 EXPORT_COLUMNS = [
@@ -35,8 +37,14 @@ def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[byt
     sheet.append([label for _, label in EXPORT_COLUMNS])
     rows = 0
     for values in events.values_list(*[name for name, _ in EXPORT_COLUMNS])[:limit].iterator():
-        row = list(values)
-        row[1] = timezone.localtime(row[1]).replace(tzinfo=None)  # Excel has no time zones
+        row: list = list(values)
+        at = WriteOnlyCell(
+            sheet, value=timezone.localtime(row[1]).replace(tzinfo=None)
+        )  # Excel has no time zones
+        at.number_format = "dd/mm/yyyy hh:mm:ss"  # dates as people write them, not ISO
+        row[1] = at
+        row[5] = f"{action_label(row[5])} ({row[5]})" if action_label(row[5]) != row[5] else row[5]
+        row[6] = object_label(row[6])
         row[8] = str(row[8]) if row[8] else ""
         sheet.append(row)
         rows += 1

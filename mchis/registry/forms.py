@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mchis.core.widgets import date_text_attrs
 
+from .models import Sex
 from .validation import LABELS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -74,25 +75,23 @@ def _pid(label: str) -> forms.CharField:
 class ChildForm(forms.Form):
     """Thông tin trẻ em (R-CH-01). Field names = validation.FIELDS keys, so errors map 1:1."""
 
-    full_name = _text(LABELS["full_name"], True, autocomplete="off", autofocus="autofocus")
-    date_of_birth = _date(LABELS["date_of_birth"], True)
-    sex = forms.ChoiceField(
-        label=LABELS["sex"], choices=[("", "—"), ("M", "Nam"), ("F", "Nữ")], required=True
-    )
-    ethnicity_code = forms.ChoiceField(label=LABELS["ethnicity_code"], required=False)
-    personal_id = _pid(LABELS["personal_id"])
-    village = forms.ChoiceField(label=LABELS["village"], required=False)
-    address_detail = _text(LABELS["address_detail"])
-    father_name = _text(LABELS["father_name"])
-    father_dob = _date(LABELS["father_dob"])
-    father_personal_id = _pid(LABELS["father_personal_id"])
-    mother_name = _text(LABELS["mother_name"])
-    mother_dob = _date(LABELS["mother_dob"])
-    mother_personal_id = _pid(LABELS["mother_personal_id"])
-    guardian_name = _text(LABELS["guardian_name"])
-    guardian_dob = _date(LABELS["guardian_dob"])
-    guardian_personal_id = _pid(LABELS["guardian_personal_id"])
-    guardian_relationship = forms.ChoiceField(label=LABELS["guardian_relationship"], required=False)
+    full_name = _text(_(LABELS["full_name"]), True, autocomplete="off", autofocus="autofocus")
+    date_of_birth = _date(_(LABELS["date_of_birth"]), True)
+    sex = forms.ChoiceField(label=_(LABELS["sex"]), choices=[("", "—"), *Sex.choices], required=True)
+    ethnicity_code = forms.ChoiceField(label=_(LABELS["ethnicity_code"]), required=False)
+    personal_id = _pid(_(LABELS["personal_id"]))
+    village = forms.ChoiceField(label=_(LABELS["village"]), required=False)
+    address_detail = _text(_(LABELS["address_detail"]))
+    father_name = _text(_(LABELS["father_name"]))
+    father_dob = _date(_(LABELS["father_dob"]))
+    father_personal_id = _pid(_(LABELS["father_personal_id"]))
+    mother_name = _text(_(LABELS["mother_name"]))
+    mother_dob = _date(_(LABELS["mother_dob"]))
+    mother_personal_id = _pid(_(LABELS["mother_personal_id"]))
+    guardian_name = _text(_(LABELS["guardian_name"]))
+    guardian_dob = _date(_(LABELS["guardian_dob"]))
+    guardian_personal_id = _pid(_(LABELS["guardian_personal_id"]))
+    guardian_relationship = forms.ChoiceField(label=_(LABELS["guardian_relationship"]), required=False)
     reason = forms.CharField(label=_("Lý do / nguồn thông tin"), required=False, widget=forms.TextInput())
     event_date = _date(_("Ngày xảy ra thay đổi (thực tế)"))
     evidence = forms.FileField(

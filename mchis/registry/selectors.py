@@ -22,6 +22,7 @@ from .models import (
     ChildVersion,
     CorrectionRequest,
     CorrectionRequestQuerySet,
+    RequestKind,
     RequestStatus,
 )
 from .personal_id import province_prefixes, structure_errors
@@ -105,7 +106,23 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     """The record as it was at the end of `when` (a date) or at `when` (a datetime); None = not yet."""
     moment = when if isinstance(when, datetime) else timezone.make_aware(datetime.combine(when, time.max))
     version = ChildVersion.objects.filter(child=child, approved_at__lte=moment).order_by("-version").first()
-    return dict(version.snapshot, version=version.version) if version else None
+    if version is not None:
+        return dict(version.snapshot, version=version.version)
+    if child.created_at is None or child.created_at > moment:
+        return None
+    # Loaded in bulk (the demo generator, an older import) without a creation version: the record existed from
+    # its creation time, as it was before its first approved change (or as it is, if never changed).
+    first = ChildVersion.objects.filter(child=child).order_by("version").first()
+    if first is None:
+        from .services import child_snapshot
+
+        return dict(child_snapshot(child), version=0)
+    if first.kind == RequestKind.CREATE:
+        return None
+    before = dict(first.snapshot)
+    for name, pair in (first.diff or {}).items():
+        before[name] = pair[0] if isinstance(pair, list | tuple) and pair else None
+    return dict(before, version=0)
 
 
 def request_key_used(client_key: str | None) -> bool:

@@ -19,6 +19,7 @@ from mchis.core.scoping import access
 
 from . import evidence as ev
 from . import selectors, services, validation
+from .display import Labeller, field_labels, verification_text
 from .forms import ChildForm, DecisionForm, ReasonForm
 from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
 
@@ -143,14 +144,28 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         except (ValueError, validation.ParseError):
             messages.error(request, _("Ngày xem lịch sử không hợp lệ (dd/mm/yyyy)."))
     history = list(selectors.child_history(child))
+    words = Labeller()
+    snapshot = services.child_snapshot(child)
+    if as_of and as_of["data"]:
+        as_of["rows"] = words.record(as_of["data"])
+    for v in history:  # what changed, in words ("Nữ", "Thôn Nà Pài", 05/03/2026), not codes
+        v.diff_rows = [
+            {
+                "label": field_labels().get(name, name),
+                "before": words.value(name, pair[0]),
+                "after": words.value(name, pair[1]),
+            }
+            for name, pair in (v.diff or {}).items()
+        ]
     open_requests = selectors.requests_visible(request.user).filter(child=child).open()
     return render(
         request,
         "registry/child_detail.html",
         {
             "child": child,
-            "snapshot": services.child_snapshot(child),
-            "labels": validation.LABELS,
+            "snapshot": snapshot,
+            "record": words.record(snapshot),
+            "verification_text": verification_text(child.id_verification_result),
             "history": history,
             "as_of": as_of,
             "open_requests": open_requests,
@@ -320,8 +335,15 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             form.add_error("comment" if exc.field == "comment" else None, exc.message)
         else:
             return redirect("registry:request_detail", req.public_id)
+    words = Labeller()
+    labels = field_labels()
     rows = [
-        {"field": name, "label": validation.LABELS.get(name, name), "before": before, "after": after}
+        {
+            "field": name,
+            "label": labels.get(name, name),
+            "before": words.value(name, before),
+            "after": words.value(name, after),
+        }
         for name, (before, after) in req.diff.items()
     ]
     return render(
