@@ -69,7 +69,12 @@ CRITICAL_ACTIONS = frozenset(
         "child.approve_merge",
         "child.approve_approved_change",
         "account.change_role",
+        "account.create",
+        "account.reset_otp",
         "child.export",
+        "audit_log.export",
+        "audit_campaign.sign",
+        "report.unapprove",
     }
 )
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from .context import RequestMeta, reset_meta, set_meta
 from .errors import DomainError, PermissionDeniedError, StepUpRequired
-from .stepup import page_redirect, step_up_url
+from .stepup import step_up_redirect
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,7 +80,7 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, StepUpRequired) and getattr(request, "user", None) is not None:
             # Any page reaching a critical operation sends the person to the step-up screen and back.
-            return page_redirect(request, step_up_url(request.get_full_path()))
+            return step_up_redirect(request)
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
         if isinstance(exception, DomainError) and not request.path.startswith("/api/"):

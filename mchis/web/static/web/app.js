@@ -14,3 +14,9 @@ document.addEventListener("click", (event) => {
   const open = header.classList.toggle("menu-open");
   button.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// After the second-factor check, the interrupted form is sent again as typed (accounts/step_up_continue.html).
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-autosubmit-form]");
+  if (form) form.submit();
+});
