@@ -75,6 +75,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "village": village,
             "villages": _villages(getattr(request.user, "unit", None)),
+            "can_propose": can(request.user, "child.propose"),
         },
     )
 
