@@ -6,11 +6,11 @@ from io import BytesIO
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from .audit_labels import action_label, object_label
 from .models import AuditEvent
+from .spreadsheets import workbook as new_workbook
 
 EXPORT_COLUMNS = [
     ("id", "STT"),
@@ -32,7 +32,7 @@ EXPORT_COLUMNS = [
 
 def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[bytes, int]:
     """(xlsx bytes, number of rows) for at most `limit` entries, streamed row by row (write-only mode)."""
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook(write_only=True)
     sheet = workbook.create_sheet("Nhật ký")
     sheet.append([label for _, label in EXPORT_COLUMNS])
     rows = 0

@@ -82,6 +82,20 @@ def _record_denied(queryset: models.QuerySet[Any], principal: Any, lookup: dict[
         )
 
 
+def common_path(paths: Any) -> str:
+    """The deepest unit path every one of `paths` lies under ("" for none): the owner of an object that
+    several units share (a village of a commune served by a station and the commune's committee)."""
+    parts = [p.strip("/").split("/") for p in paths if p]
+    if not parts:
+        return ""
+    prefix: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        prefix.append(level[0])
+    return "/" + "/".join(prefix) + "/" if prefix else "/"
+
+
 def within(principal: Any, unit_path: str) -> bool:
     """Is a unit (by its path) inside the principal's jurisdiction?"""
     path = scope_path_of(principal)

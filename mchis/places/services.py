@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError
+from mchis.core.scoping import common_path
 from mchis.core.text import fold, nfc
 
 from .models import AdminUnit, CodeVersion, CommuneMapping, Level, Village, VillageKind
@@ -149,24 +150,56 @@ def admin_units_load(*, actor: Any, sources: Sources) -> LoadReport:
 # ---------------------------------------------------------------- villages
 
 
-def manageable_communes(actor: Any) -> Any:
-    """2025 communes whose villages this actor may manage.
+NATIONAL_KINDS = frozenset({"ministry", "ministry_dept"})
 
-    A system admin (or the bootstrap superuser): all. A unit admin: the admin units where the units of
-    its subtree are located (a TYT xã's commune, …).
+
+def _is_national(actor: Any) -> bool:
+    unit = getattr(actor, "unit", None)
+    if getattr(actor, "role", None) == "system_admin":
+        return True
+    if unit is None:
+        return bool(getattr(actor, "is_superuser", False))
+    return unit.parent_id is None or unit.kind in NATIONAL_KINDS
+
+
+def managed_admin_units(actor: Any) -> Any:
+    """2025 administrative units (provinces and communes) where this actor may locate reporting units and
+    manage villages (R-SEC-01: administration stays inside the subtree).
+
+    A system admin, the bootstrap superuser and the ministry: all. A unit located at province level (Sở Y tế,
+    CDC): its province and every commune of it. Any other unit (TTYT, TYT): the communes where the units of
+    its subtree are located - always bounded by the province of the actor's own unit, so a unit wrongly
+    located in another province (legacy data) opens nothing there.
     """
     from mchis.units.models import ReportingUnit
 
-    communes = AdminUnit.objects.v2025().communes()
+    units = AdminUnit.objects.v2025()
     unit = getattr(actor, "unit", None)
-    if getattr(actor, "role", None) == "system_admin" or (
-        unit is None and getattr(actor, "is_superuser", False)
-    ):
-        return communes
+    if _is_national(actor):
+        return units
     if unit is None:
-        return communes.none()
+        return units.none()
+    seat = unit.admin_unit
+    province_id = seat.pk if seat.level == Level.PROVINCE else seat.parent_id
+    in_province = units.filter(
+        models.Q(pk=province_id) | models.Q(parent_id=province_id, level=Level.COMMUNE)
+    )
+    if seat.level == Level.PROVINCE:
+        return in_province
     located = ReportingUnit.objects.filter(path__startswith=unit.path).values("admin_unit_id")
-    return communes.filter(id__in=located)
+    return in_province.filter(pk__in=located)
+
+
+def manageable_communes(actor: Any) -> Any:
+    """2025 communes whose villages this actor may manage (see `managed_admin_units`)."""
+    return managed_admin_units(actor).communes()
+
+
+def village_owner_path(commune: AdminUnit) -> str:
+    """The unit path owning a commune's villages: the deepest unit above every unit located there."""
+    from mchis.units.models import ReportingUnit
+
+    return common_path(ReportingUnit.objects.filter(admin_unit=commune).values_list("path", flat=True))
 
 
 def _check_village_rights(actor: Any, commune: AdminUnit) -> None:
@@ -179,9 +212,10 @@ def _check_village_rights(actor: Any, commune: AdminUnit) -> None:
         )
 
 
-def _scope_path(actor: Any) -> str:
+def _scope_path(actor: Any, commune: AdminUnit) -> str:
+    """Audit scope of a village write: its owner's units (so the commune's province sees it), else the actor's."""
     unit = getattr(actor, "unit", None)
-    return getattr(unit, "path", "") or ""
+    return village_owner_path(commune) or getattr(unit, "path", "") or ""
 
 
 def _clean_village(name: str, kind: str) -> tuple[str, str]:
@@ -218,7 +252,7 @@ def village_create(*, actor: Any, commune: AdminUnit, name: str, kind: str, code
         action="village.create",
         object_type="village",
         object_id=village.pk,
-        scope_path=_scope_path(actor),
+        scope_path=_scope_path(actor, commune),
         changes={
             "commune": [None, commune.code],
             "code": [None, village.code],
@@ -247,7 +281,7 @@ def village_update(*, actor: Any, village: Village, name: str, kind: str) -> Vil
             action="village.update",
             object_type="village",
             object_id=village.pk,
-            scope_path=_scope_path(actor),
+            scope_path=_scope_path(actor, village.commune),
             changes=changes,
         )
     return village
@@ -267,7 +301,7 @@ def village_deactivate(*, actor: Any, village: Village, reason: str = "") -> Vil
         action="village.deactivate",
         object_type="village",
         object_id=village.pk,
-        scope_path=_scope_path(actor),
+        scope_path=_scope_path(actor, village.commune),
         changes={"active": [True, False]},
         reason=reason,
     )

@@ -12,7 +12,6 @@ from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
 
 from . import selectors
-from .dedupe import find_possible_duplicates
 from .engine import evaluate_child
 from .rules import RULES_BY_CODE
 
@@ -52,7 +51,11 @@ class CandidateOut(Schema):
 
 class CheckOut(Schema):
     findings: list[FindingOut]
-    possible_duplicates: list[CandidateOut]
+    possible_duplicates: list[CandidateOut] = Field(description="Only children of the caller's own area")
+    match_elsewhere: bool = Field(
+        False, description="A possible match exists outside the caller's area (no details are given)"
+    )
+    notice: str = Field("", examples=["Có thể có hồ sơ trùng ở xã khác — hãy liên hệ tuyến huyện."])
 
 
 @router.post("/check-child", response=CheckOut, summary="Kiểm tra khi nhập: cảnh báo và trẻ có thể đã có")
@@ -72,12 +75,14 @@ def check_child(request: HttpRequest, payload: ChildDraft) -> dict[str, Any]:
         }
         for f in evaluate_child(data)
     ]
+    candidates, elsewhere = selectors.entry_duplicates(principal, data)
     dups = [
         {"child_id": c.public_id, "full_name": c.full_name, "date_of_birth": c.date_of_birth,
          "unit_name": c.unit_name, "probability": c.probability}
-        for c in find_possible_duplicates(data, unit)
+        for c in candidates
     ]  # fmt: skip
-    return {"findings": findings, "possible_duplicates": dups}
+    notice = selectors.ELSEWHERE_NOTICE if elsewhere else ""
+    return {"findings": findings, "possible_duplicates": dups, "match_elsewhere": elsewhere, "notice": notice}
 
 
 class ScoreRow(Schema):

@@ -164,3 +164,30 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
         unit = ReportingUnit.objects.filter(pk=unit_id).first()
         dups = dups.filter(unit__path__startswith=unit.path) if unit else dups.none()
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
+
+
+# --- entry-time duplicate check (R-DQ-02), answered within the collector's own area (R-SEC-01) ------------
+
+ELSEWHERE_NOTICE = "Có thể có hồ sơ trùng ở xã khác — hãy liên hệ tuyến huyện."
+
+
+def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -> tuple[list[Any], bool]:
+    """(candidates the principal may see in full, whether a match exists outside its jurisdiction).
+
+    The duplicate model searches the province (children move between communes); only candidates inside the
+    principal's own unit subtree - for a station's collector, its commune - come back with names and
+    links. A match elsewhere is reported as a bare yes, never with any personal detail: the district, which
+    sees both communes, resolves it.
+    """
+    from mchis.registry.models import Child
+
+    from .dedupe import find_possible_duplicates
+
+    unit = getattr(principal, "unit", None)
+    if unit is None or not data.get("full_name"):
+        return [], False
+    found = find_possible_duplicates(data, unit, limit=limit * 5)
+    visible = visible_to(Child.objects.filter(public_id__in=[str(c.public_id) for c in found]), principal)
+    mine = {str(public_id) for public_id in visible.values_list("public_id", flat=True)}
+    local = [c for c in found if str(c.public_id) in mine]
+    return local[:limit], len(local) < len(found)

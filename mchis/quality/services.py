@@ -185,6 +185,24 @@ def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     return False
 
 
+def _audited_staff(person: Any, audited_unit: Any, auditor_unit: Any) -> bool:
+    """Does the person work in the audited unit (or below it)? The commune committee auditing its own office
+    (R-DQ-06, Điều 15.2: audited unit = auditing unit) is the one case the law gives to the unit itself."""
+    unit = getattr(person, "unit", None)
+    if unit is None or audited_unit.pk == auditor_unit.pk:
+        return False
+    return unit.path.startswith(audited_unit.path)
+
+
+def _require_team(actor: Any, c: AuditCampaign, what: str) -> None:
+    """Drawing, recording, closing and signing are for the campaign's team only, never for the audited
+    unit's own staff (R-DQ-06, R-DQ-08: auditors may not whitewash their own unit)."""
+    if _audited_staff(actor, c.audited_unit, c.auditor_unit):
+        raise PermissionDeniedError(f"Cán bộ của đơn vị được phúc tra không được {what} (Điều 15.2).")
+    if not c.auditors.filter(pk=actor.pk).exists():
+        raise PermissionDeniedError(f"Chỉ thành viên đoàn phúc tra được {what}.")
+
+
 def _campaign_scope(c: AuditCampaign) -> str:
     return c.audited_unit.path
 
@@ -216,6 +234,11 @@ def campaign_create(
         raise PermissionDeniedError(
             "Đơn vị của bạn không có thẩm quyền phúc tra đơn vị này (Điều 15.2).", field="audited_unit"
         )
+    team = [actor, *[a for a in auditors if a.pk != actor.pk]]
+    if any(_audited_staff(person, audited_unit, actor.unit) for person in team):
+        raise PermissionDeniedError(
+            "Đoàn phúc tra không được có cán bộ của đơn vị được phúc tra (Điều 15.2).", field="auditors"
+        )
     if sample_rate < 0.05 or sample_rate > 1:
         raise DomainError("Tỷ lệ chọn mẫu phải từ 5% đến 100%.", field="sample_rate")
     if minimum_sample < 1:
@@ -229,7 +252,7 @@ def campaign_create(
         minimum_sample=minimum_sample, seed=seed if seed is not None else secrets.randbits(48),
         created_by=actor, started_on=today,
     )  # fmt: skip
-    campaign.auditors.add(actor, *[a for a in auditors if a.pk != actor.pk])
+    campaign.auditors.add(*team)
     log_event(
         actor=actor, action="audit_campaign.create", object_type="audit_campaign", object_id=campaign.pk,
         scope_path=audited_unit.path,
@@ -269,6 +292,7 @@ def campaign_draw_sample(*, actor: Any, campaign: AuditCampaign) -> AuditCampaig
 
     require(actor, "audit_campaign.manage")
     c = _locked(campaign)
+    _require_team(actor, c, "chọn mẫu")
     if not c.can_sample():
         raise Conflict("Đợt phúc tra đã chọn mẫu.")
     items = [
@@ -308,10 +332,9 @@ def sample_record_result(
     """Record system vs paper/on-site per field: {"field", "matches", "observed_value", "cause", "error_class"}."""
     require(actor, "audit_campaign.manage")
     c = _locked(sample.campaign)
+    _require_team(actor, c, "ghi kết quả")
     if not c.can_record():
         raise Conflict("Đợt phúc tra không ở giai đoạn ghi kết quả.")
-    if not c.auditors.filter(pk=actor.pk).exists():
-        raise PermissionDeniedError("Chỉ thành viên đoàn phúc tra được ghi kết quả.")
     sample = AuditSample.objects.select_for_update().select_related("child").get(pk=sample.pk, campaign=c)
     errors: list[dict[str, str | int | None]] = []
     rows = []
@@ -371,6 +394,7 @@ def campaign_close(*, actor: Any, campaign: AuditCampaign, corrective_actions: s
     """Kết thúc phúc tra: every error becomes a corrective task (Điều 17; R-DQ-07)."""
     require(actor, "audit_campaign.manage")
     c = _locked(campaign)
+    _require_team(actor, c, "kết thúc phúc tra")
     if not c.can_close():
         raise Conflict("Đợt phúc tra chưa thể kết thúc.")
     unchecked = c.samples.filter(checked=False).count()
@@ -423,10 +447,9 @@ def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
     require(actor, "audit_campaign.manage")
     require_step_up()
     c = _locked(campaign)
+    _require_team(actor, c, "ký biên bản")
     if not c.can_sign():
         raise Conflict("Chỉ ký được biên bản của đợt phúc tra đã kết thúc.")
-    if not c.auditors.filter(pk=actor.pk).exists():
-        raise PermissionDeniedError("Chỉ thành viên đoàn phúc tra được ký biên bản.")
     c.signed_at = timezone.now()
     c.signed_by = actor
     pdf = render_minutes_pdf(c)

@@ -117,7 +117,6 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
     exist" candidates (R-DQ-02), before the create request is sent. Query string = the form's fields."""
     from datetime import date as _date
 
-    from .dedupe import find_possible_duplicates
     from .engine import evaluate_child
 
     user: Any = request.user
@@ -134,8 +133,12 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
         data[f"{key}_id"] = _int(request.GET.get(key) or request.GET.get(f"{key}_id"))
     data["unit_id"] = user.unit.pk if user.unit else None
     findings = evaluate_child(data) if data["full_name"] else []
-    candidates = find_possible_duplicates(data, user.unit) if user.unit and data["full_name"] else []
-    return render(request, "quality/_check.html", {"findings": findings, "candidates": candidates})
+    candidates, elsewhere = selectors.entry_duplicates(user, data)
+    return render(
+        request,
+        "quality/_check.html",
+        {"findings": findings, "candidates": candidates, "elsewhere": elsewhere},
+    )
 
 
 # --- audits -------------------------------------------------------------------------------------------
@@ -283,14 +286,14 @@ def scan_report(request: HttpRequest) -> HttpResponse:
 @login_required
 def scan_report_xlsx(request: HttpRequest) -> HttpResponse:
     """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
-    from openpyxl import Workbook
+    from mchis.core.spreadsheets import workbook
 
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
     if unit_id:
         access(selectors.units_visible(request.user), request.user, pk=unit_id)
     report = selectors.scan_report(request.user, unit_id=unit_id)
-    wb = Workbook()
+    wb = workbook()
     summary = wb.active
     summary.title = "Tổng hợp"
     summary.append(["Nhóm", "Số lượng"])

@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-from openpyxl import Workbook
+from defusedxml import ElementTree
+from defusedxml.common import DefusedXmlException
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from mchis.core.errors import DomainError
+from mchis.core.spreadsheets import workbook, xlsx_sheet_extent
 from mchis.core.text import fold
 
 from . import catalogs
@@ -38,6 +39,10 @@ MAX_UNCOMPRESSED = 800 * 1024 * 1024
 MAX_RATIO = 250
 MAX_ENTRIES = 2000
 MAX_ROWS = 200_000
+# Columns a data sheet may declare beyond the register's template (a notes column or two); wider is refused
+# before any reader allocates the sheet (a sheet declaring A1:XFD12001 is a memory bomb).
+EXTRA_COLUMNS = 5
+MAX_LIST_CELLS = 1_000_000  # any other sheet (lists, instructions, hidden sheets): rows x columns
 _SKIP_IN_TEMPLATE = {"source_system"}
 
 
@@ -79,7 +84,7 @@ def _list_values(spec: FieldSpec) -> list[str]:
 
 def build_template(reg: RegisterDef, *, facility_code: str = "") -> bytes:
     """The downloadable template: data sheet with dropdowns, hidden lists sheet, instructions sheet."""
-    wb = Workbook()
+    wb = workbook()
     ws = wb.active
     ws.title = DATA_SHEET
     lists = wb.create_sheet(LISTS_SHEET)
@@ -163,6 +168,8 @@ class SheetInfo:
     name: str
     state: str  # visible | hidden | veryHidden
     target: str  # path of the sheet XML inside the zip
+    rows: int = 0  # as the sheet declares itself (or as its cells reach), read before loading it
+    cols: int = 0
 
 
 @dataclass
@@ -227,6 +234,10 @@ def inspect_file(path: Path) -> FileInfo:
                         pass
             except (zipfile.BadZipFile, EOFError, OSError, zlib_error()) as exc:
                 raise BadFile(f"Tệp bị hỏng hoặc cắt cụt ở trang tính '{sheet.name}'.") from exc
+            try:
+                sheet.rows, sheet.cols = xlsx_sheet_extent(zf, sheet.target)
+            except (ElementTree.ParseError, DefusedXmlException, ValueError) as exc:
+                raise BadFile(f"Tệp .xlsx bị hỏng: không đọc được trang tính '{sheet.name}'.") from exc
     visible = [s for s in sheets if s.state == "visible" and s.name != GUIDE_SHEET]
     named = [s for s in sheets if s.name == DATA_SHEET]
     if named and named[0].state != "visible":
@@ -263,9 +274,9 @@ def _read_sheets(zf: zipfile.ZipFile) -> list[SheetInfo]:
         if zf.getinfo(name).file_size > 5 * 1024 * 1024:
             raise BadFile("Mục lục sổ tính quá lớn: nghi ngờ tệp độc hại.")
     try:
-        wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))  # noqa: S314 - size-capped, no DTDs in xlsx
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-    except (KeyError, ElementTree.ParseError) as exc:
+        wb = ElementTree.fromstring(zf.read("xl/workbook.xml"))  # defusedxml: no entities, no DTDs
+        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError, DefusedXmlException) as exc:
         raise BadFile("Tệp .xlsx bị hỏng: không đọc được danh sách trang tính.") from exc
     targets = {}
     for rel in rels.findall("rel:Relationship", _NS):
@@ -314,6 +325,7 @@ def open_rows(path: Path, reg: RegisterDef) -> Reader:
     from python_calamine import CalamineError, CalamineWorkbook
 
     info = inspect_file(path)
+    check_extent(info, reg)
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except (CalamineError, OSError, ValueError) as exc:
@@ -364,6 +376,29 @@ def open_rows(path: Path, reg: RegisterDef) -> Reader:
     if missing:
         raise BadFile("Thiếu cột bắt buộc: " + ", ".join(missing) + ".")
     return Reader(reg, columns, headers, _iter_rows(rows, columns, reg))
+
+
+def check_extent(info: FileInfo, reg: RegisterDef) -> None:
+    """Refuse, before the reader allocates anything, a data sheet longer than MAX_ROWS or wider than the
+    template, and any other sheet larger than MAX_LIST_CELLS (the reader sizes its grid from these)."""
+    width = len(columns_for(reg)) + EXTRA_COLUMNS
+    for sheet in info.sheets:
+        where = f"{get_column_letter(max(sheet.cols, 1))}{max(sheet.rows, 1)}"
+        if sheet.name == info.data_sheet:
+            if sheet.rows > MAX_ROWS + 1:
+                raise BadFile(
+                    f"Trang '{sheet.name}' khai báo {sheet.rows - 1} dòng (đến ô {where}); tối đa {MAX_ROWS} dòng "
+                    "mỗi lần tải."
+                )
+            if sheet.cols > width:
+                raise BadFile(
+                    f"Trang '{sheet.name}' rộng {sheet.cols} cột (đến ô {where}), mẫu của sổ chỉ có "
+                    f"{width - EXTRA_COLUMNS} cột: hãy xóa các cột thừa hoặc dùng mẫu tải về."
+                )
+        elif sheet.rows * sheet.cols > MAX_LIST_CELLS:
+            raise BadFile(
+                f"Trang tính '{sheet.name}' quá lớn (đến ô {where}): hãy xóa trang này hoặc dùng mẫu tải về."
+            )
 
 
 def _iter_rows(
@@ -431,7 +466,7 @@ _ERR_FIELD = re.compile(r"^newborns\[(\d+)\]\.(.+)$")
 
 def error_workbook_writer(headers: list[str]) -> tuple[Any, Any]:
     """A write-only workbook for rejected rows: original values + row number + reasons."""
-    wb = Workbook(write_only=True)
+    wb = workbook(write_only=True)
     ws = wb.create_sheet(DATA_SHEET)
     ws.append([*headers, "Dòng gốc", "Lỗi"])
     return wb, ws

@@ -34,7 +34,7 @@ from openpyxl.utils import get_column_letter
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.scoping import scope_path_of, within
+from mchis.core.scoping import common_path, scope_path_of, within
 from mchis.core.text import fold
 
 from . import catalogs, excel, legacy
@@ -265,15 +265,7 @@ def _existing_rows(model: Any, keys: set[tuple[int, str, str]], *, lock: bool) -
 
 
 def _common_path(paths: set[str]) -> str:
-    if not paths:
-        return ""
-    parts = [p.strip("/").split("/") for p in paths]
-    prefix: list[str] = []
-    for level in zip(*parts, strict=False):
-        if len(set(level)) != 1:
-            break
-        prefix.append(level[0])
-    return "/" + "/".join(prefix) + "/" if prefix else "/"
+    return common_path(paths)
 
 
 def _writable_fields(model: Any) -> list[str]:
@@ -1109,7 +1101,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
                     for e in _row_errors(letters, outcome)
                 )
                 assert ws is not None
-                ws.append([*(_excel_safe(v) for v in values[index]), numbers[index], reasons])
+                ws.append([*values[index], numbers[index], reasons])  # the workbook neutralises formulas
         if wb is not None:
             wb.save(error_path)
         batch.record_count = totals["records"]
@@ -1152,12 +1144,6 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
             },
         )
     return locked
-
-
-def _excel_safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # never write a formula back (CSV/Excel injection)
-    return value
 
 
 @transaction.atomic

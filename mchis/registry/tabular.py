@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from defusedxml.common import DefusedXmlException
+from openpyxl import load_workbook
 from openpyxl.styles import Font
 
 from mchis.core.errors import DomainError
+from mchis.core.spreadsheets import workbook, xlsx_first_sheet_target, xlsx_sheet_extent
 from mchis.core.text import fold
 
 
@@ -24,19 +27,77 @@ def _key(header: Any, columns: Sequence[tuple[str, str]]) -> str:
     return text.replace(" ", "_")
 
 
+# Bounds of an uploaded import/police file, checked from the sheet's declared size before it is read and again
+# while rows are streamed (issue 10 item 8): at most MAX_ROWS data rows, at most EXTRA_COLUMNS beyond the template.
+MAX_ROWS = 100_000
+EXTRA_COLUMNS = 5
+
+
+def _too_long(filename: str) -> DomainError:
+    return DomainError(f"Tệp '{filename}' có quá {MAX_ROWS} dòng dữ liệu; hãy chia nhỏ tệp.", field="file")
+
+
+def _too_wide(filename: str, cols: int, template: int) -> DomainError:
+    return DomainError(
+        f"Tệp '{filename}' rộng {cols} cột, mẫu chỉ có {template} cột: hãy xóa các cột thừa hoặc dùng mẫu.",
+        field="file",
+    )
+
+
+def _xlsx_table(content: bytes, filename: str, width: int, template: int) -> list[list[Any]]:
+    """The first sheet's rows, at most `width` columns each, streamed; refused before loading when the sheet
+    declares more rows or columns than allowed (a sheet declaring A1:XFD12001 is a memory bomb)."""
+    unreadable = DomainError(f"Không đọc được tệp Excel '{filename}'.", field="file")
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as zf:
+            rows, cols = xlsx_sheet_extent(zf, xlsx_first_sheet_target(zf))
+    except (
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        OSError,
+        EOFError,
+        SyntaxError,
+        DefusedXmlException,
+    ) as exc:
+        raise unreadable from exc  # SyntaxError: xml ParseError
+    if rows > MAX_ROWS + 1:
+        raise _too_long(filename)
+    if cols > width:
+        raise _too_wide(filename, cols, template)
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)  # defusedxml inside
+        sheet = book.worksheets[0]
+        table: list[list[Any]] = []
+        for values in sheet.iter_rows(max_col=width, values_only=True):
+            row = list(values)
+            while row and row[-1] is None:  # the reader pads every row to `width` columns
+                row.pop()
+            table.append(row)
+            if len(table) > MAX_ROWS + 1:
+                raise _too_long(filename)
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
+        raise unreadable from exc
+    return table
+
+
 def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
     """Rows as dicts keyed by column key; row numbers start at 2 (row 1 = header), kept in '_row'."""
     suffix = Path(filename).suffix.lower()
+    width = len(columns) + EXTRA_COLUMNS
     if suffix == ".csv":
         text = content.decode("utf-8-sig")
-        table = list(csv.reader(io.StringIO(text)))
+        table = []
+        for values in csv.reader(io.StringIO(text)):
+            if len(values) > width:
+                raise _too_wide(filename, len(values), len(columns))
+            table.append(values)
+            if len(table) > MAX_ROWS + 1:
+                raise _too_long(filename)
     elif suffix in (".xlsx", ".xlsm"):
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
-            raise DomainError(f"Không đọc được tệp Excel '{filename}'.", field="file") from exc
-        sheet = book.worksheets[0]
-        table = [list(r) for r in sheet.iter_rows(values_only=True)]
+        table = _xlsx_table(content, filename, width, len(columns))
     else:
         raise DomainError("Chỉ nhận tệp .xlsx hoặc .csv.", field="file")
     if not table:
@@ -55,7 +116,7 @@ def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]])
 
 
 def write_xlsx(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]], *, title: str) -> bytes:
-    book = Workbook()
+    book = workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title[:31]

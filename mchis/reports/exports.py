@@ -16,9 +16,10 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from lxml import etree
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+
+from mchis.core.spreadsheets import workbook
 
 from .models import ReportInstance
 from .selectors import ReportView, UnitRow, unit_rows
@@ -61,7 +62,7 @@ def excel_report(view: ReportView) -> bytes:
     rows = unit_rows(view)
     if rows:
         return excel_units(view, rows)
-    wb = Workbook()
+    wb = workbook()
     ws = wb.active
     assert ws is not None
     ws.title = view.form.code[:31]
@@ -119,7 +120,7 @@ def excel_units(view: ReportView, rows: list[UnitRow]) -> bytes:
     below in code order then the unit's own facilities, the total row (Tổng số = row ``T`` of the report, the
     sum of the rows above), then the signature block. A unit without an approved report has empty value cells
     (greyed) and "chưa có báo cáo được duyệt" after its name: missing, not zero."""
-    wb = Workbook()
+    wb = workbook()
     ws = wb.active
     assert ws is not None
     ws.title = view.form.code[:31]

@@ -496,14 +496,15 @@ class Reaggregated:
     rule: str = SPLIT_RULE
 
 
-def reaggregate_to_2025(view: ReportView) -> Reaggregated | None:
+def reaggregate_to_2025(principal: Any, view: ReportView) -> Reaggregated | None:
     """A pre-2025 commune report re-aggregated into the 2025 commune where `view.unit` now sits (R-ORG-01).
 
     Units keep their history (dated placements); each unit is located in a 2025 commune (for a station of a
     split old commune: the default new commune of CommuneMapping). The re-aggregated value of a cell is the sum
     over the units of the form's kinds that existed on the period's first day and sit in that 2025 commune:
     frozen values where they submitted, live values otherwise. CommuneMapping lists the old communes merged
-    into the new one, so the page can show which were split (docs/decisions/0021).
+    into the new one, so the page can show which were split (docs/decisions/0021). Only units the principal
+    sees are summed (R-SEC-01): a unit located in someone else's commune reveals nothing of theirs.
     """
     from mchis.places.models import CommuneMapping, MappingKind
 
@@ -511,9 +512,9 @@ def reaggregate_to_2025(view: ReportView) -> Reaggregated | None:
         return None
     existed = UnitPlacement.objects.on(view.period.start).values_list("unit_id", flat=True)
     units = list(
-        ReportingUnit.objects.filter(
-            pk__in=list(existed), admin_unit=view.unit.admin_unit, kind__in=view.form.unit_kinds
-        ).order_by("code")
+        visible_to(ReportingUnit.objects.all(), principal)
+        .filter(pk__in=list(existed), admin_unit=view.unit.admin_unit, kind__in=view.form.unit_kinds)
+        .order_by("code")
     )
     mappings = (
         CommuneMapping.objects.filter(new=view.unit.admin_unit).select_related("old").order_by("old__code")

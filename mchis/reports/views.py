@@ -73,7 +73,9 @@ def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> Ht
     actions = selectors.actions_for(request.user, view)
     is_approver = view.approver is not None and getattr(request.user, "unit_id", None) == view.approver.pk
     findings = run_rules(view.spec, view.values)
-    boundary = selectors.reaggregate_to_2025(view) if request.GET.get("boundary") == "2025" else None
+    boundary = (
+        selectors.reaggregate_to_2025(request.user, view) if request.GET.get("boundary") == "2025" else None
+    )
     editable = (
         view.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
         and getattr(request.user, "unit_id", None) == view.unit.pk

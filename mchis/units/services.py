@@ -49,6 +49,21 @@ def _check_rights(actor: Any, *units: ReportingUnit | None, allow_root: bool = F
             )
 
 
+def _check_location(actor: Any, admin_unit: Any) -> None:
+    """The administrative unit a unit is located in lies in the actor's territory (R-SEC-01): a unit admin
+    cannot locate a unit in another province (and through it manage that province's villages)."""
+    if actor is None or admin_unit is None:
+        return
+    from mchis.places.services import managed_admin_units
+
+    if not managed_admin_units(actor).filter(pk=admin_unit.pk).exists():
+        raise DomainError(
+            f"Địa bàn '{admin_unit.name}' không thuộc phạm vi của bạn.",
+            field="admin_unit",
+            code="out_of_scope",
+        )
+
+
 def _clean(name: str, kind: str, admin_unit: Any) -> str:
     clean = nfc(name)
     if not clean:
@@ -76,6 +91,7 @@ def unit_create(
     if not code:
         raise DomainError("Mã đơn vị không được để trống.", field="code")
     name = _clean(name, kind, admin_unit)
+    _check_location(actor, admin_unit)
     if ReportingUnit.objects.filter(code=code).exists():
         raise DomainError(f"Mã đơn vị '{code}' đã tồn tại.", field="code", code="duplicate")
     unit = ReportingUnit(code=code, name=name, kind=kind, admin_unit=admin_unit, parent=parent, path="")
@@ -118,6 +134,8 @@ def unit_update(
         kind if kind is not None else unit.kind,
         admin_unit if admin_unit is not None else unit.admin_unit,
     )
+    if admin_unit is not None and admin_unit != unit.admin_unit:
+        _check_location(actor, admin_unit)
     wanted: dict[str, Any] = {"name": new_name}
     if kind is not None:
         wanted["kind"] = kind

@@ -196,3 +196,66 @@ def test_r_dq_08_signing_needs_step_up_and_makes_results_immutable(child, tree, 
     with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
         AuditSample.objects.filter(campaign=c).delete()
     assert AuditCampaign.objects.get(pk=c.pk).corrective_actions == ""
+
+
+# --- the team, and only the team (issue 10 item 6) ---------------------------------------------------------
+
+
+def test_r_dq_06_only_the_campaigns_team_draws_records_and_closes(child, tree, province_auditor, make_user):
+    # given a campaign of Sở A's auditor; a colleague of the same Sở is not on its team
+    _children(child, tree, {"T1": 3})
+    colleague = make_user("auditor", tree.doh_a)
+    c = services.campaign_create(actor=province_auditor, audited_unit=tree.tyt_a1)
+    # then the colleague can neither draw the sample nor record nor close
+    with pytest.raises(PermissionDeniedError, match="thành viên đoàn phúc tra"):
+        services.campaign_draw_sample(actor=colleague, campaign=c)
+    services.campaign_draw_sample(actor=province_auditor, campaign=c)
+    sample = c.samples.all()[0]
+    with pytest.raises(PermissionDeniedError, match="thành viên đoàn phúc tra"):
+        services.sample_record_result(actor=colleague, sample=sample, results=[])
+    for s in c.samples.all():
+        services.sample_record_result(
+            actor=province_auditor,
+            sample=s,
+            results=[{"field": f, "matches": True} for f in services.AUDIT_FIELDS],
+        )
+    with pytest.raises(PermissionDeniedError, match="thành viên đoàn phúc tra"):
+        services.campaign_close(actor=colleague, campaign=c)
+    assert AuditCampaign.objects.get(pk=c.pk).status == CampaignStatus.SAMPLED
+
+
+def test_r_dq_06_audited_units_own_staff_never_audit_it(child, tree, make_user):
+    # given the ministry audits Sở A; an auditor of Sở A itself would audit its own unit
+    ministry_auditor = make_user("auditor", tree.ministry_dept)
+    own_staff = make_user("auditor", tree.doh_a)
+    # when the team is formed with the audited Sở's own auditor: refused
+    with pytest.raises(PermissionDeniedError, match="đơn vị được phúc tra"):
+        services.campaign_create(actor=ministry_auditor, audited_unit=tree.doh_a, auditors=[own_staff])
+    # and if one slipped into the team anyway (data from before this rule), it still cannot act
+    c = services.campaign_create(actor=ministry_auditor, audited_unit=tree.doh_a)
+    c.auditors.add(own_staff)
+    _children(child, tree, {"T1": 2})
+    with pytest.raises(PermissionDeniedError, match="đơn vị được phúc tra"):
+        services.campaign_draw_sample(actor=own_staff, campaign=c)
+    services.campaign_draw_sample(actor=ministry_auditor, campaign=c)
+    with pytest.raises(PermissionDeniedError, match="đơn vị được phúc tra"):
+        services.sample_record_result(actor=own_staff, sample=c.samples.all()[0], results=[])
+
+
+def test_r_dq_08_only_the_team_signs_never_the_audited_staff(child, tree, make_user, step_up):
+    ministry_auditor = make_user("auditor", tree.ministry_dept)
+    own_staff = make_user("auditor", tree.doh_a)
+    _children(child, tree, {"T1": 2})
+    c = services.campaign_create(actor=ministry_auditor, audited_unit=tree.doh_a)
+    services.campaign_draw_sample(actor=ministry_auditor, campaign=c)
+    for s in c.samples.all():
+        services.sample_record_result(
+            actor=ministry_auditor,
+            sample=s,
+            results=[{"field": f, "matches": True} for f in services.AUDIT_FIELDS],
+        )
+    services.campaign_close(actor=ministry_auditor, campaign=c)
+    c.auditors.add(own_staff)
+    with pytest.raises(PermissionDeniedError, match="đơn vị được phúc tra"):
+        services.campaign_sign(actor=own_staff, campaign=c)
+    assert AuditCampaign.objects.get(pk=c.pk).status == CampaignStatus.CLOSED

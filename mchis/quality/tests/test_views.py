@@ -184,3 +184,37 @@ def test_r_dq_07_home_card_counts_overdue_corrective_tasks(child, tree, make_use
     assert quality_cards(make_user("leader", tree.tyt_b1))[0].value == 0
     page = login(leader).get("/quality/tasks/").content.decode()
     assert "QUÁ HẠN" in page
+
+
+# --- the entry-time check answers within the collector's own area (issue 10 item 7) ------------------------
+
+
+def test_r_sec_01_entry_check_shows_no_details_of_another_communes_child(child, tree, make_user):
+    # given a child of commune A2 (same province, another commune) matching the draft exactly
+    other = child(unit=tree.tyt_a2, commune=tree.commune_a2, full_name="Hoàng Thị Ngọc Ánh",
+                  date_of_birth=date(2019, 3, 7), sex="F", mother_name="Nguyễn Thị Hạnh", personal_id="008319777777")  # fmt: skip
+    web = login(make_user("collector", tree.tyt_a1))
+    draft = {"full_name": "Hoàng Thị Ngọc Ánh", "date_of_birth": "2019-03-07", "sex": "F",
+             "mother_name": "Nguyễn Thị Hạnh"}  # fmt: skip
+    # when the collector of commune A1 checks it in the entry form and through the API
+    html = web.get("/quality/check-child/", draft).content.decode()
+    body = web.post("/api/v1/quality/check-child", draft, content_type="application/json").json()
+    # then nothing personal of the other commune's child comes back, only the notice to ask the district
+    notice = "có thể có hồ sơ trùng ở xã khác — hãy liên hệ tuyến huyện"
+    for text in (html, str(body)):
+        assert (
+            str(other.public_id) not in text and tree.tyt_a2.name not in text and "008319777777" not in text
+        )
+    assert notice in html.lower()
+    assert body["possible_duplicates"] == [] and body["match_elsewhere"] is True
+    assert notice in body["notice"].lower()
+
+
+def test_r_sec_01_entry_check_shows_own_communes_child_in_full(child, tree, make_user):
+    mine = child(full_name="Hoàng Thị Ngọc Ánh", date_of_birth=date(2019, 3, 7), sex="F",
+                 mother_name="Nguyễn Thị Hạnh")  # fmt: skip
+    web = login(make_user("collector", tree.tyt_a1))
+    body = web.post("/api/v1/quality/check-child", {"full_name": "Hoàng Thị Ngọc Ánh", "date_of_birth": "2019-03-07",
+                    "sex": "F", "mother_name": "Nguyễn Thị Hạnh"}, content_type="application/json").json()  # fmt: skip
+    assert [c["child_id"] for c in body["possible_duplicates"]] == [str(mine.public_id)]
+    assert body["match_elsewhere"] is False and body["notice"] == ""

@@ -221,3 +221,64 @@ def test_tampered_kept_outcomes_are_ignored(collector, tree):
     kept.write_bytes(b"not a pickle")  # the HMAC no longer matches: the workbook is parsed again
     done = upload_commit(actor=collector, upload=up)
     assert done.summary["result"]["created"] == 1 and AncVisit.objects.get().full_name == "Trần Thị Hoa"
+
+
+# --- memory bombs (issue 10 item 8): the sheet's declared size is checked before any reader allocates it ---------
+
+
+def crafted(dimension: str | None, *, extra_cell: str = "", workbook_xml: bytes | None = None) -> bytes:
+    """A real two-row workbook whose data sheet declares `dimension` (None: no <dimension> element), with
+    an optional far-away cell, rebuilt with zipfile; tiny on disk whatever it declares."""
+    source = zipfile.ZipFile(io.BytesIO(to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]]))))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                head, _, rest = text.partition("<dimension")
+                rest = rest.partition("/>")[2]
+                text = head + (f'<dimension ref="{dimension}"/>' if dimension else "") + rest
+                if extra_cell:
+                    text = text.replace(
+                        "</sheetData>",
+                        f'<row r="{extra_cell[3:]}"><c r="{extra_cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+                        "</sheetData>",
+                    )
+                data = text.encode()
+            if item.filename == "xl/workbook.xml" and workbook_xml is not None:
+                data = workbook_xml
+            zf.writestr(item.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_r_mch_02_sheet_declaring_a1_xfd12001_refused_before_reading(collector, tree):
+    data = crafted("A1:XFD12001")
+    assert len(data) < 20_000
+    refused(collector, tree, data, "16384 cột")
+
+
+@pytest.mark.django_db
+def test_r_mch_02_sheet_declaring_too_many_rows_refused(collector, tree):
+    refused(collector, tree, crafted(f"A1:G{excel.MAX_ROWS + 5}"), f"tối đa {excel.MAX_ROWS} dòng")
+
+
+@pytest.mark.django_db
+def test_r_mch_02_sheet_without_dimension_is_measured_by_streaming(collector, tree):
+    refused(collector, tree, crafted(None, extra_cell="XFD2"), "16384 cột")
+
+
+@pytest.mark.django_db
+def test_r_mch_02_workbook_xml_with_entities_refused(collector, tree):
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">&lol2;</workbook>'
+    )
+    refused(collector, tree, crafted("A1:G2", workbook_xml=bomb), "hỏng")
+
+
+@pytest.mark.django_db
+def test_r_mch_02_template_wide_file_is_still_accepted(collector, tree):
+    up = preview(collector, tree.tyt_a1, crafted("A1:G2"))
+    assert up.pk is not None

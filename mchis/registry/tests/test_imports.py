@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
+from mchis.core.errors import DomainError
 from mchis.registry import importing, tabular
 from mchis.registry.models import ChangeRequest, Child, ChildVersion, RequestKind
 from mchis.registry.personal_id import compose
@@ -166,3 +167,42 @@ def test_r_ch_03_survey_rows_match_existing_children_and_become_requests(collect
     }
     known.refresh_from_db()
     assert known.guardian_name == "", "nothing written live"
+
+
+def _declaring(dimension: str) -> bytes:
+    """A one-row import file whose sheet declares `dimension`, rebuilt with zipfile (a few KB on disk)."""
+    import zipfile
+
+    book = Workbook()
+    book.active.append(["Mã hồ sơ nguồn", "Họ và tên", "Ngày sinh", "Giới tính"])
+    plain = io.BytesIO()
+    book.save(plain)
+    source = zipfile.ZipFile(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                head, _, rest = data.decode().partition("<dimension")
+                data = (head + f'<dimension ref="{dimension}"/>' + rest.partition("/>")[2]).encode()
+            zf.writestr(item.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("dimension", "message"), [("A1:XFD12001", "16384 cột"), ("A1:D900000", "quá 100000 dòng")]
+)
+@pytest.mark.parametrize("columns", ["import", "police"])
+def test_r_ch_03_import_sheet_declaring_a_huge_range_is_refused_before_reading(dimension, message, columns):
+    from mchis.registry import police
+
+    data = _declaring(dimension)
+    assert len(data) < 10_000
+    with pytest.raises(DomainError, match=message):
+        tabular.read_rows(data, "f.xlsx", importing.COLUMNS if columns == "import" else police.COLUMNS)
+
+
+def test_r_ch_03_csv_wider_than_the_template_is_refused():
+    wide = ",".join(["x"] * 60) + "\n"
+    with pytest.raises(DomainError, match="60 cột"):
+        tabular.read_rows(wide.encode(), "f.csv", importing.COLUMNS)

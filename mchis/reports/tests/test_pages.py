@@ -191,3 +191,19 @@ def test_r_mch_05_home_card_counts_reports_waiting_for_me(forms, people, tree):
     )
     assert _cards(people.ttyt_leader)[0].value == 1
     assert _cards(people.cdc_leader)[0].value == 0
+
+
+def test_r_sec_01_reaggregation_sums_only_units_the_reader_sees(forms, people, tree):
+    # given a station of province B wrongly located in A's commune (legacy data, or a unit admin's mistake)
+    stray = unit_create(
+        actor=None, code="TYT-STRAY", name="Trạm lạc", kind="tyt", admin_unit=tree.commune_a1,
+        parent=tree.ttyt_b,
+    )  # fmt: skip
+    for _ in range(4):
+        rec(R.Delivery, tree.tyt_a1, date(2025, 3, 3), place="at_facility")
+    # when B's leader re-aggregates the stray station's pre-2025 report into the 2025 commune
+    page = login(people.ttyt_b_leader).get(f"/reports/BCX3/{stray.code}/2025-03/", {"boundary": "2025"})
+    # then A's station (not visible to B) is neither counted nor named
+    body = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="boundary"' in body
+    assert 'data-cell="I.5:total">0<' in body and tree.tyt_a1.name not in body

@@ -1005,3 +1005,172 @@ def test_r_sec_01_unknown_parameter_fails_the_walk():
         provider_for("gizmo_id", "gizmos/<gizmo_id>/")
     with pytest.raises(MissingProvider, match="add a provider for parameter 'pk'"):
         provider_for("pk", "gizmos/<int:pk>/")
+
+
+# ------------------------------------------------------------------------- the unit-admin write walk
+# Issue 10 item 2: a unit admin of province B sends every admin page and admin API operation forms that name
+# province A's objects - as the object in the path, or as a field of the body (parent, location, unit of an
+# account or token, commune of a village) - and nothing of A may change, nor may B locate anything in A.
+ADMIN_ROUTE_PREFIXES = (
+    "units/",
+    "places/",
+    "accounts/users/",
+    "accounts/tokens/",
+    "accounts/locked-ips/",
+    "catalogs/",
+    "audit/",
+)
+ADMIN_API_PREFIXES = (
+    "api/v1/units",
+    "api/v1/accounts",
+    "api/v1/admin-units",
+    "api/v1/catalogs",
+    "api/v1/audit",
+)
+
+
+def admin_bodies(world: World) -> list[dict[str, Any]]:
+    """Hostile bodies: fields naming A's objects, with a parent in B's own subtree (the reproduced attack:
+    a unit under B located in A's commune) and with a parent in A."""
+    t = world.tree
+    village = world.get(FOREIGN, "places.Village")
+    base = {
+        "code": "ZZHOSTILE1",
+        "name": "Zz Thôn Hay Đơn Vị Giả",
+        "kind": "tyt",
+        "admin_unit": t.commune_a1.code,
+        "commune": t.commune_a1.code,
+        "village": str(village.pk),
+        "unit": t.tyt_a1.code,
+        "new_parent": t.ttyt_a.code,
+        "on": timezone.localdate().isoformat(),
+        "reason": "Zz lý do",
+        "role": "collector",
+        "username": "zzhostile_user",
+        "first_name": "Zz",
+        "last_name": "Hostile",
+        "email": "zzhostile@example.vn",
+        "scopes": "child.view",
+        "days": "30",
+        "ip_address": "10.9.9.9",
+        "active": "on",
+    }
+    return [base | {"parent": t.ttyt_b.code}, base | {"parent": t.ttyt_a.code, "code": "ZZHOSTILE2"}]
+
+
+def province_a_state(world: World) -> dict[str, Any]:
+    """Everything of province A a unit admin could touch, and every unit located in A's territory."""
+    from mchis.accounts.models import ApiClient, User
+    from mchis.places.models import AdminUnit, Village
+    from mchis.units.models import ReportingUnit
+
+    t = world.tree
+    territory = AdminUnit.objects.filter(pk=t.province_a.pk) | AdminUnit.objects.filter(parent=t.province_a)
+    a_path = t.doh_a.path
+    return {
+        "units of A": sorted(
+            ReportingUnit.objects.filter(path__startswith=a_path).values_list(
+                "code", "name", "kind", "admin_unit_id", "parent_id", "path", "active"
+            )
+        ),
+        "units located in A": sorted(
+            ReportingUnit.objects.filter(admin_unit__in=territory).values_list("code", "path")
+        ),
+        "villages of A": sorted(
+            Village.objects.filter(commune__in=territory).values_list("pk", "code", "name", "kind", "active")
+        ),
+        "accounts of A": sorted(
+            User.objects.filter(unit__path__startswith=a_path).values_list(
+                "pk", "username", "role", "is_active", "unit_id"
+            )
+        ),
+        "tokens of A": sorted(
+            (pk, str(revoked))
+            for pk, revoked in ApiClient.objects.filter(unit__path__startswith=a_path).values_list(
+                "pk", "revoked_at"
+            )
+        ),
+    }
+
+
+def admin_write_walk(world: World, login: Callable[[], Client]) -> tuple[list[str], int]:
+    """POST every hostile body to every admin page (path filled with A's and with B's objects) and send it
+    to every admin API write; returns (crashes, requests)."""
+    failures: list[str] = []
+    sent = 0
+    bodies = admin_bodies(world)
+    routes = [r for r in sorted(set(urlconf_routes())) if r.startswith(ADMIN_ROUTE_PREFIXES)]
+    for route in routes:
+        if route in SKIP_ROUTES:
+            continue
+        names = params_of(route)
+        for side in (FOREIGN, OWN) if names else (OWN,):
+            try:
+                values = {n: provider_for(n, route).value(world, side) for n in names}
+            except (MissingProvider, NoObject) as exc:
+                failures.append(f"/{route}: {exc}")
+                break
+            for body in bodies:
+                sent += 1
+                try:
+                    response = login().post(fill(route, values), body)
+                except Exception as exc:  # noqa: BLE001 - a crash is a finding
+                    failures.append(f"POST {fill(route, values)}: raised {type(exc).__name__}: {exc}")
+                    continue
+                if response.status_code >= 500:
+                    failures.append(f"POST {fill(route, values)}: status {response.status_code}")
+    for route, method, op, schema in openapi_operations():
+        if method == "GET" or not route.startswith(ADMIN_API_PREFIXES):
+            continue
+        names = params_of(route)
+        for side in (FOREIGN, OWN) if names else (OWN,):
+            values = {n: provider_for(n, route).value(world, side) for n in names}
+            payload = example_of(schema, _request_schema(op), world) or {}
+            for body in bodies:
+                sent += 1
+                merged = {**payload, **{k: v for k, v in body.items() if k in payload}}
+                response = getattr(login(), method.lower())(
+                    fill(route, values), json.dumps(merged), content_type="application/json"
+                )
+                if response.status_code >= 500:
+                    failures.append(f"{method} {fill(route, values)}: status {response.status_code}")
+    return failures, sent
+
+
+def _request_schema(op: dict[str, Any]) -> dict[str, Any]:
+    content: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+    first: dict[str, Any] = next(iter(content.values()), {})
+    return first.get("schema", {})
+
+
+@pytest.mark.slow
+def test_r_sec_01_unit_admin_changes_nothing_of_another_province(world, make_user, settings):
+    """Issue 10 item 2: every admin page and admin API write, sent by province B's unit admin with A's
+    objects in the path and in the body, leaves A's units, villages, accounts and tokens as they were and
+    locates nothing of B in A's communes."""
+    settings.ROLES_REQUIRING_2FA = []
+    world.get(FOREIGN, "places.Village")
+    before = province_a_state(world)
+    failures, sent = admin_write_walk(world, walker(world, "unit_admin", make_user))
+    after = province_a_state(world)
+    changed = [f"{key}: {before[key]} -> {after[key]}" for key in before if before[key] != after[key]]
+    assert sent > 20, "the admin walk found no admin routes"
+    assert not failures and not changed, "\n".join(failures + changed)
+
+
+@pytest.mark.slow
+def test_r_sec_01_unit_admin_walk_control_writes_in_its_own_province(world, make_user, settings):
+    """Control: the same admin pages with B's own objects in the body do write (so the walk above is
+    refused by scoping, not by forms it could never fill)."""
+    from mchis.core.models import AuditEvent
+
+    settings.ROLES_REQUIRING_2FA = []
+    t = world.tree
+    client = walker(world, "unit_admin", make_user)()
+    client.post("/units/new/", {"code": "TYTB-NEW", "name": "Trạm mới B", "kind": "tyt",
+                                "admin_unit": t.commune_b1.code, "parent": t.ttyt_b.code})  # fmt: skip
+    client.post(f"/places/villages/{t.commune_b1.code}/", {"name": "Thôn Mới B", "kind": "thon"})
+    actions = set(
+        AuditEvent.objects.filter(actor_username="walker_unit_admin").values_list("action", flat=True)
+    )
+    assert {"unit.create", "village.create"} <= actions

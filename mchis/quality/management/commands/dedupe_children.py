@@ -6,13 +6,13 @@ threshold that nobody has already marked "not a duplicate", and queues the pairs
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from mchis.core.spreadsheets import csv_writer
 from mchis.quality.dedupe import scan_duplicates
 from mchis.quality.linkage import MODEL_PATH
 from mchis.quality.models import CandidateStatus, DuplicateCandidate
@@ -45,7 +45,7 @@ class Command(BaseCommand):
         )
         pairs = [p for p in pairs if (p[3], p[4]) not in rejected]
         with opts["out"].open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)
             writer.writerow(["child_id_a", "child_id_b", "probability"])
             for pa, pb, prob, *_ in sorted(pairs, key=lambda p: -p[2]):
                 writer.writerow([pa, pb, f"{prob:.6f}"])
