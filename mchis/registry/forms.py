@@ -68,7 +68,7 @@ def _date(label: Any, required: bool = False) -> forms.CharField:
     return _text(label, required, **date_text_attrs())
 
 
-def _pid(label: str) -> forms.CharField:
+def _pid(label: Any) -> forms.CharField:
     return _text(label, False, inputmode="numeric", maxlength="12", autocomplete="off", pattern="[0-9 ]*")
 
 

@@ -137,7 +137,7 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     if child.status == ChildStatus.MERGED and child.merged_into_id:
         messages.info(request, _("Hồ sơ này đã được gộp vào hồ sơ khác."))
     as_of_raw = request.GET.get("as_of", "")
-    as_of = None
+    as_of: dict[str, Any] | None = None
     if as_of_raw:
         try:
             day = date.fromisoformat(validation.parse_date(as_of_raw, "as_of") or "")
@@ -150,7 +150,7 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     if as_of and as_of["data"]:
         as_of["rows"] = words.record(as_of["data"])
     for v in history:  # what changed, in words ("Nữ", "Thôn Nà Pài", 05/03/2026), not codes
-        v.diff_rows = [
+        v.diff_rows = [  # type: ignore[attr-defined]
             {
                 "label": field_labels().get(name, name),
                 "before": words.value(name, pair[0]),

@@ -74,7 +74,9 @@ def test_r_dq_08_campaign_end_to_end_in_the_ui(child, tree, make_user):
     pdf = web.get(f"/quality/audits/{c.pk}/minutes.pdf")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content == bytes(c.minutes_pdf or b"")
     detail = web.get(f"/quality/audits/{c.pk}/").content.decode()
-    assert c.minutes_sha256 not in detail and "Phạm Thị Thùy Dương" in detail  # no checksum on screen (issue 13)
+    assert (
+        c.minutes_sha256 not in detail and "Phạm Thị Thùy Dương" in detail
+    )  # no checksum on screen (issue 13)
     # another province's auditor: 404, not 403
     other = login(make_user("auditor", tree.doh_b))
     assert other.get(f"/quality/audits/{c.pk}/").status_code == 404

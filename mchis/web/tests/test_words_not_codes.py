@@ -106,6 +106,7 @@ def world(tree, make_user) -> World:
         actor=people["collector"], unit=unit, data=data, reason="Sổ theo dõi", acknowledge_warnings=True
     )
     child = change_request_approve(actor=people["leader"], request=created).child
+    assert child is not None
     token = set_meta(RequestMeta(step_up_at=timezone.now()))
     try:
         pending = child_propose_change(
