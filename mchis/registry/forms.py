@@ -114,6 +114,10 @@ class ChildForm(forms.Form):
             )
             self.fields[f"circ_{i}_start"] = _date(_("Từ ngày"))
             self.fields[f"circ_{i}_end"] = _date(_("Đến ngày"))
+        # long lists (55 ethnic groups, 26 circumstance groups, villages): type-to-search (web/widgets.js)
+        for name, field in self.fields.items():
+            if name in ("ethnicity_code", "village", "guardian_relationship") or name.endswith("_group"):
+                field.widget.attrs["data-search"] = ""
 
     def child_data(self) -> dict[str, Any]:
         """Raw values for the services (they normalise and validate)."""

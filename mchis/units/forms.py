@@ -11,13 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from mchis.core.widgets import DateField
 from mchis.places.models import AdminUnit, CodeVersion
 
+from .choices import grouped_unit_choices
 from .models import ReportingUnit, UnitKind
-
-
-def unit_choices(units: Any, *, blank: Any = None) -> list[tuple[str, Any]]:
-    base = min((u.depth for u in units), default=0)
-    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
-    return choices + [(u.code, f"{'— ' * (u.depth - base)}{u.name} ({u.code})") for u in units]
 
 
 class AdminUnitCodeField(forms.CharField):
@@ -46,7 +41,8 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, parents: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = unit_choices(parents, blank=_("(đơn vị gốc)"))  # type: ignore[attr-defined]
+        self.fields["parent"].choices = [("", _("(đơn vị gốc)")), *grouped_unit_choices(parents)]  # type: ignore[attr-defined]
+        self.fields["parent"].widget.attrs["data-search"] = ""
         if editing:
             del self.fields["code"]
             del self.fields["parent"]
@@ -59,7 +55,8 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"].choices = unit_choices(parents)  # type: ignore[attr-defined]
+        self.fields["new_parent"].choices = grouped_unit_choices(parents)  # type: ignore[attr-defined]
+        self.fields["new_parent"].widget.attrs["data-search"] = ""
         self.fields["on"].initial = timezone.localdate()
 
 
