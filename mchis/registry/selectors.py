@@ -27,6 +27,7 @@ from .models import (
 )
 from .personal_id import province_prefixes, structure_errors
 from .search import own_name_first
+from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
 
@@ -197,8 +198,11 @@ def _basic_problems(child: Child, today: date) -> list[str]:
         problems.append("Thiếu giới tính")
     if not child.ethnicity_code:
         problems.append("Thiếu dân tộc")
-    if not (child.father_name or child.mother_name or child.guardian_name):
-        problems.append("Thiếu cha/mẹ/người giám hộ")
+    # the same rule as the data-quality finding DQ_MISSING (one rule, R-CH-02 c)
+    problems.extend(
+        message
+        for _field, message in parent_guardian_gaps(child.father_name, child.mother_name, child.guardian_name)
+    )
     return problems
 
 
@@ -233,7 +237,8 @@ def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> 
             Q(date_of_birth__isnull=True)
             | Q(sex="")
             | Q(ethnicity_code="")
-            | Q(father_name="", mother_name="", guardian_name="")
+            | Q(guardian_name="", father_name="")
+            | Q(guardian_name="", mother_name="")
             | ~Q(full_name__contains=" ")
             | Q(date_of_birth__gt=today)
             | Q(date_of_birth__lt=date(today.year - 17, 1, 1))

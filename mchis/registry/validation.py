@@ -70,6 +70,23 @@ class Context:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def parent_guardian_gaps(father_name: str, mother_name: str, guardian_name: str) -> list[tuple[str, str]]:
+    """R-CH-02 (c), the one rule for "missing parent/guardian" (review list and data-quality finding alike):
+    no father, mother nor guardian at all; or a parent's name missing with no guardian recorded instead.
+    Returns [(field, Vietnamese message)]."""
+    father, mother, guardian = (v.strip() if v else "" for v in (father_name, mother_name, guardian_name))
+    if not (father or mother or guardian):
+        return [("guardian_name", "Thiếu thông tin cha, mẹ hoặc người giám hộ.")]
+    if guardian:
+        return []
+    gaps = []
+    if not mother:
+        gaps.append(("mother_name", "Thiếu họ tên mẹ (và không có người giám hộ)."))
+    if not father:
+        gaps.append(("father_name", "Thiếu họ tên cha (và không có người giám hộ)."))
+    return gaps
+
+
 class ParseError(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
