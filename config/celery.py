@@ -1,4 +1,5 @@
-"""Celery app. Scheduled jobs (beat) are declared by each domain app in its tasks.py."""
+"""Celery app. Tasks live in each app's tasks.py (autodiscovered); the beat schedule is CELERY_BEAT_SCHEDULE
+in config/settings/base.py."""
 
 import os
 

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("MCHIS_VAR_DIR", BASE_DIR / "var"))
@@ -27,7 +28,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 # A development key only; production refuses to start without SECRET_KEY (see production.py).
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
@@ -177,6 +178,23 @@ CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
+# Every scheduled job in one place (Celery beat). Each task is idempotent; the times are local (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE = {
+    # quality: nightly full rule scan (resumes from its checkpoint), weekly duplicate scan (R-DQ-03)
+    "quality-full-rule-scan": {"task": "quality.full_rule_scan", "schedule": crontab(hour=1, minute=30)},
+    "quality-duplicate-scan": {
+        "task": "quality.duplicate_scan",
+        "schedule": crontab(hour=2, minute=30, day_of_week="sunday"),
+    },
+    # reports: deadline reminders, overdue notices, escalation (R-MCH-04)
+    "reports-deadline-reminders": {"task": "reports.send_reminders", "schedule": crontab(hour=7, minute=0)},
+    # population gateway: re-queue identity checks whose task was lost (R-INT-04); FAILED ones stay failed
+    "population-retry-pending": {"task": "integrations.population_retry_pending", "schedule": 600.0},
+    # no orphans (issue 10 item 10): unconfirmed Excel/import previews expire, unreferenced evidence is swept
+    "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
+    "registry-expire-import-previews": {"task": "registry.expire_previews", "schedule": crontab(minute=20)},
+    "registry-sweep-evidence": {"task": "registry.sweep_evidence", "schedule": crontab(minute=25)},
+}
 
 CACHES = {
     "default": (

@@ -103,15 +103,4 @@ class AccountSessionAuth(SessionAuth):
         return None
 
 
-# Kept for routers that imported it.
-PublicOrSession = AccountSessionAuth
-
-
-def session_user(request: HttpRequest) -> Any:
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user
-    return None
-
-
 api_auth = [BearerTokenAuth(), AccountSessionAuth()]

@@ -63,6 +63,18 @@ class OtpCodeForm(forms.Form):
 
 
 class OtpEnrolForm(OtpCodeForm):
+    """Enrolling proves the person (R-SEC-04): the password again and the admin-issued enrolment code."""
+
+    password = forms.CharField(
+        label=_("Mật khẩu"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    enrolment_code = forms.CharField(
+        label=_("Mã đăng ký do quản trị cấp"),
+        max_length=32,
+        help_text=_("Mã dùng một lần do quản trị đơn vị trao trực tiếp cho bạn."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = _("Mã 6 chữ số ứng dụng xác thực đang hiển thị.")

@@ -95,9 +95,7 @@ class PasswordHistory(models.Model):
 
 
 class ApiClientQuerySet(ScopedQuerySet["ApiClient"]):
-    def usable(self, now: datetime | None = None) -> ApiClientQuerySet:
-        now = now or timezone.now()
-        return self.filter(revoked_at__isnull=True, expires_at__gt=now)
+    pass
 
 
 class ApiClient(models.Model):

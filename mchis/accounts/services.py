@@ -378,8 +378,93 @@ def otp_enrol_begin(*, user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="totp", confirmed=False)
 
 
-def otp_enrol_confirm(*, user: User, code: str) -> list[str]:
-    """Confirm enrolment with a first code; returns 10 one-time recovery codes, shown once."""
+ENROLMENT_DEVICE = "enrolment"  # a StaticDevice holding the admin-issued one-time enrolment code
+ENROLMENT_CODE_HOURS = 72
+
+
+def _unit_admins_of(account: User) -> list[User]:
+    """The active unit admins of the account's unit and of every unit above it (who manage the account)."""
+    if account.unit is None:
+        return []
+    ids = [int(part) for part in account.unit.path.strip("/").split("/") if part.isdigit()]
+    return list(
+        User.objects.filter(role=Role.UNIT_ADMIN, is_active=True, unit_id__in=ids).exclude(pk=account.pk)
+    )
+
+
+def _notify_security(account: User, subject: str, body: str) -> None:
+    """E-mail the account holder and its unit admins (after commit) about a change to its second factor."""
+    to = sorted({u.email for u in [account, *_unit_admins_of(account)] if u.email})
+    if not to:
+        return
+
+    def send() -> None:
+        from django.core.mail import send_mail
+
+        send_mail(f"[mchis] {subject}", body, None, to, fail_silently=True)
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def account_issue_enrolment_code(*, actor: Any, account: User) -> str:
+    """Cấp mã đăng ký xác thực hai lớp: a one-time code, valid ENROLMENT_CODE_HOURS, handed to the person by
+    its admin. Enrolling (or re-enrolling after a reset) needs it, so a stolen password alone cannot enrol
+    an authenticator (R-SEC-04, issue 10 item 3). A new code replaces any earlier one. Shown once."""
+    _guard_manage(actor, account)
+    _not_self(actor, account, "cấp mã đăng ký xác thực cho")
+    StaticDevice.objects.filter(user=account, name=ENROLMENT_DEVICE).delete()
+    gate = StaticDevice.objects.create(user=account, name=ENROLMENT_DEVICE, confirmed=False)
+    code = StaticToken.random_token()
+    StaticToken.objects.create(device=gate, token=code)
+    log_event(
+        actor=actor,
+        action="account.otp_enrol_code",
+        object_type="account",
+        object_id=account.pk,
+        scope_path=account.unit.path if account.unit else "",
+        changes={"valid_hours": [None, ENROLMENT_CODE_HOURS]},
+    )
+    _notify_security(
+        account,
+        "Mã đăng ký xác thực hai lớp đã được cấp",
+        f"Quản trị đã cấp mã đăng ký xác thực hai lớp cho tài khoản {account.username}. Nếu bạn không yêu cầu, "
+        "hãy báo ngay cho quản trị đơn vị.",
+    )
+    return code
+
+
+def _enrolment_code_ok(user: User, enrolment_code: str) -> bool:
+    gate = StaticDevice.objects.filter(user=user, name=ENROLMENT_DEVICE).first()
+    if gate is None:
+        return False
+    issued = getattr(gate, "created_at", None)
+    if issued is not None and issued < timezone.now() - timedelta(hours=ENROLMENT_CODE_HOURS):
+        return False
+    code = (enrolment_code or "").strip().replace(" ", "").lower()
+    return bool(code) and gate.token_set.filter(token=code).exists()
+
+
+def otp_enrol_confirm(*, user: User, code: str, password: str, enrolment_code: str) -> list[str]:
+    """Confirm enrolment with a first code; returns 10 one-time recovery codes, shown once.
+
+    Step-up must prove the person, not the password (R-SEC-04, issue 10 item 3): enrolling needs the password
+    again and the one-time code its admin issued (`account_issue_enrolment_code`); the holder and its unit
+    admins are told by e-mail, and the enrolment code is spent."""
+    if not user.check_password(password or ""):
+        with transaction.atomic():
+            log_event(actor=user, action="auth.otp_enrol_failed", object_type="account", object_id=user.pk,
+                      scope_path=user.unit.path if user.unit else "", changes={"password": [None, "sai"]})  # fmt: skip
+        raise DomainError("Mật khẩu không đúng.", field="password", code="password_invalid")
+    if not _enrolment_code_ok(user, enrolment_code):
+        with transaction.atomic():
+            log_event(actor=user, action="auth.otp_enrol_failed", object_type="account", object_id=user.pk,
+                      scope_path=user.unit.path if user.unit else "", changes={"enrolment_code": [None, "sai"]})  # fmt: skip
+        raise DomainError(
+            "Mã đăng ký không đúng hoặc đã hết hạn: hãy nhờ quản trị đơn vị cấp mã đăng ký xác thực hai lớp.",
+            field="enrolment_code",
+            code="enrolment_code_invalid",
+        )
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
         if device is None:
@@ -394,7 +479,7 @@ def otp_enrol_confirm(*, user: User, code: str) -> list[str]:
 def _otp_enrol_finish(*, user: User, device: TOTPDevice) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    StaticDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()  # the spent enrolment code and any old recovery codes
     static = StaticDevice.objects.create(user=user, name="recovery", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=static, token=c) for c in codes])
@@ -405,6 +490,12 @@ def _otp_enrol_finish(*, user: User, device: TOTPDevice) -> list[str]:
         object_id=user.pk,
         scope_path=user.unit.path if user.unit else "",
         changes={"recovery_codes": [None, len(codes)]},
+    )
+    _notify_security(
+        user,
+        "Đã đăng ký xác thực hai lớp",
+        f"Một ứng dụng xác thực vừa được đăng ký cho tài khoản {user.username}. Nếu không phải bạn, hãy báo ngay "
+        "cho quản trị đơn vị để đặt lại xác thực hai lớp.",
     )
     return codes
 

@@ -39,3 +39,20 @@ def totp_code(device: Any, ahead: int = 0) -> str:
     """The current TOTP code of a django-otp TOTPDevice (`ahead` steps in the future)."""
     value = totp(device.bin_key, device.step, device.t0, device.digits, device.drift + ahead)
     return str(value).zfill(device.digits)
+
+
+def enrol_totp(
+    user: Any,
+    password: str = "Passw0rd!x",  # noqa: S107 - the password every test account gets
+) -> tuple[Any, list[str]]:
+    """A confirmed TOTP device for `user` made through the real flow: its admin issues the one-time enrolment
+    code (a system job here), the person confirms with its password, that code and a first TOTP code."""
+    from .services import account_issue_enrolment_code, otp_enrol_begin, otp_enrol_confirm
+
+    enrolment_code = account_issue_enrolment_code(actor=None, account=user)
+    device = otp_enrol_begin(user=user)
+    codes = otp_enrol_confirm(
+        user=user, code=totp_code(device), password=password, enrolment_code=enrolment_code
+    )
+    device.refresh_from_db()
+    return device, codes

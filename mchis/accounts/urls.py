@@ -22,6 +22,7 @@ urlpatterns = [
     path("users/<int:pk>/unlock/", views.user_unlock, name="user_unlock"),
     path("users/<int:pk>/reset-otp/", views.user_reset_otp, name="user_reset_otp"),
     path("users/<int:pk>/reset-password/", views.user_reset_password, name="user_reset_password"),
+    path("users/<int:pk>/enrolment-code/", views.user_enrolment_code, name="user_enrolment_code"),
     path("locked-ips/unlock/", views.ip_unlock, name="ip_unlock"),
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/new/", views.token_create, name="token_create"),

@@ -215,7 +215,12 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     form = OtpEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = services.otp_enrol_confirm(user=user, code=form.cleaned_data["code"])
+            codes = services.otp_enrol_confirm(
+                user=user,
+                code=form.cleaned_data["code"],
+                password=form.cleaned_data["password"],
+                enrolment_code=form.cleaned_data["enrolment_code"],
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -454,6 +459,25 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("accounts:user_detail", pk=account.pk)
     return render(request, "accounts/password_issued.html", {"account": account, "password": initial})
+
+
+@never_cache
+@require_POST
+@login_required
+def user_enrolment_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cấp mã đăng ký xác thực hai lớp: shown once, handed to the person (R-SEC-04, issue 10 item 3)."""
+    _require(request, "account.manage")
+    account = selectors.account_get(request.user, pk)
+    try:
+        code = services.account_issue_enrolment_code(actor=request.user, account=account)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:user_detail", pk=account.pk)
+    return render(
+        request,
+        "accounts/enrolment_code_issued.html",
+        {"account": account, "code": code, "hours": services.ENROLMENT_CODE_HOURS},
+    )
 
 
 @require_POST

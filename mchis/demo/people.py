@@ -56,6 +56,60 @@ ERROR_KINDS = (("duplicate", 30), ("twin", 10), ("dropped_diacritics", 14), ("sw
                ("missing_field", 14), ("malformed_id", 11), ("inconsistent_id", 11))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ErrorProfile:
+    """How a run's errors and family habits are parameterised (rates, 0..1), so that a model fitted on one
+    run can be scored on a run made with other rates (issue 14: figures on data the model was not tuned on).
+
+    Duplicate differences are drawn independently with these probabilities (at least one per duplicate);
+    family habits apply to H'Mông, Thái and Dao households (naming traditions with clan names and short
+    given names)."""
+
+    name: str = "a"
+    dropped_diacritics: float = 0.30
+    typo: float = 0.20
+    transposition: float = 0.10  # two adjacent letters swapped: "Phan" → "Phna", "Toàn" → "Tàon"
+    ocr: float = 0.06  # letters a scanner confuses: m/rn, ư/u, ơ/o, h/b …
+    dropped_middle: float = 0.12  # "Nguyễn Thu Ngân" → "Nguyễn Ngân"
+    surname_variant: float = 0.15  # Hoàng/Huỳnh, Vũ/Võ
+    swapped_day_month: float = 0.15
+    year_typo: float = 0.08  # birth year off by one, day and month kept
+    missing_id: float = 0.25
+    village: float = 0.15
+    moved_commune: float = 0.06  # the family moved: the second record is in another commune
+    mother_typo: float = 0.08
+    missing_mother: float = 0.04
+    # family naming habits
+    short_given: float = 0.35  # H'Mông/Thái/Dao child given a short (2-3 letter) name
+    sibling_same_name: float = 0.04  # two siblings given the same name (different birth dates)
+    twin_near_name: float = 0.30  # twins whose short given names differ by one letter (Lử/Sử, Pó/Páo)
+
+
+PROFILES = {
+    "a": ErrorProfile(),
+    # A differently parameterised run: fewer diacritic drops, many more structural errors and moves.
+    "b": ErrorProfile(
+        name="b", dropped_diacritics=0.15, typo=0.12, transposition=0.20, ocr=0.12, dropped_middle=0.20,
+        surname_variant=0.08, swapped_day_month=0.10, year_typo=0.15, missing_id=0.40, village=0.25,
+        moved_commune=0.12, mother_typo=0.15, missing_mother=0.08, short_given=0.55, sibling_same_name=0.08,
+        twin_near_name=0.50,
+    ),
+}  # fmt: skip
+
+# Short given names of the clan-name traditions (H'Mông, Thái, Dao), by sex.
+SHORT_GIVEN = {
+    "hmong": (("Pó", "Páo", "Sử", "Lử", "Tú", "Dế", "Chứ", "Chử", "Chá", "Vừ", "Di", "Dì", "Sì", "Mò", "Pá", "Lù"),
+              ("Mỷ", "Dợ", "Sua", "Súa", "Vi", "Dí", "Pà", "Mí", "Sò", "Dua", "Mai", "Lia", "Lỳ", "Ly")),
+    "thai": (("Ón", "Ăm", "Un", "Ọi", "Pọm", "Inh", "Ánh", "Hỏi", "Sỏi", "Pó"),
+             ("Én", "Ỏn", "Ín", "Ọp", "Ịn", "Un", "Ưn", "Xinh", "Ly", "Lý")),
+    "dao": (("Sú", "Phú", "Tả", "Chỉ", "Lai", "Say"), ("Mẩy", "Nái", "Mải", "Say", "Chài", "Lý")),
+}  # fmt: skip
+
+# Letters a scanner or a hurried reader confuses (OCR of paper registers).
+OCR_CONFUSIONS = (("m", "rn"), ("rn", "m"), ("ư", "u"), ("ơ", "o"), ("h", "b"), ("n", "u"), ("c", "e"),
+                  ("ă", "a"), ("l", "I"), ("ê", "e"), ("ô", "o"), ("y", "v"))  # fmt: skip
+
+
 _fold = lru_cache(maxsize=300_000)(fold)  # names repeat a lot; folding is a hot spot at 1M rows
 
 
@@ -126,6 +180,16 @@ class TruthRow:
     detail: str
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """a and b differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
 def strip_diacritics(value: str) -> str:
     """ "Nguyễn Thị Ánh" → "Nguyen Thi Anh" (case kept; a common data-entry error)."""
     decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
@@ -163,6 +227,7 @@ class PeopleGenerator:
         error_rate: float = 0.0,
         ref_prefix: str = "",
         run_offset: int = 0,
+        profile: ErrorProfile | None = None,
     ) -> None:
         if not communes:
             raise ValueError("no communes")
@@ -175,10 +240,13 @@ class PeopleGenerator:
         self.error_rate = error_rate
         self.ref_prefix = ref_prefix
         self.run_offset = run_offset
+        self.profile = profile or PROFILES["a"]
         self.serial = 0
+        self._sibling_truths: dict[str, TruthRow] = {}  # second sibling's public id -> truth row
         self._id_counters: dict[tuple[str, int, str], list[int]] = {}  # key -> [count, salt]
         self._mixes = {c.code: _Weighted(c.ethnic_mix) for c in communes}
         self._styles: dict[str, tuple[NameStyle, _Weighted, _Weighted, _Weighted]] = {}
+        self._style_key_of: dict[int, str] = {}
         self._errors = _Weighted(ERROR_KINDS)
         self._groups = _Weighted(CIRCUMSTANCE_GROUPS)
         self._supports = _Weighted(SUPPORT_TYPES)
@@ -188,6 +256,7 @@ class PeopleGenerator:
         key = STYLE_OF_ETHNICITY.get(ethnicity, "kinh")
         if key not in self._styles:
             style = styles()[key]
+            self._style_key_of[id(style)] = key
             self._styles[key] = (
                 style,
                 _Weighted(style.surnames),
@@ -215,6 +284,9 @@ class PeopleGenerator:
         return compose(prefix=prefix, birth_year=birth_year, sex=sex, serial=serial)
 
     def _given(self, style: NameStyle, sex: str) -> str:
+        short = SHORT_GIVEN.get(self._style_key_of.get(id(style), ""))
+        if short and self.rng.random() < self.profile.short_given:
+            return self.rng.choice(short[0] if sex == "M" else short[1])
         return self.rng.choice(style.male_given if sex == "M" else style.female_given)
 
     def _name(self, style_w: tuple[NameStyle, _Weighted, _Weighted, _Weighted], surname: str, sex: str) -> tuple[str, str]:  # fmt: skip
@@ -282,8 +354,17 @@ class PeopleGenerator:
                 break  # parents are 18-45 at every birth
             sex = "M" if rng.random() < 0.512 else "F"
             full_name, given = self._name(style_w, child_surname, sex)
-            while any(r.given == given for r in rows):  # parents do not give two children one name
-                full_name, given = self._name(style_w, child_surname, sex)
+            namesake = None
+            if (
+                rows
+                and self._style_key_of.get(id(style)) in SHORT_GIVEN
+                and rng.random() < self.profile.sibling_same_name
+            ):  # H'Mông/Thái/Dao habit: a younger sibling given the elder one's name (often after a death)
+                namesake = rows[-1]
+                full_name, given, sex = namesake.full_name, namesake.given, namesake.sex
+            else:
+                while any(r.given == given for r in rows):  # most parents do not give two children one name
+                    full_name, given = self._name(style_w, child_surname, sex)
             dob = self._date(birth)
             age_days = self.as_of_ordinal - birth
             without_id = rng.random() < (0.40 if age_days < 365 else 0.035)
@@ -312,6 +393,12 @@ class PeopleGenerator:
             )
             self._circumstances(row, style_w, father_surname, mother_surname)
             row.true = Identity(pid, full_name, dob, sex, father_name, mother_name) if pid else None
+            if namesake is not None:
+                self._sibling_truths[row.public_id] = TruthRow(
+                    "sibling_same_name",
+                    (namesake.public_id, row.public_id),
+                    "same parents and name, other birth",
+                )
             rows.append(row)
             birth += rng.randint(550, 2400)
         return rows
@@ -359,6 +446,18 @@ class PeopleGenerator:
             full_name, given = self._name(style_w, surname, sex)
             if given != row.given and full_name != row.full_name:
                 break
+        short = SHORT_GIVEN.get(self._style_key_of.get(id(style_w[0]), ""))
+        if short and self.rng.random() < self.profile.twin_near_name:
+            # "Lử" / "Sử", "Pó" / "Páo": one letter apart, two children
+            near = [
+                g for g in short[0] + short[1] if g != row.given and _one_edit(_fold(g), _fold(row.given))
+            ]
+            if near:
+                given = self.rng.choice(near)
+                words = row.full_name.split(" ")
+                words[-1 if not style_w[0].surname_last else -2] = given
+                full_name = " ".join(words)
+                sex = "M" if given in short[0] else "F"
         assert row.date_of_birth is not None
         has_id = bool(row.personal_id) or bool(row.true)
         prefix = row.personal_id[:3] if row.personal_id else row.commune.birth_prefix
@@ -397,46 +496,97 @@ class PeopleGenerator:
                 return candidate
         return word + "h"
 
+    def _transpose(self, word: str) -> str:
+        if len(word) < 2:
+            return word
+        for _ in range(5):
+            i = self.rng.randrange(len(word) - 1)
+            if word[i] != word[i + 1]:
+                return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        return word
+
+    def _ocr(self, word: str) -> str:
+        options = [(a, b) for a, b in OCR_CONFUSIONS if a in word]
+        if not options:
+            return word
+        a, b = self.rng.choice(options)
+        i = word.index(a)
+        return word[:i] + b + word[i + len(a) :]
+
+    def _name_part(self, full_name: str, edit: str) -> str:
+        """Apply `edit` (typo / transposition / ocr) to the given name (mostly) or the family name."""
+        parts = full_name.split(" ")
+        i = -1 if self.rng.random() < 0.7 or len(parts) < 2 else 0
+        word = parts[i]
+        new = {"typo": self._typo, "transposition": self._transpose, "ocr": self._ocr}[edit](word)
+        parts[i] = new
+        return " ".join(parts)
+
     def _duplicate(self, row: ChildRow) -> tuple[ChildRow, str]:
-        """A second record of the same child, with 1-3 realistic entry differences."""
+        """A second record of the same child, with realistic entry differences (rates: `self.profile`)."""
         rng = self.rng
+        rates = self.profile
         dup = replace(row, public_id=self._uuid(), source_ref=self._next_ref(), circumstances=[], supports=[])
         dup.true = None
         changes: list[str] = []
-        options = [
-            "dropped_diacritics",
-            "typo",
-            "surname_variant",
-            "swapped_day_month",
-            "missing_id",
-            "village",
-        ]
-        for change in rng.sample(options, rng.randint(1, 3)):
-            if change == "dropped_diacritics" and strip_diacritics(dup.full_name) != dup.full_name:
+        order = ["dropped_middle", "transposition", "ocr", "typo", "dropped_diacritics", "surname_variant",
+                 "swapped_day_month", "year_typo", "missing_id", "village", "moved_commune", "mother_typo",
+                 "missing_mother"]  # fmt: skip
+        chosen = [c for c in order if rng.random() < getattr(rates, c)]
+        if not chosen:
+            chosen = [rng.choice(order)]
+        for change in chosen:
+            before = (
+                dup.full_name,
+                dup.date_of_birth,
+                dup.personal_id,
+                dup.village_id,
+                dup.commune,
+                dup.mother_name,
+            )
+            if change == "dropped_diacritics":
                 dup.full_name = strip_diacritics(dup.full_name)
-            elif change == "typo":
+            elif change in ("typo", "transposition", "ocr"):
+                dup.full_name = self._name_part(dup.full_name, change)
+            elif change == "dropped_middle":
                 parts = dup.full_name.split(" ")
-                parts[-1] = self._typo(parts[-1])
-                dup.full_name = " ".join(parts)
+                if len(parts) >= 3 and not self._style(row.ethnicity_code)[0].surname_last:
+                    dup.full_name = f"{parts[0]} {parts[-1]}"
             elif change == "surname_variant":
                 parts = dup.full_name.split(" ")
-                if parts[0] not in SURNAME_VARIANTS:
-                    continue
-                parts[0] = SURNAME_VARIANTS[parts[0]]
-                dup.full_name = " ".join(parts)
+                if parts[0] in SURNAME_VARIANTS:
+                    parts[0] = SURNAME_VARIANTS[parts[0]]
+                    dup.full_name = " ".join(parts)
             elif change == "swapped_day_month":
-                swapped = self._swap(dup.date_of_birth)
-                if swapped is None:
-                    continue
-                dup.date_of_birth = swapped
-            elif change == "missing_id" and dup.personal_id:
+                dup.date_of_birth = self._swap(dup.date_of_birth) or dup.date_of_birth
+            elif change == "year_typo" and dup.date_of_birth is not None:
+                d = dup.date_of_birth
+                year = d.year + rng.choice((-1, 1))
+                if not (d.month == 2 and d.day == 29) and date(year, d.month, d.day) <= self.as_of:
+                    dup.date_of_birth = date(year, d.month, d.day)
+            elif change == "missing_id":
                 dup.personal_id = ""
-            elif change == "village" and len(row.commune.village_ids) > 1:
-                dup.village_id = rng.choice([v for v in row.commune.village_ids if v != row.village_id])
-            else:
-                continue
-            changes.append(change)
-        if not changes or dup.full_name == row.full_name and dup.date_of_birth == row.date_of_birth and dup.village_id == row.village_id and dup.personal_id == row.personal_id:  # fmt: skip
+            elif change == "village" and len(dup.commune.village_ids) > 1:
+                dup.village_id = rng.choice([v for v in dup.commune.village_ids if v != dup.village_id])
+            elif change == "moved_commune" and len(self.communes) > 1:
+                dup.commune = rng.choice([c for c in self.communes if c.code != row.commune.code])
+                dup.village_id = rng.choice(dup.commune.village_ids) if dup.commune.village_ids else None
+            elif change == "mother_typo" and dup.mother_name:
+                dup.mother_name = self._name_part(dup.mother_name, rng.choice(("typo", "transposition")))
+            elif change == "missing_mother" and dup.mother_name:
+                dup.mother_name, dup.mother_dob, dup.mother_personal_id = "", None, ""
+            if before != (
+                dup.full_name,
+                dup.date_of_birth,
+                dup.personal_id,
+                dup.village_id,
+                dup.commune,
+                dup.mother_name,
+            ):
+                changes.append(change)
+        if not changes or (dup.full_name, dup.date_of_birth, dup.personal_id, dup.village_id) == (
+            row.full_name, row.date_of_birth, row.personal_id, row.village_id
+        ):  # fmt: skip
             parts = dup.full_name.split(" ")
             parts[-1] = self._typo(parts[-1])
             dup.full_name = " ".join(parts)
@@ -510,6 +660,11 @@ class PeopleGenerator:
             for row in self.family():
                 if produced >= total:
                     return
+                sibling = self._sibling_truths.pop(row.public_id, None)
+                if sibling is not None:  # a family habit, not an entry error: labelled, left untouched
+                    produced += 1
+                    yield row, sibling
+                    continue
                 if not self.error_rate or rng.random() >= self.error_rate:
                     produced += 1
                     yield row, None

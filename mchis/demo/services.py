@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from mchis.accounts.models import User
 from mchis.accounts.roles import Role
-from mchis.accounts.services import account_create
+from mchis.accounts.services import account_create, account_issue_enrolment_code
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError
 from mchis.places.models import AdminUnit, CodeVersion, Level, Village
@@ -31,7 +31,7 @@ from mchis.registry.personal_id import province_prefixes
 from mchis.units.models import ReportingUnit, UnitKind
 
 from .models import DemoRun
-from .people import ChildRow, CommuneInfo, PeopleGenerator, TruthRow
+from .people import PROFILES, ChildRow, CommuneInfo, PeopleGenerator, TruthRow
 from .regions import DEFAULT_MIX, ETHNIC_MIX
 from .tree import ProvinceTree, ensure_tree, province_communes
 
@@ -176,7 +176,7 @@ class _BulkTable:
         with connection.cursor() as cursor:
             if self.pg:
                 raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-                with raw.copy(f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN") as copy:  # noqa: S608
+                with raw.copy(f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row + self.constants)
                         count += 1
@@ -286,6 +286,7 @@ def demo_generate(
     as_of: date | None = None,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    profile: str = "a",
 ) -> GenerationReport:
     """Generate `children` synthetic children in one 2025 province (building its unit tree once).
 
@@ -293,6 +294,8 @@ def demo_generate(
     rows (names, dates, personal IDs, public UUIDs). Nothing is written if an argument is wrong or the
     run fails: one transaction; result files are renamed into place only after the rows are written.
     """
+    if profile not in PROFILES:
+        raise DomainError(f"--profile phải là một trong: {', '.join(PROFILES)}.", field="profile")
     province = validate_arguments(
         province_code=province_code, children=children, error_rate=error_rate,
         truth_path=truth_path, population_path=population_path, seed=seed,
@@ -317,7 +320,7 @@ def demo_generate(
     infos, other_prefixes = _commune_infos(tree, rng)
     generator = PeopleGenerator(
         rng=rng, communes=infos, as_of=as_of, other_prefixes=other_prefixes, error_rate=error_rate,
-        ref_prefix=f"{province.code}-{run_no}-", run_offset=run_no * 100_000,
+        ref_prefix=f"{province.code}-{run_no}-", run_offset=run_no * 100_000, profile=PROFILES[profile],
     )  # fmt: skip
     truth_part = _writable(truth_path, "truth")
     population_part = _writable(population_path, "population")
@@ -421,6 +424,7 @@ class AccountLine:
     role: str
     unit_code: str
     unit_name: str
+    enrolment_code: str = ""  # one-time code to enrol the second factor (R-SEC-04), for a new account
 
 
 def _account_plan(province: AdminUnit) -> list[tuple[str, ReportingUnit]]:
@@ -451,6 +455,7 @@ def demo_accounts_ensure(*, province_code: str) -> list[AccountLine]:
         if User.objects.filter(username=username).exists():
             lines.append(AccountLine(username, None, role, unit.code, unit.name))
             continue
-        _, password = account_create(actor=None, username=username, unit=unit, role=role)
-        lines.append(AccountLine(username, password, role, unit.code, unit.name))
+        user, password = account_create(actor=None, username=username, unit=unit, role=role)
+        code = account_issue_enrolment_code(actor=None, account=user)
+        lines.append(AccountLine(username, password, role, unit.code, unit.name, code))
     return lines

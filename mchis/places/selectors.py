@@ -85,7 +85,7 @@ def parse_old_address(address: str) -> OldAddress | None:
         return None
     try:
         unit: Any = parse_address(text, mode=ParseMode.LEGACY, keep_street=False, level=3)
-    except Exception:  # noqa: BLE001 - the parser raises bare exceptions on unreadable input
+    except Exception:  # the parser raises bare exceptions on unreadable input
         return None
     if unit is None or not getattr(unit, "province_code", None):
         return None
@@ -119,10 +119,6 @@ def which_2025_commune(address: str) -> list[AdminUnit]:
 def villages_of(commune: AdminUnit, *, include_inactive: bool = False) -> QuerySet[Village]:
     qs = Village.objects.filter(commune=commune)
     return qs if include_inactive else qs.filter(active=True)
-
-
-def village_choices(commune: AdminUnit) -> list[tuple[int, str]]:
-    return [(v.pk, str(v)) for v in villages_of(commune)]
 
 
 def commune_search(queryset: QuerySet[AdminUnit], q: str) -> QuerySet[AdminUnit]:

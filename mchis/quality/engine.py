@@ -224,7 +224,7 @@ def check_children(
         child_units[cid] = row[1]
         try:
             record = record_from_db(row, circ.get(cid, ()))
-        except Exception as exc:  # noqa: BLE001 - a row that cannot even be read is itself reported
+        except Exception as exc:  # a row that cannot even be read is itself reported
             failures.append(RuleFailure("LOAD", cid, f"{type(exc).__name__}: {exc}"))
             continue
         found, failed = run_rules(record, ctx)

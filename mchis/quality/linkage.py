@@ -1,15 +1,21 @@
 """Probabilistic record linkage for Vietnamese child records (phát hiện trùng lặp, R-DQ-02). Pure code.
 
-One specification, two engines:
+One model, two evaluators (docs/dedupe.md):
 * `COMPARISONS` lists each comparison's levels as (label, DuckDB SQL condition, Python predicate). The SQL
-  builds the Splink settings (full scans on DuckDB, or Spark, docs/decisions/0010); the Python predicates
-  score a handful of candidates at entry time without starting DuckDB. Both read the same trained
-  m/u probabilities (fixtures/dedupe_model.json), so the entry check and the full scan agree.
+  is the Splink model (fixtures/dedupe_model.json holds it with the trained m/u probabilities); the full
+  scan runs it in Splink on DuckDB. The entry-time check evaluates the *same model file* in Python: on
+  loading, every level's SQL in the file must equal the one the Python predicate implements
+  (`ModelMismatchError` otherwise), so the scan and the entry check give the same pair the same weight.
 * Features (`features()` in Python, `FEATURES_SQL` in DuckDB) split a name into family / middle / given,
-  fold diacritics (exact with diacritics > exact folded > Jaro-Winkler on folded), map surname variants
-  (Hoàng≈Huỳnh, Vũ≈Võ, …) to one key, and precompute the day/month-swapped birth date.
-* Twins (song sinh: same DOB and mother, different given names) are never linked: the given-name
-  "else" level carries a strongly negative weight *and* `is_twin_pair()` drops such pairs afterwards.
+  fold diacritics, map surname variants (Hoàng≈Huỳnh, Vũ≈Võ) to one key, and precompute the
+  day/month-swapped birth date and the month-day.
+* Names are compared on folded parts with a transposition-aware distance (Damerau-Levenshtein); a missing
+  middle name is a null level (no evidence), not a difference; a two- or three-letter given name
+  (H'Mông "Lử", "Pó", Thái "Ón") gets no fuzzy level: one edit there is another name.
+* Twins are a level of the `household` comparison, decided from positive evidence: same mother (carer),
+  same birth date (or its day/month swap), different given names, not one personal ID. Its weight is a
+  fixed veto. Same carer with another birth date (siblings given one name, or a wrong DOB) has a fixed
+  negative weight, and such pairs are never "auto" (`band()`): they go to human review.
 """
 
 from __future__ import annotations
@@ -36,9 +42,6 @@ def surname_key(folded_family: str) -> str:
     return SURNAME_VARIANTS.get(folded_family, folded_family)
 
 
-_VARIANT_TOKENS = set(SURNAME_VARIANTS) | set(SURNAME_VARIANTS.values())
-
-
 def split_name(full: str) -> tuple[str, str, str]:
     """ "Nguyễn Thị Minh Anh" → ("Nguyễn", "Thị Minh", "Anh"). One word: given name only."""
     parts = nfc(full).split(" ")
@@ -59,21 +62,21 @@ def swap_day_month(d: date | None) -> date | None:
         return None
 
 
+def collapse_doubles(value: str) -> str:
+    """ "tuu" → "tu", "mmay" → "may": a key bounced twice (Vietnamese names never double a letter). The
+    caller also reads "rn" as "m" (a scanner's confusion; Vietnamese spelling has no "rn")."""
+    return "".join(ch for i, ch in enumerate(value) if i == 0 or ch != value[i - 1])
+
+
 def _none(value: str) -> str | None:
     return value or None
 
 
 def features(row: dict[str, Any]) -> dict[str, Any]:
-    """Comparison inputs for one child (dict with Child field names; ids may be objects).
-
-    The full name is normalised and folded once; folding keeps word boundaries, so the folded words line
-    up with the written ones (the entry check scores hundreds of candidates per keystroke pause)."""
-    full = nfc(row.get("full_name") or "")
+    """Comparison inputs for one child (dict with Child field names; ids may be objects)."""
+    full = " ".join(nfc(row.get("full_name") or "").split())
     raw_tokens = full.lower().split(" ") if full else []
-    folded_full = fold(full)
-    fold_tokens = folded_full.split(" ") if folded_full else []
-    if len(fold_tokens) != len(raw_tokens):  # defensive: a character that folds to a space
-        fold_tokens = [fold(t) for t in raw_tokens]
+    fold_tokens = [fold(t) for t in raw_tokens]
     n = len(raw_tokens)
     given, given_f = (raw_tokens[-1], fold_tokens[-1]) if n >= 1 else ("", "")
     family, family_f = (raw_tokens[0], fold_tokens[0]) if n >= 2 else ("", "")
@@ -89,22 +92,16 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
     father = fold(row.get("father_name"))
     guardian = fold(row.get("guardian_name")) if not mother else ""
     return {
-        "name_key": _none(" ".join(surname_key(t) for t in fold_tokens)),
-        "name_raw": _none(
-            " ".join(
-                surname_key(f) if f in _VARIANT_TOKENS else r
-                for r, f in zip(raw_tokens, fold_tokens, strict=True)
-            )
-        ),  # fmt: skip
-        "name_plain": full.lower() == folded_full,
         "given": _none(given),
         "given_f": _none(given_f),
+        "given_d": collapse_doubles(given_f.replace("rn", "m")) if given_f else None,
         "family": _none(family),
         "family_f": _none(family_f),
         "family_k": _none(surname_key(family_f)),
         "middle_f": _none(middle_f),
         "dob": dob,
         "dob_swap": swap_day_month(dob),
+        "md": f"{dob.month:02d}-{dob.day:02d}" if dob else None,
         "ym": f"{dob.year:04d}-{dob.month:02d}" if dob else None,
         "yr": dob.year if dob else None,
         "pid": _none((row.get("personal_id") or "").strip()),
@@ -117,24 +114,6 @@ def features(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def passes_blocking(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """The blocking rules of the full scan (`BLOCKING_RULES_SQL`), in Python: the entry check compares the
-    same pairs the full scan would."""
-
-    def eq(*cols: str) -> bool:
-        return all(a[c] is not None and a[c] == b[c] for c in cols)
-
-    return (
-        eq("pid")
-        or eq("dob", "given_f")
-        or eq("dob", "carer_f")
-        or (a["dob_swap"] is not None and a["dob_swap"] == b["dob"] and eq("given_f"))
-        or (b["dob_swap"] is not None and b["dob_swap"] == a["dob"] and eq("given_f"))
-        or eq("carer_f", "commune", "yr")
-        or eq("given_f", "family_k", "commune", "yr")
-    )
-
-
 # Same features in DuckDB SQL over a table `src` with the Child columns (names already NFC).
 _FOLD = "nullif(trim(strip_accents(lower(replace(replace(coalesce({c}, ''), 'đ', 'd'), 'Đ', 'D')))), '')"
 
@@ -143,7 +122,12 @@ def _fold_sql(col: str) -> str:
     return _FOLD.format(c=col)
 
 
+_VARIANT_CASE = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())
+
 FEATURES_SQL = f"""
+SELECT *, array_to_string(list_filter(string_split(replace(given_f, 'rn', 'm'), ''),
+  lambda x, i: i = 1 OR x <> substring(replace(given_f, 'rn', 'm'), i - 1, 1)), '') AS given_d
+FROM (
 WITH p AS (
   SELECT *, string_split(trim(regexp_replace(coalesce(full_name, ''), '\\s+', ' ', 'g')), ' ') AS parts FROM src
 )
@@ -153,16 +137,15 @@ SELECT
   CASE WHEN len(parts) >= 1 THEN {_fold_sql("parts[len(parts)]")} END AS given_f,
   CASE WHEN len(parts) >= 2 THEN nullif(lower(parts[1]), '') END AS family,
   CASE WHEN len(parts) >= 2 THEN {_fold_sql("parts[1]")} END AS family_f,
-  CASE WHEN len(parts) >= 2 THEN
-    CASE {_fold_sql("parts[1]")} {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())}
-      ELSE {_fold_sql("parts[1]")} END END AS family_k,
-  CASE WHEN len(parts) >= 3 THEN {_fold_sql("array_to_string(parts[2:len(parts)-1], ' ')")} END AS middle_f,
-  nullif(array_to_string(list_transform(string_split({_fold_sql("full_name")}, ' '), lambda x: CASE x {" ".join(f"WHEN '{k}' THEN '{v}'" for k, v in SURNAME_VARIANTS.items())} ELSE x END), ' '), '') AS name_key,
-  nullif(array_to_string(list_transform(string_split(lower(trim(coalesce(full_name, ''))), ' '), lambda x: CASE {_fold_sql("x")} {" ".join(f"WHEN '{k}' THEN '{SURNAME_VARIANTS.get(k, k)}'" for k in sorted(set(SURNAME_VARIANTS) | set(SURNAME_VARIANTS.values())))} ELSE x END), ' '), '') AS name_raw,
-  coalesce(lower(trim(coalesce(full_name, ''))) = coalesce({_fold_sql("full_name")}, ''), true) AS name_plain,
+  CASE WHEN len(parts) >= 2 THEN CASE {_fold_sql("parts[1]")} {_VARIANT_CASE} ELSE {_fold_sql("parts[1]")} END
+       END AS family_k,
+  CASE WHEN len(parts) >= 3 THEN
+    nullif(array_to_string(list_transform(parts[2:len(parts)-1], lambda x: {_fold_sql("x")}), ' '), '') END
+    AS middle_f,
   date_of_birth AS dob,
   CASE WHEN day(date_of_birth) <= 12 AND day(date_of_birth) <> month(date_of_birth)
        THEN make_date(year(date_of_birth), day(date_of_birth), month(date_of_birth)) END AS dob_swap,
+  strftime(date_of_birth, '%m-%d') AS md,
   strftime(date_of_birth, '%Y-%m') AS ym,
   year(date_of_birth) AS yr,
   nullif(trim(coalesce(personal_id, '')), '') AS pid,
@@ -173,6 +156,7 @@ SELECT
   commune_id AS commune,
   nullif(sex, '') AS sex
 FROM p
+)
 """  # noqa: S608 - built from constants only
 
 
@@ -250,9 +234,23 @@ def within_edits(a: str, b: str, k: int) -> bool:
     return prev.get(len(b), big) <= k
 
 
+def is_transposition(a: str, b: str) -> bool:
+    """b is a with two adjacent (different) letters swapped: "phan" / "phna"."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+
+
+def damerau_within_one(a: str, b: str) -> bool:
+    """DuckDB's damerau_levenshtein(a, b) <= 1: equal, one edit, or one adjacent transposition."""
+    return a == b or within_edits(a, b, 1) or is_transposition(a, b)
+
+
 # --- the comparison specification ---------------------------------------------------------------------
 
-Pred = Callable[[dict[str, Any], dict[str, Any]], bool]
+Row = dict[str, Any]
+Pred = Callable[[Row, Row], bool]
 
 
 @dataclass(frozen=True)
@@ -262,40 +260,213 @@ class Level:
     py: Pred
     is_null: bool = False
     tf_column: str = ""
-    # Documented prior m = P(level | same child), from how entry errors happen (decision 0010); u is
-    # estimated on the data by random sampling (seeded), so the weights adapt to each population.
+    # Documented prior m = P(level | same child), from how entry errors happen (docs/dedupe.md); u is
+    # estimated on the data by random sampling (seeded). `fixed` levels keep both m and u as written.
     m: float | None = None
+    u: float | None = None
+    fixed: bool = False
+
+
+def _q(col: str, side: str) -> str:
+    return f'"{col}_{side}"'
 
 
 def _null(*cols: str) -> Level:
-    sql = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in cols)
+    sql = " OR ".join(f"{_q(c, 'l')} IS NULL OR {_q(c, 'r')} IS NULL" for c in cols)
     return Level("null", sql, lambda a, b: any(a[c] is None or b[c] is None for c in cols), is_null=True)
 
 
 def _exact(col: str, label: str = "exact", tf: str = "", m: float | None = None) -> Level:
-    return Level(label, f'"{col}_l" = "{col}_r"', lambda a, b: a[col] == b[col], tf_column=tf, m=m)
-
-
-def _jw(col: str, threshold: float, m: float | None = None) -> Level:
-    return Level(
-        f"jw>={threshold}",
-        f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {threshold}',
-        lambda a, b: jaro_winkler(a[col], b[col]) >= threshold,
-        m=m,
-    )
-
-
-def _lev(col: str, edits: int, m: float | None = None) -> Level:
-    return Level(
-        f"levenshtein<={edits}",
-        f'levenshtein("{col}_l", "{col}_r") <= {edits}',
-        lambda a, b: within_edits(a[col], b[col], edits),
-        m=m,
-    )
+    return Level(label, f"{_q(col, 'l')} = {_q(col, 'r')}", lambda a, b: a[col] == b[col], tf_column=tf, m=m)
 
 
 def _else(m: float | None = None) -> Level:
     return Level("else", "ELSE", lambda a, b: True, m=m)
+
+
+# Name-part conditions, each as (SQL, Python). `min_len` keeps fuzzy levels off short names: one edit
+# between names of at most three letters ("Lử"/"Sử", "Pó"/"Páo") is another child's name, not a typo; only
+# a swap of two adjacent letters is still a typo there.
+def _fuzzy_name_sql(col: str, min_len: int = 4) -> str:
+    x, y = _q(col, "l"), _q(col, "r")
+    return (
+        f"((damerau_levenshtein({x}, {y}) <= 1 AND greatest(length({x}), length({y})) >= {min_len}) "
+        f"OR (length({x}) = length({y}) AND length({x}) >= 3 AND damerau_levenshtein({x}, {y}) = 1 "
+        f"AND levenshtein({x}, {y}) = 2))"
+    )
+
+
+def _fuzzy_name_py(col: str, min_len: int = 4) -> Pred:
+    def pred(a: Row, b: Row) -> bool:
+        x, y = a[col], b[col]
+        return (damerau_within_one(x, y) and max(len(x), len(y)) >= min_len) or (
+            len(x) >= 3 and is_transposition(x, y)
+        )
+
+    return pred
+
+
+def _jw_name_sql(col: str, threshold: float, min_len: int = 4) -> str:
+    x, y = _q(col, "l"), _q(col, "r")
+    return (
+        f"(jaro_winkler_similarity({x}, {y}) >= {threshold} AND least(length({x}), length({y})) >= {min_len})"
+    )
+
+
+def _jw_name_py(col: str, threshold: float, min_len: int = 4) -> Pred:
+    return lambda a, b: jaro_winkler(a[col], b[col]) >= threshold and min(len(a[col]), len(b[col])) >= min_len
+
+
+_GIVEN_CONFLICT_SQL = '"given_f_l" = "given_f_r" AND "given_l" <> "given_r" AND "given_l" <> "given_f_l" AND "given_r" <> "given_f_r"'
+
+
+def _given_conflict(a: Row, b: Row) -> bool:
+    """Same letters, different diacritics written on both sides (Máy ≠ Mẩy, Hiền ≠ Hiên): two names."""
+    return (
+        a["given_f"] == b["given_f"]
+        and a["given"] != b["given"]
+        and a["given"] != a["given_f"]
+        and b["given"] != b["given_f"]
+    )
+
+
+_GIVEN_FUZZY_SQL = f'("given_d_l" = "given_d_r" OR {_fuzzy_name_sql("given_f")})'
+_GIVEN_JW_SQL = _jw_name_sql("given_f", 0.92)
+_given_fuzzy_edit = _fuzzy_name_py("given_f")
+
+
+def _given_fuzzy(a: Row, b: Row) -> bool:
+    return a["given_d"] == b["given_d"] or _given_fuzzy_edit(a, b)
+
+
+_given_jw = _jw_name_py("given_f", 0.92)
+
+# Given names that *differ* (positive twin evidence): both present, and either a diacritic conflict or no
+# agreeing level (exact folded, one edit on a long name, a transposition, close Jaro-Winkler).
+_GIVEN_DIFFER_SQL = (
+    f'("given_f_l" IS NOT NULL AND "given_f_r" IS NOT NULL AND (({_GIVEN_CONFLICT_SQL}) OR NOT '
+    f'("given_f_l" = "given_f_r" OR {_GIVEN_FUZZY_SQL} OR {_GIVEN_JW_SQL})))'
+)
+
+
+def _given_differ(a: Row, b: Row) -> bool:
+    if a["given_f"] is None or b["given_f"] is None:
+        return False
+    if _given_conflict(a, b):
+        return True
+    return not (a["given_f"] == b["given_f"] or _given_fuzzy(a, b) or _given_jw(a, b))
+
+
+# Every NULL made explicit (coalesce): a NULL must never turn a "not twins" into "unknown" (issue 14, #5).
+_SAME_CARER_SQL = 'coalesce("carer_f_l" = "carer_f_r", false)'
+_SAME_BIRTH_SQL = (
+    '(coalesce("dob_l" = "dob_r", false) OR coalesce("dob_swap_l" = "dob_r", false) '
+    'OR coalesce("dob_l" = "dob_swap_r", false))'
+)
+_NOT_ONE_ID_SQL = 'NOT coalesce("pid_l" = "pid_r", false)'
+_YEAR_TYPO_SQL = 'coalesce("md_l" = "md_r" AND abs("yr_l" - "yr_r") = 1, false)'
+
+
+def _same_carer(a: Row, b: Row) -> bool:
+    return a["carer_f"] is not None and a["carer_f"] == b["carer_f"]
+
+
+def _same_birth(a: Row, b: Row) -> bool:
+    return a["dob"] is not None and (
+        a["dob"] == b["dob"]
+        or (a["dob_swap"] is not None and a["dob_swap"] == b["dob"])
+        or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"])
+    )
+
+
+def _not_one_id(a: Row, b: Row) -> bool:
+    return not (a["pid"] is not None and a["pid"] == b["pid"])
+
+
+def _year_typo(a: Row, b: Row) -> bool:
+    return a["md"] is not None and a["md"] == b["md"] and abs(a["yr"] - b["yr"]) == 1
+
+
+_OWN_IDS_SQL = 'coalesce(levenshtein("pid_l", "pid_r") > 2, false)'
+_OTHER_SEX_SQL = 'coalesce("sex_l" <> "sex_r", false)'
+_GIVEN_OTHER_SQL = (
+    '("given_f_l" IS NOT NULL AND "given_f_r" IS NOT NULL AND ('
+    + _GIVEN_CONFLICT_SQL
+    + ' OR NOT ("given_f_l" = '
+    '"given_f_r" OR "given_d_l" = "given_d_r" OR (length("given_f_l") >= 3 AND damerau_levenshtein("given_f_l", "given_f_r") = 1 '
+    'AND levenshtein("given_f_l", "given_f_r") = 2))))'
+)
+
+
+def _own_ids(a: Row, b: Row) -> bool:
+    return a["pid"] is not None and b["pid"] is not None and not within_edits(a["pid"], b["pid"], 2)
+
+
+def _other_sex(a: Row, b: Row) -> bool:
+    return a["sex"] is not None and b["sex"] is not None and a["sex"] != b["sex"]
+
+
+def _given_other(a: Row, b: Row) -> bool:
+    """Any other given name: not the same letters (unless both carry different diacritics), not a swap of
+    two adjacent letters."""
+    x, y = a["given_f"], b["given_f"]
+    if x is None or y is None:
+        return False
+    return _given_conflict(a, b) or not (
+        x == y or a["given_d"] == b["given_d"] or (len(x) >= 3 and is_transposition(x, y))
+    )
+
+
+_TWIN_BASE_SQL = f"{_SAME_CARER_SQL} AND {_SAME_BIRTH_SQL} AND {_NOT_ONE_ID_SQL}"
+TWIN_SQL = f"{_TWIN_BASE_SQL} AND {_GIVEN_OTHER_SQL} AND ({_OWN_IDS_SQL} OR {_OTHER_SEX_SQL})"
+TWIN_UNPROVEN_SQL = f"{_TWIN_BASE_SQL} AND {_GIVEN_DIFFER_SQL}"
+OTHER_BIRTH_SQL = (
+    f'{_SAME_CARER_SQL} AND "dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND NOT {_SAME_BIRTH_SQL} '
+    f"AND NOT {_YEAR_TYPO_SQL} AND {_NOT_ONE_ID_SQL}"
+)
+
+
+def is_twin_pair(a: Row, b: Row) -> bool:
+    """Song sinh, proven: same carer, same birth date (or its day/month swap), another given name, and each
+    with its own personal ID (not a typo of the other) or of another sex."""
+    return (
+        _same_carer(a, b)
+        and _same_birth(a, b)
+        and _not_one_id(a, b)
+        and _given_other(a, b)
+        and (_own_ids(a, b) or _other_sex(a, b))
+    )
+
+
+def is_twin_unproven(a: Row, b: Row) -> bool:
+    """Same carer and birth date, given names that differ (no agreeing level: a one-letter change on a short
+    H'Mông/Thái name counts as different), but no IDs or sexes to prove two children."""
+    return _same_carer(a, b) and _same_birth(a, b) and _not_one_id(a, b) and _given_differ(a, b)
+
+
+def is_other_birth(a: Row, b: Row) -> bool:
+    """Same carer, another birth date (not a swap, not a one-year typo), not one ID: a sibling, perhaps
+    given the same name, or one child entered with a wrong birth date. Human review, never automatic."""
+    return (
+        _same_carer(a, b)
+        and a["dob"] is not None
+        and b["dob"] is not None
+        and not _same_birth(a, b)
+        and not _year_typo(a, b)
+        and _not_one_id(a, b)
+    )
+
+
+# Fixed weights of the household levels (not trained: random pairs almost never share a mother, so their
+# u says nothing; the levels correct the other comparisons, which assume independence).
+TWIN_WEIGHT = -60.0  # a veto: proven twins are never one child
+TWIN_UNPROVEN_WEIGHT = -40.0  # below the review band even when everything else agrees
+OTHER_BIRTH_WEIGHT = -12.0
+
+
+def _fixed(label: str, sql: str, py: Pred, weight: float) -> Level:
+    u = 0.5
+    return Level(label, sql, py, m=u * 2.0**weight, u=u, fixed=True)
 
 
 @dataclass(frozen=True)
@@ -305,47 +476,112 @@ class Comparison:
     levels: tuple[Level, ...]
 
 
-COMPARISONS: tuple[Comparison, ...] = (
-    Comparison("given", "Tên (given name): diacritics > folded > one edit > Jaro-Winkler; differing = twin-like", (
-        _null("given_f"), _exact("given", "exact with diacritics", tf="given_f", m=0.80),
+COMPARISONS = (
+    Comparison("given", "Tên (given name): diacritics > folded > one edit / transposition (4+ letters) > Jaro-Winkler", (
+        _null("given_f"), _exact("given", "exact with diacritics", tf="given_f", m=0.78),
+        Level("diacritic conflict (Máy / Mẩy)", _GIVEN_CONFLICT_SQL, _given_conflict, m=0.002),
         _exact("given_f", "exact folded", tf="given_f", m=0.12),
-        _lev("given_f", 1, m=0.06), _jw("given_f", 0.88, m=0.0195), _else(m=0.0005),
+        Level("doubled letter, one edit or transposition", _GIVEN_FUZZY_SQL, _given_fuzzy, m=0.07),
+        Level("jaro-winkler>=0.92", _GIVEN_JW_SQL, _given_jw, m=0.02), _else(m=0.008),
     )),
-    Comparison("family", "Họ (family name) with variant equivalence and TF on folded surname", (
-        _null("family_f"), _exact("family", "exact with diacritics", tf="family_f", m=0.85),
-        _exact("family_f", "exact folded", tf="family_f", m=0.10),
-        _exact("family_k", "variant (Hoàng≈Huỳnh, Vũ≈Võ)", m=0.045), _else(m=0.005),
+    Comparison("family", "Họ (family name): exact > folded > variant (Hoàng≈Huỳnh) > one edit / transposition", (
+        _null("family_f"), _exact("family", "exact with diacritics", tf="family_f", m=0.82),
+        _exact("family_f", "exact folded", tf="family_f", m=0.11),
+        _exact("family_k", "variant (Hoàng≈Huỳnh, Vũ≈Võ)", m=0.04),
+        Level("one edit or transposition", _fuzzy_name_sql("family_f", 3), _fuzzy_name_py("family_f", 3), m=0.025),
+        _else(m=0.005),
     )),
-    Comparison("middle", "Tên đệm (middle name), folded", (
-        _null("middle_f"), _exact("middle_f", "exact folded", m=0.93), _jw("middle_f", 0.9, m=0.04), _else(m=0.03),
+    Comparison("middle", "Tên đệm (middle name), folded; missing on either side = no evidence", (
+        _null("middle_f"), _exact("middle_f", "exact folded", m=0.93),
+        Level("one edit or jaro-winkler>=0.9",
+              '(damerau_levenshtein("middle_f_l", "middle_f_r") <= 1 OR jaro_winkler_similarity("middle_f_l", "middle_f_r") >= 0.9)',
+              lambda a, b: damerau_within_one(a["middle_f"], b["middle_f"]) or jaro_winkler(a["middle_f"], b["middle_f"]) >= 0.9,
+              m=0.04),
+        _else(m=0.03),
     )),
-    Comparison("dob", "Ngày sinh: exact / day-month swapped / same month / same year", (
-        _null("dob"), _exact("dob", m=0.88),
+    Comparison("dob", "Ngày sinh: exact / day-month swapped / year off by one / same month / same year", (
+        _null("dob"), _exact("dob", m=0.84),
         Level("day-month swapped", '"dob_swap_l" = "dob_r" OR "dob_l" = "dob_swap_r"',
               lambda a, b: (a["dob_swap"] is not None and a["dob_swap"] == b["dob"])
-              or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"]), m=0.08),
-        _exact("ym", "same year-month", m=0.02), _exact("yr", "same year", m=0.005), _else(m=0.003),
+              or (b["dob_swap"] is not None and a["dob"] == b["dob_swap"]), m=0.07),
+        Level("year off by one", _YEAR_TYPO_SQL, _year_typo, m=0.06),
+        _exact("ym", "same year-month", m=0.012), _exact("yr", "same year", m=0.008), _else(m=0.01),
     )),
     Comparison("pid", "Số định danh: exact / one or two edits (typo, malformed) / different", (
-        _null("pid"), _exact("pid", m=0.95),
-        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: within_edits(a["pid"], b["pid"], 2), m=0.04),
-        _else(m=0.002),
+        _null("pid"), _exact("pid", m=0.93),
+        Level("levenshtein<=2", 'levenshtein("pid_l", "pid_r") <= 2', lambda a, b: within_edits(a["pid"], b["pid"], 2), m=0.06),
+        _else(m=0.01),
     )),
-    Comparison("mother", "Tên mẹ (folded)", (_null("mother_f"), _exact("mother_f", m=0.95), _jw("mother_f", 0.9, m=0.045), _else(m=0.005))),
-    Comparison("father", "Tên cha (folded)", (_null("father_f"), _exact("father_f", m=0.93), _jw("father_f", 0.9, m=0.05), _else(m=0.02))),
-    Comparison("village", "Thôn/tổ dân phố", (_null("village"), _exact("village", m=0.85), _else(m=0.15))),
+    Comparison("mother", "Tên mẹ (folded): exact / one edit or Jaro-Winkler / different", (
+        _null("mother_f"), _exact("mother_f", m=0.92),
+        Level("one edit or jaro-winkler>=0.92",
+              '(damerau_levenshtein("mother_f_l", "mother_f_r") <= 1 OR jaro_winkler_similarity("mother_f_l", "mother_f_r") >= 0.92)',
+              lambda a, b: damerau_within_one(a["mother_f"], b["mother_f"]) or jaro_winkler(a["mother_f"], b["mother_f"]) >= 0.92,
+              m=0.07),
+        _else(m=0.01),
+    )),
+    Comparison("father", "Tên cha (folded)", (
+        _null("father_f"), _exact("father_f", m=0.92),
+        Level("one edit or jaro-winkler>=0.92",
+              '(damerau_levenshtein("father_f_l", "father_f_r") <= 1 OR jaro_winkler_similarity("father_f_l", "father_f_r") >= 0.92)',
+              lambda a, b: damerau_within_one(a["father_f"], b["father_f"]) or jaro_winkler(a["father_f"], b["father_f"]) >= 0.92,
+              m=0.05),
+        _else(m=0.03),
+    )),
+    Comparison("place", "Thôn/tổ dân phố, xã: same village / same commune / elsewhere (moved)", (
+        _null("commune"), _exact("village", "same village", m=0.78), _exact("commune", "same commune", m=0.14),
+        _else(m=0.08),
+    )),
     Comparison("sex", "Giới tính", (_null("sex"), _exact("sex", m=0.99), _else(m=0.01))),
+    Comparison("household", "Song sinh / anh chị em: same carer with same birth and other given name (twins), or with another birth date", (
+        _null("carer_f"),
+        _fixed("twins: same carer and birth, other given name, own IDs or other sex", TWIN_SQL, is_twin_pair, TWIN_WEIGHT),
+        _fixed("likely twins: same carer and birth, different given names", TWIN_UNPROVEN_SQL, is_twin_unproven,
+               TWIN_UNPROVEN_WEIGHT),
+        _fixed("same carer, another birth date", OTHER_BIRTH_SQL, is_other_birth, OTHER_BIRTH_WEIGHT),
+        Level("else", "ELSE", lambda a, b: True, m=1.0, u=1.0, fixed=True),
+    )),
 )  # fmt: skip
 
-# Blocking rules: a pair is only compared if one of these holds (union, de-duplicated by Splink).
+# Blocking rules: a pair is only compared if one of these holds (union, de-duplicated by Splink). None needs
+# the exact birth year alone: a year typo is caught by mother + commune and by given name + day and month.
 BLOCKING_RULES_SQL = (
     'l."pid" = r."pid"',
     'l."dob" = r."dob" AND l."given_f" = r."given_f"',
     'l."dob" = r."dob" AND l."carer_f" = r."carer_f"',
     'l."dob_swap" = r."dob" AND l."given_f" = r."given_f"',
-    'l."carer_f" = r."carer_f" AND l."commune" = r."commune" AND l."yr" = r."yr"',
+    'l."carer_f" = r."carer_f" AND l."commune" = r."commune"',
+    'l."given_f" = r."given_f" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
     'l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."yr" = r."yr"',
+    'l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
 )
+
+
+def blocking_rules_passed(a: Row, b: Row) -> list[int]:
+    """Indexes of the `BLOCKING_RULES_SQL` rules the pair satisfies (Python twin of the SQL)."""
+
+    def eq(*cols: str) -> bool:
+        return all(a[c] is not None and a[c] == b[c] for c in cols)
+
+    swap = (a["dob_swap"] is not None and a["dob_swap"] == b["dob"]) or (
+        b["dob_swap"] is not None and b["dob_swap"] == a["dob"]
+    )
+    rules = (
+        eq("pid"),
+        eq("dob", "given_f"),
+        eq("dob", "carer_f"),
+        swap and eq("given_f"),
+        eq("carer_f", "commune"),
+        eq("given_f", "md") and abs(a["yr"] - b["yr"]) <= 1,
+        eq("given_f", "family_k", "commune", "yr"),
+        eq("family_k", "commune", "md") and abs(a["yr"] - b["yr"]) <= 1,
+    )
+    return [i for i, hit in enumerate(rules) if hit]
+
+
+def passes_blocking(a: Row, b: Row) -> bool:
+    """The blocking rules of the full scan, in Python: the entry check compares the pairs the scan would."""
+    return bool(blocking_rules_passed(a, b))
 
 
 def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dict[str, Any]:
@@ -359,6 +595,11 @@ def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dic
                 level["is_null_level"] = True
             if lv.m is not None:
                 level["m_probability"] = lv.m
+            if lv.u is not None:
+                level["u_probability"] = lv.u
+            if lv.fixed:
+                level["fix_m_probability"] = True
+                level["fix_u_probability"] = True
             if lv.tf_column:
                 level["tf_adjustment_column"] = lv.tf_column
                 level["tf_adjustment_weight"] = 1.0
@@ -373,20 +614,17 @@ def splink_settings(*, comparisons: tuple[Comparison, ...] = COMPARISONS) -> dic
         ],  # fmt: skip
         "comparisons": out,
         "retain_matching_columns": True,
-        "retain_intermediate_calculation_columns": False,
-        "additional_columns_to_retain": [
-            "public_id",
-            "unit_id",
-            "carer_f",
-            "name_key",
-            "name_raw",
-            "name_plain",
-        ],
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": ["public_id", "unit_id"],
         "sql_dialect": "duckdb",
     }
 
 
-# --- Python scoring with the trained model --------------------------------------------------------------
+# --- the trained model, evaluated in Python ----------------------------------------------------------------
+
+
+class ModelMismatchError(ValueError):
+    """The model file was trained for other comparison levels than this code evaluates: retrain."""
 
 
 @dataclass(frozen=True)
@@ -395,7 +633,8 @@ class TrainedModel:
     # comparison -> per level (m, u); None for the null level
     mu: dict[str, list[tuple[float, float] | None]]
     tf: dict[str, dict[str, float]]  # tf column -> value -> relative frequency
-    threshold: float
+    threshold: float  # review band starts here (p2)
+    auto_threshold: float  # auto-suggest band starts here (p1)
 
 
 def load_model(path: Path = MODEL_PATH) -> TrainedModel:
@@ -408,7 +647,23 @@ def default_model() -> TrainedModel:
     return load_model()
 
 
+def check_model_matches_code(data: dict[str, Any]) -> None:
+    """The model file's comparison levels must be the ones `COMPARISONS` evaluates in Python."""
+    comps = {c["output_column_name"]: c for c in data["comparisons"]}
+    if set(comps) != {c.name for c in COMPARISONS}:
+        raise ModelMismatchError(f"model comparisons {sorted(comps)} ≠ code; run dedupe_train")
+    for comp in COMPARISONS:
+        file_sql = [lv["sql_condition"] for lv in comps[comp.name]["comparison_levels"]]
+        code_sql = [lv.sql for lv in comp.levels]
+        if file_sql != code_sql:
+            raise ModelMismatchError(f"comparison '{comp.name}': model file levels ≠ code; run dedupe_train")
+    rules = [b["blocking_rule"] for b in data["blocking_rules_to_generate_predictions"]]
+    if rules != list(BLOCKING_RULES_SQL):
+        raise ModelMismatchError("blocking rules in the model file ≠ code; run dedupe_train")
+
+
 def model_from_settings(data: dict[str, Any]) -> TrainedModel:
+    check_model_matches_code(data)
     mu: dict[str, list[tuple[float, float] | None]] = {}
     for comp in data["comparisons"]:
         levels: list[tuple[float, float] | None] = []
@@ -416,111 +671,117 @@ def model_from_settings(data: dict[str, Any]) -> TrainedModel:
             if lv.get("is_null_level"):
                 levels.append(None)
             else:
-                levels.append(
-                    (float(lv.get("m_probability") or 1e-6), float(lv.get("u_probability") or 1e-6))
-                )
+                if lv.get("m_probability") is None or lv.get("u_probability") is None:
+                    raise ModelMismatchError(
+                        f"{comp['output_column_name']}: level '{lv['label_for_charts']}' untrained"
+                    )
+                levels.append((float(lv["m_probability"]), float(lv["u_probability"])))
         mu[comp["output_column_name"]] = levels
+    bands = data.get("mchis_bands", {})
     return TrainedModel(
         prior=float(data["probability_two_random_records_match"]),
         mu=mu,
         tf=data.get("mchis_tf_tables", {}),
-        threshold=float(data.get("mchis_review_threshold", 0.9)),
+        threshold=float(bands.get("review", 0.9)),
+        auto_threshold=float(bands.get("auto", 0.99)),
     )
 
 
-def comparison_vector(a: dict[str, Any], b: dict[str, Any]) -> dict[str, int]:
-    out = {}
+def comparison_level(comp: Comparison, a: Row, b: Row) -> int:
+    """Index of the first level whose condition holds (Splink's CASE WHEN order; NULL = not this level)."""
+    for i, lv in enumerate(comp.levels):
+        if lv.sql == "ELSE":
+            return i
+        try:
+            if lv.py(a, b):
+                return i
+        except TypeError:  # a None where SQL would give NULL: the condition is not true
+            continue
+    return len(comp.levels) - 1
+
+
+def comparison_vector(a: Row, b: Row) -> dict[str, int]:
+    return {comp.name: comparison_level(comp, a, b) for comp in COMPARISONS}
+
+
+def _exact_u(comp: Comparison, model: TrainedModel, tf_column: str) -> float | None:
+    """Splink's TF adjustment uses the u of the comparison's exact-match level on the TF column."""
+    for i, lv in enumerate(comp.levels):
+        if lv.sql == f'"{tf_column}_l" = "{tf_column}_r"':
+            mu = model.mu[comp.name][i]
+            return mu[1] if mu else None
+    return None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One comparison's contribution to a pair's match weight (what the reviewer sees, docs/dedupe.md)."""
+
+    comparison: str
+    description: str
+    level: str
+    level_index: int
+    m: float | None
+    u: float | None
+    weight: float  # log2(m/u), 0 for a null level
+    tf_adjustment: float  # extra weight from the value's own frequency (common names count less)
+
+
+def evidence(a: Row, b: Row, model: TrainedModel | None = None) -> list[Evidence]:
+    """Per-comparison evidence for a pair of `features()` rows, in the model's comparison order."""
+    model = model or default_model()
+    out = []
     for comp in COMPARISONS:
-        for i, lv in enumerate(comp.levels):
-            if lv.sql == "ELSE" or lv.py(a, b):
-                out[comp.name] = i
-                break
+        idx = comparison_level(comp, a, b)
+        lv = comp.levels[idx]
+        mu = model.mu[comp.name][idx]
+        if mu is None:
+            out.append(Evidence(comp.name, comp.description, lv.label, idx, None, None, 0.0, 0.0))
+            continue
+        m, u = mu
+        tf_adj = 0.0
+        if lv.tf_column:
+            freq = model.tf.get(lv.tf_column, {}).get(a[lv.tf_column] or "")  # rare values: not listed
+            base = _exact_u(comp, model, lv.tf_column)
+            if freq and base:
+                tf_adj = math.log2(base) - math.log2(freq)
+        out.append(Evidence(comp.name, comp.description, lv.label, idx, m, u, math.log2(m / u), tf_adj))
     return out
 
 
-def match_weight(a: dict[str, Any], b: dict[str, Any], model: TrainedModel) -> float:
-    weight = math.log2(model.prior / (1 - model.prior))
-    for comp in COMPARISONS:
-        idx = comparison_vector_one(comp, a, b)
-        mu = model.mu[comp.name][idx]
-        if mu is None:
-            continue
-        m, u = mu
-        weight += math.log2(m / u)
-        lv = comp.levels[idx]
-        if lv.tf_column:
-            freq = model.tf.get(lv.tf_column, {}).get(a[lv.tf_column] or "")  # rare values: not listed
-            if freq:
-                # Splink's TF adjustment: replace u by the value's own frequency (weight 1.0).
-                weight += math.log2(u / max(freq, 1e-9))
-    return weight
+def prior_weight(model: TrainedModel) -> float:
+    return math.log2(model.prior / (1 - model.prior))
 
 
-def comparison_vector_one(comp: Comparison, a: dict[str, Any], b: dict[str, Any]) -> int:
-    for i, lv in enumerate(comp.levels):
-        if lv.sql == "ELSE" or lv.py(a, b):
-            return i
-    return len(comp.levels) - 1
+def match_weight(a: Row, b: Row, model: TrainedModel) -> float:
+    return prior_weight(model) + sum(e.weight + e.tf_adjustment for e in evidence(a, b, model))
 
 
 def probability(weight: float) -> float:
     if weight > 60:
         return 1.0
+    if weight < -60:
+        return 0.0
     bf = 2.0**weight
     return bf / (1 + bf)
 
 
-def diacritic_conflict(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Same folded name, but some word is written with *different* diacritics on both sides (Máy ≠ Mẩy,
-    Hiền ≠ Hiên): two names. A word typed without diacritics on one side is an entry error, not a conflict."""
-    ra, rb = (a["name_raw"] or "").split(" "), (b["name_raw"] or "").split(" ")
-    return any(x != y and x != fold(x) and y != fold(y) for x, y in zip(ra, rb, strict=False))
+def level_from_gamma(comparison: str, gamma: int) -> int:
+    """Splink's comparison vector value (null = -1, else = 0, stronger levels count up) → level index."""
+    comp = next(c for c in COMPARISONS if c.name == comparison)
+    if gamma == -1:
+        return next(i for i, lv in enumerate(comp.levels) if lv.is_null)
+    non_null = [i for i, lv in enumerate(comp.levels) if not lv.is_null]
+    return non_null[len(non_null) - 1 - gamma]
 
 
-def names_materially_differ(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Two different names, not one name entered with an error: folded keys (surname variants mapped)
-    more than one typo apart, or equal but with a diacritic conflict."""
-    ka, kb = a["name_key"] or "", b["name_key"] or ""
-    if ka != kb:
-        return not within_edits(ka, kb, 1)
-    return diacritic_conflict(a, b)
+HOUSEHOLD_OTHER_BIRTH = 3  # level index of "same carer, another birth date" in the household comparison
 
 
-def is_twin_pair(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Song sinh: same (or day/month-swapped) birth date and mother/carer, not the same personal ID, and
-    another name — materially different, or one typo apart with a different sex or different personal IDs.
-    Whole-name based, so it also holds for groups who write the surname last."""
-    if a["pid"] and a["pid"] == b["pid"]:
-        return False
-    same_birth = a["dob"] is not None and (a["dob"] == b["dob"] or a["dob_swap"] == b["dob"])
-    if not same_birth or a["carer_f"] is None or a["carer_f"] != b["carer_f"]:
-        return False
-    if a["name_key"] == b["name_key"] and not diacritic_conflict(a, b):
-        return False  # the same name (at most written without some diacritics / as a surname variant)
-    return (
-        names_materially_differ(a, b)
-        or bool(a["sex"] and b["sex"] and a["sex"] != b["sex"])
-        or bool(a["pid"] and b["pid"] and a["pid"] != b["pid"])
-    )
-
-
-_DIACRITIC_CONFLICT_SQL = (
-    "coalesce(list_bool_or(list_transform(list_zip(string_split(coalesce(\"name_raw_l\", ''), ' '), "
-    "string_split(coalesce(\"name_raw_r\", ''), ' ')), lambda p: p[1] <> p[2] AND p[1] <> "
-    + _fold_sql("p[1]")
-    + " AND p[2] <> "
-    + _fold_sql("p[2]")
-    + ")), false)"
-)
-
-TWIN_FILTER_SQL = f"""NOT (
-  coalesce("pid_l" = "pid_r", false) = false
-  AND ("dob_l" = "dob_r" OR "dob_swap_l" = "dob_r") AND "carer_f_l" = "carer_f_r"
-  AND NOT (coalesce("name_key_l", '') = coalesce("name_key_r", '') AND NOT {_DIACRITIC_CONFLICT_SQL})
-  AND (
-    (coalesce("name_key_l", '') <> coalesce("name_key_r", '')
-     AND levenshtein(coalesce("name_key_l", ''), coalesce("name_key_r", '')) > 1)
-    OR (coalesce("name_key_l", '') = coalesce("name_key_r", '') AND {_DIACRITIC_CONFLICT_SQL})
-    OR coalesce("sex_l" <> "sex_r", false) OR coalesce("pid_l" <> "pid_r", false)
-  )
-)"""
+def band(p: float, household_level: int, model: TrainedModel) -> str:
+    """auto (≥ p1), review (p2..p1), ignore (< p2). Same carer with another birth date is never auto."""
+    if p >= model.auto_threshold and household_level != HOUSEHOLD_OTHER_BIRTH:
+        return "auto"
+    if p >= model.threshold:
+        return "review"
+    return "ignore"

@@ -311,6 +311,6 @@ def run_rules(
     for rule in rules:
         try:
             findings.extend(rule.check(record, context))
-        except Exception as exc:  # noqa: BLE001 - a strange record must not stop the scan
+        except Exception as exc:  # a strange record must not stop the scan
             failures.append(RuleFailure(rule.code, record.id, f"{type(exc).__name__}: {exc}"))
     return findings, failures

@@ -191,3 +191,19 @@ def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -
     mine = {str(public_id) for public_id in visible.values_list("public_id", flat=True)}
     local = [c for c in found if str(c.public_id) in mine]
     return local[:limit], len(local) < len(found)
+
+
+# --- how alike two records are, for a merge request (issue 10 item 4) -------------------------------------
+
+CLEARLY_DIFFERENT = 0.5  # below this match probability a merge needs an explicit override reason
+
+
+def pair_match_probability(first: Any, second: Any) -> float:
+    """The duplicate model's probability that two children (model instances) are the same child."""
+    from .dedupe import EXPORT_COLUMNS
+    from .linkage import default_model, features, match_weight, probability
+
+    def row(child: Any) -> dict[str, Any]:
+        return {name: getattr(child, name, None) for name in EXPORT_COLUMNS}
+
+    return probability(match_weight(features(row(first)), features(row(second)), default_model()))

@@ -279,7 +279,7 @@ def draw_stratified(items: list[tuple[int, str]], n: int, seed: int) -> list[tup
     rest = n - sum(alloc.values())
     for s in sorted(quotas, key=lambda s: (-(quotas[s] - alloc[s]), s))[:rest]:
         alloc[s] += 1
-    rng = random.Random(seed)  # noqa: S311 - reproducibility is the point, not secrecy
+    rng = random.Random(seed)  # reproducibility is the point, not secrecy
     out: list[tuple[int, str]] = []
     for s in sorted(strata):
         out.extend((cid, s) for cid in sorted(rng.sample(strata[s], alloc[s])))

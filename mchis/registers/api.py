@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import Field
 
@@ -52,8 +52,8 @@ class ImportSummary(Schema):
     status: str = Field(
         examples=["WARNING"], description="OK | WARNING (some rejected) | ERROR (all rejected)"
     )
-    dryRun: bool = Field(examples=[False])  # noqa: N815 - DHIS2-style JSON names
-    batchId: str | None = Field(default=None, examples=["5f0c…"])  # noqa: N815
+    dryRun: bool = Field(examples=[False])  # DHIS2-style JSON names
+    batchId: str | None = Field(default=None, examples=["5f0c…"])
     total: int = Field(examples=[1000])
     created: int = Field(examples=[990])
     imported: int = Field(examples=[990], description="= created (DHIS2 naming)")
@@ -65,10 +65,10 @@ class ImportSummary(Schema):
 
 
 class JobOut(Schema):
-    jobId: str  # noqa: N815
+    jobId: str
     status: str = Field(examples=["queued"], description="queued | running | success | warning | error")
-    receivedAt: str | None = None  # noqa: N815
-    finishedAt: str | None = None  # noqa: N815
+    receivedAt: str | None = None
+    finishedAt: str | None = None
     summary: dict[str, Any] | None = None
 
 
@@ -182,8 +182,8 @@ def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
 )
 def register_schema(request: HttpRequest, register: str) -> Any:
     if register not in REGISTERS:
-        return 404, {"code": "not_found", "message": f"Không có sổ '{register}'."}
-    return 200, record_json_schema(register)
+        return Status(404, {"code": "not_found", "message": f"Không có sổ '{register}'."})
+    return Status(200, record_json_schema(register))
 
 
 @router.get(
@@ -286,7 +286,7 @@ BATCH_BODY = {
 )
 def records_post(
     request: HttpRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
-) -> Any:  # noqa: N803
+) -> Any:
     require(_principal(request), "register.write")
     get_register(register)
     # Read the stream ourselves: Django's 2.5 MB form-data cap is too small for 5,000 records, and the cap here
@@ -295,18 +295,21 @@ def records_post(
     if body is None:
         body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
-        return 413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."}
+        return Status(413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."})
     try:
         payload = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        return 400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."}
+        return Status(400, {"code": "malformed_json", "message": f"JSON không hợp lệ: {exc}."})
     records = payload.get("records") if isinstance(payload, dict) else payload
     if isinstance(payload, dict) and "records" not in payload:
-        return 400, {
-            "code": "malformed",
-            "message": "Thiếu trường 'records' (danh sách bản ghi).",
-            "field": "records",
-        }
+        return Status(
+            400,
+            {
+                "code": "malformed",
+                "message": "Thiếu trường 'records' (danh sách bản ghi).",
+                "field": "records",
+            },
+        )
     key = request.headers.get("Idempotency-Key", "")
     fingerprint = services.request_fingerprint(register, body, dryRun, async_)
     status, out = services.batch_ingest(
@@ -318,4 +321,4 @@ def records_post(
         idempotency_key=key,
         request_hash=fingerprint,
     )
-    return status, out
+    return Status(status, out)

@@ -53,7 +53,7 @@ class RegisterDef:
         return None
 
 
-def F(name: str, kind: str, label: str, **kw: Any) -> FieldSpec:  # noqa: N802 - a terse table builder
+def F(name: str, kind: str, label: str, **kw: Any) -> FieldSpec:  # a terse table builder
     return FieldSpec(name=name, kind=kind, label=label, **kw)
 
 

@@ -454,13 +454,6 @@ def natural_key(raw: dict[str, Any], register: str) -> str:
     return "x-" + hashlib.sha1("|".join(parts).encode(), usedforsecurity=False).hexdigest()[:24]
 
 
-def column_letter_for(reader: Reader, field_key: str) -> str:
-    for index, col in enumerate(reader.columns):
-        if col is not None and col.key == field_key:
-            return get_column_letter(index + 1)
-    return ""
-
-
 _ERR_FIELD = re.compile(r"^newborns\[(\d+)\]\.(.+)$")
 
 

@@ -92,7 +92,6 @@ PendingUpload (Excel file between preview and confirm).
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -213,8 +212,7 @@ class Person(models.Model):
 
 
 class RegisterQuerySet(ScopedQuerySet[Any]):
-    def of_month(self, month: date) -> RegisterQuerySet:
-        return self.filter(month=month)
+    pass
 
 
 class RegisterRecord(models.Model):

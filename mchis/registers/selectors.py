@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from mchis.core.scoping import access, scope_path_of, visible_to
+from mchis.core.scoping import access, visible_to
 from mchis.core.text import fold
 
 from .definitions import get_register
@@ -21,10 +21,6 @@ def is_period_locked(unit: Any, month: date) -> bool:
     """Is (unit, month) locked by an approved report? `unit` is a ReportingUnit or its id."""
     unit_id = getattr(unit, "pk", unit)
     return PeriodLock.objects.filter(unit_id=unit_id, month=month.replace(day=1)).exists()
-
-
-def locked_months(unit: Any) -> list[date]:
-    return list(PeriodLock.objects.filter(unit_id=getattr(unit, "pk", unit)).values_list("month", flat=True))
 
 
 def records_list(
@@ -120,7 +116,3 @@ def sync_status(
         )
         for r in rows
     ]
-
-
-def principal_scope(principal: Any) -> str | None:
-    return scope_path_of(principal)

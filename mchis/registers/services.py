@@ -20,7 +20,7 @@ import pickle
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -822,34 +822,43 @@ def _client_principal(batch: IngestBatch, unit: Any) -> Any:
 
 
 def batch_run_async(*, batch_id: str) -> None:
-    """Worker side of ?async=true: run the stored payload once (idempotent: a finished job is left alone)."""
+    """Worker side of ?async=true: run the stored payload once.
+
+    The claim and the work share one transaction, so the batch is never committed as "running" before its rows:
+    a worker that dies mid-batch rolls everything back, the batch is still queued, and the redelivered task
+    (acks_late) runs it again. A second delivery of a batch being run waits on the row lock, then finds it done.
+    A "running" batch left by older code (claim committed before the work) is claimed again the same way.
+    """
     from mchis.accounts.models import User
     from mchis.units.models import ReportingUnit
 
     with transaction.atomic():
-        batch = IngestBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != BatchStatus.QUEUED:
-            return
+        batch = (
+            IngestBatch.objects.select_for_update()
+            .filter(pk=batch_id, is_async=True, status__in=(BatchStatus.QUEUED, BatchStatus.RUNNING))
+            .first()
+        )
+        if batch is None:
+            return  # finished already (or unknown): a redelivery changes nothing
         batch.status = BatchStatus.RUNNING
-        batch.save(update_fields=["status"])
-    actor: Any
-    if batch.actor_id:
-        actor = User.objects.get(pk=batch.actor_id)
-    else:
-        unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
-        actor = _client_principal(batch, unit)
-    records = batch.payload or []
-    try:
-        result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
-        body = result.summary()
-    except DomainError as exc:
-        body = {"status": "ERROR", **exc.as_dict()}
-        batch.status = BatchStatus.ERROR
-        batch.rejected = len(records)
-        batch.finished_at = timezone.now()
-    batch.response = body
-    batch.payload = None
-    batch.save()
+        actor: Any
+        if batch.actor_id:
+            actor = User.objects.get(pk=batch.actor_id)
+        else:
+            unit = ReportingUnit.objects.filter(path=batch.principal_unit_path).first()
+            actor = _client_principal(batch, unit)
+        records = batch.payload or []
+        try:
+            result = records_upsert(actor=actor, register=batch.register, records=records, batch=batch)
+            body = result.summary()
+        except DomainError as exc:
+            body = {"status": "ERROR", **exc.as_dict()}
+            batch.status = BatchStatus.ERROR
+            batch.rejected = len(records)
+            batch.finished_at = timezone.now()
+        batch.response = body
+        batch.payload = None
+        batch.save()
 
 
 # --- Excel uploads: preview (dry run) → confirm ----------------------------------------------------------------
@@ -977,21 +986,19 @@ def upload_preview(
         raise PermissionDeniedError("Đơn vị nằm ngoài phạm vi quản lý của bạn.", field="unit")
     upload_id = uuid.uuid4()
     path = _upload_dir() / f"{upload_id}.xlsx"
-    digest, size = hashlib.sha256(), 0
-    with path.open("wb") as fh:
-        for block in chunks:
-            size += len(block)
-            if size > excel.MAX_FILE_BYTES:
-                fh.close()
-                path.unlink(missing_ok=True)
-                raise excel.BadFile(f"Tệp quá lớn; tối đa {excel.MAX_FILE_BYTES // 1_048_576} MB.")
-            digest.update(block)
-            fh.write(block)
-    counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
-    sample: list[dict[str, Any]] = []
     preview_path = path.with_suffix(".preview.jsonl")
     outcomes_path = path.with_suffix(".outcomes.pkl")
     try:
+        digest, size = hashlib.sha256(), 0
+        with path.open("wb") as fh:
+            for block in chunks:
+                size += len(block)
+                if size > excel.MAX_FILE_BYTES:
+                    raise excel.BadFile(f"Tệp quá lớn; tối đa {excel.MAX_FILE_BYTES // 1_048_576} MB.")
+                digest.update(block)
+                fh.write(block)
+        counts = {"create": 0, "update": 0, "unchanged": 0, "error": 0}
+        sample: list[dict[str, Any]] = []
         with preview_path.open("w", encoding="utf-8") as out, outcomes_path.open("wb") as kept:
             for reader, rows, raws, outcomes in _excel_chunks(
                 actor=actor, reg=reg, path=path, default_facility=unit.code
@@ -1023,41 +1030,41 @@ def upload_preview(
                         action == "error" or len(sample) < PREVIEW_SAMPLE // 2
                     ):
                         sample.append(entry)
-    except excel.BadFile:
-        path.unlink(missing_ok=True)
-        preview_path.unlink(missing_ok=True)
-        outcomes_path.unlink(missing_ok=True)
+        with transaction.atomic():
+            upload = PendingUpload.objects.create(
+                id=upload_id,
+                register=reg.key,
+                unit=unit,
+                uploaded_by=actor,
+                original_name=filename[:255],
+                file_path=str(path),
+                checksum=digest.hexdigest(),
+                size=size,
+                preview_path=str(preview_path),
+                summary={
+                    "counts": counts,
+                    "rows": sum(counts.values()),
+                    "sample": sample,
+                    "outcomes_mac": _file_mac(outcomes_path),
+                },
+            )
+            log_event(
+                actor=actor,
+                action="register.excel_preview",
+                object_type="PendingUpload",
+                object_id=str(upload.pk),
+                scope_path=unit.path,
+                changes={
+                    "file": [None, filename],
+                    "rows": [None, sum(counts.values())],
+                    "checksum": [None, upload.checksum],
+                },
+            )
+    except BaseException:
+        # Nothing of a failed preview stays on disk (issue 10 item 10): the file, its preview, its outcomes.
+        for leftover in (path, preview_path, outcomes_path):
+            leftover.unlink(missing_ok=True)
         raise
-    with transaction.atomic():
-        upload = PendingUpload.objects.create(
-            id=upload_id,
-            register=reg.key,
-            unit=unit,
-            uploaded_by=actor,
-            original_name=filename[:255],
-            file_path=str(path),
-            checksum=digest.hexdigest(),
-            size=size,
-            preview_path=str(preview_path),
-            summary={
-                "counts": counts,
-                "rows": sum(counts.values()),
-                "sample": sample,
-                "outcomes_mac": _file_mac(outcomes_path),
-            },
-        )
-        log_event(
-            actor=actor,
-            action="register.excel_preview",
-            object_type="PendingUpload",
-            object_id=str(upload.pk),
-            scope_path=unit.path,
-            changes={
-                "file": [None, filename],
-                "rows": [None, sum(counts.values())],
-                "checksum": [None, upload.checksum],
-            },
-        )
     return upload
 
 
@@ -1169,6 +1176,59 @@ def upload_discard(*, actor: Any, upload: PendingUpload) -> None:
         scope_path=locked.unit.path,
         changes={"status": [UploadStatus.PREVIEWED, UploadStatus.DISCARDED]},
     )
+
+
+UPLOAD_PREVIEW_TTL_HOURS = 24  # a preview not confirmed within a day expires; its files are removed
+
+
+def _upload_files(upload: PendingUpload) -> list[str]:
+    return [
+        name
+        for name in (
+            upload.file_path,
+            upload.preview_path,
+            str(Path(upload.file_path).with_suffix(".outcomes.pkl")) if upload.file_path else "",
+        )
+        if name
+    ]
+
+
+@transaction.atomic
+def uploads_expire(
+    *, now: datetime | None = None, ttl_hours: int = UPLOAD_PREVIEW_TTL_HOURS
+) -> dict[str, int]:
+    """Cleanup job (issue 10 item 10): previews older than `ttl_hours` are discarded and their files removed;
+    files in the upload folder that no upload refers to (a crash between writing and recording) are removed
+    once as old. Error workbooks of committed uploads stay (they are downloaded later). Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=ttl_hours)
+    expired = list(
+        PendingUpload.objects.select_for_update().filter(status=UploadStatus.PREVIEWED, created_at__lt=cutoff)
+    )
+    for upload in expired:
+        for name in _upload_files(upload):
+            Path(name).unlink(missing_ok=True)
+    if expired:
+        PendingUpload.objects.filter(pk__in=[u.pk for u in expired]).update(status=UploadStatus.DISCARDED)
+    known: set[str] = set()
+    for upload in PendingUpload.objects.exclude(status=UploadStatus.DISCARDED):
+        known.update(_upload_files(upload))
+        if upload.error_file_path:
+            known.add(upload.error_file_path)
+    strays = 0
+    for path in _upload_dir().iterdir():
+        if path.is_file() and str(path) not in known and path.stat().st_mtime < cutoff.timestamp():
+            path.unlink(missing_ok=True)
+            strays += 1
+    if expired or strays:
+        log_event(
+            actor=None,
+            action="register.excel_expire",
+            object_type="PendingUpload",
+            object_id="*",
+            changes={"expired": [0, len(expired)], "stray_files": [0, strays]},
+        )
+    return {"expired": len(expired), "stray_files": strays}
 
 
 # --- newborn → child registry hand-off ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Background jobs of the registers: async bulk-API batches (?async=true)."""
+"""Background jobs of the registers: async bulk-API batches (?async=true); expiry of Excel previews."""
 
 from __future__ import annotations
 
@@ -11,3 +11,11 @@ def run_ingest_batch(batch_id: str) -> None:
     from .services import batch_run_async
 
     batch_run_async(batch_id=batch_id)
+
+
+@shared_task(name="registers.expire_uploads")
+def expire_uploads() -> dict[str, int]:
+    """Hourly: previews nobody confirmed within a day are discarded and their files removed."""
+    from .services import uploads_expire
+
+    return uploads_expire()

@@ -139,6 +139,9 @@ class MergeIn(Schema):
     survivor: UUID
     retired: UUID
     reason: str
+    override_reason: str = Field(
+        "", description="Required when the duplicate model scores the two records as clearly different"
+    )
 
 
 class DecisionIn(Schema):
@@ -355,7 +358,11 @@ def merge_requests_create(request: ApiRequest, payload: MergeIn) -> Status[dict[
     survivor = selectors.child_get(request.auth, payload.survivor)
     retired = selectors.child_get(request.auth, payload.retired)
     created = services.merge_request_create(
-        actor=request.auth, survivor=survivor, retired=retired, reason=payload.reason
+        actor=request.auth,
+        survivor=survivor,
+        retired=retired,
+        reason=payload.reason,
+        override_reason=payload.override_reason,
     )
     return Status(201, request_out(created))
 

@@ -86,3 +86,15 @@ def read(sha256: str) -> bytes:
     if hashlib.sha256(data).hexdigest() != sha256:
         raise DomainError("Tệp minh chứng đã bị thay đổi (sai mã kiểm tra).", field="evidence")
     return data
+
+
+def unreferenced_older_than(referenced: set[str], cutoff: float) -> list[Path]:
+    """Stored files (and temporary files of interrupted writes) that no record refers to, last written
+    before `cutoff` (a POSIX timestamp): what a failed request left behind."""
+    if not root().exists():
+        return []
+    return [
+        path
+        for path in root().glob("??/*")
+        if path.is_file() and path.name not in referenced and path.stat().st_mtime < cutoff
+    ]

@@ -31,7 +31,7 @@ def children_changed(child_ids: Iterable[int]) -> None:
         for callback in _callbacks:
             try:
                 callback(ids)
-            except Exception:  # noqa: BLE001 - a consumer's failure must not undo an approval
+            except Exception:  # a consumer's failure must not undo an approval
                 log.exception("registry hook %r failed for %s", callback, ids)
 
     transaction.on_commit(fire)

@@ -315,7 +315,7 @@ class ChildVersion(models.Model):
 class VerificationStatus(models.TextChoices):
     PENDING = "pending", "Đang chờ"
     DONE = "done", "Đã có kết quả"
-    FAILED = "failed", "Lỗi (sẽ thử lại)"
+    FAILED = "failed", "Lỗi (đã thử hết số lần)"
 
 
 class Verification(models.Model):

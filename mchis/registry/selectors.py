@@ -24,6 +24,8 @@ from .models import (
     CorrectionRequestQuerySet,
     RequestKind,
     RequestStatus,
+    Verification,
+    VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
 from .search import own_name_first
@@ -129,6 +131,15 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
 def request_key_used(client_key: str | None) -> bool:
     """Has a request already been sent with this client-generated key (offline resend, API retry)?"""
     return bool(client_key) and ChangeRequest.objects.filter(client_key=client_key).exists()
+
+
+def verifications_pending_ids(*, requested_before: datetime) -> list[int]:
+    """System read for the retry sweep (no principal): identity checks still pending since before the cutoff."""
+    return list(
+        Verification.objects.filter(
+            status=VerificationStatus.PENDING, requested_at__lt=requested_before
+        ).values_list("pk", flat=True)
+    )
 
 
 def requests_visible(principal: Any) -> ChangeRequestQuerySet:

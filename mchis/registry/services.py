@@ -20,7 +20,7 @@ from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.scoping import within
+from mchis.core.scoping import common_path, within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
@@ -379,11 +379,63 @@ def child_propose_delete(
     return _save_request(request, actor, evidence)
 
 
+def _merge_owner(survivor: Child, retired: Child) -> Any:
+    """The unit that owns (sees and decides) a merge: the records' unit, or for two communes their lowest
+    common parent (TTYT, Sở…), so neither commune sees the other's record before approval."""
+    if survivor.unit_id == retired.unit_id:
+        return survivor.unit
+    from mchis.units.models import ReportingUnit
+
+    return ReportingUnit.objects.get(path=common_path([survivor.unit.path, retired.unit.path]))
+
+
+def _notify_merge(request: ChangeRequest, survivor: Child, retired: Child) -> None:
+    """Tell the leaders of both communes (e-mail, after commit; an audit row in each commune's log) that a
+    merge touching their record awaits the common parent. No personal data of the other commune's record."""
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+
+    mails: list[tuple[str, list[str]]] = []
+    for own, other in ((survivor, retired), (retired, survivor)):
+        body = (
+            f"Hồ sơ {own.public_id} của {own.unit.name} có đề xuất gộp với một hồ sơ của {other.unit.name}; "
+            f"đề xuất {request.public_id} chờ {request.unit.name} duyệt."
+        )
+        log_event(
+            actor=request.proposer, action="child.merge_notice", object_type="child", object_id=str(own.public_id),
+            scope_path=own.unit.path, changes={"merge_request": [None, str(request.public_id)]},
+        )  # fmt: skip
+        to = list(
+            get_user_model()
+            .objects.filter(unit=own.unit, role="leader", is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        if to:
+            mails.append((body, to))
+
+    def send() -> None:
+        for body, to in mails:
+            send_mail("[mchis] Đề xuất gộp hồ sơ giữa hai xã", body, None, to, fail_silently=True)
+
+    transaction.on_commit(send)
+
+
 @transaction.atomic
 def merge_request_create(
-    *, actor: Any, survivor: Child, retired: Child, reason: str, client_key: str | None = None
+    *,
+    actor: Any,
+    survivor: Child,
+    retired: Child,
+    reason: str,
+    override_reason: str = "",
+    client_key: str | None = None,
 ) -> ChangeRequest:
-    """Đề xuất gộp hai hồ sơ của cùng một trẻ (from the duplicate review queue or a collector)."""
+    """Đề xuất gộp hai hồ sơ của cùng một trẻ (from the duplicate review queue or a collector).
+
+    Two communes' records: the request belongs to their common parent unit, whose leader decides, and both
+    communes' leaders are notified. Two records the duplicate model scores as clearly different need an
+    explicit `override_reason`, kept with the request's reason."""
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
@@ -397,23 +449,45 @@ def merge_request_create(
     _require_active(retired)
     if ChangeRequest.objects.open().filter(kind=RequestKind.MERGE, child=retired, survivor=survivor).exists():
         raise Conflict("Đã có đề xuất gộp hai hồ sơ này đang chờ duyệt.", field="retired")
+    from mchis.quality.selectors import CLEARLY_DIFFERENT, pair_match_probability
+
+    likeness = pair_match_probability(survivor, retired)
+    override = (override_reason or "").strip()
+    reason_text = _reason(reason, required=True)
+    if likeness < CLEARLY_DIFFERENT:
+        if not override:
+            raise DomainError(
+                f"Mô hình phát hiện trùng đánh giá hai hồ sơ này khác nhau (xác suất trùng {likeness:.0%}): "
+                "hãy ghi lý do vẫn gộp (giấy tờ đã đối chiếu).",
+                field="override_reason",
+                code="clearly_different",
+            )
+        reason_text = f"{reason_text}\nLý do vẫn gộp dù mô hình đánh giá khác nhau: {override}"
+    owner = _merge_owner(survivor, retired)
     before, other = child_snapshot(survivor), child_snapshot(retired)
     fill = {
         k: v for k, v in other.items() if k in validation.FIELDS and validation._blank(before.get(k)) is None
     }
     request = ChangeRequest(
         kind=RequestKind.MERGE,
-        unit=survivor.unit,
+        unit=owner,
         child=retired,
         survivor=survivor,
         data={k: v for k, v in fill.items() if validation._blank(v) is not None},
-        diff={"merged_into": [None, str(survivor.public_id)], **validation.diff(before, fill)},
+        diff={
+            "merged_into": [None, str(survivor.public_id)],
+            "match_probability": [None, round(likeness, 4)],
+            **validation.diff(before, fill),
+        },
         base_version=retired.version,
-        reason=_reason(reason, required=True),
+        reason=reason_text,
         client_key=client_key or None,
         proposer=actor,
     )
-    return _save_request(request, actor, ())
+    saved = _save_request(request, actor, ())
+    if owner.pk != survivor.unit_id and saved.pk == request.pk:
+        _notify_merge(saved, survivor, retired)
+    return saved
 
 
 @transaction.atomic
@@ -741,13 +815,29 @@ def verification_create(*, actor: Any, child: Child) -> Verification:
 
 
 @transaction.atomic
-def verification_record_failure(*, verification_id: int, error: str, give_up: bool = False) -> Verification:
-    """A gateway error or timeout: the verification stays pending (retried) unless we give up for now."""
-    v = Verification.objects.select_for_update().get(pk=verification_id)
+def verification_record_failure(*, verification_id: int, error: str, max_attempts: int) -> Verification:
+    """A gateway error or timeout, counted on the row (the one attempt counter). The check stays pending (to be
+    retried) until `max_attempts`, then it is FAILED for good: no sweep turns it back."""
+    v = (
+        Verification.objects.select_for_update(of=("self",))
+        .select_related("child__unit")
+        .get(pk=verification_id)
+    )
+    if v.status != VerificationStatus.PENDING:
+        return v  # answered or failed meanwhile
     v.attempts += 1
     v.last_error = error[:255]
-    if give_up:
+    if v.attempts >= max_attempts:
         v.status = VerificationStatus.FAILED
+        v.completed_at = timezone.now()
+        log_event(
+            actor=None,
+            action="child.verify_failed",
+            object_type="child",
+            object_id=str(v.child.public_id),
+            scope_path=v.child.unit.path,
+            changes={"attempts": [None, v.attempts], "error": [None, v.last_error]},
+        )
     v.save()
     return v
 
@@ -784,15 +874,6 @@ def verification_record_result(*, verification_id: int, result: str, detail: dic
         },
     )
     return v
-
-
-@transaction.atomic
-def verification_reset_failed(*, older_than: datetime | None = None) -> int:
-    """Put failed checks back to pending so the periodic retry picks them up again (nothing is lost)."""
-    qs = Verification.objects.filter(status=VerificationStatus.FAILED)
-    if older_than is not None:
-        qs = qs.filter(requested_at__lt=older_than)
-    return qs.update(status=VerificationStatus.PENDING)
 
 
 # --- correction requests from a managing body (R-CH-06) ------------------------------------------------
@@ -898,3 +979,25 @@ def change_request_attach_evidence(
         evidence_ref=_evidence_ref(stored),
     )
     return stored
+
+
+EVIDENCE_ORPHAN_TTL_HOURS = 24
+
+
+def evidence_sweep(*, ttl_hours: int = EVIDENCE_ORPHAN_TTL_HOURS) -> int:
+    """Cleanup job (issue 10 item 10): evidence files no Evidence row refers to - a request that failed after
+    its files were written - are removed once older than the TTL (a request in flight is never that old).
+    Files are content-addressed and shared: a file is kept while any record refers to its checksum."""
+    import time
+
+    referenced = set(Evidence.objects.values_list("sha256", flat=True))
+    orphans = evidence_store.unreferenced_older_than(referenced, time.time() - ttl_hours * 3600)
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    if orphans:
+        with transaction.atomic():
+            log_event(
+                actor=None, action="evidence.sweep", object_type="evidence", object_id="*",
+                changes={"removed": [0, len(orphans)]},
+            )  # fmt: skip
+    return len(orphans)

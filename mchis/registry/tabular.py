@@ -78,7 +78,7 @@ def _xlsx_table(content: bytes, filename: str, width: int, template: int) -> lis
                 raise _too_long(filename)
     except DomainError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same user error
+    except Exception as exc:  # any unreadable workbook is the same user error
         raise unreadable from exc
     return table
 

@@ -19,7 +19,7 @@ from mchis.core.audit import log_export
 from mchis.core.errors import DomainError
 
 from . import evidence as ev
-from . import police, selectors, services, tabular, validation
+from . import police, previews, selectors, services, tabular, validation
 from .forms import UploadForm
 from .models import CorrectionStatus
 
@@ -129,12 +129,14 @@ def police_import(request: HttpRequest) -> HttpResponse:
     outcomes = None
     sha = ""
     if request.method == "POST":
+        dry_run = True
         try:
             if request.POST.get("confirm") and request.POST.get("sha"):
                 sha = request.POST["sha"]
-                if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
-                    raise Http404
-                content, name = ev.read(sha), request.POST.get("name", "tep.xlsx")
+                content, name = (
+                    previews.take("police", request.user, sha),
+                    request.POST.get("name", "tep.xlsx"),
+                )
                 dry_run = False
             else:
                 form = UploadForm(request.POST, request.FILES)
@@ -144,15 +146,19 @@ def police_import(request: HttpRequest) -> HttpResponse:
                 content, name = upload.read(), upload.name or "tep.xlsx"
                 if len(content) > ev.max_bytes():
                     raise DomainError(_("Tệp quá lớn."), field="file")
-                sha = ev.write(content)  # kept by checksum so the confirmation imports exactly this file
-                dry_run = True
+                # kept for this person and unit, so the confirmation imports exactly this file
+                sha = previews.store("police", request.user, content)
             rows = tabular.read_rows(content, name, police.COLUMNS)
             outcomes = police.police_import(actor=request.user, rows=rows, file_sha=sha, dry_run=dry_run)
             if not dry_run:
+                previews.discard("police", request.user, sha)
                 messages.success(
                     request, _("Đã nhập kết quả xác minh; các đề xuất cập nhật đang chờ lãnh đạo duyệt.")
                 )
         except DomainError as exc:
+            if dry_run and sha:
+                previews.discard("police", request.user, sha)  # a refused preview keeps no file
+                sha = ""
             form.add_error("file" if exc.field == "file" else None, exc.message)
         name = str(getattr(request.FILES.get("file"), "name", "") or request.POST.get("name", ""))
     else:
@@ -293,9 +299,8 @@ def survey_import(request: HttpRequest) -> HttpResponse:
                 raise DomainError(_("Tên nguồn: bắt buộc nhập (vd. Điều tra dân số 2026)."), field="source")
             if request.POST.get("confirm") and request.POST.get("sha"):
                 sha = request.POST["sha"]
-                if len(sha) != 64 or not all(c in "0123456789abcdef" for c in sha):
-                    raise Http404
-                content, name, dry_run = ev.read(sha), request.POST.get("name", "tep.xlsx"), False
+                content = previews.take("survey", request.user, sha)
+                name, dry_run = request.POST.get("name", "tep.xlsx"), False
             else:
                 form = UploadForm(request.POST, request.FILES)
                 if not form.is_valid():
@@ -304,14 +309,18 @@ def survey_import(request: HttpRequest) -> HttpResponse:
                 content, name = upload.read(), str(upload.name or "tep.xlsx")
                 if len(content) > ev.max_bytes():
                     raise DomainError(_("Tệp quá lớn."), field="file")
-                sha = ev.write(content)
+                sha = previews.store("survey", request.user, content)
             rows = tabular.read_rows(content, name, importing.COLUMNS)
             results = importing.survey_import(
                 actor=request.user, unit=unit, rows=rows, source=source, file_sha=sha, dry_run=dry_run
             )
             if not dry_run:
+                previews.discard("survey", request.user, sha)
                 messages.success(request, _("Đã tạo các đề xuất; chờ lãnh đạo duyệt."))
         except DomainError as exc:
+            if dry_run and sha:
+                previews.discard("survey", request.user, sha)  # a refused preview keeps no file
+                sha = ""
             form.add_error(None, exc.message)
     summary: dict[str, int] = {}
     for r in results or []:

@@ -6,14 +6,6 @@ Runs every morning; idempotent (each notice is created once, e-mail only for new
 from __future__ import annotations
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from config.celery import app
-
-BEAT_SCHEDULE = {
-    "reports-deadline-reminders": {"task": "reports.send_reminders", "schedule": crontab(hour=7, minute=0)},
-}
-app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
 
 @shared_task(name="reports.send_reminders", acks_late=True)

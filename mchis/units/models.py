@@ -67,9 +67,6 @@ class ReportingUnit(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    def is_within(self, other: ReportingUnit) -> bool:
-        return self.path.startswith(other.path)
-
 
 class UnitPlacementQuerySet(models.QuerySet["UnitPlacement"]):
     def on(self, day: date) -> UnitPlacementQuerySet:

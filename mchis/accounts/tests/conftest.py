@@ -4,8 +4,7 @@ from typing import Any
 
 import pytest
 
-from mchis.accounts.services import otp_enrol_begin, otp_enrol_confirm
-from mchis.accounts.testing import totp_code
+from mchis.accounts.testing import enrol_totp
 
 
 @pytest.fixture
@@ -13,10 +12,7 @@ def enrol():
     """enrol(user) -> (TOTPDevice, recovery codes): a confirmed second factor."""
 
     def factory(user: Any) -> tuple[Any, list[str]]:
-        device = otp_enrol_begin(user=user)
-        codes = otp_enrol_confirm(user=user, code=totp_code(device))
-        device.refresh_from_db()
-        return device, codes
+        return enrol_totp(user)
 
     return factory
 

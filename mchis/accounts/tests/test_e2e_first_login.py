@@ -45,13 +45,15 @@ def test_r_sec_04_first_login_enrolment_and_step_up(
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from mchis.accounts.models import User
-    from mchis.accounts.services import account_create
+    from mchis.accounts.services import account_create, account_issue_enrolment_code
     from mchis.accounts.testing import totp_code
     from mchis.core.models import AuditEvent
 
     settings.ROLES_REQUIRING_2FA = ["unit_admin"]
     admin, initial = account_create(actor=None, username="qtv.ttyt", unit=tree.ttyt_a, role="unit_admin")
     target, _ = account_create(actor=None, username="cb.a1", unit=tree.tyt_a1, role="collector")
+    # the one-time enrolment code its admin hands over with the initial password (issue 10 item 3)
+    enrolment_code = account_issue_enrolment_code(actor=None, account=admin)
     page = browser_page
     page.set_default_timeout(15000)
     messages: list[str] = []
@@ -76,6 +78,8 @@ def test_r_sec_04_first_login_enrolment_and_step_up(
     assert page.locator("img.qr").get_attribute("src").startswith("data:image/svg+xml;base64,")
     device = TOTPDevice.objects.get(user=admin, confirmed=False)
     page.fill("input[name=code]", totp_code(device))
+    page.fill("input[name=password]", "Quan-Tri-2026")
+    page.fill("input[name=enrolment_code]", enrolment_code)
     page.click("main button[type=submit]")
     assert page.locator("[data-testid=recovery-codes] li").count() == 10
     page.click("text=Tôi đã lưu các mã, tiếp tục")

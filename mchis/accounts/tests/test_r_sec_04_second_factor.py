@@ -10,14 +10,22 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.accounts.middleware import STEP_UP_KEY
 from mchis.accounts.models import User
 from mchis.accounts.permissions import CRITICAL_ACTIONS
-from mchis.accounts.services import account_change_role, account_reset_otp, otp_check
+from mchis.accounts.services import (
+    account_change_role,
+    account_issue_enrolment_code,
+    account_reset_otp,
+    otp_check,
+    otp_enrol_begin,
+    otp_enrol_confirm,
+)
 from mchis.accounts.testing import step_up_session, stepped_up, totp_code
-from mchis.core.errors import DomainError, StepUpRequired
+from mchis.core.errors import DomainError, PermissionDeniedError, StepUpRequired
 from mchis.core.models import AuditEvent
 
 
@@ -49,14 +57,24 @@ def test_r_sec_04_enrolment_shows_qr_then_ten_recovery_codes(client, make_user, 
     page = client.get(reverse("accounts:otp_setup")).content.decode()
     assert 'src="data:image/svg+xml;base64,' in page and "<script" not in page.split("<main")[1]
     device = TOTPDevice.objects.get(user=user, confirmed=False)
+    issued = account_issue_enrolment_code(actor=None, account=user)
     wrong = client.post(
-        reverse("accounts:otp_setup"), {"code": "000000" if totp_code(device) != "000000" else "111111"}
+        reverse("accounts:otp_setup"),
+        {
+            "code": "000000" if totp_code(device) != "000000" else "111111",
+            "password": "Passw0rd!x",
+            "enrolment_code": issued,
+        },
     )
     assert "Mã xác thực không đúng" in wrong.content.decode()
     device.refresh_from_db()
     assert device.throttling_failure_count == 1  # the failure was kept: guessing is slowed down
     device.throttle_reset()
-    done = client.post(reverse("accounts:otp_setup"), {"code": totp_code(device)})
+    enrolment_code = account_issue_enrolment_code(actor=None, account=user)
+    done = client.post(
+        reverse("accounts:otp_setup"),
+        {"code": totp_code(device), "password": "Passw0rd!x", "enrolment_code": enrolment_code},
+    )
     codes = done.content.decode().split('data-testid="recovery-codes">')[1].split("</ul>")[0].count("<code>")
     assert codes == 10
     device.refresh_from_db()
@@ -190,3 +208,74 @@ def test_r_sec_04_reset_otp_needs_step_up_and_is_audited(client, admin_a, make_u
     event = AuditEvent.objects.get(action="account.otp_reset")
     assert event.actor_id == admin_a.pk and event.reason == "Mất điện thoại"
     assert User.objects.get(pk=target.pk).session_generation == target.session_generation + 1
+
+
+# --- step-up proves the person, not the password (issue 10 item 3) --------------------------------------------
+
+
+def _enrol_post(client, device, **fields):
+    return client.post(reverse("accounts:otp_setup"), {"code": totp_code(device), **fields})
+
+
+def test_r_sec_04_password_alone_cannot_enrol_an_authenticator(client, admin_a, make_user, tree):
+    # given someone holding only a collector's password, sent from the step-up prompt to enrolment
+    victim = make_user("collector", tree.tyt_a1)
+    client.force_login(victim)
+    assert client.get(reverse("accounts:step_up") + "?next=/").url.startswith(reverse("accounts:otp_setup"))
+    client.get(reverse("accounts:otp_setup"))
+    device = TOTPDevice.objects.get(user=victim, confirmed=False)
+    # when it confirms its own authenticator with a valid TOTP code but without an admin-issued code
+    page = _enrol_post(client, device, password="Passw0rd!x", enrolment_code="").content.decode()
+    page2 = _enrol_post(
+        client, device, password="Passw0rd!x", enrolment_code="abcdabcdabcdabcd"
+    ).content.decode()
+    # then nothing is enrolled
+    assert "quản trị" in page2 and not TOTPDevice.objects.filter(user=victim, confirmed=True).exists()
+    assert "enrolment_code" in page
+    # the admin issues a one-time code; the wrong password is still refused
+    code = account_issue_enrolment_code(actor=admin_a, account=victim)
+    wrong = _enrol_post(client, device, password="Sai-mat-khau1!", enrolment_code=code).content.decode()
+    assert "Mật khẩu không đúng" in wrong
+    assert not TOTPDevice.objects.filter(user=victim, confirmed=True).exists()
+    # with password and code it enrols; the code is spent
+    done = _enrol_post(client, device, password="Passw0rd!x", enrolment_code=code)
+    assert 'data-testid="recovery-codes"' in done.content.decode()
+    assert not StaticDevice.objects.filter(user=victim, name="enrolment").exists()
+    # and the recovery codes are shown once: the page does not show them again
+    again = client.get(reverse("accounts:otp_setup"))
+    assert again.status_code == 302 and 'data-testid="recovery-codes"' not in again.content.decode()
+
+
+def test_r_sec_04_enrolment_notifies_the_holder_and_its_unit_admin(
+    admin_a, make_user, tree, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    victim = make_user("collector", tree.tyt_a1)
+    User.objects.filter(pk=victim.pk).update(email="victim@example.vn")
+    User.objects.filter(pk=admin_a.pk).update(email="admin@example.vn")
+    victim.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        code = account_issue_enrolment_code(actor=admin_a, account=victim)
+    with django_capture_on_commit_callbacks(execute=True):
+        device = otp_enrol_begin(user=victim)
+        otp_enrol_confirm(user=victim, code=totp_code(device), password="Passw0rd!x", enrolment_code=code)
+    enrolled = [m for m in mail.outbox if "Đã đăng ký xác thực hai lớp" in m.subject]
+    assert enrolled and set(enrolled[0].to) == {"victim@example.vn", "admin@example.vn"}
+    assert AuditEvent.objects.filter(action="account.otp_enrol_code", actor=admin_a).exists()
+
+
+def test_r_sec_04_enrolment_code_expires_and_is_replaced(admin_a, make_user, tree):
+    victim = make_user("collector", tree.tyt_a1)
+    first = account_issue_enrolment_code(actor=admin_a, account=victim)
+    second = account_issue_enrolment_code(actor=admin_a, account=victim)
+    device = otp_enrol_begin(user=victim)
+    with pytest.raises(DomainError, match="Mã đăng ký"):
+        otp_enrol_confirm(user=victim, code=totp_code(device), password="Passw0rd!x", enrolment_code=first)
+    StaticDevice.objects.filter(user=victim, name="enrolment").update(
+        created_at=timezone.now() - timedelta(hours=73)
+    )
+    with pytest.raises(DomainError, match="Mã đăng ký"):
+        otp_enrol_confirm(user=victim, code=totp_code(device), password="Passw0rd!x", enrolment_code=second)
+    with pytest.raises(PermissionDeniedError):
+        account_issue_enrolment_code(actor=make_user("collector", tree.tyt_a1), account=victim)

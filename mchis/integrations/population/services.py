@@ -7,7 +7,7 @@ this module only talks to the external system — integrations depend on domain 
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,13 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from mchis.core.errors import DomainError
+from mchis.registry import selectors as registry_selectors
 from mchis.registry import services as registry
 from mchis.registry.models import Child, Verification, VerificationStatus
 
 from .http import HttpPopulationGateway
 from .types import GatewayUnavailable, IdentityQuery, PopulationGateway
 
-MAX_ATTEMPTS_BEFORE_FAILED = 5
+MAX_ATTEMPTS = 6
+"""Gateway calls per check, the first included. The row's `attempts` is the one counter: the task's Celery
+`max_retries` is derived from it, and the attempt that reaches it marks the check FAILED for good."""
+SWEEP_AFTER = timedelta(minutes=30)
+"""A check still pending this long after its request has lost its task (a task retries for a few minutes at most;
+a test pins that the sweep never doubles a task that is still retrying)."""
 _override: PopulationGateway | None = None
 
 
@@ -53,15 +59,20 @@ def population_check_start(*, actor: Any, child: Child) -> Verification:
 def _enqueue(verification_id: int) -> None:
     from .tasks import population_check
 
-    # Eager mode (no broker): the error is already recorded on the row; the periodic sweep retries it.
-    with contextlib.suppress(GatewayUnavailable):
-        population_check.delay(verification_id)
+    if population_check.app.conf.task_always_eager:
+        # No broker (demo, tests): one attempt now, no retries blocking the request; the sweep tries again.
+        with contextlib.suppress(GatewayUnavailable):
+            population_check_run(verification_id)
+        return
+    population_check.delay(verification_id)
 
 
 def population_check_run(verification_id: int, *, via: PopulationGateway | None = None) -> Verification:
-    """One attempt. On a gateway error the row stays pending (attempts+1) and GatewayUnavailable is raised."""
+    """One attempt, counted on the row. A gateway error raises GatewayUnavailable (the task retries it with
+    backoff) until the MAX_ATTEMPTS-th, which marks the check FAILED and returns it. A check that is no longer
+    pending (answered or failed) is returned untouched: FAILED is terminal, a new check is a new request."""
     verification = Verification.objects.select_related("child").get(pk=verification_id)
-    if verification.status == VerificationStatus.DONE:
+    if verification.status != VerificationStatus.PENDING:
         return verification
     child = verification.child
     query = IdentityQuery(
@@ -73,23 +84,22 @@ def population_check_run(verification_id: int, *, via: PopulationGateway | None 
     try:
         result = (via or gateway()).check_identity(query)
     except GatewayUnavailable as exc:
-        give_up = verification.attempts + 1 >= MAX_ATTEMPTS_BEFORE_FAILED
-        registry.verification_record_failure(verification_id=verification_id, error=str(exc), give_up=give_up)
+        counted = registry.verification_record_failure(
+            verification_id=verification_id, error=str(exc), max_attempts=MAX_ATTEMPTS
+        )
+        if counted.status == VerificationStatus.FAILED:
+            return counted
         raise
     return registry.verification_record_result(
         verification_id=verification_id, result=result.kind.value, detail=result.detail
     )
 
 
-def population_retry_pending(*, older_than_minutes: int = 5) -> int:
-    """Sweep: every check still pending (or failed for now) is queued again. Returns how many."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    registry.verification_reset_failed(older_than=cutoff)
-    ids = list(
-        Verification.objects.filter(status=VerificationStatus.PENDING, requested_at__lt=cutoff).values_list(
-            "pk", flat=True
-        )
-    )
+def population_retry_pending(*, now: datetime | None = None) -> int:
+    """Sweep: queue again every check still pending SWEEP_AFTER after its request (its task was lost: broker
+    restart, no broker in the demo). FAILED checks are never touched. Returns how many were queued."""
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    ids = registry_selectors.verifications_pending_ids(requested_before=cutoff)
     for pk in ids:
         _enqueue(pk)
     return len(ids)

@@ -50,7 +50,7 @@ def make_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "SimulatedPopulationRegistry/1"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
             return
 
         def _send(self, status: int, body: dict[str, Any]) -> None:

@@ -1,42 +1,29 @@
-"""Celery tasks of the population gateway: run one check with exponential backoff; sweep pending ones."""
+"""Celery tasks of the population gateway: run one check (retried by Celery with backoff); sweep lost ones."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from celery import shared_task
 
-from config.celery import app
-
+from .services import MAX_ATTEMPTS, population_check_run
+from .services import population_retry_pending as population_retry_pending_sweep
 from .types import GatewayUnavailable
-
-BEAT_SCHEDULE = {
-    "population-retry-pending": {"task": "integrations.population_retry_pending", "schedule": 600.0},
-}
-app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
 
 
 @shared_task(
-    bind=True,
     name="integrations.population_check",
     acks_late=True,
-    max_retries=6,
-    retry_backoff=True,
+    autoretry_for=(GatewayUnavailable,),
+    max_retries=MAX_ATTEMPTS - 1,
+    retry_backoff=5,
     retry_backoff_max=600,
+    retry_jitter=True,
 )
-def population_check(self: Any, verification_id: int) -> str:
-    from .services import population_check_run
-
-    try:
-        return population_check_run(verification_id).status
-    except GatewayUnavailable as exc:
-        if self.request.is_eager:
-            raise  # no broker: the sweep retries later; the row is still pending
-        raise self.retry(exc=exc, countdown=min(600, 2 ** (self.request.retries + 1) * 5)) from exc
+def population_check(verification_id: int) -> str:
+    """One attempt per run; Celery retries a gateway error with jittered exponential backoff. The row counts the
+    attempts and turns FAILED (returned, so no further retry) on the last one."""
+    return population_check_run(verification_id).status
 
 
 @shared_task(name="integrations.population_retry_pending")
 def population_retry_pending() -> int:
-    from .services import population_retry_pending as sweep
-
-    return sweep()
+    return population_retry_pending_sweep()

@@ -18,10 +18,19 @@ from mchis.integrations.population import IdentityQuery, MismatchKind
 from mchis.integrations.population.compare import compare
 from mchis.integrations.population.fake import FakePopulationGateway
 from mchis.integrations.population.http import HttpPopulationGateway
-from mchis.integrations.population.services import population_check_run, population_check_start, use_gateway
+from mchis.integrations.population.services import (
+    MAX_ATTEMPTS,
+    SWEEP_AFTER,
+    population_check_run,
+    population_check_start,
+    population_retry_pending,
+    use_gateway,
+)
+from mchis.integrations.population.tasks import population_check
 from mchis.integrations.population.types import GatewayUnavailable
 from mchis.registry.models import Verification, VerificationStatus
 from mchis.registry.personal_id import compose
+from mchis.registry.services import verification_create
 
 PID = compose(prefix="008", birth_year=2018, sex="M", serial=123)
 TRUTH = {"personal_id": PID, "full_name": "Nguyễn Văn An", "date_of_birth": "2018-03-12", "sex": "M"}
@@ -163,3 +172,89 @@ def test_r_int_04_http_adapter_timeout_is_unavailable():
         adapter = HttpPopulationGateway(f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=0.3)
         with pytest.raises(GatewayUnavailable):
             adapter.check_identity(IdentityQuery(PID, "A", date(2018, 3, 12)))
+
+
+# --- retries: Celery's own machinery, one attempt counter, a terminal FAILED ------------------------------------
+
+
+@pytest.fixture
+def eager_retries():
+    """Celery's apply() runs the retries in place; each retry must hand its Retry back, not raise it."""
+    conf = population_check.app.conf
+    before = conf.task_eager_propagates
+    conf.task_eager_propagates = False
+    yield
+    conf.task_eager_propagates = before
+
+
+def _pending_check(collector, make_child):
+    """Given a pending check whose queued task has not run yet."""
+
+    return verification_create(actor=collector, child=make_child())
+
+
+def test_r_int_04_task_retries_with_backoff_until_answered(
+    collector, make_child, gateway_reset, eager_retries
+):
+
+    verification = _pending_check(collector, make_child)
+    fake = FakePopulationGateway({PID: TRUTH}, fail_times=2)
+    use_gateway(fake)
+    # when the task runs and the gateway fails twice (Celery retries it: autoretry_for GatewayUnavailable)
+    outcome = population_check.apply(args=[verification.pk])
+    # then the third attempt lands the answer, and the row counted every attempt
+    assert outcome.get() == VerificationStatus.DONE
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.DONE and verification.attempts == 3 == len(fake.calls)
+
+
+def test_r_int_04_attempt_limit_then_failed_for_good(collector, make_child, gateway_reset, eager_retries):
+
+    verification = _pending_check(collector, make_child)
+    fake = FakePopulationGateway({PID: TRUTH}, fail_times=100)
+    use_gateway(fake)
+    # when the gateway never answers
+    outcome = population_check.apply(args=[verification.pk])
+    # then the task gives up after MAX_ATTEMPTS calls (one counter: the row's), marking the check FAILED
+    assert outcome.get() == VerificationStatus.FAILED
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.FAILED
+    assert verification.attempts == MAX_ATTEMPTS == len(fake.calls)
+    # and FAILED sticks: the periodic sweep and a redelivered task leave it alone
+    Verification.objects.filter(pk=verification.pk).update(
+        requested_at=verification.requested_at - SWEEP_AFTER * 2
+    )
+    assert population_retry_pending() == 0
+    assert population_check.apply(args=[verification.pk]).get() == VerificationStatus.FAILED
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.FAILED and len(fake.calls) == MAX_ATTEMPTS
+
+
+def test_r_int_04_retry_options_agree_with_the_attempt_limit_and_the_sweep(settings):
+
+    assert population_check.autoretry_for == (GatewayUnavailable,)
+    assert population_check.max_retries == MAX_ATTEMPTS - 1
+    assert population_check.retry_backoff and population_check.retry_jitter
+    # the longest a task can still be retrying: every backoff at its maximum, plus every call timing out
+    window = (
+        sum(
+            min(population_check.retry_backoff_max, int(population_check.retry_backoff) * 2**n)
+            for n in range(MAX_ATTEMPTS - 1)
+        )
+        + MAX_ATTEMPTS * settings.POPULATION_GATEWAY_TIMEOUT
+    )
+    assert SWEEP_AFTER.total_seconds() > window  # the sweep never doubles a task that is still retrying
+
+
+def test_r_int_04_sweep_requeues_only_lost_pending_checks(collector, make_child, gateway_reset):
+
+    verification = _pending_check(collector, make_child)
+    fake = FakePopulationGateway({PID: TRUTH})
+    use_gateway(fake)
+    assert population_retry_pending() == 0  # young: its task may still be retrying
+    Verification.objects.filter(pk=verification.pk).update(
+        requested_at=verification.requested_at - SWEEP_AFTER * 2
+    )
+    assert population_retry_pending() == 1  # lost: queued again (eager here: answered at once)
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.DONE

@@ -12,8 +12,7 @@ import pytest
 from django.test import Client
 
 from mchis.accounts.middleware import STEP_UP_KEY
-from mchis.accounts.services import otp_enrol_begin, otp_enrol_confirm
-from mchis.accounts.testing import totp_code
+from mchis.accounts.testing import enrol_totp
 from mchis.core.models import AuditEvent
 from mchis.quality import engine
 from mchis.quality.models import AuditCampaign, CampaignStatus, DuplicateCandidate
@@ -25,8 +24,7 @@ pytestmark = pytest.mark.django_db
 def login(user, *, step_up: bool = False) -> Client:
     client = Client()
     client.force_login(user)
-    device = otp_enrol_begin(user=user)
-    otp_enrol_confirm(user=user, code=totp_code(device))
+    device, _ = enrol_totp(user)
     session = client.session
     session["otp_device_id"] = device.persistent_id
     if step_up:

@@ -108,7 +108,7 @@ def test_r_int_01_malformed_batches_refused_whole(api, body, status, code):
 
 
 @pytest.mark.django_db
-def test_r_int_01_duplicates_and_oversize_refused(api):
+def test_batch_with_duplicate_keys_or_over_5000_records_refused_whole(api):
     res = post(api, "anc", {"records": [anc(rid="1"), anc(rid="1")]})
     assert res.status_code == 422 and res.json()["errors"][0]["index"] == 1
     res = post(api, "anc", {"records": [anc(rid=str(i)) for i in range(5001)]})
@@ -125,13 +125,13 @@ def test_r_int_01_unknown_register_and_wrong_types(api):
 
 
 @pytest.mark.django_db
-def test_r_int_01_facility_outside_token_unit_rejected(api, tree):
+def test_r_sec_01_facility_outside_token_unit_rejected(api, tree):
     res = post(api, "anc", {"records": [anc(facility=tree.tyt_b1.code)]})
     assert res.json()["rejected"] == 1 and res.json()["conflicts"][0]["field"] == "facility"
 
 
 @pytest.mark.django_db
-def test_r_int_01_token_without_scope_forbidden(tree):
+def test_r_sec_02_token_without_write_scope_forbidden(tree):
     from mchis.accounts.services import api_client_create
 
     _, tok = api_client_create(actor=None, name="read only", unit=tree.tyt_a1, scopes=["register.view"])
@@ -172,14 +172,14 @@ def test_session_user_can_post_with_csrf_exempt_test_client(tree, collector):
 
 
 @pytest.mark.django_db
-def test_r_int_01_batch_of_5000_accepted_over_django_form_limit(api, settings):
+def test_batch_larger_than_django_upload_limit_accepted(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024  # our endpoint reads the stream itself, with its own cap
     res = post(api, "anc", {"records": [anc(rid=str(i)) for i in range(50)]}, params="?dryRun=true")
     assert res.status_code == 200 and res.json()["created"] == 50
 
 
 @pytest.mark.django_db
-def test_r_mch_01_locked_period_refused_through_api(api, tree):
+def test_r_mch_05_approved_period_locked_against_api_writes(api, tree):
     from mchis.registers.services import period_lock
 
     rec = anc(rid="L1")

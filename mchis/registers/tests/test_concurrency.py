@@ -40,7 +40,7 @@ def test_r_int_01_concurrent_batches_same_records(tree, make_user):
             barrier.wait()
             for _ in range(3):
                 records_upsert(actor=user, register="delivery", records=batch(tag, twins))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connections.close_all()

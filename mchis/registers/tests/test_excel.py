@@ -282,3 +282,48 @@ def test_r_mch_02_workbook_xml_with_entities_refused(collector, tree):
 def test_r_mch_02_template_wide_file_is_still_accepted(collector, tree):
     up = preview(collector, tree.tyt_a1, crafted("A1:G2"))
     assert up.pk is not None
+
+
+# --- no orphans (issue 10 item 10) ------------------------------------------------------------------------------
+
+
+def _upload_files(settings):
+    folder = Path(settings.MEDIA_ROOT) / "registers" / "uploads"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+@pytest.mark.django_db
+def test_failed_preview_leaves_no_file(collector, tree, settings, monkeypatch):
+    # given the dry run fails half-way for a reason that is not the file's (a database error, a bug)
+    from mchis.registers import services
+
+    def boom(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "records_upsert", boom)
+    with pytest.raises(RuntimeError, match="went away"):
+        preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]])))
+    # then neither the upload nor its preview/outcome files remain
+    assert _upload_files(settings) == [] and PendingUpload.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_expired_preview_and_stray_files_are_removed(collector, tree, settings):
+    import os
+
+    from django.utils import timezone
+
+    from mchis.registers.services import uploads_expire
+
+    up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]])))
+    fresh = preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "B", None, None, None, None]])))
+    PendingUpload.objects.filter(pk=up.pk).update(created_at=timezone.now() - timedelta(hours=25))
+    stray = Path(settings.MEDIA_ROOT) / "registers" / "uploads" / "crashed.xlsx"
+    stray.write_bytes(b"PK")
+    old = (timezone.now() - timedelta(hours=25)).timestamp()
+    os.utime(stray, (old, old))
+    assert uploads_expire() == {"expired": 1, "stray_files": 1}
+    assert PendingUpload.objects.get(pk=up.pk).status == UploadStatus.DISCARDED
+    assert not Path(up.file_path).exists() and not stray.exists()
+    assert Path(fresh.file_path).exists() and Path(fresh.preview_path).exists()
+    assert uploads_expire() == {"expired": 0, "stray_files": 0}

@@ -15,7 +15,7 @@ def page_weight(html: str) -> dict[str, int]:
     for asset in assets:
         path = finders.find(asset)
         assert path, asset
-        data = open(path, "rb").read()  # noqa: PTH123, SIM115
+        data = open(path, "rb").read()  # noqa: SIM115
         sizes[asset] = len(data)
         sizes[asset + ":gzip"] = len(gzip.compress(data))
     return sizes

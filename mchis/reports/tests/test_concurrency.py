@@ -22,7 +22,7 @@ def _race(calls):
         try:
             barrier.wait()
             outcomes[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what we assert on
+        except Exception as exc:  # the outcome is what we assert on
             outcomes[i] = exc
         finally:
             connections.close_all()

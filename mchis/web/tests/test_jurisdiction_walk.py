@@ -42,6 +42,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from mchis.accounts.testing import step_up_session
+from mchis.registers.definitions import REGISTERS
+
 pytestmark = pytest.mark.django_db
 
 FOREIGN, OWN = "foreign", "own"  # province A (someone else's) / province B (the walker's own)
@@ -120,7 +123,7 @@ class World:
                 self.add(side, kind, obj, *([] if kind in NON_SECRET_LABELS else identifying_strings(obj)))
             except NoObject as exc:
                 self.seed_errors[kind] = str(exc)
-            except Exception as exc:  # noqa: BLE001 - reported by the routes that need the object
+            except Exception as exc:  # reported by the routes that need the object
                 self.seed_errors[kind] = (
                     f"autofill failed ({type(exc).__name__}: {exc}); add a seeder to LABEL_SEEDERS"
                 )
@@ -140,10 +143,7 @@ class World:
 
 
 def model(label: str) -> Any:
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
+    return apps.get_model(label)
 
 
 def seed_units(world: World) -> None:
@@ -165,8 +165,6 @@ def seed_users(world: World, make_user: Callable[..., Any]) -> None:
 
 
 def seed_api_clients(world: World) -> None:
-    if model("accounts.ApiClient") is None:
-        return
     from mchis.accounts.services import api_client_create
 
     for side, unit, name in (
@@ -179,8 +177,6 @@ def seed_api_clients(world: World) -> None:
 
 def seed_children(world: World) -> None:
     Child = model("registry.Child")
-    if Child is None:
-        return
     from mchis.core.text import fold
 
     def child(unit: Any, commune: Any, name: str, pid: str, mother: str) -> Any:
@@ -204,8 +200,6 @@ def seed_children(world: World) -> None:
 
 def seed_change_requests(world: World) -> None:
     ChangeRequest = model("registry.ChangeRequest")
-    if ChangeRequest is None:
-        return
     for side, unit in ((FOREIGN, world.tree.tyt_a1), (OWN, world.tree.tyt_b1)):
         child = world.get(side, "child")
         request = ChangeRequest.objects.create(
@@ -244,7 +238,7 @@ _sequence = itertools.count(1)
 
 def existing_or_autofill(world: World, side: str, label: str) -> Any:
     Model = model(label)
-    if Model is not None and Model.objects.exists():
+    if Model.objects.exists():
         return Model.objects.order_by("pk").first()
     return autofill(world, side, label)
 
@@ -293,10 +287,6 @@ def seed_report(world: World, side: str, label: str) -> Any:
 
 def register_label() -> str:
     """The model of the first register (the one `first_register` puts in URLs)."""
-    try:
-        from mchis.registers.definitions import REGISTERS
-    except ImportError as exc:
-        raise NoObject("no register definitions") from exc
     return next(iter(REGISTERS.values())).model._meta.label
 
 
@@ -368,8 +358,6 @@ def needs_value(f: Any) -> bool:
 
 def autofill(world: World, side: str, label: str, **overrides: Any) -> Any:
     Model = model(label)
-    if Model is None:
-        raise NoObject(f"model {label} does not exist")
     n = next(_sequence)
     scope_field = getattr(Model, "SCOPE_PATH", "")
     values: dict[str, Any] = {}
@@ -412,7 +400,7 @@ def world(tree: Any, make_user: Callable[..., Any]) -> World:
             seeder(w)
         except NoObject as exc:
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - a broken seeder is reported by the routes that need it
+        except Exception as exc:  # a broken seeder is reported by the routes that need it
             w.seed_errors[seeder.__name__.removeprefix("seed_")] = f"{type(exc).__name__}: {exc}"
     return w
 
@@ -447,10 +435,6 @@ def report_period(w: World, side: str) -> str:
 
 
 def first_register(w: World, side: str) -> str:
-    try:
-        from mchis.registers.definitions import REGISTERS
-    except ImportError as exc:
-        raise NoObject("no register definitions") from exc
     return next(iter(REGISTERS))
 
 
@@ -679,7 +663,7 @@ class Walk:
             kwargs.update(data=body, content_type="application/json")
         try:
             return getattr(client, method.lower())(url, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a crash is a finding, reported with the others
+        except Exception as exc:  # a crash is a finding, reported with the others
             return exc
 
     def check_list(
@@ -889,12 +873,7 @@ def walker(world: World, role: str, make_user: Callable[..., Any]) -> Callable[[
     def login() -> Client:
         client = Client()
         client.force_login(user)
-        try:  # deepest reach: as if the second factor had just been checked (R-SEC-04 step-up)
-            from mchis.accounts.testing import step_up_session
-
-            step_up_session(client)
-        except ImportError:
-            pass
+        step_up_session(client)  # deepest reach: as if the second factor had just been checked (R-SEC-04)
         return client
 
     return login
@@ -939,8 +918,6 @@ def test_r_sec_01_walk_reaches_own_objects(world, make_user, settings):
 
 @pytest.mark.slow
 def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
-    if model("accounts.ApiClient") is None:
-        pytest.skip("machine clients (accounts.ApiClient) do not exist yet")
     from mchis.accounts.permissions import MATRIX
     from mchis.accounts.services import api_client_create
 
@@ -960,8 +937,6 @@ def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
     from django.urls import clear_url_caches, path
 
     Child = model("registry.Child")
-    if Child is None:
-        pytest.skip("no child registry yet")
 
     def leaky(request: Any, child_id: str) -> HttpResponse:
         child = Child.objects.filter(public_id=child_id).first()
@@ -1114,7 +1089,7 @@ def admin_write_walk(world: World, login: Callable[[], Client]) -> tuple[list[st
                 sent += 1
                 try:
                     response = login().post(fill(route, values), body)
-                except Exception as exc:  # noqa: BLE001 - a crash is a finding
+                except Exception as exc:  # a crash is a finding
                     failures.append(f"POST {fill(route, values)}: raised {type(exc).__name__}: {exc}")
                     continue
                 if response.status_code >= 500:

@@ -140,7 +140,7 @@ def test_r_sec_07_production_settings_pass_check_deploy(tmp_path):
     env.pop(
         "DJANGO_ALLOW_ASYNC_UNSAFE", None
     )  # set by the browser tests in this process; never in production
-    result = subprocess.run(  # noqa: S603 - our own manage.py
+    result = subprocess.run(  # our own manage.py
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=Path(settings.BASE_DIR),
         env=env,

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mchis.accounts.roles import Role
-from mchis.accounts.services import account_create
+from mchis.accounts.services import account_create, account_issue_enrolment_code
 from mchis.core.errors import DomainError
 from mchis.units.models import ReportingUnit
 
@@ -40,5 +40,7 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(f"Đã tạo tài khoản {user.username} ({user.get_role_display()}) tại {unit.name}.")
+        code = account_issue_enrolment_code(actor=None, account=user)
+        self.stderr.write(f"Mã đăng ký xác thực hai lớp (dùng một lần, trong 72 giờ): {code}")
         self.stderr.write("Mật khẩu ban đầu (chỉ hiển thị một lần, phải đổi khi đăng nhập lần đầu):")
         self.stdout.write(password)

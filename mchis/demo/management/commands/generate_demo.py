@@ -43,6 +43,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--population", type=Path, help="Tệp JSON lines: danh tính thật của trẻ có số định danh."
         )
+        parser.add_argument(
+            "--profile", default="a", choices=["a", "b"],
+            help="Bộ tỉ lệ lỗi và thói quen đặt tên (a = mặc định, b = tham số khác, để đánh giá độc lập).",
+        )  # fmt: skip
         parser.add_argument("--accounts", action="store_true", help="Tạo một tài khoản mẫu cho mỗi vai trò.")
         parser.add_argument(
             "--as-of", type=_as_of, default=None, help="Ngày tham chiếu tính tuổi (mặc định hôm nay)."
@@ -65,6 +69,7 @@ class Command(BaseCommand):
                 truth_path=options["truth"],
                 population_path=options["population"],
                 as_of=options["as_of"],
+                profile=options["profile"],
                 progress=self._progress if options["verbosity"] > 1 else None,
             )
             accounts = demo_accounts_ensure(province_code=options["province"]) if options["accounts"] else []
@@ -95,13 +100,20 @@ class Command(BaseCommand):
             if path:
                 out.write(f"Đã ghi {label}: {path}")
         if accounts:
-            out.write("Tài khoản mẫu (mật khẩu dùng một lần, phải đổi khi đăng nhập lần đầu):")
-            out.write(f"  {'tên đăng nhập':<28} {'mật khẩu':<16} {'vai trò':<13} đơn vị")
+            out.write(
+                "Tài khoản mẫu (mật khẩu dùng một lần, phải đổi khi đăng nhập lần đầu; mã đăng ký xác thực hai lớp "
+                "dùng một lần):"
+            )
+            out.write(
+                f"  {'tên đăng nhập':<28} {'mật khẩu':<16} {'mã đăng ký 2FA':<18} {'vai trò':<13} đơn vị"
+            )
             for line in accounts:
                 if line.password is None:
-                    out.write(f"  {line.username:<28} {'(đã có)':<16} {line.role:<13} {line.unit_code}")
+                    out.write(
+                        f"  {line.username:<28} {'(đã có)':<16} {'':<18} {line.role:<13} {line.unit_code}"
+                    )
                 else:
-                    out.write(f"  {line.username:<28} {line.password:<16} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
+                    out.write(f"  {line.username:<28} {line.password:<16} {line.enrolment_code:<18} {line.role:<13} {line.unit_code} {line.unit_name}")  # fmt: skip
         if registers is not None:
             first, last = registers.months[0], registers.months[-1]
             out.write(
