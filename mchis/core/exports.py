@@ -34,7 +34,9 @@ def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[byt
     """(xlsx bytes, number of rows) for at most `limit` entries, streamed row by row (write-only mode)."""
     workbook = new_workbook(write_only=True)
     sheet = workbook.create_sheet("Nhật ký")
-    sheet.append([label for _, label in EXPORT_COLUMNS])
+    sheet.append(
+        [label for _, label in EXPORT_COLUMNS] + ["Hành động (diễn giải)", "Loại đối tượng (diễn giải)"]
+    )
     rows = 0
     for values in events.values_list(*[name for name, _ in EXPORT_COLUMNS])[:limit].iterator():
         row: list = list(values)
@@ -43,9 +45,8 @@ def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[byt
         )  # Excel has no time zones
         at.number_format = "dd/mm/yyyy hh:mm:ss"  # dates as people write them, not ISO
         row[1] = at
-        row[5] = f"{action_label(row[5])} ({row[5]})" if action_label(row[5]) != row[5] else row[5]
-        row[6] = object_label(row[6])
         row[8] = str(row[8]) if row[8] else ""
+        row += [action_label(row[5]), object_label(row[6])]  # the codes stay searchable, the words are read
         sheet.append(row)
         rows += 1
     buffer = BytesIO()
