@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check behaviour, not speed (speed targets live in bench/): no per-example deadline, which
+# otherwise fails at random when the suite runs in parallel (xdist) on a busy machine.
+hypothesis_settings.register_profile("mchis", deadline=None)
+hypothesis_settings.load_profile("mchis")
 
 
 @dataclass

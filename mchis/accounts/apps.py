@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Tài khoản"
 
     def ready(self) -> None:
-        from mchis.web.home import register_card
+        from mchis.core.cards import register_card
 
         from .home import admin_cards
 

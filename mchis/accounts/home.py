@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from mchis.web.home import Card
+from mchis.core.cards import Card
 
 from .permissions import can
 from .selectors import account_counts

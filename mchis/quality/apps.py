@@ -7,8 +7,8 @@ class QualityConfig(AppConfig):
     verbose_name = "Chất lượng dữ liệu"
 
     def ready(self) -> None:
+        from mchis.core.cards import register_card
         from mchis.registry.hooks import on_children_changed
-        from mchis.web.home import register_card
 
         from .engine import recheck_children
         from .home import quality_cards

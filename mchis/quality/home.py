@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mchis.accounts.permissions import can
-from mchis.web.home import Card
+from mchis.core.cards import Card
 
 
 def quality_cards(user: Any) -> list[Card]:

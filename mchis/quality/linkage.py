@@ -287,20 +287,32 @@ def _else(m: float | None = None) -> Level:
 # Name-part conditions, each as (SQL, Python). `min_len` keeps fuzzy levels off short names: one edit
 # between names of at most three letters ("Lử"/"Sử", "Pó"/"Páo") is another child's name, not a typo; only
 # a swap of two adjacent letters is still a typo there.
-def _fuzzy_name_sql(col: str, min_len: int = 4) -> str:
+_SWAP_SQL = (
+    "(length({x}) = length({y}) AND length({x}) >= 2 AND damerau_levenshtein({x}, {y}) = 1 "
+    "AND levenshtein({x}, {y}) = 2)"
+)
+
+
+def _swap_sql(col: str) -> str:
+    """Two adjacent letters swapped ("phan"/"phna", "ly"/"yl"): a typing slip at any length."""
+    return _SWAP_SQL.format(x=_q(col, "l"), y=_q(col, "r"))
+
+
+def _fuzzy_name_sql(col: str, min_len: int = 4, swap_col: str = "") -> str:
     x, y = _q(col, "l"), _q(col, "r")
     return (
         f"((damerau_levenshtein({x}, {y}) <= 1 AND greatest(length({x}), length({y})) >= {min_len}) "
-        f"OR (length({x}) = length({y}) AND length({x}) >= 3 AND damerau_levenshtein({x}, {y}) = 1 "
-        f"AND levenshtein({x}, {y}) = 2))"
+        f"OR {_swap_sql(swap_col or col)})"
     )
 
 
-def _fuzzy_name_py(col: str, min_len: int = 4) -> Pred:
+def _fuzzy_name_py(col: str, min_len: int = 4, swap_col: str = "") -> Pred:
+    swap = swap_col or col
+
     def pred(a: Row, b: Row) -> bool:
         x, y = a[col], b[col]
         return (damerau_within_one(x, y) and max(len(x), len(y)) >= min_len) or (
-            len(x) >= 3 and is_transposition(x, y)
+            len(a[swap]) >= 2 and is_transposition(a[swap], b[swap])
         )
 
     return pred
@@ -330,9 +342,9 @@ def _given_conflict(a: Row, b: Row) -> bool:
     )
 
 
-_GIVEN_FUZZY_SQL = f'("given_d_l" = "given_d_r" OR {_fuzzy_name_sql("given_f")})'
+_GIVEN_FUZZY_SQL = f'("given_d_l" = "given_d_r" OR {_fuzzy_name_sql("given_f", swap_col="given_d")})'
 _GIVEN_JW_SQL = _jw_name_sql("given_f", 0.92)
-_given_fuzzy_edit = _fuzzy_name_py("given_f")
+_given_fuzzy_edit = _fuzzy_name_py("given_f", swap_col="given_d")
 
 
 def _given_fuzzy(a: Row, b: Row) -> bool:
@@ -389,12 +401,11 @@ def _year_typo(a: Row, b: Row) -> bool:
 
 _OWN_IDS_SQL = 'coalesce(levenshtein("pid_l", "pid_r") > 2, false)'
 _OTHER_SEX_SQL = 'coalesce("sex_l" <> "sex_r", false)'
+# Another given name, for proven twins (own IDs or another sex): any written difference counts ("Anh" /
+# "Ánh" too), except a doubled letter or two swapped letters.
 _GIVEN_OTHER_SQL = (
-    '("given_f_l" IS NOT NULL AND "given_f_r" IS NOT NULL AND ('
-    + _GIVEN_CONFLICT_SQL
-    + ' OR NOT ("given_f_l" = '
-    '"given_f_r" OR "given_d_l" = "given_d_r" OR (length("given_f_l") >= 3 AND damerau_levenshtein("given_f_l", "given_f_r") = 1 '
-    'AND levenshtein("given_f_l", "given_f_r") = 2))))'
+    '("given_l" IS NOT NULL AND "given_r" IS NOT NULL AND "given_l" <> "given_r" '
+    'AND NOT ("given_d_l" = "given_d_r" AND "given_f_l" <> "given_f_r") AND NOT ' + _swap_sql("given_d") + ")"
 )
 
 
@@ -407,19 +418,33 @@ def _other_sex(a: Row, b: Row) -> bool:
 
 
 def _given_other(a: Row, b: Row) -> bool:
-    """Any other given name: not the same letters (unless both carry different diacritics), not a swap of
-    two adjacent letters."""
-    x, y = a["given_f"], b["given_f"]
+    x, y = a["given"], b["given"]
+    if x is None or y is None or x == y:
+        return False
+    if a["given_d"] == b["given_d"] and a["given_f"] != b["given_f"]:
+        return False  # a doubled letter
+    return not (len(a["given_d"]) >= 2 and is_transposition(a["given_d"], b["given_d"]))
+
+
+_MIDDLE_DIFFER_SQL = (
+    '("middle_f_l" IS NOT NULL AND "middle_f_r" IS NOT NULL AND NOT ("middle_f_l" = "middle_f_r" '
+    'OR damerau_levenshtein("middle_f_l", "middle_f_r") <= 1 '
+    'OR jaro_winkler_similarity("middle_f_l", "middle_f_r") >= 0.9))'
+)
+
+
+def _middle_differ(a: Row, b: Row) -> bool:
+    x, y = a["middle_f"], b["middle_f"]
     if x is None or y is None:
         return False
-    return _given_conflict(a, b) or not (
-        x == y or a["given_d"] == b["given_d"] or (len(x) >= 3 and is_transposition(x, y))
-    )
+    return not (x == y or damerau_within_one(x, y) or jaro_winkler(x, y) >= 0.9)
 
 
 _TWIN_BASE_SQL = f"{_SAME_CARER_SQL} AND {_SAME_BIRTH_SQL} AND {_NOT_ONE_ID_SQL}"
 TWIN_SQL = f"{_TWIN_BASE_SQL} AND {_GIVEN_OTHER_SQL} AND ({_OWN_IDS_SQL} OR {_OTHER_SEX_SQL})"
-TWIN_UNPROVEN_SQL = f"{_TWIN_BASE_SQL} AND {_GIVEN_DIFFER_SQL}"
+TWIN_UNPROVEN_SQL = (
+    f'{_TWIN_BASE_SQL} AND ({_GIVEN_DIFFER_SQL} OR ("given_d_l" <> "given_d_r" AND {_MIDDLE_DIFFER_SQL}))'
+)
 OTHER_BIRTH_SQL = (
     f'{_SAME_CARER_SQL} AND "dob_l" IS NOT NULL AND "dob_r" IS NOT NULL AND NOT {_SAME_BIRTH_SQL} '
     f"AND NOT {_YEAR_TYPO_SQL} AND {_NOT_ONE_ID_SQL}"
@@ -440,8 +465,18 @@ def is_twin_pair(a: Row, b: Row) -> bool:
 
 def is_twin_unproven(a: Row, b: Row) -> bool:
     """Same carer and birth date, given names that differ (no agreeing level: a one-letter change on a short
-    H'Mông/Thái name counts as different), but no IDs or sexes to prove two children."""
-    return _same_carer(a, b) and _same_birth(a, b) and _not_one_id(a, b) and _given_differ(a, b)
+    H'Mông/Thái name counts as different) — or given names not equal and middle names that differ ("Phương
+    Ngân" / "Thị Nga") — but no IDs or sexes to prove two children."""
+    if not (_same_carer(a, b) and _same_birth(a, b) and _not_one_id(a, b)):
+        return False
+    if _given_differ(a, b):
+        return True
+    return (
+        a["given_d"] is not None
+        and b["given_d"] is not None
+        and a["given_d"] != b["given_d"]
+        and _middle_differ(a, b)
+    )
 
 
 def is_other_birth(a: Row, b: Row) -> bool:

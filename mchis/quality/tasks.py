@@ -9,20 +9,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .dedupe import scan_duplicates
+from .engine import scan_run
+from .services import duplicate_candidates_store
+
 
 @shared_task(name="quality.full_rule_scan", acks_late=True)
 def full_rule_scan() -> dict[str, int]:
-    from .engine import scan_run
-
     scan = scan_run()
     return {"scan": scan.pk, "records": scan.records}
 
 
 @shared_task(name="quality.duplicate_scan", acks_late=True)
 def duplicate_scan() -> dict[str, int]:
-    from .dedupe import scan_duplicates
-    from .services import duplicate_candidates_store
-
     pairs = scan_duplicates()
     return duplicate_candidates_store(
         actor=None, pairs=[(p.child_a, p.child_b, p.probability, p.unit_id) for p in pairs]

@@ -34,6 +34,7 @@ from openpyxl.utils import get_column_letter
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.jobs import enqueue
 from mchis.core.scoping import common_path, scope_path_of, within
 from mchis.core.text import fold
 
@@ -740,9 +741,7 @@ def batch_ingest(
         except IntegrityError:
             previous = IngestBatch.objects.get(principal_key=principal_key, idempotency_key=key)
             return _replay(previous, request_hash)
-        from .tasks import run_ingest_batch
-
-        transaction.on_commit(lambda: run_ingest_batch.delay(str(batch.pk)))
+        transaction.on_commit(lambda: enqueue("registers.run_ingest_batch", str(batch.pk)))
         body = job_status(batch)
         return 202, body
     try:

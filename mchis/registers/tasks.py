@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .services import batch_run_async
+
 
 @shared_task(name="registers.run_ingest_batch", acks_late=True)
 def run_ingest_batch(batch_id: str) -> None:
-    """Idempotent: a job already started or finished is left alone."""
-    from .services import batch_run_async
-
+    """Safe to redeliver (acks_late): a finished batch is left alone, an interrupted one runs again."""
     batch_run_async(batch_id=batch_id)
 
 

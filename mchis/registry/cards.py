@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from mchis.accounts.permissions import can
-from mchis.web.home import Card, register_card
+from mchis.core.cards import Card, register_card
 
 from . import selectors
 from .models import RequestStatus

@@ -1,18 +1,27 @@
-"""After-commit hooks on approved changes, for other apps (e.g. quality rules "on every approved change").
+"""The registry's plug-in points, for apps above it (the registry never imports them).
+
+After-commit hooks on approved changes (e.g. quality rules "on every approved change"):
 
     from mchis.registry.hooks import on_children_changed
     on_children_changed(lambda child_ids: run_rules_for(child_ids))
 
 Callbacks run after the approving transaction commits (never inside it), with the ids of the touched
 records; a failing callback is logged and does not affect the approval.
+
+The identity check against the national population database (R-INT-04): the integrations layer provides
+it (`provide_identity_check`, from its AppConfig.ready); registry pages start it through
+`identity_check_start` without knowing the gateway.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import transaction
+
+from mchis.core.errors import DomainError
 
 Callback = Callable[[list[int]], None]
 _callbacks: list[Callback] = []
@@ -35,3 +44,20 @@ def children_changed(child_ids: Iterable[int]) -> None:
                 log.exception("registry hook %r failed for %s", callback, ids)
 
     transaction.on_commit(fire)
+
+
+IdentityCheck = Callable[..., Any]  # (*, actor, child) -> the pending Verification
+_identity_check: IdentityCheck | None = None
+
+
+def provide_identity_check(start: IdentityCheck) -> IdentityCheck:
+    global _identity_check
+    _identity_check = start
+    return start
+
+
+def identity_check_start(*, actor: Any, child: Any) -> Any:
+    """Start an identity check of `child` through whatever the integrations layer provided."""
+    if _identity_check is None:
+        raise DomainError("Chưa cấu hình kết nối CSDL dân cư (POPULATION_GATEWAY_URL).")
+    return _identity_check(actor=actor, child=child)

@@ -19,7 +19,7 @@ from mchis.core.audit import log_export
 from mchis.core.errors import DomainError
 
 from . import evidence as ev
-from . import police, previews, selectors, services, tabular, validation
+from . import hooks, police, previews, selectors, services, tabular, validation
 from .forms import UploadForm
 from .models import CorrectionStatus
 
@@ -186,10 +186,8 @@ def child_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
     if request.method != "POST":
         return redirect("registry:child_detail", public_id)
     child = selectors.child_get(request.user, public_id)
-    from mchis.integrations.population.services import population_check_start
-
     try:
-        population_check_start(actor=request.user, child=child)
+        hooks.identity_check_start(actor=request.user, child=child)
         messages.success(request, _("Đã gửi yêu cầu xác minh; kết quả sẽ hiển thị trên hồ sơ."))
     except DomainError as exc:
         messages.error(request, exc.message)

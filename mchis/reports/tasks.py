@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .services import reports_send_reminders
+
 
 @shared_task(name="reports.send_reminders", acks_late=True)
 def send_reminders() -> dict[str, int]:
-    from .services import reports_send_reminders
-
     r = reports_send_reminders()
     return {"reminders": r.reminders, "overdue": r.overdue, "escalations": r.escalations}

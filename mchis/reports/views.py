@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import step_up_redirect
+from mchis.core.cards import Card, register_card
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
-from mchis.web.home import Card, register_card
 
 from . import exports, selectors, services, workflow
 from .checks import run_rules

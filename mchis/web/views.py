@@ -8,7 +8,7 @@ from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from .home import home_cards
+from mchis.core.cards import home_cards
 
 logger = logging.getLogger(__name__)
 

@@ -18,18 +18,23 @@ from mchis.core.models import AuditEvent
 
 
 def test_r_sec_01_admin_cannot_deactivate_or_promote_self(admin_a):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Không thể tự vô hiệu hóa tài khoản của chính mình\."):
         account_set_active(actor=admin_a, account=admin_a, active=False)
-    with stepped_up(), pytest.raises(PermissionDeniedError):
+    with (
+        stepped_up(),
+        pytest.raises(PermissionDeniedError, match=r"Không thể tự đổi vai trò tài khoản của chính mình\."),
+    ):
         account_change_role(actor=admin_a, account=admin_a, role="system_admin")
 
 
 def test_r_sec_01_unit_admin_cannot_touch_a_system_admin_in_its_subtree(admin_a, make_user, tree):
     high = make_user("system_admin", tree.tyt_a1)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ quản trị hệ thống mới quản lý được tài khoản quản trị hệ thống\."
+    ):
         account_set_active(actor=admin_a, account=high, active=False)
     target = make_user("collector", tree.tyt_a1)
-    with stepped_up(), pytest.raises(PermissionDeniedError):
+    with stepped_up(), pytest.raises(PermissionDeniedError, match=r"Bạn không được cấp vai trò này\."):
         account_change_role(actor=admin_a, account=target, role="system_admin")
 
 

@@ -21,9 +21,11 @@ BUSINESS_DOMAINS = {"child", "quality", "audit_campaign", "register", "report"}
 
 
 def test_r_sec_01_admin_cannot_create_account_outside_subtree(admin_a, tree):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Đơn vị nằm ngoài phạm vi quản lý của bạn\."):
         account_create(actor=admin_a, username="intruder", unit=tree.tyt_b1, role="collector")
-    with pytest.raises(PermissionDeniedError):  # the parent of the admin's unit is outside too
+    with pytest.raises(
+        PermissionDeniedError, match=r"Đơn vị nằm ngoài phạm vi quản lý của bạn\."
+    ):  # the parent of the admin's unit is outside too
         account_create(actor=admin_a, username="upward", unit=tree.cdc_a, role="collector")
     assert not User.objects.filter(username__in=["intruder", "upward"]).exists()
 
@@ -38,13 +40,13 @@ def test_r_sec_01_admin_creates_inside_subtree_with_one_time_password(admin_a, t
 
 
 def test_r_sec_01_unit_admin_cannot_create_system_admin(admin_a, tree):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không được cấp vai trò này\."):
         account_create(actor=admin_a, username="boss", unit=tree.tyt_a1, role="system_admin")
 
 
 def test_r_sec_01_non_admin_cannot_create_accounts(make_user, tree):
     leader = make_user("leader", tree.ttyt_a)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         account_create(actor=leader, username="x", unit=tree.tyt_a1, role="collector")
 
 
@@ -119,7 +121,7 @@ def test_r_sec_02_matrix_enumerated_every_action_names_known_roles():
     for action, roles in MATRIX.items():
         assert "." in action, action
         assert roles <= set(Role), action
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"unknown action 'no\.such_action'"):
         can(None, "no.such_action")
 
 

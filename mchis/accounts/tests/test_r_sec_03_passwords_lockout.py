@@ -20,19 +20,26 @@ LOGIN = "/accounts/login/"
 
 
 @pytest.mark.parametrize(
-    "password",
-    ["Ab1!xyz", "abcdefg1!", "ABCDEFG1!", "Abcdefgh!", "Abcdefgh1", "Passw0rd"],
+    ("password", "missing"),
+    [
+        ("Ab1!xyz", "at least 8 characters"),
+        ("abcdefg1!", "chữ hoa"),
+        ("ABCDEFG1!", "chữ thường"),
+        ("Abcdefgh!", "chữ số"),
+        ("Abcdefgh1", "ký tự đặc biệt"),
+        ("Passw0rd", "ký tự đặc biệt"),
+    ],
 )
-def test_r_sec_03_weak_passwords_refused(password, make_user, tree):
+def test_r_sec_03_weak_passwords_refused(password, missing, make_user, tree):
     user = make_user("collector", tree.tyt_a1)
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match=missing):
         validate_password(password, user)
 
 
 def test_r_sec_03_strong_password_accepted_and_message_names_what_is_missing(make_user, tree):
     user = make_user("collector", tree.tyt_a1)
     validate_password("Hoa-Sen.2026", user)
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(ValidationError, match=r"\['Mật khẩu phải có đủ: chữ hoa\.'\]") as excinfo:
         validate_password("hoa-sen.2026", user)
     assert "chữ hoa" in " ".join(excinfo.value.messages)
 
@@ -42,9 +49,13 @@ def test_r_sec_03_no_reuse_of_last_five(make_user, tree):
     for n in range(2, 6):
         user = account_change_password(user=user, new_password=f"Pass-{n}-Word")
     assert PasswordHistory.objects.filter(user=user).count() == 5
-    with pytest.raises(ValidationFailed):  # the first of the last five
+    with pytest.raises(
+        ValidationFailed, match=r"Không được dùng lại 5 mật khẩu gần nhất\."
+    ):  # the first of the last five
         account_change_password(user=user, new_password="First-Pass1")
-    with pytest.raises(ValidationFailed):  # the current one
+    with pytest.raises(
+        ValidationFailed, match=r"Không được dùng lại 5 mật khẩu gần nhất\."
+    ):  # the current one
         account_change_password(user=user, new_password="Pass-5-Word")
     user = account_change_password(user=user, new_password="Pass-6-Word")
     # Six passwords ago: allowed again.
@@ -131,7 +142,7 @@ def test_r_sec_03_lockout_per_ip(client, make_user, tree, settings):
 
 def test_r_sec_03_unlock_outside_scope_is_refused(admin_a, make_user, tree):
     outside = make_user("collector", tree.tyt_b1)
-    with pytest.raises(Exception) as excinfo:
+    with pytest.raises(Exception, match=r"Đơn vị nằm ngoài phạm vi quản lý của bạn\.") as excinfo:
         account_unlock(actor=admin_a, account=outside)
     assert getattr(excinfo.value, "status_code", None) == 403
 

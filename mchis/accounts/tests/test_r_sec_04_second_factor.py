@@ -36,9 +36,12 @@ def test_r_sec_04_role_change_is_a_critical_action():
 def test_r_sec_04_step_up_required_within_five_minutes(admin_a, make_user, tree, settings):
     settings.STEP_UP_WINDOW_SECONDS = 300
     target = make_user("collector", tree.tyt_a1)
-    with pytest.raises(StepUpRequired):
+    with pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"):
         account_change_role(actor=admin_a, account=target, role="leader")
-    with stepped_up(timezone.now() - timedelta(minutes=6)), pytest.raises(StepUpRequired):
+    with (
+        stepped_up(timezone.now() - timedelta(minutes=6)),
+        pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"),
+    ):
         account_change_role(actor=admin_a, account=target, role="leader")
     target.refresh_from_db()
     assert target.role == "collector"
@@ -86,7 +89,7 @@ def test_r_sec_04_recovery_code_works_once(make_user, tree, enrol):
     user = make_user("collector", tree.tyt_a1)
     _, codes = enrol(user)
     assert otp_check(user=user, code=codes[0], purpose="login") is not None
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"Mã xác thực không đúng hoặc đã hết hạn\."):
         otp_check(user=user, code=codes[0], purpose="login")
     time.sleep(1.1)  # django-otp throttles the next try after a failure
     assert otp_check(user=user, code=codes[1], purpose="step_up") is not None
@@ -194,7 +197,7 @@ def test_r_sec_04_step_up_without_device_sends_to_enrolment(client, admin_a):
 def test_r_sec_04_reset_otp_needs_step_up_and_is_audited(client, admin_a, make_user, tree, enrol):
     target = make_user("leader", tree.tyt_a1)
     enrol(target)
-    with pytest.raises(StepUpRequired):
+    with pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"):
         account_reset_otp(actor=admin_a, account=target, reason="Mất điện thoại")
     assert TOTPDevice.objects.filter(user=target).exists()
     client.force_login(admin_a)
@@ -277,5 +280,5 @@ def test_r_sec_04_enrolment_code_expires_and_is_replaced(admin_a, make_user, tre
     )
     with pytest.raises(DomainError, match="Mã đăng ký"):
         otp_enrol_confirm(user=victim, code=totp_code(device), password="Passw0rd!x", enrolment_code=second)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="không có quyền"):
         account_issue_enrolment_code(actor=make_user("collector", tree.tyt_a1), account=victim)

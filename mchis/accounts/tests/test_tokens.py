@@ -140,7 +140,7 @@ def test_session_api_still_requires_csrf_but_bearer_does_not(tree, make_user):
 
 
 def test_unknown_scope_refused(tree):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"Quyền không hợp lệ: child\.fly\."):
         api_client_create(actor=None, name="x", unit=tree.ttyt_a, scopes=["child.fly"])
 
 

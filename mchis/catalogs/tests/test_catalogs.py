@@ -108,7 +108,9 @@ def test_r_org_03_edit_creates_new_version_and_old_stays_readable(tree, make_use
     event = AuditEvent.objects.get(action="catalog_item.update")
     assert event.changes["name_vi"] == ["Rơ-măm", "Rơ Măm"]
     assert event.reason == "Chuẩn hóa tên"
-    with pytest.raises(DomainError):  # a stale form (version 1) cannot overwrite version 2
+    with pytest.raises(
+        DomainError, match=r"Mục đã được người khác sửa; hãy tải lại trang\."
+    ):  # a stale form (version 1) cannot overwrite version 2
         catalog_item_update(actor=admin, item=old, name_vi="X", name_en="")
 
 
@@ -123,7 +125,7 @@ def test_r_org_03_edit_with_a_past_effective_date() -> None:
 
 def test_r_sec_02_only_system_admin_edits_catalogs(tree, make_user) -> None:
     for role in ("unit_admin", "leader", "collector"):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
             catalog_item_update(
                 actor=make_user(role, tree.cdc_a), item=item("sex", "1"), name_vi="X", name_en=""
             )

@@ -60,7 +60,9 @@ def test_r_sec_05_intact_chain_verifies_and_command_exits_zero():
 
 @pytest.mark.django_db(transaction=True)
 def test_r_sec_05_log_event_refuses_to_run_outside_a_transaction():
-    with pytest.raises(RuntimeError):
+    with pytest.raises(
+        RuntimeError, match=r"log_event must be called inside the service's transaction\.atomic block"
+    ):
         log_event(actor=None, action="thing.update")
 
 
@@ -163,7 +165,12 @@ def test_r_sec_05_tampering_with_an_anchor_is_detected():
 def test_r_sec_05_chain_cannot_fork():
     events = write(2)
     forged = AuditEvent(at=events[1].at, action="x", prev_hash=events[0].entry_hash, entry_hash="a" * 64)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with (
+        pytest.raises(
+            IntegrityError, match=r"UNIQUE constraint failed|duplicate key value violates unique constraint"
+        ),
+        transaction.atomic(),
+    ):
         forged.save(force_insert=True)
 
 

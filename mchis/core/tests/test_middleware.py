@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
@@ -11,7 +13,7 @@ def test_refusals_escaping_a_page_become_403_not_500(error):
     from django.core.exceptions import PermissionDenied
 
     middleware = DomainErrorMiddleware(lambda request: HttpResponse())
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=re.escape(error.message)):
         middleware.process_exception(RequestFactory().get("/"), error)
 
 

@@ -15,9 +15,9 @@ def test_r_sec_01_unit_sees_only_its_subtree(tree, make_user):
 @pytest.mark.django_db
 def test_r_sec_01_other_jurisdiction_is_404_like_missing(tree, make_user):
     officer = make_user("collector", tree.tyt_a1)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         access(ReportingUnit.objects.all(), officer, pk=tree.tyt_b1.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         access(ReportingUnit.objects.all(), officer, pk=999_999)
 
 
@@ -32,7 +32,7 @@ def test_r_sec_06_refused_access_is_audited_and_costs_the_same_as_missing(tree, 
     assert officer.unit is not None  # loaded once, so both requests below start equal
     counts = []
     for pk in (tree.tyt_b1.pk, 999_999):  # forbidden, then missing
-        with CaptureQueriesContext(connection) as queries, pytest.raises(Http404):
+        with CaptureQueriesContext(connection) as queries, pytest.raises(Http404, match=r"Không tìm thấy\."):
             access(ReportingUnit.objects.all(), officer, pk=pk)
         counts.append(len(queries))
     assert counts[0] == counts[1], "forbidden and missing must do the same work (no timing oracle)"

@@ -229,7 +229,7 @@ def test_a_failure_midway_writes_nothing(province, tmp_path, monkeypatch):
 
     monkeypatch.setattr(services._BulkTable, "write", failing)
     before = _counts()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match=r"disk full"):
         _run("--truth", str(truth_file), children=500)
     assert _counts() == before  # not even the tree: one transaction
     assert not truth_file.exists() and not (tmp_path / "truth.csv.part").exists()

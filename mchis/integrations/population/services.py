@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mchis.core.errors import DomainError
+from mchis.core.jobs import enqueue, runs_in_place
 from mchis.registry import selectors as registry_selectors
 from mchis.registry import services as registry
 from mchis.registry.models import Child, Verification, VerificationStatus
@@ -57,14 +58,12 @@ def population_check_start(*, actor: Any, child: Child) -> Verification:
 
 
 def _enqueue(verification_id: int) -> None:
-    from .tasks import population_check
-
-    if population_check.app.conf.task_always_eager:
+    if runs_in_place():
         # No broker (demo, tests): one attempt now, no retries blocking the request; the sweep tries again.
         with contextlib.suppress(GatewayUnavailable):
             population_check_run(verification_id)
         return
-    population_check.delay(verification_id)
+    enqueue("integrations.population_check", verification_id)
 
 
 def population_check_run(verification_id: int, *, via: PopulationGateway | None = None) -> Verification:

@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from mchis.integrations.population import IdentityQuery, MismatchKind
 from mchis.integrations.population.compare import compare
@@ -70,7 +72,7 @@ def test_r_int_04_gateway_errors_never_lose_a_pending_check(
         verification = population_check_start(actor=collector, child=child)  # eager task: first attempt fails
     verification.refresh_from_db()
     assert verification.status == VerificationStatus.PENDING and verification.attempts == 1
-    with pytest.raises(GatewayUnavailable):
+    with pytest.raises(GatewayUnavailable, match=r"timeout \(fake\)"):
         population_check_run(verification.pk)
     verification.refresh_from_db()
     assert verification.status == VerificationStatus.PENDING and verification.attempts == 2
@@ -170,7 +172,7 @@ def test_r_int_04_http_adapter_timeout_is_unavailable():
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         adapter = HttpPopulationGateway(f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=0.3)
-        with pytest.raises(GatewayUnavailable):
+        with pytest.raises(GatewayUnavailable, match=r"timed out"):
             adapter.check_identity(IdentityQuery(PID, "A", date(2018, 3, 12)))
 
 
@@ -258,3 +260,18 @@ def test_r_int_04_sweep_requeues_only_lost_pending_checks(collector, make_child,
     assert population_retry_pending() == 1  # lost: queued again (eager here: answered at once)
     verification.refresh_from_db()
     assert verification.status == VerificationStatus.DONE
+
+
+def test_r_int_04_child_page_starts_a_check_through_the_registry_hook(
+    collector, make_child, gateway_reset, django_capture_on_commit_callbacks
+):
+    """The registry page knows no gateway: the integrations app provides the check (registry.hooks)."""
+    child = make_child()
+    use_gateway(FakePopulationGateway({PID: TRUTH}))
+    client = Client()
+    client.force_login(collector)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("registry:child_verify", args=[child.public_id]))
+    assert response.status_code == 302
+    child.refresh_from_db()
+    assert child.id_verification_result == "match" and child.id_verified

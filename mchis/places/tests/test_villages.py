@@ -49,10 +49,10 @@ def test_r_org_01_villages_only_under_2025_communes(tree) -> None:
 def test_r_sec_01_unit_admin_manages_villages_only_in_its_subtree_communes(tree, make_user) -> None:
     admin_b = make_user("unit_admin", tree.ttyt_b)
     assert set(manageable_communes(admin_b).values_list("code", flat=True)) == {"01273"}
-    with pytest.raises(DomainError) as err:
+    with pytest.raises(DomainError, match=r"Xã/phường này không thuộc phạm vi đơn vị của bạn\.") as err:
         village_create(actor=admin_b, commune=tree.commune_a1, name="Thôn X", kind=VillageKind.THON)
     assert err.value.code == "out_of_scope"
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         village_create(
             actor=make_user("collector", tree.ttyt_b), commune=tree.commune_b1, name="Thôn X", kind="thon"
         )

@@ -64,9 +64,12 @@ def test_r_dq_06_who_may_audit_whom(tree, make_user):
     assert services.can_audit(ubnd, ubnd) and services.can_audit(ubnd, tree.tyt_a1)
     assert not services.can_audit(ubnd, tree.tyt_a2)
     assert not services.can_audit(tree.tyt_a1, tree.tyt_a1)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError,
+        match=r"Đơn vị của bạn không có thẩm quyền phúc tra đơn vị này \(Điều 15\.2\)\.",
+    ):
         services.campaign_create(actor=make_user("auditor", tree.doh_b), audited_unit=tree.tyt_a1)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         services.campaign_create(actor=make_user("leader", tree.doh_a), audited_unit=tree.tyt_a1)
 
 
@@ -94,7 +97,7 @@ def test_r_dq_04_minimum_sample_or_all_and_rate_below_5_percent_refused(child, t
     services.campaign_draw_sample(actor=province_auditor, campaign=c)
     assert c.samples.count() == 30  # 5% of 40 = 2 < minimum
     assert services.sample_size(10, 0.05, 30) == 10  # all when fewer
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"Tỷ lệ chọn mẫu phải từ 5% đến 100%\."):
         services.campaign_create(actor=province_auditor, audited_unit=tree.tyt_a1, sample_rate=0.04)
 
 
@@ -122,7 +125,7 @@ def test_r_dq_04_mismatch_needs_cause_and_class(child, tree, province_auditor):
     c = services.campaign_create(actor=province_auditor, audited_unit=tree.tyt_a1)
     services.campaign_draw_sample(actor=province_auditor, campaign=c)
     s = c.samples.get(pk=c.samples.values_list("pk", flat=True)[0])
-    with pytest.raises(ValidationFailed) as err:
+    with pytest.raises(ValidationFailed, match=r"Dữ liệu không hợp lệ\.") as err:
         services.sample_record_result(
             actor=province_auditor, sample=s, results=[{"field": "sex", "matches": False}]
         )
@@ -131,7 +134,9 @@ def test_r_dq_04_mismatch_needs_cause_and_class(child, tree, province_auditor):
 
 def test_r_dq_07_close_creates_corrective_tasks_by_class(child, tree, province_auditor):
     c, kid = _run_campaign(child, tree, province_auditor)
-    with pytest.raises((Conflict, StepUpRequired)):
+    with pytest.raises(
+        (Conflict, StepUpRequired), match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"
+    ):
         services.campaign_sign(actor=province_auditor, campaign=c)  # not closed yet
     services.campaign_close(
         actor=province_auditor, campaign=c, corrective_actions="Tập huấn lại cán bộ nhập liệu."
@@ -177,23 +182,40 @@ def test_r_dq_08_signing_needs_step_up_and_makes_results_immutable(child, tree, 
     services.campaign_close(actor=province_auditor, campaign=c)
     token = set_meta(RequestMeta())
     try:
-        with pytest.raises(StepUpRequired):
+        with pytest.raises(
+            StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"
+        ):
             services.campaign_sign(actor=province_auditor, campaign=c)
     finally:
         reset_meta(token)
     c = services.campaign_sign(actor=province_auditor, campaign=c)
     assert c.status == CampaignStatus.SIGNED and len(c.minutes_sha256) == 64
     sample = c.samples.all()[0]
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Biên bản đã ký: kết quả phúc tra không thể thay đổi\."):
         services.sample_record_result(actor=province_auditor, sample=sample, results=[])
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Biên bản đã ký: kết quả phúc tra không thể thay đổi\."):
         services.campaign_close(actor=province_auditor, campaign=c)
     # database level: even a raw update is refused
-    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+    with (
+        pytest.raises(
+            (IntegrityError, DatabaseError), match=r"signed audit campaign is immutable \(R\-DQ\-08\)"
+        ),
+        transaction.atomic(),
+    ):
         AuditCampaign.objects.filter(pk=c.pk).update(corrective_actions="sửa lén")
-    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+    with (
+        pytest.raises(
+            (IntegrityError, DatabaseError), match=r"signed audit campaign is immutable \(R\-DQ\-08\)"
+        ),
+        transaction.atomic(),
+    ):
         AuditFieldResult.objects.filter(sample__campaign=c).update(matches=True)
-    with pytest.raises((IntegrityError, DatabaseError)), transaction.atomic():
+    with (
+        pytest.raises(
+            (IntegrityError, DatabaseError), match=r"Cannot delete some instances of model 'AuditSample'"
+        ),
+        transaction.atomic(),
+    ):
         AuditSample.objects.filter(campaign=c).delete()
     assert AuditCampaign.objects.get(pk=c.pk).corrective_actions == ""
 

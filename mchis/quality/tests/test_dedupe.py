@@ -132,6 +132,11 @@ CLASS_PAIRS = [
     ("transposed given name", BASE | {"full_name": "Lê Văn Toàn", "sex": "M", "personal_id": ""},
      BASE | {"full_name": "Lê Văn Tàon", "sex": "M", "personal_id": ""}, True),
     ("doubled letter", KINH, KINH | {"full_name": "Nguyễn Thu Ngâân"}, True),
+    ("two-letter name, letters swapped", HMONG | {"full_name": "Giàng A Tú"}, HMONG | {"full_name": "Giàng A úT"}, True),
+    ("twins Ngân / Nga, other middle names", KINH | {"full_name": "Lương Phương Ngân"},
+     KINH | {"full_name": "Lương Thị Nga"}, False),
+    ("twins Anh / Ánh, own IDs", BASE | {"full_name": "Nguyễn Anh"},
+     BASE | {"full_name": "Nguyễn Gia Ánh", "personal_id": "008319771230"}, False),
     ("twins Lử / Sử (no IDs)", HMONG, HMONG | {"full_name": "Giàng A Sử"}, False),
     ("twins Pó / Páo (no IDs)", HMONG | {"full_name": "Giàng A Pó"}, HMONG | {"full_name": "Giàng A Páo"}, False),
     ("twins Chài / Chòi, own IDs", HMONG | {"full_name": "Giàng A Chài", "personal_id": "008220001111"},
@@ -212,7 +217,7 @@ def test_r_dq_02_null_in_the_twin_test_never_drops_a_pair():
             "DATE '2020-05-17' AS dob_l, DATE '2021-09-25' AS dob_r, 'vang thi mai' AS carer_f_l, "
             "'vang thi mai' AS carer_f_r, NULL AS pid_l, NULL AS pid_r, 'lu' AS given_f_l, 'su' AS given_f_r, "
             "'lử' AS given_l, 'sử' AS given_r, 'lu' AS given_d_l, 'su' AS given_d_r, 'M' AS sex_l, 'M' AS sex_r, "
-            "'05-17' AS md_l, '09-25' AS md_r, 2020 AS yr_l, 2021 AS yr_r)"
+            "'05-17' AS md_l, '09-25' AS md_r, 2020 AS yr_l, 2021 AS yr_r, NULL AS middle_f_l, 'a' AS middle_f_r)"
         ).fetchall()
         assert result[0][0] is not None, condition
 
@@ -297,7 +302,7 @@ def test_r_dq_02_confirm_sends_merge_request_to_registry(child, tree, make_user)
     collector = make_user("collector", tree.tyt_a1)
     from mchis.core.errors import PermissionDeniedError
 
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         duplicate_confirm(actor=collector, candidate=cand)
     leader = make_user("leader", tree.tyt_a1)
     cand = duplicate_confirm(actor=leader, candidate=cand, survivor_id=a.pk)

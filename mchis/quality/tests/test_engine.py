@@ -129,10 +129,10 @@ def test_r_dq_01_accepting_a_finding_needs_a_reason_and_is_audited(child, tree, 
     kid = child(date_of_birth=date(2009, 1, 1))
     engine.scan_run()
     f = Finding.objects.get(child=kid, rule_code="DQ_OVER_16")
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         finding_accept(actor=make_user("collector", tree.tyt_a1), finding=f, reason="x")
     leader = make_user("leader", tree.tyt_a1)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"Phải ghi lý do chấp nhận\."):
         finding_accept(actor=leader, finding=f, reason="  ")
     finding_accept(actor=leader, finding=f, reason="Trẻ khuyết tật, tiếp tục hỗ trợ theo quyết định của UBND")
     f.refresh_from_db()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_r_mch_02_preview_commit_error_file_cycle_with_legacy_text(collector, tr
     assert [v[-2] for v in values[1:]] == [4, 5]
     assert "Cột B" in values[1][-1]
     assert AuditEvent.objects.filter(action="register.excel_batch").count() == 1
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Tệp này đã được ghi hoặc đã hủy\."):
         upload_commit(actor=collector, upload=up)
 
 
@@ -148,7 +149,7 @@ def test_discard_removes_file(collector, tree):
 
 
 def refused(collector, tree, data, fragment):
-    with pytest.raises(excel.BadFile) as exc:
+    with pytest.raises(excel.BadFile, match=re.escape(fragment)) as exc:
         preview(collector, tree.tyt_a1, data)
     assert fragment in exc.value.message, exc.value.message
     assert PendingUpload.objects.count() == 0

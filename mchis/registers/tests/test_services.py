@@ -52,7 +52,9 @@ def test_r_int_01_per_record_rejections_listed(collector):
 
 @pytest.mark.django_db
 def test_r_int_01_duplicate_ids_in_batch_refuse_everything(collector):
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(
+        ValidationFailed, match=r"Lô dữ liệu có mã bản ghi nguồn trùng nhau: không ghi gì\."
+    ) as exc:
         records_upsert(actor=collector, register="anc", records=[anc(rid="1"), anc(rid="2"), anc(rid="1")])
     assert exc.value.errors[0]["index"] == 2
     assert AncVisit.objects.count() == 0
@@ -60,7 +62,7 @@ def test_r_int_01_duplicate_ids_in_batch_refuse_everything(collector):
 
 @pytest.mark.django_db
 def test_r_int_01_batch_over_limit_refused(collector):
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed, match=r"Lô dữ liệu quá lớn\."):
         records_upsert(actor=collector, register="anc", records=[{}] * 5001)
 
 
@@ -80,7 +82,7 @@ def test_r_int_01_upper_level_may_write_for_facilities_below(ttyt_reporter, tree
 @pytest.mark.django_db
 def test_viewer_cannot_write(tree, make_user):
     viewer = make_user("viewer", tree.tyt_a1)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         records_upsert(actor=viewer, register="anc", records=[anc()])
 
 

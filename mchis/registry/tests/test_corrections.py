@@ -40,7 +40,9 @@ def test_r_ch_06_higher_unit_files_and_commune_answers(district_leader, collecto
         field="date_of_birth",
     )
     assert correction.due_at > correction.filed_at
-    with pytest.raises(DomainError):
+    with pytest.raises(
+        DomainError, match=r"Nội dung trả lời: bắt buộc nhập \(sửa gì hoặc lý do không sửa\)\."
+    ):
         correction_request_respond(actor=collector, correction=correction, response=" ")
     answered = correction_request_respond(
         actor=collector, correction=correction, response="Giấy khai sinh ghi đúng 12/03/2018"
@@ -50,9 +52,13 @@ def test_r_ch_06_higher_unit_files_and_commune_answers(district_leader, collecto
 
 def test_r_ch_06_only_a_higher_unit_may_file(leader, make_child, make_user, tree):
     child = make_child()
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa\."
+    ):
         correction_request_file(actor=leader, child=child, description="x")  # same unit
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa\."
+    ):
         correction_request_file(actor=make_user("leader", tree.ttyt_b), child=child, description="x")
 
 

@@ -64,7 +64,7 @@ def test_r_ch_07_event_date_cannot_be_in_the_future(collector, make_child):
     from mchis.core.errors import DomainError
 
     child = make_child()
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(DomainError, match=r"Ngày xảy ra thay đổi: không được sau ngày hôm nay\.") as exc:
         child_propose_change(
             actor=collector,
             child=child,

@@ -81,7 +81,7 @@ def test_r_ch_03_initial_import_names_the_approving_leader_and_is_idempotent(tmp
 def test_r_ch_03_failed_import_writes_nothing_and_reports_each_row(tmp_path, unit, leader):
     bad = [ROWS[0], ["A2", "", "31/02/2019", "X", "", "123", "", ""]]
     err = io.StringIO()
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match=r"1/2 dòng có lỗi; không ghi dữ liệu nào\."):
         call_command(
             "import_children",
             str(_csv(tmp_path, bad)),

@@ -52,7 +52,7 @@ def test_r_ch_05_collector_cannot_edit_live_record(collector, make_child):
     child.refresh_from_db()
     assert child.full_name == "Nguyễn Văn An", "the live record is untouched until approval"
     assert request.diff == {"full_name": ["Nguyễn Văn An", "Nguyễn Văn Ân"]}
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         change_request_approve(actor=collector, request=request)
 
 
@@ -64,7 +64,9 @@ def test_r_ch_05_only_a_leader_of_the_same_unit_decides(collector, make_child, m
     other_leader = make_user("leader", tree.tyt_a2)
     higher_leader = make_user("leader", tree.ttyt_a)
     for actor in (other_leader, higher_leader):
-        with pytest.raises(PermissionDeniedError):
+        with pytest.raises(
+            PermissionDeniedError, match=r"Chỉ lãnh đạo của đơn vị quản lý hồ sơ mới được duyệt đề xuất này\."
+        ):
             change_request_approve(actor=actor, request=request)
     request.refresh_from_db()
     assert request.status == RequestStatus.PENDING
@@ -72,7 +74,7 @@ def test_r_ch_05_only_a_leader_of_the_same_unit_decides(collector, make_child, m
 
 def test_r_ch_05_reject_and_return_need_a_comment(collector, leader, unit):
     request = child_propose_create(actor=collector, unit=unit, data=VALID_DATA)
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(DomainError, match=r"Ý kiến: bắt buộc nhập khi từ chối hoặc trả lại\.") as exc:
         change_request_reject(actor=leader, request=request, comment="  ")
     assert exc.value.field == "comment"
     rejected = change_request_reject(actor=leader, request=request, comment="Trùng hồ sơ")
@@ -89,7 +91,7 @@ def test_r_ch_05_returned_request_is_corrected_and_resubmitted(collector, leader
         actor=leader, request=request, comment="Tên mẹ thiếu dấu?"
     )
     assert returned.status == RequestStatus.RETURNED
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Đề xuất này đã được xử lý \(Trả lại để sửa\)"):
         change_request_approve(actor=leader, request=returned)
 
     resubmitted = change_request_resubmit(
@@ -112,7 +114,7 @@ def test_r_ch_05_same_client_key_creates_nothing_twice(collector, unit):
 
 def test_r_ch_05_every_invalid_field_is_named(collector, unit):
     bad = {"full_name": "An3", "date_of_birth": "31/02/2018", "sex": "X"}
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed, match=r"Dữ liệu không hợp lệ\.") as exc:
         child_propose_create(actor=collector, unit=unit, data=bad)
     fields = {str(e["field"]) for e in exc.value.errors}
     assert {"date_of_birth", "sex"} <= fields
@@ -120,7 +122,7 @@ def test_r_ch_05_every_invalid_field_is_named(collector, unit):
 
 
 def test_r_ch_08_malformed_id_is_an_error(collector, unit):
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed, match=r"Dữ liệu không hợp lệ\.") as exc:
         child_propose_create(actor=collector, unit=unit, data={**VALID_DATA, "personal_id": "12345"})
     assert exc.value.errors[0]["field"] == "personal_id"
     assert "12 chữ số" in str(exc.value.errors[0]["message"])
@@ -129,7 +131,9 @@ def test_r_ch_08_malformed_id_is_an_error(collector, unit):
 def test_r_ch_08_inconsistent_id_must_be_acknowledged(collector, unit):
     wrong_year = compose(prefix="008", birth_year=2016, sex="M", serial=9)
     data = {**VALID_DATA, "personal_id": wrong_year}
-    with pytest.raises(WarningsNotAcknowledged) as exc:
+    with pytest.raises(
+        WarningsNotAcknowledged, match=r"Có cảnh báo cần xác nhận đã kiểm tra trước khi gửi đề xuất\."
+    ) as exc:
         child_propose_create(actor=collector, unit=unit, data=data)
     assert exc.value.errors[0]["code"] == "id_year_mismatch"
     request = child_propose_create(actor=collector, unit=unit, data=data, acknowledge_warnings=True)
@@ -147,13 +151,15 @@ def test_r_ch_05_evidence_is_sniffed_by_content_and_stored_by_checksum(
     assert ev.path_for(stored.sha256).read_bytes() == PNG
     assert str(ev.path_for(stored.sha256)).startswith(str(evidence_dir))
 
-    with pytest.raises(DomainError) as exc:  # a text file renamed to .pdf
+    with pytest.raises(
+        DomainError, match=r"Tệp minh chứng 'gia\.pdf' không phải PDF, JPEG hoặc PNG"
+    ) as exc:  # a text file renamed to .pdf
         child_propose_create(
             actor=collector, unit=unit, data=VALID_DATA, evidence=[ev.EvidenceFile("gia.pdf", b"hello")]
         )
     assert "PDF, JPEG hoặc PNG" in exc.value.message
     settings.EVIDENCE_MAX_BYTES = 32
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(DomainError, match=r"Tệp minh chứng 'to\.pdf' vượt quá 0 MB\.") as exc:
         child_propose_create(
             actor=collector, unit=unit, data=VALID_DATA, evidence=[ev.EvidenceFile("to.pdf", PDF)]
         )
@@ -164,7 +170,7 @@ def test_r_ch_05_evidence_is_sniffed_by_content_and_stored_by_checksum(
 def test_r_sec_04_deletion_needs_step_up_and_is_soft(collector, leader, make_child):
     child = make_child()
     request = child_propose_delete(actor=collector, child=child, reason="Chuyển đi nơi khác")
-    with pytest.raises(StepUpRequired):
+    with pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"):
         change_request_approve(actor=leader, request=request)
     from django.utils import timezone
 
@@ -206,7 +212,7 @@ def test_r_ch_05_stale_request_conflicts(collector, leader, make_child, stepped_
         actor=collector, child=child, changes={"mother_name": "Lê Thị Lan"}, reason="b"
     )
     change_request_approve(actor=leader, request=first)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict, match=r"Họ tên mẹ: hồ sơ đã được thay đổi sau khi đề xuất;") as exc:
         change_request_approve(actor=leader, request=second)
     assert exc.value.field == "mother_name"
 
@@ -214,7 +220,7 @@ def test_r_ch_05_stale_request_conflicts(collector, leader, make_child, stepped_
 def test_r_ch_05_second_decision_gets_a_clear_conflict(collector, leader, leader2, unit):
     request = child_propose_create(actor=collector, unit=unit, data=VALID_DATA)
     change_request_approve(actor=leader, request=request)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict, match=r"Đề xuất này đã được xử lý \(Đã duyệt\)") as exc:
         change_request_reject(actor=leader2, request=request, comment="không")
     assert "đã được xử lý" in exc.value.message and "lanh_dao" in exc.value.message
 

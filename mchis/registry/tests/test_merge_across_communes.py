@@ -45,7 +45,7 @@ def test_r_ch_04_cross_commune_merge_is_decided_by_the_common_parent_with_both_n
         type(person).objects.filter(pk=person.pk).update(email=email)
     district, district2 = make_user("leader", tree.ttyt_a), make_user("leader", tree.ttyt_a)
     # when the district proposes merging A2's record into A1's
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="phải thuộc phạm vi quản lý của bạn"):
         merge_request_create(actor=make_user("collector", tree.tyt_a1), survivor=survivor, retired=retired,
                              reason="Trùng")  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
@@ -60,7 +60,7 @@ def test_r_ch_04_cross_commune_merge_is_decided_by_the_common_parent_with_both_n
     assert {"a1@example.vn", "a2@example.vn"} <= set(sent)
     assert all("Zz Người Giám Hộ" not in body and retired.full_name not in body for body in sent.values())
     # the survivor's commune leader cannot decide; another district leader can
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match="mới được duyệt đề xuất này"):
         change_request_approve(actor=leader_a1, request=request)
     change_request_approve(actor=district2, request=request)
     retired.refresh_from_db()

@@ -40,7 +40,7 @@ def test_r_ch_01_circumstance_end_before_start_is_an_error(collector, unit):
         **VALID_DATA,
         "circumstances": [{"group_code": "4", "start_date": "01/05/2024", "end_date": "01/01/2024"}],
     }
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed, match=r"Dữ liệu không hợp lệ\.") as exc:
         child_propose_create(actor=collector, unit=unit, data=data)
     assert exc.value.errors[0]["field"] == "circumstances"
     assert "ngày kết thúc trước ngày bắt đầu" in str(exc.value.errors[0]["message"])
@@ -50,6 +50,6 @@ def test_r_ch_01_village_of_another_commune_is_refused(collector, unit, tree):
     from mchis.places.models import Village
 
     elsewhere = Village.objects.create(commune=tree.commune_b1, code="X", name="Khác")
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed, match=r"Dữ liệu không hợp lệ\.") as exc:
         child_propose_create(actor=collector, unit=unit, data={**VALID_DATA, "village": elsewhere.pk})
     assert exc.value.errors[0]["field"] == "village"

@@ -102,7 +102,7 @@ def test_r_mch_03_loader_loads_all_shipped_forms(db):
 def test_r_mch_03_malformed_definition_reports_file_path_and_reason(mutate, path, reason):
     data = copy.deepcopy(_bcx())
     mutate(data)
-    with pytest.raises(FormDefinitionError) as exc:
+    with pytest.raises(FormDefinitionError, match=r"bad\.json: ") as exc:
         parse_form(data, "bad.json")
     problems = exc.value.problems
     assert any(p.file == "bad.json" and p.path.startswith(path) and reason in p.reason for p in problems), (
@@ -120,10 +120,10 @@ def test_r_mch_03_unknown_register_field_is_refused_and_nothing_is_loaded(db, tm
     bad.write_text(json.dumps(bad_data, ensure_ascii=False), encoding="utf-8")
     broken = tmp_path / "broken.json"
     broken.write_text('{"format": ', encoding="utf-8")
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match=r"2 lỗi: không nạp tệp nào\."):
         call_command("load_report_forms", str(good), str(bad), str(broken))
     assert FormDefinition.objects.count() == 0  # all or nothing
-    with pytest.raises(FormDefinitionError) as exc:
+    with pytest.raises(FormDefinitionError, match=r"bad\.json: ") as exc:
         forms_load(actor=None, paths=[good, bad, broken])
     text = "\n".join(str(p) for p in exc.value.problems)
     assert (

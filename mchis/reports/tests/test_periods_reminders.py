@@ -23,7 +23,7 @@ def test_r_mch_04_month_runs_from_0000_day_1_to_2400_last_day():
     y = parse_period("2025")
     assert (y.type, y.end, y.adx) == ("yearly", date(2025, 12, 31), "2025-01-01/P1Y")
     for bad in ("2025-13", "25-01", "", "2025-1", "abcd"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"Kỳ báo cáo '.*' không hợp lệ"):
             parse_period(bad)
 
 

@@ -70,7 +70,9 @@ def test_r_mch_05_warning_needs_a_comment(forms, people, tree):
     R.Newborn.objects.create(
         delivery=d, facility=d.facility, month=d.month, event_date=d.event_date, outcome="stillbirth"
     )
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(
+        ValidationFailed, match=r"Báo cáo có cảnh báo: nhập giải thích \(warning_comment\) để gửi\."
+    ) as exc:
         s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     assert [e["rule"] for e in exc.value.errors] == ["births-vs-deliveries"]
     r = s.report_submit(
@@ -104,9 +106,9 @@ def test_r_mch_07_upper_level_sums_approved_children_and_own_data_and_lists_miss
 def test_r_mch_07_reports_are_scoped_to_the_subtree(forms, people, tree):
     from django.http import Http404
 
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         report_view(people.tyt_reporter, "BCH4", tree.ttyt_a.code, P)  # a commune cannot read its TTYT
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         report_view(people.ttyt_b_leader, "BCX3", tree.tyt_a1.code, P)
     assert report_view(people.dept_leader, "BCX3", tree.tyt_a1.code, P).unit == tree.tyt_a1
 

@@ -73,7 +73,7 @@ def test_r_mch_05_submit_approve_unapprove_cycle_with_timeline_audit_and_locking
 
 def test_r_mch_05_return_with_reason_then_reopen_by_editing_and_resubmit(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(DomainError, match=r"Vui lòng nhập lý do\.") as exc:
         commune("return", people.ttyt_leader, tree, reason="  ")
     assert exc.value.field == "reason" and state(tree) == ReportStatus.SUBMITTED
     commune("return", people.ttyt_leader, tree, reason="Thiếu số liệu sổ đẻ")
@@ -98,7 +98,7 @@ def test_r_mch_05_sender_recalls_before_approval_but_not_after(forms, people, tr
     assert commune("recall", people.tyt_reporter, tree).status == ReportStatus.DRAFT
     commune("submit", people.tyt_reporter, tree)
     commune("approve", people.ttyt_leader, tree)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Không thể 'Thu hồi' báo cáo ở trạng thái 'Đã duyệt'\."):
         commune("recall", people.tyt_reporter, tree)
     assert state(tree) == ReportStatus.APPROVED
 
@@ -146,7 +146,7 @@ def test_r_mch_05_every_illegal_transition_is_refused_and_state_unchanged(
     _drive_to(start, people, tree, step_up)
     actor = people.ttyt_leader if verb in ("approve", "return", "unapprove") else people.tyt_reporter
     kw = {"reason": "lý do"} if verb in ("return", "request_unapproval", "unapprove", "recall") else {}
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Không thể '.+' báo cáo ở trạng thái"):
         commune(verb, actor, tree, **kw)
     assert state(tree) == start
 
@@ -166,16 +166,20 @@ def test_r_mch_05_every_legal_transition_reaches_its_target(forms, people, tree,
 
 def test_r_mch_05_submitting_twice_is_refused(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
-    with pytest.raises(Conflict) as exc:
+    with pytest.raises(Conflict, match=r"Không thể 'Gửi báo cáo' báo cáo ở trạng thái 'Đã gửi'\.") as exc:
         commune("submit", people.tyt_reporter, tree)
     assert "Đã gửi" in exc.value.message
 
 
 def test_r_mch_06_approver_is_nearest_ancestor_of_the_right_kind(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
-    with pytest.raises(PermissionDeniedError):  # CDC is above, but TTYT approves communes
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ đơn vị cấp trên phụ trách \(theo tuyến báo cáo\) mới được"
+    ):  # CDC is above, but TTYT approves communes
         commune("approve", people.cdc_leader, tree)
-    with pytest.raises(PermissionDeniedError):  # reporter at the TTYT is not a leader
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ lãnh đạo đơn vị phụ trách mới được duyệt/hủy duyệt\."
+    ):  # reporter at the TTYT is not a leader
         commune("approve", people.ttyt_reporter, tree)
     assert state(tree) == ReportStatus.SUBMITTED
     commune("approve", people.ttyt_leader, tree)
@@ -190,43 +194,49 @@ def test_r_mch_06_a_higher_level_may_return_a_form_that_is_not_its_responsibilit
 
 def test_r_mch_06_approving_ones_own_report_is_refused(forms, people, tree):
     s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
-    with pytest.raises(PermissionDeniedError) as exc:
+    with pytest.raises(
+        PermissionDeniedError, match=r"Không được tự duyệt/hủy duyệt báo cáo của chính đơn vị mình\."
+    ) as exc:
         s.report_approve(actor=people.ttyt_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     assert "chính đơn vị mình" in exc.value.message
     s.report_approve(actor=people.cdc_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     # the province report is approved by the Sở, the Sở's by the Ministry department
     s.report_submit(actor=people.cdc_reporter, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ đơn vị cấp trên phụ trách \(theo tuyến báo cáo\) mới được"
+    ):
         s.report_approve(actor=people.dept_leader, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
     s.report_approve(actor=people.doh_leader, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
 
 
 def test_r_mch_06_acting_outside_ones_jurisdiction_is_not_found(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         commune("approve", people.ttyt_b_leader, tree)
-    with pytest.raises(Http404):  # a sibling commune cannot see it either
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):  # a sibling commune cannot see it either
         commune("recall", people.tyt2_reporter, tree)
     assert state(tree) == ReportStatus.SUBMITTED
 
 
 def test_r_mch_05_only_the_sending_unit_submits_recalls_and_requests_unapproval(forms, people, tree):
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Chỉ đơn vị lập báo cáo mới được thực hiện thao tác này\."
+    ):
         commune("submit", people.ttyt_leader, tree)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Vai trò của bạn không được thực hiện thao tác này\."):
         s.report_submit(actor=people.ttyt_collector, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
 
 
 def test_r_mch_05_unapproval_needs_reason_and_second_factor(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
     commune("approve", people.ttyt_leader, tree)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError, match=r"Vui lòng nhập lý do\."):
         commune("request_unapproval", people.tyt_reporter, tree, reason="")
     commune("request_unapproval", people.tyt_reporter, tree, reason="Sửa số liệu")
-    with pytest.raises(DomainError) as exc:
+    with pytest.raises(DomainError, match=r"Vui lòng nhập lý do\.") as exc:
         commune("unapprove", people.ttyt_leader, tree, reason="")
     assert exc.value.code == "reason_required"
-    with pytest.raises(StepUpRequired):
+    with pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"):
         commune("unapprove", people.ttyt_leader, tree, reason="Đồng ý")
     assert state(tree) == ReportStatus.UNAPPROVAL_REQUESTED
     assert PeriodLock.objects.filter(unit=tree.tyt_a1).exists()
@@ -234,7 +244,7 @@ def test_r_mch_05_unapproval_needs_reason_and_second_factor(forms, people, tree)
 
 def test_r_mch_05_frozen_report_refuses_manual_edits(forms, people, tree):
     commune("submit", people.tyt_reporter, tree)
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"Báo cáo đã gửi hoặc đã duyệt:"):
         s.report_set_manual_values(
             actor=people.tyt_reporter,
             form_code="BCX3",
@@ -242,7 +252,9 @@ def test_r_mch_05_frozen_report_refuses_manual_edits(forms, people, tree):
             period=P,
             values={"I.1:total": 3},
         )
-    with pytest.raises(ValidationFailed) as exc:  # computed cells are not editable; numbers only
+    with pytest.raises(
+        ValidationFailed, match=r"Dữ liệu không hợp lệ\."
+    ) as exc:  # computed cells are not editable; numbers only
         s.report_set_manual_values(
             actor=people.tyt2_reporter,
             form_code="BCX3",
@@ -261,7 +273,7 @@ def test_r_mch_05_validation_errors_block_and_warnings_need_a_comment(forms, peo
         period=P,
         values={"I.1:total": 2, "I.1.1:total": 5},
     )
-    with pytest.raises(ValidationFailed) as exc:
+    with pytest.raises(ValidationFailed, match=r"Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi\.") as exc:
         commune("submit", people.tyt_reporter, tree)
     assert [e["rule"] for e in exc.value.errors] == ["sub-I.1.1-total"]
     assert state(tree) == ReportStatus.DRAFT
@@ -274,9 +286,11 @@ def test_r_mch_06_ministry_department_approves_the_provinces_yearly_network_repo
     kw = {"form_code": "MLBC1", "unit_code": tree.doh_a.code, "period": "2025"}
     s.report_set_manual_values(actor=doh_reporter, values={"N1:total": 120, "N1.1:total": 80}, **kw)
     s.report_submit(actor=doh_reporter, **kw)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404, match=r"Không tìm thấy\."):
         s.report_approve(actor=people.cdc_leader, **kw)  # below the Sở: the report is not even visible
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(
+        PermissionDeniedError, match=r"Không được tự duyệt/hủy duyệt báo cáo của chính đơn vị mình\."
+    ):
         s.report_approve(actor=people.doh_leader, **kw)  # its own report
     r = s.report_approve(actor=people.dept_leader, **kw)
     assert r.status == ReportStatus.APPROVED and r.snapshot is not None

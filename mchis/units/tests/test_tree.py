@@ -61,10 +61,14 @@ def test_r_org_02_move_rewrites_paths_and_placements_of_whole_subtree(tree) -> N
 
 
 def test_r_org_02_move_refuses_cycles(tree) -> None:
-    with pytest.raises(DomainError) as err:
+    with pytest.raises(
+        DomainError, match=r"Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó\."
+    ) as err:
         unit_move(actor=None, unit=tree.cdc_a, new_parent=tree.tyt_a1, on=MOVE_DAY, reason="x")
     assert err.value.code == "cycle"
-    with pytest.raises(DomainError):
+    with pytest.raises(
+        DomainError, match=r"Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó\."
+    ):
         unit_move(actor=None, unit=tree.cdc_a, new_parent=tree.cdc_a, on=MOVE_DAY, reason="x")
     assert ReportingUnit.objects.get(pk=tree.cdc_a.pk).path == tree.cdc_a.path
 
@@ -79,7 +83,7 @@ def test_r_org_02_move_needs_reason_and_a_date_after_the_current_placement(tree)
 
 def test_r_sec_01_unit_admin_moves_only_inside_its_subtree(tree, make_user) -> None:
     admin_a = make_user("unit_admin", tree.cdc_a)
-    with pytest.raises(DomainError) as err:
+    with pytest.raises(DomainError, match=r"Đơn vị 'TTYT04\-01' không thuộc phạm vi của bạn\.") as err:
         unit_move(actor=admin_a, unit=tree.tyt_a1, new_parent=tree.ttyt_b, on=MOVE_DAY, reason="x")
     assert err.value.code == "out_of_scope"
     new_ttyt = unit_create(
@@ -93,14 +97,14 @@ def test_r_sec_01_unit_admin_moves_only_inside_its_subtree(tree, make_user) -> N
     unit_move(actor=admin_a, unit=tree.tyt_a2, new_parent=new_ttyt, on=MOVE_DAY, reason="Tách TTYT")
     assert ReportingUnit.objects.get(pk=tree.tyt_a2.pk).parent == new_ttyt
     collector = make_user("collector", tree.cdc_a)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(PermissionDeniedError, match=r"Bạn không có quyền thực hiện thao tác này\."):
         unit_move(actor=collector, unit=tree.tyt_a2, new_parent=tree.ttyt_a, on=MOVE_DAY, reason="x")
 
 
 def test_r_sec_01_unit_admin_cannot_create_outside_or_at_root(tree, make_user) -> None:
     admin_a = make_user("unit_admin", tree.cdc_a)
-    for parent in (tree.cdc_b, None):
-        with pytest.raises(DomainError):
+    for parent, why in ((tree.cdc_b, "không thuộc phạm vi của bạn"), (None, "được tạo đơn vị gốc")):
+        with pytest.raises(DomainError, match=why):
             unit_create(
                 actor=admin_a,
                 code="X1",

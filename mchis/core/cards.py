@@ -1,4 +1,5 @@
-"""Cards on each role's home page. Domain apps contribute through `register_card`."""
+"""Cards on each role's home page: the plug-in point. Domain apps contribute through `register_card` (in core, so
+that apps below `web` can register without importing it); `mchis.web` renders them."""
 
 from __future__ import annotations
 
