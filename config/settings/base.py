@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mchis.quality",
     "mchis.registers",
     "mchis.reports",
+    "mchis.notifications",
     "mchis.integrations",
     "mchis.demo",
     "mchis.web",

@@ -29,3 +29,30 @@ def home_cards(user: Any) -> list[Card]:
     for provider in _providers:
         cards.extend(provider(user))
     return cards
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    """Work sent back to this person, with the reason first (change requests, reports)."""
+
+    what: str
+    reason: str
+    url: str
+    by: str = ""
+    when: Any = None
+
+
+ReturnedProvider = Callable[[Any], list[ReturnedItem]]
+_returned: list[ReturnedProvider] = []
+
+
+def register_returned(provider: ReturnedProvider) -> ReturnedProvider:
+    _returned.append(provider)
+    return provider
+
+
+def returned_to_me(user: Any) -> list[ReturnedItem]:
+    items: list[ReturnedItem] = []
+    for provider in _returned:
+        items.extend(provider(user))
+    return sorted(items, key=lambda i: (i.when is None, i.when), reverse=False)

@@ -24,9 +24,14 @@ def minutes_context(c: AuditCampaign) -> dict[str, Any]:
         for r in s.results.all()
         if not r.matches
     ]
+    from .services import _leader_of
+
+    leader = _leader_of(c.audited_unit)
     return {
         "c": c,
-        "auditors": list(c.auditors.order_by("username")),
+        "auditors": [_person(a) for a in c.auditors.order_by("last_name", "first_name", "username")],
+        "head": _person(c.signed_by or c.created_by),
+        "unit_leader": _person(leader) if leader else "",
         "checked": sum(1 for s in samples if s.checked),
         "sample_count": len(samples),
         "with_errors": with_errors,
@@ -37,6 +42,12 @@ def minutes_context(c: AuditCampaign) -> dict[str, Any]:
         "tasks": list(c.tasks.select_related("child").order_by("kind", "id")),
         "now": timezone.localtime(),
     }
+
+
+def _person(user: Any) -> str:
+    """A person as the minutes name them: full name (and the account in brackets), never a bare login."""
+    full = " ".join(f"{user.last_name} {user.first_name}".split())  # Vietnamese order: family name first
+    return f"{full} ({user.username})" if full else user.username
 
 
 def render_minutes_html(c: AuditCampaign) -> str:

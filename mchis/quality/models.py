@@ -202,6 +202,11 @@ class AuditCampaign(models.Model):
     started_on = models.DateField()
     closed_at = models.DateTimeField(null=True, blank=True)
     corrective_actions = models.TextField(blank=True)
+    fix_deadline = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Deadline for the corrective actions, typed by the auditor at closing",
+    )
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -193,6 +193,72 @@ def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -
     return local[:limit], len(local) < len(found)
 
 
+# --- possible duplicates where the decision is made (R-DQ-02) ---------------------------------------------
+
+
+def duplicate_warnings(
+    principal: Any, data: dict[str, Any], *, limit: int = 5
+) -> tuple[list[dict[str, Any]], bool]:
+    """What the person deciding sees: the existing children of their own area that may be the one in `data`
+    (a draft or a pending create request) as plain data - match probability, the keys of the fields that
+    differ - stored on the change request as evidence; and whether a match exists outside their area (a bare
+    notice, `entry_duplicates`)."""
+    from mchis.places.models import Village
+    from mchis.registry.models import Child
+
+    from . import pairs
+
+    if not (data.get("full_name") or "").strip():
+        return [], False
+    probe = dict(data)
+    village = probe.get("village_id", probe.get("village"))
+    village_id = getattr(village, "pk", village)
+    if isinstance(village_id, str):
+        village_id = int(village_id) if village_id.isdigit() else None
+    probe["village_id"] = village_id
+    found, elsewhere = entry_duplicates(principal, probe, limit=limit)
+    if not found:
+        return [], elsewhere
+    shown = dict(probe)
+    shown["village"] = str(Village.objects.filter(pk=village_id).first() or "") if village_id else ""
+    children = {
+        c.pk: c for c in Child.objects.select_related("village").filter(pk__in=[f.child_id for f in found])
+    }
+    out = []
+    for cand in found:
+        child = children.get(cand.child_id)
+        if child is None:
+            continue
+        other = pairs.child_values(child)
+        out.append(
+            {
+                "public_id": str(child.public_id),
+                "full_name": child.full_name,
+                "date_of_birth": child.date_of_birth.isoformat() if child.date_of_birth else "",
+                "unit_name": cand.unit_name,
+                "probability": round(float(cand.probability), 4),
+                "differs": pairs.differing_keys(shown, other),
+            }
+        )
+    return out, elsewhere
+
+
+def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
+    """One queued pair side by side, with the fields compared and the model's evidence (404 outside scope)."""
+    from mchis.core.scoping import access
+
+    from . import pairs
+
+    cand = access(DuplicateCandidate.objects.select_related("child_a__village", "child_b__village", "unit",
+                                                            "decided_by"), principal, pk=pk)  # fmt: skip
+    a, b = pairs.child_values(cand.child_a), pairs.child_values(cand.child_b)
+    return {
+        "pair": cand,
+        "rows": pairs.field_rows(a, b),
+        "evidence": pairs.model_evidence(cand.child_a, cand.child_b),
+    }
+
+
 # --- how alike two records are, for a merge request (issue 10 item 4) -------------------------------------
 
 CLEARLY_DIFFERENT = 0.5  # below this match probability a merge needs an explicit override reason

@@ -8,7 +8,7 @@ import random
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -20,6 +20,7 @@ from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.text import nfc
 
+from . import notices
 from .models import (
     AuditCampaign,
     AuditFieldResult,
@@ -135,11 +136,14 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
 @transaction.atomic
 def duplicate_reject(*, actor: Any, candidate: DuplicateCandidate, reason: str = "") -> DuplicateCandidate:
     """ "Không trùng": remembered forever (unique pair), so the pair is never proposed again."""
+    text = nfc(reason).strip()
+    if not text:
+        raise DomainError("Lý do: bắt buộc nhập khi kết luận không phải hồ sơ trùng.", field="reason")
     cand = _decide_guard(actor, candidate)
     cand.status = CandidateStatus.NOT_DUPLICATE
     cand.decided_by = actor
     cand.decided_at = timezone.now()
-    cand.reason = nfc(reason)
+    cand.reason = text
     cand.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     log_event(
         actor=actor, action="duplicate.reject", object_type="quality_duplicate", object_id=cand.pk,
@@ -321,7 +325,11 @@ def system_value(child: Any, fld: str) -> str:
         return str(child.village) if child.village_id else ""
     if fld == "circumstances":
         return ", ".join(sorted(m.group_code for m in child.circumstances.all()))
+    if fld == "sex":
+        return child.get_sex_display() if child.sex else ""
     value = getattr(child, fld, "")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
     return "" if value is None else str(value)
 
 
@@ -363,7 +371,7 @@ def sample_record_result(
         rows.append(
             AuditFieldResult(
                 sample=sample, field=fld, matches=matches, system_value=system_value(sample.child, fld)[:255],
-                observed_value=nfc(r.get("observed_value") or "")[:255], cause=cause, error_class=klass,
+                observed_value=_observed(fld, r.get("observed_value"))[:255], cause=cause, error_class=klass,
             )
         )  # fmt: skip
     if errors:
@@ -377,10 +385,53 @@ def sample_record_result(
     log_event(
         actor=actor, action="audit_sample.record", object_type="audit_sample", object_id=sample.pk,
         scope_path=_campaign_scope(c),
-        changes={r.field: [r.system_value, None if r.matches else r.observed_value] for r in rows}
-        | {"is_junk": [None, is_junk]},
+        changes=_result_changes(rows) | {"is_junk": [None, is_junk]},
     )  # fmt: skip
     return sample
+
+
+def _observed(fld: str, value: Any) -> str:
+    """What the auditor read on paper, normalised like the system value (a date as dd/mm/yyyy)."""
+    text = nfc(value or "").strip()
+    if fld == "date_of_birth" and text:
+        from mchis.registry.validation import ParseError, parse_date
+
+        try:
+            iso = parse_date(text, fld)
+        except (ParseError, ValueError):
+            return text
+        return date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else text
+    return text
+
+
+def _deadline(value: date | str | None) -> date | None:
+    """The corrective-action deadline the auditor typed (dd/mm/yyyy or ISO); not before today."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        day = value
+    else:
+        from mchis.registry.validation import ParseError, parse_date
+
+        try:
+            iso = parse_date(str(value), "fix_deadline")
+            day = date.fromisoformat(iso or "")
+        except (ParseError, ValueError) as exc:
+            raise DomainError("Hạn khắc phục: ngày không hợp lệ (dd/mm/yyyy).", field="fix_deadline") from exc
+    if day < timezone.localdate():
+        raise DomainError("Hạn khắc phục: không được trước ngày hôm nay.", field="fix_deadline")
+    return day
+
+
+def _result_changes(rows: list[AuditFieldResult]) -> dict[str, Any]:
+    """The audit row of one record's check: the fields that match, listed as matching (not as values removed),
+    and each mismatch as [system value, value found on paper/on site]."""
+    matched = [AUDIT_FIELDS[r.field] for r in rows if r.matches]
+    changes: dict[str, Any] = {"khớp": [None, ", ".join(matched) if matched else None]}
+    for r in rows:
+        if not r.matches:
+            changes[r.field] = [r.system_value, r.observed_value or "(không khớp)"]
+    return changes
 
 
 def _leader_of(unit: Any) -> Any:
@@ -390,7 +441,13 @@ def _leader_of(unit: Any) -> Any:
 
 
 @transaction.atomic
-def campaign_close(*, actor: Any, campaign: AuditCampaign, corrective_actions: str = "") -> AuditCampaign:
+def campaign_close(
+    *,
+    actor: Any,
+    campaign: AuditCampaign,
+    corrective_actions: str = "",
+    fix_deadline: date | str | None = None,
+) -> AuditCampaign:
     """Kết thúc phúc tra: every error becomes a corrective task (Điều 17; R-DQ-07)."""
     require(actor, "audit_campaign.manage")
     c = _locked(campaign)
@@ -420,6 +477,7 @@ def campaign_close(*, actor: Any, campaign: AuditCampaign, corrective_actions: s
                                         description=f"Cố ý làm sai lệch ({names}): báo cáo lãnh đạo đơn vị.",
                                         due_at=now + timedelta(hours=24)))  # fmt: skip
     CorrectiveTask.objects.bulk_create(tasks)
+    notices.corrections_due(tasks, c)
     for t in tasks:
         if t.kind == TaskKind.ESCALATE:
             leader = _leader_of(t.unit)
@@ -431,10 +489,11 @@ def campaign_close(*, actor: Any, campaign: AuditCampaign, corrective_actions: s
     c.status = CampaignStatus.CLOSED
     c.closed_at = now
     c.corrective_actions = nfc(corrective_actions)
-    c.save(update_fields=["status", "closed_at", "corrective_actions"])
+    c.fix_deadline = _deadline(fix_deadline)
+    c.save(update_fields=["status", "closed_at", "corrective_actions", "fix_deadline"])
     log_event(
         actor=actor, action="audit_campaign.close", object_type="audit_campaign", object_id=c.pk,
-        scope_path=_campaign_scope(c), changes={"status": ["sampled", "closed"], "tasks": [0, len(tasks)]},
+        scope_path=_campaign_scope(c), changes={"status": ["sampled", "closed"], "tasks": [0, len(tasks)], "fix_deadline": [None, c.fix_deadline.strftime("%d/%m/%Y") if c.fix_deadline else None]},
     )  # fmt: skip
     return c
 

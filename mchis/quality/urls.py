@@ -9,6 +9,7 @@ urlpatterns = [
     path("findings/", views.finding_list, name="findings"),
     path("findings/<int:pk>/accept/", views.finding_accept, name="finding_accept"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
+    path("duplicates/<int:pk>/", views.duplicate_detail, name="duplicate"),
     path("duplicates/<int:pk>/<str:decision>/", views.duplicate_decide, name="duplicate_decide"),
     path("audits/", views.campaign_list, name="campaigns"),
     path("audits/<int:pk>/", views.campaign_detail, name="campaign"),

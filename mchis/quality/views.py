@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date as _date
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from mchis.core.scoping import access, scope_path_of
 
 from . import selectors, services
 from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
+from .pairs import display_rows
 from .rules import RULES, Criterion
 
 
@@ -93,6 +95,16 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Both records side by side, the differing fields marked, and the model's evidence for the pair."""
+    require(request.user, "quality.view")
+    ctx = selectors.duplicate_pair(request.user, pk)
+    return render(
+        request, "quality/duplicate.html", {**ctx, "can_review": can(request.user, "quality.review")}
+    )
+
+
+@login_required
 @require_POST
 def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     cand = access(DuplicateCandidate.objects.all(), request.user, pk=pk)
@@ -108,37 +120,41 @@ def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
             messages.success(request, _("Đã ghi nhận: không phải hồ sơ trùng."))
     except DomainError as exc:
         _fail(request, exc)
+        return redirect("quality:duplicate", pk=cand.pk)
     return redirect("quality:duplicates")
 
 
 @login_required
 def check_child_fragment(request: HttpRequest) -> HttpResponse:
-    """htmx fragment for the registry's entry form: inline rule warnings and "this child may already
-    exist" candidates (R-DQ-02), before the create request is sent. Query string = the form's fields."""
-    from datetime import date as _date
+    """htmx fragment for the registry's entry form, refreshed as name, date of birth and parents are typed:
+    inline rule warnings and the likely existing children of the commune (R-DQ-02) with the match
+    probability and the fields that differ, plus the "đây là trẻ khác" confirmation (kept as typed)."""
+    from mchis.registry.validation import ParseError, parse_date
 
     from .engine import evaluate_child
 
     user: Any = request.user
     require(user, "child.view")
-    data: dict[str, Any] = {k: request.GET.get(k, "") for k in (
+    data: dict[str, Any] = {k: request.GET.get(k, "").strip() for k in (
         "full_name", "sex", "ethnicity_code", "personal_id", "mother_name", "father_name", "guardian_name",
         "guardian_relationship",
     )}  # fmt: skip
     try:
-        data["date_of_birth"] = _date.fromisoformat(request.GET.get("date_of_birth", ""))
-    except ValueError:
+        iso = parse_date(request.GET.get("date_of_birth", ""), "date_of_birth")
+        data["date_of_birth"] = _date.fromisoformat(iso) if iso else None
+    except (ValueError, ParseError):
         data["date_of_birth"] = None
     for key in ("commune", "village"):
         data[f"{key}_id"] = _int(request.GET.get(key) or request.GET.get(f"{key}_id"))
     data["unit_id"] = user.unit.pk if user.unit else None
+    data["commune_id"] = data["commune_id"] or (user.unit.admin_unit_id if user.unit else None)
     findings = evaluate_child(data) if data["full_name"] else []
-    candidates, elsewhere = selectors.entry_duplicates(user, data)
-    return render(
-        request,
-        "quality/_check.html",
-        {"findings": findings, "candidates": candidates, "elsewhere": elsewhere},
-    )
+    candidates, elsewhere = selectors.duplicate_warnings(user, data)
+    return render(request, "quality/_check.html", {
+        "findings": findings, "candidates": display_rows(candidates), "elsewhere": elsewhere,
+        "not_duplicate": request.GET.get("not_duplicate") == "on",
+        "not_duplicate_reason": request.GET.get("not_duplicate_reason", ""),
+    })  # fmt: skip
 
 
 # --- audits -------------------------------------------------------------------------------------------
@@ -174,9 +190,17 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     c = selectors.campaign(request.user, pk)
-    samples = c.samples.select_related("child", "child__village").order_by("stratum", "id")
+    samples = list(
+        c.samples.select_related("child", "child__village")
+        .prefetch_related("results")
+        .order_by("stratum", "id")
+    )
+    for s in samples:  # which fields did not match, by name (the list shows them)
+        s.mismatched = [services.AUDIT_FIELDS.get(r.field, r.field) for r in s.results.all() if not r.matches]  # type: ignore[attr-defined]
     return render(request, "quality/campaign.html", {
-        "c": c, "samples": samples, "checked": samples.filter(checked=True).count(),
+        "c": c, "samples": samples, "checked": sum(1 for s in samples if s.checked),
+        "mismatched": sum(1 for s in samples if s.is_junk or s.mismatched),  # type: ignore[attr-defined,misc]
+        "first_todo": next((s for s in samples if not s.checked), None),
         "tasks": c.tasks.select_related("child").order_by("kind"), "can_manage": can(request.user, "audit_campaign.manage"),
     })  # fmt: skip
 
@@ -190,7 +214,8 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             services.campaign_draw_sample(actor=request.user, campaign=c)
             messages.success(request, _("Đã chọn mẫu ngẫu nhiên."))
         elif action == "close":
-            services.campaign_close(actor=request.user, campaign=c, corrective_actions=request.POST.get("corrective_actions", ""))  # fmt: skip
+            services.campaign_close(actor=request.user, campaign=c, corrective_actions=request.POST.get("corrective_actions", ""),
+                                    fix_deadline=request.POST.get("fix_deadline") or None)  # fmt: skip
             messages.success(request, _("Đã kết thúc phúc tra và lập biên bản."))
         elif action == "sign":
             services.campaign_sign(actor=request.user, campaign=c)
@@ -211,18 +236,30 @@ def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse
         sample = c.samples.select_related("child", "child__village").get(pk=sample_pk)
     except AuditSample.DoesNotExist as exc:
         raise Http404 from exc
+    order = list(c.samples.order_by("stratum", "id").values_list("pk", "checked"))
+    ids = [pk for pk, _checked in order]
+    at = ids.index(sample.pk)
+    prev_id = ids[at - 1] if at > 0 else None
+    next_id = ids[at + 1] if at + 1 < len(ids) else None
     if request.method == "POST":
+        all_match = request.POST.get("all_match") == "1"
         results = []
         for fld in services.AUDIT_FIELDS:
-            matches = request.POST.get(f"{fld}__matches", "1") == "1"
+            matches = all_match or request.POST.get(f"{fld}__matches", "1") == "1"
             results.append({
-                "field": fld, "matches": matches, "observed_value": request.POST.get(f"{fld}__observed", ""),
+                "field": fld, "matches": matches, "observed_value": "" if all_match else request.POST.get(f"{fld}__observed", ""),
                 "cause": request.POST.get(f"{fld}__cause", ""), "error_class": request.POST.get(f"{fld}__class", ""),
             })  # fmt: skip
         try:
             services.sample_record_result(actor=request.user, sample=sample, results=results,
                                           is_junk=bool(request.POST.get("is_junk")), note=request.POST.get("note", ""))  # fmt: skip
-            messages.success(request, _("Đã ghi kết quả đối chiếu."))
+            messages.success(
+                request, _("Đã ghi kết quả đối chiếu: %(name)s.") % {"name": sample.child.full_name}
+            )
+            # on to the next record still to check (after this one, then from the start), else the campaign
+            todo = [pk for pk, checked in order[at + 1 :] + order[:at] if not checked]
+            if todo:
+                return redirect("quality:sample", pk=c.pk, sample_pk=todo[0])
             return redirect("quality:campaign", pk=c.pk)
         except DomainError as exc:
             _fail(request, exc)
@@ -233,6 +270,8 @@ def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse
     ]
     return render(request, "quality/sample.html", {
         "c": c, "sample": sample, "fields": fields, "causes": MismatchCause.choices, "classes": ErrorClass.choices,
+        "position": at + 1, "total": len(ids), "prev_id": prev_id, "next_id": next_id,
+        "done": sum(1 for _pk, checked in order if checked),
     })  # fmt: skip
 
 

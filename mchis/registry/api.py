@@ -120,6 +120,10 @@ class ChildCreateIn(Schema):
     client_key: str | None = Field(
         None, description="Client-generated key; the same key creates nothing twice"
     )
+    not_duplicate_reason: str = Field(
+        "",
+        description="Required when the answer (422, code possible_duplicate) lists likely existing children",
+    )
 
 
 class ChangeIn(Schema):
@@ -146,6 +150,7 @@ class MergeIn(Schema):
 
 class DecisionIn(Schema):
     comment: str = ""
+    not_duplicate_reason: str = Field("", description="Approving a new child that looks like existing ones")
 
 
 class ChangeRequestOut(Schema):
@@ -310,7 +315,9 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
         from mchis.core.scoping import access
 
         unit = access(ReportingUnit.objects.all(), actor, code=payload.unit)
-    data = payload.dict(exclude={"unit", "reason", "event_date", "acknowledge_warnings", "client_key"})
+    data = payload.dict(
+        exclude={"unit", "reason", "event_date", "acknowledge_warnings", "client_key", "not_duplicate_reason"}
+    )
     created = services.child_propose_create(
         actor=actor,
         unit=unit,
@@ -319,6 +326,7 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
         event_date=payload.event_date,
         client_key=key,
         acknowledge_warnings=payload.acknowledge_warnings,
+        not_duplicate_reason=payload.not_duplicate_reason,
     )
     return Status(200 if existed else 201, request_out(created))
 
@@ -399,7 +407,12 @@ def change_requests_approve(request: ApiRequest, request_id: UUID, payload: Deci
     without a recent second-factor check."""
     req = selectors.request_get(request.auth, request_id)
     return request_out(
-        services.change_request_approve(actor=request.auth, request=req, comment=payload.comment)
+        services.change_request_approve(
+            actor=request.auth,
+            request=req,
+            comment=payload.comment,
+            not_duplicate_reason=payload.not_duplicate_reason,
+        )
     )
 
 

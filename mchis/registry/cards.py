@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from mchis.accounts.permissions import can
-from mchis.core.cards import Card, register_card
+from mchis.core.cards import Card, ReturnedItem, register_card, register_returned
 
 from . import selectors
 from .models import RequestStatus
@@ -40,3 +40,27 @@ def registry_cards(user: Any) -> list[Card]:
         if overdue:
             cards.append(Card("Yêu cầu chỉnh sửa quá hạn", overdue, url + "?overdue=1"))
     return cards
+
+
+@register_returned
+def registry_returned(user: Any) -> list[ReturnedItem]:
+    """The collector's change requests returned by the leader, with the leader's comment."""
+    if not getattr(user, "is_authenticated", False) or not can(user, "child.propose"):
+        return []
+    items = []
+    for req in (
+        selectors.my_requests(user)
+        .filter(status=RequestStatus.RETURNED)
+        .select_related("child", "decided_by")[:20]
+    ):
+        name = req.child.full_name if req.child is not None else str(req.data.get("full_name") or "")
+        items.append(
+            ReturnedItem(
+                what=f"{req.get_kind_display()}: {name}",
+                reason=req.comment,
+                url=reverse("registry:request_detail", args=[req.public_id]),
+                by=(req.decided_by.get_full_name() or req.decided_by.username) if req.decided_by else "",
+                when=req.decided_at,
+            )
+        )
+    return items

@@ -204,6 +204,13 @@ class ChangeRequest(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(blank=True, help_text="Leader's comment (required to reject or return)")
+    # R-DQ-02 at the point of decision: existing children that looked like this one (plain data: public_id,
+    # name, probability, differing field keys) and each person's reason for going on ("đây là trẻ khác").
+    duplicate_candidates = models.JSONField(default=list, blank=True)
+    not_duplicate_reason = models.TextField(blank=True, help_text="Proposer: why this is a different child")
+    leader_not_duplicate_reason = models.TextField(
+        blank=True, help_text="Approving leader: why this is a different child"
+    )
 
     objects = ChangeRequestQuerySet.as_manager()
 

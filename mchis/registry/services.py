@@ -24,7 +24,7 @@ from mchis.core.scoping import common_path, within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
-from . import validation
+from . import notices, validation
 from .hooks import children_changed
 from .models import (
     ChangeRequest,
@@ -51,7 +51,44 @@ class WarningsNotAcknowledged(ValidationFailed):
     code = "warnings"
 
 
+class PossibleDuplicate(ValidationFailed):
+    """R-DQ-02: existing children of the commune look like this one; going on needs "đây là trẻ khác" + a reason.
+    `candidates` = the plain data shown to the person deciding (probability, differing fields)."""
+
+    code = "possible_duplicate"
+
+    def __init__(self, candidates: list[dict[str, Any]], *, field: str = "not_duplicate_reason") -> None:
+        self.candidates = candidates
+        super().__init__(
+            [{"level": "warning", "field": field, "code": "possible_duplicate",
+              "message": "Trẻ này có thể đã có trong hệ thống."}],
+            message="Trẻ này có thể đã có trong hệ thống: xác nhận \"đây là trẻ khác\" và ghi lý do để tiếp tục.",
+        )  # fmt: skip
+        self.field = field
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "candidates": self.candidates}
+
+
 # --- helpers -------------------------------------------------------------------------------------------
+
+
+def possible_duplicates(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Likely existing children within the actor's own area (matches elsewhere stay a bare notice on screen)."""
+    from mchis.quality.selectors import duplicate_warnings
+
+    return duplicate_warnings(actor, data)[0]
+
+
+def _duplicate_check(
+    actor: Any, data: dict[str, Any], reason: str, *, required: bool, field: str = "not_duplicate_reason"
+) -> tuple[list[dict[str, Any]], str]:
+    """(candidates, the person's reason). With candidates and `required`, no reason → PossibleDuplicate."""
+    candidates = possible_duplicates(actor, data)
+    text = (reason or "").strip()
+    if candidates and required and not text:
+        raise PossibleDuplicate(candidates, field=field)
+    return candidates, text if candidates else ""
 
 
 def _issues_to_errors(issues: Iterable[validation.Issue]) -> list[dict[str, Any]]:
@@ -224,11 +261,19 @@ def _save_request(
         object_type="change_request",
         object_id=str(request.public_id),
         scope_path=request.unit.path,
-        changes=request.diff,
+        changes=request.diff | _duplicate_audit(request.duplicate_candidates, request.not_duplicate_reason),
         reason=request.reason,
         evidence_ref=_evidence_ref(request.evidence.all()),
     )
     return request
+
+
+def _duplicate_audit(candidates: list[dict[str, Any]], reason: str) -> dict[str, Any]:
+    """The audit row's record of a "đây là trẻ khác" decision: which records were shown, and why."""
+    if not candidates:
+        return {}
+    shown = ", ".join(f"{c['public_id']} ({c['probability']:.2f})" for c in candidates)
+    return {"possible_duplicates": [None, shown], "not_duplicate_reason": [None, reason or None]}
 
 
 def _evidence_ref(evidence: Any) -> str:
@@ -267,8 +312,13 @@ def child_propose_create(
     client_key: str | None = None,
     acknowledge_warnings: bool = False,
     source: str = "manual",
+    not_duplicate_reason: str = "",
 ) -> ChangeRequest:
-    """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice."""
+    """Đề xuất thêm mới trẻ em. Same client_key → the existing request, nothing created twice.
+
+    R-DQ-02: a person entering a child (source "manual": web form, API) who is shown likely existing records
+    must state "đây là trẻ khác" with a reason; other sources (imports, registers) only store the candidates,
+    and the leader decides on the approval page."""
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
@@ -276,6 +326,9 @@ def child_propose_create(
     normalised, parse_issues = validation.normalise(data)
     issues = parse_issues or validation.validate(normalised, validation_context(unit))
     warnings = _check_issues(issues, acknowledge_warnings)
+    candidates, not_duplicate = _duplicate_check(
+        actor, normalised, not_duplicate_reason, required=source == "manual"
+    )
     request = ChangeRequest(
         kind=RequestKind.CREATE,
         unit=unit,
@@ -288,6 +341,8 @@ def child_propose_create(
         source=source,
         client_key=client_key or None,
         proposer=actor,
+        duplicate_candidates=candidates,
+        not_duplicate_reason=not_duplicate,
     )
     return _save_request(request, actor, evidence)
 
@@ -499,6 +554,7 @@ def change_request_resubmit(
     reason: str | None = None,
     evidence: Sequence[evidence_store.EvidenceFile] = (),
     acknowledge_warnings: bool = False,
+    not_duplicate_reason: str | None = None,
 ) -> ChangeRequest:
     """The proposer corrects a returned request and sends it again (returned → pending)."""
     req = ChangeRequest.objects.select_for_update().get(pk=request.pk)
@@ -511,6 +567,10 @@ def change_request_resubmit(
             issues = parse_issues or validation.validate(normalised, validation_context(req.unit))
             req.warnings = _check_issues(issues, acknowledge_warnings)
             req.data, req.diff = normalised, validation.diff({}, normalised)
+            reason_given = req.not_duplicate_reason if not_duplicate_reason is None else not_duplicate_reason
+            req.duplicate_candidates, req.not_duplicate_reason = _duplicate_check(
+                actor, normalised, reason_given, required=req.source in ("manual", "")
+            )
         elif req.kind == RequestKind.CHANGE:
             assert req.child is not None
             req.data, req.diff, req.warnings = _change_payload(req.child, data, acknowledge_warnings)
@@ -528,7 +588,8 @@ def change_request_resubmit(
         object_type="change_request",
         object_id=str(req.public_id),
         scope_path=req.unit.path,
-        changes={"status": [RequestStatus.RETURNED, RequestStatus.PENDING], "diff": [before_diff, req.diff]},
+        changes={"status": [RequestStatus.RETURNED, RequestStatus.PENDING], "diff": [before_diff, req.diff]}
+        | _duplicate_audit(req.duplicate_candidates, req.not_duplicate_reason),
         reason=req.reason,
     )
     return req
@@ -608,13 +669,24 @@ def _step_up_for(kind: str) -> None:
 
 
 @transaction.atomic
-def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str = "") -> ChangeRequest:
-    """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05)."""
+def change_request_approve(
+    *, actor: Any, request: ChangeRequest, comment: str = "", not_duplicate_reason: str = ""
+) -> ChangeRequest:
+    """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05).
+
+    R-DQ-02: approving a new child that looks like existing children of the commune (checked again now)
+    needs the leader's own "đây là trẻ khác" with a reason."""
     _check_decider(actor, request)
     _step_up_for(request.kind)
     req = _lock_pending(request)
     now = timezone.now()
+    duplicate_audit: dict[str, Any] = {}
     if req.kind == RequestKind.CREATE:
+        candidates, req.leader_not_duplicate_reason = _duplicate_check(
+            actor, req.data, not_duplicate_reason, required=True
+        )
+        req.duplicate_candidates = candidates or req.duplicate_candidates
+        duplicate_audit = _duplicate_audit(candidates, req.leader_not_duplicate_reason)
         # source_ref = the request: traceable, and never collides with (source, ref) of imports
         child = Child(
             unit=req.unit,
@@ -680,9 +752,10 @@ def change_request_approve(*, actor: Any, request: ChangeRequest, comment: str =
         object_type="change_request",
         object_id=str(req.public_id),
         scope_path=req.unit.path,
-        changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]},
+        changes={"status": [RequestStatus.PENDING, RequestStatus.APPROVED]} | duplicate_audit,
         reason=req.reason,
     )
+    notices.request_decided(req)
     children_changed(c.pk for c in touched)
     evidence = _evidence_ref(req.evidence.all())
     for child in touched:
@@ -723,6 +796,7 @@ def _decide_negative(
         changes={"status": [RequestStatus.PENDING, status]},
         reason=text,
     )
+    notices.request_decided(req)
     return req
 
 
@@ -929,6 +1003,7 @@ def correction_request_file(
         changes={"field": [None, field]},
         reason=text,
     )
+    notices.correction_filed(correction, child)
     return correction
 
 

@@ -20,6 +20,7 @@ from mchis.core.scoping import access
 from . import evidence as ev
 from . import selectors, services, validation
 from .display import Labeller, field_labels, verification_text
+from .duplicates import display_rows
 from .forms import ChildForm, DecisionForm, ReasonForm
 from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
 
@@ -36,9 +37,35 @@ def _files(request: HttpRequest, name: str = "evidence") -> list[ev.EvidenceFile
     return [ev.EvidenceFile(f.name or "tep", f.read()) for f in request.FILES.getlist(name)]
 
 
+def _not_duplicate_reason(request: HttpRequest) -> str:
+    """The "đây là trẻ khác" confirmation of the form: the reason counts only with the box ticked."""
+    if request.POST.get("not_duplicate") != "on":
+        return ""
+    return request.POST.get("not_duplicate_reason", "").strip()
+
+
+def _duplicate_context(request: HttpRequest, exc: DomainError | None) -> dict[str, Any]:
+    """What the entry form shows of possible duplicates after a refused send (R-DQ-02)."""
+    ctx: dict[str, Any] = {
+        "not_duplicate": request.POST.get("not_duplicate") == "on",
+        "not_duplicate_reason": request.POST.get("not_duplicate_reason", ""),
+    }
+    if isinstance(exc, services.PossibleDuplicate):
+        ctx["candidates"] = display_rows(exc.candidates)
+        ctx["duplicate_error"] = (
+            _('Đánh dấu "đây là trẻ khác" và ghi lý do để gửi.')
+            if not ctx["not_duplicate"]
+            else _("Ghi lý do vì sao đây là trẻ khác.")
+        )
+    return ctx
+
+
 def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
     """Put each error under its field (inline, Vietnamese); return warnings to show with the checkbox."""
     warnings: list[dict[str, Any]] = []
+    if isinstance(exc, services.PossibleDuplicate):
+        form.add_error(None, exc.message)  # on top; the records and the confirmation are in their own block
+        return warnings
     if isinstance(exc, services.WarningsNotAcknowledged):
         warnings = exc.errors
         form.add_error("acknowledge_warnings", exc.message)
@@ -85,6 +112,7 @@ def child_new(request: HttpRequest) -> HttpResponse:
     require(request.user, "child.propose")
     unit = request.user.unit  # type: ignore[union-attr]
     warnings: list[dict[str, Any]] = []
+    duplicates: dict[str, Any] = {}
     if request.method == "POST":
         form = ChildForm(request.POST, request.FILES, villages=_villages(unit))
         form.is_valid()
@@ -98,9 +126,11 @@ def child_new(request: HttpRequest) -> HttpResponse:
                 evidence=_files(request),
                 client_key=request.POST.get("client_key") or None,
                 acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+                not_duplicate_reason=_not_duplicate_reason(request),
             )
         except DomainError as exc:
             warnings = _show_errors(form, exc)
+            duplicates = _duplicate_context(request, exc)
         else:
             messages.success(request, _("Đã gửi đề xuất thêm trẻ; chờ lãnh đạo duyệt."))
             return redirect("registry:request_detail", created.public_id)
@@ -115,6 +145,8 @@ def child_new(request: HttpRequest) -> HttpResponse:
             "title": _("Thêm trẻ em"),
             "draft_key": "child-new",
             "fresh": request.method == "GET",
+            "duplicate_check": True,
+            **duplicates,
         },
     )
 
@@ -313,12 +345,16 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.view")
     req = selectors.request_get(request.user, public_id)
     form = DecisionForm(request.POST or None)
+    duplicate_error = ""
     if request.method == "POST":
         action = request.POST.get("action", "")
         comment = request.POST.get("comment", "")
         try:
             if action == "approve":
-                services.change_request_approve(actor=request.user, request=req, comment=comment)
+                services.change_request_approve(
+                    actor=request.user, request=req, comment=comment,
+                    not_duplicate_reason=_not_duplicate_reason(request),
+                )  # fmt: skip
                 messages.success(request, _("Đã duyệt đề xuất."))
             elif action == "reject":
                 services.change_request_reject(actor=request.user, request=req, comment=comment)
@@ -333,7 +369,9 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         except DomainError as exc:
             if exc.code == "step_up_required":
                 raise
-            form.add_error("comment" if exc.field == "comment" else None, exc.message)
+            if not isinstance(exc, services.PossibleDuplicate):
+                form.add_error("comment" if exc.field == "comment" else None, exc.message)
+            duplicate_error = str(_duplicate_context(request, exc).get("duplicate_error", ""))
         else:
             return redirect("registry:request_detail", req.public_id)
     words = Labeller()
@@ -347,6 +385,7 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         }
         for name, (before, after) in req.diff.items()
     ]
+    can_decide = req.can_decide(request.user) and req.proposer_id != request.user.pk
     return render(
         request,
         "registry/request_detail.html",
@@ -354,11 +393,25 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             "req": req,
             "rows": rows,
             "form": form,
-            "can_decide": req.can_decide(request.user) and req.proposer_id != request.user.pk,
+            "can_decide": can_decide,
             "can_resubmit": req.can_resubmit(request.user),
             "evidence": req.evidence.all(),
+            "candidates": _request_duplicates(req, request.user, live=can_decide),
+            "not_duplicate": request.POST.get("not_duplicate") == "on",
+            "not_duplicate_reason": request.POST.get("not_duplicate_reason", ""),
+            "duplicate_error": duplicate_error,
         },
     )
+
+
+def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[str, Any]]:
+    """Possible duplicates of a create request: checked again for the deciding leader (records may have been
+    added since), else as stored when it was proposed/approved."""
+    if req.kind != RequestKind.CREATE:
+        return []
+    if live and req.status == RequestStatus.PENDING:
+        return display_rows(services.possible_duplicates(principal, req.data))
+    return display_rows(req.duplicate_candidates or [])
 
 
 @login_required
@@ -370,6 +423,7 @@ def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
     unit = req.unit
     base = services.child_snapshot(req.child) if req.child_id and req.kind == RequestKind.CHANGE else {}  # type: ignore[arg-type]
     warnings: list[dict[str, Any]] = []
+    duplicates: dict[str, Any] = {}
     if request.method == "POST":
         form = ChildForm(request.POST, request.FILES, villages=_villages(unit))
         form.is_valid()
@@ -384,9 +438,13 @@ def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
                 reason=request.POST.get("reason") or None,
                 evidence=_files(request),
                 acknowledge_warnings=request.POST.get("acknowledge_warnings") == "on",
+                not_duplicate_reason=_not_duplicate_reason(request)
+                if req.kind == RequestKind.CREATE
+                else None,
             )
         except DomainError as exc:
             warnings = _show_errors(form, exc)
+            duplicates = _duplicate_context(request, exc)
         else:
             messages.success(request, _("Đã gửi lại đề xuất."))
             return redirect("registry:request_detail", req.public_id)
@@ -404,6 +462,8 @@ def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
             "req": req,
             "draft_key": "",
             "fresh": False,
+            "duplicate_check": req.kind == RequestKind.CREATE,
+            **duplicates,
         },
     )
 

@@ -24,7 +24,7 @@ from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.units.models import ReportingUnit
 
-from . import workflow
+from . import notices, workflow
 from .checks import run_rules
 from .compute import check_against_models
 from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
@@ -206,6 +206,7 @@ def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: 
         changes={"status": [before, report.status]},
         reason=reason,
     )
+    notices.transition(verb, actor, report, reason)
 
 
 def _need_reason(verb: str, reason: str) -> str:
@@ -496,7 +497,7 @@ def reports_send_reminders(*, now: Any = None) -> ReminderResult:
                         )
                     )
             for recipient, kind, message in notes:
-                _, created = ReportNotice.objects.get_or_create(
+                notice, created = ReportNotice.objects.get_or_create(
                     recipient=recipient,
                     about_unit=unit,
                     form_code=form.code,
@@ -506,6 +507,7 @@ def reports_send_reminders(*, now: Any = None) -> ReminderResult:
                 )
                 if not created:
                     continue
+                notices.deadline(notice, message, period)
                 if kind == NoticeKind.REMINDER:
                     result.reminders += 1
                 elif kind == NoticeKind.OVERDUE:

@@ -8,7 +8,7 @@ from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from mchis.core.cards import home_cards
+from mchis.core.cards import home_cards, returned_to_me
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,11 @@ logger = logging.getLogger(__name__)
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Home page per role: each role sees the cards of its own work."""
-    return render(request, "web/home.html", {"cards": home_cards(request.user)})
+    return render(
+        request,
+        "web/home.html",
+        {"cards": home_cards(request.user), "returned": returned_to_me(request.user)},
+    )
 
 
 def back_url(request: HttpRequest) -> str:

@@ -62,11 +62,15 @@ def make_child(collector, leader, unit):
     from mchis.registry.services import change_request_approve, child_propose_create
 
     def factory(**overrides: Any) -> Any:
+        # Fixtures often make look-alike records on purpose (merges, twins): both people state "trẻ khác".
         data = {**VALID_DATA, **overrides}
         request = child_propose_create(
-            actor=collector, unit=unit, data=data, reason="Sổ theo dõi", acknowledge_warnings=True
+            actor=collector, unit=unit, data=data, reason="Sổ theo dõi", acknowledge_warnings=True,
+            not_duplicate_reason="Dữ liệu kiểm thử: trẻ khác",
+        )  # fmt: skip
+        approved = change_request_approve(
+            actor=leader, request=request, not_duplicate_reason="Dữ liệu kiểm thử: trẻ khác"
         )
-        approved = change_request_approve(actor=leader, request=request)
         assert approved.child is not None
         return approved.child
 

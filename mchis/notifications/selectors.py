@@ -1,0 +1,37 @@
+"""Reads of notifications: a person sees only their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Notification, NotificationPreference
+
+
+def notifications_for(user: Any) -> QuerySet[Notification]:
+    pk = getattr(user, "pk", None)
+    return Notification.objects.filter(recipient_id=pk) if pk is not None else Notification.objects.none()
+
+
+def unread_count(user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def email_wanted(user: Any) -> bool:
+    pk = getattr(user, "pk", None)
+    return pk is not None and NotificationPreference.objects.filter(user_id=pk, email=True).exists()
+
+
+def people_of(unit: Any, roles: tuple[str, ...] = ()) -> list[Any]:
+    """Active people of one unit (optionally with these roles): the recipients of a notice to the unit."""
+    from django.contrib.auth import get_user_model
+
+    if unit is None:
+        return []
+    qs = get_user_model().objects.filter(unit_id=getattr(unit, "pk", unit), is_active=True)
+    if roles:
+        qs = qs.filter(role__in=roles)
+    return list(qs)
