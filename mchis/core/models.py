@@ -5,15 +5,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from .scoping import subtree_q
+
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def in_scope(self, unit_path: str | None) -> AuditEventQuerySet:
         """Events about objects (or by actors) inside a unit subtree; None means nation-wide."""
         if unit_path is None:
             return self
-        return self.filter(
-            models.Q(scope_path__startswith=unit_path) | models.Q(actor_unit_path__startswith=unit_path)
-        )
+        return self.filter(subtree_q("scope_path", unit_path) | subtree_q("actor_unit_path", unit_path))
 
 
 class AuditEvent(models.Model):

@@ -7,14 +7,16 @@ its own unit's subtree. Missing and forbidden are the same 404, so IDs reveal no
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
+QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 
 class Principal(Protocol):
@@ -41,7 +43,7 @@ def visible_to(queryset: models.QuerySet[M], principal: Any) -> models.QuerySet[
     path = scope_path_of(principal)
     if path is None:
         return queryset
-    return queryset.filter(**{f"{lookup}__startswith": path})
+    return queryset.filter(subtree_q(lookup, path))
 
 
 def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
@@ -99,7 +101,7 @@ def common_path(paths: Any) -> str:
 def within(principal: Any, unit_path: str) -> bool:
     """Is a unit (by its path) inside the principal's jurisdiction?"""
     path = scope_path_of(principal)
-    return path is None or unit_path.startswith(path)
+    return path is None or in_subtree(unit_path, path)
 
 
 class ScopedQuerySet(models.QuerySet[M]):
@@ -107,3 +109,28 @@ class ScopedQuerySet(models.QuerySet[M]):
 
     def visible_to(self, principal: Any) -> ScopedQuerySet[M]:
         return visible_to(self, principal)  # type: ignore[return-value]
+
+
+# --- the subtree of a unit: the only place that knows a subtree is a path prefix (ADR 0002) ---------------------
+
+
+def _path(root: Any) -> str:
+    return root if isinstance(root, str) else root.path
+
+
+def in_subtree(path: str, root: Any) -> bool:
+    """Is the unit at `path` the unit `root` (a unit or its path) or one below it?"""
+    return path.startswith(_path(root))
+
+
+def subtree_q(lookup: str, root: Any) -> Q:
+    """Rows whose `lookup` (the owning unit's path, e.g. ``"unit__path"``) lies in the subtree of `root`."""
+    return Q(**{f"{lookup}__startswith": _path(root)})
+
+
+def visible_under(queryset: QS, root: Any, *, lookup: str | None = None) -> QS:
+    """Rows of `queryset` owned by `root` (a unit or its path) or any unit below it. `lookup` defaults to the
+    model's SCOPE_PATH; use ``lookup="path"`` for the unit tree itself. This narrows, it does not authorise:
+    start from `visible_to(qs, principal)` or a unit the principal may see."""
+    scope = lookup or queryset.model.SCOPE_PATH
+    return cast(QS, queryset.filter(subtree_q(scope, root)))

@@ -172,6 +172,11 @@ class ChildRow:
     def guardian_name_folded(self) -> str:
         return _fold(self.guardian_name)[:150]
 
+    @property
+    def parents_folded(self) -> str:
+        """The same key as `mchis.registry.search.parents_key` (search by a parent's name)."""
+        return " | ".join(p for p in (_fold(self.father_name), _fold(self.mother_name)) if p)[:310]
+
 
 @dataclass(frozen=True)
 class TruthRow:

@@ -11,19 +11,20 @@ import json
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mchis.accounts.models import User
 from mchis.accounts.roles import Role
 from mchis.accounts.services import account_create, account_issue_enrolment_code
 from mchis.core.audit import log_event
+from mchis.core.bulk import BulkTable as _BulkTable
 from mchis.core.errors import DomainError
 from mchis.places.models import AdminUnit, CodeVersion, Level, Village
 from mchis.registry.models import Child, ChildStatus, CircumstanceMembership, SupportReceived
@@ -147,52 +148,11 @@ def _commune_infos(tree: ProvinceTree, rng: random.Random) -> tuple[list[Commune
 # --- bulk writing ----------------------------------------------------------------------------------
 
 
-class _BulkTable:
-    """Insert rows of `model` giving values for `provided` columns; other columns get their default."""
-
-    def __init__(self, model: type[models.Model], provided: Sequence[str], now: datetime) -> None:
-        self.model = model
-        self.table = model._meta.db_table
-        self.pg = connection.vendor == "postgresql"
-        fields = [f for f in model._meta.concrete_fields if f.attname in provided or not f.primary_key]
-        by_name = {f.attname: f for f in fields}
-        missing = [name for name in provided if name not in by_name]
-        if missing:
-            raise DomainError(f"Mô hình {self.table} không có cột {missing}.")
-        extra = [f for f in fields if f.attname not in provided]
-        self.columns: list[str] = [str(by_name[n].column) for n in provided] + [str(f.column) for f in extra]
-        constants: list[Any] = []
-        for f in extra:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                value: Any = now
-            else:
-                value = f.get_default()
-            constants.append(value if self.pg else f.get_db_prep_save(value, connection))
-        self.constants = tuple(constants)
-
-    def write(self, rows: Iterable[tuple[Any, ...]]) -> int:
-        count = 0
-        cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
-        with connection.cursor() as cursor:
-            if self.pg:
-                raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-                with raw.copy(f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row + self.constants)
-                        count += 1
-            else:
-                marks = ", ".join(["%s"] * len(self.columns))
-                batch = [row + self.constants for row in rows]
-                cursor.executemany(f"INSERT INTO {connection.ops.quote_name(self.table)} ({cols}) VALUES ({marks})", batch)  # noqa: S608  # fmt: skip
-                count = len(batch)
-        return count
-
-
 CHILD_COLUMNS = (
     "id", "public_id", "unit_id", "commune_id", "village_id", "full_name", "name_folded", "date_of_birth",
     "sex", "ethnicity_code", "personal_id", "father_name", "father_dob", "father_personal_id", "mother_name",
     "mother_dob", "mother_personal_id", "guardian_name", "guardian_dob", "guardian_personal_id",
-    "guardian_relationship", "guardian_name_folded", "status", "source", "source_ref",
+    "guardian_relationship", "guardian_name_folded", "parents_folded", "status", "source", "source_ref",
 )  # fmt: skip
 
 
@@ -240,7 +200,8 @@ class _Writer:
                        day(r.date_of_birth), r.sex, r.ethnicity_code, r.personal_id, r.father_name,
                        day(r.father_dob), r.father_personal_id, r.mother_name, day(r.mother_dob),
                        r.mother_personal_id, r.guardian_name, day(r.guardian_dob), r.guardian_personal_id,
-                       r.guardian_relationship, r.guardian_name_folded, active, SOURCE, r.source_ref)  # fmt: skip
+                       r.guardian_relationship, r.guardian_name_folded, r.parents_folded, active, SOURCE,
+                       r.source_ref)  # fmt: skip
 
         def membership_rows() -> Iterable[tuple[Any, ...]]:
             for pk, r in zip(ids, rows, strict=True):

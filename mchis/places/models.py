@@ -110,6 +110,9 @@ class Village(models.Model):
     name = models.CharField(max_length=128)
     kind = models.CharField(max_length=12, choices=VillageKind.choices, default=VillageKind.THON)
     active = models.BooleanField(default=True)
+    pending = models.BooleanField(
+        default=False, help_text="Added by an import from a name not in the list; a leader confirms it"
+    )
 
     class Meta:
         constraints = [

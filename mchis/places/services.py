@@ -10,8 +10,8 @@ from django.db import models, transaction
 
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
-from mchis.core.errors import DomainError
-from mchis.core.scoping import common_path
+from mchis.core.errors import DomainError, PermissionDeniedError
+from mchis.core.scoping import common_path, visible_under
 from mchis.core.text import fold, nfc
 
 from .models import AdminUnit, CodeVersion, CommuneMapping, Level, Village, VillageKind
@@ -186,7 +186,7 @@ def managed_admin_units(actor: Any) -> Any:
     )
     if seat.level == Level.PROVINCE:
         return in_province
-    located = ReportingUnit.objects.filter(path__startswith=unit.path).values("admin_unit_id")
+    located = visible_under(ReportingUnit.objects.all(), unit, lookup="path").values("admin_unit_id")
     return in_province.filter(pk__in=located)
 
 
@@ -304,5 +304,69 @@ def village_deactivate(*, actor: Any, village: Village, reason: str = "") -> Vil
         scope_path=_scope_path(actor, village.commune),
         changes={"active": [True, False]},
         reason=reason,
+    )
+    return village
+
+
+@transaction.atomic
+def village_add_pending(*, actor: Any, commune: AdminUnit, name: str, kind: str, reason: str) -> Village:
+    """A village named by an import but not in the commune's list: added as pending for a leader to confirm.
+
+    The caller (the initial migration) has already checked that `actor` may approve data of this commune;
+    the name is kept as written so the leader sees what the file said.
+    """
+    clean, kind = _clean_village(name, kind)
+    AdminUnit.objects.select_for_update().filter(pk=commune.pk).first()  # serialise numbering per commune
+    siblings = Village.objects.filter(commune=commune)
+    numbers = [int(c) for c in siblings.values_list("code", flat=True) if c.isdigit()]
+    village = Village.objects.create(
+        commune=commune, code=f"{max(numbers, default=0) + 1:03d}", name=clean, kind=kind, pending=True
+    )
+    log_event(
+        actor=actor,
+        action="village.create",
+        object_type="village",
+        object_id=village.pk,
+        scope_path=_scope_path(actor, commune),
+        changes={
+            "commune": [None, commune.code],
+            "code": [None, village.code],
+            "name": [None, clean],
+            "kind": [None, kind],
+            "pending": [None, True],
+        },
+        reason=reason,
+    )
+    return village
+
+
+def can_confirm_village(actor: Any, village: Village) -> bool:
+    """Unit admins of the area, and leaders of a unit located in (or above) the village's commune."""
+    if not village.pending:
+        return False
+    if getattr(actor, "role", None) not in ("leader", "unit_admin", "system_admin") and not getattr(
+        actor, "is_superuser", False
+    ):
+        return False
+    return manageable_communes(actor).filter(pk=village.commune_id).exists()
+
+
+@transaction.atomic
+def village_confirm(*, actor: Any, village: Village) -> Village:
+    """A leader confirms a village an import added (it becomes an ordinary village of the list)."""
+    village = Village.objects.select_for_update().select_related("commune").get(pk=village.pk)
+    if not village.pending:
+        raise DomainError("Thôn/tổ dân phố này đã được xác nhận.", code="already_confirmed")
+    if not can_confirm_village(actor, village):
+        raise PermissionDeniedError("Bạn không có quyền xác nhận thôn/tổ dân phố của xã này.")
+    village.pending = False
+    village.save(update_fields=["pending"])
+    log_event(
+        actor=actor,
+        action="village.confirm",
+        object_type="village",
+        object_id=village.pk,
+        scope_path=_scope_path(actor, village.commune),
+        changes={"pending": [True, False]},
     )
     return village

@@ -76,6 +76,10 @@ def village_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = VillageEditForm(request.POST or None, initial={"name": village.name, "kind": village.kind})
     if request.method == "POST":
         try:
+            if "confirm" in request.POST:
+                services.village_confirm(actor=request.user, village=village)
+                messages.success(request, _("Đã xác nhận %(name)s.") % {"name": str(village)})
+                return redirect("places:villages", code=commune.code)
             if "deactivate" in request.POST:
                 services.village_deactivate(
                     actor=request.user, village=village, reason=request.POST.get("reason", "")
@@ -93,4 +97,10 @@ def village_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 return redirect("places:villages", code=commune.code)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-    return render(request, "places/village_form.html", {"commune": commune, "village": village, "form": form})
+    context = {
+        "commune": commune,
+        "village": village,
+        "form": form,
+        "can_confirm": services.can_confirm_village(request.user, village),
+    }
+    return render(request, "places/village_form.html", context)

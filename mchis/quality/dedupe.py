@@ -25,6 +25,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q
 
+from mchis.core.scoping import visible_under
 from mchis.core.text import fold
 
 from . import linkage
@@ -83,7 +84,7 @@ def _province_unit_ids(path: str, max_age: float = 300.0) -> list[int]:
     hit = _unit_ids_cache.get(path)
     if hit and time.monotonic() - hit[0] < max_age:
         return hit[1]
-    ids = list(ReportingUnit.objects.filter(path__startswith=path).values_list("id", flat=True))
+    ids = list(visible_under(ReportingUnit.objects.all(), path, lookup="path").values_list("id", flat=True))
     _unit_ids_cache[path] = (time.monotonic(), ids)
     return ids
 
@@ -266,7 +267,7 @@ def export_children(path: Path, *, unit: Any | None = None) -> int:
         return n
     qs = Child.objects.filter(status="active")
     if unit is not None:
-        qs = qs.filter(unit__path__startswith=unit.path)
+        qs = visible_under(qs, unit, lookup="unit__path")
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(EXPORT_COLUMNS)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mchis.core.scoping import visible_under
 from mchis.core.text import fold, nfc
 
 from .models import Finding, FindingStatus, RuleError, ScanRun
@@ -301,7 +302,7 @@ def scan_run(
     ctx = build_context()
     base = Child.objects.filter(status="active")
     if unit is not None:
-        base = base.filter(unit__path__startswith=unit.path)
+        base = visible_under(base, unit, lookup="unit__path")
     counts: dict[str, int] = dict(scan.counts.get("store", {})) if scan.counts else {}
     done_chunks = 0
     while True:
@@ -326,7 +327,7 @@ def scan_run(
             child__status="active"
         )
         if unit is not None:
-            closed = closed.filter(unit__path__startswith=unit.path)
+            closed = visible_under(closed, unit, lookup="unit__path")
         closed.update(status=FindingStatus.FIXED, last_seen=timezone.now())
         unit_ids = set(base.values_list("unit_id", flat=True).distinct())
         refresh_unit_scores(unit_ids=unit_ids)

@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from mchis.core.scoping import scope_path_of, visible_to
+from mchis.core.scoping import scope_path_of, subtree_q, visible_to, visible_under
 
 from .models import (
     AuditCampaign,
@@ -91,7 +91,7 @@ def findings(principal: Any, **filters: Any) -> QuerySet[Finding]:
         from mchis.units.models import ReportingUnit
 
         unit = ReportingUnit.objects.filter(pk=filters["unit_id"]).first()
-        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+        qs = visible_under(qs, unit, lookup="unit__path") if unit else qs.none()
     if filters.get("rule"):
         qs = qs.filter(rule_code=filters["rule"])
     if filters.get("criterion"):
@@ -126,7 +126,7 @@ def campaigns(principal: Any) -> QuerySet[AuditCampaign]:
     path = scope_path_of(principal)
     qs = AuditCampaign.objects.select_related("audited_unit", "auditor_unit")
     if path is not None:
-        qs = qs.filter(Q(auditor_unit__path__startswith=path) | Q(audited_unit__path__startswith=path))
+        qs = qs.filter(subtree_q("auditor_unit__path", path) | subtree_q("audited_unit__path", path))
     return qs.order_by("-created_at")
 
 
@@ -162,7 +162,7 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
         from mchis.units.models import ReportingUnit
 
         unit = ReportingUnit.objects.filter(pk=unit_id).first()
-        dups = dups.filter(unit__path__startswith=unit.path) if unit else dups.none()
+        dups = visible_under(dups, unit, lookup="unit__path") if unit else dups.none()
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
 
 

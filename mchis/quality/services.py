@@ -18,6 +18,7 @@ from mchis.accounts.permissions import require
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.scoping import in_subtree, visible_under
 from mchis.core.text import nfc
 
 from . import notices
@@ -178,7 +179,7 @@ def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     if a in (UnitKind.MINISTRY, UnitKind.MINISTRY_DEPT):
         return t == UnitKind.DOH
     if a == UnitKind.DOH:
-        return audited_unit.path.startswith(auditor_unit.path) and t in (
+        return in_subtree(audited_unit.path, auditor_unit.path) and t in (
             UnitKind.TYT, UnitKind.COMMUNE_COMMITTEE, UnitKind.CHILD_PROTECTION,
         )  # fmt: skip
     if a == UnitKind.COMMUNE_COMMITTEE:
@@ -195,7 +196,7 @@ def _audited_staff(person: Any, audited_unit: Any, auditor_unit: Any) -> bool:
     unit = getattr(person, "unit", None)
     if unit is None or audited_unit.pk == auditor_unit.pk:
         return False
-    return unit.path.startswith(audited_unit.path)
+    return in_subtree(unit.path, audited_unit.path)
 
 
 def _require_team(actor: Any, c: AuditCampaign, what: str) -> None:
@@ -301,8 +302,8 @@ def campaign_draw_sample(*, actor: Any, campaign: AuditCampaign) -> AuditCampaig
         raise Conflict("Đợt phúc tra đã chọn mẫu.")
     items = [
         (cid, str(v or "-"))
-        for cid, v in Child.objects.filter(
-            unit__path__startswith=c.audited_unit.path, status="active"
+        for cid, v in visible_under(
+            Child.objects.filter(status="active"), c.audited_unit, lookup="unit__path"
         ).values_list("id", "village_id")
     ]
     if not items:

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
+from mchis.units.selectors import unit_get_visible
 
 from . import selectors, services
 from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
@@ -203,10 +204,7 @@ def records_get(
     get_register(register)
     unit_obj = None
     if unit:
-        from mchis.core.scoping import access
-        from mchis.units.models import ReportingUnit
-
-        unit_obj = access(ReportingUnit.objects.all(), _principal(request), code=unit)
+        unit_obj = unit_get_visible(_principal(request), unit)
     month_day = None
     if month:
         try:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
-from mchis.core.scoping import access, visible_to
+from mchis.core.scoping import access, visible_to, visible_under
 from mchis.core.text import fold
 
 from .definitions import get_register
@@ -30,7 +30,7 @@ def records_list(
     reg = get_register(register)
     qs = visible_to(reg.model.objects.all(), principal).select_related("facility")
     if unit is not None:
-        qs = qs.filter(facility__path__startswith=unit.path)
+        qs = visible_under(qs, unit, lookup="facility__path")
     if month is not None:
         qs = qs.filter(month=month.replace(day=1))
     if q:

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mchis.accounts.permissions import can
 from mchis.core.dates import dmy, parse_month
 from mchis.core.errors import DomainError
-from mchis.core.scoping import access, visible_to
+from mchis.core.scoping import visible_to
+from mchis.units.selectors import unit_get_visible
 
 from . import excel, selectors, services
 from .catalogs import catalog_items
@@ -77,9 +78,7 @@ def record_list(request: HttpRequest, register: str) -> HttpResponse:
     month = _month_param(request.GET.get("month"))
     unit = None
     if request.GET.get("unit"):
-        from mchis.units.models import ReportingUnit
-
-        unit = access(ReportingUnit.objects.all(), request.user, code=request.GET["unit"])
+        unit = unit_get_visible(request.user, request.GET["unit"])
     if month is None:  # open on the latest month that has data (else the current month)
         month = selectors.latest_month(principal=request.user, register=reg.key, unit=unit) or (
             timezone.localdate().replace(day=1)

@@ -11,6 +11,7 @@ from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
+from mchis.units.selectors import unit_get_visible
 
 from . import selectors, services
 from .models import ChangeRequest, Child, ChildVersion
@@ -41,6 +42,8 @@ class ChildListItem(Schema):
     sex: str = Field(..., examples=["M"])
     personal_id: str = Field(..., examples=["008218000123"])
     village: str
+    father_name: str = Field(..., examples=["Nguyễn Văn Bình"])
+    mother_name: str = Field(..., examples=["Trần Thị Cúc"])
     guardian_name: str
     unit: str = Field(..., examples=["TYT02269"])
     status: str
@@ -191,6 +194,8 @@ def _list_item(child: Child) -> dict[str, Any]:
         "sex": child.sex,
         "personal_id": child.personal_id,
         "village": str(child.village) if child.village_id else "",
+        "father_name": child.father_name,
+        "mother_name": child.mother_name,
         "guardian_name": child.guardian_name,
         "unit": child.unit.code,
         "status": child.status,
@@ -305,16 +310,12 @@ def children_propose_create(request: ApiRequest, payload: ChildCreateIn) -> Stat
 
     Send the same `client_key` (or `Idempotency-Key` header) again and the existing request is returned (200).
     """
-    from mchis.units.models import ReportingUnit
-
     actor = request.auth
     key = _client_key(request, payload.client_key)
     existed = selectors.request_key_used(key)
     unit = actor.unit
     if payload.unit and (unit is None or payload.unit != unit.code):
-        from mchis.core.scoping import access
-
-        unit = access(ReportingUnit.objects.all(), actor, code=payload.unit)
+        unit = unit_get_visible(actor, payload.unit)
     data = payload.dict(
         exclude={"unit", "reason", "event_date", "acknowledge_warnings", "client_key", "not_duplicate_reason"}
     )

@@ -3,6 +3,7 @@
 Template columns (xlsx or csv, header row = the key or the Vietnamese label):
 
     ma_ho_so                     Mã hồ sơ nguồn — unique within the source (required for import_children)
+    ma_don_vi                    Mã đơn vị báo cáo (TYT xã) of the row — import_children without --unit
     ho_ten                       Họ và tên trẻ (required)
     ngay_sinh                    Ngày sinh dd/mm/yyyy (required)
     gioi_tinh                    Giới tính: Nam / Nữ (required)
@@ -38,6 +39,7 @@ from .models import Child, ChildStatus
 NAME_FIELDS = ("full_name", "father_name", "mother_name", "guardian_name")
 COLUMNS: list[tuple[str, str]] = [
     ("ma_ho_so", "Mã hồ sơ nguồn"),
+    ("ma_don_vi", "Mã đơn vị"),
     ("ho_ten", "Họ và tên"),
     ("ngay_sinh", "Ngày sinh"),
     ("gioi_tinh", "Giới tính"),
@@ -145,38 +147,6 @@ def source_ref(row: dict[str, Any]) -> str:
         return ref[:64]
     body = json.dumps({k: str(v) for k, v in sorted(row.items()) if k != "_row"}, ensure_ascii=False)
     return "sha1:" + hashlib.sha1(body.encode("utf-8"), usedforsecurity=False).hexdigest()
-
-
-def import_children(*, rows: list[dict[str, Any]], unit: Any, approver: Any, source: str) -> list[RowResult]:
-    """Initial migration: all rows valid or nothing is written (per-row report); re-runs change nothing."""
-    villages = village_lookup(unit)
-    context = services.validation_context(unit)
-    results: list[RowResult] = []
-    prepared: list[tuple[int, dict[str, Any], str]] = []
-    refs: dict[str, int] = {}
-    for row in rows:
-        data, errors, _warnings = checked_row(row, unit, villages, context)
-        ref = source_ref(row)
-        if ref in refs:
-            errors.append(f"Mã hồ sơ nguồn '{ref}' trùng với dòng {refs[ref]}.")
-        refs.setdefault(ref, row["_row"])
-        results.append(RowResult(row["_row"], "error" if errors else "ok", errors=errors))
-        prepared.append((row["_row"], data, ref))
-    if any(r.outcome == "error" for r in results):
-        return results
-    with transaction.atomic():
-        for result, (_, data, ref) in zip(results, prepared, strict=True):
-            child = services.child_import_approved(
-                approver=approver,
-                unit=unit,
-                data=data,
-                source=source,
-                source_ref=ref,
-                reason=f"Chuyển dữ liệu ban đầu từ nguồn '{source}' (QĐ 3978 Điều 20)",
-            )
-            result.outcome = "created" if child is not None else "skipped"
-            result.child = child
-    return results
 
 
 def match_child(unit: Any, data: dict[str, Any]) -> tuple[str, list[Child]]:

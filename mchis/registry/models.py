@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mchis.core.scoping import ScopedQuerySet
+from mchis.core.scoping import ScopedQuerySet, subtree_q
 
 
 class Sex(models.TextChoices):
@@ -374,7 +374,7 @@ class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):
         path = getattr(getattr(principal, "unit", None), "path", None)
         if path is None:
             return self if getattr(principal, "is_superuser", False) else self.none()
-        return self.filter(Q(unit__path__startswith=path) | Q(from_unit__path__startswith=path))
+        return self.filter(subtree_q("unit__path", path) | subtree_q("from_unit__path", path))
 
 
 class CorrectionRequest(models.Model):

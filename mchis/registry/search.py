@@ -98,11 +98,35 @@ def search_filter(q: str) -> Q:
     return condition
 
 
-def own_name_first(q: str) -> Case | None:
-    """Sort key: records whose own name matches come before those found by a guardian's or parent's name."""
+def _parent_is(name: str) -> Q:
+    """A parent's or the guardian's whole folded name is `name` (parents_folded = "father | mother")."""
+    return (
+        Q(guardian_name_folded=name)
+        | Q(parents_folded=name)
+        | Q(parents_folded__startswith=f"{name} | ")
+        | Q(parents_folded__endswith=f" | {name}")
+    )
+
+
+def _family_given(column: str, words: list[str]) -> Q:
+    """First word = family name and last word = given name ("nguyen an" → "nguyen van an")."""
+    return Q(**{f"{column}__startswith": words[0] + " "}) & Q(**{f"{column}__endswith": " " + words[-1]})
+
+
+def relevance(q: str) -> Case | None:
+    """Sort key, best first, for finding a child the way a station does (issue 13 §11).
+
+    0 the child's whole name; 1 a parent's or the guardian's whole name (a mother gives her own name);
+    2 the child's family + given name; 3 the child's name contains the words; 4 a parent's/guardian's name
+    contains them. Within a rank, by name. Exact names first keep the intended child on the first page even
+    when the words are common (hundreds of "nguyen … an" in a province).
+    """
     parsed = parse_query(q)
     if not parsed.name:
         return None
-    return Case(
-        When(_name_terms("name_folded", parsed), then=Value(0)), default=Value(1), output_field=IntegerField()
-    )
+    words = parsed.words
+    whens = [When(Q(name_folded=parsed.name), then=Value(0)), When(_parent_is(parsed.name), then=Value(1))]
+    if len(words) > 1:
+        whens.append(When(_family_given("name_folded", words), then=Value(2)))
+    whens.append(When(_name_terms("name_folded", parsed), then=Value(3)))
+    return Case(*whens, default=Value(4), output_field=IntegerField())

@@ -28,7 +28,7 @@ from .models import (
     VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
-from .search import own_name_first
+from .search import relevance
 from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
@@ -66,10 +66,10 @@ def child_search(
     if q.strip():
         # Lower() (a no-op on the folded key) keeps the planner from walking the name index in order: the
         # matches of one full name sit together in that order, so "first 50" could scan most of the index.
-        rank = own_name_first(q)
+        rank = relevance(q)
         found = qs.search(q)
         if rank is not None:
-            return found.annotate(own_name=rank).order_by("own_name", Lower("name_folded"), "id")
+            return found.annotate(relevance=rank).order_by("relevance", Lower("name_folded"), "id")
         return found.order_by(Lower("name_folded"), "id")
     return qs.order_by("name_folded", "id")
 

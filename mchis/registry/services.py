@@ -8,7 +8,8 @@ the same unit *decides* (`change_request_approve / reject / return_for_correctio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.scoping import common_path, within
+from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
 
 from . import evidence as evidence_store
@@ -111,9 +112,9 @@ def validation_context(unit: Any, *, today: date | None = None) -> validation.Co
         ethnicities=codes("ethnic_group"),
         relationships=codes("child_relationship"),
         circumstance_groups=codes("child_circumstance"),
-        villages=frozenset(
-            Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True)
-        ),
+        villages=frozenset(Village.objects.filter(commune_id=unit.admin_unit_id).values_list("id", flat=True))
+        if unit is not None
+        else None,
     )
 
 
@@ -816,52 +817,113 @@ def change_request_return_for_correction(
 
 
 @transaction.atomic
-def child_import_approved(
-    *, approver: Any, unit: Any, data: dict[str, Any], source: str, source_ref: str, reason: str
-) -> Child | None:
-    """Create one record from the approved initial-migration file; None when (source, ref) exists.
+def children_import(
+    *,
+    approver: Any,
+    rows: Iterable[dict[str, Any]],
+    source: str,
+    unit: Any | None = None,
+    file_name: str = "",
+    strict: bool = False,
+    on_issue: Callable[[Any], None] | None = None,
+    chunk_size: int | None = None,
+) -> Any:
+    """Initial migration (QĐ 3978 Điều 20): template rows → live records, each with one history entry.
 
-    The leader named on the command line approves the whole file; each record still gets its own
-    request and history entry naming that leader.
+    The leader named by the caller approves the whole file: an active leader of `unit`, or, without a unit,
+    of a unit above every `ma_don_vi` of the file (refused as a whole otherwise). Good rows load; a bad row is
+    reported (row, column, Vietnamese message, via `on_issue`) and left out — or, with `strict`, nothing is
+    written. A record number (`ma_ho_so`) already imported from `source` is skipped, so re-running the same
+    file changes nothing. One audit entry per commune unit, not per row. Returns a `bulk_import.ImportSummary`.
     """
-    require(approver, "child.approve")
-    if approver.unit_id != unit.pk:
-        raise PermissionDeniedError(
-            "Người duyệt phải là lãnh đạo của đơn vị nhập dữ liệu.", field="approved_by"
-        )
-    if Child.objects.filter(source=source, source_ref=source_ref).exists():
-        return None
+    from mchis.places import services as places_services
+
+    from . import bulk_import as bulk
+
+    if not source or len(source) > 64:
+        raise DomainError("Tên nguồn dữ liệu: bắt buộc, tối đa 64 ký tự.", field="source")
+    bulk.check_approver(approver, unit=unit)
     now = timezone.now()
-    req = ChangeRequest.objects.create(
-        kind=RequestKind.CREATE,
-        status=RequestStatus.APPROVED,
+    reason = f"Chuyển dữ liệu ban đầu từ nguồn '{source}' (QĐ 3978 Điều 20)"
+    summary = bulk.ImportSummary(source=source)
+
+    def add_pending(commune: Any, name: str, kind: str) -> Any:
+        village = places_services.village_add_pending(
+            actor=approver, commune=commune, name=name, kind=kind, reason=f"{reason}, tệp {file_name}"
+        )
+        summary.villages_created.append(f"{commune.name}: {village}")
+        return village
+
+    def report(issue: Any) -> None:
+        summary.count(issue)
+        if on_issue is not None:
+            on_issue(issue)
+
+    checker = bulk.RowChecker(
+        approver=approver,
         unit=unit,
-        data=data,
-        diff=validation.diff({}, data),
-        reason=reason,
-        source=source,
-        proposer=approver,
-        proposed_at=now,
-        decided_by=approver,
-        decided_at=now,
+        # Villages are resolved per row's commune by the checker (never a reason to refuse the file).
+        context=dataclasses.replace(validation_context(None), villages=None),
+        add_pending=add_pending,
     )
-    child = Child(unit=unit, commune_id=unit.admin_unit_id, source=source, source_ref=source_ref, version=1)
-    _apply(child, data)
-    child.save()
-    _apply_lists(child, data)
-    req.child = child
-    req.save(update_fields=["child"])
-    _version(child, req, approver, req.diff, now)
-    log_event(
-        actor=approver,
-        action="child.import",
-        object_type="child",
-        object_id=str(child.public_id),
-        scope_path=unit.path,
-        changes=req.diff,
-        reason=reason,
-    )
-    return child
+    writer = bulk.ChunkWriter(source=source, approver=approver, reason=reason, now=now)
+    units: dict[str, Any] = {}
+
+    def flush(chunk: list[Any]) -> None:
+        created, skipped, issues = writer.write(chunk)
+        for issue in issues:
+            summary.rejected += 1
+            report(issue)
+        for items, counter in ((created, summary.created_by_unit), (skipped, summary.skipped_by_unit)):
+            for g in items:
+                units[g.unit.code] = g.unit
+                counter[g.unit.code] = counter.get(g.unit.code, 0) + 1
+        summary.created += len(created)
+        summary.skipped += len(skipped)
+        # A skipped row's warnings were reported when it was loaded: a re-run prints only what is new.
+        for g in created:
+            for warning in g.warnings:
+                report(warning)
+
+    size = chunk_size or bulk.CHUNK
+    chunk: list[Any] = []
+    for row in rows:
+        summary.rows += 1
+        checked = checker.check(row)
+        if isinstance(checked, list):
+            summary.rejected += 1
+            for issue in checked:
+                report(issue)
+            continue
+        chunk.append(checked)
+        if len(chunk) >= size:
+            flush(chunk)
+            chunk = []
+    flush(chunk)
+    writer.close()
+    if strict and summary.rejected:
+        raise ValidationFailed(
+            [],
+            message=f"{summary.rejected}/{summary.rows} dòng có lỗi; chế độ --strict: không ghi dữ liệu nào.",
+        )
+    for code in sorted(set(summary.created_by_unit) | set(summary.skipped_by_unit)):
+        target = units[code]
+        log_event(
+            actor=approver,
+            action="child.import",
+            object_type="import",
+            object_id=f"{source}:{code}"[:64],
+            scope_path=target.path,
+            changes={
+                "source": [None, source],
+                "file": [None, file_name],
+                "unit": [None, code],
+                "created": [None, summary.created_by_unit.get(code, 0)],
+                "skipped": [None, summary.skipped_by_unit.get(code, 0)],
+            },
+            reason=reason,
+        )
+    return summary
 
 
 # --- identity verification (R-CH-02 step 4, R-INT-04) -------------------------------------------------
@@ -965,7 +1027,7 @@ def correction_request_file(
     """Yêu cầu chỉnh sửa from a higher unit's leader; due in 1 working day (VN weekends/holidays)."""
     require(actor, "child.request_correction")
     unit = actor.unit
-    if unit is None or not child.unit.path.startswith(unit.path) or child.unit_id == unit.pk:
+    if unit is None or not in_subtree(child.unit.path, unit.path) or child.unit_id == unit.pk:
         raise PermissionDeniedError("Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa.")
     text = (description or "").strip()
     if not text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,52 @@ def read_rows(content: bytes, filename: str, columns: Sequence[tuple[str, str]])
         row["_row"] = number
         rows.append(row)
     return rows
+
+
+def open_rows(path: Path, columns: Sequence[tuple[str, str]]) -> tuple[list[str], Iterator[dict[str, Any]]]:
+    """(header keys, rows) of a file on disk, streamed: memory stays flat whatever the file's size.
+
+    Same row shape as `read_rows` (keys = column keys, '_row' = the spreadsheet row number, empty rows
+    skipped). The header is read at once, so a file without one is refused before any row is used. No row
+    limit (the initial migration reads whole provinces from the command line); an Excel sheet is read at most
+    `len(columns) + EXTRA_COLUMNS` columns wide, whatever width it declares.
+    """
+    suffix = path.suffix.lower()
+    table: Iterator[Sequence[Any]]
+    if suffix == ".csv":
+        handle = path.open(encoding="utf-8-sig", newline="")
+        table = csv.reader(handle)
+    elif suffix in (".xlsx", ".xlsm"):
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise DomainError(f"Không đọc được tệp Excel '{path.name}'.", field="file") from exc
+        table = book.worksheets[0].iter_rows(max_col=len(columns) + EXTRA_COLUMNS, values_only=True)
+    else:
+        raise DomainError("Chỉ nhận tệp .xlsx hoặc .csv.", field="file")
+    try:
+        first = next(table, None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DomainError(f"Không đọc được tệp '{path.name}' (cần CSV mã UTF-8).", field="file") from exc
+    if first is None:
+        raise DomainError("Tệp không có dữ liệu.", field="file")
+    header = [_key(h, columns) for h in first]
+
+    def rows() -> Iterator[dict[str, Any]]:
+        width = len(header)
+        try:
+            for number, values in enumerate(table, start=2):
+                if all(v in (None, "") for v in values):
+                    continue
+                row: dict[str, Any] = {
+                    header[i]: ("" if v is None else v) for i, v in enumerate(values) if i < width
+                }
+                row["_row"] = number
+                yield row
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise DomainError(f"Không đọc được tệp '{path.name}' (cần CSV mã UTF-8).", field="file") from exc
+
+    return header, rows()
 
 
 def write_xlsx(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]], *, title: str) -> bytes:

@@ -115,8 +115,13 @@ def parse_date(value: Any, field_name: str) -> str | None:
     raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
 
 
+_BLANK: dict[str, Any] = {"date": None, "int": None, "sex": "", "pid": "", "list": [], "text": "", "code": ""}
+
+
 def _normalise_value(name: str, value: Any) -> Any:
     kind = FIELDS[name][0]
+    if value is None or value == "":  # most columns of a row are blank: same result, without the work
+        return [] if kind == "list" else _BLANK[kind]
     if kind == "date":
         return parse_date(value, name)
     if kind == "int":

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup_views import handles_step_up
 from mchis.core.errors import DomainError, ValidationFailed
-from mchis.core.scoping import access
+from mchis.core.scoping import access, in_subtree
 
 from . import evidence as ev
 from . import selectors, services, validation
@@ -217,7 +217,7 @@ def _can_file_correction(user: Any, child: Child) -> bool:
         can(user, "child.request_correction")
         and unit is not None
         and child.unit_id != unit.pk
-        and child.unit.path.startswith(unit.path)
+        and in_subtree(child.unit.path, unit.path)
     )
 
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from mchis.core.scoping import access, visible_to, within
+from mchis.core.scoping import subtree_q, visible_to, visible_under, within
 from mchis.units.models import ReportingUnit, UnitPlacement
+from mchis.units.selectors import unit_get_visible
 
 from . import workflow
 from .checks import OutlierFlag, all_outliers
@@ -187,7 +187,7 @@ class ReportView:
 
 
 def resolve_unit(principal: Any, unit_code: str) -> ReportingUnit:
-    return access(ReportingUnit.objects.all(), principal, code=unit_code)
+    return unit_get_visible(principal, unit_code)
 
 
 def report_view(
@@ -394,10 +394,8 @@ def status_board(
     period's first day (dated placements)."""
     if not within(principal, root.path):
         raise Http404("Không tìm thấy.")
-    placed = (
-        UnitPlacement.objects.on(period.start)
-        .filter(path__startswith=root.path)
-        .values_list("unit_id", flat=True)
+    placed = visible_under(UnitPlacement.objects.on(period.start), root, lookup="path").values_list(
+        "unit_id", flat=True
     )
     units = list(visible_to(ReportingUnit.objects.filter(pk__in=list(placed)), principal).order_by("path"))
     forms = [
@@ -471,9 +469,9 @@ def approved_reports(principal: Any, period: Period, unit: ReportingUnit) -> lis
     """Approved reports of `unit`'s subtree for the period (for the DHIS2/ADX exports)."""
     qs = visible_to(ReportInstance.objects.select_related("form", "unit"), principal)
     return list(
-        qs.filter(
-            Q(unit__path__startswith=unit.path), period_start=period.start, status__in=APPROVED
-        ).order_by("unit__path", "form__code")
+        qs.filter(subtree_q("unit__path", unit), period_start=period.start, status__in=APPROVED).order_by(
+            "unit__path", "form__code"
+        )
     )
 
 
@@ -561,7 +559,7 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
     official upper-level reports still sum only approved reports (``compute_live``)."""
     placements = UnitPlacement.objects.on(period.start)
     if root is not None:
-        placements = placements.filter(path__startswith=root.path)
+        placements = visible_under(placements, root, lookup="path")
     parent_of = dict(placements.values_list("unit_id", "parent_id"))
     kinds = dict(ReportingUnit.objects.filter(pk__in=list(parent_of)).values_list("pk", "kind"))
     children: dict[int, list[int]] = defaultdict(list)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mchis.accounts.permissions import can
+from mchis.core.scoping import in_subtree
 
 from .models import ReportStatus as S
 
@@ -92,7 +93,7 @@ def check(verb: str, actor: Any, *, status: str, unit: Any, approver: Any | None
             return "Chỉ lãnh đạo đơn vị phụ trách mới được duyệt/hủy duyệt."
         return None
     # return: any level above, inside whose subtree the report lies
-    if actor_unit.pk == unit.pk or not unit.path.startswith(actor_unit.path):
+    if actor_unit.pk == unit.pk or not in_subtree(unit.path, actor_unit.path):
         return "Chỉ cấp trên của đơn vị lập báo cáo mới được trả lại báo cáo."
     if not can(actor, "report.return"):
         return "Chỉ lãnh đạo cấp trên mới được trả lại báo cáo."

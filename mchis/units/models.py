@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mchis.core.scoping import visible_under
+
 
 class UnitKind(models.TextChoices):
     MINISTRY = "ministry", _("Bộ Y tế")
@@ -31,7 +33,7 @@ class UnitKind(models.TextChoices):
 class ReportingUnitQuerySet(models.QuerySet["ReportingUnit"]):
     def subtree_of(self, unit: ReportingUnit) -> ReportingUnitQuerySet:
         """All units under `unit` now (itself included): one indexed prefix query."""
-        return self.filter(path__startswith=unit.path)
+        return visible_under(self, unit, lookup="path")
 
     def active(self) -> ReportingUnitQuerySet:
         return self.filter(active=True)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from mchis.core.scoping import visible_to
+from mchis.core.scoping import access, visible_to, visible_under
 
 from .models import ReportingUnit, UnitPlacement
 
@@ -22,12 +22,12 @@ def units_under(unit: ReportingUnit, on: date | None = None) -> QuerySet[Reporti
     Empty when the unit did not exist on that date.
     """
     if on is None or on >= timezone.localdate():
-        return ReportingUnit.objects.filter(path__startswith=unit.path)
+        return ReportingUnit.objects.subtree_of(unit)
     placement = UnitPlacement.objects.on(on).filter(unit=unit).values_list("path", flat=True).first()
     if placement is None:
         return ReportingUnit.objects.none()
     return ReportingUnit.objects.filter(
-        id__in=UnitPlacement.objects.on(on).filter(path__startswith=placement).values("unit_id")
+        id__in=visible_under(UnitPlacement.objects.on(on), placement, lookup="path").values("unit_id")
     )
 
 
@@ -54,6 +54,12 @@ def unit_get(principal: Any, code: str) -> ReportingUnit:
         return _visible(principal).select_related("parent", "admin_unit").get(code=code)
     except ReportingUnit.DoesNotExist as exc:
         raise Http404("Không tìm thấy đơn vị.") from exc
+
+
+def unit_get_visible(principal: Any, code: str) -> ReportingUnit:
+    """The unit a request names (a `unit` parameter of a page or an API route), inside the principal's
+    jurisdiction; missing and out-of-scope are the same 404, and the refusal is audited (core.scoping.access)."""
+    return access(ReportingUnit.objects.all(), principal, code=code)
 
 
 def unit_placements(unit: ReportingUnit) -> QuerySet[UnitPlacement]:

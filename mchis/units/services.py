@@ -18,7 +18,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError
-from mchis.core.scoping import within
+from mchis.core.scoping import in_subtree, visible_under, within
 from mchis.core.text import nfc
 
 from .models import ReportingUnit, UnitKind, UnitPlacement
@@ -212,7 +212,7 @@ def unit_move(
     _check_rights(actor, unit, new_parent)
     if actor is not None and not _is_system_admin(actor) and getattr(actor, "unit_id", None) == unit.pk:
         raise DomainError("Không thể tự chuyển đơn vị của mình; hãy nhờ đơn vị cấp trên.", code="forbidden")
-    if new_parent is not None and new_parent.path.startswith(unit.path):
+    if new_parent is not None and in_subtree(new_parent.path, unit.path):
         raise DomainError(
             "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
             field="new_parent",
@@ -227,7 +227,7 @@ def unit_move(
     old_parent_code = unit.parent.code if unit.parent else None
     new_prefix = f"{new_parent.path if new_parent else '/'}{unit.pk}/"
     subtree = list(
-        ReportingUnit.objects.select_for_update().filter(path__startswith=old_prefix).order_by("path")
+        visible_under(ReportingUnit.objects.select_for_update(), old_prefix, lookup="path").order_by("path")
     )
     current = {p.unit_id: p for p in UnitPlacement.objects.filter(unit__in=subtree, valid_to__isnull=True)}
     late = [u.code for u in subtree if u.pk in current and current[u.pk].valid_from >= on]
@@ -238,7 +238,7 @@ def unit_move(
     delta = (new_parent.depth + 1 if new_parent else 0) - unit.depth
 
     UnitPlacement.objects.filter(unit__in=subtree, valid_to__isnull=True).update(valid_to=on)
-    ReportingUnit.objects.filter(path__startswith=old_prefix).update(
+    visible_under(ReportingUnit.objects.all(), old_prefix, lookup="path").update(
         path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)),
         depth=F("depth") + delta,
     )

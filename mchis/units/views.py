@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
+from mchis.core.scoping import in_subtree
 from mchis.core.text import fold
 
 from . import services
@@ -122,7 +123,7 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
     parents = [
         u
         for u in unit_list(request.user).filter(active=True)
-        if not u.path.startswith(unit.path) and u.pk != unit.parent_id
+        if not in_subtree(u.path, unit.path) and u.pk != unit.parent_id
     ]
     form = MoveForm(request.POST or None, parents=parents)
     if request.method == "POST" and form.is_valid():

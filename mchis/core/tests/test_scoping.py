@@ -1,7 +1,7 @@
 import pytest
 from django.http import Http404
 
-from mchis.core.scoping import access, visible_to
+from mchis.core.scoping import access, in_subtree, visible_to, visible_under
 from mchis.units.models import ReportingUnit
 
 
@@ -46,3 +46,14 @@ def test_r_sec_06_refused_access_is_audited_and_costs_the_same_as_missing(tree, 
     assert forbidden.reason == missing.reason  # what the actor's own auditors see does not tell them apart
     # the other province's auditors see the attempt on their object
     assert AuditEvent.objects.in_scope(tree.ttyt_b.path).filter(pk=forbidden.pk).exists()
+
+
+@pytest.mark.django_db
+def test_subtree_helpers_follow_materialized_paths(tree):
+    """`in_subtree` / `visible_under`: a unit's subtree is itself and every unit below, never a sibling whose
+    id merely starts with the same digits (paths end with "/")."""
+    assert in_subtree("/1/12/", "/1/") and in_subtree("/1/", "/1/")
+    assert not in_subtree("/12/", "/1/") and not in_subtree("/1/", "/1/12/")
+    under_a = set(visible_under(ReportingUnit.objects.all(), tree.ttyt_a, lookup="path"))
+    assert {tree.ttyt_a, tree.tyt_a1, tree.tyt_a2} == under_a
+    assert under_a == set(visible_under(ReportingUnit.objects.all(), tree.ttyt_a.path, lookup="path"))

@@ -87,3 +87,23 @@ def test_nav_shows_villages_link_to_managers_only(tree, make_user) -> None:
     collector.force_login(make_user("collector", tree.ttyt_a))
     assert 'href="/places/villages/"' in admin.get("/catalogs/").content.decode()
     assert 'href="/places/villages/"' not in collector.get("/catalogs/").content.decode()
+
+
+def test_r_org_01_unit_admin_confirms_a_village_an_import_added(tree, make_user) -> None:
+    # given a pending village (added by an import from a name not in the list)
+    village = Village.objects.create(
+        commune=tree.commune_a1, code="007", name="Nà Phạ", kind="ban", pending=True
+    )
+    client = Client()
+    client.force_login(make_user("unit_admin", tree.ttyt_a))
+    # when the unit admin opens it, then it says why it is pending and offers to confirm
+    page = client.get(f"/places/villages/02269/{village.pk}/").content.decode()
+    assert "Xác nhận thôn/tổ dân phố" in page
+    client.post(f"/places/villages/02269/{village.pk}/", {"confirm": "1"})
+    village.refresh_from_db()
+    assert village.pending is False
+    assert AuditEvent.objects.filter(action="village.confirm", object_id=str(village.pk)).exists()
+    with pytest.raises(DomainError, match="đã được xác nhận"):
+        from mchis.places.services import village_confirm
+
+        village_confirm(actor=None, village=village)

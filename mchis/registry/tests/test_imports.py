@@ -6,12 +6,11 @@ import csv
 import io
 
 import pytest
-from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from mchis.core.errors import DomainError
 from mchis.registry import importing, tabular
-from mchis.registry.models import ChangeRequest, Child, ChildVersion, RequestKind
+from mchis.registry.models import ChangeRequest, RequestKind
 from mchis.registry.personal_id import compose
 
 HEADER = [
@@ -46,61 +45,6 @@ def _csv(tmp_path, rows, name="so-cu.csv"):
         writer.writerow(HEADER)
         writer.writerows(rows)
     return path
-
-
-def test_r_ch_03_initial_import_names_the_approving_leader_and_is_idempotent(tmp_path, unit, leader):
-    path = _csv(tmp_path, ROWS)
-    out = io.StringIO()
-    call_command(
-        "import_children",
-        str(path),
-        unit=unit.code,
-        approved_by=leader.username,
-        source="so-giay",
-        stdout=out,
-    )
-    assert "2 hồ sơ mới" in out.getvalue()
-    assert Child.objects.count() == 2
-    versions = ChildVersion.objects.all()
-    assert versions.count() == 2 and {v.approved_by_id for v in versions} == {leader.pk}
-    call_command(
-        "import_children",
-        str(path),
-        unit=unit.code,
-        approved_by=leader.username,
-        source="so-giay",
-        stdout=out,
-    )
-    assert (
-        Child.objects.count() == 2
-        and ChildVersion.objects.count() == 2
-        and ChangeRequest.objects.count() == 2
-    )
-
-
-def test_r_ch_03_failed_import_writes_nothing_and_reports_each_row(tmp_path, unit, leader):
-    bad = [ROWS[0], ["A2", "", "31/02/2019", "X", "", "123", "", ""]]
-    err = io.StringIO()
-    with pytest.raises(CommandError, match=r"1/2 dòng có lỗi; không ghi dữ liệu nào\."):
-        call_command(
-            "import_children",
-            str(_csv(tmp_path, bad)),
-            unit=unit.code,
-            approved_by=leader.username,
-            stderr=err,
-        )
-    report = err.getvalue()
-    assert "Dòng 3" in report and "Ngày sinh" in report and "Giới tính" in report
-    assert "Dòng 2" not in report
-    assert Child.objects.count() == 0 and ChangeRequest.objects.count() == 0
-
-
-def test_r_ch_03_import_requires_a_leader_of_the_unit(tmp_path, unit, collector):
-    with pytest.raises(CommandError, match="không có quyền"):
-        call_command(
-            "import_children", str(_csv(tmp_path, ROWS)), unit=unit.code, approved_by=collector.username
-        )
-    assert Child.objects.count() == 0
 
 
 def test_r_ch_03_xlsx_template_is_read(unit):

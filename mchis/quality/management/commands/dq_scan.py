@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
+from mchis.core.scoping import visible_under
 from mchis.quality.engine import scan_run
 from mchis.quality.models import Finding, FindingStatus, RuleError
 from mchis.quality.rules import RULE_CRITERION, RULE_LABEL, Criterion
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - started
         qs = Finding.objects.filter(status=FindingStatus.OPEN)
         if unit is not None:
-            qs = qs.filter(unit__path__startswith=unit.path)
+            qs = visible_under(qs, unit, lookup="unit__path")
         by_rule = dict(qs.values_list("rule_code").annotate(n=Count("id")).values_list("rule_code", "n"))
         out = self.stdout
         out.write(

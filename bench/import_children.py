@@ -1,0 +1,157 @@
+"""Initial migration speed (issue 14): `manage.py import_children` on a generated province file.
+
+Target: ≥ 5,000 rows/s on PostgreSQL for 1,000,000 rows, memory bounded (peak RSS printed).
+
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/mchis_import
+    python manage.py migrate && python manage.py load_admin_units && python manage.py load_catalogs
+    nice -n 10 python bench/import_children.py --rows 1000000 [--province 08] [--error-rate 0.02]
+
+The file is written by the demo generator's people stream (same names, IDs, villages, circumstance groups;
+`--error-rate` adds its labelled errors) with one `ma_don_vi` per row, so the run is the multi-unit path: the
+approver is a leader of the province's Department of Health. The import runs as a child process (its own
+peak RSS) twice: the load, then the same file again (idempotent re-run: nothing new).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from mchis.demo.people import PeopleGenerator  # noqa: E402
+from mchis.demo.services import _commune_infos, _province  # noqa: E402
+from mchis.demo.tree import ensure_tree  # noqa: E402
+from mchis.places.models import Village  # noqa: E402
+from mchis.registry.models import Child  # noqa: E402
+from mchis.units.models import ReportingUnit  # noqa: E402
+
+TARGET_ROWS_PER_S = 5_000
+HEADER = (
+    "ma_ho_so", "ma_don_vi", "ho_ten", "ngay_sinh", "gioi_tinh", "dan_toc", "so_dinh_danh", "thon",
+    "ho_ten_cha", "ngay_sinh_cha", "so_dinh_danh_cha", "ho_ten_me", "ngay_sinh_me", "so_dinh_danh_me",
+    "ho_ten_nguoi_giam_ho", "ngay_sinh_nguoi_giam_ho", "so_dinh_danh_nguoi_giam_ho", "quan_he_nguoi_giam_ho",
+    "nhom_hoan_canh", "ngay_bat_dau_hoan_canh",
+)  # fmt: skip
+
+
+def _d(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def prepare(province_code: str) -> tuple[str, list]:
+    """Unit tree and villages of the province (once), and a leader of its Department of Health."""
+    from mchis.accounts.models import User
+    from mchis.accounts.services import account_create
+
+    with transaction.atomic():
+        province = _province(province_code)
+        tree = ensure_tree(province=province)
+        username = f"bench_import_{province_code}"
+        if not User.objects.filter(username=username).exists():
+            account_create(actor=None, username=username, unit=tree.doh, role="leader")
+        infos, others = _commune_infos(tree, random.Random(f"bench-import:{province_code}"))
+    return username, [infos, others]
+
+
+def write_file(
+    path: Path, rows: int, province_code: str, seed: int, error_rate: float, infos_others: list
+) -> None:
+    infos, others = infos_others
+    unit_code = dict(ReportingUnit.objects.values_list("id", "code"))
+    village_name = {v.pk: str(v) for v in Village.objects.filter(commune_id__in=[c.admin_id for c in infos])}
+    generator = PeopleGenerator(
+        rng=random.Random(f"bench-import:{seed}"), communes=infos, as_of=timezone.localdate(),
+        other_prefixes=others, error_rate=error_rate, ref_prefix=f"B{province_code}-{seed}-",
+    )  # fmt: skip
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(HEADER)
+        for row, _truth in generator.stream(rows):
+            group = row.circumstances[0] if row.circumstances else None
+            out.writerow((
+                row.source_ref, unit_code[row.commune.unit_id], row.full_name, _d(row.date_of_birth),
+                {"M": "Nam", "F": "Nữ"}.get(row.sex, row.sex), row.ethnicity_code, row.personal_id,
+                village_name.get(row.village_id, "") if row.village_id else "",
+                row.father_name, _d(row.father_dob), row.father_personal_id,
+                row.mother_name, _d(row.mother_dob), row.mother_personal_id,
+                row.guardian_name, _d(row.guardian_dob), row.guardian_personal_id, row.guardian_relationship,
+                group[0] if group else "", _d(group[2]) if group else "",
+            ))  # fmt: skip
+
+
+def run_import(path: Path, username: str, source: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "import_children", str(path), "--approved-by", username,
+         "--source", source],
+        capture_output=True, text=True, check=False, env=os.environ.copy(),
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if done.returncode:
+        print(done.stdout, done.stderr, file=sys.stderr)
+        raise SystemExit(done.returncode)
+    return elapsed, done.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--province", default="08")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--file", type=Path, default=ROOT / "var" / "bench-import.csv")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("warning: not PostgreSQL — figures are not the benchmark's", file=sys.stderr)
+    args.file.parent.mkdir(parents=True, exist_ok=True)
+    username, infos = prepare(args.province)
+    started = time.perf_counter()
+    write_file(args.file, args.rows, args.province, args.seed, args.error_rate, infos)
+    print(
+        f"file: {args.rows:,} rows, {args.file.stat().st_size / 1e6:.0f} MB, written in {time.perf_counter() - started:.0f} s"
+    )
+    source = f"bench-{args.province}-{args.seed}-{args.rows}"
+    before = Child.objects.count()
+    load_before = os.getloadavg()[0]
+    elapsed, out = run_import(args.file, username, source)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    peak = usage.ru_maxrss / 1024  # kB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    loaded = Child.objects.count() - before
+    print(out.strip())
+    rate = args.rows / elapsed
+    print(
+        f"LOAD {args.rows:,} rows in {elapsed:.1f} s: {rate:,.0f} rows/s (target ≥ {TARGET_ROWS_PER_S:,}: "
+        f"ratio {rate / TARGET_ROWS_PER_S:.2f}); {loaded:,} records created; peak RSS of the import {peak:.0f} MB"
+    )
+    print(
+        f"     import process CPU {cpu:.1f} s ({args.rows / max(cpu, 1e-9):,.0f} rows per CPU-second of Python); "
+        f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine)"
+    )
+    elapsed, out = run_import(args.file, username, source)
+    print(
+        f"RE-RUN (same file, same source): {elapsed:.1f} s, {Child.objects.count() - before - loaded} new records"
+    )
+    return 0 if rate >= TARGET_ROWS_PER_S else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

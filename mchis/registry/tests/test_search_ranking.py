@@ -1,0 +1,54 @@
+"""Finding a child the way stations do (issue 13 §11): the intended child comes first, parents are shown."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from mchis.registry.selectors import child_search
+
+
+def names(principal, q):
+    return [c.full_name for c in child_search(principal, q=q)]
+
+
+def test_a_mothers_full_name_finds_her_child_before_children_with_the_words_in_their_names(
+    make_child, collector
+):
+    # given a girl named like the mother, a child whose name holds the words, and the mother's own child
+    make_child(full_name="Nguyễn Thị Lan Anh", sex="F", personal_id="", mother_name="Lò Thị Mai")
+    make_child(full_name="Bùi Văn An", personal_id="", mother_name="Trần Thị Lan", father_name="Bùi Văn Nam")
+    make_child(
+        full_name="Đào Minh Khôi", personal_id="", mother_name="Nguyễn Thị Lan", father_name="Đào Văn Hải"
+    )
+    # when the mother gives her own name, without diacritics
+    found = names(collector, "nguyen thi lan")
+    # then her child is first (an exact parent name outranks a child whose name merely contains the words)
+    assert found[0] == "Đào Minh Khôi"
+    assert found == ["Đào Minh Khôi", "Nguyễn Thị Lan Anh"]
+
+
+def test_the_childs_own_whole_name_comes_before_a_parent_with_that_name(make_child, collector):
+    make_child(full_name="Bùi Văn Bình", mother_name="Nguyễn Thị An", personal_id="")
+    make_child(full_name="Nguyễn Thị An", sex="F", personal_id="", mother_name="Lò Thị Mai")
+    assert names(collector, "Nguyễn Thị An") == ["Nguyễn Thị An", "Bùi Văn Bình"]
+
+
+def test_family_and_given_name_ranks_the_name_shape_before_scattered_words(make_child, collector):
+    # given "an" as a middle name, "an" in a parent's name, and the child "Nguyễn … An"
+    make_child(full_name="Nguyễn An Khang", personal_id="", mother_name="Lò Thị Mai", father_name="")
+    make_child(full_name="Bùi Văn Tú", personal_id="", father_name="Trần Nguyễn An Bình", mother_name="")
+    make_child(full_name="Nguyễn Hoàng Văn An", personal_id="", mother_name="Lò Thị Mai", father_name="")
+    # when searching family + given name
+    found = names(collector, "nguyen an")
+    # then the child named Nguyễn … An is first, the middle-name match next, the parent's last
+    assert found == ["Nguyễn Hoàng Văn An", "Nguyễn An Khang", "Bùi Văn Tú"]
+
+
+def test_search_results_show_the_parents_names(make_child, collector):
+    make_child()  # Nguyễn Văn An, father Nguyễn Văn Bình, mother Trần Thị Cúc
+    client = Client()
+    client.force_login(collector)
+    item = client.get("/api/v1/children", {"q": "tran thi cuc"}).json()["items"][0]
+    assert (item["mother_name"], item["father_name"]) == ("Trần Thị Cúc", "Nguyễn Văn Bình")
+    page = client.get("/children/", {"q": "tran thi cuc"})
+    assert page.status_code == 200 and "Trần Thị Cúc" in page.content.decode()
