@@ -110,6 +110,7 @@ ACTION_LABELS: dict[str, str] = {
     "unit.deactivate": gettext_noop("Ngừng hoạt động đơn vị"),
     "unit.move": gettext_noop("Chuyển đơn vị cấp trên"),
     "unit.update": gettext_noop("Sửa đơn vị"),
+    "village.confirm": gettext_noop("Xác nhận thôn, tổ dân phố"),
     "village.create": gettext_noop("Thêm thôn, tổ dân phố"),
     "village.deactivate": gettext_noop("Ngừng dùng thôn, tổ dân phố"),
     "village.update": gettext_noop("Sửa thôn, tổ dân phố"),
