@@ -111,6 +111,7 @@ def make_batch(
                 hepb_tested_pregnancy=rng.random() < 0.8,
                 newborns=[
                     {
+                        "outcome": "live",
                         "sex": rng.choice(["M", "F"]),
                         "weight_grams": rng.randint(2000, 4300),
                         "vitamin_k1": True,

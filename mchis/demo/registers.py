@@ -347,7 +347,7 @@ class _MonthBuilder:
             rec = {
                 "facility": self.site.tyt.code, "source_system": SOURCE_SYSTEM,
                 "source_record_id": f"K{kid.dob:%Y%m%d}-{len(self.out['child_exam'])}-{self.tag}",
-                "event_date": on.isoformat(), "full_name": kid.name, "dob": kid.dob.isoformat(), "sex": kid.sex,
+                "event_date": on.isoformat(), "place": "at_facility", "full_name": kid.name, "dob": kid.dob.isoformat(), "sex": kid.sex,
                 "ethnicity_code": kid.ethnicity, "personal_id": kid.personal_id, "mother_name": kid.mother,
                 "weight_kg": f"{max(1.0, weight_kg):.1f}", "height_cm": f"{max(40.0, height_cm):.1f}",
                 "measured_lying": months < 24,

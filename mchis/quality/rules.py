@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
 
+from mchis.core.ages import completed_years
 from mchis.core.text import fold
 from mchis.registry.personal_id import check as check_personal_id
 from mchis.registry.personal_id import structure_errors
@@ -119,7 +120,7 @@ class Rule:
 
 
 def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+    return completed_years(birth, day)
 
 
 def _f(code: str, fld: str, message: str, fingerprint: str = "", **details: object) -> Finding:

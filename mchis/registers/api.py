@@ -8,7 +8,7 @@ in `conflicts` with its index, field and reason (DHIS2-style import summary).
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -320,3 +320,33 @@ def records_post(
         request_hash=fingerprint,
     )
     return Status(status, out)
+
+
+class VoidIn(Schema):
+    reason: str = Field(min_length=1, max_length=500, examples=["Nhập trùng với bản ghi D-17"])
+
+
+class VoidOut(Schema):
+    id: int = Field(examples=[42])
+    source_record_id: str = Field(examples=["D-1"])
+    voided_at: datetime
+    void_reason: str = Field(examples=["Nhập trùng với bản ghi D-17"])
+
+
+@router.delete(
+    "/{register}/records/{record_id}",
+    response={200: VoidOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Hủy một bản ghi (có lý do): giữ trong lịch sử, không còn được tính trong mọi báo cáo",
+    description="409 `already_voided` khi bản ghi đã bị hủy; 409 `period_locked` khi tháng của bản ghi đã "
+    "được duyệt và khóa; 404 khi bản ghi không có hoặc ngoài phạm vi quản lý.",
+)
+def record_delete(request: HttpRequest, register: str, record_id: int, payload: VoidIn) -> Any:
+    record = services.record_void(
+        actor=_principal(request), register=register, record_id=record_id, reason=payload.reason
+    )
+    return VoidOut(
+        id=record.pk,
+        source_record_id=record.source_record_id,
+        voided_at=record.voided_at,
+        void_reason=record.void_reason,
+    )

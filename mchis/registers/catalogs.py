@@ -28,10 +28,44 @@ def fallback() -> dict[str, dict]:
 # Register catalog key → shared catalog (mchis.catalogs) code. Contraceptive methods keep the register's own
 # codes (the reports' contract); the shared catalog's codes are accepted as aliases (CONTRACEPTIVE_ALIASES).
 SHARED = {"ethnicity": "ethnic_group", "icd10": "cause_of_death"}
+# Shared codes that name one of the register's modern methods. Whether a code is modern at all comes from the
+# shared catalog alone (its `modern` attribute): a code the catalog does not call modern is stored as
+# "traditional", one it calls modern without a register code of its own as "other_modern" (KHAC is "Biện pháp
+# khác", not modern, in the catalog: it is never counted as "other modern").
 CONTRACEPTIVE_ALIASES = {
     "DCTC": "iud", "TIEM": "injectable", "CAY": "implant", "VIEN_UONG": "pill", "BCS": "condom",
-    "TRIET_SAN_NAM": "sterilisation", "TRIET_SAN_NU": "sterilisation", "KHAC": "other_modern",
+    "TRIET_SAN_NAM": "sterilisation", "TRIET_SAN_NU": "sterilisation",
 }  # fmt: skip
+# The sex a shared method code carries (male sterilisation is counted from the method, never guessed).
+CONTRACEPTIVE_SEX = {"TRIET_SAN_NAM": "M", "TRIET_SAN_NU": "F"}
+_CONTRACEPTIVE_CSV = (
+    Path(__file__).resolve().parent.parent / "catalogs" / "fixtures" / "contraceptive_method.csv"
+)
+
+
+@lru_cache(maxsize=1)
+def _shipped_modern_flags() -> dict[str, bool]:
+    import csv
+
+    with _CONTRACEPTIVE_CSV.open(encoding="utf-8") as fh:
+        return {r["code"]: bool(json.loads(r["extra"] or "{}").get("modern")) for r in csv.DictReader(fh)}
+
+
+def contraceptive_modern_flags(*, on: date | None = None) -> dict[str, bool]:
+    """{shared code: modern?} from the shared catalog "contraceptive_method" (its shipped file until loaded)."""
+    from mchis.catalogs.selectors import catalog_items as shared_items
+
+    rows = {i.code: bool((i.extra or {}).get("modern")) for i in shared_items("contraceptive_method", on=on)}
+    return rows or dict(_shipped_modern_flags())
+
+
+def contraceptive_aliases(flags: dict[str, bool] | None = None) -> dict[str, str]:
+    """Shared catalog code → register code, the modern/not-modern split taken from the catalog alone
+    (`flags`, default: the shipped catalog file)."""
+    out: dict[str, str] = {}
+    for code, modern in (flags if flags is not None else _shipped_modern_flags()).items():
+        out[code] = CONTRACEPTIVE_ALIASES.get(code, "other_modern") if modern else "traditional"
+    return out
 
 
 def catalog_items(catalog_code: str, *, on: date | None = None) -> list[tuple[str, str]]:

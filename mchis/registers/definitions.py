@@ -75,7 +75,7 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
     ),
     F("source_record_id", "str", "Mã bản ghi nguồn", max_length=64, help="Mã bản ghi trong phần mềm nguồn"),
     F("event_date", "date", "Ngày", required=True),
-    F("place", "choice", "Nơi thực hiện", choices=m.PlaceOfService),
+    F("place", "choice", "Nơi thực hiện", required=True, choices=m.PlaceOfService),
     F("full_name", "str", "Họ và tên", required=True),
     F("dob", "date", "Ngày sinh"),
     F("sex", "choice", "Giới tính", choices=m.Sex),
@@ -87,7 +87,7 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
 
 NEWBORN_FIELDS: tuple[FieldSpec, ...] = (
     F("birth_order", "int", "Thứ tự trẻ", min=1, max=6),
-    F("outcome", "choice", "Kết quả", choices=m.BirthOutcome),
+    F("outcome", "choice", "Kết quả", required=True, choices=m.BirthOutcome),
     F("sex", "choice", "Giới tính trẻ", choices=m.Sex),
     F("weight_grams", "int", "Cân nặng (gam)", min=300, max=6500),
     F("asphyxia", "bool", "Ngạt"),
@@ -135,8 +135,15 @@ DELIVERY = RegisterDef(
     newborns=True,
     fields=(
         F("gestational_age_weeks", "int", "Tuổi thai khi đẻ (tuần)", min=22, max=45),
-        F("delivery_mode", "choice", "Cách đẻ", choices=m.DeliveryMode),
-        F("attendant", "choice", "Người đỡ đẻ", choices=m.Attendant),
+        F("delivery_mode", "choice", "Cách đẻ", required=True, choices=m.DeliveryMode),
+        F(
+            "attendant",
+            "choice",
+            "Người đỡ đẻ",
+            required=True,
+            choices=m.Attendant,
+            help="Chọn 'Không rõ' nếu không biết (không tính là cán bộ có kỹ năng)",
+        ),
         F("anc_managed", "bool", "Được quản lý thai"),
         F("anc_visits", "int", "Số lần khám thai", min=0, max=30),
         F("anc_all_trimesters", "bool", "Khám thai đủ 3 thời kỳ"),
@@ -170,7 +177,7 @@ ABORTION = RegisterDef(
     label="Sổ phá thai",
     fields=(
         F("gestational_age_weeks", "int", "Tuổi thai (tuần)", required=True, min=1, max=22),
-        F("method", "choice", "Phương pháp", choices=m.AbortionMethod),
+        F("method", "choice", "Phương pháp", required=True, choices=m.AbortionMethod),
         F("complication", "bool", "Tai biến do phá thai"),
     ),
 )
@@ -180,7 +187,7 @@ GYN = RegisterDef(
     model=m.GynExam,
     label="Sổ khám phụ khoa và sàng lọc ung thư cổ tử cung",
     fields=(
-        F("purpose", "choice", "Mục đích khám", choices=m.GynPurpose),
+        F("purpose", "choice", "Mục đích khám", required=True, choices=m.GynPurpose),
         F("treated", "bool", "Điều trị phụ khoa"),
         F("treated_syphilis", "bool", "Điều trị giang mai"),
         F("treated_gonorrhoea", "bool", "Điều trị lậu"),
@@ -211,7 +218,7 @@ CONTRACEPTION = RegisterDef(
             catalog="contraceptive-method",
             max_length=32,
         ),
-        F("is_new_user", "bool", "Người mới thực hiện"),
+        F("is_new_user", "bool", "Người mới thực hiện", required=True),
         F("complication", "bool", "Tai biến sử dụng BPTT"),
     ),
 )

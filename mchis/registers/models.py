@@ -134,6 +134,7 @@ class Attendant(models.TextChoices):
     OTHER_HEALTH_WORKER = "other_health_worker", "Cán bộ y tế khác"
     FAMILY = "family", "Người nhà / bà đỡ dân gian"
     NONE = "none", "Không có người đỡ"
+    UNKNOWN = "unknown", "Không rõ"
 
 
 SKILLED_ATTENDANTS = frozenset(
@@ -243,6 +244,12 @@ class RegisterRecord(models.Model):
 
     note = models.CharField(max_length=500, blank=True)
     row_hash = models.CharField(max_length=64, blank=True)
+    # Voided (hủy bản ghi, services.record_void): kept for history, left out of every report at once.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    void_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -309,7 +316,7 @@ class Delivery(RegisterRecord):
 
     gestational_age_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
     delivery_mode = models.CharField(max_length=16, choices=DeliveryMode.choices, default=DeliveryMode.NORMAL)
-    attendant = models.CharField(max_length=24, choices=Attendant.choices, default=Attendant.MIDWIFE)
+    attendant = models.CharField(max_length=24, choices=Attendant.choices, default=Attendant.UNKNOWN)
     attended_by_health_worker = models.BooleanField(default=False)
     skilled_attendant = models.BooleanField(default=False)
     anc_managed = models.BooleanField(default=False)

@@ -114,6 +114,58 @@ def period_unlock(*, actor: Any, unit: Any, month: date, reason: str = "") -> bo
     return True
 
 
+# --- voiding a record (hủy bản ghi) ---------------------------------------------------------------------------
+
+
+def _real_user(actor: Any) -> Any:
+    return actor if getattr(actor, "pk", None) and hasattr(actor, "username") else None
+
+
+@transaction.atomic
+def record_void(*, actor: Any, register: str, record_id: int, reason: str) -> Any:
+    """Hủy một bản ghi sổ, có lý do: the row stays (history) but leaves every report at once (the report
+    engine never counts voided rows). Refused in a locked (approved) month, and when already voided."""
+    from mchis.core.scoping import access
+
+    reg = get_register(register)
+    require(actor, "register.write")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Vui lòng nhập lý do hủy bản ghi.", field="reason", code="reason_required")
+    if len(reason) > 500:
+        raise DomainError("Lý do hủy: tối đa 500 ký tự.", field="reason")
+    record = access(
+        reg.model.objects.select_for_update(of=("self",)).select_related("facility"), actor, pk=record_id
+    )
+    if record.voided_at is not None:
+        who = getattr(record.voided_by, "username", "") or "hệ thống"
+        raise Conflict(
+            f"Bản ghi đã bị hủy lúc {timezone.localtime(record.voided_at):%d/%m/%Y %H:%M} bởi {who} "
+            f"(lý do: {record.void_reason}). Không hủy lại được.",
+            code="already_voided",
+        )
+    if PeriodLock.objects.filter(unit=record.facility, month=record.month).exists():
+        raise Conflict(lock_message(record.facility.name, record.month), code="period_locked")
+    record.voided_at = timezone.now()
+    record.voided_by = _real_user(actor)
+    record.void_reason = reason
+    record.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    log_event(
+        actor=actor,
+        action="register.void",
+        object_type=reg.model.__name__,
+        object_id=record.pk,
+        scope_path=record.facility.path,
+        changes={
+            "voided": [False, True],
+            "source_record_id": [record.source_record_id, record.source_record_id],
+            "month": [record.month, record.month],
+        },
+        reason=reason,
+    )
+    return record
+
+
 # --- the batch engine ---------------------------------------------------------------------------------------
 
 
@@ -227,6 +279,10 @@ def build_context(
         used |= {s.catalog for s in NEWBORN_FIELDS if s.catalog}
     day = today or timezone.localdate()
     ctx = Context(today=day, facilities=facilities)
+    if "contraceptive-method" in used:
+        ctx.contraceptive_aliases = catalogs.contraceptive_aliases(
+            catalogs.contraceptive_modern_flags(on=day)
+        )
     for cat in used:
         items = catalogs.catalog_items(cat, on=day)
         ctx.catalog_codes[cat] = catalogs.catalog_codes(cat, on=day)
@@ -238,7 +294,7 @@ def _existing_rows(model: Any, keys: set[tuple[int, str, str]], *, lock: bool) -
     """Stored rows with these (facility, source system, record id) keys; locked in key order when writing, so
     concurrent batches on the same records queue instead of racing. PostgreSQL: one join against the unnested
     key arrays, answered from the unique index whatever the table size."""
-    names = ["id", "facility_id", "source_system", "source_record_id", "month", "row_hash"]
+    names = ["id", "facility_id", "source_system", "source_record_id", "month", "row_hash", "voided_at"]
     if not keys:
         return []
     if connection.vendor == "postgresql":
@@ -374,6 +430,11 @@ def _classify_and_write(
         if old:
             touched.add((clean["facility_id"], old["month"]))
         hit = next((t for t in touched if t in locked), None)
+        if old and old["voided_at"] is not None:
+            reason = "Bản ghi này đã bị hủy: không cập nhật được (gửi bản ghi mới với mã bản ghi nguồn khác)."
+            result.conflicts.append({"index": index, "field": "source_record_id", "reason": reason})
+            outcome.errors.append({"field": "source_record_id", "reason": reason})
+            continue
         if old and old["row_hash"] == clean["row_hash"]:
             result.unchanged += 1
             result.rows.append({"index": index, "action": "unchanged", "id": old["id"], "key": key[2]})

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:register>/", views.record_list, name="record_list"),
     path("<slug:register>/new/", views.record_form, name="record_new"),
     path("<slug:register>/<int:pk>/", views.record_form, name="record_edit"),
+    path("<slug:register>/<int:pk>/void/", views.record_void, name="record_void"),
     path("<slug:register>/template.xlsx", views.template_download, name="template"),
     path("<slug:register>/upload/", views.upload, name="upload"),
 ]

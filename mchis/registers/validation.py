@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from mchis.core.ages import completed_months, completed_years
 from mchis.core.text import fold, nfc
 
 from . import catalogs
@@ -46,6 +47,8 @@ class Context:
     facilities: dict[str, FacilityRef] = field(default_factory=dict)  # by code, only those in scope
     catalog_codes: dict[str, frozenset[str] | None] = field(default_factory=dict)
     catalog_names: dict[str, dict[str, str]] = field(default_factory=dict)  # catalog -> fold(name) -> code
+    # shared contraceptive code → register code, modern or not as the shared catalog says
+    contraceptive_aliases: dict[str, str] = field(default_factory=lambda: catalogs.contraceptive_aliases())
     text_encoding: str | None = (
         None  # legacy encoding detected for a whole Excel file (legacy.detect_encoding)
     )
@@ -243,7 +246,7 @@ def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:
         if text.isdigit() and len(text) == 1:
             text = "0" + text  # "1" typed for ethnicity "01"
         if spec.catalog == "contraceptive-method":
-            text = catalogs.CONTRACEPTIVE_ALIASES.get(text.split(" - ", 1)[0].strip().upper(), text)
+            text = ctx.contraceptive_aliases.get(text.split(" - ", 1)[0].strip().upper(), text)
         code = _lookup_code(text, codes or frozenset(), ctx.catalog_names.get(spec.catalog, {}))
         if code is None:
             raise _Err(f"mã '{text}' không có trong danh mục")
@@ -263,7 +266,8 @@ def month_of(day: date) -> date:
 
 
 def age_in_years(dob: date, on: date) -> int:
-    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    """Completed years (mchis.core.ages, the one age helper)."""
+    return completed_years(dob, on)
 
 
 def is_adolescent(age_years: int | None) -> bool:
@@ -406,7 +410,7 @@ def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, chan
     if pid and not re.fullmatch(r"\d{12}", pid):
         _err(errors, "personal_id", "Số định danh cá nhân: phải gồm đúng 12 chữ số.")
 
-    clean["place"] = clean.get("place") or m.PlaceOfService.AT_FACILITY
+    clean["place"] = clean.get("place") or ""  # required: a blank place is an error, never "at facility"
     if reg.woman:
         if clean.get("sex") not in (None, m.Sex.FEMALE):
             _err(errors, "sex", "Giới tính: sổ này chỉ ghi phụ nữ.")
@@ -474,10 +478,9 @@ def _rules_anc(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict
 def _rules_delivery(
     clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
 ) -> list[dict]:
-    clean["delivery_mode"] = clean.get("delivery_mode") or m.DeliveryMode.NORMAL
-    clean["attendant"] = clean.get("attendant") or (
-        m.Attendant.MIDWIFE if clean["place"] != m.PlaceOfService.OUTSIDE else m.Attendant.NONE
-    )
+    # required fields (blank = error, never a guess); "unknown" attendant counts as not skilled
+    clean["delivery_mode"] = clean.get("delivery_mode") or ""
+    clean["attendant"] = clean.get("attendant") or ""
     clean["skilled_attendant"] = clean["attendant"] in m.SKILLED_ATTENDANTS
     clean["attended_by_health_worker"] = clean["attendant"] in m.HEALTH_WORKER_ATTENDANTS
     clean["anc_visits"] = clean.get("anc_visits") or 0
@@ -546,7 +549,7 @@ def _rules_delivery(
         if nb["birth_order"] in seen_orders:
             _err(errors, prefix + "birth_order", "Thứ tự trẻ: bị trùng.")
         seen_orders.add(nb["birth_order"])
-        nb["outcome"] = nb.get("outcome") or m.BirthOutcome.LIVE
+        nb["outcome"] = nb.get("outcome") or ""  # required: a blank outcome is never "live"
         nb["sex"] = nb.get("sex") or m.Sex.UNKNOWN
         weight = nb.get("weight_grams")
         nb["weighed"] = weight is not None
@@ -581,11 +584,11 @@ def _rules_abortion(clean: dict[str, Any], raw: dict, ctx: Context, errors: list
     weeks = clean.get("gestational_age_weeks")
     if weeks is not None:
         clean["gestational_band"] = abortion_band(weeks)
-    clean["method"] = clean.get("method") or m.AbortionMethod.VACUUM
+    clean["method"] = clean.get("method") or ""  # required
 
 
 def _rules_gyn(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
-    clean["purpose"] = clean.get("purpose") or m.GynPurpose.TREATMENT
+    clean["purpose"] = clean.get("purpose") or ""  # required
     clean["via_result"] = clean.get("via_result") or ""
     if clean["via_result"] and not clean.get("via_done"):
         _err(errors, "via_result", "Kết quả VIA/VILI: chỉ ghi khi có làm VIA/VILI.")
@@ -607,12 +610,22 @@ FEMALE_ONLY_METHODS = {"iud", "injectable", "implant", "pill"}
 def _rules_contraception(
     clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
 ) -> None:
-    if "is_new_user" not in raw or raw.get("is_new_user") in (None, ""):
-        clean["is_new_user"] = True
-    if clean.get("method_code") in FEMALE_ONLY_METHODS and clean["sex"] == m.Sex.MALE:
-        _err(errors, "method_code", "Biện pháp: chỉ dành cho nữ.")
-    if clean["sex"] == m.Sex.UNKNOWN:
+    # is_new_user is required (blank = error). The client's sex is never guessed: a shared method code that
+    # carries a sex (TRIET_SAN_NAM / TRIET_SAN_NU) sets it, a female-only method implies it, sterilisation
+    # without either is an error; any other method keeps "unknown".
+    raw_method = str(raw.get("method_code") or "").split(" - ", 1)[0].strip().upper()
+    implied = catalogs.CONTRACEPTIVE_SEX.get(raw_method)
+    method = clean.get("method_code")
+    if implied:
+        if clean["sex"] not in (m.Sex.UNKNOWN, implied):
+            _err(errors, "sex", f"Giới tính: mâu thuẫn với biện pháp {raw_method}.")
+        clean["sex"] = implied
+    if method in FEMALE_ONLY_METHODS:
+        if clean["sex"] == m.Sex.MALE:
+            _err(errors, "method_code", "Biện pháp: chỉ dành cho nữ.")
         clean["sex"] = m.Sex.FEMALE
+    if method == "sterilisation" and clean["sex"] not in (m.Sex.MALE, m.Sex.FEMALE):
+        _err(errors, "sex", "Giới tính: bắt buộc với triệt sản (nam hoặc nữ), hoặc dùng mã TRIET_SAN_NAM/NU.")
 
 
 def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
@@ -629,8 +642,8 @@ def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: li
         return
     days = (event - dob).days
     clean["age_days"] = days
-    clean["age_months"] = int(days / 30.4375)
-    if days >= 6 * 365.25:
+    clean["age_months"] = completed_months(dob, event)
+    if completed_years(dob, event) >= 6:
         _err(errors, "dob", "Ngày sinh: trẻ đã đủ 6 tuổi, không thuộc sổ khám trẻ dưới 6 tuổi.")
         return
     if sex in (m.Sex.MALE, m.Sex.FEMALE) and (weight is not None or height is not None):

@@ -240,6 +240,25 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
 
 
 @login_required
+@require_POST
+def record_void(request: HttpRequest, register: str, pk: int) -> HttpResponse:
+    """Hủy bản ghi (lý do bắt buộc) through services.record_void; errors come back as messages."""
+    _require(request.user, "register.write")
+    reg = _reg_or_404(register)
+    try:
+        record = services.record_void(
+            actor=request.user, register=reg.key, record_id=pk, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect("registers:record_edit", register=reg.key, pk=pk)
+    messages.success(request, _("Đã hủy bản ghi: %(name)s.") % {"name": record.full_name})
+    return redirect(f"{reverse('registers:record_list', args=[reg.key])}?month={record.month:%Y-%m}")
+
+
+@login_required
 def template_download(request: HttpRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
+from mchis.core.ages import completed_years
 from mchis.core.text import nfc
 
 from . import personal_id as pid
@@ -186,7 +187,7 @@ def normalise(raw: dict[str, Any], *, only_present: bool = False) -> tuple[dict[
 
 
 def _age_on(dob: date, day: date) -> int:
-    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+    return completed_years(dob, day)
 
 
 def validate(data: dict[str, Any], context: Context) -> list[Issue]:

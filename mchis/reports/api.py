@@ -29,7 +29,9 @@ class CellOut(Schema):
     )
     column: str = Field(examples=["tyt"])
     value: float | None = Field(
-        examples=[3], description="null = đơn vị tuyến dưới chưa có báo cáo được duyệt (không phải 0)"
+        examples=[3],
+        description="null = đơn vị tuyến dưới chưa có báo cáo được duyệt (source missing) hoặc ô nhập tay "
+        "chưa được nhập (source manual); không bao giờ là một số 0 tự thêm",
     )
     source: Literal["computed", "manual", "formula", "reported", "missing"] = Field(
         examples=["computed"],
@@ -108,7 +110,11 @@ class ActionOut(Schema):
 
 
 class ManualIn(Schema):
-    values: dict[str, float | None] = Field(examples=[{"I.1:total": 120, "I.1.1:total": 4}])
+    values: dict[str, int | float | str | None] = Field(
+        examples=[{"I.1:total": 120, "I.1.1:total": 4}],
+        description='Ô nhập tay → số nguyên không âm; null hoặc "" xóa giá trị (ô trở về trống, không phải 0). '
+        "Một giá trị sai (âm, thập phân, chữ) → 422 nêu tên hàng và cột, không ô nào được lưu.",
+    )
 
 
 def _principal(request: HttpRequest) -> Any:
@@ -124,7 +130,7 @@ def _unit_cells(view: selectors.ReportView, rows: list[selectors.UnitRow]) -> li
                 out.append(CellOut(row=row.id, column=col.id, value=None, source="missing"))
             else:
                 source = sources.get(col.id, "computed") if row.own else "reported"
-                out.append(CellOut(row=row.id, column=col.id, value=row.values.get(col.id, 0), source=source))  # type: ignore[arg-type]
+                out.append(CellOut(row=row.id, column=col.id, value=row.values.get(col.id), source=source))  # type: ignore[arg-type]
     return out
 
 
@@ -144,7 +150,7 @@ def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
         approver=view.approver.code if view.approver else None,
         actions=selectors.actions_for(principal, view),
         cells=[
-            CellOut(row=c.row, column=c.column, value=view.values.get(c.key, 0), source=c.source)  # type: ignore[arg-type]
+            CellOut(row=c.row, column=c.column, value=view.values.get(c.key), source=c.source)  # type: ignore[arg-type]
             for c in view.spec.cells
         ]
         + _unit_cells(view, rows),

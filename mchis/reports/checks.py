@@ -54,6 +54,10 @@ def _side(terms: tuple[Term, ...], values: Mapping[str, float]) -> float:
 
 
 def run_rule(rule: Rule, values: Mapping[str, float]) -> Finding | None:
+    """None when the rule holds, or when it names an empty manual cell (absent from ``values``): an empty
+    required cell is its own error at submission, and an empty optional cell is not evidence either way."""
+    if any(t.cell and t.cell not in values for t in (*rule.left, *rule.right)):
+        return None
     left, right = _side(rule.left, values), _side(rule.right, values)
     if OPS[rule.op](left, right):
         return None

@@ -39,6 +39,7 @@ class RegisterInfo:
     label: str
     unit_field: str
     month_field: str
+    voided_field: str = ""  # a voided record (hủy) is never counted
 
     @property
     def model(self) -> type[models.Model]:
@@ -49,7 +50,9 @@ class RegisterInfo:
 def registers() -> dict[str, RegisterInfo]:
     data = json.loads(REGISTERS_FILE.read_text(encoding="utf-8"))
     return {
-        name: RegisterInfo(name, r["model"], r["label"], r["unit_field"], r["month_field"])
+        name: RegisterInfo(
+            name, r["model"], r["label"], r["unit_field"], r["month_field"], r.get("voided_field", "")
+        )
         for name, r in data["registers"].items()
     }
 
@@ -185,6 +188,8 @@ def _group_queryset(
         when = {info.month_field: start}
     unit_col = f"{info.unit_field}_id"
     qs = info.model._default_manager.filter(**when).filter(**unit_filter).order_by()
+    if info.voided_field:
+        qs = qs.filter(**{f"{info.voided_field.replace('.', '__')}__isnull": True})
     return qs.values(unit_col).annotate(**{a: _aggregate(q) for q, a in aliases.items()}), aliases
 
 
@@ -270,25 +275,33 @@ def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number
     return sum(t.sign * (values.get(t.cell, 0) if t.cell else t.constant) for t in terms)
 
 
-_SHAPES: dict[int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str]]] = {}
+_SHAPES: dict[
+    int, tuple[FormSpec, list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]
+] = {}
 
 
-def _shape(spec: FormSpec) -> tuple[list[str], list[tuple[str, tuple[Term, ...]]], list[str]]:
-    """(plain cell keys, formula cells, all keys in order) of a spec, computed once per spec object."""
+def _shape(
+    spec: FormSpec,
+) -> tuple[list[str], list[tuple[str, tuple[Term, ...]]], list[str], frozenset[str]]:
+    """(plain cell keys, formula cells, all keys in order, manual keys) of a spec, computed once per spec."""
     hit = _SHAPES.get(id(spec))
     if hit is None or hit[0] is not spec:
         if len(_SHAPES) >= 512:
             _SHAPES.clear()
         plain = [c.key for c in spec.cells if not c.formula]
         formulas = [(c.key, c.formula) for c in spec.cells if c.formula]
-        hit = _SHAPES[id(spec)] = (spec, plain, formulas, [c.key for c in spec.cells])
-    return hit[1], hit[2], hit[3]
+        manual = frozenset(c.key for c in spec.cells if c.manual)
+        hit = _SHAPES[id(spec)] = (spec, plain, formulas, [c.key for c in spec.cells], manual)
+    return hit[1], hit[2], hit[3], hit[4]
 
 
 def complete(spec: FormSpec, values: dict[str, Number]) -> dict[str, Number]:
-    """Fill every cell of the form: zeros where no row matched, formulas from the other cells."""
-    plain, formulas, order = _shape(spec)
-    full = {k: values.get(k, 0) for k in plain}
+    """Fill every cell of the form: zeros where no register row matched (a count of nothing is a true 0),
+    formulas from the other cells. A manual cell nobody filled stays absent (empty, never an invented 0),
+    and so does a formula that needs it."""
+    plain, formulas, order, manual = _shape(spec)
+    full = {k: values.get(k, 0) for k in plain if k in values or k not in manual}
     for key, terms in formulas:
-        full[key] = evaluate_terms(terms, full)
-    return {k: full[k] for k in order}
+        if all(not t.cell or t.cell in full for t in terms):
+            full[key] = evaluate_terms(terms, full)
+    return {k: full[k] for k in order if k in full}

@@ -111,6 +111,9 @@ class Cell:
     data_element: str
     category_option_combo: str
     formula: tuple[Term, ...] = ()
+    # a manual cell the unit must fill before submitting (default for every manual cell; "required": false
+    # in the file makes it optional). An empty manual cell has no value at all, never an invented 0.
+    required: bool = False
     key: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -198,6 +201,15 @@ class FormSpec:
 
     def rows(self) -> list[Row]:
         return [r for s in self.sections for r in s.rows]
+
+    def cell_label(self, key: str) -> str:
+        """'Tổng số phụ nữ có thai — Tổng số': the row label and the column name a person reads."""
+        row_id, _, col_id = key.partition(":")
+        row = next((r for r in self.rows() if r.id == row_id), None)
+        col = self.column_map.get(col_id)
+        if row is None or col is None:
+            return key
+        return f"{row.label} — {col.label}"
 
 
 class _Ctx:
@@ -438,6 +450,10 @@ def parse_form(data: Any, file: str = "<dữ liệu>") -> FormSpec:
                     ctx.err(cp, "ô phải là object")
                     continue
                 manual = spec.get("manual", manual_row) is True
+                required_raw = spec.get("required", rr.get("required", True))
+                if not isinstance(required_raw, bool):
+                    ctx.err(f"{cp}.required", "phải là true/false")
+                    required_raw = True
                 query: Query | None = None
                 formula: tuple[Term, ...] = ()
                 fraw = spec.get("formula", rr.get("formula"))
@@ -490,6 +506,7 @@ def parse_form(data: Any, file: str = "<dữ liệu>") -> FormSpec:
                         str(spec.get("dhis2_data_element") or dhis2),
                         str(spec.get("dhis2_coc") or _coc(columns, cid)),
                         formula,
+                        manual and required_raw,
                     )
                 )
             rows.append(

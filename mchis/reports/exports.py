@@ -99,7 +99,7 @@ def excel_report(view: ReportView) -> bytes:
                 cell = ws.cell(row=r, column=j)
                 cell.border = border
                 if col.id in row.columns:
-                    cell.value = view.values.get(f"{row.id}:{col.id}", 0)
+                    cell.value = view.values.get(f"{row.id}:{col.id}")
                 else:
                     cell.fill = grey
             r += 1
@@ -159,7 +159,7 @@ def excel_units(view: ReportView, rows: list[UnitRow]) -> bytes:
             if unit_row.values is None:
                 cell.fill = grey
             else:
-                cell.value = unit_row.values.get(col.id, 0)
+                cell.value = unit_row.values.get(col.id)
         r += 1
     total_row = view.spec.rows()[0]
     ws.cell(row=r, column=1).border = border
@@ -195,7 +195,7 @@ def unit_grid(view: ReportView) -> dict[str, Any] | None:
                 "no": i,
                 "row": u,
                 "cells": [
-                    {"key": f"{u.id}:{c.id}", "value": None if u.values is None else u.values.get(c.id, 0)}
+                    {"key": f"{u.id}:{c.id}", "value": None if u.values is None else u.values.get(c.id)}
                     for c in cols
                 ],
             }
@@ -233,7 +233,7 @@ def grid(view: ReportView) -> list[dict[str, Any]]:
                 if col.id in row.columns:
                     c = view.spec.cell_map[key]
                     cells.append(
-                        {"key": key, "value": view.values.get(key, 0), "source": c.source, "column": col.id}
+                        {"key": key, "value": view.values.get(key), "source": c.source, "column": col.id}
                     )
                 else:
                     cells.append(None)

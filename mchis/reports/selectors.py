@@ -108,8 +108,8 @@ def compute_live(
     spec: FormSpec = form.parsed()
     own = register_values(spec, [unit.pk], period).get(unit.pk, {})
     for cell in spec.cells:
-        if cell.manual:
-            own[cell.key] = manual.get(cell.key, 0)
+        if cell.manual and manual.get(cell.key) is not None:
+            own[cell.key] = manual[cell.key]
     totals: dict[str, Number] = dict(own)
     contributions = _contributions(spec, unit, period)
     for contrib in contributions:
@@ -119,7 +119,12 @@ def compute_live(
 
 
 def _contributions(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[Contribution]:
-    """Approved reports of the units below, mapped onto this form's cells through each cell's `aggregate`."""
+    """Approved reports of the units below, mapped onto this form's cells through each cell's `aggregate`.
+
+    A cell that a register can answer but that the unit's own form does not carry (BCH4 column 14, ARV for
+    HIV+ women, is not a cell of the commune form BCX3) is computed from that unit's registers with this
+    form's own query — only for units whose report is approved (their month is locked, so the value is as
+    frozen as their snapshot). A unit row therefore never shows a silent 0 for activity its registers hold."""
     sources: dict[str, list[tuple[str, str]]] = defaultdict(
         list
     )  # child form code -> [(child cell, our cell)]
@@ -150,9 +155,53 @@ def _contributions(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[
         if rep is not None and rep.status in APPROVED and rep.snapshot:
             snap = rep.snapshot.get("values", {})
             for child_cell, our_cell in sources[code]:
-                contrib.values[our_cell] = contrib.values.get(our_cell, 0) + snap.get(child_cell, 0)
+                if child_cell in snap:  # an optional manual cell left empty below adds nothing
+                    contrib.values[our_cell] = contrib.values.get(our_cell, 0) + snap[child_cell]
         out.append(contrib)
+    _fill_from_registers(spec, out, period)
     return out
+
+
+_UNMAPPED: dict[tuple[int, frozenset[str]], tuple[FormSpec, FormSpec | None]] = {}
+
+
+def unmapped_spec(spec: FormSpec, child_forms: frozenset[str]) -> FormSpec | None:
+    """The query cells of `spec` that none of `child_forms` maps (computed from the child's registers)."""
+    import dataclasses
+
+    hit = _UNMAPPED.get((id(spec), child_forms))
+    if hit is None or hit[0] is not spec:
+        if len(_UNMAPPED) >= 512:
+            _UNMAPPED.clear()
+        cells = tuple(
+            c
+            for c in spec.cells
+            if c.query is not None and c.aggregate and not any(a.form in child_forms for a in c.aggregate)
+        )
+        sub = dataclasses.replace(spec, cells=cells, rules=(), raw={}) if cells else None
+        hit = _UNMAPPED[(id(spec), child_forms)] = (spec, sub)
+    return hit[1]
+
+
+def _fill_from_registers(spec: FormSpec, contributions: list[Contribution], period: Period) -> None:
+    """Add to each approved unit's first contribution the cells its forms do not map, from its registers."""
+    forms_of: dict[int, set[str]] = defaultdict(set)
+    first: dict[int, Contribution] = {}
+    for c in contributions:
+        if not c.missing:
+            forms_of[c.unit.pk].add(c.form_code)
+            first.setdefault(c.unit.pk, c)
+    groups: dict[frozenset[str], list[int]] = defaultdict(list)
+    for uid, codes in forms_of.items():
+        groups[frozenset(codes)].append(uid)
+    for group, unit_ids in groups.items():
+        sub = unmapped_spec(spec, group)
+        if sub is None:
+            continue
+        for uid, values in register_values(sub, unit_ids, period).items():
+            target = first[uid].values
+            for key, value in values.items():
+                target[key] = target.get(key, 0) + value
 
 
 @dataclass
@@ -337,7 +386,9 @@ def unit_rows(view: ReportView) -> list[UnitRow]:
                 for k, v in c.values.items():
                     below[k] = below.get(k, 0) + v
         own = {
-            c.key: view.values.get(c.key, 0) - below.get(c.key, 0) for c in view.spec.cells if not c.formula
+            c.key: view.values[c.key] - below.get(c.key, 0)
+            for c in view.spec.cells
+            if not c.formula and c.key in view.values
         }
     rows = sorted(merged.values(), key=lambda r: r.id)
     rows.append(UnitRow(view.unit.code, view.unit, view.status, True, _row_of(view.spec, own)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,14 +224,22 @@ def report_submit(
     """Gửi báo cáo: run the form's rules; errors block, warnings need a comment; freeze values with checksum."""
     view = _locked_view(actor, form_code, unit_code, period)
     _guard("submit", actor, view)
+    empty = empty_required_cells(view.spec, view.report.manual_values or {})
     findings = run_rules(view.spec, view.values)
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
-    if errors:
-        raise ValidationFailed(
-            [{"rule": f.rule, "severity": "error", "message": f.message} for f in errors],
-            message="Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi.",
-        )
+    if empty or errors:
+        problems: list[dict[str, str | int | None]] = [
+            {
+                "field": key,
+                "rule": "required",
+                "severity": "error",
+                "message": f"Chưa nhập ô bắt buộc «{view.spec.cell_label(key)}» ({key}).",
+            }
+            for key in empty
+        ]
+        problems += [{"rule": f.rule, "severity": "error", "message": f.message} for f in errors]
+        raise ValidationFailed(problems, message="Báo cáo chưa hợp lệ: sửa các lỗi trước khi gửi.")
     comment = (warning_comment or "").strip()
     if warnings and not comment:
         raise ValidationFailed(
@@ -370,36 +379,19 @@ def report_set_manual_values(
         raise Conflict(
             "Báo cáo đã gửi hoặc đã duyệt: không sửa được số liệu (thu hồi hoặc đề nghị hủy duyệt trước)."
         )
-    manual_cells = {c.key for c in view.spec.cells if c.manual}
-    errors: list[dict[str, str | int | None]] = []
-    clean: dict[str, int | float] = {}
-    for key, raw in values.items():
-        if key not in manual_cells:
-            errors.append(
-                {"field": key, "message": f"Ô '{key}' không phải ô nhập tay của biểu {view.form.code}."}
-            )
-            continue
-        if raw in ("", None):
-            continue
-        try:
-            num = float(raw)
-        except (TypeError, ValueError):
-            errors.append({"field": key, "message": f"Ô '{key}': '{raw}' không phải là số."})
-            continue
-        if num < 0 or num != num:
-            errors.append({"field": key, "message": f"Ô '{key}': số liệu không được âm."})
-            continue
-        clean[key] = int(num) if num.is_integer() else num
+    clean, errors = parse_manual_values(view.spec, values)
     if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed(errors, message="Số liệu nhập tay chưa hợp lệ: không có ô nào được lưu.")
     old = dict(report.manual_values or {})
-    new = {**old, **clean}
-    for key, raw in values.items():
-        if raw in ("", None):
+    new = {**old, **{k: v for k, v in clean.items() if v is not None}}
+    for key, v in clean.items():
+        if v is None:
             new.pop(key, None)
     changes: dict[str, Any] = {
         k: [old.get(k), new.get(k)] for k in set(old) | set(new) if old.get(k) != new.get(k)
     }
+    if not changes:  # the values on screen are the stored ones (e.g. sent again with "Gửi báo cáo"): no edit
+        return report
     if report.status == ReportStatus.RETURNED:
         before = report.status
         report.status = ReportStatus.DRAFT
@@ -417,6 +409,60 @@ def report_set_manual_values(
         changes=changes,
     )
     return report
+
+
+_INTEGER = re.compile(r"^-?[0-9]{1,9}$")
+_DECIMAL = re.compile(r"^-?[0-9]+[.,][0-9]+$")
+
+
+def parse_manual_value(raw: Any) -> int | None:
+    """One typed manual value → a non-negative integer, None for empty; ValueError (Vietnamese) otherwise."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(f"'{raw}' không phải là số nguyên")
+    if isinstance(raw, int):
+        num = raw
+    elif isinstance(raw, float):
+        if raw != raw or not raw.is_integer():
+            raise ValueError(f"'{raw:g}' không phải là số nguyên (không nhập số thập phân)")
+        num = int(raw)
+    elif isinstance(raw, str):
+        text = raw.strip()
+        if _DECIMAL.match(text):
+            raise ValueError(f"'{text}' không phải là số nguyên (không nhập số thập phân)")
+        if not _INTEGER.match(text):
+            raise ValueError(f"'{text}' không phải là số nguyên không âm")
+        num = int(text)
+    else:
+        raise ValueError(f"'{raw}' không phải là số nguyên")
+    if num < 0:
+        raise ValueError(f"số liệu không được âm ({num})")
+    return num
+
+
+def parse_manual_values(
+    spec: FormSpec, values: dict[str, Any]
+) -> tuple[dict[str, int | None], list[dict[str, str | int | None]]]:
+    """Typed values of manual cells → ({cell: int or None (cleared)}, errors naming each cell by its row label
+    and column name). Manual cells accept non-negative integers only."""
+    manual_cells = {c.key for c in spec.cells if c.manual}
+    errors: list[dict[str, str | int | None]] = []
+    clean: dict[str, int | None] = {}
+    for key, raw in values.items():
+        if key not in manual_cells:
+            errors.append({"field": key, "message": f"Ô '{key}' không phải ô nhập tay của biểu {spec.code}."})
+            continue
+        try:
+            clean[key] = parse_manual_value(raw)
+        except ValueError as exc:
+            errors.append({"field": key, "message": f"Ô «{spec.cell_label(key)}» ({key}): {exc}."})
+    return clean, errors
+
+
+def empty_required_cells(spec: FormSpec, manual: dict[str, Any]) -> list[str]:
+    """Required manual cells with no value yet (they block submission)."""
+    return [c.key for c in spec.cells if c.required and manual.get(c.key) is None]
 
 
 def unit_of(code: str) -> ReportingUnit:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -98,14 +99,58 @@ def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> Ht
             "actions": [(a, workflow.ACTION_LABELS[a], a in workflow.REASON_REQUIRED) for a in actions],
             "timeline": selectors.timeline(view.report),
             "findings": findings,
-            "outliers": selectors.outlier_flags(view)
-            if is_approver or view.status != ReportStatus.DRAFT
-            else {},
+            # outliers against the unit's own history: shown to the sender before sending and to the approver
+            "outliers": [
+                (key, view.spec.cell_label(key), flags)
+                for key, flags in selectors.outlier_flags(view).items()
+            ],
+            "is_approver": is_approver,
             "editable": editable,
-            "manual_cells": [c for c in view.spec.cells if c.manual],
+            "manual_cells": [
+                {
+                    "key": c.key,
+                    "label": view.spec.cell_label(c.key),
+                    "required": c.required,
+                    "value": (view.report.manual_values or {}).get(c.key),
+                }
+                for c in view.spec.cells
+                if c.manual
+            ],
+            "empty_required": services.empty_required_cells(view.spec, view.report.manual_values or {})
+            if view.live
+            else [],
+            "rules_json": checks_json(view),
             "boundary": boundary,
             "pre2025": view.period.start < selectors.BOUNDARY_DATE and view.form.level == "commune",
         },
+    )
+
+
+def checks_json(view: selectors.ReportView) -> str:
+    """The form's rules, formulas and current values as JSON for the checks island (reports/checks.js): the
+    same rules ``report_submit`` runs, evaluated in the browser as manual values change."""
+
+    def terms(ts: Any) -> list[list[Any]]:
+        return [[t.sign, t.cell or None, t.constant] for t in ts]
+
+    return json.dumps(
+        {
+            "rules": [
+                {
+                    "id": r.id,
+                    "left": terms(r.left),
+                    "op": r.op,
+                    "right": terms(r.right),
+                    "severity": r.severity,
+                    "message": r.message or f"{r.id}: {r.describe()}",
+                }
+                for r in view.spec.rules
+            ],
+            "formulas": {c.key: terms(c.formula) for c in view.spec.cells if c.formula},
+            "values": view.values,
+            "manual": [c.key for c in view.spec.cells if c.manual],
+        },
+        ensure_ascii=False,
     )
 
 
@@ -118,6 +163,19 @@ def report_action(request: HttpRequest, form: str, unit: str, period: str, verb:
     kwargs: dict[str, Any] = {"actor": request.user, "form_code": form, "unit_code": unit, "period": period}
     if verb == "submit":
         kwargs["warning_comment"] = request.POST.get("warning_comment", "")
+        typed = {k[5:]: v for k, v in request.POST.items() if k.startswith("cell:")}
+        if typed:
+            # the submit button belongs to the manual-cells form: what is on screen is saved, then sent
+            try:
+                services.report_set_manual_values(
+                    actor=request.user, form_code=form, unit_code=unit, period=period, values=typed
+                )
+            except ValidationFailed as exc:
+                messages.error(request, "; ".join(str(e.get("message")) for e in exc.errors))
+                return redirect("reports:detail", form=form, unit=unit, period=period)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                return redirect("reports:detail", form=form, unit=unit, period=period)
     else:
         kwargs["reason"] = request.POST.get("reason", "")
     try:

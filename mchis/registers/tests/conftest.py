@@ -15,6 +15,7 @@ def anc(facility: str = "TYT02269", rid: str = "A-1", **over: Any) -> dict[str, 
         "source_system": "his-x",
         "source_record_id": rid,
         "event_date": (today - timedelta(days=3)).isoformat(),
+        "place": "at_facility",
         "full_name": "Trần Thị Hoa",
         "dob": "2008-05-01",
         "ethnicity_code": "02",
@@ -35,15 +36,25 @@ def delivery(facility: str = "TYT02269", rid: str = "D-1", **over: Any) -> dict[
         "source_system": "his-x",
         "source_record_id": rid,
         "event_date": (today - timedelta(days=2)).isoformat(),
+        "place": "at_facility",
         "full_name": "Lò Thị Mai",
         "dob": "1995-02-03",
         "ethnicity_code": "03",
         "gestational_age_weeks": 39,
+        "delivery_mode": "normal",
         "attendant": "midwife",
         "anc_visits": 4,
         "anc_all_trimesters": True,
         "hiv_tested_pregnancy": True,
-        "newborns": [{"sex": "F", "weight_grams": 2400, "vitamin_k1": True, "hepb_vaccine_24h": True}],
+        "newborns": [
+            {
+                "outcome": "live",
+                "sex": "F",
+                "weight_grams": 2400,
+                "vitamin_k1": True,
+                "hepb_vaccine_24h": True,
+            }
+        ],
     }
     rec.update(over)
     return rec

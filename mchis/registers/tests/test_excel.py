@@ -27,16 +27,25 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def anc_sheet(rows, headers=None):
+def anc_sheet(rows, headers=None, place="Tại TYT / tại cơ sở"):
+    """A sheet with the given columns; "Nơi thực hiện" (required) is added as the last column unless the
+    headers are given without it on purpose."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Dữ liệu"
-    ws.append(
-        headers
-        or ["Mã cơ sở", "Ngày", "Họ và tên", "Ngày sinh", "Dân tộc", "Xét nghiệm HIV", "Tuổi thai (tuần)"]
-    )
+    cols = headers or [
+        "Mã cơ sở",
+        "Ngày",
+        "Họ và tên",
+        "Ngày sinh",
+        "Dân tộc",
+        "Xét nghiệm HIV",
+        "Tuổi thai (tuần)",
+    ]
+    add_place = place is not None and "Nơi thực hiện" not in cols
+    ws.append([*cols, "Nơi thực hiện"] if add_place else cols)
     for row in rows:
-        ws.append(row)
+        ws.append([*row, *([None] * (len(cols) - len(row))), place] if add_place else row)
     return wb
 
 
@@ -124,9 +133,25 @@ def test_duplicate_rows_in_file_are_row_errors(collector, tree):
 
 @pytest.mark.django_db
 def test_delivery_upload_with_newborn_columns(collector, tree):
-    headers = ["Ngày", "Họ và tên", "Ngày sinh", "Tuổi thai khi đẻ (tuần)", "Trẻ 1: Giới tính trẻ",
-               "Trẻ 1: Cân nặng (gam)", "Trẻ 2: Giới tính trẻ", "Trẻ 2: Cân nặng (gam)"]  # fmt: skip
-    rows = [[DAY, "Lò Thị Mai", "03/02/1995", 36, "M - Nam", 2300, "Nữ", 2100]]
+    headers = ["Ngày", "Họ và tên", "Ngày sinh", "Tuổi thai khi đẻ (tuần)", "Cách đẻ", "Người đỡ đẻ",
+               "Trẻ 1: Kết quả", "Trẻ 1: Giới tính trẻ", "Trẻ 1: Cân nặng (gam)",
+               "Trẻ 2: Kết quả", "Trẻ 2: Giới tính trẻ", "Trẻ 2: Cân nặng (gam)"]  # fmt: skip
+    rows = [
+        [
+            DAY,
+            "Lò Thị Mai",
+            "03/02/1995",
+            36,
+            "normal",
+            "Hộ sinh",
+            "live",
+            "M - Nam",
+            2300,
+            "live",
+            "Nữ",
+            2100,
+        ]
+    ]
     up = preview(collector, tree.tyt_a1, to_bytes(anc_sheet(rows, headers)), register="delivery")
     assert up.summary["counts"]["create"] == 1, up.summary
     upload_commit(actor=collector, upload=up)
@@ -203,7 +228,7 @@ def test_hidden_data_sheet_refused(collector, tree):
 
 @pytest.mark.django_db
 def test_unknown_column_refused(collector, tree):
-    wb = anc_sheet([], headers=["Ngày", "Họ và tên", "Màu mắt"])
+    wb = anc_sheet([], headers=["Ngày", "Họ và tên", "Màu mắt"], place=None)
     refused(collector, tree, to_bytes(wb), "Màu mắt")
 
 

@@ -91,7 +91,12 @@ def test_r_mch_01_delivery_newborns_replaced_on_update(collector):
     records_upsert(actor=collector, register="delivery", records=[delivery()])
     d = Delivery.objects.get()
     assert d.newborns.count() == 1 and d.is_ethnic_minority
-    twins = delivery(newborns=[{"sex": "M", "weight_grams": 2600}, {"sex": "F", "weight_grams": 2500}])
+    twins = delivery(
+        newborns=[
+            {"outcome": "live", "sex": "M", "weight_grams": 2600},
+            {"outcome": "live", "sex": "F", "weight_grams": 2500},
+        ]
+    )
     r = records_upsert(actor=collector, register="delivery", records=[twins])
     assert r.updated == 1
     assert list(Newborn.objects.order_by("birth_order").values_list("sex", "month")) == [

@@ -41,7 +41,13 @@ def ctx() -> Context:
 
 
 def base(**over):
-    rec = {"facility": "TYT1", "source_record_id": "r1", "event_date": "10/03/2026", "full_name": "Lê Thị A"}
+    rec = {
+        "facility": "TYT1",
+        "source_record_id": "r1",
+        "event_date": "10/03/2026",
+        "place": "at_facility",
+        "full_name": "Lê Thị A",
+    }
     rec.update(over)
     return rec
 
@@ -81,10 +87,14 @@ def test_r_mch_01_woman_registers_refuse_male():
 def test_r_mch_01_delivery_newborns_and_derived_flags():
     rec = base(
         gestational_age_weeks=35,
+        delivery_mode="normal",
         attendant="village_midwife",
         anc_visits=4,
         anc_all_trimesters=True,
-        newborns=[{"sex": "M", "weight_grams": 2300}, {"sex": "F", "weight_grams": 4100, "outcome": "live"}],
+        newborns=[
+            {"sex": "M", "weight_grams": 2300, "outcome": "live"},
+            {"sex": "F", "weight_grams": 4100, "outcome": "live"},
+        ],
     )
     errs, out = errors_of("delivery", rec)
     assert errs == {}
@@ -104,7 +114,7 @@ def test_r_mch_01_delivery_needs_a_newborn_and_consistent_hiv():
 
 def test_r_mch_01_abortion_bands():
     assert [abortion_band(w) for w in (7, 8, 12, 13)] == ["le_7", "w8_12", "w8_12", "gt_12"]
-    errs, out = errors_of("abortion", base(gestational_age_weeks=6))
+    errs, out = errors_of("abortion", base(gestational_age_weeks=6, method="medical"))
     assert errs == {} and out.clean["gestational_band"] == "le_7"
     errs, _ = errors_of("abortion", base())
     assert "bắt buộc" in errs["gestational_age_weeks"]
@@ -120,7 +130,7 @@ def test_r_mch_01_gyn_screening_consistency():
 def test_r_mch_01_contraception_method_catalog_and_sex():
     errs, _ = errors_of("contraception", base(method_code="iud", sex="M"))
     assert "method_code" in errs
-    errs, out = errors_of("contraception", base(method_code="sterilisation", sex="M"))
+    errs, out = errors_of("contraception", base(method_code="sterilisation", sex="M", is_new_user=True))
     assert errs == {} and out.clean["sex"] == "M" and out.clean["is_new_user"] is True
     errs, _ = errors_of("contraception", base(method_code="magic"))
     assert "method_code" in errs
@@ -204,7 +214,7 @@ def test_postpartum_window():
 def test_r_org_03_shared_catalog_codes_accepted():
     from mchis.registers.catalogs import code_ok
 
-    errs, out = errors_of("contraception", base(method_code="DCTC"))
+    errs, out = errors_of("contraception", base(method_code="DCTC", is_new_user=True))
     assert errs == {} and out.clean["method_code"] == "iud"
     shared = frozenset({"O00-O08", "O72", "P20-P29"})
     assert (
@@ -214,3 +224,99 @@ def test_r_org_03_shared_catalog_codes_accepted():
     )
     assert not code_ok("icd10", "A09", shared) and not code_ok("icd10", "O9", shared)
     assert code_ok("icd10", "A09", None)
+
+
+# --- R-MCH-03: no silent defaults (issue 12 item 5) -----------------------------------------------------------
+
+
+def delivery_rec(**over):
+    rec = base(delivery_mode="normal", attendant="midwife", newborns=[{"sex": "F", "outcome": "live"}])
+    rec.update(over)
+    return rec
+
+
+def test_r_mch_03_blank_skilled_attendant_is_an_error_never_midwife():
+    # when the attendant is left blank
+    errs, _ = errors_of("delivery", delivery_rec(attendant=""))
+    # then the record is refused with a precise message
+    assert errs == {"attendant": "Người đỡ đẻ: bắt buộc."}
+
+
+def test_r_mch_03_explicit_unknown_attendant_counts_as_not_skilled():
+    errs, out = errors_of("delivery", delivery_rec(attendant="Không rõ"))
+    assert errs == {}
+    assert out.clean["attendant"] == "unknown"
+    assert out.clean["skilled_attendant"] is False and out.clean["attended_by_health_worker"] is False
+
+
+@pytest.mark.parametrize(
+    ("register", "field", "rec"),
+    [
+        ("anc", "place", base(place="")),
+        ("delivery", "delivery_mode", delivery_rec(delivery_mode="")),
+        ("delivery", "newborns[0].outcome", delivery_rec(newborns=[{"sex": "F"}])),
+        ("abortion", "method", base(gestational_age_weeks=6)),
+        ("gyn", "purpose", base(purpose=None)),
+        ("contraception", "is_new_user", base(method_code="iud")),
+    ],
+)
+def test_r_mch_03_fields_the_reports_count_on_are_never_guessed(register, field, rec):
+    # when a field a report cell filters on is blank
+    errs, _ = errors_of(register, rec)
+    # then it is an error on that field, not a default (at facility, normal, live, vacuum, treatment, new user)
+    assert field in errs and "bắt buộc" in errs[field]
+
+
+def test_r_mch_03_male_sterilisation_keeps_its_sex_from_the_method_code():
+    # when a vasectomy comes as the shared code without a sex
+    errs, out = errors_of("contraception", base(method_code="TRIET_SAN_NAM", is_new_user=True))
+    # then it is a male sterilisation (row II.3.6), not a woman's
+    assert errs == {} and out.clean["method_code"] == "sterilisation" and out.clean["sex"] == "M"
+    errs, out = errors_of("contraception", base(method_code="TRIET_SAN_NU", is_new_user=True))
+    assert errs == {} and out.clean["sex"] == "F"
+    # and a sex contradicting the code, or a sterilisation without either, is refused
+    errs, _ = errors_of("contraception", base(method_code="TRIET_SAN_NAM", sex="F", is_new_user=True))
+    assert "mâu thuẫn" in errs["sex"]
+    errs, _ = errors_of("contraception", base(method_code="sterilisation", is_new_user=True))
+    assert "triệt sản" in errs["sex"]
+    # a condom user of unknown sex stays unknown (not guessed female)
+    errs, out = errors_of("contraception", base(method_code="condom", is_new_user=True))
+    assert errs == {} and out.clean["sex"] == "U"
+
+
+def test_r_mch_03_modern_method_comes_from_the_catalog_alone():
+    from mchis.registers.catalogs import _shipped_modern_flags, contraceptive_aliases
+
+    # given the shipped catalog, where KHAC ("Biện pháp khác") is not modern
+    assert _shipped_modern_flags()["KHAC"] is False
+    # when KHAC is recorded, then it is stored as a non-modern method (not counted in II.3 / II.3.8)
+    errs, out = errors_of("contraception", base(method_code="KHAC", is_new_user=True))
+    assert errs == {} and out.clean["method_code"] == "traditional"
+    # and if the catalog called it modern, the same code would be "other modern"
+    assert contraceptive_aliases({"KHAC": True})["KHAC"] == "other_modern"
+    # a code the catalog says is not modern is never one of the modern register codes
+    assert contraceptive_aliases({"DCTC": False})["DCTC"] == "traditional"
+
+
+# --- R-MCH-03: completed age (issue 12 item 10) --------------------------------------------------------------
+
+
+def test_r_mch_03_child_exam_at_exactly_12_months_and_at_6_years():
+    errs, out = errors_of("child_exam", base(dob="10/03/2025", sex="F", weight_kg="9,0", height_cm=74))
+    assert errs == {} and out.clean["age_months"] == 12
+    errs, _ = errors_of("child_exam", base(dob="10/03/2020", sex="F", weight_kg=20))
+    assert "6 tuổi" in errs["dob"]
+    errs, out = errors_of("child_exam", base(dob="11/03/2020", sex="F", weight_kg=20, height_cm=110))
+    assert "dob" not in errs and out.clean["age_months"] == 71
+
+
+def test_r_mch_03_child_death_on_first_birthday_is_not_under_one():
+    errs, out = errors_of("death", base(death_kind="child", dob="10/03/2025", sex="F", icd10_code="P21.0"))
+    assert errs == {} and out.clean["under_1y"] is False and out.clean["under_5y"] is True
+
+
+def test_r_mch_03_adolescent_band_from_completed_years():
+    _, out = errors_of("anc", base(dob="11/03/2016"))  # 9 years, 364 days
+    assert out.clean["age_years"] == 9 and out.clean["is_adolescent"] is False
+    _, out = errors_of("anc", base(dob="10/03/2016"))  # exactly 10
+    assert out.clean["age_years"] == 10 and out.clean["is_adolescent"] is True

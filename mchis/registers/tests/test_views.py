@@ -74,8 +74,9 @@ def test_edit_delivery_with_newborns(web, collector, tree):
     res = web.post(
         f"/registers/delivery/{d.pk}/",
         {"facility": tree.tyt_a1.code, "event_date": d.event_date.isoformat(), "full_name": d.full_name,
-         "gestational_age_weeks": "39", "newborn_slots": "2", "nb0_sex": "F", "nb0_weight_grams": "2600",
-         "nb1_sex": "M", "nb1_weight_grams": "2550"},
+         "place": "at_facility", "delivery_mode": "normal", "attendant": "midwife",
+         "gestational_age_weeks": "39", "newborn_slots": "2", "nb0_outcome": "live", "nb0_sex": "F",
+         "nb0_weight_grams": "2600", "nb1_outcome": "live", "nb1_sex": "M", "nb1_weight_grams": "2550"},
     )  # fmt: skip
     assert res.status_code == 302, res.content.decode()[:2000]
     assert list(d.newborns.order_by("birth_order").values_list("weight_grams", flat=True)) == [2600, 2550]
@@ -105,9 +106,9 @@ def test_upload_preview_confirm_pages(web, tree, settings, tmp_path):
     wb = Workbook()
     ws = wb.active
     ws.title = "Dữ liệu"
-    ws.append(["Ngày", "Họ và tên"])
-    ws.append([DAY, "Trần Thị Hoa"])
-    ws.append(["32/01/2026", "Lỗi Ngày"])
+    ws.append(["Ngày", "Nơi thực hiện", "Họ và tên"])
+    ws.append([DAY, "Tại TYT / tại cơ sở", "Trần Thị Hoa"])
+    ws.append(["32/01/2026", "Tại TYT / tại cơ sở", "Lỗi Ngày"])
     buf = io.BytesIO()
     wb.save(buf)
     buf.seek(0)

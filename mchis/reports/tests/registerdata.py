@@ -347,3 +347,37 @@ EXPECTED = {
     "III.13.1:total": 1,
     "III.13.1:other": 1,
 }
+
+
+def fill_required(actor: Any, form_code: str, unit_code: str, period: str, value: int = 0) -> None:
+    """The unit types `value` into every required manual cell still empty (a precondition of submitting:
+    empty manual cells block submission, R-MCH-05). Does nothing for someone who may not edit the report."""
+    from mchis.accounts.permissions import can
+    from mchis.reports import selectors
+    from mchis.reports import services as s
+    from mchis.reports.models import ReportStatus
+
+    view = selectors.report_view(actor, form_code, unit_code, period)
+    if (
+        getattr(actor, "unit_id", None) != view.unit.pk
+        or not can(actor, "report.edit")
+        or view.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+    ):
+        return
+    empty = s.empty_required_cells(view.spec, view.report.manual_values or {})
+    if empty:
+        s.report_set_manual_values(
+            actor=actor,
+            form_code=form_code,
+            unit_code=unit_code,
+            period=period,
+            values=dict.fromkeys(empty, value),
+        )
+
+
+def submit(*, actor: Any, form_code: str, unit_code: str, period: str, **kw: Any) -> Any:
+    """report_submit after the unit filled its required manual cells (fill_required)."""
+    from mchis.reports import services as s
+
+    fill_required(actor, form_code, unit_code, period)
+    return s.report_submit(actor=actor, form_code=form_code, unit_code=unit_code, period=period, **kw)

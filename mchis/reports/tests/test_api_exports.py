@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from mchis.reports.exports import excel_report
 from mchis.reports.selectors import report_view
 
-from .registerdata import january_dataset
+from .registerdata import fill_required, january_dataset
 
 XSD = Path(__file__).resolve().parent.parent / "fixtures" / "adx" / "adx_loose.xsd"
 P = "2026-01"
@@ -43,7 +43,10 @@ def test_r_mch_05_api_walks_submit_return_submit_approve(forms, people, tree, as
     assert cell == {"row": "I.5", "column": "tyt", "value": 1, "source": "computed"}
     assert next(c for c in got["cells"] if c["row"] == "I.1")["source"] == "manual"
     assert (
-        tyt.put(url(tree), {"values": {"I.1:total": 10}}, content_type="application/json").status_code == 200
+        tyt.put(
+            url(tree), {"values": {"I.1:total": 10, "I.1.1:total": 0}}, content_type="application/json"
+        ).status_code
+        == 200
     )
     r = tyt.post(url(tree, action="submit"), {}, content_type="application/json")
     assert r.status_code == 200 and r.json()["state"] == "submitted" and len(r.json()["checksum"]) == 64
@@ -84,6 +87,7 @@ def _approved(people, tree, as_user):
     as_user(people.tyt_reporter).put(
         url(tree), {"values": {"I.1:total": 10, "I.1.1:total": 1}}, content_type="application/json"
     )
+    fill_required(people.tyt_reporter, "BCX3", tree.tyt_a1.code, "2026-01")
     as_user(people.tyt_reporter).post(url(tree, action="submit"), {}, content_type="application/json")
     as_user(people.ttyt_leader).post(url(tree, action="approve"), {}, content_type="application/json")
 

@@ -11,6 +11,8 @@ from mchis.core.errors import Conflict, PermissionDeniedError
 from mchis.reports import services as s
 from mchis.reports.models import ReportInstance, ReportTransition
 
+from .registerdata import submit
+
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 
 
@@ -44,7 +46,7 @@ def test_r_mch_05_concurrent_approve_and_return_exactly_one_wins(tree, make_user
     leader1 = make_user("leader", tree.ttyt_a)
     cdc = make_user("leader", tree.cdc_a)
     kw = {"form_code": "BCX3", "unit_code": tree.tyt_a1.code, "period": "2026-01"}
-    s.report_submit(actor=reporter, **kw)
+    submit(actor=reporter, **kw)
     outcomes = _race(
         [
             lambda: s.report_approve(actor=leader1, **kw),
@@ -65,9 +67,10 @@ def test_r_mch_05_concurrent_first_submissions_create_one_instance(tree, make_us
     from mchis.reports.services import forms_load, shipped_form_files
 
     forms_load(actor=None, paths=shipped_form_files())
-    r1 = make_user("reporter", tree.tyt_a1)
-    r2 = make_user("leader", tree.tyt_a1)
-    kw = {"form_code": "BCX3", "unit_code": tree.tyt_a1.code, "period": "2026-01"}
+    # BCH4 has no manual cells, so the first action on the report is the submission itself
+    r1 = make_user("reporter", tree.ttyt_a)
+    r2 = make_user("leader", tree.ttyt_a)
+    kw = {"form_code": "BCH4", "unit_code": tree.ttyt_a.code, "period": "2026-01"}
     outcomes = _race([lambda: s.report_submit(actor=r1, **kw), lambda: s.report_submit(actor=r2, **kw)])
     assert sum(isinstance(o, ReportInstance) for o in outcomes) == 1, outcomes
     assert sum(isinstance(o, Conflict | PermissionDeniedError) for o in outcomes) == 1, outcomes

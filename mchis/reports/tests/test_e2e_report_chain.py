@@ -89,9 +89,20 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     def state(page) -> str:
         return page.locator("[data-testid=state]").inner_text()
 
-    # Commune: submit, recall, submit again
+    # Commune: types the manual cells (checked live by the form's own rules), submit, recall, submit again
     tyt = open_report(session("tyt"), "BCX3", tree.tyt_a1.code)
-    assert tyt.locator('[data-cell="I.5:total"]').inner_text() == "1"
+    assert tyt.locator('td[data-cell="I.5:total"]').inner_text() == "1"
+    live = tyt.locator("#report-findings")
+    assert "Chưa nhập ô bắt buộc" in live.inner_text()  # empty is not 0
+    tyt.fill('#manual-form input[data-cell="I.1:total"]', "1")
+    tyt.fill('#manual-form input[data-cell="I.1.1:total"]', "5")  # adolescents 5 > total 1 (issue 13.4)
+    assert "Hàng I.1.1 (trong đó) không được lớn hơn hàng I.1. (5 <= 1 sai)" in live.inner_text()
+    if os.environ.get("E2E_SCREENSHOTS"):
+        tyt.screenshot(
+            path=os.path.join(os.environ["E2E_SCREENSHOTS"], "bcx3-live-checks.png"), full_page=True
+        )
+    tyt.fill('#manual-form input[data-cell="I.1.1:total"]', "0")
+    assert "I.1.1" not in live.inner_text() and "Chưa nhập ô bắt buộc" not in live.inner_text()
     act(tyt, "submit")  # a stillbirth: the warning "live births < deliveries" needs an explanation
     assert state(tyt) == "Nháp" and tyt.locator("#warning_comment").is_visible()
     tyt.fill("#warning_comment", "Một ca thai chết lưu")

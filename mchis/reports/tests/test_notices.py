@@ -9,6 +9,8 @@ from django.test import Client
 from mchis.notifications.models import Notification, NotificationKind
 from mchis.reports import services as s
 
+from .registerdata import submit
+
 P = "2026-01"
 
 
@@ -19,7 +21,7 @@ def _no_login_2fa(settings):
 
 def test_r_mch_05_returned_report_is_on_top_everywhere(forms, people, tree):
     # given a submitted commune report
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     # when the district returns it with a reason
     s.report_return(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P,
                     reason="Thiếu số liệu sổ đẻ")  # fmt: skip
@@ -36,7 +38,7 @@ def test_r_mch_05_returned_report_is_on_top_everywhere(forms, people, tree):
 
 
 def test_r_mch_05_approval_notifies_the_sender(forms, people, tree, django_capture_on_commit_callbacks):
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     assert Notification.objects.get(recipient=people.tyt_reporter).kind == NotificationKind.APPROVED
 

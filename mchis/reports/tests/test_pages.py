@@ -14,7 +14,7 @@ from mchis.reports.models import FormDefinition
 from mchis.units.models import UnitPlacement
 from mchis.units.services import unit_create
 
-from .registerdata import rec
+from .registerdata import rec, submit
 
 
 def login(user):
@@ -27,7 +27,7 @@ def test_r_mch_05_report_page_shows_only_allowed_buttons(forms, people, tree):
     url = f"/reports/BCX3/{tree.tyt_a1.code}/2026-01/"
     page = login(people.tyt_reporter).get(url).content.decode()
     assert 'data-testid="act-submit"' in page and 'data-testid="act-approve"' not in page
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
     page = login(people.ttyt_leader).get(url).content.decode()
     assert (
         'data-testid="act-approve"' in page
@@ -42,7 +42,7 @@ def test_r_mch_05_report_page_shows_only_allowed_buttons(forms, people, tree):
 def test_r_mch_05_page_actions_post_through_services(forms, people, tree):
     base = f"/reports/BCX3/{tree.tyt_a1.code}/2026-01"
     c = login(people.tyt_reporter)
-    assert c.post(f"{base}/act/submit/").status_code == 302
+    assert c.post(f"{base}/act/submit/", {"cell:I.1:total": "3", "cell:I.1.1:total": "0"}).status_code == 302
     r = login(people.ttyt_leader).post(f"{base}/act/return/", {"reason": ""}, follow=True)
     assert "Vui lòng nhập lý do" in r.content.decode()
     login(people.ttyt_leader).post(f"{base}/act/return/", {"reason": "Thiếu sổ đẻ"})
@@ -124,7 +124,7 @@ def test_r_org_01_pre_2025_report_reaggregated_into_the_2025_commune(forms, peop
 
 def test_r_sec_04_unapprove_on_the_page_sends_to_step_up(forms, people, tree):
     base = f"/reports/BCX3/{tree.tyt_a1.code}/2026-01"
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
     s.report_request_unapproval(
         actor=people.tyt_reporter,
@@ -186,9 +186,7 @@ def test_r_mch_05_home_card_counts_reports_waiting_for_me(forms, people, tree):
     from mchis.reports.views import _cards
 
     period = period_containing(date.today(), "monthly").previous(1)
-    s.report_submit(
-        actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=period.code
-    )
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=period.code)
     assert _cards(people.ttyt_leader)[0].value == 1
     assert _cards(people.cdc_leader)[0].value == 0
 

@@ -14,6 +14,8 @@ from mchis.reports.models import NoticeKind, ReportNotice
 from mchis.reports.periods import VN, Period, deadline, deadline_days_for, parse_period
 from mchis.reports.selectors import report_view, status_board
 
+from .registerdata import submit
+
 
 def test_r_mch_04_month_runs_from_0000_day_1_to_2400_last_day():
     p = parse_period("2024-02")
@@ -50,7 +52,7 @@ def test_r_mch_04_timeliness_is_measured_from_submission_time(forms, people, tre
 
     from mchis.reports.models import ReportInstance
 
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period="2026-01")
     r = ReportInstance.objects.get()
     on_time = datetime(2026, 2, 5, 23, 59, tzinfo=VN)
     late = datetime(2026, 2, 6, 0, 0, tzinfo=VN)
@@ -74,9 +76,7 @@ def test_r_mch_04_reminders_before_overdue_after_and_escalation_to_the_level_abo
     people.tyt_reporter.save()
     people.ttyt_leader.email = "ttyt@example.vn"
     people.ttyt_leader.save()
-    s.report_submit(
-        actor=people.tyt2_reporter, form_code="BCX3", unit_code=tree.tyt_a2.code, period="2026-01"
-    )
+    submit(actor=people.tyt2_reporter, form_code="BCX3", unit_code=tree.tyt_a2.code, period="2026-01")
     before = datetime(2026, 2, 4, 9, 0, tzinfo=VN)
     with django_capture_on_commit_callbacks(execute=True):
         r = s.reports_send_reminders(now=before)

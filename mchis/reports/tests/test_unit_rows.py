@@ -15,7 +15,7 @@ from mchis.reports.exports import MISSING_NOTE, TOTAL_LABEL, excel_report
 from mchis.reports.models import ReportInstance
 from mchis.reports.selectors import report_view, unit_rows
 
-from .registerdata import JAN, january_dataset, rec
+from .registerdata import JAN, january_dataset, rec, submit
 
 P = "2026-01"
 
@@ -26,7 +26,7 @@ def district(forms, people, tree):
     new pregnancy in its registers, which must not show up), plus one caesarean in the TTYT's own ward."""
     january_dataset(tree.tyt_a1, tree.tyt_a2)
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility", delivery_mode="caesarean")
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     return tree
 
@@ -48,7 +48,8 @@ def test_r_mch_03_bch_report_has_one_row_per_commune_and_own_row(district, peopl
     ]
     a1, a2, own = rows
     assert a1.values is not None and own.values is not None
-    assert (a1.values["7"], a1.values["17"], a1.values["3"]) == (3, 0, 2)
+    # column 17 (caesareans) is not a cell of the commune form: computed from A1's registers (d3)
+    assert (a1.values["7"], a1.values["17"], a1.values["3"]) == (3, 1, 2)
     assert (own.values["7"], own.values["17"], own.values["3"]) == (1, 1, 0)
     assert a2.values is None and a2.status == ""  # missing, not zero (its live ANC visit does not travel up)
     assert view.values["T:7"] == 4 and view.values["T:3"] == 2
@@ -66,7 +67,7 @@ def test_r_mch_03_total_equals_sum_of_rows_with_formula_columns(district, people
 def test_r_mch_03_frozen_bch_keeps_its_rows_and_bct_lists_the_ttyt(district, people):
     tree = district
     live = unit_rows(report_view(people.ttyt_reporter, "BCH4", tree.ttyt_a.code, P))
-    s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility")  # after submission: not in the frozen rows
     frozen_view = report_view(people.cdc_leader, "BCH4", tree.ttyt_a.code, P)
     frozen = unit_rows(frozen_view)
@@ -165,3 +166,39 @@ def test_r_mch_03_page_and_pdf_show_the_unit_rows(district, people):
     assert f'data-cell="{tree.tyt_a1.code}:7">3<' in html and 'data-cell="T:7">4<' in html
     pdf = c.get(f"/reports/BCH4/{tree.ttyt_a.code}/{P}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_r_mch_03_unit_rows_compute_every_column_a_register_answers(forms, people, tree):
+    """Issue 12 item 1: ARV for HIV+ women, instrumental deliveries, abortion bands, gynaecology exams and
+    screening, newborn screening, children of HIV+ mothers are not cells of the commune form (BCX3); the
+    district forms compute them from each approved commune's registers. A commune without an approved
+    report stays missing, its register rows do not travel up."""
+    for unit in (tree.tyt_a1, tree.tyt_a2):  # the same activity in both communes; only A1 gets approved
+        d = rec(R.Delivery, unit, JAN, place="at_facility", delivery_mode="instrumental", hiv_positive=True,
+                hiv_arv_treated=True)  # fmt: skip
+        R.Newborn.objects.create(delivery=d, facility=unit, month=d.month, event_date=JAN, place="at_facility",
+                                 birth_order=1, outcome="live", newborn_screening=True, mother_hiv_positive=True,
+                                 arv_prophylaxis=True)  # fmt: skip
+        rec(R.Abortion, unit, JAN, place="at_facility", gestational_age_weeks=10, gestational_band="w8_12")
+        rec(R.Abortion, unit, JAN, place="at_facility", gestational_age_weeks=14, gestational_band="gt_12")
+        rec(R.GynExam, unit, JAN, place="at_facility", purpose="treatment", treated=True, treated_syphilis=True,
+            leep=True)  # fmt: skip
+        rec(R.GynExam, unit, JAN, place="at_facility", purpose="screening", pap_sample_sent=True,
+            pap_abnormal=True, hpv_sample_sent=True, hpv_positive=True)  # fmt: skip
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+
+    expected = {  # hand-counted from the records above (A1 only)
+        "BCH4": {"14": 1, "16": 1, "17": 0},
+        "BCH6": {"3a": 1, "3b": 1, "5": 1, "8": 1, "14": 1, "16": 1},
+        "BCH7": {"14": 1, "15": 1},
+        "BCH8": {"7": 1, "8": 1, "8a": 1},
+    }
+    for form, cols in expected.items():
+        view = report_view(people.ttyt_reporter, form, tree.ttyt_a.code, P)
+        rows = {r.id: r for r in unit_rows(view)}
+        a1, a2 = rows[tree.tyt_a1.code], rows[tree.tyt_a2.code]
+        assert a1.values is not None and a2.values is None, form
+        assert {c: a1.values[c] for c in cols} == cols, form
+        assert {c: view.values[f"T:{c}"] for c in cols} == cols, form  # A2's identical rows do not count
+        assert _sum_of_rows(view, list(rows.values())) == view.values, form

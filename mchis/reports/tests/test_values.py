@@ -14,7 +14,7 @@ from mchis.reports import services as s
 from mchis.reports.periods import parse_period
 from mchis.reports.selectors import build_view, form_in_force, outlier_flags, report_view
 
-from .registerdata import EXPECTED, JAN, january_dataset, rec
+from .registerdata import EXPECTED, JAN, january_dataset, rec, submit
 
 P = "2026-01"
 
@@ -56,7 +56,7 @@ def test_r_mch_03_register_change_shows_in_draft_at_once(forms, people, tree):
 
 def test_r_mch_05_submission_freezes_values_with_checksum(forms, people, tree):
     january_dataset(tree.tyt_a1, tree.tyt_a2)
-    r = s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    r = submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     rec(R.Delivery, tree.tyt_a1, JAN, place="at_facility")  # after submission
     view = report_view(people.ttyt_leader, "BCX3", tree.tyt_a1.code, P)
     assert not view.live and view.values["I.5:total"] == 3
@@ -73,9 +73,9 @@ def test_r_mch_05_warning_needs_a_comment(forms, people, tree):
     with pytest.raises(
         ValidationFailed, match=r"Báo cáo có cảnh báo: nhập giải thích \(warning_comment\) để gửi\."
     ) as exc:
-        s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+        submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     assert [e["rule"] for e in exc.value.errors] == ["births-vs-deliveries"]
-    r = s.report_submit(
+    r = submit(
         actor=people.tyt_reporter,
         form_code="BCX3",
         unit_code=tree.tyt_a1.code,
@@ -89,15 +89,16 @@ def test_r_mch_05_warning_needs_a_comment(forms, people, tree):
 def test_r_mch_07_upper_level_sums_approved_children_and_own_data_and_lists_missing(forms, people, tree):
     january_dataset(tree.tyt_a1, tree.tyt_a2)  # TYT A2 has one ANC visit but never submits
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility", delivery_mode="caesarean")  # the TTYT's own ward
-    s.report_submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     view = report_view(people.ttyt_reporter, "BCH4", tree.ttyt_a.code, P)
     assert view.values["T:7"] == 1  # A1 submitted but not approved yet: only the TTYT's own delivery
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     view = report_view(people.ttyt_reporter, "BCH4", tree.ttyt_a.code, P)
-    assert view.values["T:7"] == 3 + 1 and view.values["T:17"] == 1 and view.values["T:3"] == 2
+    # column 17 (caesareans): the TTYT's own + A1's (from A1's registers: BCX3 has no such cell)
+    assert view.values["T:7"] == 3 + 1 and view.values["T:17"] == 1 + 1 and view.values["T:3"] == 2
     assert [c.unit.code for c in view.missing] == [tree.tyt_a2.code]
     # province: CDC sums the TTYT's approved BCH4
-    s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     s.report_approve(actor=people.cdc_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     prov = report_view(people.cdc_reporter, "BCT4", tree.cdc_a.code, P)
     assert prov.values["T:7"] == 4 and prov.missing == []

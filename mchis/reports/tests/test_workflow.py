@@ -15,6 +15,8 @@ from mchis.reports import services as s
 from mchis.reports.models import ReportInstance, ReportStatus
 from mchis.reports.workflow import TRANSITIONS
 
+from .registerdata import submit
+
 P = "2026-01"
 
 
@@ -28,7 +30,7 @@ def step_up():
 
 
 def commune(verb, actor, tree, **kw):
-    return getattr(s, f"report_{verb}")(
+    return (submit if verb == "submit" else getattr(s, f"report_{verb}"))(
         actor=actor, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, **kw
     )
 
@@ -68,7 +70,13 @@ def test_r_mch_05_submit_approve_unapprove_cycle_with_timeline_audit_and_locking
     actions = list(
         AuditEvent.objects.filter(object_type="report", object_id=str(r.pk)).values_list("action", flat=True)
     )
-    assert actions == ["report.submit", "report.approve", "report.request_unapproval", "report.unapprove"]
+    assert actions == [
+        "report.edit",  # the required manual cells typed before sending
+        "report.submit",
+        "report.approve",
+        "report.request_unapproval",
+        "report.unapprove",
+    ]
 
 
 def test_r_mch_05_return_with_reason_then_reopen_by_editing_and_resubmit(forms, people, tree):
@@ -193,7 +201,7 @@ def test_r_mch_06_a_higher_level_may_return_a_form_that_is_not_its_responsibilit
 
 
 def test_r_mch_06_approving_ones_own_report_is_refused(forms, people, tree):
-    s.report_submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+    submit(actor=people.ttyt_reporter, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     with pytest.raises(
         PermissionDeniedError, match=r"Không được tự duyệt/hủy duyệt báo cáo của chính đơn vị mình\."
     ) as exc:
@@ -201,7 +209,7 @@ def test_r_mch_06_approving_ones_own_report_is_refused(forms, people, tree):
     assert "chính đơn vị mình" in exc.value.message
     s.report_approve(actor=people.cdc_leader, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
     # the province report is approved by the Sở, the Sở's by the Ministry department
-    s.report_submit(actor=people.cdc_reporter, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
+    submit(actor=people.cdc_reporter, form_code="BCT4", unit_code=tree.cdc_a.code, period=P)
     with pytest.raises(
         PermissionDeniedError, match=r"Chỉ đơn vị cấp trên phụ trách \(theo tuyến báo cáo\) mới được"
     ):
@@ -224,7 +232,7 @@ def test_r_mch_05_only_the_sending_unit_submits_recalls_and_requests_unapproval(
     ):
         commune("submit", people.ttyt_leader, tree)
     with pytest.raises(PermissionDeniedError, match=r"Vai trò của bạn không được thực hiện thao tác này\."):
-        s.report_submit(actor=people.ttyt_collector, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
+        submit(actor=people.ttyt_collector, form_code="BCH4", unit_code=tree.ttyt_a.code, period=P)
 
 
 def test_r_mch_05_unapproval_needs_reason_and_second_factor(forms, people, tree):
@@ -253,7 +261,7 @@ def test_r_mch_05_frozen_report_refuses_manual_edits(forms, people, tree):
             values={"I.1:total": 3},
         )
     with pytest.raises(
-        ValidationFailed, match=r"Dữ liệu không hợp lệ\."
+        ValidationFailed, match=r"Số liệu nhập tay chưa hợp lệ: không có ô nào được lưu\."
     ) as exc:  # computed cells are not editable; numbers only
         s.report_set_manual_values(
             actor=people.tyt2_reporter,
@@ -285,7 +293,7 @@ def test_r_mch_06_ministry_department_approves_the_provinces_yearly_network_repo
     doh_reporter = make_user("reporter", tree.doh_a)
     kw = {"form_code": "MLBC1", "unit_code": tree.doh_a.code, "period": "2025"}
     s.report_set_manual_values(actor=doh_reporter, values={"N1:total": 120, "N1.1:total": 80}, **kw)
-    s.report_submit(actor=doh_reporter, **kw)
+    submit(actor=doh_reporter, **kw)
     with pytest.raises(Http404, match=r"Không tìm thấy\."):
         s.report_approve(actor=people.cdc_leader, **kw)  # below the Sở: the report is not even visible
     with pytest.raises(

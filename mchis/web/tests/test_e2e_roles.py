@@ -119,7 +119,13 @@ def _world(tree: Any, make_user: Any) -> dict[str, Any]:
     from mchis.places.models import Village
     from mchis.registers.models import Delivery, Newborn
     from mchis.registry import services as reg
-    from mchis.reports.services import forms_load, report_approve, report_submit, shipped_form_files
+    from mchis.reports.services import (
+        forms_load,
+        report_approve,
+        report_set_manual_values,
+        report_submit,
+        shipped_form_files,
+    )
 
     Village.objects.get_or_create(commune=tree.commune_a1, code="T1", defaults={"name": "Thôn Làng Chùa"})
     people = {
@@ -164,6 +170,8 @@ def _world(tree: Any, make_user: Any) -> dict[str, Any]:
         )
         for tyt in (tree.tyt_a1, tree.tyt_a2):
             reporter = people["commune_reporter"] if tyt == tree.tyt_a1 else make_user("reporter", tyt)
+            report_set_manual_values(actor=reporter, form_code="BCX3", unit_code=tyt.code,
+                                     period=period.code, values={"I.1:total": 1, "I.1.1:total": 0})  # fmt: skip
             report_submit(actor=reporter, form_code="BCX3", unit_code=tyt.code, period=period.code,
                           warning_comment="Đã kiểm tra")  # fmt: skip
             report_approve(

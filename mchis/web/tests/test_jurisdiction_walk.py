@@ -479,6 +479,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
     "register": P(first_register, scoped=False),
     "job_id": attr("registers.IngestBatch"),
     "upload_id": attr("registers.PendingUpload"),
+    "record_id": P(register_record),  # DELETE /api/v1/registers/{register}/records/{record_id} (void)
     # reports
     "form": shared("reports.FormDefinition", "code"),
     "period": P(report_period, scoped=False),
