@@ -93,6 +93,7 @@ ACTION_LABELS: dict[str, str] = {
     "register.web_batch": gettext_noop("Nhập dữ liệu sổ trên web"),
     "register.period_lock": gettext_noop("Khóa kỳ số liệu"),
     "register.period_unlock": gettext_noop("Mở khóa kỳ số liệu"),
+    "register.void": gettext_noop("Hủy bản ghi sổ"),
     "register.write": gettext_noop("Ghi dữ liệu sổ"),
     "report.edit": gettext_noop("Sửa số liệu báo cáo"),
     "report.remind": gettext_noop("Nhắc hạn báo cáo"),
