@@ -19,3 +19,8 @@ urlpatterns = [
     path("notifications/", include("mchis.notifications.urls")),
     path("", include("mchis.web.urls")),
 ]
+
+# Refusals and errors are Vietnamese pages inside the layout with a way back (mchis.web.views).
+handler403 = "mchis.web.views.handler403"
+handler404 = "mchis.web.views.handler404"
+handler500 = "mchis.web.views.handler500"

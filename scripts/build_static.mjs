@@ -1,5 +1,5 @@
 // Copies the front-end packages' distributable files into Django static files.
-// Why a copy and not a bundler: four prebuilt files, no transpiling needed; fewer moving parts.
+// Why a copy and not a bundler: a few prebuilt files, no transpiling needed; fewer moving parts.
 import { cpSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,15 @@ const files = {
   "@alpinejs/csp/dist/cdn.min.js": "alpine.min.js",
   "echarts/dist/echarts.min.js": "echarts.min.js",
   "@picocss/pico/css/pico.min.css": "pico.min.css",
+  // The one date widget (text dd/mm/yyyy + calendar helper) and its month picker, Vietnamese texts.
+  "flatpickr/dist/flatpickr.min.js": "flatpickr.min.js",
+  "flatpickr/dist/flatpickr.min.css": "flatpickr.min.css",
+  "flatpickr/dist/l10n/vn.js": "flatpickr-vn.js",
+  "flatpickr/dist/plugins/monthSelect/index.js": "flatpickr-month.js",
+  "flatpickr/dist/plugins/monthSelect/style.css": "flatpickr-month.css",
+  // Type-to-search pickers (units grouped by the tree, ethnic groups, circumstance groups).
+  "tom-select/dist/js/tom-select.complete.min.js": "tom-select.min.js",
+  "tom-select/dist/css/tom-select.min.css": "tom-select.min.css",
 };
 mkdirSync(out, { recursive: true });
 for (const [src, dst] of Object.entries(files)) {

@@ -137,6 +137,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# dd/mm/yyyy in every page, export and PDF, and typed dates parsed as dd/mm/yyyy (mchis/web/formats/).
+FORMAT_MODULE_PATH = ["mchis.web.formats"]
 USE_I18N = True
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_TZ = True

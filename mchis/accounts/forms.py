@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from mchis.units.choices import grouped_unit_choices
 from mchis.units.models import ReportingUnit
 
 from .permissions import MACHINE_ACTIONS
@@ -91,6 +92,9 @@ class AccountCreateForm(forms.Form):
     def __init__(self, *args: Any, units: Any, roles: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        # a picker grouped by the tree, with type-to-search (validation still uses the queryset)
+        self.fields["unit"].choices = [("", "—"), *grouped_unit_choices(units, key=lambda u: u.pk)]  # type: ignore[attr-defined]
+        self.fields["unit"].widget.attrs["data-search"] = ""
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]  # type: ignore[attr-defined]
 
 

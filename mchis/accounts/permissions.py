@@ -66,7 +66,7 @@ MATRIX: dict[str, frozenset[Role]] = {
 # exports of its unit's subtree, and the bulk register ingestion that integrations exist for (each record names
 # the facility's source system and record id). Everything else - child-record proposals and decisions, report
 # workflow, merges, audits, account/unit/catalog administration - is a person's act: a token is refused with
-# 403 `person_required`, whatever its scopes say. See docs/decisions/0028-machine-clients-are-not-people.md.
+# 403 `person_required`, whatever its scopes say. See docs/decisions/0030-machine-clients-are-not-people.md.
 MACHINE_ACTIONS = frozenset(
     {
         "child.view",
@@ -92,7 +92,12 @@ CRITICAL_ACTIONS = frozenset(
         "child.approve_merge",
         "child.approve_approved_change",
         "account.change_role",
+        "account.create",
+        "account.reset_otp",
         "child.export",
+        "audit_log.export",
+        "audit_campaign.sign",
+        "report.unapprove",
     }
 )
 

@@ -110,6 +110,8 @@ def account_create(
         raise PermissionDeniedError("Bạn không được cấp vai trò này.", field="role")
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError(f"Tên đăng nhập '{username}' đã tồn tại.", field="username", code="duplicate")
+    if actor is not None:  # a person creating an account (not the setup commands): critical, R-SEC-04
+        require_step_up()
     initial = password or generate_initial_password()
     user = User(
         username=username,

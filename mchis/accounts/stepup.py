@@ -13,15 +13,31 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from mchis.core.errors import StepUpRequired
-from mchis.core.stepup import has_recent_step_up, page_redirect, require_step_up, step_up_url
+from mchis.core.stepup import (
+    has_recent_step_up,
+    page_redirect,
+    require_step_up,
+    step_up_redirect,
+    step_up_url,
+    take_pending_post,
+)
 
-__all__ = ["handles_step_up", "has_recent_step_up", "page_redirect", "require_step_up", "step_up_url"]
+__all__ = [
+    "handles_step_up",
+    "has_recent_step_up",
+    "page_redirect",
+    "require_step_up",
+    "step_up_redirect",
+    "step_up_url",
+    "take_pending_post",
+]
 
 
 def handles_step_up(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """View decorator: when the service raises StepUpRequired, send the person to the step-up page
-    (`/accounts/step-up/?next=<this URL>`); after the check they come back here (a GET shows the form
-    again) and submit once more. The API needs nothing: StepUpRequired → 403 `step_up_required`.
+    (`/accounts/step-up/?next=<this URL>`), keeping what a POST carried; after the check the same POST is sent
+    again (what was typed is not lost and the action completes). The API needs nothing: StepUpRequired → 403
+    `step_up_required`.
 
     For class-based views: `@method_decorator(handles_step_up, name="dispatch")`.
     """
@@ -31,6 +47,6 @@ def handles_step_up(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
         try:
             return view(request, *args, **kwargs)
         except StepUpRequired:
-            return page_redirect(request, step_up_url(request.get_full_path()))
+            return step_up_redirect(request)
 
     return wrapper

@@ -45,7 +45,7 @@ from .forms import (
 from .middleware import LAST_ACTIVITY_KEY, mark_step_up
 from .permissions import can
 from .roles import Role
-from .stepup import handles_step_up
+from .stepup import handles_step_up, take_pending_post
 
 PASSWORD_EXPIRY_WARNING_DAYS = 14
 
@@ -164,7 +164,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         path=request.get_full_path(),
         reason=reason,
     )
-    return render(request, "accounts/csrf_failure.html", status=403)
+    referer = request.META.get("HTTP_REFERER", "")
+    back = referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
+    return render(request, "accounts/csrf_failure.html", {"back_url": back}, status=403)
 
 
 # --- password ------------------------------------------------------------------------------------
@@ -269,6 +271,10 @@ def step_up(request: HttpRequest) -> HttpResponse:
             _form_error(form, exc)
         else:
             mark_step_up(request)
+            pending = take_pending_post(request, next_url)
+            if pending is not None:
+                # the interrupted form goes again, as typed, and the action completes (issue 13 item 6)
+                return render(request, "accounts/step_up_continue.html", {"pending": pending})
             messages.success(request, _("Đã xác thực. Vui lòng thực hiện lại thao tác."))
             return redirect(next_url)
     minutes = max(1, settings.STEP_UP_WINDOW_SECONDS // 60)
@@ -303,6 +309,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@handles_step_up
 def user_create(request: HttpRequest) -> HttpResponse:
     _require(request, "account.manage")
     form = AccountCreateForm(
@@ -321,6 +328,8 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 full_name=data["full_name"],
                 email=data["email"],
             )
+        except StepUpRequired:
+            raise  # → the step-up page, then this form is sent again as typed
         except DomainError as exc:
             _form_error(form, exc)
         else:

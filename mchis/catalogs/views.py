@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mchis.accounts.permissions import can
+from mchis.core.dates import parse_day
 from mchis.core.errors import DomainError
 from mchis.core.text import fold
 
@@ -55,9 +56,9 @@ def catalog_detail(request: HttpRequest, code: str) -> HttpResponse:
     error = ""
     if on_text:
         try:
-            day = date.fromisoformat(on_text)
+            day = parse_day(on_text)
         except ValueError:
-            error = _("Ngày không hợp lệ.")
+            error = _("Ngày không hợp lệ: nhập theo dạng dd/mm/yyyy, ví dụ 05/03/2026.")
     items = list(catalog_items(code, on=day) if day else catalog_current_items(code))
     q = request.GET.get("q", "").strip()
     if q:

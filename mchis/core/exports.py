@@ -6,7 +6,9 @@ from io import BytesIO
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from openpyxl.cell import WriteOnlyCell
 
+from .audit_labels import action_label, object_label
 from .models import AuditEvent
 from .spreadsheets import workbook as new_workbook
 
@@ -32,12 +34,19 @@ def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[byt
     """(xlsx bytes, number of rows) for at most `limit` entries, streamed row by row (write-only mode)."""
     workbook = new_workbook(write_only=True)
     sheet = workbook.create_sheet("Nhật ký")
-    sheet.append([label for _, label in EXPORT_COLUMNS])
+    sheet.append(
+        [label for _, label in EXPORT_COLUMNS] + ["Hành động (diễn giải)", "Loại đối tượng (diễn giải)"]
+    )
     rows = 0
     for values in events.values_list(*[name for name, _ in EXPORT_COLUMNS])[:limit].iterator():
-        row = list(values)
-        row[1] = timezone.localtime(row[1]).replace(tzinfo=None)  # Excel has no time zones
+        row: list = list(values)
+        at = WriteOnlyCell(
+            sheet, value=timezone.localtime(row[1]).replace(tzinfo=None)
+        )  # Excel has no time zones
+        at.number_format = "dd/mm/yyyy hh:mm:ss"  # dates as people write them, not ISO
+        row[1] = at
         row[8] = str(row[8]) if row[8] else ""
+        row += [action_label(row[5]), object_label(row[6])]  # the codes stay searchable, the words are read
         sheet.append(row)
         rows += 1
     buffer = BytesIO()

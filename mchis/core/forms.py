@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import AuditFilters
+from .widgets import DateField
 
 
 class AuditSearchForm(forms.Form):
@@ -13,12 +14,8 @@ class AuditSearchForm(forms.Form):
     object_type = forms.CharField(label=_("Loại đối tượng"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Mã đối tượng"), required=False, max_length=64)
     action = forms.CharField(label=_("Hành động"), required=False, max_length=64)
-    date_from = forms.DateField(
-        label=_("Từ ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("Đến ngày"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = DateField(label=_("Từ ngày"), required=False)
+    date_to = DateField(label=_("Đến ngày"), required=False)
 
     def clean(self) -> dict:
         data = super().clean() or {}

@@ -11,11 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from .context import RequestMeta, reset_meta, set_meta
 from .errors import DomainError, PermissionDeniedError, StepUpRequired
 from .inputs import InputRejected, check_text, has_control_chars, parse_json_body
-from .stepup import page_redirect, step_up_url
+from .stepup import step_up_redirect
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -80,10 +82,15 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def _same_site_referer(request: HttpRequest) -> str:
+    referer = request.META.get("HTTP_REFERER", "")
+    return referer if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}) else "/"
+
+
 class DomainErrorMiddleware:
     """Pages (not the API, which has its own handlers) that let a refusal escape from a service:
-    `PermissionDeniedError` / `StepUpRequired` become Django's 403, any other `DomainError` its own status
-    (400/409/422) with its message, an id too large for the database 404 - never a 500."""
+    `PermissionDeniedError` / `StepUpRequired` become Django's 403 (the Vietnamese page of handler403), and any
+    other `DomainError` the page "error.html" (inside the layout, with a way back) at its own status: never a 500."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -94,15 +101,19 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, StepUpRequired) and getattr(request, "user", None) is not None:
             # Any page reaching a critical operation sends the person to the step-up screen and back.
-            return page_redirect(request, step_up_url(request.get_full_path()))
+            return step_up_redirect(request)
         if isinstance(exception, PermissionDeniedError | StepUpRequired):
             raise PermissionDenied(exception.message) from exception
-        if isinstance(exception, DomainError):
-            # Bad input that reached a page (e.g. a form field no form validated): its status, a clear message.
+        if isinstance(exception, DomainError) and not request.path.startswith("/api/"):
             return render(
                 request,
-                "core/input_rejected.html",
-                {"message": exception.message},
+                "error.html",
+                {
+                    "status": exception.status_code,
+                    "title": _("Thao tác chưa thực hiện được"),
+                    "message": exception.message,
+                    "back_url": _same_site_referer(request),
+                },
                 status=exception.status_code,
             )
         if isinstance(exception, OverflowError):  # an id too large for the database: no such object

@@ -55,6 +55,19 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action} {self.object_type}:{self.object_id}"
 
+    @property
+    def action_label(self) -> str:
+        """The action in words, in the UI language (mchis.core.audit_labels)."""
+        from .audit_labels import action_label
+
+        return action_label(self.action)
+
+    @property
+    def object_label(self) -> str:
+        from .audit_labels import object_label
+
+        return object_label(self.object_type)
+
 
 class AuditAnchor(models.Model):
     """A checkpoint (mốc neo) of the audit chain: the id and hash of its last entry at one moment.

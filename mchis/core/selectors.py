@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from .audit_labels import actions_matching
 from .models import AuditEvent, AuditEventQuerySet
 from .scoping import scope_path_of
 from .text import nfc
@@ -44,8 +45,11 @@ def audit_event_search(*, principal: Any, filters: AuditFilters) -> AuditEventQu
         qs = qs.filter(object_id=filters.object_id.strip())
     if filters.action:
         action = filters.action.strip()
-        # "child" matches every child.* action as well as an action named exactly "child".
-        qs = qs.filter(Q(action=action) | Q(action__startswith=f"{action}."))
+        # "child" matches every child.* action as well as an action named exactly "child"; words ("duyệt",
+        # "duyet bao cao") match the actions whose label contains them (mchis.core.audit_labels).
+        qs = qs.filter(
+            Q(action=action) | Q(action__startswith=f"{action}.") | Q(action__in=actions_matching(action))
+        )
     if filters.date_from:
         qs = qs.filter(at__date__gte=filters.date_from)
     if filters.date_to:

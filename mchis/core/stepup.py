@@ -38,6 +38,47 @@ def step_up_url(next_url: str) -> str:
     return f"{reverse('accounts:step_up')}?{urlencode({'next': next_url})}"
 
 
+# The form a person sent when the step-up prompt interrupted it (issue 13 item 6): kept in their own session
+# (never in a URL), at most this long, without the CSRF token and without files (those are chosen again).
+PENDING_KEY = "step_up_pending_post"
+PENDING_MAX_AGE_SECONDS = 600
+
+
+def remember_pending_post(request: HttpRequest) -> None:
+    """Keep what was typed in the interrupted POST so the step-up page can send it again afterwards."""
+    session = getattr(request, "session", None)
+    if request.method != "POST" or session is None:
+        return
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name != "csrfmiddlewaretoken"
+        for value in values
+    ]
+    session[PENDING_KEY] = {
+        "path": request.get_full_path(),
+        "fields": fields,
+        "had_files": bool(request.FILES),
+        "at": timezone.now().timestamp(),
+    }
+
+
+def take_pending_post(request: HttpRequest, next_url: str) -> dict | None:
+    """The interrupted POST to `next_url`, if still fresh (removed from the session either way)."""
+    pending = request.session.pop(PENDING_KEY, None)
+    if not pending or pending.get("path") != next_url:
+        return None
+    if timezone.now().timestamp() - float(pending.get("at", 0)) > PENDING_MAX_AGE_SECONDS:
+        return None
+    return pending
+
+
+def step_up_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponse:
+    """Send the person to the step-up page and back to `next_url` (default: this page), keeping a POST's data."""
+    remember_pending_post(request)
+    return page_redirect(request, step_up_url(next_url or request.get_full_path()))
+
+
 def page_redirect(request: HttpRequest, url: str) -> HttpResponse:
     """A redirect that also works for htmx requests (which would otherwise swap the target page in)."""
     if request.headers.get("HX-Request"):

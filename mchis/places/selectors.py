@@ -5,6 +5,7 @@ Administrative units are public reference data (not scoped); villages are read w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,3 +126,11 @@ def commune_search(queryset: QuerySet[AdminUnit], q: str) -> QuerySet[AdminUnit]
     if not q:
         return queryset
     return queryset.filter(Q(search_key__contains=fold(q)) | Q(code=q.strip()))
+
+
+def village_labels(ids: Iterable[int]) -> dict[int, str]:
+    """Village id → its name as people read it ("Thôn Nà Pài"), for showing stored ids."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return {}
+    return {v.pk: str(v) for v in Village.objects.filter(pk__in=wanted)}

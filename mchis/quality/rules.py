@@ -17,6 +17,7 @@ from mchis.core.ages import completed_years
 from mchis.core.text import fold
 from mchis.registry.personal_id import check as check_personal_id
 from mchis.registry.personal_id import structure_errors
+from mchis.registry.validation import parent_guardian_gaps
 
 
 class Criterion:
@@ -145,14 +146,11 @@ def missing_required(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
         if getattr(r, name) in (None, "")
         or (isinstance(getattr(r, name), str) and not getattr(r, name).strip())
     ]
-    if not (r.mother_name.strip() or r.father_name.strip() or r.guardian_name.strip()):
-        out.append(_f("DQ_MISSING", "guardian_name", "Thiếu thông tin cha, mẹ hoặc người chăm sóc."))
-    elif not r.guardian_name.strip():
-        # R-CH-02 (c): a parent's name missing and no guardian recorded instead.
-        if not r.mother_name.strip():
-            out.append(_f("DQ_MISSING", "mother_name", "Thiếu họ tên mẹ (và không có người giám hộ)."))
-        if not r.father_name.strip():
-            out.append(_f("DQ_MISSING", "father_name", "Thiếu họ tên cha (và không có người giám hộ)."))
+    # R-CH-02 (c): the same rule as the commune's review list (mchis.registry.validation).
+    out.extend(
+        _f("DQ_MISSING", field, message)
+        for field, message in parent_guardian_gaps(r.father_name, r.mother_name, r.guardian_name)
+    )
     return out
 
 

@@ -43,6 +43,15 @@ def records_list(
     return qs.order_by("-event_date", "-id")
 
 
+def latest_month(*, principal: Any, register: str, unit: Any | None = None) -> date | None:
+    """The latest month that has records visible to the principal (the register list opens on it)."""
+    reg = get_register(register)
+    qs = visible_to(reg.model.objects.all(), principal)
+    if unit is not None:
+        qs = qs.filter(facility__path__startswith=unit.path)
+    return qs.aggregate(latest=Max("month"))["latest"]
+
+
 def record_get(*, principal: Any, register: str, pk: int) -> Any:
     reg = get_register(register)
     return access(reg.model.objects.select_related("facility"), principal, pk=pk)

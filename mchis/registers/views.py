@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from mchis.accounts.permissions import can
+from mchis.core.dates import dmy, parse_month
 from mchis.core.errors import DomainError
 from mchis.core.inputs import InputRejected
 from mchis.core.scoping import visible_to
@@ -49,13 +50,12 @@ def _facilities(user: Any) -> Any:
     return visible_to(ReportingUnit.objects.active(), user).order_by("path")
 
 
-def _month_param(value: str | None) -> date:
-    if value:
-        try:
-            return date(int(value[:4]), int(value[5:7]), 1)
-        except ValueError:
-            pass
-    return timezone.localdate().replace(day=1)
+def _month_param(value: str | None) -> date | None:
+    """The month asked for ('03/2026', 'tháng 3/2026' or '2026-03'); None when absent or unreadable."""
+    try:
+        return parse_month(value)
+    except ValueError:
+        return None
 
 
 @login_required
@@ -80,6 +80,10 @@ def record_list(request: HttpRequest, register: str) -> HttpResponse:
     unit = None
     if request.GET.get("unit"):
         unit = unit_get_visible(request.user, request.GET["unit"])
+    if month is None:  # open on the latest month that has data (else the current month)
+        month = selectors.latest_month(principal=request.user, register=reg.key, unit=unit) or (
+            timezone.localdate().replace(day=1)
+        )
     q = (request.GET.get("q") or "").strip()[:100]
     qs = selectors.records_list(principal=request.user, register=reg.key, unit=unit, month=month, q=q)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
@@ -113,9 +117,9 @@ def _field_row(spec: FieldSpec, name: str, value: Any, error: str | None) -> dic
     if spec.kind == "choice" and spec.choices is not None:
         options = [(str(v), str(label)) for v, label in spec.choices.choices]
     elif spec.kind == "catalog" and spec.catalog != "icd10":
-        options = [("", "—")] + [(code, f"{code} - {label}") for code, label in catalog_items(spec.catalog)]
+        options = [("", "—")] + [(code, str(label)) for code, label in catalog_items(spec.catalog)]
     if isinstance(value, date):
-        value = value.isoformat()
+        value = value.strftime("%d/%m/%Y")
     return {
         "name": name,
         "label": spec.label,
@@ -208,7 +212,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
         values = {
             "facility": request.GET.get("facility")
             or getattr(getattr(request.user, "unit", None), "code", ""),
-            "event_date": request.GET.get("event_date") or timezone.localdate().isoformat(),
+            "event_date": dmy(request.GET.get("event_date") or timezone.localdate()),
             "place": "at_facility",
         }
     newborn_blocks = []

@@ -10,6 +10,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mchis.core.widgets import date_text_attrs
+
+from .models import Sex
 from .validation import LABELS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -62,35 +65,33 @@ def _text(label: Any, required: bool = False, **attrs: Any) -> forms.CharField:
 
 
 def _date(label: Any, required: bool = False) -> forms.CharField:
-    return _text(label, required, placeholder="dd/mm/yyyy", inputmode="numeric", autocomplete="off")
+    return _text(label, required, **date_text_attrs())
 
 
-def _pid(label: str) -> forms.CharField:
+def _pid(label: Any) -> forms.CharField:
     return _text(label, False, inputmode="numeric", maxlength="12", autocomplete="off", pattern="[0-9 ]*")
 
 
 class ChildForm(forms.Form):
     """Thông tin trẻ em (R-CH-01). Field names = validation.FIELDS keys, so errors map 1:1."""
 
-    full_name = _text(LABELS["full_name"], True, autocomplete="off", autofocus="autofocus")
-    date_of_birth = _date(LABELS["date_of_birth"], True)
-    sex = forms.ChoiceField(
-        label=LABELS["sex"], choices=[("", "—"), ("M", "Nam"), ("F", "Nữ")], required=True
-    )
-    ethnicity_code = forms.ChoiceField(label=LABELS["ethnicity_code"], required=False)
-    personal_id = _pid(LABELS["personal_id"])
-    village = forms.ChoiceField(label=LABELS["village"], required=False)
-    address_detail = _text(LABELS["address_detail"])
-    father_name = _text(LABELS["father_name"])
-    father_dob = _date(LABELS["father_dob"])
-    father_personal_id = _pid(LABELS["father_personal_id"])
-    mother_name = _text(LABELS["mother_name"])
-    mother_dob = _date(LABELS["mother_dob"])
-    mother_personal_id = _pid(LABELS["mother_personal_id"])
-    guardian_name = _text(LABELS["guardian_name"])
-    guardian_dob = _date(LABELS["guardian_dob"])
-    guardian_personal_id = _pid(LABELS["guardian_personal_id"])
-    guardian_relationship = forms.ChoiceField(label=LABELS["guardian_relationship"], required=False)
+    full_name = _text(_(LABELS["full_name"]), True, autocomplete="off", autofocus="autofocus")
+    date_of_birth = _date(_(LABELS["date_of_birth"]), True)
+    sex = forms.ChoiceField(label=_(LABELS["sex"]), choices=[("", "—"), *Sex.choices], required=True)
+    ethnicity_code = forms.ChoiceField(label=_(LABELS["ethnicity_code"]), required=False)
+    personal_id = _pid(_(LABELS["personal_id"]))
+    village = forms.ChoiceField(label=_(LABELS["village"]), required=False)
+    address_detail = _text(_(LABELS["address_detail"]))
+    father_name = _text(_(LABELS["father_name"]))
+    father_dob = _date(_(LABELS["father_dob"]))
+    father_personal_id = _pid(_(LABELS["father_personal_id"]))
+    mother_name = _text(_(LABELS["mother_name"]))
+    mother_dob = _date(_(LABELS["mother_dob"]))
+    mother_personal_id = _pid(_(LABELS["mother_personal_id"]))
+    guardian_name = _text(_(LABELS["guardian_name"]))
+    guardian_dob = _date(_(LABELS["guardian_dob"]))
+    guardian_personal_id = _pid(_(LABELS["guardian_personal_id"]))
+    guardian_relationship = forms.ChoiceField(label=_(LABELS["guardian_relationship"]), required=False)
     reason = forms.CharField(label=_("Lý do / nguồn thông tin"), required=False, widget=forms.TextInput())
     event_date = _date(_("Ngày xảy ra thay đổi (thực tế)"))
     evidence = forms.FileField(
@@ -113,6 +114,10 @@ class ChildForm(forms.Form):
             )
             self.fields[f"circ_{i}_start"] = _date(_("Từ ngày"))
             self.fields[f"circ_{i}_end"] = _date(_("Đến ngày"))
+        # long lists (55 ethnic groups, 26 circumstance groups, villages): type-to-search (web/widgets.js)
+        for name, field in self.fields.items():
+            if name in ("ethnicity_code", "village", "guardian_relationship") or name.endswith("_group"):
+                field.widget.attrs["data-search"] = ""
 
     def child_data(self) -> dict[str, Any]:
         """Raw values for the services (they normalise and validate)."""

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mchis.accounts.permissions import can
 from mchis.core.principal import PrincipalRef, same_principal
@@ -19,14 +20,14 @@ from mchis.core.scoping import ScopedQuerySet, subtree_q
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Nam"
-    FEMALE = "F", "Nữ"
+    MALE = "M", _("Nam")
+    FEMALE = "F", _("Nữ")
 
 
 class ChildStatus(models.TextChoices):
-    ACTIVE = "active", "Đang theo dõi"
-    DELETED = "deleted", "Đã xóa"
-    MERGED = "merged", "Đã gộp"
+    ACTIVE = "active", _("Đang theo dõi")
+    DELETED = "deleted", _("Đã xóa")
+    MERGED = "merged", _("Đã gộp")
 
 
 class ChildQuerySet(ScopedQuerySet["Child"]):
@@ -142,17 +143,17 @@ class SupportReceived(models.Model):
 
 
 class RequestKind(models.TextChoices):
-    CREATE = "create", "Thêm mới"
-    CHANGE = "change", "Thay đổi"
-    DELETE = "delete", "Xóa"
-    MERGE = "merge", "Gộp hồ sơ trùng"
+    CREATE = "create", _("Thêm mới")
+    CHANGE = "change", _("Thay đổi")
+    DELETE = "delete", _("Xóa")
+    MERGE = "merge", _("Gộp hồ sơ trùng")
 
 
 class RequestStatus(models.TextChoices):
-    PENDING = "pending", "Chờ duyệt"
-    APPROVED = "approved", "Đã duyệt"
-    REJECTED = "rejected", "Từ chối"
-    RETURNED = "returned", "Trả lại để sửa"
+    PENDING = "pending", _("Chờ duyệt")
+    APPROVED = "approved", _("Đã duyệt")
+    REJECTED = "rejected", _("Từ chối")
+    RETURNED = "returned", _("Trả lại để sửa")
 
 
 class ChangeRequestQuerySet(ScopedQuerySet["ChangeRequest"]):
@@ -336,9 +337,9 @@ class ChildVersion(models.Model):
 
 
 class VerificationStatus(models.TextChoices):
-    PENDING = "pending", "Đang chờ"
-    DONE = "done", "Đã có kết quả"
-    FAILED = "failed", "Lỗi (đã thử hết số lần)"
+    PENDING = "pending", _("Đang chờ")
+    DONE = "done", _("Đã có kết quả")
+    FAILED = "failed", _("Lỗi (đã thử hết số lần)")
 
 
 class Verification(models.Model):
@@ -375,9 +376,9 @@ class Verification(models.Model):
 
 
 class CorrectionStatus(models.TextChoices):
-    OPEN = "open", "Chờ xử lý"
-    FIXED = "fixed", "Đã sửa"
-    ANSWERED = "answered", "Đã trả lời bằng văn bản"
+    OPEN = "open", _("Chờ xử lý")
+    FIXED = "fixed", _("Đã sửa")
+    ANSWERED = "answered", _("Đã trả lời bằng văn bản")
 
 
 class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):

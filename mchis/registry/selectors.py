@@ -23,12 +23,14 @@ from .models import (
     ChildVersion,
     CorrectionRequest,
     CorrectionRequestQuerySet,
+    RequestKind,
     RequestStatus,
     Verification,
     VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
 from .search import relevance
+from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
 
@@ -108,7 +110,23 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     """The record as it was at the end of `when` (a date) or at `when` (a datetime); None = not yet."""
     moment = when if isinstance(when, datetime) else timezone.make_aware(datetime.combine(when, time.max))
     version = ChildVersion.objects.filter(child=child, approved_at__lte=moment).order_by("-version").first()
-    return dict(version.snapshot, version=version.version) if version else None
+    if version is not None:
+        return dict(version.snapshot, version=version.version)
+    if child.created_at is None or child.created_at > moment:
+        return None
+    # Loaded in bulk (the demo generator, an older import) without a creation version: the record existed from
+    # its creation time, as it was before its first approved change (or as it is, if never changed).
+    first = ChildVersion.objects.filter(child=child).order_by("version").first()
+    if first is None:
+        from .services import child_snapshot
+
+        return dict(child_snapshot(child), version=0)
+    if first.kind == RequestKind.CREATE:
+        return None
+    before = dict(first.snapshot)
+    for name, pair in (first.diff or {}).items():
+        before[name] = pair[0] if isinstance(pair, list | tuple) and pair else None
+    return dict(before, version=0)
 
 
 def request_key_used(principal: Any, client_key: str | None) -> bool:
@@ -201,8 +219,11 @@ def _basic_problems(child: Child, today: date) -> list[str]:
         problems.append("Thiếu giới tính")
     if not child.ethnicity_code:
         problems.append("Thiếu dân tộc")
-    if not (child.father_name or child.mother_name or child.guardian_name):
-        problems.append("Thiếu cha/mẹ/người giám hộ")
+    # the same rule as the data-quality finding DQ_MISSING (one rule, R-CH-02 c)
+    problems.extend(
+        message
+        for _field, message in parent_guardian_gaps(child.father_name, child.mother_name, child.guardian_name)
+    )
     return problems
 
 
@@ -237,7 +258,8 @@ def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> 
             Q(date_of_birth__isnull=True)
             | Q(sex="")
             | Q(ethnicity_code="")
-            | Q(father_name="", mother_name="", guardian_name="")
+            | Q(guardian_name="", father_name="")
+            | Q(guardian_name="", mother_name="")
             | ~Q(full_name__contains=" ")
             | Q(date_of_birth__gt=today)
             | Q(date_of_birth__lt=date(today.year - 17, 1, 1))

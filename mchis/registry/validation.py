@@ -12,32 +12,35 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from mchis.core.ages import completed_years
 from mchis.core.text import nfc
 
 from . import personal_id as pid
 
-# Editable fields of the record, their kind and Vietnamese label (the label names the field in messages).
+# Editable fields of the record, their kind and Vietnamese label (the label names the field in messages;
+# marked for the catalogue, shown translated through mchis.registry.display.field_labels).
 FIELDS: dict[str, tuple[str, str]] = {
-    "full_name": ("text", "Họ và tên"),
-    "date_of_birth": ("date", "Ngày sinh"),
-    "sex": ("sex", "Giới tính"),
-    "ethnicity_code": ("code", "Dân tộc"),
-    "personal_id": ("pid", "Số định danh cá nhân"),
-    "village": ("int", "Thôn/tổ dân phố"),
-    "address_detail": ("text", "Địa chỉ chi tiết"),
-    "father_name": ("text", "Họ tên cha"),
-    "father_dob": ("date", "Ngày sinh của cha"),
-    "father_personal_id": ("pid", "Số định danh của cha"),
-    "mother_name": ("text", "Họ tên mẹ"),
-    "mother_dob": ("date", "Ngày sinh của mẹ"),
-    "mother_personal_id": ("pid", "Số định danh của mẹ"),
-    "guardian_name": ("text", "Họ tên người giám hộ"),
-    "guardian_dob": ("date", "Ngày sinh người giám hộ"),
-    "guardian_personal_id": ("pid", "Số định danh người giám hộ"),
-    "guardian_relationship": ("code", "Quan hệ với trẻ"),
-    "circumstances": ("list", "Nhóm hoàn cảnh"),
-    "supports": ("list", "Trợ giúp đã nhận"),
+    "full_name": ("text", gettext_noop("Họ và tên")),
+    "date_of_birth": ("date", gettext_noop("Ngày sinh")),
+    "sex": ("sex", gettext_noop("Giới tính")),
+    "ethnicity_code": ("code", gettext_noop("Dân tộc")),
+    "personal_id": ("pid", gettext_noop("Số định danh cá nhân")),
+    "village": ("int", gettext_noop("Thôn/tổ dân phố")),
+    "address_detail": ("text", gettext_noop("Địa chỉ chi tiết")),
+    "father_name": ("text", gettext_noop("Họ tên cha")),
+    "father_dob": ("date", gettext_noop("Ngày sinh của cha")),
+    "father_personal_id": ("pid", gettext_noop("Số định danh của cha")),
+    "mother_name": ("text", gettext_noop("Họ tên mẹ")),
+    "mother_dob": ("date", gettext_noop("Ngày sinh của mẹ")),
+    "mother_personal_id": ("pid", gettext_noop("Số định danh của mẹ")),
+    "guardian_name": ("text", gettext_noop("Họ tên người giám hộ")),
+    "guardian_dob": ("date", gettext_noop("Ngày sinh người giám hộ")),
+    "guardian_personal_id": ("pid", gettext_noop("Số định danh người giám hộ")),
+    "guardian_relationship": ("code", gettext_noop("Quan hệ với trẻ")),
+    "circumstances": ("list", gettext_noop("Nhóm hoàn cảnh")),
+    "supports": ("list", gettext_noop("Trợ giúp đã nhận")),
 }
 LABELS = {name: label for name, (_, label) in FIELDS.items()}
 REQUIRED = ("full_name", "date_of_birth", "sex")
@@ -66,6 +69,23 @@ class Context:
     circumstance_groups: frozenset[str] | None = None
     relationships: frozenset[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parent_guardian_gaps(father_name: str, mother_name: str, guardian_name: str) -> list[tuple[str, str]]:
+    """R-CH-02 (c), the one rule for "missing parent/guardian" (review list and data-quality finding alike):
+    no father, mother nor guardian at all; or a parent's name missing with no guardian recorded instead.
+    Returns [(field, Vietnamese message)]."""
+    father, mother, guardian = (v.strip() if v else "" for v in (father_name, mother_name, guardian_name))
+    if not (father or mother or guardian):
+        return [("guardian_name", "Thiếu thông tin cha, mẹ hoặc người giám hộ.")]
+    if guardian:
+        return []
+    gaps = []
+    if not mother:
+        gaps.append(("mother_name", "Thiếu họ tên mẹ (và không có người giám hộ)."))
+    if not father:
+        gaps.append(("father_name", "Thiếu họ tên cha (và không có người giám hộ)."))
+    return gaps
 
 
 class ParseError(ValueError):

@@ -19,6 +19,7 @@ from mchis.core.scoping import access, in_subtree
 
 from . import evidence as ev
 from . import selectors, services, validation
+from .display import Labeller, field_labels, verification_text
 from .duplicates import display_rows
 from .forms import ChildForm, DecisionForm, ReasonForm
 from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
@@ -101,6 +102,7 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "q": q,
             "village": village,
             "villages": _villages(getattr(request.user, "unit", None)),
+            "can_propose": can(request.user, "child.propose"),
         },
     )
 
@@ -167,7 +169,7 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     if child.status == ChildStatus.MERGED and child.merged_into_id:
         messages.info(request, _("Hồ sơ này đã được gộp vào hồ sơ khác."))
     as_of_raw = request.GET.get("as_of", "")
-    as_of = None
+    as_of: dict[str, Any] | None = None
     if as_of_raw:
         try:
             day = date.fromisoformat(validation.parse_date(as_of_raw, "as_of") or "")
@@ -175,14 +177,28 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
         except (ValueError, validation.ParseError):
             messages.error(request, _("Ngày xem lịch sử không hợp lệ (dd/mm/yyyy)."))
     history = list(selectors.child_history(child))
+    words = Labeller()
+    snapshot = services.child_snapshot(child)
+    if as_of and as_of["data"]:
+        as_of["rows"] = words.record(as_of["data"])
+    for v in history:  # what changed, in words ("Nữ", "Thôn Nà Pài", 05/03/2026), not codes
+        v.diff_rows = [  # type: ignore[attr-defined]
+            {
+                "label": field_labels().get(name, name),
+                "before": words.value(name, pair[0]),
+                "after": words.value(name, pair[1]),
+            }
+            for name, pair in (v.diff or {}).items()
+        ]
     open_requests = selectors.requests_visible(request.user).filter(child=child).open()
     return render(
         request,
         "registry/child_detail.html",
         {
             "child": child,
-            "snapshot": services.child_snapshot(child),
-            "labels": validation.LABELS,
+            "snapshot": snapshot,
+            "record": words.record(snapshot),
+            "verification_text": verification_text(child.id_verification_result),
             "history": history,
             "as_of": as_of,
             "open_requests": open_requests,
@@ -358,8 +374,15 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
             duplicate_error = str(_duplicate_context(request, exc).get("duplicate_error", ""))
         else:
             return redirect("registry:request_detail", req.public_id)
+    words = Labeller()
+    labels = field_labels()
     rows = [
-        {"field": name, "label": validation.LABELS.get(name, name), "before": before, "after": after}
+        {
+            "field": name,
+            "label": labels.get(name, name),
+            "before": words.value(name, before),
+            "after": words.value(name, after),
+        }
         for name, (before, after) in req.diff.items()
     ]
     can_decide = req.can_decide(request.user) and not req.is_proposer(request.user)

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
@@ -81,11 +82,11 @@ _PARSED: dict[str, Any] = {}
 
 
 class ReportStatus(models.TextChoices):
-    DRAFT = "draft", "Nháp"
-    SUBMITTED = "submitted", "Đã gửi"
-    RETURNED = "returned", "Bị trả lại"
-    APPROVED = "approved", "Đã duyệt"
-    UNAPPROVAL_REQUESTED = "unapproval_requested", "Đề nghị hủy duyệt"
+    DRAFT = "draft", _("Nháp")
+    SUBMITTED = "submitted", _("Đã gửi")
+    RETURNED = "returned", _("Bị trả lại")
+    APPROVED = "approved", _("Đã duyệt")
+    UNAPPROVAL_REQUESTED = "unapproval_requested", _("Đề nghị hủy duyệt")
 
 
 FROZEN_STATES = (ReportStatus.SUBMITTED, ReportStatus.APPROVED, ReportStatus.UNAPPROVAL_REQUESTED)

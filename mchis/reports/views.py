@@ -9,12 +9,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from mchis.accounts.permissions import can, require
-from mchis.accounts.stepup import step_up_url
+from mchis.accounts.stepup import step_up_redirect
 from mchis.core.cards import Card, register_card
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
 from mchis.core.http import content_disposition
@@ -185,8 +184,8 @@ def report_action(request: HttpRequest, form: str, unit: str, period: str, verb:
         messages.success(request, f"Đã thực hiện: {workflow.ACTION_LABELS[verb]}.")
     except StepUpRequired:
         # un-approval changes approved data (R-SEC-04): verify the second factor, come back, submit again
-        messages.warning(request, "Hủy duyệt cần xác thực hai lớp: nhập mã OTP rồi bấm Hủy duyệt lại.")
-        return redirect(step_up_url(reverse("reports:detail", args=[form, unit, period])))
+        # (the form is kept and sent again after the check: the action completes without retyping)
+        return step_up_redirect(request)
     except ValidationFailed as exc:
         messages.error(request, exc.message + " " + "; ".join(str(e.get("message")) for e in exc.errors))
     except DomainError as exc:

@@ -8,15 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mchis.core.widgets import DateField
 from mchis.places.models import AdminUnit, CodeVersion
 
+from .choices import grouped_unit_choices
 from .models import ReportingUnit, UnitKind
-
-
-def unit_choices(units: Any, *, blank: Any = None) -> list[tuple[str, Any]]:
-    base = min((u.depth for u in units), default=0)
-    choices: list[tuple[str, Any]] = [("", blank)] if blank is not None else []
-    return choices + [(u.code, f"{'— ' * (u.depth - base)}{u.name} ({u.code})") for u in units]
 
 
 class AdminUnitCodeField(forms.CharField):
@@ -45,7 +41,8 @@ class UnitForm(forms.Form):
 
     def __init__(self, *args: Any, parents: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent"].choices = unit_choices(parents, blank=_("(đơn vị gốc)"))  # type: ignore[attr-defined]
+        self.fields["parent"].choices = [("", _("(đơn vị gốc)")), *grouped_unit_choices(parents)]  # type: ignore[attr-defined]
+        self.fields["parent"].widget.attrs["data-search"] = ""
         if editing:
             del self.fields["code"]
             del self.fields["parent"]
@@ -53,12 +50,13 @@ class UnitForm(forms.Form):
 
 class MoveForm(forms.Form):
     new_parent = forms.ChoiceField(label=_("Chuyển về đơn vị cấp trên"))
-    on = forms.DateField(label=_("Từ ngày"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = DateField(label=_("Từ ngày"))
     reason = forms.CharField(label=_("Lý do (văn bản, quyết định)"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, parents: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"].choices = unit_choices(parents)  # type: ignore[attr-defined]
+        self.fields["new_parent"].choices = grouped_unit_choices(parents)  # type: ignore[attr-defined]
+        self.fields["new_parent"].widget.attrs["data-search"] = ""
         self.fields["on"].initial = timezone.localdate()
 
 

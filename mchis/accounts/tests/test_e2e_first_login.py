@@ -98,11 +98,7 @@ def test_r_sec_04_first_login_enrolment_and_step_up(
     page.fill("input[name=code]", totp_code(device, ahead=1))
     page.click("main button[type=submit]")
 
-    # Back on the form; submit again and the action succeeds.
-    page.wait_for_url(f"**/accounts/users/{target.pk}/role/")
-    page.select_option("select[name=role]", "leader")
-    page.fill("textarea[name=reason]", "Bổ nhiệm trạm trưởng")
-    page.click("main button[type=submit]")
+    # The interrupted form is sent again as typed: the action completes without retyping (issue 13 item 6).
     page.wait_for_url(f"**/accounts/users/{target.pk}/")
     assert "Lãnh đạo" in page.locator("[data-testid=account-role]").inner_text()
     assert User.objects.get(pk=target.pk).role == "leader"

@@ -11,6 +11,7 @@ from mchis.accounts.models import User
 from mchis.accounts.permissions import MATRIX, can
 from mchis.accounts.roles import ADMIN_ROLES, Role
 from mchis.accounts.services import account_create
+from mchis.accounts.testing import step_up_session, stepped_up
 from mchis.core.audit import verify_chain
 from mchis.core.errors import PermissionDeniedError
 from mchis.core.models import AuditEvent
@@ -30,7 +31,8 @@ def test_r_sec_01_admin_cannot_create_account_outside_subtree(admin_a, tree):
 
 
 def test_r_sec_01_admin_creates_inside_subtree_with_one_time_password(admin_a, tree):
-    user, initial = account_create(actor=admin_a, username="thu.a1", unit=tree.tyt_a1, role="collector")
+    with stepped_up():  # creating an account is critical (R-SEC-04, docs/permissions.md)
+        user, initial = account_create(actor=admin_a, username="thu.a1", unit=tree.tyt_a1, role="collector")
     assert user.must_change_password and user.check_password(initial)
     event = AuditEvent.objects.get(action="account.create", object_id=str(user.pk))
     assert event.actor_id == admin_a.pk and event.scope_path == tree.tyt_a1.path
@@ -57,6 +59,7 @@ def test_r_sec_01_create_form_offers_only_subtree_units_and_rejects_others(clien
         {"username": "x.b1", "unit": tree.tyt_b1.pk, "role": "collector"},
     )
     assert response.status_code == 200 and not User.objects.filter(username="x.b1").exists()
+    step_up_session(client)  # creating an account is critical (R-SEC-04)
     response = client.post(
         reverse("accounts:user_create"),
         {"username": "x.a2", "full_name": "Nguyễn Thị Hoa", "unit": tree.tyt_a2.pk, "role": "collector"},

@@ -3,6 +3,7 @@ operations need a second-factor check within the last STEP_UP_WINDOW_SECONDS."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 
@@ -128,10 +129,33 @@ def test_r_sec_04_view_redirects_to_step_up_and_back(client, admin_a, make_user,
     prompt = client.get(response.url)
     assert 'data-testid="step-up"' in prompt.content.decode()
     back = client.post(response.url, {"code": totp_code(device, ahead=1), "next": url})
-    assert back.status_code == 302 and back.url == url
-    assert client.post(url, {"role": "leader", "reason": "Bổ nhiệm"}).status_code == 302
+    # the interrupted form comes back as typed and is sent again (issue 13 item 6): nothing to retype
+    page = back.content.decode()
+    assert back.status_code == 200 and 'data-testid="step-up-continue"' in page
+    assert f'action="{url}"' in page and "data-autosubmit-form" in page
+    assert 'name="role" value="leader"' in page and 'name="reason" value="Bổ nhiệm"' in page
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">', page))
+    assert (
+        client.post(url, {k: v for k, v in fields.items() if k != "csrfmiddlewaretoken"}).status_code == 302
+    )
     target.refresh_from_db()
     assert target.role == "leader"
+
+
+def test_r_sec_04_step_up_keeps_the_typed_form_only_for_its_own_page(client, admin_a, make_user, tree, enrol):
+    # given a role change interrupted by the step-up prompt
+    target = make_user("collector", tree.tyt_a1)
+    device, _ = enrol(admin_a)
+    client.force_login(admin_a)
+    url = reverse("accounts:user_change_role", args=[target.pk])
+    client.post(url, {"role": "leader", "reason": "Bổ nhiệm"})
+    # when the check is passed for another page
+    back = client.post(reverse("accounts:step_up"), {"code": totp_code(device, ahead=1), "next": "/"})
+    # then nothing is replayed there, and the kept form is gone
+    assert back.status_code == 302 and back.url == "/"
+    target.refresh_from_db()
+    assert target.role == "collector"
+    assert "step_up_pending_post" not in client.session
 
 
 def test_r_sec_04_step_up_page_refuses_open_redirect(client, admin_a, enrol):

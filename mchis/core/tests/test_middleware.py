@@ -18,20 +18,31 @@ def test_refusals_escaping_a_page_become_403_not_500(error):
         middleware.process_exception(RequestFactory().get("/"), error)
 
 
-def test_other_domain_errors_escaping_a_page_answer_their_status_not_500(rf, db):
-    """Bad input that reached a page (issue 10 item 9): the error's own status and message."""
-    from mchis.core.inputs import InputRejected
+@pytest.mark.django_db
+def test_a_domain_error_escaping_a_page_is_a_vietnamese_page_at_its_status_not_500():
+    # given a page whose service refused with a conflict the view did not catch
 
-    middleware = DomainErrorMiddleware(lambda request: HttpResponse())
-    request = rf.get("/")
+    from mchis.core.errors import Conflict
+
+    request = RequestFactory().get("/children/", HTTP_REFERER="http://testserver/children/?q=an")
     request.user = AnonymousUser()
-    response = middleware.process_exception(request, DomainError("Sai dữ liệu x"))
-    assert response is not None
-    assert response.status_code == 400 and "Sai dữ liệu x" in response.content.decode()
-    rejected = middleware.process_exception(
-        request, InputRejected("newborn_slots: sai", field="newborn_slots")
-    )
-    assert rejected is not None and rejected.status_code == 422
-    overflow = middleware.process_exception(request, OverflowError("int too large"))
+    middleware = DomainErrorMiddleware(lambda request: HttpResponse())
+    # when the middleware sees it
+    response = middleware.process_exception(request, Conflict("Đề xuất đã được người khác duyệt."))
+    # then the person reads the reason in the layout, with a way back to where they were
+    assert response is not None and response.status_code == 409
+    html = response.content.decode()
+    assert "Đề xuất đã được người khác duyệt." in html
+    assert 'href="http://testserver/children/?q=an"' in html
+
+
+def test_other_exceptions_and_api_errors_are_left_alone():
+    middleware = DomainErrorMiddleware(lambda request: HttpResponse())
+    assert middleware.process_exception(RequestFactory().get("/"), ValueError("x")) is None
+    assert middleware.process_exception(RequestFactory().get("/api/v1/children"), DomainError("x")) is None
+
+
+def test_an_id_too_large_for_the_database_is_404_not_500():
+    middleware = DomainErrorMiddleware(lambda request: HttpResponse())
+    overflow = middleware.process_exception(RequestFactory().get("/"), OverflowError("int too large"))
     assert overflow is not None and overflow.status_code == 404
-    assert middleware.process_exception(request, ValueError("x")) is None

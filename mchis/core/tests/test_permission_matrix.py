@@ -70,7 +70,7 @@ def render() -> str:
         "điều này. Máy khách tích hợp (token) không có vai trò: quyền của nó là danh sách `scopes` của token, "
         "nhưng chỉ trong các thao tác của cột `token` (`MACHINE_ACTIONS`: xem, xuất, và nhận lô dữ liệu sổ sách). "
         "Mọi thao tác khác là việc của một người dùng thật (R-SEC-02): token bị từ chối 403 `person_required`. "
-        "Xem docs/decisions/0028-machine-clients-are-not-people.md.",
+        "Xem docs/decisions/0030-machine-clients-are-not-people.md.",
         "",
         "## Vai trò",
         "",
@@ -123,6 +123,25 @@ def render() -> str:
             "",
             *[f"* `{action}`" for action in extra],
         ]
+    lines += [
+        "",
+        "## Thao tác nào là quan trọng (cần xác thực lại)",
+        "",
+        "Một thao tác cần xác thực hai lớp trong 5 phút gần nhất khi nó:",
+        "",
+        "* sửa dữ liệu gốc đã duyệt: duyệt đề xuất sửa, xóa, gộp hồ sơ trẻ em; hủy duyệt báo cáo;",
+        "* trao hoặc đổi quyền của người khác: tạo tài khoản, đổi vai trò, đặt lại xác thực hai lớp;",
+        "* đưa dữ liệu cá nhân ra khỏi hệ thống: xuất danh sách trẻ em (rà soát, gửi công an), xuất nhật ký;",
+        "* ký văn bản có giá trị pháp lý: ký biên bản phúc tra.",
+        "",
+        "Không cần xác thực lại: đề xuất, duyệt hồ sơ trẻ mới (việc hằng ngày, sửa được bằng đề xuất khác), "
+        "gửi và trả lại báo cáo, xem. Duyệt báo cáo hiện chưa đòi xác thực lại (hủy duyệt thì có); "
+        "đưa duyệt báo cáo vào nhóm này là việc còn mở của issue 13.",
+        "",
+        "Khi bị hỏi mã giữa chừng, biểu mẫu đang gửi được giữ trong phiên làm việc (tối đa 10 phút, không gồm "
+        "tệp đính kèm) và được gửi lại nguyên như đã nhập ngay sau khi xác thực, nên thao tác hoàn tất mà "
+        "không phải nhập lại (`mchis.core.stepup.step_up_redirect`).",
+    ]
     return "\n".join(lines) + "\n"
 
 

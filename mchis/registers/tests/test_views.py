@@ -40,7 +40,7 @@ def test_index_and_list_search_folded_name(web, collector):
 
 def test_form_defaults_and_create(web, tree):
     page = web.get("/registers/anc/new/").content.decode()
-    assert f'value="{date.today().isoformat()}"' in page and f'value="{tree.tyt_a1.code}" selected' in page
+    assert f'value="{date.today():%d/%m/%Y}"' in page and f'value="{tree.tyt_a1.code}" selected' in page
     res = web.post(
         "/registers/anc/new/",
         {"facility": tree.tyt_a1.code, "event_date": DAY.isoformat(), "full_name": "Trần Thị Hoa",

@@ -163,3 +163,56 @@ def test_login_page_is_english_after_choosing_english(client):
     assert "Username" in page and "Password" in page
     assert "Đăng nhập" not in page
     assert "Mật khẩu" not in page
+
+
+# --- nothing left untranslated in templates and in the choices people read (issue 13 item 2) -------------
+
+VIETNAMESE = re.compile(r"[À-ỹĐđ]")
+TEMPLATE_TAGS = re.compile(
+    r"{%\s*(?:translate|trans)\s.*?%}"
+    r"|{%\s*blocktrans(?:late)?\b.*?%}.*?{%\s*endblocktrans(?:late)?\s*%}"
+    r"|{#.*?#}|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{{.*?}}|{%.*?%}",
+    re.S,
+)
+# Legal documents printed in Vietnamese whatever the UI language (their wording is set by the circulars).
+VIETNAMESE_DOCUMENTS = {
+    "quality/minutes.html": "biên bản phúc tra (PDF, Thông tư/QĐ 3978 Điều 15)",
+    "reports/report_pdf.html": "báo cáo thống kê in ra (PDF, mẫu của Thông tư 37/2019)",
+}
+
+
+def test_every_vietnamese_text_in_the_templates_goes_through_translate():
+    untranslated = []
+    for path in sorted((Path(settings.BASE_DIR) / "mchis").rglob("templates/**/*.html")):
+        name = path.as_posix().split("/templates/", 1)[1]
+        if name in VIETNAMESE_DOCUMENTS:
+            continue
+        text = TEMPLATE_TAGS.sub(" ", path.read_text(encoding="utf-8"))
+        untranslated += [
+            f"{name}: {line.strip()[:80]}" for line in text.splitlines() if VIETNAMESE.search(line)
+        ]
+    assert not untranslated, "wrap in {% translate %}:\n" + "\n".join(untranslated)
+
+
+# Choices people read on the main pages: a record's sex and state, a request's kind and state, a report's state.
+MAIN_CHOICES = (
+    "mchis.registry.models.Sex",
+    "mchis.registry.models.ChildStatus",
+    "mchis.registry.models.RequestKind",
+    "mchis.registry.models.RequestStatus",
+    "mchis.registry.models.VerificationStatus",
+    "mchis.registry.models.CorrectionStatus",
+    "mchis.reports.models.ReportStatus",
+    "mchis.accounts.roles.Role",
+)
+
+
+@pytest.mark.parametrize("dotted", MAIN_CHOICES)
+def test_choices_on_the_main_pages_read_in_english_in_the_english_ui(dotted):
+    from django.utils import translation
+    from django.utils.module_loading import import_string
+
+    choices = import_string(dotted)
+    with translation.override("en"):
+        still_vietnamese = [str(label) for _value, label in choices.choices if VIETNAMESE.search(str(label))]
+    assert not still_vietnamese, f"{dotted}: wrap the labels in gettext_lazy and translate {still_vietnamese}"
