@@ -23,9 +23,12 @@ def test_r_int_01_concurrent_batches_same_records(tree, make_user):
 
     def batch(tag: str, twins: bool) -> list[dict]:
         kids = (
-            [{"sex": "M", "weight_grams": 2500}, {"sex": "F", "weight_grams": 2600}]
+            [
+                {"outcome": "live", "sex": "M", "weight_grams": 2500},
+                {"outcome": "live", "sex": "F", "weight_grams": 2600},
+            ]
             if twins
-            else [{"sex": "F"}]
+            else [{"outcome": "live", "sex": "F"}]
         )
         records = [delivery(rid=f"D{i}", note=tag, newborns=kids) for i in range(n)]
         return (
