@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, seed, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -38,6 +40,18 @@ schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
 schema.app = WSGIHandler()
 
 TOTALS: dict[str, Counter[str]] = {"cases": Counter(), "operations": Counter(), "failures": Counter()}
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """The bare WSGI handler closes "old" connections at each request's start and end; inside the test's
+    transaction that closes it on PostgreSQL (SQLite's in-memory test database ignores it). Django's own test
+    client detaches the same hook, so do we."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def test_roles_walk_their_main_tasks_by_clicking(transactional_db, live_server, 
     aud = Walk(browser, live_server, people["auditor"], viewport, "auditor")
     walks.append(aud)
     aud.nav("/quality/")
-    aud.click("a[href='/quality/audits/']")
+    aud.nav("/quality/audits/")
     aud.page.select_option("select[name=audited_unit]", str(tree.tyt_a1.pk))
     aud.shot("new-campaign", "auditor-campaigns")
     aud.click("main form[method=post] button[type=submit]")
