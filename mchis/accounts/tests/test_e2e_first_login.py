@@ -55,7 +55,7 @@ def test_r_sec_04_first_login_enrolment_and_step_up(
     # the one-time enrolment code its admin hands over with the initial password (issue 10 item 3)
     enrolment_code = account_issue_enrolment_code(actor=None, account=admin)
     page = browser_page
-    page.set_default_timeout(15000)
+    page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
     messages: list[str] = []
     page.on("console", lambda msg: messages.append(msg.text) if msg.type == "error" else None)
 
@@ -114,7 +114,7 @@ def test_r_sec_07_idle_warning_banner_and_stay_signed_in(
     settings.SESSION_IDLE_TIMEOUT_SECONDS = 8  # the banner shows at T-4 s (half the timeout when short)
     make_user("collector", tree.tyt_a1, username="idle.user")
     page = browser_page
-    page.set_default_timeout(15000)
+    page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "idle.user")
     page.fill("input[name=password]", "Passw0rd!x")

@@ -59,7 +59,7 @@ def _page(browser, live_server, user, *, second_factor: bool = False):
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
     )
     page = context.new_page()
-    page.set_default_timeout(20000)
+    page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
     return context, page
 
 

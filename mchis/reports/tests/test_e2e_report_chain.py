@@ -67,7 +67,7 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     def session(who: str):
         ctx = browser.new_context()
         page = ctx.new_page()
-        page.set_default_timeout(20000)
+        page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=username]", users[who].username)

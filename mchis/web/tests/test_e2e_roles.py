@@ -72,7 +72,7 @@ class Walk:
             [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
         )
         self.page = self.context.new_page()
-        self.page.set_default_timeout(20000)
+        self.page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.goto(live_server.url + "/")
