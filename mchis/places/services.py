@@ -241,24 +241,47 @@ def village_create(*, actor: Any, commune: AdminUnit, name: str, kind: str, code
     if siblings.filter(name__iexact=clean).exists():
         raise DomainError(f"Xã đã có thôn/tổ dân phố '{clean}'.", field="name", code="duplicate")
     code = nfc(code)
-    if not code:
-        numbers = [int(c) for c in siblings.values_list("code", flat=True) if c.isdigit()]
-        code = f"{max(numbers, default=0) + 1:03d}"
-    elif siblings.filter(code=code).exists():
+    if code and siblings.filter(code=code).exists():
         raise DomainError(f"Mã '{code}' đã dùng trong xã này.", field="code", code="duplicate")
-    village = Village.objects.create(commune=commune, code=code[:16], name=clean, kind=kind)
+    return _village_write(actor=actor, commune=commune, code=code, name=clean, kind=kind)
+
+
+def _village_write(
+    *,
+    actor: Any,
+    commune: AdminUnit,
+    code: str,
+    name: str,
+    kind: str,
+    pending: bool = False,
+    reason: str = "",
+) -> Village:
+    """The one place a village row is created and audited; an empty code takes the commune's next number.
+    Callers hold the commune row lock that serialises the numbering."""
+    if not code:
+        numbers = [
+            int(c)
+            for c in Village.objects.filter(commune=commune).values_list("code", flat=True)
+            if c.isdigit()
+        ]
+        code = f"{max(numbers, default=0) + 1:03d}"
+    village = Village.objects.create(commune=commune, code=code[:16], name=name, kind=kind, pending=pending)
+    changes: dict[str, list[Any]] = {
+        "commune": [None, commune.code],
+        "code": [None, village.code],
+        "name": [None, name],
+        "kind": [None, kind],
+    }
+    if pending:
+        changes["pending"] = [None, True]
     log_event(
         actor=actor,
         action="village.create",
         object_type="village",
         object_id=village.pk,
         scope_path=_scope_path(actor, commune),
-        changes={
-            "commune": [None, commune.code],
-            "code": [None, village.code],
-            "name": [None, clean],
-            "kind": [None, kind],
-        },
+        changes=changes,
+        reason=reason,
     )
     return village
 
@@ -317,27 +340,9 @@ def village_add_pending(*, actor: Any, commune: AdminUnit, name: str, kind: str,
     """
     clean, kind = _clean_village(name, kind)
     AdminUnit.objects.select_for_update().filter(pk=commune.pk).first()  # serialise numbering per commune
-    siblings = Village.objects.filter(commune=commune)
-    numbers = [int(c) for c in siblings.values_list("code", flat=True) if c.isdigit()]
-    village = Village.objects.create(
-        commune=commune, code=f"{max(numbers, default=0) + 1:03d}", name=clean, kind=kind, pending=True
+    return _village_write(
+        actor=actor, commune=commune, code="", name=clean, kind=kind, pending=True, reason=reason
     )
-    log_event(
-        actor=actor,
-        action="village.create",
-        object_type="village",
-        object_id=village.pk,
-        scope_path=_scope_path(actor, commune),
-        changes={
-            "commune": [None, commune.code],
-            "code": [None, village.code],
-            "name": [None, clean],
-            "kind": [None, kind],
-            "pending": [None, True],
-        },
-        reason=reason,
-    )
-    return village
 
 
 def can_confirm_village(actor: Any, village: Village) -> bool:
