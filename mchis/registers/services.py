@@ -36,7 +36,7 @@ from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.jobs import enqueue
 from mchis.core.principal import PrincipalRef, person_or_none, principal_ref
-from mchis.core.scoping import common_path, scope_path_of, within
+from mchis.core.scoping import access, common_path, scope_path_of, within
 from mchis.core.text import fold
 
 from . import catalogs, excel, legacy
@@ -126,7 +126,6 @@ def _real_user(actor: Any) -> Any:
 def record_void(*, actor: Any, register: str, record_id: int, reason: str) -> Any:
     """Hủy một bản ghi sổ, có lý do: the row stays (history) but leaves every report at once (the report
     engine never counts voided rows). Refused in a locked (approved) month, and when already voided."""
-    from mchis.core.scoping import access
 
     reg = get_register(register)
     require(actor, "register.write")
@@ -1310,7 +1309,6 @@ def newborn_handoff(*, actor: Any, newborn: Newborn, reason: str = "") -> Any:
 
     Goes through the registry's maker-checker flow (`child_propose_create`, approved by a leader there), keyed by
     the newborn so repeating the hand-off never proposes the child twice."""
-    from mchis.core.scoping import access
     from mchis.registry.services import child_propose_create
 
     require(actor, "child.propose")
