@@ -280,6 +280,16 @@ def _exact(col: str, label: str = "exact", tf: str = "", m: float | None = None)
     return Level(label, f"{_q(col, 'l')} = {_q(col, 'r')}", lambda a, b: a[col] == b[col], tf_column=tf, m=m)
 
 
+def _near_name(col: str, m: float) -> Level:
+    """A parent's folded name within one edit (transpositions included) or Jaro-Winkler ≥ 0.92."""
+    return Level(
+        "one edit or jaro-winkler>=0.92",
+        f'(damerau_levenshtein("{col}_l", "{col}_r") <= 1 OR jaro_winkler_similarity("{col}_l", "{col}_r") >= 0.92)',
+        lambda a, b: damerau_within_one(a[col], b[col]) or jaro_winkler(a[col], b[col]) >= 0.92,
+        m=m,
+    )
+
+
 def _else(m: float | None = None) -> Level:
     return Level("else", "ELSE", lambda a, b: True, m=m)
 
@@ -549,18 +559,12 @@ COMPARISONS = (
     )),
     Comparison("mother", "Tên mẹ (folded): exact / one edit or Jaro-Winkler / different", (
         _null("mother_f"), _exact("mother_f", m=0.92),
-        Level("one edit or jaro-winkler>=0.92",
-              '(damerau_levenshtein("mother_f_l", "mother_f_r") <= 1 OR jaro_winkler_similarity("mother_f_l", "mother_f_r") >= 0.92)',
-              lambda a, b: damerau_within_one(a["mother_f"], b["mother_f"]) or jaro_winkler(a["mother_f"], b["mother_f"]) >= 0.92,
-              m=0.07),
+        _near_name("mother_f", m=0.07),
         _else(m=0.01),
     )),
     Comparison("father", "Tên cha (folded)", (
         _null("father_f"), _exact("father_f", m=0.92),
-        Level("one edit or jaro-winkler>=0.92",
-              '(damerau_levenshtein("father_f_l", "father_f_r") <= 1 OR jaro_winkler_similarity("father_f_l", "father_f_r") >= 0.92)',
-              lambda a, b: damerau_within_one(a["father_f"], b["father_f"]) or jaro_winkler(a["father_f"], b["father_f"]) >= 0.92,
-              m=0.05),
+        _near_name("father_f", m=0.05),
         _else(m=0.03),
     )),
     Comparison("place", "Thôn/tổ dân phố, xã: same village / same commune / elsewhere (moved)", (
