@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from .context import current_meta
 from .models import AuditAnchor, AuditEvent
-from .principal import person_or_none
+from .principal import Principal, person_or_none
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_302_019  # advisory lock id that serialises the chain on PostgreSQL
@@ -113,7 +113,7 @@ def _lock_chain() -> None:
 
 def log_event(
     *,
-    actor: Any,
+    actor: Principal | None,
     action: str,
     object_type: str = "",
     object_id: str | int = "",
@@ -155,7 +155,7 @@ def log_event(
 
 
 def log_read(
-    *, actor: Any, object_type: str, object_id: str | int, scope_path: str, purpose: str = ""
+    *, actor: Principal, object_type: str, object_id: str | int, scope_path: str, purpose: str = ""
 ) -> AuditEvent:
     """Record that `actor` viewed one person's record in full (R-SEC-06). Call it from the selector/view
     that shows the record; it opens its own atomic block, so it also works outside a service."""
@@ -172,7 +172,7 @@ def log_read(
 
 def log_export(
     *,
-    actor: Any,
+    actor: Principal,
     what: str,
     filters: dict[str, Any] | None = None,
     row_count: int,

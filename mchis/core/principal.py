@@ -7,8 +7,9 @@ person into a foreign key asks `person_or_none` instead of guessing from `pk`.
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeGuard
 
 PrincipalKind = Literal["user", "token"]
 
@@ -32,7 +33,60 @@ class PrincipalRef:
         return cls("token", int(pk))
 
 
-def principal_ref(principal: Any) -> PrincipalRef | None:
+class PrincipalUnit(Protocol):
+    """The reporting unit a principal belongs to: a `units.ReportingUnit` (core sits below units, so it names
+    the unit by the fields scoping and auditing read)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> str: ...
+
+
+class Principal(Protocol):
+    """Whoever calls a selector or a service: a person (`accounts.User`), a machine client
+    (`accounts.auth.ClientPrincipal`, or `registers.services.StoredPrincipal` rebuilt in a worker).
+
+    Views that serve signed-in people annotate their request with `mchis.core.requests.AuthedRequest`, so
+    `request.user` is a `User` and fits here; an anonymous visitor never reaches a service.
+    """
+
+    @property
+    def is_authenticated(self) -> bool: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def is_superuser(self) -> bool: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def unit(self) -> PrincipalUnit | None: ...
+    @property
+    def ref(self) -> PrincipalRef | None: ...
+
+
+class MachinePrincipal(Principal, Protocol):
+    """A machine client: scopes instead of a role (R-SEC-02). `client_id` is None only for a stored principal
+    rebuilt in a worker from a batch whose client row is gone."""
+
+    @property
+    def scopes(self) -> Set[str]: ...
+    @property
+    def client_name(self) -> str: ...
+    @property
+    def client_id(self) -> int | None: ...
+
+
+def is_machine_client(principal: Principal | None) -> TypeGuard[MachinePrincipal]:
+    """A machine client holds scopes instead of a role (ClientPrincipal, or a stored one in a worker)."""
+    return getattr(principal, "scopes", None) is not None
+
+
+def principal_ref(principal: Principal | None) -> PrincipalRef | None:
     """The identity of an authenticated principal, or None (anonymous, unsaved, or unknown object)."""
     if principal is None or not getattr(principal, "is_authenticated", False):
         return None
@@ -40,22 +94,22 @@ def principal_ref(principal: Any) -> PrincipalRef | None:
     return ref if isinstance(ref, PrincipalRef) else None
 
 
-def is_person(principal: Any) -> bool:
+def is_person(principal: Principal | None) -> bool:
     ref = principal_ref(principal)
     return ref is not None and ref.kind == "user"
 
 
-def is_machine(principal: Any) -> bool:
+def is_machine(principal: Principal | None) -> bool:
     ref = principal_ref(principal)
     return ref is not None and ref.kind == "token"
 
 
-def person_or_none(principal: Any) -> Any:
+def person_or_none(principal: Principal | None) -> Any:
     """The principal if it is a person (a user row, fit for a foreign key), else None."""
     return principal if is_person(principal) else None
 
 
-def same_principal(principal: Any, ref: PrincipalRef | None) -> bool:
+def same_principal(principal: Principal | None, ref: PrincipalRef | None) -> bool:
     """Is `principal` exactly the identity `ref` (kind and id)? False when either is unknown."""
     own = principal_ref(principal)
     return own is not None and ref is not None and own == ref

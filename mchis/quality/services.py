@@ -15,9 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from mchis.accounts.permissions import require
+from mchis.accounts.principals import as_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree, visible_under
 from mchis.core.text import nfc
 
@@ -43,7 +45,7 @@ from .scores import refresh_unit_scores
 
 
 @transaction.atomic
-def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
+def finding_accept(*, actor: Principal, finding: Finding, reason: str) -> Finding:
     """Chấp nhận một phát hiện (e.g. a real 17-year-old still supported): only with a written reason."""
     require(actor, "quality.review")
     reason = nfc(reason)
@@ -55,7 +57,7 @@ def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
     before = finding.status
     finding.status = FindingStatus.ACCEPTED
     finding.accepted_reason = reason
-    finding.accepted_by = actor
+    finding.accepted_by = as_person(actor)
     finding.save(update_fields=["status", "accepted_reason", "accepted_by"])
     log_event(
         actor=actor, action="finding.accept", object_type="quality_finding", object_id=finding.pk,
@@ -69,7 +71,9 @@ def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
 
 
 @transaction.atomic
-def duplicate_candidates_store(*, actor: Any, pairs: Iterable[tuple[int, int, float, int]]) -> dict[str, int]:
+def duplicate_candidates_store(
+    *, actor: Principal | None, pairs: Iterable[tuple[int, int, float, int]]
+) -> dict[str, int]:
     """Queue (id_a, id_b, probability, unit_id) pairs; known pairs (incl. "not a duplicate") are skipped."""
     rows = [
         DuplicateCandidate(child_a_id=min(a, b), child_b_id=max(a, b), probability=round(p, 6), unit_id=u)
@@ -98,7 +102,7 @@ def _merge_request_create(**kwargs: Any) -> Any:
     return merge_request_create(**kwargs)
 
 
-def _decide_guard(actor: Any, candidate: DuplicateCandidate) -> DuplicateCandidate:
+def _decide_guard(actor: Principal, candidate: DuplicateCandidate) -> DuplicateCandidate:
     require(actor, "quality.review")
     locked = DuplicateCandidate.objects.select_for_update().select_related("unit").get(pk=candidate.pk)
     if not locked.can_decide():
@@ -107,7 +111,7 @@ def _decide_guard(actor: Any, candidate: DuplicateCandidate) -> DuplicateCandida
 
 
 @transaction.atomic
-def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id: int | None = None, reason: str = "") -> DuplicateCandidate:  # fmt: skip
+def duplicate_confirm(*, actor: Principal, candidate: DuplicateCandidate, survivor_id: int | None = None, reason: str = "") -> DuplicateCandidate:  # fmt: skip
     """Lãnh đạo xác nhận trùng → đề nghị gộp (merge request) in the registry; merged only when approved."""
     cand = _decide_guard(actor, candidate)
     from mchis.registry.models import Child
@@ -121,7 +125,7 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
     text = nfc(reason) or f"Nghi trùng (xác suất {cand.probability:.2f}), lãnh đạo xác nhận."
     request = _merge_request_create(actor=actor, survivor=survivor, retired=retired, reason=text)
     cand.status = CandidateStatus.CONFIRMED
-    cand.decided_by = actor
+    cand.decided_by = as_person(actor)
     cand.decided_at = timezone.now()
     cand.reason = text
     cand.merge_request_id = getattr(request, "pk", None)
@@ -135,14 +139,16 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
 
 
 @transaction.atomic
-def duplicate_reject(*, actor: Any, candidate: DuplicateCandidate, reason: str = "") -> DuplicateCandidate:
+def duplicate_reject(
+    *, actor: Principal, candidate: DuplicateCandidate, reason: str = ""
+) -> DuplicateCandidate:
     """ "Không trùng": remembered forever (unique pair), so the pair is never proposed again."""
     text = nfc(reason).strip()
     if not text:
         raise DomainError("Lý do: bắt buộc nhập khi kết luận không phải hồ sơ trùng.", field="reason")
     cand = _decide_guard(actor, candidate)
     cand.status = CandidateStatus.NOT_DUPLICATE
-    cand.decided_by = actor
+    cand.decided_by = as_person(actor)
     cand.decided_at = timezone.now()
     cand.reason = text
     cand.save(update_fields=["status", "decided_by", "decided_at", "reason"])
@@ -199,12 +205,12 @@ def _audited_staff(person: Any, audited_unit: Any, auditor_unit: Any) -> bool:
     return in_subtree(unit.path, audited_unit.path)
 
 
-def _require_team(actor: Any, c: AuditCampaign, what: str) -> None:
+def _require_team(actor: Principal, c: AuditCampaign, what: str) -> None:
     """Drawing, recording, closing and signing are for the campaign's team only, never for the audited
     unit's own staff (R-DQ-06, R-DQ-08: auditors may not whitewash their own unit)."""
     if _audited_staff(actor, c.audited_unit, c.auditor_unit):
         raise PermissionDeniedError(f"Cán bộ của đơn vị được phúc tra không được {what} (Điều 15.2).")
-    if not c.auditors.filter(pk=actor.pk).exists():
+    if not c.auditors.filter(pk=as_person(actor).pk).exists():
         raise PermissionDeniedError(f"Chỉ thành viên đoàn phúc tra được {what}.")
 
 
@@ -226,7 +232,7 @@ def _locked(campaign: AuditCampaign) -> AuditCampaign:
 @transaction.atomic
 def campaign_create(
     *,
-    actor: Any,
+    actor: Principal,
     audited_unit: Any,
     kind: str = AuditKind.DESK,
     sample_rate: float = 0.05,
@@ -235,12 +241,13 @@ def campaign_create(
     auditors: Iterable[Any] = (),
 ) -> AuditCampaign:
     require(actor, "audit_campaign.manage")
-    if not can_audit(actor.unit, audited_unit):
+    person = as_person(actor)
+    if person.unit is None or not can_audit(person.unit, audited_unit):
         raise PermissionDeniedError(
             "Đơn vị của bạn không có thẩm quyền phúc tra đơn vị này (Điều 15.2).", field="audited_unit"
         )
-    team = [actor, *[a for a in auditors if a.pk != actor.pk]]
-    if any(_audited_staff(person, audited_unit, actor.unit) for person in team):
+    team = [person, *[a for a in auditors if a.pk != person.pk]]
+    if any(_audited_staff(member, audited_unit, person.unit) for member in team):
         raise PermissionDeniedError(
             "Đoàn phúc tra không được có cán bộ của đơn vị được phúc tra (Điều 15.2).", field="auditors"
         )
@@ -253,9 +260,9 @@ def campaign_create(
     today = timezone.localdate()
     campaign = AuditCampaign.objects.create(
         code=f"PT-{today:%Y%m%d}-{secrets.token_hex(3).upper()}",
-        audited_unit=audited_unit, auditor_unit=actor.unit, kind=kind, sample_rate=sample_rate,
+        audited_unit=audited_unit, auditor_unit=person.unit, kind=kind, sample_rate=sample_rate,
         minimum_sample=minimum_sample, seed=seed if seed is not None else secrets.randbits(48),
-        created_by=actor, started_on=today,
+        created_by=person, started_on=today,
     )  # fmt: skip
     campaign.auditors.add(*team)
     log_event(
@@ -292,7 +299,7 @@ def draw_stratified(items: list[tuple[int, str]], n: int, seed: int) -> list[tup
 
 
 @transaction.atomic
-def campaign_draw_sample(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
+def campaign_draw_sample(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
     from mchis.registry.models import Child
 
     require(actor, "audit_campaign.manage")
@@ -336,7 +343,12 @@ def system_value(child: Any, fld: str) -> str:
 
 @transaction.atomic
 def sample_record_result(
-    *, actor: Any, sample: AuditSample, results: list[dict[str, Any]], is_junk: bool = False, note: str = ""
+    *,
+    actor: Principal,
+    sample: AuditSample,
+    results: list[dict[str, Any]],
+    is_junk: bool = False,
+    note: str = "",
 ) -> AuditSample:
     """Record system vs paper/on-site per field: {"field", "matches", "observed_value", "cause", "error_class"}."""
     require(actor, "audit_campaign.manage")
@@ -444,7 +456,7 @@ def _leader_of(unit: Any) -> Any:
 @transaction.atomic
 def campaign_close(
     *,
-    actor: Any,
+    actor: Principal,
     campaign: AuditCampaign,
     corrective_actions: str = "",
     fix_deadline: date | str | None = None,
@@ -500,7 +512,7 @@ def campaign_close(
 
 
 @transaction.atomic
-def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
+def campaign_sign(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
     """Ký biên bản (step-up OTP): the PDF and its sha256 are stored; nothing can change afterwards (R-DQ-08)."""
     from .minutes import render_minutes_pdf
 
@@ -511,7 +523,7 @@ def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
     if not c.can_sign():
         raise Conflict("Chỉ ký được biên bản của đợt phúc tra đã kết thúc.")
     c.signed_at = timezone.now()
-    c.signed_by = actor
+    c.signed_by = as_person(actor)
     pdf = render_minutes_pdf(c)
     c.minutes_pdf = pdf
     c.minutes_sha256 = hashlib.sha256(pdf).hexdigest()
@@ -525,14 +537,14 @@ def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
 
 
 @transaction.atomic
-def corrective_task_complete(*, actor: Any, task: CorrectiveTask, note: str = "") -> CorrectiveTask:
+def corrective_task_complete(*, actor: Principal, task: CorrectiveTask, note: str = "") -> CorrectiveTask:
     require(actor, "quality.review")
     t = CorrectiveTask.objects.select_for_update().select_related("unit").get(pk=task.pk)
     if t.status != CorrectiveTask.Status.OPEN:
         raise Conflict("Nhiệm vụ đã được xử lý.")
     t.status = CorrectiveTask.Status.DONE
     t.done_at = timezone.now()
-    t.done_by = actor
+    t.done_by = as_person(actor)
     t.save(update_fields=["status", "done_at", "done_by"])
     log_event(
         actor=actor, action="corrective_task.complete", object_type="corrective_task", object_id=t.pk,

@@ -32,10 +32,11 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from openpyxl.utils import get_column_letter
 
 from mchis.accounts.permissions import require
+from mchis.accounts.principals import as_person, person_of
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.jobs import enqueue
-from mchis.core.principal import PrincipalRef, person_or_none, principal_ref
+from mchis.core.principal import Principal, PrincipalRef, principal_ref
 from mchis.core.scoping import access, common_path, scope_path_of, within
 from mchis.core.text import fold
 
@@ -69,7 +70,7 @@ def lock_message(unit_name: str, month: date) -> str:
 
 
 @transaction.atomic
-def period_lock(*, actor: Any, unit: Any, month: date, reason: str = "") -> PeriodLock:
+def period_lock(*, actor: Principal | None, unit: Any, month: date, reason: str = "") -> PeriodLock:
     """Lock a unit's register records of one month (called when its report is approved)."""
     month = month.replace(day=1)
     lock, created = PeriodLock.objects.select_for_update().get_or_create(
@@ -77,7 +78,7 @@ def period_lock(*, actor: Any, unit: Any, month: date, reason: str = "") -> Peri
         month=month,
         defaults={
             "locked_at": timezone.now(),
-            "locked_by": person_or_none(actor),
+            "locked_by": person_of(actor),
             "reason": reason[:300],
         },
     )
@@ -95,7 +96,7 @@ def period_lock(*, actor: Any, unit: Any, month: date, reason: str = "") -> Peri
 
 
 @transaction.atomic
-def period_unlock(*, actor: Any, unit: Any, month: date, reason: str = "") -> bool:
+def period_unlock(*, actor: Principal | None, unit: Any, month: date, reason: str = "") -> bool:
     """Unlock (report un-approved). Returns False when it was not locked."""
     month = month.replace(day=1)
     lock = PeriodLock.objects.select_for_update().filter(unit=unit, month=month).first()
@@ -118,12 +119,8 @@ def period_unlock(*, actor: Any, unit: Any, month: date, reason: str = "") -> bo
 # --- voiding a record (hủy bản ghi) ---------------------------------------------------------------------------
 
 
-def _real_user(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) and hasattr(actor, "username") else None
-
-
 @transaction.atomic
-def record_void(*, actor: Any, register: str, record_id: int, reason: str) -> Any:
+def record_void(*, actor: Principal, register: str, record_id: int, reason: str) -> Any:
     """Hủy một bản ghi sổ, có lý do: the row stays (history) but leaves every report at once (the report
     engine never counts voided rows). Refused in a locked (approved) month, and when already voided."""
 
@@ -147,7 +144,7 @@ def record_void(*, actor: Any, register: str, record_id: int, reason: str) -> An
     if PeriodLock.objects.filter(unit=record.facility, month=record.month).exists():
         raise Conflict(lock_message(record.facility.name, record.month), code="period_locked")
     record.voided_at = timezone.now()
-    record.voided_by = _real_user(actor)
+    record.voided_by = person_of(actor)
     record.void_reason = reason
     record.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
     log_event(
@@ -261,7 +258,7 @@ def _check_duplicates(records: list[dict[str, Any]], channel: str) -> None:
 
 
 def build_context(
-    *, principal: Any, reg: RegisterDef, records: list[dict[str, Any]], today: date | None = None
+    *, principal: Principal, reg: RegisterDef, records: list[dict[str, Any]], today: date | None = None
 ) -> Context:
     """Prefetch once per batch: facilities in the principal's scope, catalog codes and names."""
     from mchis.units.models import ReportingUnit
@@ -330,7 +327,7 @@ def _writable_fields(model: Any) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in skip]
 
 
-def _principal_key(principal: Any) -> str:
+def _principal_key(principal: Principal) -> str:
     """Idempotency keys and async jobs belong to one principal, named by its typed identity."""
     ref = principal_ref(principal)
     if ref is not None and ref.kind == "user":
@@ -341,7 +338,7 @@ def _principal_key(principal: Any) -> str:
 
 def records_upsert(
     *,
-    actor: Any,
+    actor: Principal,
     register: str,
     records: list[dict[str, Any]],
     channel: str = BatchChannel.API,
@@ -372,7 +369,7 @@ def records_upsert(
 
 def _classify_and_write(
     reg: RegisterDef,
-    actor: Any,
+    actor: Principal,
     records: list[dict[str, Any]],
     outcomes: list[Outcome],
     result: BatchResult,
@@ -509,7 +506,7 @@ def _classify_and_write(
         batch = IngestBatch(
             register=reg.key,
             channel=channel,
-            actor=person_or_none(actor),
+            actor=person_of(actor),
             principal_key=_principal_key(actor),
             principal_unit_path=scope_path_of(actor) or "",
         )
@@ -719,7 +716,7 @@ def _record_activity(
 
 
 def record_save(
-    *, actor: Any, register: str, data: dict[str, Any], instance: Any | None = None
+    *, actor: Principal, register: str, data: dict[str, Any], instance: Any | None = None
 ) -> tuple[Any, list[dict[str, str]]]:
     """Create or edit one record from the web form. Returns (saved record or None, errors)."""
     reg = get_register(register)
@@ -761,7 +758,7 @@ def request_fingerprint(register: str, body: bytes, dry_run: bool, run_async: bo
 
 def batch_ingest(
     *,
-    actor: Any,
+    actor: Principal,
     register: str,
     records: Any,
     dry_run: bool = False,
@@ -786,7 +783,7 @@ def batch_ingest(
     batch = IngestBatch(
         register=reg.key,
         channel=BatchChannel.API,
-        actor=person_or_none(actor),
+        actor=person_of(actor),
         principal_key=principal_key,
         principal_unit_path=scope_path_of(actor) or "",
         idempotency_key=key,
@@ -855,6 +852,8 @@ class StoredPrincipal:
 
     is_authenticated = True
     is_active = True
+    is_superuser = False
+    role: str | None = None  # scopes, never a role (R-SEC-02)
 
     def __init__(
         self, *, unit: Any, scopes: set[str], client_name: str, client_id: int | None = None
@@ -911,7 +910,7 @@ def batch_run_async(*, batch_id: str) -> None:
         if batch is None:
             return  # finished already (or unknown): a redelivery changes nothing
         batch.status = BatchStatus.RUNNING
-        actor: Any
+        actor: Principal
         if batch.actor_id:
             actor = User.objects.get(pk=batch.actor_id)
         else:
@@ -954,7 +953,7 @@ def _sha256_file(path: Path) -> str:
 
 
 def _excel_chunks(
-    *, actor: Any, reg: RegisterDef, path: Path, default_facility: str
+    *, actor: Principal, reg: RegisterDef, path: Path, default_facility: str
 ) -> Iterator[tuple[Any, list[Any], list[dict[str, Any]], list[Outcome]]]:
     """Stream the file in chunks: (reader, rows, raws, outcomes). Duplicate record keys become row errors."""
     reader = excel.open_rows(path, reg)
@@ -1018,7 +1017,7 @@ def _file_mac(path: Path) -> str:
 
 
 def _commit_chunks(
-    actor: Any, reg: RegisterDef, upload: PendingUpload, path: Path
+    actor: Principal, reg: RegisterDef, upload: PendingUpload, path: Path
 ) -> Iterator[tuple[Any, ...]]:
     """The preview's validated chunks when their signed file is intact, else the workbook parsed again.
     Locks and stored records are always re-checked at write time by the engine."""
@@ -1047,7 +1046,7 @@ def _commit_chunks(
 
 
 def upload_preview(
-    *, actor: Any, register: str, unit: Any, filename: str, chunks: Iterable[bytes]
+    *, actor: Principal, register: str, unit: Any, filename: str, chunks: Iterable[bytes]
 ) -> PendingUpload:
     """Store the file under MEDIA_ROOT, dry-run every row, keep the per-row outcomes (nothing written yet)."""
     require(actor, "register.write")
@@ -1105,7 +1104,7 @@ def upload_preview(
                 id=upload_id,
                 register=reg.key,
                 unit=unit,
-                uploaded_by=actor,
+                uploaded_by=as_person(actor),
                 original_name=filename[:255],
                 file_path=str(path),
                 checksum=digest.hexdigest(),
@@ -1138,7 +1137,7 @@ def upload_preview(
     return upload
 
 
-def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
+def upload_commit(*, actor: Principal, upload: PendingUpload) -> PendingUpload:
     """Write every valid row in one transaction; rejected rows go to a downloadable error workbook."""
     require(actor, "register.write")
     reg = get_register(upload.register)
@@ -1152,7 +1151,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
         batch = IngestBatch.objects.create(
             register=reg.key,
             channel=BatchChannel.EXCEL,
-            actor=person_or_none(actor),
+            actor=person_of(actor),
             principal_key=_principal_key(actor),
             principal_unit_path=scope_path_of(actor) or "",
             status=BatchStatus.RUNNING,
@@ -1224,7 +1223,7 @@ def upload_commit(*, actor: Any, upload: PendingUpload) -> PendingUpload:
 
 
 @transaction.atomic
-def upload_discard(*, actor: Any, upload: PendingUpload) -> None:
+def upload_discard(*, actor: Principal, upload: PendingUpload) -> None:
     require(actor, "register.write")
     locked = PendingUpload.objects.select_for_update().get(pk=upload.pk)
     if locked.status != UploadStatus.PREVIEWED:
@@ -1304,7 +1303,7 @@ def uploads_expire(
 # --- newborn → child registry hand-off ---------------------------------------------------------------------
 
 
-def newborn_handoff(*, actor: Any, newborn: Newborn, reason: str = "") -> Any:
+def newborn_handoff(*, actor: Principal, newborn: Newborn, reason: str = "") -> Any:
     """Propose a child-registry record for a live-born baby (đề xuất thêm trẻ vào hệ thống quản lý trẻ em).
 
     Goes through the registry's maker-checker flow (`child_propose_create`, approved by a leader there), keyed by

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mchis.accounts.permissions import can
 from mchis.core.dates import dmy, parse_month
 from mchis.core.errors import DomainError
+from mchis.core.http import AuthedRequest
 from mchis.core.inputs import InputRejected
 from mchis.core.scoping import visible_to
 from mchis.units.selectors import unit_get_visible
@@ -59,7 +60,7 @@ def _month_param(value: str | None) -> date | None:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     _require(request.user, "register.view")
     return render(
         request,
@@ -73,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def record_list(request: HttpRequest, register: str) -> HttpResponse:
+def record_list(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)
     month = _month_param(request.GET.get("month"))
@@ -182,7 +183,7 @@ def _instance_values(reg: RegisterDef, obj: Any) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_form(request: HttpRequest, register: str, pk: int | None = None) -> HttpResponse:
+def record_form(request: AuthedRequest, register: str, pk: int | None = None) -> HttpResponse:
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
     instance = selectors.record_get(principal=request.user, register=reg.key, pk=pk) if pk else None
@@ -251,7 +252,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
 
 @login_required
 @require_POST
-def record_void(request: HttpRequest, register: str, pk: int) -> HttpResponse:
+def record_void(request: AuthedRequest, register: str, pk: int) -> HttpResponse:
     """Hủy bản ghi (lý do bắt buộc) through services.record_void; errors come back as messages."""
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
@@ -282,7 +283,7 @@ def template_download(request: HttpRequest, register: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest, register: str) -> HttpResponse:
+def upload(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
     error = ""
@@ -305,7 +306,7 @@ def upload(request: HttpRequest, register: str) -> HttpResponse:
 
 
 @login_required
-def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
+def upload_detail(request: AuthedRequest, upload_id: str) -> HttpResponse:
     _require(request.user, "register.view")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     return render(
@@ -317,7 +318,7 @@ def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def upload_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
+def upload_confirm(request: AuthedRequest, upload_id: str) -> HttpResponse:
     _require(request.user, "register.write")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     try:
@@ -340,7 +341,7 @@ def upload_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 
 @login_required
-def upload_errors(request: HttpRequest, upload_id: str) -> FileResponse:
+def upload_errors(request: AuthedRequest, upload_id: str) -> FileResponse:
     _require(request.user, "register.view")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     if not up.error_file_path or not Path(up.error_file_path).exists():
@@ -351,7 +352,7 @@ def upload_errors(request: HttpRequest, upload_id: str) -> FileResponse:
 
 
 @login_required
-def sync_monitor(request: HttpRequest) -> HttpResponse:
+def sync_monitor(request: AuthedRequest) -> HttpResponse:
     _require(request.user, "sync.view")
     try:
         days = max(1, min(90, int(request.GET.get("days", "3"))))

@@ -7,12 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
 from mchis.core.api import Limit, Offset
+from mchis.core.http import ApiRequest
 from mchis.core.inputs import clean_idempotency_key
 from mchis.units.selectors import unit_get_visible
 
@@ -20,12 +20,6 @@ from . import selectors, services
 from .models import ChangeRequest, Child, ChildVersion
 
 router = Router(tags=["registry"])
-
-
-class ApiRequest(HttpRequest):
-    """django-ninja sets `auth` (a User or a machine-client principal) on the request."""
-
-    auth: Any
 
 
 COUNT_CAP = 1_000

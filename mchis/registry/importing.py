@@ -31,6 +31,7 @@ from typing import Any
 from django.db import transaction
 
 from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.principal import Principal
 from mchis.core.text import fold
 
 from . import services, validation
@@ -173,7 +174,7 @@ def match_child(unit: Any, data: dict[str, Any]) -> tuple[str, list[Child]]:
 
 
 def survey_import(
-    *, actor: Any, unit: Any, rows: list[dict[str, Any]], source: str, file_sha: str, dry_run: bool
+    *, actor: Principal, unit: Any, rows: list[dict[str, Any]], source: str, file_sha: str, dry_run: bool
 ) -> list[RowResult]:
     """Survey/screening list → create requests and change requests (R-CH-03); nothing written live.
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mchis.accounts.permissions import can
-from mchis.core.principal import PrincipalRef, same_principal
+from mchis.core.principal import Principal, PrincipalRef, same_principal
 from mchis.core.scoping import ScopedQuerySet, subtree_q
 
 
@@ -255,7 +255,7 @@ class ChangeRequest(models.Model):
     def proposer_ref(self) -> PrincipalRef:
         return PrincipalRef.user(self.proposer_id)
 
-    def is_proposer(self, principal: Any) -> bool:
+    def is_proposer(self, principal: Principal) -> bool:
         """Same identity as the proposer (kind and id: token N is not user N)."""
         return same_principal(principal, self.proposer_ref)
 
@@ -385,7 +385,7 @@ class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):
     def overdue(self, *, now: Any = None) -> CorrectionRequestQuerySet:
         return self.filter(status=CorrectionStatus.OPEN, due_at__lt=now or timezone.now())
 
-    def involving(self, principal: Any) -> CorrectionRequestQuerySet:
+    def involving(self, principal: Principal) -> CorrectionRequestQuerySet:
         """Filed by or against the principal's subtree: both sides see it (R-CH-06)."""
         path = getattr(getattr(principal, "unit", None), "path", None)
         if path is None:

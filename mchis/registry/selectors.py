@@ -10,8 +10,9 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Substr
 from django.utils import timezone
 
+from mchis.accounts.principals import person_of
 from mchis.core.audit import log_read
-from mchis.core.principal import person_or_none
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
 
 from .models import (
@@ -35,7 +36,7 @@ from .validation import parent_guardian_gaps
 PAGE_SIZE = 50
 
 
-def children_visible(principal: Any) -> ChildQuerySet:
+def children_visible(principal: Principal) -> ChildQuerySet:
     """Children in the principal's jurisdiction, scoped by the ids of the visible units.
 
     Same rows as `visible_to(Child.objects.all(), principal)` (SCOPE_PATH = unit__path), but a list of unit
@@ -49,7 +50,7 @@ def children_visible(principal: Any) -> ChildQuerySet:
 
 
 def child_search(
-    principal: Any,
+    principal: Principal,
     *,
     q: str = "",
     unit_code: str = "",
@@ -75,14 +76,14 @@ def child_search(
     return qs.order_by("name_folded", "id")
 
 
-def child_get(principal: Any, public_id: Any) -> Child:
+def child_get(principal: Principal, public_id: Any) -> Child:
     """One record (any status) or 404 — missing and forbidden look the same."""
     return access(
         Child.objects.select_related("unit", "village", "merged_into"), principal, public_id=public_id
     )
 
 
-def child_read(principal: Any, public_id: Any, *, channel: str = "web") -> Child:
+def child_read(principal: Principal, public_id: Any, *, channel: str = "web") -> Child:
     """Detail view of personal data: audited as a read (R-SEC-06)."""
     child = child_get(principal, public_id)
     log_read(
@@ -129,10 +130,10 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     return dict(before, version=0)
 
 
-def request_key_used(principal: Any, client_key: str | None) -> bool:
+def request_key_used(principal: Principal, client_key: str | None) -> bool:
     """Has this person already sent a request with this client-generated key (offline resend, API retry)?
     Keys belong to their proposer: another principal's key is invisible here."""
-    person = person_or_none(principal)
+    person = person_of(principal)
     return (
         bool(client_key)
         and person is not None
@@ -149,13 +150,13 @@ def verifications_pending_ids(*, requested_before: datetime) -> list[int]:
     )
 
 
-def requests_visible(principal: Any) -> ChangeRequestQuerySet:
+def requests_visible(principal: Principal) -> ChangeRequestQuerySet:
     return visible_to(ChangeRequest.objects.all(), principal).select_related(  # type: ignore[return-value]
         "unit", "child", "survivor", "proposer", "decided_by"
     )
 
 
-def request_get(principal: Any, public_id: Any) -> ChangeRequest:
+def request_get(principal: Principal, public_id: Any) -> ChangeRequest:
     return access(
         ChangeRequest.objects.select_related("unit", "child", "survivor", "proposer", "decided_by"),
         principal,
@@ -163,15 +164,15 @@ def request_get(principal: Any, public_id: Any) -> ChangeRequest:
     )
 
 
-def my_requests(principal: Any) -> QuerySet[ChangeRequest]:
+def my_requests(principal: Principal) -> QuerySet[ChangeRequest]:
     """A collector's own open requests (pending or returned to them)."""
-    person = person_or_none(principal)
+    person = person_of(principal)
     if person is None:  # a machine client proposes nothing
         return requests_visible(principal).none().order_by("-proposed_at")
     return requests_visible(principal).filter(proposer=person).order_by("-proposed_at")
 
 
-def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:
+def leader_queue(principal: Principal) -> QuerySet[ChangeRequest]:
     """Pending requests a leader decides: those of their own unit."""
     return (
         requests_visible(principal)
@@ -180,7 +181,7 @@ def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:
     )
 
 
-def queue_counts(principal: Any) -> dict[str, int]:
+def queue_counts(principal: Principal) -> dict[str, int]:
     rows = (
         requests_visible(principal)
         .filter(status=RequestStatus.PENDING, unit_id=getattr(principal, "unit_id", None))
@@ -227,7 +228,7 @@ def _basic_problems(child: Child, today: date) -> list[str]:
     return problems
 
 
-def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> list[ReviewRow]:
+def review_rows(principal: Principal, kind: str, *, village_id: int | None = None) -> list[ReviewRow]:
     """The rows of one review list, computed by the same rules as the form (pure functions)."""
     today = timezone.localdate()
     qs = children_visible(principal).filter(status=ChildStatus.ACTIVE).select_related("village", "unit")
@@ -286,13 +287,13 @@ def review_counts_by_village(rows: list[ReviewRow]) -> list[tuple[str, int]]:
 # --- correction requests (R-CH-06) --------------------------------------------------------------------
 
 
-def corrections_involving(principal: Any) -> CorrectionRequestQuerySet:
+def corrections_involving(principal: Principal) -> CorrectionRequestQuerySet:
     return CorrectionRequest.objects.involving(principal).select_related(
         "child", "unit", "from_unit", "filed_by"
     )
 
 
-def correction_get(principal: Any, public_id: Any) -> CorrectionRequest:
+def correction_get(principal: Principal, public_id: Any) -> CorrectionRequest:
     qs = corrections_involving(principal).filter(public_id=public_id)
     obj = qs.first() if _is_uuid(public_id) else None
     if obj is None:

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup_views import handles_step_up
 from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.http import AuthedRequest
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, in_subtree
 
 from . import evidence as ev
@@ -86,7 +88,7 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
 
 
 @login_required
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.view")
     q = request.GET.get("q", "")
     village = request.GET.get("village") or None
@@ -108,9 +110,9 @@ def child_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def child_new(request: HttpRequest) -> HttpResponse:
+def child_new(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.propose")
-    unit = request.user.unit  # type: ignore[union-attr]
+    unit = request.user.unit
     warnings: list[dict[str, Any]] = []
     duplicates: dict[str, Any] = {}
     if request.method == "POST":
@@ -163,7 +165,7 @@ def _date_or_none(value: str | None) -> date | None:
 
 
 @login_required
-def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.view")
     child = selectors.child_read(request.user, public_id)
     if child.status == ChildStatus.MERGED and child.merged_into_id:
@@ -222,7 +224,7 @@ def _can_file_correction(user: Any, child: Child) -> bool:
 
 
 @login_required
-def child_change(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_change(request: AuthedRequest, public_id: Any) -> HttpResponse:
     """Đề xuất thay đổi: the form starts from the live record; only changed fields go into the request."""
     require(request.user, "child.propose")
     child = selectors.child_get(request.user, public_id)
@@ -293,7 +295,7 @@ def _changed_fields(snapshot: dict[str, Any], raw: dict[str, Any]) -> dict[str, 
 
 
 @login_required
-def child_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_delete(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.propose")
     child = selectors.child_get(request.user, public_id)
     form = ReasonForm(request.POST or None, request.FILES or None)
@@ -313,7 +315,7 @@ def child_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthedRequest) -> HttpResponse:
     """Collectors: my requests. Leaders: the queue of their unit, with counts."""
     require(request.user, "child.view")
     user = request.user
@@ -341,7 +343,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @handles_step_up
-def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def request_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.view")
     req = selectors.request_get(request.user, public_id)
     form = DecisionForm(request.POST or None)
@@ -404,7 +406,7 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
-def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[str, Any]]:
+def _request_duplicates(req: Any, principal: Principal, *, live: bool) -> list[dict[str, Any]]:
     """Possible duplicates of a create request: checked again for the deciding leader (records may have been
     added since), else as stored when it was proposed/approved."""
     if req.kind != RequestKind.CREATE:
@@ -415,7 +417,7 @@ def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[st
 
 
 @login_required
-def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+def request_edit(request: AuthedRequest, public_id: Any) -> HttpResponse:
     """The proposer corrects a returned request (returned → pending)."""
     req = selectors.request_get(request.user, public_id)
     if not req.can_resubmit(request.user):
@@ -469,7 +471,7 @@ def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, "child.view")
     item = access(Evidence.objects.select_related("unit"), request.user, pk=pk)
     from mchis.core.audit import log_read
