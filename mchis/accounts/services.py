@@ -54,7 +54,7 @@ def generate_initial_password(length: int = 14) -> str:
 
 def assignable_roles(actor: Principal | None) -> list[str]:
     """Roles an admin may give: a unit admin never creates or promotes to system admin."""
-    if actor is None or getattr(actor, "role", None) == Role.SYSTEM_ADMIN or actor.is_superuser:
+    if actor is None or actor.role == Role.SYSTEM_ADMIN or actor.is_superuser:
         return list(Role.values)
     return [r for r in Role.values if r != Role.SYSTEM_ADMIN]
 

@@ -34,7 +34,7 @@ def _check(actor: Principal | None) -> None:
 
 
 def _scope_path(actor: Principal | None) -> str:
-    return getattr(getattr(actor, "unit", None), "path", "") or ""
+    return actor.unit.path if actor is not None and actor.unit is not None else ""
 
 
 def _clean_names(name_vi: str, name_en: str) -> tuple[str, str]:

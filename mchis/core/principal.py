@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeGuard
+
+if TYPE_CHECKING:  # for the type checker only: core imports no domain app at run time (see lint-imports)
+    from mchis.units.models import ReportingUnit
 
 PrincipalKind = Literal["user", "token"]
 
@@ -33,26 +36,13 @@ class PrincipalRef:
         return cls("token", int(pk))
 
 
-class PrincipalUnit(Protocol):
-    """The reporting unit a principal belongs to: a `units.ReportingUnit` (core sits below units, so it names
-    the unit by the fields scoping and auditing read)."""
-
-    @property
-    def pk(self) -> Any: ...
-    @property
-    def code(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-
-
 class Principal(Protocol):
     """Whoever calls a selector or a service: a person (`accounts.User`), a machine client
     (`accounts.auth.ClientPrincipal`, or `registers.services.StoredPrincipal` rebuilt in a worker).
 
-    Views that serve signed-in people annotate their request with `mchis.core.requests.AuthedRequest`, so
-    `request.user` is a `User` and fits here; an anonymous visitor never reaches a service.
+    Pages for signed-in people annotate their request as `mchis.core.http.AuthedRequest` and API handlers as
+    `ApiRequest`, so `request.user` / `request.auth` fit here; an anonymous visitor never reaches a service.
+    Attributes are read directly (no probing): a principal without a unit is the bootstrap superuser.
     """
 
     @property
@@ -64,7 +54,7 @@ class Principal(Protocol):
     @property
     def role(self) -> str | None: ...
     @property
-    def unit(self) -> PrincipalUnit | None: ...
+    def unit(self) -> ReportingUnit | None: ...
     @property
     def ref(self) -> PrincipalRef | None: ...
 
@@ -88,10 +78,9 @@ def is_machine_client(principal: Principal | None) -> TypeGuard[MachinePrincipal
 
 def principal_ref(principal: Principal | None) -> PrincipalRef | None:
     """The identity of an authenticated principal, or None (anonymous, unsaved, or unknown object)."""
-    if principal is None or not getattr(principal, "is_authenticated", False):
+    if principal is None or not principal.is_authenticated:
         return None
-    ref = getattr(principal, "ref", None)
-    return ref if isinstance(ref, PrincipalRef) else None
+    return principal.ref
 
 
 def is_person(principal: Principal | None) -> bool:

@@ -21,17 +21,16 @@ M = TypeVar("M", bound=models.Model)
 QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 
-def scope_path_of(principal: Principal) -> str | None:
+def scope_path_of(principal: Principal | None) -> str | None:
     """The unit path that bounds what this principal sees; None = nation-wide (system level).
 
     An anonymous or unit-less non-superuser gets an impossible path: sees nothing.
     """
-    if principal is None or not getattr(principal, "is_authenticated", False):
+    if principal is None or not principal.is_authenticated:
         return "\x00"
-    unit = getattr(principal, "unit", None)
-    if unit is None:
-        return None if getattr(principal, "is_superuser", False) else "\x00"
-    return unit.path
+    if principal.unit is None:
+        return None if principal.is_superuser else "\x00"
+    return principal.unit.path
 
 
 def visible_to(queryset: models.QuerySet[M], principal: Principal) -> models.QuerySet[M]:

@@ -155,12 +155,13 @@ NATIONAL_KINDS = frozenset({"ministry", "ministry_dept"})
 
 
 def _is_national(actor: Principal | None) -> bool:
-    unit = getattr(actor, "unit", None)
-    if getattr(actor, "role", None) == "system_admin":
+    if actor is None:
+        return False
+    if actor.role == "system_admin":
         return True
-    if unit is None:
-        return bool(getattr(actor, "is_superuser", False))
-    return unit.parent_id is None or unit.kind in NATIONAL_KINDS
+    if actor.unit is None:
+        return actor.is_superuser
+    return actor.unit.parent_id is None or actor.unit.kind in NATIONAL_KINDS
 
 
 def managed_admin_units(actor: Principal | None) -> Any:
@@ -175,9 +176,9 @@ def managed_admin_units(actor: Principal | None) -> Any:
     from mchis.units.models import ReportingUnit
 
     units = AdminUnit.objects.v2025()
-    unit = getattr(actor, "unit", None)
     if _is_national(actor):
         return units
+    unit = actor.unit if actor is not None else None
     if unit is None:
         return units.none()
     seat = unit.admin_unit
@@ -215,8 +216,8 @@ def _check_village_rights(actor: Principal | None, commune: AdminUnit) -> None:
 
 def _scope_path(actor: Principal | None, commune: AdminUnit) -> str:
     """Audit scope of a village write: its owner's units (so the commune's province sees it), else the actor's."""
-    unit = getattr(actor, "unit", None)
-    return village_owner_path(commune) or getattr(unit, "path", "") or ""
+    unit = actor.unit if actor is not None else None
+    return village_owner_path(commune) or (unit.path if unit is not None else "")
 
 
 def _clean_village(name: str, kind: str) -> tuple[str, str]:
@@ -354,8 +355,8 @@ def can_confirm_village(actor: Principal | None, village: Village) -> bool:
     """Unit admins of the area, and leaders of a unit located in (or above) the village's commune."""
     if not village.pending:
         return False
-    if getattr(actor, "role", None) not in ("leader", "unit_admin", "system_admin") and not getattr(
-        actor, "is_superuser", False
+    if actor is None or (
+        actor.role not in ("leader", "unit_admin", "system_admin") and not actor.is_superuser
     ):
         return False
     return manageable_communes(actor).filter(pk=village.commune_id).exists()

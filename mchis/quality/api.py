@@ -62,7 +62,7 @@ class CheckOut(Schema):
 def check_child(request: ApiRequest, payload: ChildDraft) -> dict[str, Any]:
     principal = request.auth
     require(principal, "child.view")
-    unit = getattr(principal, "unit", None)
+    unit = principal.unit
     if unit is None:
         raise DomainError("Tài khoản không thuộc đơn vị nào.")
     data = payload.model_dump() | {"unit_id": unit.pk}

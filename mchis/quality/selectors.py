@@ -188,7 +188,7 @@ def entry_duplicates(
 
     from .dedupe import find_possible_duplicates
 
-    unit = getattr(principal, "unit", None)
+    unit = principal.unit
     if unit is None or not data.get("full_name"):
         return [], False
     found = find_possible_duplicates(data, unit, limit=limit * 5)

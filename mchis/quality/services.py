@@ -196,10 +196,10 @@ def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     return False
 
 
-def _audited_staff(person: Any, audited_unit: Any, auditor_unit: Any) -> bool:
+def _audited_staff(person: Principal, audited_unit: Any, auditor_unit: Any) -> bool:
     """Does the person work in the audited unit (or below it)? The commune committee auditing its own office
     (R-DQ-06, Điều 15.2: audited unit = auditing unit) is the one case the law gives to the unit itself."""
-    unit = getattr(person, "unit", None)
+    unit = person.unit
     if unit is None or audited_unit.pk == auditor_unit.pk:
         return False
     return in_subtree(unit.path, audited_unit.path)

@@ -23,7 +23,8 @@ from mchis.core.inputs import InputRejected, clean_idempotency_key, parse_json_b
 from mchis.units.selectors import unit_get_visible
 
 from . import selectors, services
-from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
+from .definitions import REGISTERS, get_register
+from .schemas import record_json_schema
 from .serializers import record_to_dict
 
 router = Router(tags=["registers"])
@@ -75,61 +76,6 @@ class ErrorOut(Schema):
     message: str
     field: str | None = None
     errors: list[dict[str, Any]] | None = None
-
-
-def _json_type(spec: FieldSpec) -> dict[str, Any]:
-    base: dict[str, Any] = {"title": spec.label}
-    if spec.help:
-        base["description"] = spec.help
-    if spec.kind == "date":
-        base.update(type="string", format="date", examples=["2026-03-10"])
-    elif spec.kind == "int":
-        base["type"] = "integer"
-        if spec.min is not None:
-            base["minimum"] = spec.min
-        if spec.max is not None:
-            base["maximum"] = spec.max
-    elif spec.kind == "decimal":
-        base["type"] = "number"
-        if spec.min is not None:
-            base["minimum"] = spec.min
-        if spec.max is not None:
-            base["maximum"] = spec.max
-    elif spec.kind == "bool":
-        base["type"] = "boolean"
-    elif spec.kind == "choice" and spec.choices is not None:
-        base.update(type="string", enum=[v for v in spec.choice_values()])
-    elif spec.kind == "catalog":
-        base.update(type="string", description=f"Mã danh mục '{spec.catalog}'")
-    else:
-        base.update(type="string", maxLength=spec.max_length)
-    return base
-
-
-def record_json_schema(key: str) -> dict[str, Any]:
-    reg = get_register(key)
-    props = {spec.name: _json_type(spec) for spec in reg.all_fields}
-    required = [spec.name for spec in reg.all_fields if spec.required] + ["source_record_id"]
-    if reg.newborns:
-        props["newborns"] = {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 6,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {spec.name: _json_type(spec) for spec in NEWBORN_FIELDS},
-            },
-        }
-        required.append("newborns")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": reg.label,
-        "type": "object",
-        "additionalProperties": False,
-        "properties": props,
-        "required": sorted(set(required)),
-    }
 
 
 EXAMPLE_BATCH = [

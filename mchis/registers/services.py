@@ -36,7 +36,7 @@ from mchis.accounts.principals import as_person, person_of
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.jobs import enqueue
-from mchis.core.principal import Principal, PrincipalRef, principal_ref
+from mchis.core.principal import Principal, PrincipalRef, is_machine_client, principal_ref
 from mchis.core.scoping import access, common_path, scope_path_of, within
 from mchis.core.text import fold
 
@@ -332,7 +332,7 @@ def _principal_key(principal: Principal) -> str:
     ref = principal_ref(principal)
     if ref is not None and ref.kind == "user":
         return f"user:{ref.id}"
-    name = getattr(principal, "client_name", None) or "client"
+    name = (principal.client_name if is_machine_client(principal) else "") or "client"
     return f"client:{name}:{ref.id if ref is not None else ''}"
 
 

@@ -139,7 +139,7 @@ def parse_bool(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    if value in _BOOL_WORDS:
+    if isinstance(value, str) and value in _BOOL_WORDS:  # a JSON list or object is not hashable: no 500
         return _BOOL_WORDS[value]
     if isinstance(value, int | float):
         if value in (0, 1):
@@ -371,15 +371,73 @@ def _err(errors: list[dict[str, str]], name: str, message: str) -> None:
     errors.append({"field": name, "reason": message})
 
 
-def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, channel: str = "api") -> Outcome:
-    """Validate one raw record of register `reg`. Pure: same input and context → same outcome."""
-    errors: list[dict[str, str]] = []
-    if not isinstance(raw, dict):
-        return Outcome({}, [], [{"field": "", "reason": "Bản ghi phải là một đối tượng JSON."}])
+_NOT_AN_OBJECT = "Bản ghi phải là một đối tượng JSON."
+
+
+def _unknown_fields(reg: RegisterDef, raw: dict[str, Any], errors: list[dict[str, str]]) -> None:
     known = {s.name for s in reg.all_fields} | ({"newborns"} if reg.newborns else set())
     for key in raw:
         if key not in known:
             _err(errors, key, f"Trường '{key}' không có trong sổ {reg.label}.")
+
+
+def _unknown_newborn_fields(nb_raw: dict[str, Any], prefix: str, errors: list[dict[str, str]]) -> None:
+    for key in nb_raw:
+        if key not in {s.name for s in NEWBORN_FIELDS}:
+            _err(errors, prefix + key, f"Trường '{key}' không có trong thông tin trẻ sơ sinh.")
+
+
+def _newborn_list(raw: dict[str, Any], errors: list[dict[str, str]]) -> list[Any] | None:
+    """The raw newborns of a delivery, or None when the list itself is unusable (errors say why)."""
+    raw_newborns = raw.get("newborns")
+    if raw_newborns is None:
+        raw_newborns = []
+    if not isinstance(raw_newborns, list):
+        _err(errors, "newborns", "Trẻ sơ sinh: phải là một danh sách.")
+        return None
+    if not raw_newborns:
+        _err(errors, "newborns", "Trẻ sơ sinh: cần ít nhất một trẻ (kể cả thai chết lưu).")
+    if len(raw_newborns) > MAX_NEWBORNS:
+        _err(errors, "newborns", f"Trẻ sơ sinh: tối đa {MAX_NEWBORNS} trẻ.")
+        return None
+    return raw_newborns
+
+
+def _source_record_id(channel: str, clean: dict[str, Any], errors: list[dict[str, str]]) -> None:
+    if channel == "api" and not clean.get("source_record_id"):
+        _err(errors, "source_record_id", "Mã bản ghi nguồn: bắt buộc khi gửi qua API.")
+
+
+def structure_errors(
+    reg: RegisterDef, raw: Any, ctx: Context, *, channel: str = "api"
+) -> list[dict[str, str]]:
+    """The structural errors of one raw record: not an object, unknown fields, unreadable or out-of-range
+    values, blank required fields, a malformed list of newborns. `validate_record` reports these through the
+    same helpers, then its rules; the JSON Schema of `schemas.py` refuses a record that has any of them
+    (`tests/test_record_schemas.py`)."""
+    if not isinstance(raw, dict):
+        return [{"field": "", "reason": _NOT_AN_OBJECT}]
+    errors: list[dict[str, str]] = []
+    _unknown_fields(reg, raw, errors)
+    clean = _parse_all(reg.all_fields, raw, ctx, "", errors)
+    _source_record_id(channel, clean, errors)
+    if reg.newborns:
+        for index, nb_raw in enumerate(_newborn_list(raw, errors) or []):
+            prefix = f"newborns[{index}]."
+            if not isinstance(nb_raw, dict):
+                _err(errors, prefix.rstrip("."), "Trẻ sơ sinh: phải là một đối tượng.")
+                continue
+            _unknown_newborn_fields(nb_raw, prefix, errors)
+            _parse_all(NEWBORN_FIELDS, nb_raw, ctx, prefix, errors)
+    return errors
+
+
+def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, channel: str = "api") -> Outcome:
+    """Validate one raw record of register `reg`. Pure: same input and context → same outcome."""
+    errors: list[dict[str, str]] = []
+    if not isinstance(raw, dict):
+        return Outcome({}, [], [{"field": "", "reason": _NOT_AN_OBJECT}])
+    _unknown_fields(reg, raw, errors)
     clean = _parse_all(reg.all_fields, raw, ctx, "", errors)
     today = ctx.today
 
@@ -390,8 +448,7 @@ def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, chan
     clean["facility_id"] = facility.id if facility else None
     clean.pop("facility", None)
     clean["source_system"] = clean.get("source_system") or channel
-    if channel == "api" and not clean.get("source_record_id"):
-        _err(errors, "source_record_id", "Mã bản ghi nguồn: bắt buộc khi gửi qua API.")
+    _source_record_id(channel, clean, errors)
 
     event_date: date | None = clean.get("event_date")
     if event_date:
@@ -522,16 +579,8 @@ def _rules_delivery(
             elif not lo <= (day - event).days <= hi:
                 _err(errors, name, f"Ngày chăm sóc sau sinh ({label}): phải trong ngày {lo}–{hi} sau đẻ.")
 
-    raw_newborns = raw.get("newborns")
+    raw_newborns = _newborn_list(raw, errors)
     if raw_newborns is None:
-        raw_newborns = []
-    if not isinstance(raw_newborns, list):
-        _err(errors, "newborns", "Trẻ sơ sinh: phải là một danh sách.")
-        return []
-    if not raw_newborns:
-        _err(errors, "newborns", "Trẻ sơ sinh: cần ít nhất một trẻ (kể cả thai chết lưu).")
-    if len(raw_newborns) > MAX_NEWBORNS:
-        _err(errors, "newborns", f"Trẻ sơ sinh: tối đa {MAX_NEWBORNS} trẻ.")
         return []
     weeks = clean.get("gestational_age_weeks")
     result: list[dict[str, Any]] = []
@@ -541,9 +590,7 @@ def _rules_delivery(
         if not isinstance(nb_raw, dict):
             _err(errors, prefix.rstrip("."), "Trẻ sơ sinh: phải là một đối tượng.")
             continue
-        for key in nb_raw:
-            if key not in {s.name for s in NEWBORN_FIELDS}:
-                _err(errors, prefix + key, f"Trường '{key}' không có trong thông tin trẻ sơ sinh.")
+        _unknown_newborn_fields(nb_raw, prefix, errors)
         nb = _parse_all(NEWBORN_FIELDS, nb_raw, ctx, prefix, errors)
         nb["birth_order"] = nb.get("birth_order") or index + 1
         if nb["birth_order"] in seen_orders:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -191,7 +191,7 @@ def record_form(request: AuthedRequest, register: str, pk: int | None = None) ->
     if request.method == "POST":
         data = _form_data(reg, request.POST)
         if instance is None and not data.get("facility"):
-            data["facility"] = getattr(getattr(request.user, "unit", None), "code", "")
+            data["facility"] = request.user.unit.code if request.user.unit else ""
         try:
             obj, error_list = services.record_save(
                 actor=request.user, register=reg.key, data=data, instance=instance
@@ -211,8 +211,7 @@ def record_form(request: AuthedRequest, register: str, pk: int | None = None) ->
         values = _instance_values(reg, instance)
     else:
         values = {
-            "facility": request.GET.get("facility")
-            or getattr(getattr(request.user, "unit", None), "code", ""),
+            "facility": request.GET.get("facility") or (request.user.unit.code if request.user.unit else ""),
             "event_date": dmy(request.GET.get("event_date") or timezone.localdate()),
             "place": "at_facility",
         }
@@ -270,10 +269,10 @@ def record_void(request: AuthedRequest, register: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def template_download(request: HttpRequest, register: str) -> HttpResponse:
+def template_download(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)
-    data = excel.build_template(reg, facility_code=getattr(getattr(request.user, "unit", None), "code", ""))
+    data = excel.build_template(reg, facility_code=(request.user.unit.code if request.user.unit else ""))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -294,7 +293,7 @@ def upload(request: AuthedRequest, register: str) -> HttpResponse:
         else:
             try:
                 up = services.upload_preview(
-                    actor=request.user, register=reg.key, unit=getattr(request.user, "unit", None), filename=file.name or "upload.xlsx",
+                    actor=request.user, register=reg.key, unit=request.user.unit, filename=file.name or "upload.xlsx",
                     chunks=file.chunks(),
                 )  # fmt: skip
                 return redirect("registers:upload_detail", upload_id=up.pk)

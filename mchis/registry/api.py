@@ -382,7 +382,7 @@ def change_requests_list(
     """Leaders: the pending requests of their unit. Collectors (or `mine=true`): their own requests."""
     require(request.auth, "child.view")
     actor = request.auth
-    own = mine or getattr(actor, "role", None) == "collector"
+    own = mine or actor.role == "collector"
     qs: QuerySet[ChangeRequest] = selectors.my_requests(actor) if own else selectors.requests_visible(actor)
     if status:
         qs = qs.filter(status=status)

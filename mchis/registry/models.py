@@ -244,11 +244,12 @@ class ChangeRequest(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
     # Predicates shared by the UI and the service guards (STYLE.md practice 6).
-    def can_decide(self, user: Any) -> bool:
+    def can_decide(self, user: Principal) -> bool:
         return (
             self.status == RequestStatus.PENDING
-            and getattr(user, "role", None) == "leader"
-            and getattr(user, "unit_id", None) == self.unit_id
+            and user.role == "leader"
+            and user.unit is not None
+            and user.unit.pk == self.unit_id
         )
 
     @property
@@ -387,10 +388,10 @@ class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):
 
     def involving(self, principal: Principal) -> CorrectionRequestQuerySet:
         """Filed by or against the principal's subtree: both sides see it (R-CH-06)."""
-        path = getattr(getattr(principal, "unit", None), "path", None)
-        if path is None:
-            return self if getattr(principal, "is_superuser", False) else self.none()
-        return self.filter(subtree_q("unit__path", path) | subtree_q("from_unit__path", path))
+        unit = principal.unit
+        if unit is None:
+            return self if principal.is_superuser else self.none()
+        return self.filter(subtree_q("unit__path", unit.path) | subtree_q("from_unit__path", unit.path))
 
 
 class CorrectionRequest(models.Model):
@@ -428,11 +429,12 @@ class CorrectionRequest(models.Model):
             )
         ]
 
-    def can_respond(self, user: Any) -> bool:
+    def can_respond(self, user: Principal) -> bool:
         return (
             self.status == CorrectionStatus.OPEN
-            and getattr(user, "unit_id", None) == self.unit_id
-            and getattr(user, "role", None) in {"collector", "leader"}
+            and user.role in {"collector", "leader"}
+            and user.unit is not None
+            and user.unit.pk == self.unit_id
         )
 
     @property

@@ -98,7 +98,7 @@ def export_audited(principal: Principal) -> list[dict[str, Any]]:
         what="children.police_verification.xlsx",
         filters={},
         row_count=len(rows),
-        scope_path=getattr(getattr(principal, "unit", None), "path", ""),
+        scope_path=principal.unit.path if principal.unit is not None else "",
         purpose="Gửi Công an xã xác minh số định danh (QĐ 3978 Điều 8)",
     )
     return rows

@@ -103,7 +103,7 @@ def child_list(request: AuthedRequest) -> HttpResponse:
             "page": page,
             "q": q,
             "village": village,
-            "villages": _villages(getattr(request.user, "unit", None)),
+            "villages": _villages(request.user.unit),
             "can_propose": can(request.user, "child.propose"),
         },
     )
@@ -213,8 +213,8 @@ def child_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     )
 
 
-def _can_file_correction(user: Any, child: Child) -> bool:
-    unit = getattr(user, "unit", None)
+def _can_file_correction(user: Principal, child: Child) -> bool:
+    unit = user.unit
     return bool(
         can(user, "child.request_correction")
         and unit is not None

@@ -72,7 +72,7 @@ def review_list(request: AuthedRequest) -> HttpResponse:
             "rows": rows[:500],
             "total": len(rows),
             "by_village": selectors.review_counts_by_village(all_rows),
-            "villages": _villages(getattr(request.user, "unit", None)),
+            "villages": _villages(request.user.unit),
             "village": village,
             "can_export": can(request.user, "child.export"),
         },
@@ -93,7 +93,7 @@ def review_export(request: AuthedRequest) -> HttpResponse:
         what=f"children.review_{kind}.xlsx",
         filters={"kind": kind, "village": village},
         row_count=len(rows),
-        scope_path=getattr(getattr(request.user, "unit", None), "path", ""),
+        scope_path=(request.user.unit.path if request.user.unit else ""),
         purpose="Danh sách rà soát (QĐ 3978 Điều 8)",
     )
     data = [

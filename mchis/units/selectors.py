@@ -33,7 +33,7 @@ def units_under(unit: ReportingUnit, on: date | None = None) -> QuerySet[Reporti
 
 def _visible(principal: Principal) -> QuerySet[ReportingUnit]:
     """A system admin configures the whole tree; everyone else sees their own subtree (R-SEC-01)."""
-    if getattr(principal, "role", None) == "system_admin" and getattr(principal, "is_active", False):
+    if principal.role == "system_admin" and principal.is_active:
         return ReportingUnit.objects.all()
     return visible_to(ReportingUnit.objects.all(), principal)
 

@@ -29,9 +29,7 @@ BEGINNING = date(2000, 1, 1)
 
 
 def _is_system_admin(actor: Principal) -> bool:
-    return getattr(actor, "role", None) == "system_admin" or (
-        getattr(actor, "unit", None) is None and getattr(actor, "is_superuser", False)
-    )
+    return actor.role == "system_admin" or (actor.unit is None and actor.is_superuser)
 
 
 def _check_rights(actor: Principal | None, *units: ReportingUnit | None, allow_root: bool = False) -> None:

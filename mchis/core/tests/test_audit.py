@@ -294,6 +294,7 @@ def test_r_sec_05_machine_client_calls_are_logged_with_the_clients_identity(tree
         is_superuser = False
         role = None
         ref = None
+        scopes = frozenset({"child.view"})
 
     with transaction.atomic():
         event = log_event(actor=Client(), action="child.read", object_type="child", object_id=1)
