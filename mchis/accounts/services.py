@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -404,7 +405,6 @@ def _notify_security(account: User, subject: str, body: str) -> None:
         return
 
     def send() -> None:
-        from django.core.mail import send_mail
 
         send_mail(f"[mchis] {subject}", body, None, to, fail_silently=True)
 

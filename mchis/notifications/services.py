@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -66,7 +67,6 @@ def notify(
 
 
 def _send_mail(title: str, reason: str, url: str, to: list[str]) -> None:
-    from django.core.mail import send_mail
 
     base = getattr(settings, "SITE_URL", "").rstrip("/")
     body = "\n\n".join(x for x in (title, reason, f"{base}{url}" if url else "") if x)

@@ -7,10 +7,14 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from mchis.core.principal import Principal
-from mchis.core.scoping import scope_path_of, subtree_q, visible_to, visible_under
+from mchis.core.scoping import access, scope_path_of, subtree_q, visible_to, visible_under
+from mchis.places.models import Village
+from mchis.registry.models import Child
+from mchis.units.models import ReportingUnit
 
 from .models import (
     AuditCampaign,
@@ -47,7 +51,6 @@ REPORT_CATEGORIES = {
 
 
 def units_visible(principal: Principal) -> QuerySet[Any]:
-    from mchis.units.models import ReportingUnit
 
     return visible_to(ReportingUnit.objects.all(), principal)
 
@@ -89,8 +92,6 @@ def score_trend(principal: Principal, *, unit_id: int, months: int = 12) -> dict
 def findings(principal: Principal, **filters: Any) -> QuerySet[Finding]:
     qs = visible_to(Finding.objects.select_related("child", "unit"), principal)
     if filters.get("unit_id"):
-        from mchis.units.models import ReportingUnit
-
         unit = ReportingUnit.objects.filter(pk=filters["unit_id"]).first()
         qs = visible_under(qs, unit, lookup="unit__path") if unit else qs.none()
     if filters.get("rule"):
@@ -134,7 +135,6 @@ def campaigns(principal: Principal) -> QuerySet[AuditCampaign]:
 
 
 def campaign(principal: Principal, pk: int) -> AuditCampaign:
-    from django.http import Http404
 
     try:
         return campaigns(principal).get(pk=pk)
@@ -162,8 +162,6 @@ def scan_report(principal: Principal, *, unit_id: int | None = None) -> dict[str
         sections.append({"key": key, "label": label, "count": qs.count(), "rows": qs[:200]})
     dups = duplicate_queue(principal)
     if unit_id:
-        from mchis.units.models import ReportingUnit
-
         unit = ReportingUnit.objects.filter(pk=unit_id).first()
         dups = visible_under(dups, unit, lookup="unit__path") if unit else dups.none()
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
@@ -184,7 +182,6 @@ def entry_duplicates(
     links. A match elsewhere is reported as a bare yes, never with any personal detail: the district, which
     sees both communes, resolves it.
     """
-    from mchis.registry.models import Child
 
     from .dedupe import find_possible_duplicates
 
@@ -208,8 +205,6 @@ def duplicate_warnings(
     (a draft or a pending create request) as plain data - match probability, the keys of the fields that
     differ - stored on the change request as evidence; and whether a match exists outside their area (a bare
     notice, `entry_duplicates`)."""
-    from mchis.places.models import Village
-    from mchis.registry.models import Child
 
     from . import pairs
 
@@ -250,7 +245,6 @@ def duplicate_warnings(
 
 def duplicate_pair(principal: Principal, pk: int) -> dict[str, Any]:
     """One queued pair side by side, with the fields compared and the model's evidence (404 outside scope)."""
-    from mchis.core.scoping import access
 
     from . import pairs
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +23,10 @@ from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, Vali
 from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree, visible_under
 from mchis.core.text import nfc
+from mchis.registry.models import Child
+from mchis.registry.services import merge_request_create
+from mchis.registry.validation import ParseError, parse_date
+from mchis.units.models import UnitKind
 
 from . import notices
 from .models import (
@@ -92,16 +97,6 @@ def duplicate_candidates_store(
     return {"pairs": len(rows), "created": created}
 
 
-def _merge_request_create(**kwargs: Any) -> Any:
-    try:
-        from mchis.registry.services import merge_request_create
-    except ImportError as exc:
-        raise DomainError(
-            "Chức năng đề nghị gộp hồ sơ của sổ trẻ em chưa sẵn sàng.", code="unavailable"
-        ) from exc
-    return merge_request_create(**kwargs)
-
-
 def _decide_guard(actor: Principal, candidate: DuplicateCandidate) -> DuplicateCandidate:
     require(actor, "quality.review")
     locked = DuplicateCandidate.objects.select_for_update().select_related("unit").get(pk=candidate.pk)
@@ -114,7 +109,6 @@ def _decide_guard(actor: Principal, candidate: DuplicateCandidate) -> DuplicateC
 def duplicate_confirm(*, actor: Principal, candidate: DuplicateCandidate, survivor_id: int | None = None, reason: str = "") -> DuplicateCandidate:  # fmt: skip
     """Lãnh đạo xác nhận trùng → đề nghị gộp (merge request) in the registry; merged only when approved."""
     cand = _decide_guard(actor, candidate)
-    from mchis.registry.models import Child
 
     survivor_id = survivor_id or cand.child_a_id
     if survivor_id not in (cand.child_a_id, cand.child_b_id):
@@ -123,7 +117,7 @@ def duplicate_confirm(*, actor: Principal, candidate: DuplicateCandidate, surviv
     survivor = Child.objects.get(pk=survivor_id)
     retired = Child.objects.get(pk=retired_id)
     text = nfc(reason) or f"Nghi trùng (xác suất {cand.probability:.2f}), lãnh đạo xác nhận."
-    request = _merge_request_create(actor=actor, survivor=survivor, retired=retired, reason=text)
+    request = merge_request_create(actor=actor, survivor=survivor, retired=retired, reason=text)
     cand.status = CandidateStatus.CONFIRMED
     cand.decided_by = as_person(actor)
     cand.decided_at = timezone.now()
@@ -179,7 +173,6 @@ AUDIT_FIELDS = {
 def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     """R-DQ-06 (Điều 15.2): Ministry → provinces; province (Sở) → its communes and child-protection
     facilities; UBND xã → its own office (itself and the units placed in its commune)."""
-    from mchis.units.models import UnitKind
 
     a, t = auditor_unit.kind, audited_unit.kind
     if a in (UnitKind.MINISTRY, UnitKind.MINISTRY_DEPT):
@@ -300,7 +293,6 @@ def draw_stratified(items: list[tuple[int, str]], n: int, seed: int) -> list[tup
 
 @transaction.atomic
 def campaign_draw_sample(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
-    from mchis.registry.models import Child
 
     require(actor, "audit_campaign.manage")
     c = _locked(campaign)
@@ -407,8 +399,6 @@ def _observed(fld: str, value: Any) -> str:
     """What the auditor read on paper, normalised like the system value (a date as dd/mm/yyyy)."""
     text = nfc(value or "").strip()
     if fld == "date_of_birth" and text:
-        from mchis.registry.validation import ParseError, parse_date
-
         try:
             iso = parse_date(text, fld)
         except (ParseError, ValueError):
@@ -424,8 +414,6 @@ def _deadline(value: date | str | None) -> date | None:
     if isinstance(value, date):
         day = value
     else:
-        from mchis.registry.validation import ParseError, parse_date
-
         try:
             iso = parse_date(str(value), "fix_deadline")
             day = date.fromisoformat(iso or "")
@@ -448,7 +436,6 @@ def _result_changes(rows: list[AuditFieldResult]) -> dict[str, Any]:
 
 
 def _leader_of(unit: Any) -> Any:
-    from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(unit=unit, role="leader", is_active=True).order_by("id").first()
 

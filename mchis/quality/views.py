@@ -18,6 +18,8 @@ from mchis.core.audit import log_export
 from mchis.core.errors import DomainError, ValidationFailed
 from mchis.core.http import AuthedRequest
 from mchis.core.scoping import access, scope_path_of
+from mchis.core.spreadsheets import workbook
+from mchis.registry.validation import ParseError, parse_date
 
 from . import selectors, services
 from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
@@ -130,7 +132,6 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
     """htmx fragment for the registry's entry form, refreshed as name, date of birth and parents are typed:
     inline rule warnings and the likely existing children of the commune (R-DQ-02) with the match
     probability and the fields that differ, plus the "đây là trẻ khác" confirmation (kept as typed)."""
-    from mchis.registry.validation import ParseError, parse_date
 
     from .engine import evaluate_child
 
@@ -326,7 +327,6 @@ def scan_report(request: AuthedRequest) -> HttpResponse:
 @login_required
 def scan_report_xlsx(request: AuthedRequest) -> HttpResponse:
     """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
-    from mchis.core.spreadsheets import workbook
 
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))

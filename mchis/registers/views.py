@@ -24,6 +24,7 @@ from mchis.core.errors import DomainError
 from mchis.core.http import AuthedRequest
 from mchis.core.inputs import InputRejected
 from mchis.core.scoping import visible_to
+from mchis.units.models import ReportingUnit
 from mchis.units.selectors import unit_get_visible
 
 from . import excel, selectors, services
@@ -46,7 +47,6 @@ def _reg_or_404(key: str) -> RegisterDef:
 
 
 def _facilities(user: Any) -> Any:
-    from mchis.units.models import ReportingUnit
 
     return visible_to(ReportingUnit.objects.active(), user).order_by("path")
 

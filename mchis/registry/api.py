@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.http import Http404
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
@@ -485,7 +486,6 @@ def change_requests_evidence(
 @router.get("/children/{child_id}/as-of/{day}", response=dict[str, Any], summary="Hồ sơ tại một ngày")
 def children_as_of(request: ApiRequest, child_id: UUID, day: date) -> dict[str, Any]:
     """The record as it was at the end of `day` (reconstructed from the history); 404 before it existed."""
-    from django.http import Http404
 
     require(request.auth, "child.view")
     child = selectors.child_read(request.auth, child_id, channel="api-as-of")

@@ -33,6 +33,7 @@ from django.db import transaction
 from mchis.core.errors import DomainError, ValidationFailed
 from mchis.core.principal import Principal
 from mchis.core.text import fold
+from mchis.places.models import Village
 
 from . import services, validation
 from .models import Child, ChildStatus
@@ -91,7 +92,6 @@ class RowResult:
 
 
 def village_lookup(unit: Any) -> dict[str, int]:
-    from mchis.places.models import Village
 
     lookup: dict[str, int] = {}
     for v in Village.objects.filter(commune_id=unit.admin_unit_id):

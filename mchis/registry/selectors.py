@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Substr
+from django.http import Http404
 from django.utils import timezone
 
 from mchis.accounts.principals import person_of
 from mchis.core.audit import log_read
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
+from mchis.units.models import ReportingUnit
 
 from .models import (
     ChangeRequest,
@@ -43,7 +46,6 @@ def children_visible(principal: Principal) -> ChildQuerySet:
     ids lets PostgreSQL estimate the scope (a LIKE on the joined path is estimated at one row) and pick
     the right index on 1,000,000 children.
     """
-    from mchis.units.models import ReportingUnit
 
     units = list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
     return Child.objects.filter(unit_id__in=units)
@@ -297,14 +299,11 @@ def correction_get(principal: Principal, public_id: Any) -> CorrectionRequest:
     qs = corrections_involving(principal).filter(public_id=public_id)
     obj = qs.first() if _is_uuid(public_id) else None
     if obj is None:
-        from django.http import Http404
-
         raise Http404("Không tìm thấy.")
     return obj
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
 
     try:
         uuid.UUID(str(value))

@@ -9,23 +9,30 @@ the same unit *decides* (`change_request_approve / reject / return_for_correctio
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mchis.accounts.permissions import can, require, require_person
 from mchis.accounts.principals import as_person, person_of
 from mchis.accounts.stepup import require_step_up
+from mchis.catalogs.models import CatalogItem
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.inputs import clean_idempotency_key
 from mchis.core.principal import Principal
 from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
+from mchis.places import services as places_services
+from mchis.places.models import Village
+from mchis.units.models import ReportingUnit
 
 from . import evidence as evidence_store
 from . import notices, validation
@@ -108,8 +115,6 @@ def _issues_to_errors(issues: Iterable[validation.Issue]) -> list[dict[str, Any]
 
 def validation_context(unit: Any, *, today: date | None = None) -> validation.Context:
     """What the pure rules need, read from catalogs and the commune's villages."""
-    from mchis.catalogs.models import CatalogItem
-    from mchis.places.models import Village
 
     def codes(*catalogs: str) -> frozenset[str] | None:
         values = frozenset(
@@ -451,7 +456,6 @@ def _merge_owner(survivor: Child, retired: Child) -> Any:
     common parent (TTYT, Sở…), so neither commune sees the other's record before approval."""
     if survivor.unit_id == retired.unit_id:
         return survivor.unit
-    from mchis.units.models import ReportingUnit
 
     return ReportingUnit.objects.get(path=common_path([survivor.unit.path, retired.unit.path]))
 
@@ -459,8 +463,6 @@ def _merge_owner(survivor: Child, retired: Child) -> Any:
 def _notify_merge(request: ChangeRequest, survivor: Child, retired: Child) -> None:
     """Tell the leaders of both communes (e-mail, after commit; an audit row in each commune's log) that a
     merge touching their record awaits the common parent. No personal data of the other commune's record."""
-    from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     mails: list[tuple[str, list[str]]] = []
     for own, other in ((survivor, retired), (retired, survivor)):
@@ -851,7 +853,6 @@ def children_import(
     written. A record number (`ma_ho_so`) already imported from `source` is skipped, so re-running the same
     file changes nothing. One audit entry per commune unit, not per row. Returns a `bulk_import.ImportSummary`.
     """
-    from mchis.places import services as places_services
 
     from . import bulk_import as bulk
 
@@ -1149,7 +1150,6 @@ def evidence_sweep(*, ttl_hours: int = EVIDENCE_ORPHAN_TTL_HOURS) -> int:
     """Cleanup job (issue 10 item 10): evidence files no Evidence row refers to - a request that failed after
     its files were written - are removed once older than the TTL (a request in flight is never that old).
     Files are content-addressed and shared: a file is kept while any record refers to its checksum."""
-    import time
 
     referenced = set(Evidence.objects.values_list("sha256", flat=True))
     orphans = evidence_store.unreferenced_older_than(referenced, time.time() - ttl_hours * 3600)

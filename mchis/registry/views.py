@@ -14,10 +14,12 @@ from django.utils.translation import gettext as _
 
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup_views import handles_step_up
+from mchis.core.audit import log_read
 from mchis.core.errors import DomainError, ValidationFailed
 from mchis.core.http import AuthedRequest
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, in_subtree
+from mchis.places.models import Village
 
 from . import evidence as ev
 from . import selectors, services, validation
@@ -28,7 +30,6 @@ from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
 
 
 def _villages(unit: Any) -> list[tuple[int, str]]:
-    from mchis.places.models import Village
 
     if unit is None:
         return []
@@ -474,7 +475,6 @@ def request_edit(request: AuthedRequest, public_id: Any) -> HttpResponse:
 def evidence_download(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, "child.view")
     item = access(Evidence.objects.select_related("unit"), request.user, pk=pk)
-    from mchis.core.audit import log_read
 
     log_read(actor=request.user, object_type="evidence", object_id=item.sha256, scope_path=item.unit.path)
     response = HttpResponse(ev.read(item.sha256), content_type=item.content_type)

@@ -21,6 +21,7 @@ from mchis.core.errors import DomainError
 from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree, visible_under, within
 from mchis.core.text import nfc
+from mchis.places.services import managed_admin_units
 
 from .models import ReportingUnit, UnitKind, UnitPlacement
 
@@ -53,7 +54,6 @@ def _check_location(actor: Principal | None, admin_unit: Any) -> None:
     cannot locate a unit in another province (and through it manage that province's villages)."""
     if actor is None or admin_unit is None:
         return
-    from mchis.places.services import managed_admin_units
 
     if not managed_admin_units(actor).filter(pk=admin_unit.pk).exists():
         raise DomainError(
