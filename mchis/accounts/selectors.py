@@ -18,7 +18,7 @@ from .models import ApiClient, User
 
 def otp_enrolled(user: Any) -> bool:
     """Has the person a confirmed TOTP device (second factor, R-SEC-04)?"""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def locked_usernames(usernames: list[str] | None = None) -> set[str]:
@@ -79,7 +79,8 @@ def accounts_visible(
 
 def account_get(actor: Principal, pk: Any) -> User:
     """One account in the actor's subtree, or 404 (missing and forbidden look the same)."""
-    return access(User.objects.select_related("unit"), actor, pk=pk)
+    account: User = access(User.objects.select_related("unit"), actor, pk=pk)
+    return account
 
 
 def units_manageable(actor: Principal) -> QuerySet[ReportingUnit]:

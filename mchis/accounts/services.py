@@ -258,7 +258,7 @@ def account_unlock(*, actor: Principal, account: User) -> int:
     from axes.models import AccessAttempt
 
     _guard_manage(actor, account)
-    removed, _ = AccessAttempt.objects.filter(username=account.username).delete()
+    removed: int = AccessAttempt.objects.filter(username=account.username).delete()[0]
     log_event(
         actor=actor,
         action="account.unlock",
@@ -276,7 +276,7 @@ def ip_unlock(*, actor: Principal, ip_address: str) -> int:
     from axes.models import AccessAttempt
 
     require(actor, "account.unlock_ip")
-    removed, _ = AccessAttempt.objects.filter(ip_address=ip_address).delete()
+    removed: int = AccessAttempt.objects.filter(ip_address=ip_address).delete()[0]
     log_event(
         actor=actor,
         action="auth.ip_unlock",
@@ -420,7 +420,7 @@ def account_issue_enrolment_code(*, actor: Principal | None, account: User) -> s
     _not_self(actor, account, "cấp mã đăng ký xác thực cho")
     StaticDevice.objects.filter(user=account, name=ENROLMENT_DEVICE).delete()
     gate = StaticDevice.objects.create(user=account, name=ENROLMENT_DEVICE, confirmed=False)
-    code = StaticToken.random_token()
+    code: str = StaticToken.random_token()
     StaticToken.objects.create(device=gate, token=code)
     log_event(
         actor=actor,

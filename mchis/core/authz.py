@@ -23,7 +23,10 @@ DEFAULT_CHECK = "mchis.accounts.permissions.can"
 
 @cache
 def _checker() -> Callable[[Any, str], bool]:
-    return import_string(getattr(settings, "MCHIS_PERMISSION_CHECK", DEFAULT_CHECK))
+    check: Callable[[Any, str], bool] = import_string(
+        getattr(settings, "MCHIS_PERMISSION_CHECK", DEFAULT_CHECK)
+    )
+    return check
 
 
 def allowed(principal: Principal, action: str) -> bool:

@@ -359,7 +359,7 @@ def can_confirm_village(actor: Principal | None, village: Village) -> bool:
         actor.role not in ("leader", "unit_admin", "system_admin") and not actor.is_superuser
     ):
         return False
-    return manageable_communes(actor).filter(pk=village.commune_id).exists()
+    return bool(manageable_communes(actor).filter(pk=village.commune_id).exists())
 
 
 @transaction.atomic

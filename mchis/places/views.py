@@ -27,7 +27,9 @@ def _require(request: AuthedRequest) -> None:
 
 
 def _commune(request: AuthedRequest, code: str) -> AdminUnit:
-    commune = services.manageable_communes(request.user).select_related("parent").filter(code=code).first()
+    commune: AdminUnit | None = (
+        services.manageable_communes(request.user).select_related("parent").filter(code=code).first()
+    )
     if commune is None:
         raise Http404(_("Không tìm thấy xã."))  # missing and out of scope look the same
     return commune

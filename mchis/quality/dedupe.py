@@ -297,7 +297,8 @@ def _splink_settings_from_model(model_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_model_json(path: Path = MODEL_PATH) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return model
 
 
 def _register_tf_tables(con: Any, db_api: Any, linker: Any, model_json: dict[str, Any]) -> None:

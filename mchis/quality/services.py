@@ -174,7 +174,8 @@ def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     """R-DQ-06 (Điều 15.2): Ministry → provinces; province (Sở) → its communes and child-protection
     facilities; UBND xã → its own office (itself and the units placed in its commune)."""
 
-    a, t = auditor_unit.kind, audited_unit.kind
+    a: str = auditor_unit.kind
+    t: str = audited_unit.kind
     if a in (UnitKind.MINISTRY, UnitKind.MINISTRY_DEPT):
         return t == UnitKind.DOH
     if a == UnitKind.DOH:

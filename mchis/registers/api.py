@@ -140,8 +140,9 @@ def records_get(
     request: ApiRequest,
     register: str,
     unit: str | None = None,
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
-    q: str | None = Query(None, max_length=100),
+    # ninja types Query as a generic alias for annotations; called here for the constraints
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),  # type: ignore[type-arg]
+    q: str | None = Query(None, max_length=100),  # type: ignore[type-arg]
 ) -> Any:
     require(request.auth, "register.view")
     get_register(register)
@@ -226,7 +227,10 @@ BATCH_BODY = {
     openapi_extra=BATCH_BODY,
 )
 def records_post(
-    request: ApiRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
+    request: ApiRequest,
+    register: str,
+    dryRun: bool = False,
+    async_: bool = Query(False, alias="async"),  # type: ignore[type-arg]  # see records_get
 ) -> Any:
     require(request.auth, "register.write")
     get_register(register)

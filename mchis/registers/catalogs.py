@@ -15,6 +15,7 @@ import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from mchis.catalogs.selectors import catalog_choices
 from mchis.catalogs.selectors import catalog_items as shared_items
@@ -24,8 +25,8 @@ _FALLBACK = Path(__file__).parent / "fixtures" / "catalogs_fallback.json"
 
 
 @lru_cache(maxsize=1)
-def fallback() -> dict[str, dict]:
-    data: dict[str, dict] = json.loads(_FALLBACK.read_text(encoding="utf-8"))
+def fallback() -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads(_FALLBACK.read_text(encoding="utf-8"))
     return data
 
 

@@ -50,7 +50,8 @@ def latest_month(*, principal: Principal, register: str, unit: Any | None = None
     qs = visible_to(reg.model.objects.all(), principal)
     if unit is not None:
         qs = qs.filter(facility__path__startswith=unit.path)
-    return qs.aggregate(latest=Max("month"))["latest"]
+    latest: date | None = qs.aggregate(latest=Max("month"))["latest"]
+    return latest
 
 
 def record_get(*, principal: Principal, register: str, pk: int) -> Any:

@@ -501,7 +501,9 @@ def _flags_need(
             _err(errors, result, message)
 
 
-def _rules_anc(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_anc(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     for name in ("hiv_result", "syphilis_result", "hepb_result"):
         clean[name] = clean.get(name) or ""
     _flags_need(
@@ -533,8 +535,8 @@ def _rules_anc(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict
 
 
 def _rules_delivery(
-    clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
-) -> list[dict]:
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> list[dict[str, Any]]:
     # required fields (blank = error, never a guess); "unknown" attendant counts as not skilled
     clean["delivery_mode"] = clean.get("delivery_mode") or ""
     clean["attendant"] = clean.get("attendant") or ""
@@ -627,14 +629,18 @@ def _rules_delivery(
     return result
 
 
-def _rules_abortion(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_abortion(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     weeks = clean.get("gestational_age_weeks")
     if weeks is not None:
         clean["gestational_band"] = abortion_band(weeks)
     clean["method"] = clean.get("method") or ""  # required
 
 
-def _rules_gyn(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_gyn(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     clean["purpose"] = clean.get("purpose") or ""  # required
     clean["via_result"] = clean.get("via_result") or ""
     if clean["via_result"] and not clean.get("via_done"):
@@ -655,7 +661,7 @@ FEMALE_ONLY_METHODS = {"iud", "injectable", "implant", "pill"}
 
 
 def _rules_contraception(
-    clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
 ) -> None:
     # is_new_user is required (blank = error). The client's sex is never guessed: a shared method code that
     # carries a sex (TRIET_SAN_NAM / TRIET_SAN_NU) sets it, a female-only method implies it, sterilisation
@@ -675,7 +681,9 @@ def _rules_contraception(
         _err(errors, "sex", "Giới tính: bắt buộc với triệt sản (nam hoặc nữ), hoặc dùng mã TRIET_SAN_NAM/NU.")
 
 
-def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_child_exam(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     dob, event, sex = clean.get("dob"), clean.get("event_date"), clean.get("sex")
     if not dob:
         _err(errors, "dob", "Ngày sinh: bắt buộc với trẻ em.")
@@ -707,7 +715,9 @@ def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: li
         )
 
 
-def _rules_death(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_death(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     kind = clean.get("death_kind")
     clean["obstetric_complication"] = clean.get("obstetric_complication") or ""
     for name in ("icd10_code", "cause_text", "mother_name"):

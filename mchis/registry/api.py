@@ -463,7 +463,7 @@ def change_requests_resubmit(request: ApiRequest, request_id: UUID, payload: Res
 def change_requests_evidence(
     request: ApiRequest,
     request_id: UUID,
-    files: list[UploadedFile] = File(...),  # noqa: B008 - ninja API
+    files: list[UploadedFile] = File(...),  # type: ignore[type-arg]  # noqa: B008 - ninja API
 ) -> Status[list[dict[str, Any]]]:
     """PDF/JPEG/PNG (checked by content), at most EVIDENCE_MAX_BYTES each; stored by sha256."""
     from . import evidence as ev
