@@ -300,7 +300,16 @@ def _ingest(
     objs = write_plan(reg, plan, result)
     paths = {units[fid][1] for fid in facility_ids if fid in units}
     _finish_batch(
-        reg, actor, records, outcomes, result, channel, batch=batch, audit=audit, objs=objs, paths=paths
+        reg,
+        actor,
+        result,
+        batch=batch,
+        channel=channel,
+        outcomes=outcomes,
+        record_count=len(records),
+        audit=audit,
+        objs=objs,
+        paths=paths,
     )
     return result
 
@@ -326,12 +335,12 @@ def write_plan(reg: RegisterDef, plan: Plan, result: BatchResult) -> list[Any]:
 def _finish_batch(
     reg: RegisterDef,
     actor: Principal,
-    records: list[dict[str, Any]],
-    outcomes: list[Outcome],
     result: BatchResult,
-    channel: str,
     *,
     batch: IngestBatch | None,
+    channel: str,
+    outcomes: list[Outcome],
+    record_count: int,
     audit: bool,
     objs: list[Any],
     paths: set[str],
@@ -345,7 +354,7 @@ def _finish_batch(
             principal_key=principal_key_of(actor),
             principal_unit_path=scope_path_of(actor) or "",
         )
-    batch.record_count = len(records)
+    batch.record_count = record_count
     batch.created, batch.updated, batch.unchanged, batch.rejected = (
         result.created,
         result.updated,
@@ -359,7 +368,7 @@ def _finish_batch(
     batch.payload = None
     batch.save()
     result.batch_id = str(batch.pk)
-    _record_activity(batch, records, outcomes, result, channel)
+    _record_activity(batch, outcomes, result, channel)
     if audit and (result.created or result.updated):
         changes: dict[str, Any] = {
             "register": [None, reg.key],
@@ -380,13 +389,7 @@ def _finish_batch(
         )
 
 
-def _record_activity(
-    batch: IngestBatch,
-    records: list[dict[str, Any]],
-    outcomes: list[Outcome],
-    result: BatchResult,
-    channel: str,
-) -> None:
+def _record_activity(batch: IngestBatch, outcomes: list[Outcome], result: BatchResult, channel: str) -> None:
     """SyncActivity rows per facility × source system (R-INT-03)."""
     by_index = {row["index"]: row["action"] for row in result.rows}
     groups: dict[tuple[int, str], dict[str, int]] = {}
