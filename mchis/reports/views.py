@@ -284,7 +284,8 @@ def _cards(user: Any) -> list[Card]:
     waiting = sum(
         1
         for r in selectors.report_list(user, period_start=period.start, status=ReportStatus.SUBMITTED)
-        if workflow.APPROVER_KIND.get(r.unit.kind) == unit.kind and workflow.can_approve(user, r, unit)
+        if workflow.APPROVER_KIND.get(r.unit.kind) == unit.kind
+        and workflow.check("approve", user, status=r.status, unit=r.unit, approver=unit) is None
     )
     return [
         Card(
