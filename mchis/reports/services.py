@@ -32,7 +32,17 @@ from .compute import check_against_models
 from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
 from .models import FROZEN_STATES, FormDefinition, ReportInstance, ReportTransition
 from .periods import Period, parse_period
-from .selectors import APPROVED, ReportView, build_view, checksum, form_in_force, resolve_unit, snapshot_of
+from .selectors import (
+    APPROVED,
+    ReportView,
+    approver_for,
+    build_view,
+    checksum,
+    expected_outstanding,
+    form_in_force,
+    resolve_unit,
+    snapshot_of,
+)
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
 
@@ -495,7 +505,6 @@ def reports_send_reminders(*, now: Any = None) -> ReminderResult:
 
     from .models import NoticeKind, ReportNotice
     from .periods import period_containing
-    from .selectors import approver_for, expected_outstanding
 
     now = now or timezone.now()
     result = ReminderResult()
