@@ -10,6 +10,7 @@ Nothing is cached: a register change shows in the unit's draft report on the nex
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,11 +26,13 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 
 from .definitions import Cell, Filter, FormSpec, Problem, Query, Term
+from .matching import unless_q
 from .periods import Period
 
 REGISTERS_FILE = Path(__file__).resolve().parent / "forms" / "registers.json"
 
 Number = int | float
+ALSO = "+also"  # column suffix of the internal cell holding a query's `also` part
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,12 @@ def check_against_models(spec: FormSpec, file: str) -> list[Problem]:
     """Every register and field named by the form exists in the register models (loader guard)."""
     problems: list[Problem] = []
     regs = registers()
-    for cell in spec.cells:
-        q = cell.query
+    checks = [(c.key, c.query, "query") for c in spec.cells if c.query is not None]
+    checks += [(k, q.also, "query.also") for k, q, _ in list(checks) if q is not None and q.also is not None]
+    for key, q, part in checks:
         if q is None:
             continue
-        where = f"$.cells[{cell.key}].query"
+        where = f"$.cells[{key}].{part}"
         info = regs.get(q.register)
         if info is None:
             problems.append(
@@ -125,7 +129,7 @@ def _filter_q(f: Filter) -> Q:
 
 
 def query_q(query: Query) -> Q:
-    cond = Q()
+    cond = unless_q(query.unless) if query.unless else Q()
     for f in query.filters:
         cond &= _filter_q(f)
     if query.any_of:
@@ -242,9 +246,15 @@ def _single_unit(
 def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict[int, dict[str, Number]]:
     """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field."""
     groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    also: list[tuple[str, str]] = []  # (cell key, key of its `also` part): the two counts are added
     for cell in spec.cells:
         if cell.query is not None:
             groups[(cell.query.register, cell.query.period_field)].append(cell)
+            if cell.query.also is not None:
+                extra_q = cell.query.also
+                extra_cell = dataclasses.replace(cell, column=f"{cell.column}{ALSO}", query=extra_q)
+                groups[(extra_q.register, extra_q.period_field)].append(extra_cell)
+                also.append((cell.key, extra_cell.key))
     out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
     if not unit_ids:
         return out
@@ -268,6 +278,11 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         )
         for row in qs:
             out.setdefault(row[unit_col], {}).update({k: _number(row[a]) for k, a in pairs})
+    for values in out.values():
+        for key, also_key in also:
+            extra = values.pop(also_key, 0)
+            if extra or key in values:
+                values[key] = values.get(key, 0) + extra
     return out
 
 

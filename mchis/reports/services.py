@@ -38,6 +38,7 @@ from .selectors import (
     approver_for,
     build_view,
     checksum,
+    disagreements,
     expected_outstanding,
     form_in_force,
     resolve_unit,
@@ -259,7 +260,7 @@ def report_submit(
     view = _locked_view(actor, form_code, unit_code, period)
     _guard("submit", actor, view)
     empty = empty_required_cells(view.spec, view.report.manual_values or {})
-    findings = run_rules(view.spec, view.values)
+    findings = run_rules(view.spec, view.values) + [d.finding() for d in disagreements(view)]
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     if empty or errors:

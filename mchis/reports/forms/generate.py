@@ -54,6 +54,8 @@ def q(
     measure: Any = "count",
     any_: Any = None,
     period_field: Any = "",
+    unless_: Any = "",
+    also_: Any = None,
     **filters: Any,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"register": register, "filters": filters, "measure": measure}
@@ -61,10 +63,28 @@ def q(
         out["any"] = any_
     if period_field:
         out["period_field"] = period_field
+    if unless_:
+        out["unless"] = unless_
+    if also_:
+        out["also"] = also_
     return out
 
 
 LIVE = {"outcome": "live"}
+# One event, one truth (issue 12.7): a stillbirth in the delivery register is a fetal death (≥ 22 weeks: the
+# delivery register only holds births from 22 weeks) whether or not the death register has it; a fetal death
+# in the death register adds only when the same facility's delivery register does not hold that stillbirth.
+FETAL_DEATHS = q(
+    "newborn",
+    outcome="stillbirth",
+    also_=q("death", death_kind="fetal", unless_="stillbirth_in_delivery_register"),
+)
+# Maternal deaths: the death register, plus a death marked in a delivery outcome that it does not hold.
+MATERNAL_DEATHS = q(
+    "death",
+    death_kind="maternal",
+    also_=q("delivery", maternal_death=True, unless_="maternal_death_in_death_register"),
+)
 # Row -> (query | "manual" | formula string, parent row for "sub-row ≤ total" rules)
 COMMUNE: dict[str, tuple[Any, str]] = {
     "I.1": ("manual", ""),
@@ -104,7 +124,7 @@ COMMUNE: dict[str, tuple[Any, str]] = {
     "I.8.1": (q("delivery", period_field="postpartum_week1_date"), ""),
     "I.8.2": (q("delivery", period_field="postpartum_week2_6_date"), ""),
     "I.9": (" + ".join(f"I.9.{i}:{{column}}" for i in range(1, 8)), ""),
-    "I.10": (q("death", death_kind="maternal"), ""),
+    "I.10": (MATERNAL_DEATHS, ""),
     "I.10.1": (q("death", death_kind="maternal", maternal_death_reviewed=True), "I.10"),
     "II.1": (q("gyn"), ""),
     "II.1.1": (q("gyn", via_done=True), "II.1"),
@@ -146,7 +166,7 @@ COMMUNE: dict[str, tuple[Any, str]] = {
     "III.8.1": (q("newborn", vitamin_k1=True, **LIVE), "III.1"),
     "III.8.2": (q("newborn", hepb_vaccine=True, **LIVE), "III.1"),
     "III.8.3": (q("newborn", hepb_vaccine_24h=True, **LIVE), "III.8.2"),
-    "III.9": (q("death", death_kind="fetal"), ""),
+    "III.9": (FETAL_DEATHS, ""),
     "III.10": (q("death", death_kind="child", under_7d=True), "III.11"),
     "III.11": (q("death", death_kind="child", under_28d=True), "III.12"),
     "III.12": (q("death", death_kind="child", under_1y=True), "III.13"),
@@ -383,7 +403,7 @@ BCH: dict[str, dict[str, tuple[Any, str]]] = {
         "7": (q("newborn", newborn_screening=True, **LIVE), ""),
         "8": (q("newborn", mother_hiv_positive=True, **LIVE), ""),
         "8a": (q("newborn", mother_hiv_positive=True, arv_prophylaxis=True, **LIVE), ""),
-        "9": (q("death", death_kind="fetal"), "III.9:total"),
+        "9": (FETAL_DEATHS, "III.9:total"),
         "10": (q("death", death_kind="child", under_7d=True), "III.10:total"),
         "11": (q("death", death_kind="child", under_28d=True), "III.11:total"),
         "12": (q("death", death_kind="child", under_1y=True), "III.12:total"),

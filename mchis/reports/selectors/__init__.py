@@ -5,11 +5,13 @@
 * ``layout``      — the per-unit rows of the district / provincial forms 4–8;
 * ``dashboard``   — status boards, completeness, lists, outstanding reports;
 * ``reaggregate`` — pre-2025 commune reports in their 2025 commune (R-ORG-01);
-* ``rollup``      — every form of every unit in bulk (national overview, benchmark).
+* ``rollup``      — every form of every unit in bulk (national overview, benchmark);
+* ``consistency`` — events the delivery and death registers disagree on (data-quality rule, R-MCH-08).
 
 Callers import from ``mchis.reports.selectors``; the names below are the public surface.
 """
 
+from .consistency import Disagreement, checks_registers, register_disagreements
 from .dashboard import (
     StatusRow,
     approved_reports,
@@ -38,6 +40,7 @@ from .view import (
     build_view,
     checksum,
     compute_live,
+    disagreements,
     history_values,
     outlier_flags,
     report_view,
@@ -53,6 +56,7 @@ __all__ = [
     "SPLIT_RULE",
     "Computed",
     "Contribution",
+    "Disagreement",
     "Reaggregated",
     "ReportView",
     "StatusRow",
@@ -62,9 +66,11 @@ __all__ = [
     "approved_reports",
     "approver_for",
     "build_view",
+    "checks_registers",
     "checksum",
     "children_on",
     "completeness",
+    "disagreements",
     "compute_live",
     "expected_outstanding",
     "form_in_force",
@@ -74,6 +80,7 @@ __all__ = [
     "outlier_flags",
     "per_unit_layout",
     "reaggregate_to_2025",
+    "register_disagreements",
     "report_list",
     "report_view",
     "resolve_unit",

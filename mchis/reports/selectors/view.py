@@ -25,6 +25,7 @@ from ..compute import Number, complete, register_values
 from ..definitions import FormSpec
 from ..models import FROZEN_STATES, FormDefinition, ReportInstance, ReportTransition
 from ..periods import Period, deadline, deadline_days_for, parse_period
+from .consistency import Disagreement, checks_registers, register_disagreements
 from .forms import APPROVED, approver_for, children_on, form_in_force, forms_in_force
 
 HISTORY_PERIODS = 24
@@ -296,3 +297,11 @@ def outlier_flags(view: ReportView) -> dict[str, list[OutlierFlag]]:
 
 def actions_for(principal: Any, view: ReportView) -> list[str]:
     return workflow.allowed_actions(principal, status=view.status, unit=view.unit, approver=view.approver)
+
+
+def disagreements(view: ReportView) -> list[Disagreement]:
+    """The register-agreement rule for the unit's own registers, on forms that count across two registers;
+    only while the report is live (a frozen report keeps the warnings it was sent with)."""
+    if not view.live or view.period.type != "monthly" or not checks_registers(view.spec):
+        return []
+    return register_disagreements(view.unit.pk, view.period)
