@@ -85,6 +85,24 @@ MATERNAL_DEATHS = q(
     death_kind="maternal",
     also_=q("delivery", maternal_death=True, unless_="maternal_death_in_death_register"),
 )
+# Child nutrition from the child-exam register (issue 12.8): WHO 2006 z-scores computed at write time
+# (registers.validation.child_zscores), cut-offs < −2 SD (underweight, stunted, wasted: oedema counts as wasted)
+# and > +2 SD (overweight). Counted per exam (lượt) of a child under 5 (completed months < 60) in the month.
+# Not in the Ministry's row list (`in_core_listing = mchis` in the fixture): row id -> (query, parent, BCH8 col).
+U5 = {"age_months__lt": 60}
+U2 = {"age_months__lt": 24}
+MEASURED = {"weight_kg__isnull": False}
+NUTRITION: dict[str, tuple[Any, str, str]] = {
+    "III.14": (q("child_exam", **U5, **MEASURED), "", "14"),
+    "III.14.1": (q("child_exam", sex="F", **U5, **MEASURED), "III.14", "14a"),
+}
+for _row, _flag, _col in (("15", "underweight", "15"), ("16", "stunted", "16"), ("17", "wasted", "17"),
+                          ("18", "overweight", "18")):  # fmt: skip
+    NUTRITION[f"III.{_row}"] = (q("child_exam", **{_flag: True}, **U5), "", _col)
+    NUTRITION[f"III.{_row}.1"] = (q("child_exam", **{_flag: True}, sex="F", **U5), f"III.{_row}", f"{_col}a")
+    NUTRITION[f"III.{_row}.2"] = (q("child_exam", **{_flag: True}, **U2), f"III.{_row}", f"{_col}b")
+
+
 # Row -> (query | "manual" | formula string, parent row for "sub-row ≤ total" rules)
 COMMUNE: dict[str, tuple[Any, str]] = {
     "I.1": ("manual", ""),
@@ -173,6 +191,7 @@ COMMUNE: dict[str, tuple[Any, str]] = {
     "III.12.1": (q("death", death_kind="child", under_1y=True, is_ethnic_minority=True), "III.12"),
     "III.13": (q("death", death_kind="child", under_5y=True), ""),
     "III.13.1": (q("death", death_kind="child", under_5y=True, is_ethnic_minority=True), "III.13"),
+    **{rid: (spec, parent) for rid, (spec, parent, _) in NUTRITION.items()},
 }
 # Obstetric complications: cases (Mắc) from the delivery/newborn/abortion registers, deaths (TV) from deaths.
 COMPLICATIONS = {
@@ -215,6 +234,8 @@ def commune_form() -> dict[str, Any]:
         row: dict[str, Any] = {"id": rid, "no": no, "label": label, "columns": cols}
         if r["in_core_listing"] == "ext":
             row["note"] = "Hàng bổ sung (ext) theo phần mềm thống kê của Bộ"
+        elif r["in_core_listing"] == "mchis":
+            row["note"] = "Hàng bổ sung: dinh dưỡng trẻ em theo chuẩn WHO 2006, tính từ sổ khám trẻ em"
         if rid in COMPLICATIONS:
             cases, death_code = COMPLICATIONS[rid]
             death = q("death", obstetric_complication=death_code)
@@ -410,6 +431,7 @@ BCH: dict[str, dict[str, tuple[Any, str]]] = {
         "12a": (q("death", death_kind="child", under_1y=True, is_ethnic_minority=True), "III.12.1:total"),
         "13": (q("death", death_kind="child", under_5y=True), "III.13:total"),
         "13a": (q("death", death_kind="child", under_5y=True, is_ethnic_minority=True), "III.13.1:total"),
+        **{col: (spec, f"{rid}:total") for rid, (spec, _, col) in NUTRITION.items()},
     },
 }
 # "Trong đó" columns of forms 4-8 that must not exceed their total column.
@@ -430,7 +452,9 @@ BCH_SUBS = {
         ("12", "13"),
         ("12a", "12"),
         ("13a", "13"),
-    ],
+        ("14a", "14"),
+    ]
+    + [(f"{n}{x}", n) for n in ("15", "16", "17", "18") for x in ("a", "b")],
 }
 
 
