@@ -97,7 +97,7 @@ def test_r_mch_08_district_unit_rows_count_the_stillbirth_once(forms, people, tr
     )
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
     view = report_view(people.ttyt_reporter, "BCH8", tree.ttyt_a.code, P)
-    rows = {r.id: r.values for r in unit_rows(view)}
+    rows = {r.id: r.values or {} for r in unit_rows(view)}
     assert rows[tree.tyt_a1.code]["9"] == 1 and rows[tree.ttyt_a.code]["9"] == 1
     assert view.values["T:9"] == 2
 
@@ -124,6 +124,7 @@ def test_r_mch_08_registers_disagreeing_are_flagged_and_need_an_explanation(form
         actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P,
         warning_comment="Sổ tử vong sẽ bổ sung",
     )  # fmt: skip
+    assert r.snapshot is not None
     assert {w["rule"] for w in r.snapshot["warnings"]} >= {"R-MCH-08:maternal-death-not-in-death-register"}
 
 
