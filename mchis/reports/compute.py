@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -243,8 +244,16 @@ def _single_unit(
     return dict(zip(names, row, strict=True)) if row else None
 
 
-def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict[int, dict[str, Number]]:
-    """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field."""
+def register_values(
+    spec: FormSpec,
+    unit_ids: list[int],
+    period: Period,
+    only: Mapping[str, Collection[int]] | None = None,
+) -> dict[int, dict[str, Number]]:
+    """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field.
+
+    `only` ({register: record ids}) restricts the count to those records (newborns: of those deliveries) and
+    skips every other register: the cells a given set of records contributes (cross-facility duplicates)."""
     groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
     also: list[tuple[str, str]] = []  # (cell key, key of its `also` part): the two counts are added
     for cell in spec.cells:
@@ -266,7 +275,13 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         for cell in cells:
             assert cell.query is not None
             pairs.append((cell.key, aliases.setdefault(cell.query, f"v{len(aliases)}")))
-        if len(unit_ids) == 1:
+        restrict: dict[str, Any] = {}
+        if only is not None:
+            ids = only.get("delivery" if register == "newborn" else register)
+            if not ids:
+                continue
+            restrict = {"delivery_id__in" if register == "newborn" else "pk__in": list(ids)}
+        if len(unit_ids) == 1 and not restrict:
             row = _single_unit(spec, info, cells, period_field, unit_ids[0], period)
             if row:
                 out[unit_ids[0]].update({k: _number(row[a]) for k, a in pairs})
@@ -274,7 +289,7 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         start, stop = _bounds(info, period_field, period)
         unit_col = f"{info.unit_field}_id"
         qs, _ = _group_queryset(
-            info, cells, period_field, period.type, {f"{unit_col}__in": unit_ids}, start, stop
+            info, cells, period_field, period.type, {f"{unit_col}__in": unit_ids, **restrict}, start, stop
         )
         for row in qs:
             out.setdefault(row[unit_col], {}).update({k: _number(row[a]) for k, a in pairs})

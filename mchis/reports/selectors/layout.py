@@ -9,6 +9,8 @@ from mchis.units.models import ReportingUnit
 
 from ..compute import Number, complete
 from ..definitions import FormSpec
+from .duplicates import ROW_ID as DUP_ROW_ID
+from .duplicates import ROW_LABEL as DUP_ROW_LABEL
 from .view import ReportView
 
 OWN_ROW_SUFFIX = "tự thực hiện"
@@ -34,6 +36,7 @@ class UnitRow:
     status: str
     own: bool
     values: dict[str, Number] | None
+    title: str = ""  # a row that is not a unit (the cross-facility duplicates)
 
     @property
     def missing(self) -> bool:
@@ -41,6 +44,8 @@ class UnitRow:
 
     @property
     def label(self) -> str:
+        if self.title:
+            return self.title
         return f"{self.unit.name} ({OWN_ROW_SUFFIX})" if self.own else self.unit.name
 
 
@@ -82,4 +87,9 @@ def unit_rows(view: ReportView) -> list[UnitRow]:
         }
     rows = sorted(merged.values(), key=lambda r: r.id)
     rows.append(UnitRow(view.unit.code, view.unit, view.status, True, _row_of(view.spec, own)))
+    if any(view.duplicates.values.values()):  # one event recorded by two facilities: out of the total once
+        taken = _row_of(view.spec, view.duplicates.values)
+        rows.append(
+            UnitRow(DUP_ROW_ID, view.unit, "", False, {k: -v for k, v in taken.items()}, DUP_ROW_LABEL)
+        )
     return rows

@@ -26,9 +26,15 @@ from ..definitions import FormSpec
 from ..models import FROZEN_STATES, FormDefinition, ReportInstance, ReportTransition
 from ..periods import Period, deadline, deadline_days_for, parse_period
 from .consistency import Disagreement, checks_registers, register_disagreements
+from .duplicates import BASIS as DUPLICATES_BASIS
+from .duplicates import Duplicates, cross_facility_duplicates
 from .forms import APPROVED, approver_for, children_on, form_in_force, forms_in_force
 
 HISTORY_PERIODS = 24
+COMMUNE_BASIS = (
+    "Theo nơi cư trú: sự kiện trạm thực hiện (Tại TYT), ngoài cơ sở y tế (Ngoài CSYT) và sự kiện của người dân "
+    "trong xã tại cơ sở khác mà trạm ghi nhận (CSYT khác)."
+)
 
 
 def checksum(values: dict[str, Any]) -> str:
@@ -54,6 +60,7 @@ class Computed:
     values: dict[str, Number]
     own: dict[str, Number]
     contributions: list[Contribution]
+    duplicates: Duplicates = field(default_factory=Duplicates)
 
     @property
     def missing(self) -> list[Contribution]:
@@ -73,7 +80,11 @@ def compute_live(
     for contrib in contributions:
         for key, value in contrib.values.items():
             totals[key] = totals.get(key, 0) + value
-    return Computed(complete(spec, totals), own, contributions)
+    # one event recorded by a station (its resident, "CSYT khác") and by the facility that served her: once
+    duplicates = cross_facility_duplicates(spec, unit, period, contributions)
+    for key, value in duplicates.values.items():
+        totals[key] = totals.get(key, 0) - value
+    return Computed(complete(spec, totals), own, contributions, duplicates)
 
 
 def _contributions(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[Contribution]:
@@ -174,6 +185,12 @@ class ReportView:
     due: datetime
     live: bool
     own: dict[str, Number] | None = None  # the unit's own data (registers + manual), not completed
+    duplicates: Duplicates = field(default_factory=Duplicates)  # events counted once across facilities
+
+    @property
+    def basis(self) -> str:
+        """What the total counts (issue 12.3): shown on the page next to the total."""
+        return DUPLICATES_BASIS if self.spec.level in ("district", "province") else COMMUNE_BASIS
 
     @property
     def status(self) -> str:
@@ -234,11 +251,12 @@ def build_view(
             for m in report.snapshot.get("contributions", [])
         ]
         own: dict[str, Number] | None = report.snapshot.get("own")
+        duplicates = Duplicates.from_snapshot(report.snapshot.get("duplicates"))
         live = False
     else:
         computed = compute_live(form, unit, period, report.manual_values or {})
         values, contributions, live = computed.values, computed.contributions, True
-        own = computed.own
+        own, duplicates = computed.own, computed.duplicates
     days = deadline_days_for(form.level, unit.kind, form.deadline_days)
     return ReportView(
         form,
@@ -252,6 +270,7 @@ def build_view(
         deadline(period, days),
         live,
         own,
+        duplicates,
     )
 
 
@@ -271,6 +290,7 @@ def snapshot_of(view: ReportView) -> dict[str, Any]:
             }
             for c in view.contributions
         ],
+        "duplicates": view.duplicates.as_snapshot(),
         "computed_at": timezone.now().isoformat(),
         "form_checksum": view.form.checksum,
     }
