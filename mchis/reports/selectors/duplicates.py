@@ -25,7 +25,7 @@ from django.db.models import Q
 from mchis.registers.models import Abortion, Death, Delivery, PlaceOfService
 from mchis.units.models import ReportingUnit
 
-from ..compute import Number, register_values
+from ..compute import Number, register_values, registers
 from ..definitions import FormSpec
 from ..models import ReportInstance
 from ..periods import Period
@@ -59,6 +59,10 @@ class Pair:
     @property
     def key(self) -> tuple[str, int]:
         return (self.register, self.record_id)
+
+    @property
+    def register_label(self) -> str:
+        return registers()[self.register].label
 
     @property
     def by_label(self) -> str:
