@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture
+def demo_db(transactional_db, tree, tmp_path) -> Path:
+    """A migrated SQLite file holding the test tree and its audit entries (copied from the test database
+    with SQLite's backup API: a fresh `migrate` would take a minute)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the embedded demo's backups are SQLite's (run by the SQLite pass of CI)")
+    path = tmp_path / "demo.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(path) as target:
+        connection.connection.backup(target)
+    target.close()
+    return path
+
+
+@pytest.fixture
+def targets(tmp_path) -> list[Path]:
+    dirs = [tmp_path / f"storage-{n}" for n in (1, 2, 3)]
+    for d in dirs:
+        d.mkdir()
+    return dirs
