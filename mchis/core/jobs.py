@@ -15,7 +15,8 @@ import logging
 from typing import Any
 
 from celery import current_app
-from kombu.exceptions import OperationalError
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 _fallback_listeners: list[Any] = []
@@ -29,7 +30,7 @@ def enqueue(task_name: str, *args: Any) -> Any:
         return task.delay(*args)
     try:
         return task.apply_async(args=args, retry=False)
-    except (OperationalError, OSError) as exc:
+    except (KombuError, RedisError, OSError) as exc:  # the broker, not the task
         logger.warning("broker unavailable (%s): running %s in place", exc, task_name)
         for listener in _fallback_listeners:
             listener(task_name)

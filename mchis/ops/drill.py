@@ -50,27 +50,48 @@ def write_report(report: dict[str, Any]) -> Path:
     return path
 
 
-def manage(database_url: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    """A management command of this codebase run against another database (the scratch copy)."""
-    env = {**os.environ, "DATABASE_URL": database_url}
+_CHECKS = """
+import io, json
+from django.core.management import call_command
+out = {}
+for name, args in (("migrations", ("migrate", "--check")), ("audit_verify", ("audit_verify",))):
+    buf = io.StringIO()
+    try:
+        call_command(*args, stdout=buf, stderr=buf)
+        ok = True
+    except SystemExit as exc:
+        ok = not exc.code
+    except Exception as exc:
+        ok = False
+        buf.write(str(exc))
+    out[name] = {"ok": ok, "output": buf.getvalue().strip()[-2000:] or "OK"}
+print("MCHIS-CHECKS " + json.dumps(out, ensure_ascii=False))
+"""
+
+
+def consistency_checks(database_url: str, timeout: int = 900) -> dict[str, Any]:
+    """Migrations fully applied (`migrate --check`) and the audit chain intact (`audit_verify`), run by this
+    codebase against the restored copy (one process: Django starts once)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONWARNINGS": "ignore"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    return subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
-        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args],
+    proc = subprocess.run(  # noqa: S603 - our own manage.py, fixed arguments
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "shell", "-c", _CHECKS],
         capture_output=True,
         text=True,
         env=env,
         timeout=timeout,
         check=False,
     )
+    for line in proc.stdout.splitlines():
+        if line.startswith("MCHIS-CHECKS "):
+            return dict(json.loads(line.removeprefix("MCHIS-CHECKS ")))
+    failure = {"ok": False, "output": (proc.stdout + proc.stderr).strip()[-2000:]}
+    return {"migrations": failure, "audit_verify": failure}
 
 
-def consistency_checks(database_url: str) -> dict[str, Any]:
-    """Migrations fully applied (`migrate --check`) and the audit chain intact (`audit_verify`)."""
-    results = {}
-    for name, args in (("migrations", ("migrate", "--check")), ("audit_verify", ("audit_verify",))):
-        proc = manage(database_url, *args)
-        results[name] = {"ok": proc.returncode == 0, "output": (proc.stdout + proc.stderr).strip()[-2000:]}
-    return results
+def check_line(name: str, check: dict[str, Any]) -> str:
+    first = (check["output"].splitlines() or [""])[0]
+    return f"  {name}: {'OK' if check['ok'] else 'LỖI'} — {first}"
 
 
 def comparison_lines(lines: list[dict[str, Any]]) -> list[str]:
@@ -124,9 +145,7 @@ def drill_sqlite(to: list[str] | None = None) -> Report:
                 report.update(tables=table_lines, checks=checks)
                 lines.extend(comparison_lines(table_lines))
                 for name, check in checks.items():
-                    lines.append(
-                        f"  {name}: {'OK' if check['ok'] else 'LỖI'} — {check['output'].splitlines()[-1:]}"
-                    )
+                    lines.append(check_line(name, check))
                 ok = (
                     all(t["match"] for t in table_lines)
                     and all(c["ok"] for c in checks.values())

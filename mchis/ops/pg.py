@@ -30,7 +30,7 @@ from psycopg import sql
 
 from .checksums import compare, table_checksums
 from .copies import BackupError
-from .drill import comparison_lines, consistency_checks, write_report
+from .drill import check_line, comparison_lines, consistency_checks, write_report
 from .engine import Report
 from .models import OpsRun, RunKind
 from .services import ops_run_record
@@ -341,7 +341,7 @@ def drill(repo: int = 0) -> Report:
         report.update(tables=table_lines, checks=checks)
         lines.extend(comparison_lines(table_lines))
         for name, check in checks.items():
-            lines.append(f"  {name}: {'OK' if check['ok'] else 'LỖI'} — {check['output'].splitlines()[-1:]}")
+            lines.append(check_line(name, check))
         ok = all(t["match"] for t in table_lines) and all(c["ok"] for c in checks.values())
     except (BackupError, OSError, psycopg.Error, subprocess.TimeoutExpired) as exc:
         report["error"] = str(exc)

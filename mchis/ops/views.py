@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -53,7 +54,10 @@ def _metrics_principal(request: HttpRequest) -> object | None:
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus exposition, refused to anonymous callers (401) and to people without `ops.view` (403)."""
-    principal = _metrics_principal(request)
+    try:
+        principal = _metrics_principal(request)
+    except DatabaseError:  # no database, no token check: the scrape fails and MchisDown/up==0 alerts
+        return HttpResponse("Cơ sở dữ liệu không truy cập được.", status=503, content_type="text/plain")
     if principal is None:
         response = HttpResponse(
             "Cần đăng nhập hoặc mã truy cập (Bearer).", status=401, content_type="text/plain"

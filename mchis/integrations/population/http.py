@@ -8,7 +8,7 @@ import urllib.request
 
 from mchis.core.resilience import CircuitOpen, breaker
 
-from .types import GatewayUnavailable, IdentityQuery, IdentityResult
+from .types import GatewayCutOff, GatewayUnavailable, IdentityQuery, IdentityResult
 
 
 class HttpPopulationGateway:
@@ -24,7 +24,7 @@ class HttpPopulationGateway:
         try:
             return breaker("population").call(self._call, query)
         except CircuitOpen as exc:
-            raise GatewayUnavailable(
+            raise GatewayCutOff(
                 "CSDL dân cư tạm thời không truy cập được (ngắt mạch sau nhiều lần lỗi liên tiếp); sẽ thử lại sau."
             ) from exc
 

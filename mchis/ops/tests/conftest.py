@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from mchis.registry.tests.conftest import collector, leader, make_child, unit  # noqa: F401
+
 
 @pytest.fixture
 def demo_db(transactional_db, tree, tmp_path) -> Path:
