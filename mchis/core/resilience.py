@@ -30,6 +30,7 @@ def breaker(name: str, *, exclude: tuple[type[BaseException], ...] = ()) -> pybr
                 reset_timeout=float(getattr(settings, "PARTNER_BREAKER_RESET_SECONDS", 60)),
                 exclude=list(exclude),
                 name=name,
+                throw_new_error_on_trip=False,  # the call that trips did reach the partner: its own error
             )
             _breakers[name] = found
         return found

@@ -228,18 +228,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _prepare_conf(data: Path, sock_dir: Path) -> None:
-    """A Debian-layout backup has no postgresql.conf / pg_hba.conf in its data directory: give the scratch
-    instance minimal ones (local socket only, trust, no archiving)."""
+def _prepare_conf(data: Path, work: Path) -> None:
+    """The scratch instance's own access rules: only its socket, in a directory (mode 0700) that only the drill's
+    user can enter, so `trust` there opens the copy to nobody else. A Debian-layout backup also has no
+    postgresql.conf in its data directory: a minimal one."""
     conf = data / "postgresql.conf"
     if not conf.exists():
         conf.write_text(
             "listen_addresses = ''\nmax_connections = 20\nshared_buffers = 32MB\n", encoding="utf-8"
         )
-    hba = data / "pg_hba.conf"
-    if not hba.exists():
-        hba.write_text("local all all trust\n", encoding="utf-8")
-    (data / "pg_ident.conf").touch()
+    (work / "hba.conf").write_text("local all all trust\n", encoding="utf-8")
+    (work / "ident.conf").write_text("", encoding="utf-8")
 
 
 def _chown(path: Path) -> None:
@@ -285,8 +284,7 @@ def drill(repo: int = 0) -> Report:
         t0 = time.monotonic()
         expected = _source_snapshot(point)
         pgbackrest("check", timeout=600)  # switches WAL and waits until the restore point is archived
-        os.chmod(work, 0o755)  # noqa: S103 - the server user must reach its data directory
-        _chown(work)
+        _chown(work)  # mkdtemp's 0700, owned by the server user
         pgbackrest(
             f"--repo={repo}",
             f"--pg1-path={data}",
@@ -311,7 +309,7 @@ def drill(repo: int = 0) -> Report:
                 str(work / "pg.log"),
                 "-o",
                 f"-p {port} -k {work} -c listen_addresses='' -c archive_mode=off "
-                f"-c hba_file={data / 'pg_hba.conf'} -c ident_file={data / 'pg_ident.conf'}",
+                f"-c hba_file={work / 'hba.conf'} -c ident_file={work / 'ident.conf'}",
                 "start",
             ]
         )
