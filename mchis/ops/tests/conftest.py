@@ -29,3 +29,15 @@ def targets(tmp_path) -> list[Path]:
     for d in dirs:
         d.mkdir()
     return dirs
+
+
+@pytest.fixture(autouse=True)
+def _no_heartbeat_yet():
+    """The cache may be a shared Redis (PostgreSQL pass of CI): no heartbeat left over by an earlier test."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from mchis.ops.health import HEARTBEAT_KEY
+
+    cache.delete_many([HEARTBEAT_KEY.format(queue=q) for q in settings.CELERY_QUEUE_NAMES])
+    yield
