@@ -60,6 +60,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "report.unapprove": frozenset({L}),
     "report.export": frozenset({L, RP, V}),
     "form.manage": frozenset({SA}),
+    # operations: the Prometheus metrics (system-wide counts and ages, no personal data)
+    "ops.view": frozenset({SA}),
 }
 
 # What a machine client (API token) may ever hold (R-SEC-02: every write carries one real person). Reads and
@@ -77,6 +79,7 @@ MACHINE_ACTIONS = frozenset(
         "report.view",
         "report.export",
         "audit_log.view",
+        "ops.view",  # the monitoring server scrapes /metrics with a token (deploy/prometheus)
     }
 )
 
