@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mchis.units",
     "mchis.catalogs",
     "mchis.accounts",
+    "mchis.documents",
     "mchis.registry",
     "mchis.quality",
     "mchis.registers",
@@ -233,3 +234,29 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 POPULATION_GATEWAY_TIMEOUT = float(os.environ.get("POPULATION_GATEWAY_TIMEOUT", "5"))
 # Days without an update after which a record is "dead" (R-DQ-03), per circumstance group code; "*" = default.
 QUALITY_DEAD_AFTER_DAYS = {"*": int(os.environ.get("QUALITY_DEAD_AFTER_DAYS", "365"))}
+
+# Signed documents (PAdES, issue 21; docs/signatures.md). KEY_STORE: "" (documents are not signed), "pkcs12" (one
+# `<unit code>.p12` per signing unit in PKCS12_DIR, opened by the server after the signer's step-up; passphrase
+# in `<unit code>.p12`'s sibling `<unit code>.pass` or DOCUMENT_SIGNING_PASSPHRASE) or "pkcs11" (a USB token or HSM
+# reachable from the server; key and certificate labelled PKCS11_KEY_LABEL, "{unit}" = the unit code).
+DOCUMENT_SIGNING = {
+    "KEY_STORE": os.environ.get("DOCUMENT_SIGNING_KEY_STORE", ""),
+    "PKCS12_DIR": os.environ.get("DOCUMENT_SIGNING_PKCS12_DIR", str(VAR_DIR / "signing-keys")),
+    "PKCS12_PASSPHRASE": os.environ.get("DOCUMENT_SIGNING_PASSPHRASE", ""),
+    "PKCS11_MODULE": os.environ.get("DOCUMENT_SIGNING_PKCS11_MODULE", ""),
+    "PKCS11_TOKEN_LABEL": os.environ.get("DOCUMENT_SIGNING_PKCS11_TOKEN", ""),
+    "PKCS11_PIN": os.environ.get("DOCUMENT_SIGNING_PKCS11_PIN", ""),
+    "PKCS11_KEY_LABEL": os.environ.get("DOCUMENT_SIGNING_PKCS11_KEY_LABEL", "{unit}"),
+    # Verification trusts these roots only (PEM files: the national root CA and the public CAs' certificates).
+    "TRUST_ROOTS": env_list("DOCUMENT_SIGNING_TRUST_ROOTS"),
+    "EXTRA_CERTS": env_list("DOCUMENT_SIGNING_EXTRA_CERTS"),
+    "CRLS": env_list("DOCUMENT_SIGNING_CRLS"),
+    # Fetch CRL/OCSP from the CAs' servers (production); off, only embedded and configured CRLs count.
+    "ALLOW_FETCHING": env_bool("DOCUMENT_SIGNING_ALLOW_FETCHING", True),
+    "TSA_URL": os.environ.get("DOCUMENT_SIGNING_TSA_URL", ""),
+    "TSA_USER": os.environ.get("DOCUMENT_SIGNING_TSA_USER", ""),
+    "TSA_PASSWORD": os.environ.get("DOCUMENT_SIGNING_TSA_PASSWORD", ""),
+    "FONT": os.environ.get("DOCUMENT_SIGNING_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    # Refuse an approval when the approving unit has no signing key (otherwise it is approved unsigned).
+    "REQUIRED": env_bool("DOCUMENT_SIGNING_REQUIRED", False),
+}

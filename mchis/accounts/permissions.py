@@ -98,6 +98,7 @@ CRITICAL_ACTIONS = frozenset(
         "audit_log.export",
         "audit_campaign.sign",
         "report.unapprove",
+        "document.sign",
     }
 )
 

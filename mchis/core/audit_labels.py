@@ -21,6 +21,10 @@ ACTION_LABELS: dict[str, str] = {
     "auth.otp_enrol_failed": gettext_noop("Đăng ký xác thực hai lớp không thành công"),
     "child.merge_notice": gettext_noop("Thông báo gộp hồ sơ liên xã"),
     "child.verify_failed": gettext_noop("Xác minh số định danh không thực hiện được"),
+    "document.sign": gettext_noop("Ký số văn bản"),
+    "document.withdraw": gettext_noop("Thu hồi văn bản đã ký số"),
+    "document.verify": gettext_noop("Kiểm tra văn bản ký số"),
+    "document.verify_refused": gettext_noop("Từ chối kiểm tra văn bản ký số"),
     "evidence.sweep": gettext_noop("Dọn tệp minh chứng không dùng"),
     "register.excel_expire": gettext_noop("Hủy tệp Excel quá hạn xác nhận"),
     "account.otp_reset": gettext_noop("Đặt lại xác thực hai lớp"),
@@ -118,6 +122,7 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 OBJECT_LABELS: dict[str, str] = {
+    "document": gettext_noop("Văn bản ký số"),
     "account": gettext_noop("Tài khoản"),
     "admin_unit": gettext_noop("Đơn vị hành chính"),
     "api_client": gettext_noop("Phần mềm kết nối"),
