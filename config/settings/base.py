@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "ninja",
     "mchis.core",
@@ -181,6 +182,27 @@ ADMIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("ADMIN_PASSWORD_MAX_AGE_DAYS", 
 STEP_UP_WINDOW_SECONDS = int(os.environ.get("STEP_UP_WINDOW_SECONDS", "300"))
 # Roles that must enrol and verify a second factor at every login (R-SEC-04).
 ROLES_REQUIRING_2FA = env_list("ROLES_REQUIRING_2FA", "system_admin,unit_admin,leader,auditor")
+
+# Security keys and passkeys (WebAuthn / FIDO2, issue 21; docs/signatures.md). RP ID: the site's domain
+# (default: the request's host); allowed origins: empty = the request's own origin (scheme + Host, which
+# ALLOWED_HOSTS bounds), so the library's "no allowed origins" check is silenced on purpose.
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", "mchis — Hệ thống thông tin SKBMTE")
+WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ALLOWED_ORIGINS")
+# Attestation asked of new keys ("direct": the key proves its make; "none"); for SECURITY_KEY_ROLES, keys
+# without attestation are refused, and when set only these AAGUIDs (e.g. the FIDO-certified models the ministry
+# issues) and attestation chains to these roots (PEM files) are accepted.
+WEBAUTHN_ATTESTATION = os.environ.get("WEBAUTHN_ATTESTATION", "direct")
+WEBAUTHN_ALLOWED_AAGUIDS = env_list("WEBAUTHN_ALLOWED_AAGUIDS")
+WEBAUTHN_ATTESTATION_ROOTS = env_list("WEBAUTHN_ATTESTATION_ROOTS")
+# Roles whose critical actions (step-up) need a security key: TOTP does not count for them (QĐ 3978 Điều 18.3).
+SECURITY_KEY_ROLES = env_list("SECURITY_KEY_ROLES", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "mchis.accounts.webauthn.rp_id"
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "mchis.accounts.webauthn.rp_name"
+OTP_WEBAUTHN_HELPER_CLASS = "mchis.accounts.webauthn.Helper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ALLOWED_ORIGINS
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a key is the second factor, after the password
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 # Background work: Redis broker in production/CI; eager in the demo so Redis is optional.
 REDIS_URL = os.environ.get("REDIS_URL", "")

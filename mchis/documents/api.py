@@ -51,6 +51,12 @@ class StoredOut(Schema):
     status_text: str
 
 
+class ErrorOut(Schema):
+    code: str = Field(examples=["rate_limited"])
+    message: str
+    field: str | None = None
+
+
 class VerificationOut(Schema):
     valid: bool
     verdict: str
@@ -85,7 +91,12 @@ def verification_out(result: services.Verification) -> VerificationOut:
     )
 
 
-@router.post("/verify", auth=None, response=VerificationOut, summary="Kiểm tra văn bản ký số (công khai)")
+@router.post(
+    "/verify",
+    auth=None,
+    response={200: VerificationOut, 429: ErrorOut},
+    summary="Kiểm tra văn bản ký số (công khai)",
+)
 def documents_verify(
     request: HttpRequest,
     file: UploadedFile = File(..., description="The signed PDF (multipart field `file`)"),  # noqa: B008 - ninja API
