@@ -40,8 +40,9 @@ STEP_UP_METHOD_KEY = "mchis_step_up_method"
 # Writing the session on every request is wasteful; a few seconds of slack does not matter.
 ACTIVITY_WRITE_SLACK_SECONDS = 10
 
-# The security-key login ceremony (begin/complete) must be reachable before the second factor is verified.
-WEBAUTHN_AUTH_PREFIX = "/accounts/webauthn/authentication/"
+# The security-key login ceremony (begin/complete, and its scripts' messages) must be reachable before the second
+# factor is verified.
+WEBAUTHN_AUTH_PREFIX = ("/accounts/webauthn/authentication/", "/accounts/webauthn/i18n/")
 # Always reachable, whatever the account still has to do.
 OPEN_PREFIXES = ("/static/", "/health", "/i18n/", "/accounts/login/", "/accounts/logout/", "/favicon")
 

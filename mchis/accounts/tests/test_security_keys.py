@@ -80,6 +80,11 @@ def test_enrol_two_keys_then_log_in_and_step_up_with_one(settings, leader):
     assert fresh.get("/").status_code == 302
     verify_page = fresh.get(reverse("accounts:otp_verify")).content.decode()
     assert 'id="passkey-verification-placeholder"' in verify_page and "Dùng khóa bảo mật" in verify_page
+    # the key button's scripts and their Vietnamese messages load before the second factor is verified
+    catalog = fresh.get(reverse("accounts:webauthn_i18n"))
+    assert (
+        catalog.status_code == 200 and "D\\u00f9ng kh\\u00f3a b\\u1ea3o m\\u1eadt" in catalog.content.decode()
+    )
     done = use_key(fresh, second)
     assert done.status_code == 200, done.content
     assert fresh.get("/").status_code == 200
