@@ -17,6 +17,7 @@ urlpatterns = [
     path("registers/", include("mchis.registers.urls")),
     path("reports/", include("mchis.reports.urls")),
     path("audit/", include("mchis.core.urls")),
+    path("documents/", include("mchis.documents.urls")),
     path("notifications/", include("mchis.notifications.urls")),
     path("", include("mchis.web.urls")),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "ninja",
     "mchis.core",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "mchis.units",
     "mchis.catalogs",
     "mchis.accounts",
+    "mchis.documents",
     "mchis.registry",
     "mchis.quality",
     "mchis.registers",
@@ -190,6 +192,27 @@ STEP_UP_WINDOW_SECONDS = int(os.environ.get("STEP_UP_WINDOW_SECONDS", "300"))
 # Roles that must enrol and verify a second factor at every login (R-SEC-04).
 ROLES_REQUIRING_2FA = env_list("ROLES_REQUIRING_2FA", "system_admin,unit_admin,leader,auditor")
 
+# Security keys and passkeys (WebAuthn / FIDO2, issue 21; docs/signatures.md). RP ID: the site's domain
+# (default: the request's host); allowed origins: empty = the request's own origin (scheme + Host, which
+# ALLOWED_HOSTS bounds), so the library's "no allowed origins" check is silenced on purpose.
+WEBAUTHN_RP_ID = os.environ.get("WEBAUTHN_RP_ID", "")
+WEBAUTHN_RP_NAME = os.environ.get("WEBAUTHN_RP_NAME", "mchis — Hệ thống thông tin SKBMTE")
+WEBAUTHN_ALLOWED_ORIGINS = env_list("WEBAUTHN_ALLOWED_ORIGINS")
+# Attestation asked of new keys ("direct": the key proves its make; "none"); for SECURITY_KEY_ROLES, keys
+# without attestation are refused, and when set only these AAGUIDs (e.g. the FIDO-certified models the ministry
+# issues) and attestation chains to these roots (PEM files) are accepted.
+WEBAUTHN_ATTESTATION = os.environ.get("WEBAUTHN_ATTESTATION", "direct")
+WEBAUTHN_ALLOWED_AAGUIDS = env_list("WEBAUTHN_ALLOWED_AAGUIDS")
+WEBAUTHN_ATTESTATION_ROOTS = env_list("WEBAUTHN_ATTESTATION_ROOTS")
+# Roles whose critical actions (step-up) need a security key: TOTP does not count for them (QĐ 3978 Điều 18.3).
+SECURITY_KEY_ROLES = env_list("SECURITY_KEY_ROLES", "")
+OTP_WEBAUTHN_RP_ID_CALLABLE = "mchis.accounts.webauthn.rp_id"
+OTP_WEBAUTHN_RP_NAME_CALLABLE = "mchis.accounts.webauthn.rp_name"
+OTP_WEBAUTHN_HELPER_CLASS = "mchis.accounts.webauthn.Helper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = WEBAUTHN_ALLOWED_ORIGINS
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a key is the second factor, after the password
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
+
 # Background work: Redis broker in production/CI; eager in the demo so Redis is optional.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -292,3 +315,28 @@ PG_BIN_DIR = Path(os.environ.get("PG_BIN_DIR", "/usr/lib/postgresql/15/bin"))
 OPS_REPORT_DIR = Path(os.environ.get("OPS_REPORT_DIR", VAR_DIR / "drills"))
 # Alerting thresholds (also in deploy/prometheus/alerts.yml): a daily backup older than this is "late".
 BACKUP_MAX_AGE_HOURS = int(os.environ.get("BACKUP_MAX_AGE_HOURS", "26"))
+# Signed documents (PAdES, issue 21; docs/signatures.md). KEY_STORE: "" (documents are not signed), "pkcs12" (one
+# `<unit code>.p12` per signing unit in PKCS12_DIR, opened by the server after the signer's step-up; passphrase
+# in `<unit code>.p12`'s sibling `<unit code>.pass` or DOCUMENT_SIGNING_PASSPHRASE) or "pkcs11" (a USB token or HSM
+# reachable from the server; key and certificate labelled PKCS11_KEY_LABEL, "{unit}" = the unit code).
+DOCUMENT_SIGNING = {
+    "KEY_STORE": os.environ.get("DOCUMENT_SIGNING_KEY_STORE", ""),
+    "PKCS12_DIR": os.environ.get("DOCUMENT_SIGNING_PKCS12_DIR", str(VAR_DIR / "signing-keys")),
+    "PKCS12_PASSPHRASE": os.environ.get("DOCUMENT_SIGNING_PASSPHRASE", ""),
+    "PKCS11_MODULE": os.environ.get("DOCUMENT_SIGNING_PKCS11_MODULE", ""),
+    "PKCS11_TOKEN_LABEL": os.environ.get("DOCUMENT_SIGNING_PKCS11_TOKEN", ""),
+    "PKCS11_PIN": os.environ.get("DOCUMENT_SIGNING_PKCS11_PIN", ""),
+    "PKCS11_KEY_LABEL": os.environ.get("DOCUMENT_SIGNING_PKCS11_KEY_LABEL", "{unit}"),
+    # Verification trusts these roots only (PEM files: the national root CA and the public CAs' certificates).
+    "TRUST_ROOTS": env_list("DOCUMENT_SIGNING_TRUST_ROOTS"),
+    "EXTRA_CERTS": env_list("DOCUMENT_SIGNING_EXTRA_CERTS"),
+    "CRLS": env_list("DOCUMENT_SIGNING_CRLS"),
+    # Fetch CRL/OCSP from the CAs' servers (production); off, only embedded and configured CRLs count.
+    "ALLOW_FETCHING": env_bool("DOCUMENT_SIGNING_ALLOW_FETCHING", True),
+    "TSA_URL": os.environ.get("DOCUMENT_SIGNING_TSA_URL", ""),
+    "TSA_USER": os.environ.get("DOCUMENT_SIGNING_TSA_USER", ""),
+    "TSA_PASSWORD": os.environ.get("DOCUMENT_SIGNING_TSA_PASSWORD", ""),
+    "FONT": os.environ.get("DOCUMENT_SIGNING_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    # Refuse an approval when the approving unit has no signing key (otherwise it is approved unsigned).
+    "REQUIRED": env_bool("DOCUMENT_SIGNING_REQUIRED", False),
+}

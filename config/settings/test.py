@@ -14,6 +14,8 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Login-time 2FA is off in tests so every app can force_login a leader; accounts tests turn it on.
 ROLES_REQUIRING_2FA = []
+# No key store and no network in tests: the documents tests build their own PKI and local TSA (testpki).
+DOCUMENT_SIGNING = {**DOCUMENT_SIGNING, "KEY_STORE": "", "ALLOW_FETCHING": False, "TSA_URL": ""}  # noqa: F405
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):  # noqa: F405
     # Lets the test runner TRUNCATE the append-only audit table between transactional tests.

@@ -25,18 +25,24 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from mchis.core.context import current_meta, reset_meta, set_meta
 
 from .auth import REQUEST_ATTR
 from .services import api_client_record_call, auth_record_logout, settings_roles_requiring_2fa
 from .stepup import page_redirect
+from .webauthn import requires_security_key
 
 LAST_ACTIVITY_KEY = "mchis_last_activity"
 STEP_UP_KEY = "mchis_step_up_at"
+STEP_UP_METHOD_KEY = "mchis_step_up_method"
 # Writing the session on every request is wasteful; a few seconds of slack does not matter.
 ACTIVITY_WRITE_SLACK_SECONDS = 10
 
+# The security-key login ceremony (begin/complete, and its scripts' messages) must be reachable before the second
+# factor is verified.
+WEBAUTHN_AUTH_PREFIX = ("/accounts/webauthn/authentication/", "/accounts/webauthn/i18n/")
 # Always reachable, whatever the account still has to do.
 OPEN_PREFIXES = ("/static/", "/health", "/i18n/", "/accounts/login/", "/accounts/logout/", "/favicon")
 
@@ -56,10 +62,15 @@ def step_up_time(request: HttpRequest) -> datetime | None:
     return datetime.fromtimestamp(float(stamp), tz=UTC)
 
 
-def mark_step_up(request: HttpRequest) -> None:
-    """Record a successful second-factor check now (the step-up window starts)."""
+def step_up_method(request: HttpRequest) -> str:
+    return str(request.session.get(STEP_UP_METHOD_KEY, "") or "") if hasattr(request, "session") else ""
+
+
+def mark_step_up(request: HttpRequest, method: str = "totp") -> None:
+    """Record a successful second-factor check now (the step-up window starts), and how it was made."""
     request.session[STEP_UP_KEY] = time.time()
-    set_meta(replace(current_meta(), step_up_at=step_up_time(request)))
+    request.session[STEP_UP_METHOD_KEY] = method
+    set_meta(replace(current_meta(), step_up_at=step_up_time(request), step_up_method=method))
 
 
 def requires_2fa(user: object) -> bool:
@@ -83,7 +94,14 @@ class AccountSecurityMiddleware:
             early = self._session_rules(request, timeout)
             if early is not None:
                 return early
-        token = set_meta(replace(current_meta(), step_up_at=step_up_time(request) if people else None))
+        token = set_meta(
+            replace(
+                current_meta(),
+                step_up_at=step_up_time(request) if people else None,
+                step_up_method=step_up_method(request) if people else "",
+                security_key_required=bool(people and requires_security_key(user)),
+            )
+        )
         try:
             response = self.get_response(request)
         finally:
@@ -137,14 +155,17 @@ class AccountSecurityMiddleware:
             return page_redirect(request, change_url)
         if requires_2fa(user) and not user.is_verified():  # type: ignore[union-attr]
             setup_url, verify_url = reverse("accounts:otp_setup"), reverse("accounts:otp_verify")
-            if request.path in (setup_url, verify_url):
+            if request.path in (setup_url, verify_url) or request.path.startswith(WEBAUTHN_AUTH_PREFIX):
                 return None
             if _is_api(request):
                 return JsonResponse(
                     {"code": "otp_required", "message": _("Cần xác thực hai lớp trước khi tiếp tục.")},
                     status=403,
                 )
-            enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+            enrolled = (
+                TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+                or WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+            )
             target = verify_url if enrolled else setup_url
             return page_redirect(request, f"{target}?{urlencode({'next': request.get_full_path()})}")
         return None

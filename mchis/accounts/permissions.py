@@ -101,6 +101,7 @@ CRITICAL_ACTIONS = frozenset(
         "audit_log.export",
         "audit_campaign.sign",
         "report.unapprove",
+        "document.sign",
     }
 )
 

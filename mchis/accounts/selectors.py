@@ -21,6 +21,42 @@ def otp_enrolled(user: Any) -> bool:
     return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
+def security_keys_of(user: Any) -> list[Any]:
+    """The person's security keys (WebAuthn credentials), revoked ones included, each marked `attested` when
+    the key proved its make at registration."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    keys = list(
+        WebAuthnCredential.objects.filter(user=user).select_related("attestation").order_by("-created_at")
+    )
+    for key in keys:
+        attestation = getattr(key, "attestation", None)
+        key.attested = bool(attestation and attestation.fmt != "none")
+    return keys
+
+
+def has_security_key(user: Any) -> bool:
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
+
+
+def security_key_own(user: Any, key_id: int) -> Any:
+    """One of the person's own keys; anyone else's is 404 like a missing one."""
+    from django.http import Http404
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    key = WebAuthnCredential.objects.filter(pk=key_id, user=user).select_related("user").first()
+    if key is None:
+        raise Http404("Không tìm thấy khóa bảo mật.")
+    return key
+
+
+def security_key_of_account(account: Any, key_id: int) -> Any:
+    """A key of an account the caller already reached through `account_get` (scoped)."""
+    return security_key_own(account, key_id)
+
+
 def locked_usernames(usernames: list[str] | None = None) -> set[str]:
     """Usernames whose failed logins reached the lockout limit (django-axes records, R-SEC-03)."""
     from axes.models import AccessAttempt

@@ -21,7 +21,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.core.audit import log_event
-from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.principal import Principal
 from mchis.core.scoping import within
 from mchis.core.text import nfc
@@ -681,3 +681,88 @@ def security_record_csrf_rejection(
 
 def settings_roles_requiring_2fa() -> frozenset[str]:
     return frozenset(getattr(settings, "ROLES_REQUIRING_2FA", ()))
+
+
+# --- security keys (WebAuthn / FIDO2, issue 21) --------------------------------------------------
+
+
+def _key_scope(user: Any) -> str:
+    return user.unit.path if getattr(user, "unit", None) is not None else ""
+
+
+def security_key_record_failure(
+    *, user: User | None, purpose: str, code: str, origin: str, detail: str = ""
+) -> None:
+    """A refused ceremony (wrong origin, replayed or forged response, revoked or unknown key...): logged, in its
+    own transaction (the request answers with an error)."""
+    with transaction.atomic():
+        log_event(
+            actor=user,
+            action=f"auth.security_key_failed.{purpose}",
+            object_type="account",
+            object_id=user.pk if user is not None else "",
+            scope_path=_key_scope(user),
+            changes={"code": [None, code], "origin": [None, origin], "detail": [None, detail]},
+        )
+
+
+@transaction.atomic
+def security_key_record_added(*, user: User, key_id: int) -> None:
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    key = WebAuthnCredential.objects.select_related("attestation").get(pk=key_id, user=user)
+    attestation = getattr(key, "attestation", None)
+    log_event(
+        actor=user,
+        action="account.security_key_add",
+        object_type="account",
+        object_id=user.pk,
+        scope_path=_key_scope(user),
+        changes={
+            "key": [None, key.pk],
+            "aaguid": [None, key.aaguid],
+            "attestation": [None, attestation.fmt if attestation else "none"],
+        },
+    )
+    _notify_security(user, "Đã thêm khóa bảo mật", f"Tài khoản {user.username} vừa đăng ký khóa bảo mật mới.")
+
+
+@transaction.atomic
+def security_key_record_use(*, user: User, key: Any, purpose: str) -> None:
+    log_event(
+        actor=user,
+        action=f"auth.security_key_{purpose}",
+        object_type="account",
+        object_id=user.pk,
+        scope_path=_key_scope(user),
+        changes={"key": [None, key.pk]},
+    )
+
+
+@transaction.atomic
+def security_key_revoke(*, actor: Any, key: Any, reason: str = "") -> Any:
+    """Thu hồi khóa bảo mật: by its owner, or by a unit admin who manages the owner. The key stays listed (history)
+    and can no longer be used (django-otp: confirmed=False)."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    owner = key.user
+    if getattr(actor, "pk", None) != owner.pk:
+        _guard_manage(actor, owner)
+    locked = WebAuthnCredential.objects.select_for_update().get(pk=key.pk)
+    if not locked.confirmed:
+        raise Conflict("Khóa bảo mật này đã bị thu hồi.")
+    locked.confirmed = False
+    locked.save(update_fields=["confirmed"])
+    log_event(
+        actor=actor,
+        action="account.security_key_revoke",
+        object_type="account",
+        object_id=owner.pk,
+        scope_path=_key_scope(owner),
+        changes={"key": [locked.pk, None], "by": [None, "owner" if actor.pk == owner.pk else "admin"]},
+        reason=reason,
+    )
+    _notify_security(
+        owner, "Đã thu hồi khóa bảo mật", f"Một khóa bảo mật của tài khoản {owner.username} vừa bị thu hồi."
+    )
+    return locked

@@ -46,7 +46,8 @@ from .forms import (
 from .middleware import LAST_ACTIVITY_KEY, mark_step_up
 from .permissions import can
 from .roles import Role
-from .stepup import handles_step_up, take_pending_post
+from .stepup import handles_step_up, has_recent_step_up, take_pending_post
+from .webauthn import requires_security_key
 
 PASSWORD_EXPIRY_WARNING_DAYS = 14
 
@@ -154,7 +155,48 @@ def keepalive(request: HttpRequest) -> JsonResponse:
 def account_security(request: HttpRequest) -> HttpResponse:
     """The person's own security page: password, second factor, sessions."""
     enrolled = selectors.otp_enrolled(request.user)
-    return render(request, "accounts/security.html", {"enrolled": enrolled})
+    keys = selectors.security_keys_of(request.user)
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "enrolled": enrolled,
+            "keys": keys,
+            "key_required": requires_security_key(request.user),
+            # adding a second factor needs a fresh check (any method: the first key comes after an OTP code)
+            "can_add_key": enrolled and has_recent_step_up(any_method=True),
+        },
+    )
+
+
+@require_POST
+@login_required
+def security_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    """Thu hồi khóa bảo mật của chính mình."""
+    key = selectors.security_key_own(request.user, key_id)
+    try:
+        services.security_key_revoke(actor=request.user, key=key, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã thu hồi khóa bảo mật."))
+    return redirect("accounts:security")
+
+
+@require_POST
+@login_required
+def user_security_key_revoke(request: AuthedRequest, pk: int, key_id: int) -> HttpResponse:
+    """Quản trị đơn vị thu hồi khóa bảo mật của người dùng mình quản lý (mất khóa, nghỉ việc)."""
+    _require(request, "account.manage")
+    account = selectors.account_get(request.user, pk)
+    key = selectors.security_key_of_account(account, key_id)
+    try:
+        services.security_key_revoke(actor=request.user, key=key, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Đã thu hồi khóa bảo mật của %(name)s.") % {"name": account.username})
+    return redirect("accounts:user_detail", pk=account.pk)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -251,7 +293,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         else:
             otp_login(request, device)
             return redirect(next_url)
-    return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url})
+    has_keys = selectors.has_security_key(user)
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": next_url, "has_keys": has_keys})
 
 
 @never_cache
@@ -260,26 +303,53 @@ def step_up(request: HttpRequest) -> HttpResponse:
     """Xác thực lại trước thao tác quan trọng: a fresh code opens a STEP_UP_WINDOW_SECONDS window."""
     user: Any = request.user
     next_url = _safe_next(request)
-    if not selectors.otp_enrolled(user):
+    has_keys = selectors.has_security_key(user)
+    if not selectors.otp_enrolled(user) and not has_keys:
         messages.info(request, _("Thao tác này cần xác thực hai lớp: vui lòng đăng ký trước."))
         here = f"{request.path}?{urlencode({'next': next_url})}"
         return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': here})}")
+    key_required = requires_security_key(user)
+    # A role that must use a security key may still use a code to enrol its first key, never once it has one.
+    totp_allowed = selectors.otp_enrolled(user) and not (key_required and has_keys)
     form = OtpCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET" and request.GET.get("key") and has_recent_step_up():
+        # back from a successful security-key check (accounts.webauthn): finish like a code would
+        return _after_step_up(request, next_url)
+    if request.method == "POST" and not totp_allowed:
+        form.is_valid()
+        form.add_error(None, _("Vai trò của bạn phải xác thực lại bằng khóa bảo mật, không dùng mã OTP."))
+    elif request.method == "POST" and form.is_valid():
         try:
             services.otp_check(user=user, code=form.cleaned_data["code"], purpose="step_up")
         except DomainError as exc:
             _form_error(form, exc)
         else:
             mark_step_up(request)
-            pending = take_pending_post(request, next_url)
-            if pending is not None:
-                # the interrupted form goes again, as typed, and the action completes (issue 13 item 6)
-                return render(request, "accounts/step_up_continue.html", {"pending": pending})
-            messages.success(request, _("Đã xác thực. Vui lòng thực hiện lại thao tác."))
-            return redirect(next_url)
+            return _after_step_up(request, next_url)
     minutes = max(1, settings.STEP_UP_WINDOW_SECONDS // 60)
-    return render(request, "accounts/step_up.html", {"form": form, "next": next_url, "minutes": minutes})
+    key_next = f"{request.path}?{urlencode({'next': next_url, 'key': 1})}"
+    return render(
+        request,
+        "accounts/step_up.html",
+        {
+            "form": form,
+            "next": next_url,
+            "key_next": key_next,
+            "minutes": minutes,
+            "has_keys": has_keys,
+            "key_required": key_required,
+            "totp_allowed": totp_allowed,
+        },
+    )
+
+
+def _after_step_up(request: HttpRequest, next_url: str) -> HttpResponse:
+    pending = take_pending_post(request, next_url)
+    if pending is not None:
+        # the interrupted form goes again, as typed, and the action completes (issue 13 item 6)
+        return render(request, "accounts/step_up_continue.html", {"pending": pending})
+    messages.success(request, _("Đã xác thực. Vui lòng thực hiện lại thao tác."))
+    return redirect(next_url)
 
 
 # --- account administration (R-SEC-01) -----------------------------------------------------------
@@ -350,6 +420,7 @@ def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "account": account,
             "locked": account.username in selectors.locked_usernames([account.username]),
             "enrolled": selectors.otp_enrolled(account),
+            "keys": selectors.security_keys_of(account),
             "is_self": account.ref == request.user.ref,
             "reason_form": ReasonForm(),
         },

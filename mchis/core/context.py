@@ -13,6 +13,8 @@ class RequestMeta:
     user_agent: str = ""
     client_name: str = ""  # machine client (integration token) acting, if any
     step_up_at: datetime | None = None  # last second-factor check of this session (R-SEC-04)
+    step_up_method: str = ""  # how it was made: "totp", "recovery", "security_key" (issue 21)
+    security_key_required: bool = False  # the person's role must step up with a security key (issue 21)
 
 
 _current: ContextVar[RequestMeta] = ContextVar("mchis_request_meta", default=RequestMeta())  # noqa: B039

@@ -20,18 +20,30 @@ from django.utils import timezone
 from .context import current_meta
 from .errors import StepUpRequired
 
+SECURITY_KEY = "security_key"  # RequestMeta.step_up_method of a WebAuthn / FIDO2 check
 
-def has_recent_step_up() -> bool:
-    at = current_meta().step_up_at
+
+def has_recent_step_up(*, any_method: bool = False) -> bool:
+    """A second-factor check in the window. A role that must use a security key (SECURITY_KEY_ROLES) only counts
+    a check made with one, unless `any_method` (e.g. to enrol that first key)."""
+    meta = current_meta()
+    at = meta.step_up_at
     if at is None:
+        return False
+    if meta.security_key_required and not any_method and meta.step_up_method != SECURITY_KEY:
         return False
     return timezone.now() - at <= timedelta(seconds=settings.STEP_UP_WINDOW_SECONDS)
 
 
 def require_step_up() -> None:
     if not has_recent_step_up():
+        if current_meta().security_key_required:
+            raise StepUpRequired(
+                "Thao tác quan trọng: vai trò của bạn phải xác thực lại bằng khóa bảo mật (USB/FIDO2), "
+                "không dùng mã OTP."
+            )
         raise StepUpRequired(
-            "Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp (OTP) trước khi tiếp tục."
+            "Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp (OTP) hoặc khóa bảo mật trước khi tiếp tục."
         )
 
 

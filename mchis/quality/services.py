@@ -499,6 +499,25 @@ def campaign_close(
     return c
 
 
+def _sign_minutes(actor: Any, c: AuditCampaign, pdf: bytes) -> bytes:
+    """The minutes as a PAdES-signed PDF with the auditor's unit key (issue 21), when that unit holds one."""
+    from mchis.documents import services as documents
+
+    unit = actor.unit
+    if unit is None or not documents.signing_available(unit.code):
+        if documents.signing_required():
+            raise Conflict(
+                "Đơn vị của đoàn phúc tra chưa có chứng thư số để ký biên bản.", code="no_signing_key"
+            )
+        return pdf
+    doc = documents.document_sign(
+        actor=actor, kind="audit_minutes", object_type="audit_campaign", object_id=c.pk,
+        title=f"Biên bản phúc tra {c.code} — {c.audited_unit.name}", unit=unit, pdf=pdf,
+        reason=f"Ký biên bản phúc tra {c.code}",
+    )  # fmt: skip
+    return bytes(doc.pdf)
+
+
 @transaction.atomic
 def campaign_sign(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
     """Ký biên bản (step-up OTP): the PDF and its sha256 are stored; nothing can change afterwards (R-DQ-08)."""
@@ -512,7 +531,7 @@ def campaign_sign(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign
         raise Conflict("Chỉ ký được biên bản của đợt phúc tra đã kết thúc.")
     c.signed_at = timezone.now()
     c.signed_by = as_person(actor)
-    pdf = render_minutes_pdf(c)
+    pdf = _sign_minutes(actor, c, render_minutes_pdf(c))
     c.minutes_pdf = pdf
     c.minutes_sha256 = hashlib.sha256(pdf).hexdigest()
     c.status = CampaignStatus.SIGNED

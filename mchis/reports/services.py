@@ -328,7 +328,33 @@ def report_approve(
             month=view.period.start,
             reason=f"Duyệt báo cáo {view.form.code} kỳ {view.period.code}",
         )
+    _sign_approved(actor, view)
     return report
+
+
+def _sign_approved(actor: Any, view: ReportView) -> None:
+    """The approved report as a PAdES-signed PDF with the approving unit's key (issue 21, docs/signatures.md),
+    in the approval's transaction: no key, no signature - unless DOCUMENT_SIGNING["REQUIRED"]."""
+    from mchis.documents import services as documents
+
+    from .exports import pdf_report
+
+    approver = view.approver
+    if approver is None or not documents.signing_available(approver.code):
+        if documents.signing_required():
+            raise Conflict(f"{approver.name if approver else 'Đơn vị duyệt'} chưa có chứng thư số để ký báo cáo.",
+                           code="no_signing_key")  # fmt: skip
+        return
+    documents.document_sign(
+        actor=actor,
+        kind="report",
+        object_type="report",
+        object_id=view.report.pk,
+        title=f"{view.form.code} — {view.unit.name} — {view.period.label}",
+        unit=approver,
+        pdf=pdf_report(view),
+        reason=f"Duyệt báo cáo {view.form.code} kỳ {view.period.code}",
+    )
 
 
 @transaction.atomic
@@ -359,6 +385,9 @@ def report_unapprove(
     _guard("unapprove", actor, view)
     require_step_up()
     report = _transition("unapprove", actor, view, reason)
+    from mchis.documents.services import document_withdraw
+
+    document_withdraw(actor=actor, object_type="report", object_id=report.pk, reason=f"Hủy duyệt: {reason}")
     if view.period.type == "monthly":
         still_approved = ReportInstance.objects.filter(
             unit=view.unit, period_start=view.period.start, status__in=APPROVED, form__period_type="monthly"

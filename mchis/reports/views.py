@@ -17,6 +17,7 @@ from mchis.accounts.stepup import step_up_redirect
 from mchis.core.cards import Card, register_card
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
 from mchis.core.http import AuthedRequest, content_disposition
+from mchis.documents.selectors import current_signed_pdf
 
 from . import exports, selectors, services, workflow
 from .checks import run_rules
@@ -227,8 +228,9 @@ def report_excel(request: AuthedRequest, form: str, unit: str, period: str) -> H
 def report_pdf(request: AuthedRequest, form: str, unit: str, period: str) -> HttpResponse:
     require(request.user, "report.view")
     view = selectors.report_view(request.user, form, unit, period)
+    signed = current_signed_pdf("report", view.report.pk) if view.report.pk else None  # issue 21
     resp = HttpResponse(
-        exports.pdf_report(view, request.build_absolute_uri("/")), content_type="application/pdf"
+        signed or exports.pdf_report(view, request.build_absolute_uri("/")), content_type="application/pdf"
     )
     resp["Content-Disposition"] = content_disposition(f"{form}_{unit}_{period}.pdf", inline=True)
     return resp

@@ -322,6 +322,18 @@ LABEL_SEEDERS["reports.FormDefinition"] = seed_form_definition
 LABEL_SEEDERS["reports.ReportInstance"] = seed_report
 
 
+def seed_security_key(world: World, side: str, label: str) -> Any:
+    """A security key (WebAuthn credential) of the side's user: credential ids are unique, so random ones."""
+    import os
+
+    return model(label).objects.create(
+        user=world.get(side, "user"), credential_id=os.urandom(32), public_key=b"\x00", sign_count=0
+    )
+
+
+LABEL_SEEDERS["django_otp_webauthn.WebAuthnCredential"] = seed_security_key
+
+
 def sample_value(f: Any, n: int) -> Any:
     if f.choices:
         return f.choices[0][0]
@@ -453,6 +465,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "children/corrections/": attr("registry.CorrectionRequest", "public_id"),
     },
     # accounts
+    "key_id": attr("django_otp_webauthn.WebAuthnCredential"),
     "account_id": attr("user"),
     "user_id": attr("user"),
     "client_id": attr("api_client"),
