@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -108,7 +109,7 @@ def _sql_blocking(a: dict, b: dict) -> list[int]:
     ]
 
 
-def _pair_table(a: dict, b: dict) -> tuple[object, list[str]]:
+def _pair_table(a: dict, b: dict) -> tuple[Any, list[str]]:
     """DuckDB with `feats` (FEATURES_SQL) of the two records, unique ids 1 and 2; checks the features agree
     with the Python `features()`."""
     import duckdb
