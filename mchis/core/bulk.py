@@ -39,9 +39,17 @@ class BulkTable:
             constants.append(value if self.pg else f.get_db_prep_save(value, connection))
         self.constants = tuple(constants)
 
-    def write(self, rows: Iterable[tuple[Any, ...]]) -> int:
+    def write(self, rows: Iterable[tuple[Any, ...]], *, pg_cursor: Any = None) -> int:
+        """Insert `rows`; on PostgreSQL `pg_cursor` may be a psycopg cursor of the same connection (a writer
+        thread cannot use Django's thread-local connection)."""
         count = 0
         cols = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        if self.pg and pg_cursor is not None:
+            with pg_cursor.copy(f"COPY {connection.ops.quote_name(self.table)} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row + self.constants)
+                    count += 1
+            return count
         with connection.cursor() as cursor:
             if self.pg:
                 raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper

@@ -271,6 +271,21 @@ def _q(col: str, side: str) -> str:
     return f'"{col}_{side}"'
 
 
+# DuckDB's damerau_levenshtein is ~7x slower than levenshtein and ~30x slower than jaro_winkler_similarity,
+# and a scan evaluates it on millions of pairs (most of the 1M scan's time, issue 14). These CASE forms
+# give exactly the result of `damerau_levenshtein(x, y) <= 1` / `= 1 with levenshtein = 2` (NULL in, NULL
+# out) but call it only on the rare pair that can be a transposition; a CASE, unlike AND/OR under NOT,
+# always stops at its first true branch.
+def _within_one_sql(x: str, y: str) -> str:
+    """damerau_levenshtein(x, y) <= 1: equal, one edit, or one adjacent transposition."""
+    return (
+        f"CASE WHEN {x} IS NULL OR {y} IS NULL THEN NULL WHEN abs(length({x}) - length({y})) > 1 THEN false "
+        f"WHEN levenshtein({x}, {y}) <= 1 THEN true "
+        f"WHEN length({x}) = length({y}) AND levenshtein({x}, {y}) = 2 THEN damerau_levenshtein({x}, {y}) = 1 "
+        "ELSE false END"
+    )
+
+
 def _null(*cols: str) -> Level:
     sql = " OR ".join(f"{_q(c, 'l')} IS NULL OR {_q(c, 'r')} IS NULL" for c in cols)
     return Level("null", sql, lambda a, b: any(a[c] is None or b[c] is None for c in cols), is_null=True)
@@ -284,7 +299,7 @@ def _near_name(col: str, m: float) -> Level:
     """A parent's folded name within one edit (transpositions included) or Jaro-Winkler ≥ 0.92."""
     return Level(
         "one edit or jaro-winkler>=0.92",
-        f'(damerau_levenshtein("{col}_l", "{col}_r") <= 1 OR jaro_winkler_similarity("{col}_l", "{col}_r") >= 0.92)',
+        f'(jaro_winkler_similarity("{col}_l", "{col}_r") >= 0.92 OR {_within_one_sql(_q(col, "l"), _q(col, "r"))})',
         lambda a, b: damerau_within_one(a[col], b[col]) or jaro_winkler(a[col], b[col]) >= 0.92,
         m=m,
     )
@@ -298,8 +313,9 @@ def _else(m: float | None = None) -> Level:
 # between names of at most three letters ("Lử"/"Sử", "Pó"/"Páo") is another child's name, not a typo; only
 # a swap of two adjacent letters is still a typo there.
 _SWAP_SQL = (
-    "(length({x}) = length({y}) AND length({x}) >= 2 AND damerau_levenshtein({x}, {y}) = 1 "
-    "AND levenshtein({x}, {y}) = 2)"
+    "CASE WHEN {x} IS NULL OR {y} IS NULL THEN NULL "
+    "WHEN length({x}) = length({y}) AND length({x}) >= 2 AND levenshtein({x}, {y}) = 2 "
+    "THEN damerau_levenshtein({x}, {y}) = 1 ELSE false END"
 )
 
 
@@ -311,7 +327,7 @@ def _swap_sql(col: str) -> str:
 def _fuzzy_name_sql(col: str, min_len: int = 4, swap_col: str = "") -> str:
     x, y = _q(col, "l"), _q(col, "r")
     return (
-        f"((damerau_levenshtein({x}, {y}) <= 1 AND greatest(length({x}), length({y})) >= {min_len}) "
+        f"((greatest(length({x}), length({y})) >= {min_len} AND {_within_one_sql(x, y)}) "
         f"OR {_swap_sql(swap_col or col)})"
     )
 
@@ -436,11 +452,8 @@ def _given_other(a: Row, b: Row) -> bool:
     return not (len(a["given_d"]) >= 2 and is_transposition(a["given_d"], b["given_d"]))
 
 
-_MIDDLE_DIFFER_SQL = (
-    '("middle_f_l" IS NOT NULL AND "middle_f_r" IS NOT NULL AND NOT ("middle_f_l" = "middle_f_r" '
-    'OR damerau_levenshtein("middle_f_l", "middle_f_r") <= 1 '
-    'OR jaro_winkler_similarity("middle_f_l", "middle_f_r") >= 0.9))'
-)
+_MIDDLE_NEAR_SQL = f'(jaro_winkler_similarity("middle_f_l", "middle_f_r") >= 0.9 OR {_within_one_sql(_q("middle_f", "l"), _q("middle_f", "r"))})'
+_MIDDLE_DIFFER_SQL = f'("middle_f_l" IS NOT NULL AND "middle_f_r" IS NOT NULL AND NOT ("middle_f_l" = "middle_f_r" OR {_MIDDLE_NEAR_SQL}))'
 
 
 def _middle_differ(a: Row, b: Row) -> bool:
@@ -539,7 +552,7 @@ COMPARISONS = (
     Comparison("middle", "Tên đệm (middle name), folded; missing on either side = no evidence", (
         _null("middle_f"), _exact("middle_f", "exact folded", m=0.93),
         Level("one edit or jaro-winkler>=0.9",
-              '(damerau_levenshtein("middle_f_l", "middle_f_r") <= 1 OR jaro_winkler_similarity("middle_f_l", "middle_f_r") >= 0.9)',
+              _MIDDLE_NEAR_SQL,
               lambda a, b: damerau_within_one(a["middle_f"], b["middle_f"]) or jaro_winkler(a["middle_f"], b["middle_f"]) >= 0.9,
               m=0.04),
         _else(m=0.03),
@@ -582,15 +595,21 @@ COMPARISONS = (
     )),
 )  # fmt: skip
 
-# Blocking rules: a pair is only compared if one of these holds (union, de-duplicated by Splink). None needs
-# the exact birth year alone: a year typo is caught by mother + commune and by given name + day and month.
+# Blocking rules: a pair is only compared if one of these holds (union, de-duplicated by Splink). Each rule
+# is an anchor an entry error leaves intact; none needs the exact birth year alone, so a year typo is still
+# compared. Every rule that ignores the birth date keeps the family and the commune (same carer, same name:
+# siblings given one name or a wrong date of birth, class 4, go to review), and every rule that lets the
+# year slip keeps the day and month plus two of given name / surname / commune, so a scan of 1M children
+# compares ~1.6M pairs, not ~4.3M (docs/dedupe.md, decision 0045).
 BLOCKING_RULES_SQL = (
     'l."pid" = r."pid"',
     'l."dob" = r."dob" AND l."given_f" = r."given_f"',
     'l."dob" = r."dob" AND l."carer_f" = r."carer_f"',
     'l."dob_swap" = r."dob" AND l."given_f" = r."given_f"',
-    'l."carer_f" = r."carer_f" AND l."commune" = r."commune"',
-    'l."given_f" = r."given_f" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
+    'l."carer_f" = r."carer_f" AND l."commune" = r."commune" AND l."given_f" = r."given_f"',
+    'l."carer_f" = r."carer_f" AND l."commune" = r."commune" AND abs(l."yr" - r."yr") <= 1',
+    'l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
+    'l."given_f" = r."given_f" AND l."commune" = r."commune" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
     'l."given_f" = r."given_f" AND l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."yr" = r."yr"',
     'l."family_k" = r."family_k" AND l."commune" = r."commune" AND l."md" = r."md" AND abs(l."yr" - r."yr") <= 1',
 )
@@ -605,15 +624,18 @@ def blocking_rules_passed(a: Row, b: Row) -> list[int]:
     swap = (a["dob_swap"] is not None and a["dob_swap"] == b["dob"]) or (
         b["dob_swap"] is not None and b["dob_swap"] == a["dob"]
     )
+    near_year = a["yr"] is not None and b["yr"] is not None and abs(a["yr"] - b["yr"]) <= 1
     rules = (
         eq("pid"),
         eq("dob", "given_f"),
         eq("dob", "carer_f"),
         swap and eq("given_f"),
-        eq("carer_f", "commune"),
-        eq("given_f", "md") and abs(a["yr"] - b["yr"]) <= 1,
+        eq("carer_f", "commune", "given_f"),
+        eq("carer_f", "commune") and near_year,
+        eq("given_f", "family_k", "md") and near_year,
+        eq("given_f", "commune", "md") and near_year,
         eq("given_f", "family_k", "commune", "yr"),
-        eq("family_k", "commune", "md") and abs(a["yr"] - b["yr"]) <= 1,
+        eq("family_k", "commune", "md") and near_year,
     )
     return [i for i, hit in enumerate(rules) if hit]
 

@@ -234,11 +234,15 @@ class RowChecker:
         unit: Any | None,
         context: validation.Context,
         add_pending: Callable[[Any, str, str], Any],
+        before_db: Callable[[], None] = lambda: None,
     ) -> None:
         self.approver = approver
         self.fixed_unit = unit
         self.context = context
         self._add_pending = add_pending
+        self._before_db = (
+            before_db  # the writer thread must be idle before this thread queries (see ChunkWriter)
+        )
         self._units: dict[str, Any] = {}
         self._villages: dict[int, VillageResolver] = {}
         if unit is not None:
@@ -263,6 +267,7 @@ class RowChecker:
                 number, "ma_don_vi", "error", "unit_missing", "Mã đơn vị: bắt buộc khi không chọn --unit."
             )
         if code not in self._units:
+            self._before_db()
             found = ReportingUnit.objects.select_related("admin_unit").filter(code=code).first()
             if found is not None:
                 self._check_unit(found)
@@ -285,6 +290,7 @@ class RowChecker:
     def _resolver(self, unit: Any) -> VillageResolver:
         resolver = self._villages.get(unit.admin_unit_id)
         if resolver is None:
+            self._before_db()
             resolver = VillageResolver(
                 commune=unit.admin_unit,
                 add_pending=lambda name, kind: self._add_pending(unit.admin_unit, name, kind),
@@ -387,6 +393,11 @@ class ChunkWriter:
         self.reason = reason
         self.now = now
         self.pg = connection.vendor == "postgresql"
+        # On PostgreSQL `write` may run in a writer thread (services.children_import): it then uses the
+        # psycopg connection under Django's (same session, same transaction), never Django's thread-local
+        # `connection`, which would open another session outside the transaction.
+        connection.ensure_connection()
+        self.raw = connection.connection if self.pg else None
         self.children = BulkTable(Child, CHILD_COLUMNS, now)
         self.versions = BulkTable(ChildVersion, VERSION_COLUMNS, now)
         self.memberships = BulkTable(CircumstanceMembership, MEMBERSHIP_COLUMNS, now)
@@ -410,17 +421,19 @@ class ChunkWriter:
             return f"{column} = ANY(%s)", [values]
         return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
-    def _remember(self, rows: list[tuple[str, int]]) -> None:
+    def _cursor(self) -> Any:
+        return self.raw.cursor() if self.raw is not None else connection.cursor()
+
+    def _remember(self, cursor: Any, rows: list[tuple[str, int]]) -> None:
         """Staging table of the record numbers met so far in the file (COPY on PostgreSQL)."""
         if not rows:
             return
-        with connection.cursor() as cursor:
-            if self.pg:
-                with cursor.cursor.copy(f"COPY {SEEN_TABLE} (ref, row_no) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {SEEN_TABLE} (ref, row_no) VALUES (%s, %s)", rows)  # noqa: S608
+        if self.pg:
+            with cursor.copy(f"COPY {SEEN_TABLE} (ref, row_no) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {SEEN_TABLE} (ref, row_no) VALUES (%s, %s)", rows)  # noqa: S608
 
     def write(self, good: list[GoodRow]) -> tuple[list[GoodRow], list[GoodRow], list[ImportIssue]]:
         """(created, skipped as already imported, issues): set-based checks, then the bulk insert."""
@@ -436,8 +449,8 @@ class ChunkWriter:
         refs = [g.ref for g in unique]
         seen: dict[str, int] = {}
         loaded: set[str] = set()
-        if refs:
-            with connection.cursor() as cursor:
+        with self._cursor() as cursor:
+            if refs:
                 where, params = self._any("ref", refs)
                 cursor.execute(f"SELECT ref, row_no FROM {SEEN_TABLE} WHERE {where}", params)  # noqa: S608
                 seen = dict(cursor.fetchall())
@@ -447,17 +460,17 @@ class ChunkWriter:
                     [self.source, *params],
                 )
                 loaded = {r[0] for r in cursor.fetchall()}
-        self._remember([(g.ref, g.row) for g in unique if g.ref not in seen])
-        fresh: list[GoodRow] = []
-        skipped: list[GoodRow] = []
-        for g in unique:
-            if g.ref in seen:
-                issues.append(self._duplicate(g, seen[g.ref]))
-            elif g.ref in loaded:
-                skipped.append(g)
-            else:
-                fresh.append(g)
-        self._insert(fresh)
+            self._remember(cursor, [(g.ref, g.row) for g in unique if g.ref not in seen])
+            fresh: list[GoodRow] = []
+            skipped: list[GoodRow] = []
+            for g in unique:
+                if g.ref in seen:
+                    issues.append(self._duplicate(g, seen[g.ref]))
+                elif g.ref in loaded:
+                    skipped.append(g)
+                else:
+                    fresh.append(g)
+            self._insert(cursor, fresh)
         return fresh, skipped, issues
 
     def _duplicate(self, g: GoodRow, first: int) -> ImportIssue:
@@ -466,10 +479,17 @@ class ChunkWriter:
             f"Mã hồ sơ nguồn: '{g.ref}' trùng với dòng {first}; dòng này không được nhập.",
         )  # fmt: skip
 
-    def _insert(self, rows: list[GoodRow]) -> None:
+    def _insert(self, cursor: Any, rows: list[GoodRow]) -> None:
         if not rows:
             return
-        ids = next_ids(Child, len(rows))
+        if self.pg:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [Child._meta.db_table, len(rows)],
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+        else:
+            ids = next_ids(Child, len(rows))
         active = ChildStatus.ACTIVE.value
 
         def child_rows() -> Iterable[tuple[Any, ...]]:
@@ -509,9 +529,10 @@ class ChunkWriter:
                         _date(m["end_date"]),
                     )
 
-        self.children.write(child_rows())
-        self.versions.write(version_rows())
-        self.memberships.write(membership_rows())
+        pg_cursor = cursor if self.pg else None
+        self.children.write(child_rows(), pg_cursor=pg_cursor)
+        self.versions.write(version_rows(), pg_cursor=pg_cursor)
+        self.memberships.write(membership_rows(), pg_cursor=pg_cursor)
 
 
 REGISTRY_UNIT_KINDS = frozenset({"tyt", "child_protection", "ubnd_xa"})

@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from mchis.accounts.permissions import can, require, require_person
@@ -863,7 +864,19 @@ def children_import(
     reason = f"Chuyển dữ liệu ban đầu từ nguồn '{source}' (QĐ 3978 Điều 20)"
     summary = bulk.ImportSummary(source=source)
 
+    # On PostgreSQL one writer thread inserts chunk N while this thread checks chunk N+1 (the database and
+    # the Python checks overlap on two cores, issue 14). It uses the same psycopg connection (same
+    # transaction); this thread touches the database only after `drain()` has waited for it, so the two
+    # never interleave statements (a savepoint of a new village never wraps half a chunk).
+    executor = ThreadPoolExecutor(max_workers=1) if connection.vendor == "postgresql" else None
+    in_flight: list[Future[Any]] = []
+
+    def drain() -> None:
+        while in_flight:
+            collect(in_flight.pop(0).result())
+
     def add_pending(commune: Any, name: str, kind: str) -> Any:
+        drain()
         village = places_services.village_add_pending(
             actor=approver, commune=commune, name=name, kind=kind, reason=f"{reason}, tệp {file_name}"
         )
@@ -881,12 +894,20 @@ def children_import(
         # Villages are resolved per row's commune by the checker (never a reason to refuse the file).
         context=dataclasses.replace(validation_context(None), villages=None),
         add_pending=add_pending,
+        before_db=drain,
     )
     writer = bulk.ChunkWriter(source=source, approver=approver, reason=reason, now=now)
     units: dict[str, Any] = {}
 
     def flush(chunk: list[Any]) -> None:
-        created, skipped, issues = writer.write(chunk)
+        drain()  # one chunk in flight: memory stays bounded, issues are reported in file order
+        if executor is None:
+            collect(writer.write(chunk))
+        else:
+            in_flight.append(executor.submit(writer.write, chunk))
+
+    def collect(result: tuple[list[Any], list[Any], list[Any]]) -> None:
+        created, skipped, issues = result
         for issue in issues:
             summary.rejected += 1
             report(issue)
@@ -903,19 +924,24 @@ def children_import(
 
     size = chunk_size or bulk.CHUNK
     chunk: list[Any] = []
-    for row in rows:
-        summary.rows += 1
-        checked = checker.check(row)
-        if isinstance(checked, list):
-            summary.rejected += 1
-            for issue in checked:
-                report(issue)
-            continue
-        chunk.append(checked)
-        if len(chunk) >= size:
-            flush(chunk)
-            chunk = []
-    flush(chunk)
+    try:
+        for row in rows:
+            summary.rows += 1
+            checked = checker.check(row)
+            if isinstance(checked, list):
+                summary.rejected += 1
+                for issue in checked:
+                    report(issue)
+                continue
+            chunk.append(checked)
+            if len(chunk) >= size:
+                flush(chunk)
+                chunk = []
+        flush(chunk)
+        drain()
+    finally:
+        if executor is not None:
+            executor.shutdown(wait=True)  # never leave the transaction with a chunk still being written
     writer.close()
     if strict and summary.rejected:
         raise ValidationFailed(

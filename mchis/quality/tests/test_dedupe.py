@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -75,6 +76,42 @@ def test_r_dq_02_different_children_same_common_surname_not_linked():
 
 def _sql_levels(a: dict, b: dict) -> dict[str, int]:
     """Each comparison's level for the pair, evaluated by DuckDB from the SQL of the model file."""
+    con, cols = _pair_table(a, b)
+    select = ", ".join([f'l."{c}" AS "{c}_l"' for c in cols] + [f'r."{c}" AS "{c}_r"' for c in cols])
+    model = json.loads(linkage.MODEL_PATH.read_text(encoding="utf-8"))
+    out = {}
+    for comp in model["comparisons"]:
+        levels = comp["comparison_levels"]
+        cases = " ".join(
+            f"WHEN {lv['sql_condition']} THEN {i}"
+            for i, lv in enumerate(levels)
+            if lv["sql_condition"] != "ELSE"
+        )
+        level = con.execute(
+            f"SELECT CASE {cases} ELSE {len(levels) - 1} END FROM "
+            f"(SELECT {select} FROM feats l, feats r WHERE l.unique_id = 1 AND r.unique_id = 2)"
+        ).fetchall()
+        out[comp["output_column_name"]] = level[0][0]
+    return out
+
+
+def _sql_blocking(a: dict, b: dict) -> list[int]:
+    """The blocking rules of the model file the pair satisfies, evaluated by DuckDB (as Splink joins)."""
+    con, _ = _pair_table(a, b)
+    model = json.loads(linkage.MODEL_PATH.read_text(encoding="utf-8"))
+    rules = [r["blocking_rule"] for r in model["blocking_rules_to_generate_predictions"]]
+    return [
+        i
+        for i, rule in enumerate(rules)
+        if con.execute(
+            f"SELECT count(*) FROM feats l JOIN feats r ON ({rule}) WHERE l.unique_id = 1 AND r.unique_id = 2"
+        ).fetchall()[0][0]
+    ]
+
+
+def _pair_table(a: dict, b: dict) -> tuple[Any, list[str]]:
+    """DuckDB with `feats` (FEATURES_SQL) of the two records, unique ids 1 and 2; checks the features agree
+    with the Python `features()`."""
     import duckdb
 
     fa, fb = features(a), features(b)
@@ -96,23 +133,8 @@ def _sql_levels(a: dict, b: dict) -> dict[str, int]:
     )
     for key, value in fa.items():
         assert sql_feats[key] == value, key  # features agree
-    select = ", ".join([f'l."{c}" AS "{c}_l"' for c in cols] + [f'r."{c}" AS "{c}_r"' for c in cols])
-    model = json.loads(linkage.MODEL_PATH.read_text(encoding="utf-8"))
-    out = {}
-    for comp in model["comparisons"]:
-        levels = comp["comparison_levels"]
-        cases = " ".join(
-            f"WHEN {lv['sql_condition']} THEN {i}"
-            for i, lv in enumerate(levels)
-            if lv["sql_condition"] != "ELSE"
-        )
-        level = con.execute(
-            f"SELECT CASE {cases} ELSE {len(levels) - 1} END FROM "
-            f"(SELECT {select} FROM feats l, feats r WHERE l.unique_id = 1 AND r.unique_id = 2)"
-        ).fetchall()
-        out[comp["output_column_name"]] = level[0][0]
     assert fb == features(b)
-    return out
+    return con, cols
 
 
 MOTHER = {"mother_name": "Vàng Thị Mai", "father_name": "Giàng A Chứ", "village_id": 5, "commune_id": 4}
@@ -169,9 +191,62 @@ def test_r_dq_02_issue_14_classes_must_link_or_must_not(case):
         assert prob >= default_model().threshold, (name, prob)
     else:
         assert prob < default_model().threshold, (name, prob)
-    # the scan's SQL gives every comparison the level the entry check's Python gives it
+    # the scan's SQL gives every comparison the level the entry check's Python gives it, and compares the
+    # pair under the same blocking rules
     assert _sql_levels(a, b) == linkage.comparison_vector(fa, fb)
     assert _sql_levels(b, a) == linkage.comparison_vector(fb, fa)
+    assert _sql_blocking(a, b) == linkage.blocking_rules_passed(fa, fb)
+    assert _sql_blocking(b, a) == linkage.blocking_rules_passed(fb, fa)
+
+
+def test_r_dq_02_fast_edit_distance_sql_is_damerau_levenshtein():
+    """The scan's CASE forms (decision 0045) give exactly DuckDB's `damerau_levenshtein(x, y) <= 1` and the
+    adjacent-swap test, NULLs included, on random near and far pairs of short and long names."""
+    import random
+
+    import duckdb
+
+    rng = random.Random(14)
+    letters = "abcdeghn"
+    pairs: list[tuple[str | None, str | None]] = [
+        (None, "ab"),
+        ("ab", None),
+        (None, None),
+        ("", ""),
+        ("", "a"),
+    ]
+    for _ in range(4000):
+        x = "".join(rng.choice(letters) for _ in range(rng.randint(1, 9)))
+        y = list(x)
+        for _ in range(rng.randint(0, 2)):
+            i = rng.randrange(len(y) + 1)
+            edit = rng.choice(("swap", "sub", "ins", "del"))
+            if edit == "swap" and i + 1 < len(y):
+                y[i], y[i + 1] = y[i + 1], y[i]
+            elif edit == "sub" and i < len(y):
+                y[i] = rng.choice(letters)
+            elif edit == "ins":
+                y.insert(i, rng.choice(letters))
+            elif edit == "del" and i < len(y):
+                del y[i]
+        pairs.append((x, "".join(y)))
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p (x_l VARCHAR, x_r VARCHAR)")
+    con.executemany("INSERT INTO p VALUES (?, ?)", pairs)
+    fast = linkage._within_one_sql('"x_l"', '"x_r"')
+    swap = linkage._swap_sql("x")
+    old_swap = (
+        'length("x_l") = length("x_r") AND length("x_l") >= 2 AND damerau_levenshtein("x_l", "x_r") = 1 '
+        'AND levenshtein("x_l", "x_r") = 2'
+    )
+    rows = con.execute(
+        f'SELECT x_l, x_r, damerau_levenshtein("x_l", "x_r") <= 1, {fast}, ({old_swap}), {swap} FROM p'
+    ).fetchall()
+    assert sum(1 for r in rows if r[2]) > 1000  # the sample has many near pairs
+    for x, y, dl, fast_dl, old, new in rows:
+        assert fast_dl == dl, (x, y)
+        assert bool(new) == bool(old), (x, y)  # a WHEN condition: NULL and false both mean "not this level"
+        assert (x is None or y is None) == (fast_dl is None), (x, y)
 
 
 def test_r_dq_02_siblings_sharing_a_name_go_to_review_not_auto():
@@ -226,14 +301,14 @@ def test_r_dq_02_blocking_compares_year_typos_and_ceiling_is_measured():
     import duckdb
 
     fa, fb = features(KINH), features(KINH | {"date_of_birth": date(2018, 3, 7), "mother_name": ""})
-    assert linkage.blocking_rules_passed(fa, fb)  # given name + day and month, year off by one
+    assert linkage.blocking_rules_passed(fa, fb)  # given name + surname + day and month, year off by one
     from mchis.quality.dedupe import blocking_ceiling
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE feats AS SELECT * FROM (VALUES (1, 'ngan', DATE '2019-03-07', '03-07', 2019), "
-                "(2, 'ngan', DATE '2018-03-07', '03-07', 2018), (3, 'lan', DATE '2012-01-01', '01-01', 2012)) "
-                "t(unique_id, given_f, dob, md, yr)")  # fmt: skip
-    for col in ("pid", "carer_f", "commune", "family_k", "dob_swap"):
+    con.execute("CREATE TABLE feats AS SELECT * FROM (VALUES (1, 'ngan', 'nguyen', DATE '2019-03-07', '03-07', 2019), "
+                "(2, 'ngan', 'nguyen', DATE '2018-03-07', '03-07', 2018), (3, 'lan', 'le', DATE '2012-01-01', '01-01', 2012)) "
+                "t(unique_id, given_f, family_k, dob, md, yr)")  # fmt: skip
+    for col in ("pid", "carer_f", "commune", "dob_swap"):
         con.execute(f"ALTER TABLE feats ADD COLUMN {col} VARCHAR")
     con.execute("ALTER TABLE feats ALTER dob_swap TYPE DATE")
     assert blocking_ceiling(con, [(1, 2)]) == 1.0

@@ -172,6 +172,27 @@ def test_r_ch_05_refusal_after_a_written_chunk_leaves_nothing(tree, unit, leader
     assert Child.objects.count() == 0
 
 
+def test_r_ch_05_a_failed_chunk_write_leaves_nothing_and_names_the_error(tree, unit, leader, monkeypatch):
+    """On PostgreSQL a writer thread inserts chunk N while chunk N+1 is checked: a failure there still
+    reaches the caller, after the thread has stopped, and the whole run is rolled back."""
+    real_insert = bulk_import.ChunkWriter._insert
+    calls: list[int] = []
+
+    def failing_insert(self, cursor, rows):
+        calls.append(len(rows))
+        if len(calls) == 3:
+            raise RuntimeError("chunk 3 failed")
+        return real_insert(self, cursor, rows)
+
+    monkeypatch.setattr(bulk_import.ChunkWriter, "_insert", failing_insert)
+    rows = iter([{"_row": n, "ma_ho_so": f"R{n}", "ho_ten": "Lê Văn Tám", "ngay_sinh": "01/01/2020",
+                  "gioi_tinh": "Nam", "ho_ten_me": "Lê Thị Hai"} for n in range(2, 9)])  # fmt: skip
+    with pytest.raises(RuntimeError, match="chunk 3 failed"):
+        services.children_import(approver=leader, rows=rows, source="s", unit=unit, chunk_size=2)
+    assert calls == [2, 2, 2]  # the first two chunks were written before the failure
+    assert Child.objects.count() == 0 and ChildVersion.objects.count() == 0
+
+
 def test_r_ch_05_collector_cannot_approve_an_import(tmp_path, unit, collector):
     with pytest.raises(CommandError, match="không có quyền"):
         run(write_csv(tmp_path, [row("A1")]), collector, unit=unit.code)
