@@ -56,10 +56,10 @@ def test_r_sec_04_approving_on_the_page_asks_the_second_factor_then_completes(fo
     # when the leader presses "Duyệt" with a note
     first = client.post(url, {"reason": "Số liệu khớp sổ"})
     # then the step-up prompt comes first and the report is not approved yet
-    assert first.status_code == 302 and first.url.startswith(reverse("accounts:step_up"))
+    assert first.status_code == 302 and first["Location"].startswith(reverse("accounts:step_up"))
     assert _status(tree) == ReportStatus.SUBMITTED
     # when the code is given, the approval (with its note) is sent again as typed
-    back = client.post(first.url, {"code": totp_code(device, ahead=1), "next": url})
+    back = client.post(first["Location"], {"code": totp_code(device, ahead=1), "next": url})
     page = back.content.decode()
     assert back.status_code == 200 and f'action="{url}"' in page
     assert 'name="reason" value="Số liệu khớp sổ"' in page
