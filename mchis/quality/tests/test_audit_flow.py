@@ -111,7 +111,9 @@ def test_r_dq_07_minutes_read_in_words_without_the_seed_or_internal_codes(child,
     call_command("load_catalogs", verbosity=0)
     kid = child(full_name="Lò Văn Páo", ethnicity_code="08")
     CircumstanceMembership.objects.create(child=kid, group_code="G06", start_date="2024-02-01")
-    c = services.campaign_create(actor=province_auditor, audited_unit=tree.tyt_a1, minimum_sample=30, seed=4242)
+    c = services.campaign_create(
+        actor=province_auditor, audited_unit=tree.tyt_a1, minimum_sample=30, seed=4242
+    )
     services.campaign_draw_sample(actor=province_auditor, campaign=c)
     sample = c.samples.get(child=kid)
     wrong = {"matches": False, "observed_value": "Kinh", "cause": "entry_error", "error_class": "technical"}

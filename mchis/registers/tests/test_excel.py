@@ -74,7 +74,9 @@ def test_template_has_dropdowns_hidden_lists_and_guide(collector, tree):
     # words, not codes (issue 13 item 2): the drop-downs list the words a person reads
     assert lists[0] == "Tại TYT / tại cơ sở"
     every_list = [c.value for col in wb["_lists"].iter_cols() for c in col if c.value]
-    assert not [v for v in every_list if " - " in str(v) or str(v) in ("at_facility", "normal", "doctor", "live")]
+    assert not [
+        v for v in every_list if " - " in str(v) or str(v) in ("at_facility", "normal", "doctor", "live")
+    ]
     assert "Kinh" in every_list and "01 - Kinh" not in every_list
     # the template itself uploads cleanly (one row with only the facility filled is an error row, not a crash)
     up = preview(collector, tree.tyt_a1, data, register="delivery")
