@@ -100,6 +100,7 @@ CRITICAL_ACTIONS = frozenset(
         "child.export",
         "audit_log.export",
         "audit_campaign.sign",
+        "report.approve",
         "report.unapprove",
         "document.sign",
     }

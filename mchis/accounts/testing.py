@@ -28,6 +28,16 @@ def stepped_up(at: datetime | None = None) -> Iterator[None]:
         reset_meta(token)
 
 
+@contextmanager
+def not_stepped_up() -> Iterator[None]:
+    """Run service calls as if the person had never passed a second-factor check (the refusal case)."""
+    token = set_meta(replace(current_meta(), step_up_at=None))
+    try:
+        yield
+    finally:
+        reset_meta(token)
+
+
 def step_up_session(client: Any, seconds_ago: float = 0) -> None:
     """Mark a logged-in test client's session as stepped up `seconds_ago`."""
     session = client.session

@@ -7,6 +7,9 @@ mchis/core/tests/test_audit_labels.py lists every action code written in the sou
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from django.utils.translation import gettext, gettext_noop
 
 from .text import fold
@@ -176,3 +179,62 @@ def actions_matching(text: str) -> set[str]:
     return {
         code for code, label in ACTION_LABELS.items() if key in fold(label) or key in fold(gettext(label))
     }
+
+
+# --- the values inside an entry's changes, in words (issue 13 item 2) ----------------------------------------
+
+# Internal values kept in the log as evidence but never shown on a page (a random seed, checksums).
+HIDDEN_CHANGE_KEYS = frozenset(
+    {"seed", "checksum", "snapshot_checksum", "minutes_sha256", "sha256", "prev_hash"}
+)
+
+
+@lru_cache(maxsize=1)
+def _choice_labels() -> dict[str, dict[str, dict[Any, Any]]]:
+    """field name → model name → {stored value: label}, for every field with choices of the project's models.
+
+    Read from the app registry at run time (core imports no domain app)."""
+    from django.apps import apps
+
+    labels: dict[str, dict[str, dict[Any, Any]]] = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("mchis."):
+            continue
+        for f in model._meta.get_fields():
+            choices = getattr(f, "flatchoices", None)
+            if choices:
+                labels.setdefault(f.name, {})[model._meta.model_name or ""] = dict(choices)
+    return labels
+
+
+def change_value(object_type: str, field: str, value: Any) -> Any:
+    """A stored value of a change as a person reads it: a choice code becomes its label (the entry's own
+    model first, then any model whose field of that name knows the code)."""
+    if not isinstance(value, str | int) or isinstance(value, bool) or value == "":
+        return value
+    by_model = _choice_labels().get(field)
+    if not by_model:
+        return value
+    own = by_model.get(object_type.replace("_", ""), {})
+    if value in own:
+        return str(own[value])
+    for choices in by_model.values():
+        if value in choices:
+            return str(choices[value])
+    return value
+
+
+def change_rows(object_type: str, changes: Any) -> list[tuple[str, Any, Any, bool]]:
+    """(field, before, after, is_pair) rows of an entry's changes, values in words, internals left out."""
+    if not isinstance(changes, dict):
+        return []
+    rows = []
+    for field, pair in changes.items():
+        if field in HIDDEN_CHANGE_KEYS:
+            continue
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            before, after = (change_value(object_type, field, v) for v in pair)
+            rows.append((field, before, after, True))
+        else:
+            rows.append((field, change_value(object_type, field, pair), None, False))
+    return rows

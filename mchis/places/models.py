@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class CodeVersion(models.TextChoices):
     """Code system of an administrative code. The same code can mean different places in each."""
 
-    V2025 = "2025", "Từ 01/7/2025 (34 tỉnh)"
-    PRE2025 = "pre2025", "Trước 01/7/2025 (63 tỉnh)"
+    V2025 = "2025", _("Từ 01/7/2025 (34 tỉnh)")
+    PRE2025 = "pre2025", _("Trước 01/7/2025 (63 tỉnh)")
 
 
 class Level(models.TextChoices):
-    PROVINCE = "province", "Tỉnh/thành phố"
-    DISTRICT = "district", "Quận/huyện"
-    COMMUNE = "commune", "Xã/phường/đặc khu"
+    PROVINCE = "province", _("Tỉnh/thành phố")
+    DISTRICT = "district", _("Quận/huyện")
+    COMMUNE = "commune", _("Xã/phường/đặc khu")
 
 
 class AdminUnitQuerySet(models.QuerySet["AdminUnit"]):
@@ -60,17 +61,17 @@ class AdminUnit(models.Model):
 
 
 class MappingKind(models.TextChoices):
-    WHOLE = "whole", "Nhập toàn bộ"
-    PARTIAL = "partial", "Nhập một phần"
-    UNCHANGED = "unchanged", "Giữ nguyên"
+    WHOLE = "whole", _("Nhập toàn bộ")
+    PARTIAL = "partial", _("Nhập một phần")
+    UNCHANGED = "unchanged", _("Giữ nguyên")
 
 
 class MappingSource(models.TextChoices):
     """Where a mapping row came from (merge rule: docs/decisions/0003-admin-unit-code-versions.md)."""
 
-    GSO_AND_LIBRARY = "gso+vnau", "Bảng chuyển đổi TCTK và vietnamadminunits"
-    GSO = "gso", "Bảng chuyển đổi TCTK"
-    LIBRARY = "vnau", "vietnamadminunits"
+    GSO_AND_LIBRARY = "gso+vnau", _("Bảng chuyển đổi TCTK và vietnamadminunits")
+    GSO = "gso", _("Bảng chuyển đổi TCTK")
+    LIBRARY = "vnau", _("vietnamadminunits")
 
 
 class CommuneMapping(models.Model):
@@ -94,12 +95,12 @@ class CommuneMapping(models.Model):
 
 
 class VillageKind(models.TextChoices):
-    THON = "thon", "Thôn"
-    TO_DAN_PHO = "to_dan_pho", "Tổ dân phố"
-    BAN = "ban", "Bản"
-    AP = "ap", "Ấp"
-    KHOM = "khom", "Khóm"
-    OTHER = "other", "Khác"
+    THON = "thon", _("Thôn")
+    TO_DAN_PHO = "to_dan_pho", _("Tổ dân phố")
+    BAN = "ban", _("Bản")
+    AP = "ap", _("Ấp")
+    KHOM = "khom", _("Khóm")
+    OTHER = "other", _("Khác")
 
 
 class Village(models.Model):

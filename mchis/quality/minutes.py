@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .models import AuditCampaign, AuditFieldResult, ErrorClass
 
@@ -51,7 +51,9 @@ def _person(user: Any) -> str:
 
 
 def render_minutes_html(c: AuditCampaign) -> str:
-    return render_to_string("quality/minutes.html", minutes_context(c))
+    # a legal document in Vietnamese whatever the signer's UI language (its labels are lazy translations)
+    with translation.override("vi"):
+        return render_to_string("quality/minutes.html", minutes_context(c))
 
 
 def render_minutes_pdf(c: AuditCampaign) -> bytes:

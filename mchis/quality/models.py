@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
@@ -15,18 +16,18 @@ from mchis.core.scoping import ScopedQuerySet
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", "Đang mở"
-    FIXED = "fixed", "Đã khắc phục"
-    ACCEPTED = "accepted", "Chấp nhận (có lý do)"
+    OPEN = "open", _("Đang mở")
+    FIXED = "fixed", _("Đã khắc phục")
+    ACCEPTED = "accepted", _("Chấp nhận (có lý do)")
 
 
 class ScanRun(models.Model):
     """One full rule scan (quét tự động, Điều 16.1). `checkpoint` = last child id done: resume point."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Đang chạy"
-        DONE = "done", "Hoàn tất"
-        FAILED = "failed", "Lỗi"
+        RUNNING = "running", _("Đang chạy")
+        DONE = "done", _("Hoàn tất")
+        FAILED = "failed", _("Lỗi")
 
     unit = models.ForeignKey("units.ReportingUnit", null=True, blank=True, on_delete=models.PROTECT)
     scope_path = models.CharField(max_length=512, blank=True)
@@ -104,9 +105,9 @@ class RuleError(models.Model):
 
 
 class CandidateStatus(models.TextChoices):
-    OPEN = "open", "Chờ xem xét"
-    CONFIRMED = "confirmed", "Xác nhận trùng"
-    NOT_DUPLICATE = "not_duplicate", "Không trùng"
+    OPEN = "open", _("Chờ xem xét")
+    CONFIRMED = "confirmed", _("Xác nhận trùng")
+    NOT_DUPLICATE = "not_duplicate", _("Không trùng")
 
 
 class DuplicateCandidate(models.Model):
@@ -171,15 +172,15 @@ class QualitySnapshot(models.Model):
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Mới tạo"
-    SAMPLED = "sampled", "Đã chọn mẫu"
-    CLOSED = "closed", "Đã kết thúc"
-    SIGNED = "signed", "Đã ký biên bản"
+    DRAFT = "draft", _("Mới tạo")
+    SAMPLED = "sampled", _("Đã chọn mẫu")
+    CLOSED = "closed", _("Đã kết thúc")
+    SIGNED = "signed", _("Đã ký biên bản")
 
 
 class AuditKind(models.TextChoices):
-    DESK = "desk", "Phúc tra hồ sơ lưu trữ (Điều 16.2)"
-    FIELD = "field", "Phúc tra thực địa (Điều 16.3)"
+    DESK = "desk", _("Phúc tra hồ sơ lưu trữ (Điều 16.2)")
+    FIELD = "field", _("Phúc tra thực địa (Điều 16.3)")
 
 
 class AuditCampaign(models.Model):
@@ -257,15 +258,15 @@ class AuditSample(models.Model):
 
 
 class MismatchCause(models.TextChoices):
-    ENTRY_ERROR = "entry_error", "Lỗi nhập liệu"
-    ALTERED_PAPER = "altered_paper", "Hồ sơ giấy bị sửa"
-    OTHER = "other", "Khác"
+    ENTRY_ERROR = "entry_error", _("Lỗi nhập liệu")
+    ALTERED_PAPER = "altered_paper", _("Hồ sơ giấy bị sửa")
+    OTHER = "other", _("Khác")
 
 
 class ErrorClass(models.TextChoices):
-    TECHNICAL = "technical", "Lỗi kỹ thuật"
-    PROCESS = "process", "Lỗi quy trình"
-    INTENTIONAL = "intentional", "Cố ý làm sai lệch"
+    TECHNICAL = "technical", _("Lỗi kỹ thuật")
+    PROCESS = "process", _("Lỗi quy trình")
+    INTENTIONAL = "intentional", _("Cố ý làm sai lệch")
 
 
 class AuditFieldResult(models.Model):
@@ -290,9 +291,9 @@ class AuditFieldResult(models.Model):
 
 
 class TaskKind(models.TextChoices):
-    FIX = "fix", "Sửa lỗi trong 24 giờ"
-    CANCEL = "cancel", "Hủy/chuẩn hóa hồ sơ rác ngay"
-    ESCALATE = "escalate", "Báo cáo lãnh đạo (cố ý làm sai lệch)"
+    FIX = "fix", _("Sửa lỗi trong 24 giờ")
+    CANCEL = "cancel", _("Hủy/chuẩn hóa hồ sơ rác ngay")
+    ESCALATE = "escalate", _("Báo cáo lãnh đạo (cố ý làm sai lệch)")
 
 
 class CorrectiveTask(models.Model):
@@ -301,8 +302,8 @@ class CorrectiveTask(models.Model):
     SCOPE_PATH = "unit__path"
 
     class Status(models.TextChoices):
-        OPEN = "open", "Chưa xử lý"
-        DONE = "done", "Đã xử lý"
+        OPEN = "open", _("Chưa xử lý")
+        DONE = "done", _("Đã xử lý")
 
     campaign = models.ForeignKey(AuditCampaign, on_delete=models.PROTECT, related_name="tasks")
     sample = models.ForeignKey(AuditSample, on_delete=models.PROTECT, related_name="tasks")

@@ -322,12 +322,22 @@ def campaign_draw_sample(*, actor: Principal, campaign: AuditCampaign) -> AuditC
 
 
 def system_value(child: Any, fld: str) -> str:
+    """The system's value as the auditor compares it with the paper (and the minutes print it): words, not
+    codes (ethnic group and circumstance groups by name, dates dd/mm/yyyy)."""
+    from mchis.registry.display import Labeller
+
     if fld == "village":
         return str(child.village) if child.village_id else ""
     if fld == "circumstances":
-        return ", ".join(sorted(m.group_code for m in child.circumstances.all()))
+        labeller = Labeller()
+        return "; ".join(
+            labeller.circumstance({"group_code": m.group_code, "start_date": m.start_date})
+            for m in sorted(child.circumstances.all(), key=lambda m: (m.group_code, m.start_date or date.min))
+        )
     if fld == "sex":
         return child.get_sex_display() if child.sex else ""
+    if fld == "ethnicity_code":
+        return Labeller().catalog("ethnic_group", child.ethnicity_code)
     value = getattr(child, fld, "")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")

@@ -24,7 +24,7 @@ from mchis.registry.validation import ParseError, parse_date
 from . import selectors, services
 from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
 from .pairs import display_rows
-from .rules import RULES, Criterion
+from .rules import RULE_LABEL, RULES, Criterion
 
 
 def _int(value: Any) -> int | None:
@@ -70,8 +70,11 @@ def finding_list(request: AuthedRequest) -> HttpResponse:
     filters: dict[str, Any] = {k: request.GET.get(k) for k in ("rule", "criterion", "status")}
     filters["unit_id"] = _int(request.GET.get("unit"))
     qs = selectors.findings(request.user, **filters)
+    shown = list(qs[:500])
+    for finding in shown:  # the rule in words (its code is for the filter's URL only)
+        finding.rule_label = RULE_LABEL.get(finding.rule_code, finding.rule_code)  # type: ignore[attr-defined]
     return render(request, "quality/findings.html", {
-        "findings": qs[:500], "total": qs.count(), "filters": filters, "rules": RULES,
+        "findings": shown, "total": qs.count(), "filters": filters, "rules": RULES,
         "criteria": Criterion.LABELS.items(), "can_review": can(request.user, "quality.review"),
     })  # fmt: skip
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
+from django.utils import translation
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -76,10 +77,13 @@ def columns_for(reg: RegisterDef) -> list[Column]:
 def _list_values(spec: FieldSpec) -> list[str]:
     if spec.kind == "bool":
         return ["Có", "Không"]
+    # words, not codes (issue 13 item 2): the upload reads a word back to its code (and still accepts a code
+    # or the old "code - word" cells)
     if spec.kind == "choice" and spec.choices is not None:
-        return [f"{value} - {label}" for value, label in spec.choices.choices if value]
+        with translation.override("vi"):
+            return [str(label) for value, label in spec.choices.choices if value]
     if spec.kind == "catalog" and spec.catalog != "icd10":
-        return [f"{code} - {name}" for code, name in catalogs.catalog_items(spec.catalog)]
+        return [name for _code, name in catalogs.catalog_items(spec.catalog)]
     return []
 
 

@@ -98,44 +98,45 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Nam"
-    FEMALE = "F", "Nữ"
-    UNKNOWN = "U", "Không rõ"
+    MALE = "M", _("Nam")
+    FEMALE = "F", _("Nữ")
+    UNKNOWN = "U", _("Không rõ")
 
 
 class PlaceOfService(models.TextChoices):
-    AT_FACILITY = "at_facility", "Tại TYT / tại cơ sở"
-    OUTSIDE = "outside", "Ngoài CSYT (tại nhà, trên đường…)"
-    OTHER_FACILITY = "other_facility", "CSYT khác"
+    AT_FACILITY = "at_facility", _("Tại TYT / tại cơ sở")
+    OUTSIDE = "outside", _("Ngoài CSYT (tại nhà, trên đường…)")
+    OTHER_FACILITY = "other_facility", _("CSYT khác")
 
 
 class TestResult(models.TextChoices):
-    NONE = "", "Chưa có kết quả"
-    NEGATIVE = "negative", "Âm tính"
-    POSITIVE = "positive", "Dương tính"
+    NONE = "", _("Chưa có kết quả")
+    NEGATIVE = "negative", _("Âm tính")
+    POSITIVE = "positive", _("Dương tính")
 
 
 class DeliveryMode(models.TextChoices):
-    NORMAL = "normal", "Đẻ thường"
-    INSTRUMENTAL = "instrumental", "Can thiệp forceps / giác hút"
-    CAESAREAN = "caesarean", "Mổ lấy thai"
+    NORMAL = "normal", _("Đẻ thường")
+    INSTRUMENTAL = "instrumental", _("Can thiệp forceps / giác hút")
+    CAESAREAN = "caesarean", _("Mổ lấy thai")
 
 
 class Attendant(models.TextChoices):
-    DOCTOR = "doctor", "Bác sĩ"
-    ASSISTANT_DOCTOR = "assistant_doctor", "Y sĩ sản nhi"
-    MIDWIFE = "midwife", "Hộ sinh"
-    NURSE = "nurse", "Điều dưỡng"
-    VILLAGE_MIDWIFE = "village_midwife", "Cô đỡ thôn bản"
-    OTHER_HEALTH_WORKER = "other_health_worker", "Cán bộ y tế khác"
-    FAMILY = "family", "Người nhà / bà đỡ dân gian"
-    NONE = "none", "Không có người đỡ"
-    UNKNOWN = "unknown", "Không rõ"
+    DOCTOR = "doctor", _("Bác sĩ")
+    ASSISTANT_DOCTOR = "assistant_doctor", _("Y sĩ sản nhi")
+    MIDWIFE = "midwife", _("Hộ sinh")
+    NURSE = "nurse", _("Điều dưỡng")
+    VILLAGE_MIDWIFE = "village_midwife", _("Cô đỡ thôn bản")
+    OTHER_HEALTH_WORKER = "other_health_worker", _("Cán bộ y tế khác")
+    FAMILY = "family", _("Người nhà / bà đỡ dân gian")
+    NONE = "none", _("Không có người đỡ")
+    UNKNOWN = "unknown", _("Không rõ")
 
 
 SKILLED_ATTENDANTS = frozenset(
@@ -145,50 +146,50 @@ HEALTH_WORKER_ATTENDANTS = SKILLED_ATTENDANTS | {Attendant.VILLAGE_MIDWIFE, Atte
 
 
 class BirthOutcome(models.TextChoices):
-    LIVE = "live", "Đẻ ra sống"
-    STILLBIRTH = "stillbirth", "Thai chết lưu / chết khi đẻ"
+    LIVE = "live", _("Đẻ ra sống")
+    STILLBIRTH = "stillbirth", _("Thai chết lưu / chết khi đẻ")
 
 
 class AbortionBand(models.TextChoices):
-    LE_7 = "le_7", "≤ 7 tuần"
-    W8_12 = "w8_12", "> 7 – ≤ 12 tuần"
-    GT_12 = "gt_12", "> 12 tuần"
+    LE_7 = "le_7", _("≤ 7 tuần")
+    W8_12 = "w8_12", _("> 7 – ≤ 12 tuần")
+    GT_12 = "gt_12", _("> 12 tuần")
 
 
 class AbortionMethod(models.TextChoices):
-    MEDICAL = "medical", "Phá thai bằng thuốc"
-    VACUUM = "vacuum", "Hút thai"
-    DILATION = "dilation", "Nong và gắp"
-    OTHER = "other", "Khác"
+    MEDICAL = "medical", _("Phá thai bằng thuốc")
+    VACUUM = "vacuum", _("Hút thai")
+    DILATION = "dilation", _("Nong và gắp")
+    OTHER = "other", _("Khác")
 
 
 class GynPurpose(models.TextChoices):
-    TREATMENT = "treatment", "Khám bệnh"
-    SCREENING = "screening", "Khám dự phòng - sàng lọc"
+    TREATMENT = "treatment", _("Khám bệnh")
+    SCREENING = "screening", _("Khám dự phòng - sàng lọc")
 
 
 class ScreenResult(models.TextChoices):
-    NONE = "", "Không làm / chưa có"
-    NEGATIVE = "negative", "Âm tính"
-    POSITIVE = "positive", "Dương tính"
-    SUSPECT_CANCER = "suspect_cancer", "Nghi ngờ ung thư"
+    NONE = "", _("Không làm / chưa có")
+    NEGATIVE = "negative", _("Âm tính")
+    POSITIVE = "positive", _("Dương tính")
+    SUSPECT_CANCER = "suspect_cancer", _("Nghi ngờ ung thư")
 
 
 class DeathKind(models.TextChoices):
-    MATERNAL = "maternal", "Tử vong mẹ"
-    FETAL = "fetal", "Tử vong thai nhi ≥ 22 tuần"
-    CHILD = "child", "Tử vong trẻ dưới 5 tuổi"
+    MATERNAL = "maternal", _("Tử vong mẹ")
+    FETAL = "fetal", _("Tử vong thai nhi ≥ 22 tuần")
+    CHILD = "child", _("Tử vong trẻ dưới 5 tuổi")
 
 
 class ObstetricComplication(models.TextChoices):
-    NONE = "", "Không"
-    HAEMORRHAGE = "haemorrhage", "Băng huyết"
-    ECLAMPSIA = "eclampsia", "Sản giật"
-    NEONATAL_TETANUS = "neonatal_tetanus", "Uốn ván sơ sinh"
-    UTERINE_RUPTURE = "uterine_rupture", "Vỡ tử cung"
-    INFECTION = "infection", "Nhiễm trùng"
-    ABORTION = "abortion", "Tai biến do phá thai"
-    OTHER = "other", "Tai biến khác"
+    NONE = "", _("Không")
+    HAEMORRHAGE = "haemorrhage", _("Băng huyết")
+    ECLAMPSIA = "eclampsia", _("Sản giật")
+    NEONATAL_TETANUS = "neonatal_tetanus", _("Uốn ván sơ sinh")
+    UTERINE_RUPTURE = "uterine_rupture", _("Vỡ tử cung")
+    INFECTION = "infection", _("Nhiễm trùng")
+    ABORTION = "abortion", _("Tai biến do phá thai")
+    OTHER = "other", _("Tai biến khác")
 
 
 KINH_CODE = "01"
@@ -552,17 +553,17 @@ class PeriodLock(models.Model):
 
 
 class BatchChannel(models.TextChoices):
-    API = "api", "API"
-    EXCEL = "excel", "Excel"
-    WEB = "web", "Nhập trên web"
+    API = "api", _("API")
+    EXCEL = "excel", _("Excel")
+    WEB = "web", _("Nhập trên web")
 
 
 class BatchStatus(models.TextChoices):
-    QUEUED = "queued", "Đang chờ"
-    RUNNING = "running", "Đang xử lý"
-    SUCCESS = "success", "Thành công"
-    WARNING = "warning", "Thành công một phần"
-    ERROR = "error", "Lỗi"
+    QUEUED = "queued", _("Đang chờ")
+    RUNNING = "running", _("Đang xử lý")
+    SUCCESS = "success", _("Thành công")
+    WARNING = "warning", _("Thành công một phần")
+    ERROR = "error", _("Lỗi")
 
 
 class IngestBatch(models.Model):
@@ -630,9 +631,9 @@ class SyncActivity(models.Model):
 
 
 class UploadStatus(models.TextChoices):
-    PREVIEWED = "previewed", "Đã xem trước"
-    COMMITTED = "committed", "Đã ghi"
-    DISCARDED = "discarded", "Đã hủy"
+    PREVIEWED = "previewed", _("Đã xem trước")
+    COMMITTED = "committed", _("Đã ghi")
+    DISCARDED = "discarded", _("Đã hủy")
 
 
 class PendingUpload(models.Model):

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from django.utils import translation
+
 from mchis.core.ages import completed_months, completed_years
 from mchis.core.text import fold, nfc
 
@@ -191,7 +193,13 @@ def _clean_text(text: str, encoding: str | None) -> str:
 def _choice_maps(spec: FieldSpec) -> tuple[frozenset[str], dict[str, str]]:
     assert spec.choices is not None
     values = frozenset(spec.choice_values())
-    return values, {fold(str(label)): str(val) for val, label in spec.choices.choices}
+    # the words of the template's drop-downs (Vietnamese) and of the English UI both mean their code;
+    # labels are lazy translations, so each language is read explicitly (this map is cached)
+    names: dict[str, str] = {}
+    for language in ("en", "vi"):
+        with translation.override(language):
+            names.update({fold(str(label)): str(val) for val, label in spec.choices.choices})
+    return values, names
 
 
 def parse_field(spec: FieldSpec, value: Any, ctx: Context) -> Any:

@@ -123,7 +123,7 @@ def _field_row(spec: FieldSpec, name: str, value: Any, error: str | None) -> dic
         value = value.strftime("%d/%m/%Y")
     return {
         "name": name,
-        "label": spec.label,
+        "label": _(spec.label),
         "kind": spec.kind,
         "required": spec.required,
         "value": "" if value is None else value,

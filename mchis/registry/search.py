@@ -82,14 +82,20 @@ def parents_key(father_name: str, mother_name: str) -> str:
     return " | ".join(part for part in (fold(father_name), fold(mother_name)) if part)
 
 
-def search_filter(q: str) -> Q:
+INDEXED_COLUMNS = {"name": "name_folded", "guardian": "guardian_name_folded", "parents": "parents_folded"}
+
+
+def search_filter(q: str, columns: dict[str, str] | None = None) -> Q:
+    """The search as one condition; `columns` names the folded name, guardian and parents columns (the
+    indexed ones by default; a small scope passes unindexed copies, see `selectors.child_search`)."""
+    col = columns or INDEXED_COLUMNS
     parsed = parse_query(q)
     condition = Q()
     if parsed.name:
         condition &= (
-            _name_terms("name_folded", parsed)
-            | Q(guardian_name_folded__contains=parsed.name)
-            | Q(parents_folded__contains=parsed.name)
+            _name_terms(col["name"], parsed)
+            | Q(**{f"{col['guardian']}__contains": parsed.name})
+            | Q(**{f"{col['parents']}__contains": parsed.name})
         )
     for day in parsed.dates:
         condition &= Q(date_of_birth=day)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Lower, Substr
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Concat, Lower, Substr
 from django.http import Http404
 from django.utils import timezone
 
@@ -33,7 +33,7 @@ from .models import (
     VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
-from .search import relevance
+from .search import relevance, search_filter
 from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
@@ -47,8 +47,24 @@ def children_visible(principal: Principal) -> ChildQuerySet:
     the right index on 1,000,000 children.
     """
 
-    units = list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
-    return Child.objects.filter(unit_id__in=units)
+    return Child.objects.filter(unit_id__in=_visible_unit_ids(principal))
+
+
+def _visible_unit_ids(principal: Principal) -> list[int]:
+
+    return list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
+
+
+# A commune's station (with the committee placed in it) holds a few thousand children: reading them through
+# the unit index and testing the names row by row beats the trigram indexes, which scan matches of the whole
+# country's table before the unit narrows them (a common syllable like "thi" matches half the names).
+SMALL_SCOPE_UNITS = 3
+UNINDEXED = {
+    "search_name": Concat("name_folded", Value(""), output_field=CharField()),
+    "search_guardian": Concat("guardian_name_folded", Value(""), output_field=CharField()),
+    "search_parents": Concat("parents_folded", Value(""), output_field=CharField()),
+}
+UNINDEXED_COLUMNS = {"name": "search_name", "guardian": "search_guardian", "parents": "search_parents"}
 
 
 def child_search(
@@ -60,7 +76,8 @@ def child_search(
     include_inactive: bool = False,
 ) -> QuerySet[Child]:
     """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village."""
-    qs = children_visible(principal).select_related("village")
+    units = _visible_unit_ids(principal)
+    qs = Child.objects.filter(unit_id__in=units).select_related("village")
     if not include_inactive:
         qs = qs.filter(status=ChildStatus.ACTIVE)
     if unit_code:
@@ -71,7 +88,11 @@ def child_search(
         # Lower() (a no-op on the folded key) keeps the planner from walking the name index in order: the
         # matches of one full name sit together in that order, so "first 50" could scan most of the index.
         rank = relevance(q)
-        found = qs.search(q)
+        small = len(units) <= SMALL_SCOPE_UNITS or bool(unit_code) or bool(village_id)
+        if small:
+            found = qs.annotate(**UNINDEXED).filter(search_filter(q, columns=UNINDEXED_COLUMNS))
+        else:
+            found = qs.search(q)
         if rank is not None:
             return found.annotate(relevance=rank).order_by("relevance", Lower("name_folded"), "id")
         return found.order_by(Lower("name_folded"), "id")

@@ -18,21 +18,22 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
 
 class FormLevel(models.TextChoices):
-    COMMUNE = "commune", "Tuyến xã"
-    DISTRICT = "district", "Tuyến huyện / cơ sở"
-    PROVINCE = "province", "Tuyến tỉnh"
-    NETWORK = "network", "Báo cáo mạng lưới (năm)"
+    COMMUNE = "commune", _("Tuyến xã")
+    DISTRICT = "district", _("Tuyến huyện / cơ sở")
+    PROVINCE = "province", _("Tuyến tỉnh")
+    NETWORK = "network", _("Báo cáo mạng lưới (năm)")
 
 
 class PeriodType(models.TextChoices):
-    MONTHLY = "monthly", "Tháng"
-    YEARLY = "yearly", "Năm"
+    MONTHLY = "monthly", _("Tháng")
+    YEARLY = "yearly", _("Năm")
 
 
 class FormDefinitionQuerySet(models.QuerySet["FormDefinition"]):
@@ -167,11 +168,18 @@ class ReportTransition(models.Model):
     class Meta:
         ordering = ["report", "at", "id"]
 
+    @property
+    def action_label(self) -> str:
+        """The step in words on the report's timeline (the stored code is for the audit trail)."""
+        from .workflow import ACTION_LABELS
+
+        return gettext(ACTION_LABELS.get(self.action, self.action))
+
 
 class NoticeKind(models.TextChoices):
-    REMINDER = "reminder", "Nhắc hạn"
-    OVERDUE = "overdue", "Quá hạn"
-    ESCALATION = "escalation", "Báo cáo cấp trên: đơn vị quá hạn"
+    REMINDER = "reminder", _("Nhắc hạn")
+    OVERDUE = "overdue", _("Quá hạn")
+    ESCALATION = "escalation", _("Báo cáo cấp trên: đơn vị quá hạn")
 
 
 class ReportNotice(models.Model):

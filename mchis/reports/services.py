@@ -314,8 +314,13 @@ def report_recall(
 def report_approve(
     *, actor: Any, form_code: str, unit_code: str, period: str, reason: str = ""
 ) -> ReportInstance:
-    """Duyệt báo cáo (cấp trên phụ trách); khóa số liệu sổ của đơn vị trong tháng."""
+    """Duyệt báo cáo (cấp trên phụ trách); khóa số liệu sổ của đơn vị trong tháng.
+
+    Approval makes the figures official and locks the month, so it needs a recent second factor (R-SEC-04).
+    """
     view = _locked_view(actor, form_code, unit_code, period)
+    _guard("approve", actor, view)
+    require_step_up()
     report = _transition(
         "approve", actor, view, (reason or "").strip(), approved_at=timezone.now(), approved_by=actor
     )

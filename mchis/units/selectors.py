@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import QuerySet
@@ -10,6 +13,7 @@ from django.utils import timezone
 
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to, visible_under
+from mchis.core.text import fold
 
 from .models import ReportingUnit, UnitPlacement
 
@@ -75,3 +79,73 @@ def unit_path_labels(units: list[ReportingUnit]) -> dict[int, str]:
         u.pk: " › ".join(names.get(int(p), "?") for p in u.path.strip("/").split("/") if p.isdigit())
         for u in units
     }
+
+
+# --- the tree page: nodes with their counts, opened as far as a screenful, deeper levels on demand ----------
+
+
+KIND_ORDER = {kind: rank for rank, kind in enumerate(
+    ["ministry", "ministry_dept", "doh", "cdc", "prov_hospital", "child_protection", "ttyt", "district_hospital",
+     "tyt", "private_clinic", "ubnd_xa"]
+)}  # fmt: skip
+
+
+@dataclass
+class TreeNode:
+    unit: ReportingUnit
+    children: int  # units directly under it
+    below: int  # all units under it, at any depth
+    kids: list[TreeNode] | None = None  # loaded children; None = loaded when the node is opened
+
+
+def unit_tree_nodes(
+    principal: Principal, *, parent: ReportingUnit | None = None, open_up_to: int = 60
+) -> list[TreeNode]:
+    """The top of the principal's tree (or the children of `parent`), each level opened while the page holds
+    at most `open_up_to` units; the counts come from one read of the ids and paths in scope."""
+    visible = _visible(principal)
+    scope = visible.filter(path__startswith=parent.path) if parent is not None else visible
+    rows = list(scope.values_list("id", "parent_id", "path", "kind", "name"))
+    ids = {row[0] for row in rows}
+    path_of = {row[0]: row[2] for row in rows}
+    kids_of: dict[int | None, list[int]] = defaultdict(list)
+    # in the order of the tree's levels (CDC, hospitals, TTYT before stations and committees), then by name
+    for uid, pid, *_ in sorted(rows, key=lambda r: (KIND_ORDER.get(r[3], 99), fold(r[4]), r[2])):
+        kids_of[pid].append(uid)
+    paths = sorted(path_of.values())
+
+    def below(uid: int) -> int:
+        path = path_of[uid]
+        return bisect_left(paths, path + "\uffff") - bisect_left(paths, path) - 1
+
+    top = (
+        kids_of[parent.pk]
+        if parent is not None
+        else [uid for uid, pid, *_ in sorted(rows, key=lambda r: r[2]) if pid not in ids]
+    )
+    load, frontier = list(top), list(top)
+    if len(top) <= 3:  # a few tops (a province, a district): their units are always shown, however many
+        frontier = [k for t in top for k in kids_of[t]]
+        load += frontier
+    while frontier:
+        following = [k for f in frontier for k in kids_of[f]]
+        if not following or len(load) + len(following) > open_up_to:
+            break
+        load += following
+        frontier = following
+    units = {u.pk: u for u in visible.filter(id__in=load).select_related("admin_unit")}
+
+    def node(uid: int) -> TreeNode:
+        kids = kids_of[uid]
+        loaded = [node(k) for k in kids] if kids and all(k in units for k in kids) else None
+        return TreeNode(unit=units[uid], children=len(kids), below=below(uid), kids=loaded)
+
+    return [node(uid) for uid in top]
+
+
+def unit_search(principal: Principal, q: str, *, limit: int = 100) -> tuple[list[tuple[ReportingUnit, str]], int]:
+    """Units whose name (accents optional) or code contains `q`, with their place in the tree; and how many."""
+    key = fold(q)
+    found = [u for u in unit_list(principal) if key in fold(u.name) or key in u.code.lower()]
+    labels = unit_path_labels(found[:limit])
+    return [(u, labels[u.pk]) for u in found[:limit]], len(found)

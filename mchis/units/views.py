@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -20,11 +19,10 @@ from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
 from mchis.core.http import AuthedRequest
 from mchis.core.scoping import in_subtree
-from mchis.core.text import fold
 
 from . import services
 from .forms import DeactivateForm, MoveForm, UnitForm, parent_by_code
-from .selectors import unit_get, unit_list, unit_path_labels, unit_placements
+from .selectors import unit_get, unit_list, unit_path_labels, unit_placements, unit_search, unit_tree_nodes
 
 
 def _require_manage(request: AuthedRequest) -> None:
@@ -38,16 +36,24 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 @login_required
 def unit_tree(request: AuthedRequest) -> HttpResponse:
+    """The tree: opened as far as a screenful, deeper levels loaded when opened (htmx), counts per unit;
+    a search lists the matching units with their place in the tree."""
     _require_manage(request)
     q = request.GET.get("q", "").strip()
-    units = list(unit_list(request.user))
+    context: dict[str, Any] = {"q": q}
     if q:
-        key = fold(q)
-        units = [u for u in units if key in fold(u.name) or key in u.code.lower()]
-    base = min((u.depth for u in units), default=0)
-    page = Paginator(units, 200).get_page(request.GET.get("page"))
-    rows = [(u, u.depth - base) for u in page.object_list]
-    return render(request, "units/tree.html", {"rows": rows, "page": page, "q": q})
+        context["results"], context["found"] = unit_search(request.user, q)
+    else:
+        context["nodes"] = unit_tree_nodes(request.user)
+    return render(request, "units/tree.html", context)
+
+
+@login_required
+def unit_children(request: AuthedRequest, code: str) -> HttpResponse:
+    """The children of one unit (htmx, when its node is opened)."""
+    _require_manage(request)
+    parent = unit_get(request.user, code)
+    return render(request, "units/_nodes.html", {"nodes": unit_tree_nodes(request.user, parent=parent)})
 
 
 @login_required

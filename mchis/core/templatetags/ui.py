@@ -34,3 +34,11 @@ def readable_filter(value: Any) -> str:
 @register.filter(name="month")
 def month_filter(value: Any) -> str:
     return month_text(value)
+
+
+@register.filter(name="change_rows")
+def change_rows_filter(changes: Any, object_type: str) -> list[tuple[str, Any, Any, bool]]:
+    """An audit entry's changes as (field, before, after, is_pair), coded values in words."""
+    from mchis.core.audit_labels import change_rows
+
+    return change_rows(object_type or "", changes)

@@ -131,13 +131,13 @@ def render() -> str:
         "Một thao tác cần xác thực hai lớp trong 5 phút gần nhất khi nó:",
         "",
         "* sửa dữ liệu gốc đã duyệt: duyệt đề xuất sửa, xóa, gộp hồ sơ trẻ em; hủy duyệt báo cáo;",
+        "* làm số liệu thành chính thức: duyệt báo cáo (số liệu được công nhận, tháng của sổ bị khóa);",
         "* trao hoặc đổi quyền của người khác: tạo tài khoản, đổi vai trò, đặt lại xác thực hai lớp;",
         "* đưa dữ liệu cá nhân ra khỏi hệ thống: xuất danh sách trẻ em (rà soát, gửi công an), xuất nhật ký;",
         "* ký văn bản có giá trị pháp lý: ký biên bản phúc tra.",
         "",
         "Không cần xác thực lại: đề xuất, duyệt hồ sơ trẻ mới (việc hằng ngày, sửa được bằng đề xuất khác), "
-        "gửi và trả lại báo cáo, xem. Duyệt báo cáo hiện chưa đòi xác thực lại (hủy duyệt thì có); "
-        "đưa duyệt báo cáo vào nhóm này là việc còn mở của issue 13.",
+        "gửi và trả lại báo cáo, xem.",
         "",
         "Khi bị hỏi mã giữa chừng, biểu mẫu đang gửi được giữ trong phiên làm việc (tối đa 10 phút, không gồm "
         "tệp đính kèm) và được gửi lại nguyên như đã nhập ngay sau khi xác thực, nên thao tác hoàn tất mà "

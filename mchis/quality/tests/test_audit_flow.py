@@ -97,3 +97,35 @@ def test_r_dq_07_a_past_deadline_is_refused(child, tree, province_auditor):
     c, _ = _run_campaign(child, tree, province_auditor)
     with pytest.raises(Exception, match="Hạn khắc phục: không được trước"):
         services.campaign_close(actor=province_auditor, campaign=c, fix_deadline="01/01/2020")
+
+
+def test_r_dq_07_minutes_read_in_words_without_the_seed_or_internal_codes(child, tree, province_auditor):
+    # given a sampled child whose ethnic group and circumstance group did not match the paper
+    from html import unescape
+
+    from django.core.management import call_command
+
+    from mchis.quality.minutes import render_minutes_html
+    from mchis.registry.models import CircumstanceMembership
+
+    call_command("load_catalogs", verbosity=0)
+    kid = child(full_name="Lò Văn Páo", ethnicity_code="08")
+    CircumstanceMembership.objects.create(child=kid, group_code="G06", start_date="2024-02-01")
+    c = services.campaign_create(
+        actor=province_auditor, audited_unit=tree.tyt_a1, minimum_sample=30, seed=4242
+    )
+    services.campaign_draw_sample(actor=province_auditor, campaign=c)
+    sample = c.samples.get(child=kid)
+    wrong = {"matches": False, "observed_value": "Kinh", "cause": "entry_error", "error_class": "technical"}
+    services.sample_record_result(
+        actor=province_auditor,
+        sample=sample,
+        results=[{"field": "ethnicity_code", **wrong}, {"field": "circumstances", **wrong}],
+    )
+    # when the minutes are rendered
+    html = unescape(render_minutes_html(c))
+    # then the system's values are words with dd/mm/yyyy, and no seed, unit code or catalog code is printed
+    assert "H'Mông" in html and "(từ 01/02/2024)" in html
+    assert "4242" not in html and "tái lập" not in html
+    assert tree.tyt_a1.code not in html
+    assert ">08<" not in html and "G06" not in html

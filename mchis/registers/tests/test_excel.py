@@ -71,7 +71,13 @@ def test_template_has_dropdowns_hidden_lists_and_guide(collector, tree):
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
     assert any("_lists" in f for f in formulas)
     lists = [c.value for c in wb["_lists"]["A"] if c.value]
-    assert lists[0].startswith("at_facility - ")
+    # words, not codes (issue 13 item 2): the drop-downs list the words a person reads
+    assert lists[0] == "Tại TYT / tại cơ sở"
+    every_list = [c.value for col in wb["_lists"].iter_cols() for c in col if c.value]
+    assert not [
+        v for v in every_list if " - " in str(v) or str(v) in ("at_facility", "normal", "doctor", "live")
+    ]
+    assert "Kinh" in every_list and "01 - Kinh" not in every_list
     # the template itself uploads cleanly (one row with only the facility filled is an error row, not a crash)
     up = preview(collector, tree.tyt_a1, data, register="delivery")
     assert up.summary["counts"]["error"] == 1
@@ -353,3 +359,16 @@ def test_expired_preview_and_stray_files_are_removed(collector, tree, settings):
     assert not Path(up.file_path).exists() and not stray.exists()
     assert Path(fresh.file_path).exists() and Path(fresh.preview_path).exists()
     assert uploads_expire() == {"expired": 0, "stray_files": 0}
+
+
+@pytest.mark.django_db
+def test_an_upload_reads_the_drop_down_words_back_to_codes(collector, tree):
+    from mchis.registers.definitions import REGISTERS as regs
+    from mchis.registers.validation import Context, parse_field
+
+    spec = regs["delivery"].spec("delivery_mode")
+    assert spec is not None
+    ctx = Context(today=date.today())
+    # the template's word, the English UI's word, a code from a machine client, the old "code - word" cell
+    for typed in ("Mổ lấy thai", "mổ lấy thai", "Caesarean section", "caesarean", "caesarean - Mổ lấy thai"):
+        assert parse_field(spec, typed, ctx) == "caesarean", typed

@@ -52,3 +52,25 @@ def test_search_results_show_the_parents_names(make_child, collector):
     assert (item["mother_name"], item["father_name"]) == ("Trần Thị Cúc", "Nguyễn Văn Bình")
     page = client.get("/children/", {"q": "tran thi cuc"})
     assert page.status_code == 200 and "Trần Thị Cúc" in page.content.decode()
+
+
+def test_a_commune_search_reads_its_own_rows_and_finds_the_same_children_in_the_same_order(
+    make_child, collector, monkeypatch
+):
+    # given children whose names, guardian and parents hold the words in every way the search knows
+    make_child(full_name="Nguyễn Thị Lan Anh", sex="F", personal_id="", mother_name="Lò Thị Mai")
+    make_child(
+        full_name="Đào Minh Khôi", personal_id="", mother_name="Nguyễn Thị Lan", father_name="Đào Văn Hải"
+    )
+    make_child(full_name="Lan Văn Nguyễn", personal_id="", guardian_name="Nguyễn Thị Lan")
+    make_child(full_name="Bùi Văn An", personal_id="", mother_name="Trần Thị Lan", father_name="Bùi Văn Nam")
+    from mchis.registry import selectors
+
+    queries = ("nguyen thi lan", "nguyen lan", "lan", "Trần Thị Lan", "bui an")
+    # when the commune's search reads its rows (the small-scope path) and when it goes through the indexes
+    unit_first = {q: names(collector, q) for q in queries}
+    monkeypatch.setattr(selectors, "SMALL_SCOPE_UNITS", -1)
+    indexed = {q: names(collector, q) for q in queries}
+    # then both find the same children in the same order
+    assert unit_first == indexed
+    assert unit_first["nguyen thi lan"][0] == "Đào Minh Khôi"

@@ -58,5 +58,5 @@ def reaggregate_to_2025(principal: Any, view: ReportView) -> Reaggregated | None
         parts.append((unit, "cùng xã mới", sub.status, True))
         for k, v in sub.values.items():
             totals[k] = totals.get(k, 0) + v
-    old = [(m.old.name, MappingKind(m.kind).label, m.is_default) for m in mappings]
+    old = [(m.old.name, str(MappingKind(m.kind).label), m.is_default) for m in mappings]
     return Reaggregated({c.key: totals.get(c.key, 0) for c in view.spec.cells}, parts, old)

@@ -32,3 +32,17 @@ def people(tree, make_user) -> Any:
         ttyt_b_leader = make_user("leader", tree.ttyt_b)
 
     return People
+
+
+@pytest.fixture(autouse=True)
+def approver_recently_stepped_up():
+    """Approving (and un-approving) a report needs a second factor within the step-up window (R-SEC-04).
+
+    The workflow tests here act as a leader who has just confirmed it; `test_r_sec_04_approval_step_up.py`
+    takes it away and shows the refusal (service, page, API). Requests through the test client get the
+    session's own step-up time from the accounts middleware, so pages are never stepped up by this.
+    """
+    from mchis.accounts.testing import stepped_up
+
+    with stepped_up():
+        yield

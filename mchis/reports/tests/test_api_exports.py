@@ -10,6 +10,7 @@ from django.test import Client
 from lxml import etree
 from openpyxl import load_workbook
 
+from mchis.accounts.testing import step_up_session
 from mchis.reports.exports import excel_report
 from mchis.reports.selectors import report_view
 
@@ -24,6 +25,7 @@ def as_user():
     def make(user):
         c = Client()
         c.force_login(user)
+        step_up_session(c)  # approving is a critical action (R-SEC-04): these leaders just confirmed it
         return c
 
     return make

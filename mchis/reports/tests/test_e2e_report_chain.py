@@ -43,6 +43,7 @@ def browser():
 def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     transactional_db, live_server, tree, make_user, browser
 ):
+    from mchis.accounts.testing import enrol_totp, totp_code
     from mchis.registers.models import Delivery, Newborn
     from mchis.reports.models import ReportInstance
     from mchis.reports.services import forms_load, shipped_form_files
@@ -62,6 +63,8 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
         "cdc": make_user("reporter", tree.cdc_a, "bc.cdc"),
         "so_leader": make_user("leader", tree.doh_a, "ld.so"),
     }
+    # approving is a critical action (R-SEC-04): each leader has an authenticator and answers the prompt
+    devices = {who: enrol_totp(u)[0] for who, u in users.items() if who.endswith("_leader")}
     errors: list[str] = []
 
     def session(who: str):
@@ -80,11 +83,16 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
         page.goto(f"{live_server.url}/reports/{form}/{unit}/{P}/")
         return page
 
-    def act(page, verb: str, reason: str = ""):
+    def act(page, verb: str, reason: str = "", who: str = ""):
         if reason:
             page.fill(f"#reason-{verb}", reason)
         page.click(f"[data-testid=act-{verb}]")
         page.wait_for_load_state()
+        if who:  # the second-factor prompt, then the approval is sent again by itself
+            page.locator("[data-testid=step-up]").wait_for()
+            page.fill("input[name=code]", totp_code(devices[who], ahead=1))
+            page.click("[data-testid=step-up] button[type=submit]")
+            page.locator("[data-testid=state]").wait_for()
 
     def state(page) -> str:
         return page.locator("[data-testid=state]").inner_text()
@@ -123,7 +131,7 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     tyt.fill("#warning_comment", "Một ca thai chết lưu")
     act(tyt, "submit")
     open_report(ttyt_l, "BCX3", tree.tyt_a1.code)
-    act(ttyt_l, "approve")
+    act(ttyt_l, "approve", who="ttyt_leader")
     assert state(ttyt_l) == "Đã duyệt"
 
     # TTYT sends its district report (includes the approved commune), CDC approves
@@ -142,7 +150,7 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     assert ttyt.locator(f'[data-cell="{tree.tyt_a2.code}:7"]').inner_text() == "—"
     act(ttyt, "submit")
     cdc_l = open_report(session("cdc_leader"), "BCH4", tree.ttyt_a.code)
-    act(cdc_l, "approve")
+    act(cdc_l, "approve", who="cdc_leader")
     assert state(cdc_l) == "Đã duyệt"
 
     # CDC sends the province report, the Sở approves it
@@ -151,7 +159,7 @@ def test_r_mch_05_report_walks_commune_ttyt_cdc_so_with_return_and_recall(
     assert cdc.locator(f'[data-cell="{tree.ttyt_a.code}:7"]').inner_text() == "1"
     act(cdc, "submit")
     so = open_report(session("so_leader"), "BCT4", tree.cdc_a.code)
-    act(so, "approve")
+    act(so, "approve", who="so_leader")
     assert state(so) == "Đã duyệt"
 
     chain = {

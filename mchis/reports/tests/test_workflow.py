@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.http import Http404
 
+from mchis.accounts.testing import not_stepped_up
 from mchis.core.context import RequestMeta, reset_meta, set_meta
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, StepUpRequired, ValidationFailed
 from mchis.core.models import AuditEvent
@@ -268,7 +269,10 @@ def test_r_mch_05_unapproval_needs_reason_and_second_factor(forms, people, tree)
     with pytest.raises(DomainError, match=r"Vui lòng nhập lý do\.") as exc:
         commune("unapprove", people.ttyt_leader, tree, reason="")
     assert exc.value.code == "reason_required"
-    with pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"):
+    with (
+        not_stepped_up(),
+        pytest.raises(StepUpRequired, match=r"Thao tác quan trọng: vui lòng xác thực lại bằng mã hai lớp"),
+    ):
         commune("unapprove", people.ttyt_leader, tree, reason="Đồng ý")
     assert state(tree) == ReportStatus.UNAPPROVAL_REQUESTED
     assert PeriodLock.objects.filter(unit=tree.tyt_a1).exists()

@@ -81,3 +81,34 @@ def test_form_errors_are_shown_inline_naming_the_field(tree, make_user) -> None:
     )
     assert response.status_code == 200
     assert ReportingUnit.objects.get(code="TTYT08-01").parent == tree.cdc_a
+
+
+def test_the_tree_opens_a_screenful_with_counts_and_loads_deeper_levels_on_demand(tree, make_user) -> None:
+    # given a unit admin of the Sở (Sở → CDC → TTYT → stations) and many stations under one TTYT
+    from mchis.units.models import UnitKind
+    from mchis.units.services import unit_create
+
+    for n in range(70):
+        unit_create(actor=None, code=f"TYTX{n:03d}", name=f"Trạm Y tế thử {n:03d}", kind=UnitKind.TYT,
+                    admin_unit=tree.commune_a1, parent=tree.ttyt_a)  # fmt: skip
+    client = login(make_user("unit_admin", tree.doh_a))
+    # when the tree page opens
+    page = client.get("/units/").content.decode()
+    # then the Sở and its units are shown with their counts; the crowded level waits to be opened
+    assert 'data-unit="SYT08"' in page and 'data-unit="CDC08"' in page
+    assert "72 trực thuộc" in page  # TTYT A: A1, A2 and the 70 test stations
+    assert 'data-unit="TYTX000"' not in page
+    assert 'hx-get="/units/TTYT08-01/children/"' in page and 'hx-trigger="toggle once"' in page
+    # when the TTYT is opened, its stations arrive (htmx fragment, no layout)
+    part = client.get("/units/TTYT08-01/children/").content.decode()
+    assert 'data-unit="TYTX069"' in part and 'data-unit="TYT02269"' in part and "<html" not in part
+    # and another province's branch is not there to open
+    assert client.get(f"/units/{tree.ttyt_b.code}/children/").status_code == 404
+
+
+def test_searching_the_tree_lists_matches_with_their_place(tree, make_user) -> None:
+    client = login(make_user("unit_admin", tree.doh_a))
+    page = client.get("/units/", {"q": "minh xuan"}).content.decode()
+    assert "đơn vị khớp" in page
+    assert 'href="/units/TYT02269/"' in page and "›" in page
+    assert "TYT01273" not in client.get("/units/", {"q": "TYT0"}).content.decode()  # other province

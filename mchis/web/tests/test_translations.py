@@ -216,3 +216,55 @@ def test_choices_on_the_main_pages_read_in_english_in_the_english_ui(dotted):
     with translation.override("en"):
         still_vietnamese = [str(label) for _value, label in choices.choices if VIETNAMESE.search(str(label))]
     assert not still_vietnamese, f"{dotted}: wrap the labels in gettext_lazy and translate {still_vietnamese}"
+
+
+def _every_choice_field() -> list[tuple[str, list[tuple[object, object]]]]:
+    """(model.field, choices) for every field with choices in the project's own models."""
+    from django.apps import apps
+
+    fields = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("mchis."):
+            continue
+        for f in model._meta.get_fields():
+            choices = getattr(f, "flatchoices", None)
+            if choices:
+                fields.append((f"{model._meta.label}.{f.name}", list(choices)))
+    return fields
+
+
+def test_every_choice_a_person_can_read_is_a_word_in_both_languages():
+    """The class of defect behind "codes instead of words" (issue 13 item 2): a stored choice whose label is
+    its own code, or a Vietnamese label left out of the English catalogue. Covers every model field with
+    choices, so a new one cannot slip in."""
+    from django.utils import translation
+
+    fields = _every_choice_field()
+    assert len(fields) > 40  # registry, registers, quality, reports, places, units, accounts…
+    code_as_label, still_vietnamese = [], []
+    for name, choices in fields:
+        with translation.override("vi"):
+            code_as_label += [
+                f"{name}: {v!r}" for v, label in choices if v not in ("", None) and str(label) == str(v)
+            ]
+        with translation.override("en"):
+            still_vietnamese += [f"{name}: {label}" for _v, label in choices if VIETNAMESE.search(str(label))]
+    assert not code_as_label, "give these choices a label a person reads:\n" + "\n".join(code_as_label)
+    assert not still_vietnamese, "wrap in gettext_lazy and translate:\n" + "\n".join(still_vietnamese)
+
+
+def test_register_field_labels_read_in_english_in_the_english_ui():
+    from django.utils import translation
+
+    from mchis.registers.definitions import NEWBORN_FIELDS, REGISTERS
+
+    labels = (
+        {reg.label for reg in REGISTERS.values()}
+        | {spec.label for reg in REGISTERS.values() for spec in reg.all_fields}
+        | {spec.label for spec in NEWBORN_FIELDS}
+    )
+    with translation.override("en"):
+        untranslated = sorted(label for label in labels if VIETNAMESE.search(translation.gettext(label)))
+    assert not untranslated, "mark with gettext_noop in registers/definitions.py and translate: " + ", ".join(
+        untranslated
+    )

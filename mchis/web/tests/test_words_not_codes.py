@@ -193,3 +193,108 @@ def test_the_child_record_reads_in_words(world):
 def test_the_reader_ignores_attributes_but_reads_inputs():
     html = '<head><title>2026-01-01</title></head><time datetime="2026-01-01">01/01/2026</time><input value="2026-02-03">'
     assert readable(html) == "01/01/2026 2026-02-03"
+
+
+# --- the whole class: no stored choice code as a word on any page that shows coded data (issue 13 item 2) ----
+
+WORDLIKE_CODE = re.compile(r"^[a-z][a-z0-9_]{2,}$")
+
+
+def _choice_codes() -> set[str]:
+    """Every stored choice value of the project's models that looks like a word ("submitted", "at_facility",
+    "open", "caesarean"…): on a page such a token is a code that escaped its label."""
+    from django.apps import apps
+
+    codes: set[str] = set()
+    words_of_labels: set[str] = set()  # "web" is a code and also a word of "Nhập trên web"
+    for model in apps.get_models():
+        if model.__module__.startswith("mchis."):
+            for f in model._meta.get_fields():
+                for value, label in getattr(f, "flatchoices", None) or ():
+                    words_of_labels |= set(re.findall(r"\w+", str(label)))
+                    if isinstance(value, str) and WORDLIKE_CODE.match(value):
+                        codes.add(value)
+    return codes - words_of_labels
+
+
+@pytest.fixture
+def coded_data(world, tree, make_user):
+    """Rows whose coded fields are all set: registers, a returned report with its timeline, findings, an
+    audit campaign with its sample."""
+    from mchis.accounts.testing import stepped_up
+    from mchis.quality import services as quality
+    from mchis.registers import models as R
+    from mchis.reports import services as reports
+
+    unit = tree.tyt_a1
+    day = date(2026, 1, 9)
+    month = day.replace(day=1)
+    common = {"facility": unit, "event_date": day, "month": month}
+    R.AncVisit.objects.create(**common, source_record_id="w1", full_name="Lò Thị Dung", place="outside",
+                              hiv_result="negative", syphilis_result="positive", hepb_result="negative")  # fmt: skip
+    d = R.Delivery.objects.create(**common, source_record_id="w2", full_name="Lò Thị Hoa",
+                                  delivery_mode="caesarean", attendant="village_midwife", place="other_facility")  # fmt: skip
+    R.Newborn.objects.create(
+        delivery=d, facility=unit, month=month, event_date=day, outcome="stillbirth", sex="F"
+    )
+    R.Abortion.objects.create(**common, source_record_id="w3", full_name="Hà Thị Nga", gestational_band="w8_12",
+                              gestational_age_weeks=10, method="medical")  # fmt: skip
+    R.GynExam.objects.create(**common, source_record_id="w4", full_name="Vi Thị Lan", purpose="screening",
+                             via_result="suspect_cancer")  # fmt: skip
+    reports.forms_load(actor=None, paths=reports.shipped_form_files())
+    commune_reporter = make_user("reporter", unit)
+    reports.report_set_manual_values(actor=commune_reporter, form_code="BCX3", unit_code=unit.code,
+                                     period="2026-01", values={"I.1:total": 1, "I.1.1:total": 0})  # fmt: skip
+    reports.report_submit(actor=commune_reporter, form_code="BCX3", unit_code=unit.code, period="2026-01",
+                          warning_comment="Đã kiểm tra")  # fmt: skip
+    reports.report_return(actor=make_user("leader", tree.ttyt_a), form_code="BCX3", unit_code=unit.code,
+                          period="2026-01", reason="Thiếu số đẻ tại nhà")  # fmt: skip
+    with stepped_up():
+        campaign = quality.campaign_create(
+            actor=world.people["auditor"], audited_unit=unit, minimum_sample=30
+        )
+        quality.campaign_draw_sample(actor=world.people["auditor"], campaign=campaign)
+    call_command("dq_scan", verbosity=0)
+    return world
+
+
+def _coded_pages(w: World, tree) -> list[tuple[str, str]]:
+    from mchis.quality.models import AuditCampaign
+
+    unit = tree.tyt_a1
+    campaign = AuditCampaign.objects.get()
+    pages = [
+        ("collector", f"/registers/{key}/?month=2026-01")
+        for key in ("anc", "delivery", "abortion", "gyn", "death")
+    ]
+    pages += [
+        ("leader", "/registers/sync/"),
+        ("leader", "/quality/"),
+        ("leader", "/quality/findings/"),
+        ("leader", "/quality/duplicates/"),
+        ("auditor", "/quality/audits/"),
+        ("auditor", f"/quality/audits/{campaign.pk}/"),
+        ("leader", f"/reports/BCX3/{unit.code}/2026-01/"),
+        ("reporter", "/reports/"),
+        ("auditor", "/audit/"),
+    ]
+    return pages
+
+
+def test_no_page_with_coded_data_shows_a_stored_choice_code(coded_data, tree):
+    codes = _choice_codes()
+    assert {"submitted", "at_facility", "caesarean", "village_midwife"} <= codes
+    token = re.compile(r"(?<![\w/.:=-])([a-z][a-z0-9_]{2,})(?![\w/.:=-])")
+    failures = []
+    for role, url in _coded_pages(coded_data, tree):
+        client = Client()
+        client.force_login(coded_data.people[role])
+        response = client.get(url)
+        assert response.status_code == 200, f"{role} {url}: {response.status_code}"
+        text = readable(response.content.decode())
+        failures += [
+            f"{role} {url}: {m.group(1)!r} in …{text[max(0, m.start() - 50) : m.end() + 30]}…"
+            for m in token.finditer(text)
+            if m.group(1) in codes
+        ]
+    assert not failures, "\n".join(failures)

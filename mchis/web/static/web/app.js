@@ -20,3 +20,29 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form[data-autosubmit-form]");
   if (form) form.submit();
 });
+
+// Phones (issue 13 item 8): a list table becomes one card per row, each value under its column's name, so
+// every page reads on 360 px without sideways scrolling. Only tables with a single header row are stacked;
+// report grids (.report-grid) and tables marked .no-stack keep their layout (they scroll, first column fixed).
+function stackTables(root) {
+  root.querySelectorAll("table").forEach((table) => {
+    if (table.classList.contains("report-grid") || table.classList.contains("no-stack")) return;
+    if (!table.tHead || table.tHead.rows.length !== 1) return;
+    const labels = [];
+    Array.from(table.tHead.rows[0].cells).forEach((cell) => {
+      for (let i = 0; i < (cell.colSpan || 1); i += 1) labels.push(cell.textContent.trim());
+    });
+    table.classList.add("stack");
+    Array.from(table.tBodies).forEach((body) => {
+      Array.from(body.rows).forEach((row) => {
+        let column = 0;
+        Array.from(row.cells).forEach((cell) => {
+          if (labels[column] && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", labels[column]);
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => stackTables(document));
+document.addEventListener("htmx:afterSettle", (event) => stackTables(event.target));
