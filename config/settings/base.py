@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "mchis.core",
+    "mchis.outbox",
     "mchis.places",
     "mchis.units",
     "mchis.catalogs",
@@ -204,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
     "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
     "registry-expire-import-previews": {"task": "registry.expire_previews", "schedule": crontab(minute=20)},
     "registry-sweep-evidence": {"task": "registry.sweep_evidence", "schedule": crontab(minute=25)},
+    # outbound exchanges (R-INT-02): drain every push partner's outbox; a busy or backing-off one returns at once
+    "integrations-exchange-dispatch": {"task": "integrations.exchange_dispatch", "schedule": 600.0},
 }
 
 CACHES = {
@@ -219,6 +222,24 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mchis@localhost")
 
 # The simulated national population registry (integrations.population) for demo and tests.
 POPULATION_GATEWAY_URL = os.environ.get("POPULATION_GATEWAY_URL", "")
+POPULATION_GATEWAY_TOKEN = os.environ.get("POPULATION_GATEWAY_TOKEN", "")
+
+# Outbound exchanges (docs/exchanges.md): where each push partner listens, our bearer token there, its limits.
+EXCHANGE_PARTNERS = {
+    "ehr": {
+        "url": os.environ.get("EHR_WAREHOUSE_URL", ""),
+        "token": os.environ.get("EHR_WAREHOUSE_TOKEN", ""),
+        "max_bytes": int(os.environ.get("EHR_WAREHOUSE_MAX_BYTES", "4000000")),
+        "batch_size": 200,
+    },
+    "statistics": {
+        "url": os.environ.get("HEALTH_STATISTICS_URL", ""),
+        "token": os.environ.get("HEALTH_STATISTICS_TOKEN", ""),
+        "max_bytes": int(os.environ.get("HEALTH_STATISTICS_MAX_BYTES", "2000000")),
+        "batch_size": 1,  # one report per request: its import summary is stored on its entry
+    },
+}
+EXCHANGE_LEASE_SECONDS = float(os.environ.get("EXCHANGE_LEASE_SECONDS", "120"))
 
 LOGGING = {
     "version": 1,

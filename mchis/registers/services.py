@@ -38,6 +38,7 @@ from mchis.core.jobs import enqueue
 from mchis.core.principal import PrincipalRef, person_or_none, principal_ref
 from mchis.core.scoping import access, common_path, scope_path_of, within
 from mchis.core.text import fold
+from mchis.outbox.services import OutboxItem, outbox_enqueue
 
 from . import catalogs, excel, legacy
 from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
@@ -163,7 +164,14 @@ def record_void(*, actor: Any, register: str, record_id: int, reason: str) -> An
         },
         reason=reason,
     )
+    outbox_enqueue(topic=f"register.{reg.key}", items=[_outbox_item(reg, record, record.facility.path)])
     return record
+
+
+def _outbox_item(reg: RegisterDef, row: Any, unit_path: str) -> OutboxItem:
+    """The outbound-exchange entry of a written row: ordered per person (personal ID, else the row)."""
+    key = f"pid:{row.personal_id}" if row.personal_id else f"{reg.key}:{row.pk}"
+    return OutboxItem(reg.model.__name__, row.pk, person_key=key, scope_path=unit_path)
 
 
 # --- the batch engine ---------------------------------------------------------------------------------------
@@ -503,6 +511,9 @@ def _classify_and_write(
             {"index": index, "action": action, "id": obj.pk, "key": outcome.clean["source_record_id"]}
         )
     result.rows.sort(key=lambda r: r["index"])
+    outbox_enqueue(
+        topic=f"register.{reg.key}", items=[_outbox_item(reg, obj, units[obj.facility_id][1]) for obj in objs]
+    )
 
     paths = {units[fid][1] for fid in facility_ids if fid in units}
     if batch is None:
