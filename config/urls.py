@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/", include("mchis.reports.urls")),
     path("audit/", include("mchis.core.urls")),
     path("notifications/", include("mchis.notifications.urls")),
+    path("exchanges/", include("mchis.integrations.urls")),
     path("", include("mchis.web.urls")),
 ]
 

@@ -60,6 +60,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "report.unapprove": frozenset({L}),
     "report.export": frozenset({L, RP, V}),
     "form.manage": frozenset({SA}),
+    # e-MCH handbook app (R-INT-02): consent is recorded by the facility; the app's token reads the feed (a
+    # leader or an auditor may look at what it serves, without acknowledging anything)
+    "handbook.consent": frozenset({C, L}),
+    "handbook.view": frozenset({L, AU}),
 }
 
 # What a machine client (API token) may ever hold (R-SEC-02: every write carries one real person). Reads and
@@ -77,6 +81,7 @@ MACHINE_ACTIONS = frozenset(
         "report.view",
         "report.export",
         "audit_log.view",
+        "handbook.view",
     }
 )
 

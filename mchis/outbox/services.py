@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mchis.core.audit import log_event
+from mchis.core.scoping import visible_to
 
 from . import routing
 from .models import EntryStatus, OutboxEntry, PartnerState
@@ -273,11 +274,15 @@ def outbox_replay(*, actor: Any, partner: str, since: datetime | None = None) ->
 
 
 @transaction.atomic
-def outbox_acknowledge(*, partner: str, up_to_id: int, now: datetime | None = None) -> int:
-    """A pulling partner (the handbook app) read the feed past `up_to_id`: its entries are delivered."""
+def outbox_acknowledge(*, partner: str, up_to_id: int, principal: Any, now: datetime | None = None) -> int:
+    """A pulling partner (the handbook app) read the feed past `up_to_id`: its entries inside the reader's
+    jurisdiction are delivered."""
     now = now or timezone.now()
-    count = OutboxEntry.objects.filter(
-        partner=partner, id__lte=up_to_id, status__in=[EntryStatus.PENDING, EntryStatus.IN_FLIGHT]
+    count = visible_to(
+        OutboxEntry.objects.filter(
+            partner=partner, id__lte=up_to_id, status__in=[EntryStatus.PENDING, EntryStatus.IN_FLIGHT]
+        ),
+        principal,
     ).update(status=EntryStatus.DELIVERED, delivered_at=now, delivery_key=f"pull-{up_to_id}")
     if count:
         _state_for_update(partner)

@@ -357,3 +357,30 @@ def test_r_int_02_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
         assert state["requests"] == 2
     finally:
         receiver.stop()
+
+
+def test_r_int_03_the_monitoring_page_shows_backlog_failures_and_dead_letters_in_the_users_subtree(
+    clerk, tree, make_user, jwks_file, settings
+):
+    from django.test import Client
+
+    settings.EXCHANGE_PARTNERS = {"ehr": {"url": "http://127.0.0.1:9", "token": "t"}}  # nobody listens there
+    _write(clerk, "anc", [anc(rid="A-1"), anc(rid="A-2")])
+    now = timezone.now()
+    engine.deliver_partner("ehr", now=now - timedelta(hours=30))
+    OutboxEntry.objects.filter(partner="ehr").update(created_at=now - timedelta(hours=30))
+    OutboxEntry.objects.filter(pk=_ehr_entries()[1].pk).update(
+        status=EntryStatus.DEAD, failure_kind="refused"
+    )
+    leader = make_user("leader", tree.ttyt_a)
+    client = Client()
+    client.force_login(leader)
+    page = client.get("/exchanges/").content.decode()
+    assert "Kho dữ liệu hồ sơ sức khỏe điện tử" in page
+    assert "không gửi được quá 26 giờ" in page and "1 mục gửi lỗi" in page
+    assert "Không kết nối được" in page  # the kind of the last failure, in words
+    assert "Trạm Y tế phường Minh Xuân" in page  # per unit; and it sent nothing today (inbound)
+    outsider = Client()
+    outsider.force_login(make_user("leader", tree.ttyt_b))
+    other = outsider.get("/exchanges/").content.decode()
+    assert "mục gửi lỗi" not in other and "Trạm Y tế phường Minh Xuân" not in other
