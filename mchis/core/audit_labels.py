@@ -98,6 +98,7 @@ ACTION_LABELS: dict[str, str] = {
     "exchange.failed": gettext_noop("Gửi liên thông không thành công"),
     "exchange.replayed": gettext_noop("Gửi lại mục liên thông lỗi"),
     "exchange.key_rotated": gettext_noop("Xoay khóa ký liên thông"),
+    "exchange.backfilled": gettext_noop("Nạp dữ liệu sẵn có vào hàng đợi liên thông"),
     "exchange.feed_read": gettext_noop("Ứng dụng Sổ SKBMTE điện tử đọc dữ liệu"),
     "handbook.consent_given": gettext_noop("Ghi nhận đồng ý chia sẻ với Sổ SKBMTE điện tử"),
     "handbook.consent_withdrawn": gettext_noop("Rút đồng ý chia sẻ với Sổ SKBMTE điện tử"),

@@ -37,10 +37,10 @@ class OutboxItem:
     scope_path: str = ""
 
 
-def outbox_enqueue(*, topic: str, items: Iterable[OutboxItem]) -> int:
-    """Queue `items` for every partner subscribed to `topic`, in the caller's transaction (so the change and
-    its outbound message commit together). Returns the number of entries written."""
-    partners = routing.partners_for(topic)
+def outbox_enqueue(*, topic: str, items: Iterable[OutboxItem], only: str | None = None) -> int:
+    """Queue `items` for every partner subscribed to `topic` (or just `only`, for a backfill), in the caller's
+    transaction (so the change and its outbound message commit together). Returns the entries written."""
+    partners = [p for p in routing.partners_for(topic) if only is None or p == only]
     if not partners:
         return 0
     if not connection.in_atomic_block:
