@@ -384,3 +384,26 @@ def test_r_int_03_the_monitoring_page_shows_backlog_failures_and_dead_letters_in
     outsider.force_login(make_user("leader", tree.ttyt_b))
     other = outsider.get("/exchanges/").content.decode()
     assert "mục gửi lỗi" not in other and "Trạm Y tế phường Minh Xuân" not in other
+
+
+def test_exchange_replay_and_backfill_commands(clerk):
+    from django.core.management import CommandError, call_command
+
+    _write(clerk, "anc", [anc(rid="A-1"), anc(rid="A-2")])
+    first, second = _ehr_entries()
+    OutboxEntry.objects.filter(pk=first.pk).update(
+        status=EntryStatus.DEAD, attempts=32, failure_kind="refused"
+    )
+    call_command("exchange_replay", "--partner", "ehr", "--since", timezone.localdate().isoformat())
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == (EntryStatus.PENDING, 0)
+    assert AuditEvent.objects.filter(action="exchange.replayed").count() == 1
+    with pytest.raises(CommandError, match="không tồn tại"):
+        call_command("exchange_replay", "--partner", "nobody")
+    with pytest.raises(CommandError, match="ngày không hợp lệ"):
+        call_command("exchange_replay", "--partner", "ehr", "--since", "30/11/2026")
+
+    OutboxEntry.objects.all().delete()
+    call_command("exchange_backfill", "--partner", "ehr")
+    assert sorted(e.object_id for e in _ehr_entries()) == sorted(str(r.pk) for r in AncVisit.objects.all())
+    assert not OutboxEntry.objects.exclude(partner="ehr").exists()  # the other partners are untouched
