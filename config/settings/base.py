@@ -230,6 +230,7 @@ EXCHANGE_PARTNERS = {
         "url": os.environ.get("EHR_WAREHOUSE_URL", ""),
         "token": os.environ.get("EHR_WAREHOUSE_TOKEN", ""),
         "max_bytes": int(os.environ.get("EHR_WAREHOUSE_MAX_BYTES", "4000000")),
+        "timeout": float(os.environ.get("EHR_WAREHOUSE_TIMEOUT", "15")),
         "batch_size": 200,
     },
     "statistics": {

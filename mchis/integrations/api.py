@@ -34,13 +34,12 @@ def _fhir(body: dict[str, Any], status: int = 200) -> HttpResponse:
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_JSON)
 
 
-def _not_found(rtype: str, rid: str) -> HttpResponse:
+def _not_found(rtype: str) -> HttpResponse:
+    """The same answer for missing and foreign ids (the id is not echoed: it may be another province's)."""
     return _fhir(
         {
             "resourceType": "OperationOutcome",
-            "issue": [
-                {"severity": "error", "code": "not-found", "diagnostics": f"Không tìm thấy {rtype}/{rid}."}
-            ],
+            "issue": [{"severity": "error", "code": "not-found", "diagnostics": f"Không tìm thấy {rtype}."}],
         },
         404,
     )
@@ -55,7 +54,7 @@ def _read(request: HttpRequest, rtype: str, resource_id: str) -> HttpResponse:
     principal = _principal(request)
     require(principal, "register.view")
     found = fhir_read(principal, rtype, resource_id)
-    return _fhir(found) if found is not None else _not_found(rtype, resource_id)
+    return _fhir(found) if found is not None else _not_found(rtype)
 
 
 @router.get("/fhir/Patient/{resource_id}", summary="FHIR Patient by id (scoped)")

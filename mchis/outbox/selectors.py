@@ -33,8 +33,11 @@ class PartnerRow:
     backlog_alert: bool
 
     @property
-    def lag(self) -> timedelta | None:
-        return timezone.now() - self.oldest_waiting if self.oldest_waiting else None
+    def lag_hours(self) -> int | None:
+        """Hours since the oldest waiting entry was queued (the partner's lag)."""
+        if self.oldest_waiting is None:
+            return None
+        return int((timezone.now() - self.oldest_waiting).total_seconds() // 3600)
 
 
 def partner_rows(

@@ -320,7 +320,7 @@ def test_r_int_02_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
     receiver = Receiver("mchis.integrations.ehr.receiver", free_port(), jwks).start()
     try:
         _write(clerk, "anc", [anc(rid=f"A-{i}", personal_id=f"0081950000{i:02d}") for i in range(6)])
-        receiver.control(slow=30)  # applies, then answers late: the worker dies before it records delivery
+        receiver.control(slow=900)  # applies, then answers late: the worker dies before it records delivery
         db = connection.settings_dict
         env = {
             **os.environ,
@@ -328,6 +328,7 @@ def test_r_int_02_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
             "EHR_WAREHOUSE_URL": receiver.url,
             "EHR_WAREHOUSE_TOKEN": receiver.token,
+            "EHR_WAREHOUSE_TIMEOUT": "900",  # the worker waits for the answer until it is killed
             "EXCHANGE_LEASE_SECONDS": "2",
         }
         worker = subprocess.Popen(
@@ -337,7 +338,7 @@ def test_r_int_02_a_worker_killed_mid_delivery_loses_and_duplicates_nothing(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(200):
+        for _ in range(1200):  # a loaded machine starts Django slowly
             if receiver.state()["applied"]:
                 break
             time.sleep(0.1)
