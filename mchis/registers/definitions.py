@@ -166,6 +166,7 @@ DELIVERY = RegisterDef(
         F("comp_uterine_rupture", "bool", "Tai biến: vỡ tử cung"),
         F("comp_infection", "bool", "Tai biến: nhiễm trùng"),
         F("comp_other", "bool", "Tai biến khác"),
+        F("maternal_death", "bool", "Mẹ tử vong (khi đẻ / trước khi ra viện)"),
         F("postpartum_week1_date", "date", "Ngày chăm sóc sau sinh tại nhà (tuần đầu)"),
         F("postpartum_week2_6_date", "date", "Ngày chăm sóc sau sinh tại nhà (tuần 2 – 6)"),
     ),

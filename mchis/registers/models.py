@@ -38,7 +38,8 @@ Delivery (đẻ, register "delivery"): ``gestational_age_weeks``, ``delivery_mod
     (trước và trong mang thai), ``hiv_tested_labour``, ``hiv_positive`` (khẳng định nhiễm), ``hiv_confirmed_in_
     pregnancy``, ``hiv_arv_treated``, ``glucose_tested``, ``glucose_high``; complications (tai biến, "Mắc"):
     ``comp_haemorrhage`` (băng huyết), ``comp_eclampsia`` (sản giật), ``comp_uterine_rupture`` (vỡ tử cung),
-    ``comp_infection`` (nhiễm trùng), ``comp_other`` (khác); postpartum care at home after leaving the facility:
+    ``comp_infection`` (nhiễm trùng), ``comp_other`` (khác); ``maternal_death`` (mẹ tử vong khi đẻ / trước khi
+    ra viện: counted once with the death register, see docs/reports-counting.md); postpartum care at home after leaving the facility:
     ``postpartum_week1_date`` (trong 1 tuần), ``postpartum_week2_6_date`` (tuần 2 đến hết 6 tuần) — count them
     by the month of those dates.
   Newborn (trẻ sơ sinh, child rows of a Delivery, ``delivery`` FK; denormalised ``facility``, ``month``,
@@ -342,6 +343,7 @@ class Delivery(RegisterRecord):
     comp_uterine_rupture = models.BooleanField(default=False)
     comp_infection = models.BooleanField(default=False)
     comp_other = models.BooleanField(default=False)
+    maternal_death = models.BooleanField(default=False)
     postpartum_week1_date = models.DateField(null=True, blank=True)
     postpartum_week2_6_date = models.DateField(null=True, blank=True)
 

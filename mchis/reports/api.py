@@ -17,6 +17,7 @@ from mchis.accounts.permissions import require
 from . import exports, selectors, services
 from .models import ReportInstance
 from .periods import parse_period
+from .selectors.duplicates import ROW_ID as DUP_ROW_ID
 
 router = Router(tags=["reports"])
 
@@ -33,9 +34,10 @@ class CellOut(Schema):
         description="null = đơn vị tuyến dưới chưa có báo cáo được duyệt (source missing) hoặc ô nhập tay "
         "chưa được nhập (source manual); không bao giờ là một số 0 tự thêm",
     )
-    source: Literal["computed", "manual", "formula", "reported", "missing"] = Field(
+    source: Literal["computed", "manual", "formula", "reported", "missing", "duplicate"] = Field(
         examples=["computed"],
-        description="reported = từ báo cáo đã duyệt của đơn vị tuyến dưới; missing = chưa có báo cáo được duyệt",
+        description="reported = từ báo cáo đã duyệt của đơn vị tuyến dưới; missing = chưa có báo cáo được duyệt; "
+        "duplicate = hàng DUP: sự kiện được hai cơ sở cùng ghi, trừ một lần khỏi tổng (số âm)",
     )
 
 
@@ -66,6 +68,17 @@ class TransitionOut(Schema):
     reason: str = Field(examples=["Thiếu số liệu sổ đẻ"])
 
 
+class DuplicateOut(Schema):
+    register: str = Field(examples=["delivery"])
+    unit: str = Field(examples=["TYT02269"], description="Đơn vị ghi sự kiện của người dân ở CSYT khác")
+    source_record_id: str = Field(examples=["A1-D2"])
+    other_unit: str = Field(examples=["BVH08-01"], description="Cơ sở đã thực hiện và cũng ghi sự kiện")
+    other_source_record_id: str = Field(examples=["H-D1"])
+    by: Literal["personal_id", "name_dob"] = Field(
+        description="Khớp theo số định danh, hoặc họ tên + ngày sinh"
+    )
+
+
 class ReportOut(Schema):
     form: str = Field(examples=["BCX3"])
     version: str = Field(examples=["TT37-2019"])
@@ -88,6 +101,12 @@ class ReportOut(Schema):
     )
     missing: list[MissingOut]
     timeline: list[TransitionOut]
+    basis: str = Field(
+        default="", description="Cơ sở tính của tổng số (theo nơi cư trú / mỗi sự kiện một lần)"
+    )
+    duplicates: list[DuplicateOut] = Field(
+        default_factory=list, description="Biểu 4–8: sự kiện hai cơ sở cùng ghi, đã trừ một lần khỏi tổng"
+    )
 
 
 class ActionIn(Schema):
@@ -130,6 +149,8 @@ def _unit_cells(view: selectors.ReportView, rows: list[selectors.UnitRow]) -> li
                 out.append(CellOut(row=row.id, column=col.id, value=None, source="missing"))
             else:
                 source = sources.get(col.id, "computed") if row.own else "reported"
+                if row.id == DUP_ROW_ID:
+                    source = "duplicate"
                 out.append(CellOut(row=row.id, column=col.id, value=row.values.get(col.id), source=source))  # type: ignore[arg-type]
     return out
 
@@ -161,6 +182,18 @@ def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
             for r in rows
         ],
         missing=[MissingOut(unit=c.unit.code, form=c.form_code, status=c.status) for c in view.missing],
+        basis=view.basis,
+        duplicates=[
+            DuplicateOut(
+                register=p.register,
+                unit=p.unit_code,
+                source_record_id=p.source_record_id,
+                other_unit=p.other_unit_code,
+                other_source_record_id=p.other_source_record_id,
+                by=p.by,  # type: ignore[arg-type]
+            )
+            for p in view.duplicates.pairs
+        ],
         timeline=[
             TransitionOut(
                 action=t.action,

@@ -10,8 +10,10 @@ Nothing is cached: a register change shows in the unit's draft report on the nex
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,11 +27,13 @@ from django.db import models
 from django.db.models import Count, Q, Sum
 
 from .definitions import Cell, Filter, FormSpec, Problem, Query, Term
+from .matching import unless_q
 from .periods import Period
 
 REGISTERS_FILE = Path(__file__).resolve().parent / "forms" / "registers.json"
 
 Number = int | float
+ALSO = "+also"  # column suffix of the internal cell holding a query's `also` part
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,12 @@ def check_against_models(spec: FormSpec, file: str) -> list[Problem]:
     """Every register and field named by the form exists in the register models (loader guard)."""
     problems: list[Problem] = []
     regs = registers()
-    for cell in spec.cells:
-        q = cell.query
+    checks = [(c.key, c.query, "query") for c in spec.cells if c.query is not None]
+    checks += [(k, q.also, "query.also") for k, q, _ in list(checks) if q is not None and q.also is not None]
+    for key, q, part in checks:
         if q is None:
             continue
-        where = f"$.cells[{cell.key}].query"
+        where = f"$.cells[{key}].{part}"
         info = regs.get(q.register)
         if info is None:
             problems.append(
@@ -125,7 +130,7 @@ def _filter_q(f: Filter) -> Q:
 
 
 def query_q(query: Query) -> Q:
-    cond = Q()
+    cond = unless_q(query.unless) if query.unless else Q()
     for f in query.filters:
         cond &= _filter_q(f)
     if query.any_of:
@@ -239,12 +244,26 @@ def _single_unit(
     return dict(zip(names, row, strict=True)) if row else None
 
 
-def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict[int, dict[str, Number]]:
-    """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field."""
+def register_values(
+    spec: FormSpec,
+    unit_ids: list[int],
+    period: Period,
+    only: Mapping[str, Collection[int]] | None = None,
+) -> dict[int, dict[str, Number]]:
+    """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field.
+
+    `only` ({register: record ids}) restricts the count to those records (newborns: of those deliveries) and
+    skips every other register: the cells a given set of records contributes (cross-facility duplicates)."""
     groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    also: list[tuple[str, str]] = []  # (cell key, key of its `also` part): the two counts are added
     for cell in spec.cells:
         if cell.query is not None:
             groups[(cell.query.register, cell.query.period_field)].append(cell)
+            if cell.query.also is not None:
+                extra_q = cell.query.also
+                extra_cell = dataclasses.replace(cell, column=f"{cell.column}{ALSO}", query=extra_q)
+                groups[(extra_q.register, extra_q.period_field)].append(extra_cell)
+                also.append((cell.key, extra_cell.key))
     out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
     if not unit_ids:
         return out
@@ -256,7 +275,13 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         for cell in cells:
             assert cell.query is not None
             pairs.append((cell.key, aliases.setdefault(cell.query, f"v{len(aliases)}")))
-        if len(unit_ids) == 1:
+        restrict: dict[str, Any] = {}
+        if only is not None:
+            ids = only.get("delivery" if register == "newborn" else register)
+            if not ids:
+                continue
+            restrict = {"delivery_id__in" if register == "newborn" else "pk__in": list(ids)}
+        if len(unit_ids) == 1 and not restrict:
             row = _single_unit(spec, info, cells, period_field, unit_ids[0], period)
             if row:
                 out[unit_ids[0]].update({k: _number(row[a]) for k, a in pairs})
@@ -264,10 +289,15 @@ def register_values(spec: FormSpec, unit_ids: list[int], period: Period) -> dict
         start, stop = _bounds(info, period_field, period)
         unit_col = f"{info.unit_field}_id"
         qs, _ = _group_queryset(
-            info, cells, period_field, period.type, {f"{unit_col}__in": unit_ids}, start, stop
+            info, cells, period_field, period.type, {f"{unit_col}__in": unit_ids, **restrict}, start, stop
         )
         for row in qs:
             out.setdefault(row[unit_col], {}).update({k: _number(row[a]) for k, a in pairs})
+    for values in out.values():
+        for key, also_key in also:
+            extra = values.pop(also_key, 0)
+            if extra or key in values:
+                values[key] = values.get(key, 0) + extra
     return out
 
 

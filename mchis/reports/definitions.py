@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .matching import MATCHER_REGISTER
+
 FORMAT = "mchis.report-form/1"
 LEVELS = ("commune", "district", "province", "network")
 PERIOD_TYPES = ("monthly", "yearly")
@@ -70,6 +72,23 @@ class Query:
     measure_field: str = ""
     any_of: tuple[tuple[Filter, ...], ...] = ()
     period_field: str = ""
+    unless: str = (
+        ""  # a matcher of mchis.reports.matching: rows whose event another register holds are skipped
+    )
+    also: Query | None = None  # a second register's rows added to the count (one event, one truth)
+
+    def with_filters(self, extra: tuple[Filter, ...]) -> Query:
+        """The same query with more filters (a column's), also on its `also` part."""
+        return Query(
+            self.register,
+            tuple(sorted(self.filters + extra, key=lambda f: (f.field, f.lookup))),
+            self.measure,
+            self.measure_field,
+            self.any_of,
+            self.period_field,
+            self.unless,
+            self.also.with_filters(extra) if self.also else None,
+        )
 
     def describe(self) -> str:
         what = {
@@ -83,7 +102,12 @@ class Query:
             parts.append(f"[{alts}]")
         cond = " và ".join(parts) or "không có điều kiện thêm"
         when = f"ngày '{self.period_field}' trong kỳ" if self.period_field else "tháng của sự kiện trong kỳ"
-        return f"{what} trong sổ '{self.register}' của đơn vị, {when}, với: {cond}"
+        text = f"{what} trong sổ '{self.register}' của đơn vị, {when}, với: {cond}"
+        if self.unless:
+            text += f", trừ sự kiện đã có ở sổ khác ({self.unless})"
+        if self.also:
+            text += "; cộng thêm: " + self.also.describe()
+        return text
 
 
 @dataclass(frozen=True)
@@ -289,7 +313,7 @@ def _query(ctx: _Ctx, raw: Any, path: str) -> Query | None:
         )
     elif measure != "count" and not _FIELD.match(mfield):
         ctx.err(f"{path}.measure", f"'{measure}' cần tên trường, ví dụ '{measure}:person_key'")
-    unknown = set(raw) - {"register", "filters", "measure", "any", "period_field"}
+    unknown = set(raw) - {"register", "filters", "measure", "any", "period_field", "unless", "also"}
     if unknown:
         ctx.err(path, f"khóa không được hỗ trợ: {', '.join(sorted(unknown))}")
     any_raw = raw.get("any", [])
@@ -301,8 +325,32 @@ def _query(ctx: _Ctx, raw: Any, path: str) -> Query | None:
     if period_field and (not isinstance(period_field, str) or not _FIELD.match(period_field)):
         ctx.err(f"{path}.period_field", "phải là tên một trường ngày của sổ")
         period_field = ""
+    unless = raw.get("unless", "")
+    if unless and unless not in MATCHER_REGISTER:
+        ctx.err(
+            f"{path}.unless", f"'{unless}' không phải phép đối chiếu đã biết ({', '.join(MATCHER_REGISTER)})"
+        )
+        unless = ""
+    elif unless and MATCHER_REGISTER[unless] != register:
+        ctx.err(
+            f"{path}.unless", f"'{unless}' dùng cho sổ '{MATCHER_REGISTER[unless]}', không phải '{register}'"
+        )
+        unless = ""
+    also = None
+    if "also" in raw:
+        also = _query(ctx, raw["also"], f"{path}.also")
+        if also is not None and (also.also is not None or also.measure != "count" or measure != "count"):
+            ctx.err(f"{path}.also", "'also' chỉ một cấp, và cả hai phần đều phải là 'count'")
+            also = None
     return Query(
-        register, _filters(ctx, raw.get("filters"), f"{path}.filters"), measure, mfield, any_of, period_field
+        register,
+        _filters(ctx, raw.get("filters"), f"{path}.filters"),
+        measure,
+        mfield,
+        any_of,
+        period_field,
+        unless,
+        also,
     )
 
 
@@ -477,14 +525,7 @@ def parse_form(data: Any, file: str = "<dữ liệu>") -> FormSpec:
                             extra = (
                                 () if spec.get("ignore_column_filters") else column_map_filters(columns, cid)
                             )
-                            query = Query(
-                                base.register,
-                                tuple(sorted(base.filters + extra, key=lambda f: (f.field, f.lookup))),
-                                base.measure,
-                                base.measure_field,
-                                base.any_of,
-                                base.period_field,
-                            )
+                            query = base.with_filters(extra)
                 agg_raw = spec.get("aggregate", row_agg)
                 aggs: list[AggregateSource] = []
                 if not isinstance(agg_raw, list):

@@ -31,9 +31,20 @@ from . import notices, workflow
 from .checks import run_rules
 from .compute import check_against_models
 from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
-from .models import FROZEN_STATES, FormDefinition, ReportInstance, ReportStatus, ReportTransition
+from .models import FROZEN_STATES, FormDefinition, ReportInstance, ReportTransition
 from .periods import Period, parse_period
-from .selectors import APPROVED, ReportView, build_view, checksum, form_in_force, resolve_unit, snapshot_of
+from .selectors import (
+    APPROVED,
+    ReportView,
+    approver_for,
+    build_view,
+    checksum,
+    disagreements,
+    expected_outstanding,
+    form_in_force,
+    resolve_unit,
+    snapshot_of,
+)
 
 FORMS_DIR = Path(__file__).resolve().parent / "forms"
 
@@ -189,7 +200,18 @@ def _guard(verb: str, actor: Any, view: ReportView) -> None:
         raise Conflict(wrong_state, code="invalid_state")
 
 
-def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: str) -> None:
+def _transition(verb: str, actor: Any, view: ReportView, reason: str = "", **fields: Any) -> ReportInstance:
+    """The one way a report changes state: guard (role, unit, state), the target state from
+    ``workflow.TRANSITIONS``, the given fields, a timeline row, the audit event and the notice."""
+    _guard(verb, actor, view)
+    report = view.report
+    before = report.status
+    if verb in UNFREEZES:
+        _unfreeze(report)
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.status = workflow.target(verb)
+    report.save()
     ReportTransition.objects.create(
         report=report,
         action=verb,
@@ -210,6 +232,18 @@ def _record(verb: str, actor: Any, report: ReportInstance, before: str, reason: 
         reason=reason,
     )
     notices.transition(verb, actor, report, reason)
+    return report
+
+
+# verbs that throw the frozen snapshot away (the report becomes editable again)
+UNFREEZES = frozenset({"recall", "return", "unapprove"})
+
+
+def _unfreeze(report: ReportInstance) -> None:
+    report.snapshot = None
+    report.snapshot_checksum = ""
+    report.approved_at = None
+    report.approved_by = None
 
 
 def _need_reason(verb: str, reason: str) -> str:
@@ -227,7 +261,7 @@ def report_submit(
     view = _locked_view(actor, form_code, unit_code, period)
     _guard("submit", actor, view)
     empty = empty_required_cells(view.spec, view.report.manual_values or {})
-    findings = run_rules(view.spec, view.values)
+    findings = run_rules(view.spec, view.values) + [d.finding() for d in disagreements(view)]
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     if empty or errors:
@@ -251,27 +285,21 @@ def report_submit(
             ],
             message="Báo cáo có cảnh báo: nhập giải thích (warning_comment) để gửi.",
         )
-    report = view.report
-    before = report.status
     snap = snapshot_of(view)
     snap["warnings"] = [f.as_dict() for f in warnings]
-    report.snapshot = snap
-    report.snapshot_checksum = checksum(snap["values"])
-    report.warning_comment = comment
-    report.status = ReportStatus.SUBMITTED
-    report.submitted_at = timezone.now()
-    report.submitted_by = actor
-    report.first_submitted_at = report.first_submitted_at or report.submitted_at
-    report.save()
-    _record("submit", actor, report, before, comment)
-    return report
-
-
-def _unfreeze(report: ReportInstance) -> None:
-    report.snapshot = None
-    report.snapshot_checksum = ""
-    report.approved_at = None
-    report.approved_by = None
+    now = timezone.now()
+    return _transition(
+        "submit",
+        actor,
+        view,
+        comment,
+        snapshot=snap,
+        snapshot_checksum=checksum(snap["values"]),
+        warning_comment=comment,
+        submitted_at=now,
+        submitted_by=actor,
+        first_submitted_at=view.report.first_submitted_at or now,
+    )
 
 
 @transaction.atomic
@@ -280,13 +308,7 @@ def report_recall(
 ) -> ReportInstance:
     """Thu hồi báo cáo đã gửi, trước khi cấp trên duyệt."""
     view = _locked_view(actor, form_code, unit_code, period)
-    _guard("recall", actor, view)
-    report, before = view.report, view.report.status
-    _unfreeze(report)
-    report.status = ReportStatus.DRAFT
-    report.save()
-    _record("recall", actor, report, before, (reason or "").strip())
-    return report
+    return _transition("recall", actor, view, (reason or "").strip())
 
 
 @transaction.atomic
@@ -295,13 +317,9 @@ def report_approve(
 ) -> ReportInstance:
     """Duyệt báo cáo (cấp trên phụ trách); khóa số liệu sổ của đơn vị trong tháng."""
     view = _locked_view(actor, form_code, unit_code, period)
-    _guard("approve", actor, view)
-    report, before = view.report, view.report.status
-    report.status = ReportStatus.APPROVED
-    report.approved_at = timezone.now()
-    report.approved_by = actor
-    report.save()
-    _record("approve", actor, report, before, (reason or "").strip())
+    report = _transition(
+        "approve", actor, view, (reason or "").strip(), approved_at=timezone.now(), approved_by=actor
+    )
     # The approved figures go to the Health Statistics software in this transaction's outbox (R-INT-02).
     outbox_enqueue(
         topic="report.approved", items=[OutboxItem("ReportInstance", report.pk, scope_path=view.unit.path)]
@@ -323,13 +341,7 @@ def report_return(*, actor: Any, form_code: str, unit_code: str, period: str, re
     """Trả lại báo cáo (bắt buộc ghi lý do) — cấp phụ trách hoặc cấp trên bất kỳ."""
     reason = _need_reason("return", reason)
     view = _locked_view(actor, form_code, unit_code, period)
-    _guard("return", actor, view)
-    report, before = view.report, view.report.status
-    _unfreeze(report)
-    report.status = ReportStatus.RETURNED
-    report.save()
-    _record("return", actor, report, before, reason)
-    return report
+    return _transition("return", actor, view, reason)
 
 
 @transaction.atomic
@@ -339,12 +351,7 @@ def report_request_unapproval(
     """Đề nghị cấp trên hủy duyệt (bắt buộc lý do)."""
     reason = _need_reason("request_unapproval", reason)
     view = _locked_view(actor, form_code, unit_code, period)
-    _guard("request_unapproval", actor, view)
-    report, before = view.report, view.report.status
-    report.status = ReportStatus.UNAPPROVAL_REQUESTED
-    report.save()
-    _record("request_unapproval", actor, report, before, reason)
-    return report
+    return _transition("request_unapproval", actor, view, reason)
 
 
 @transaction.atomic
@@ -356,11 +363,7 @@ def report_unapprove(
     view = _locked_view(actor, form_code, unit_code, period)
     _guard("unapprove", actor, view)
     require_step_up()
-    report, before = view.report, view.report.status
-    _unfreeze(report)
-    report.status = ReportStatus.DRAFT
-    report.save()
-    _record("unapprove", actor, report, before, reason)
+    report = _transition("unapprove", actor, view, reason)
     if view.period.type == "monthly":
         still_approved = ReportInstance.objects.filter(
             unit=view.unit, period_start=view.period.start, status__in=APPROVED, form__period_type="monthly"
@@ -382,7 +385,7 @@ def report_set_manual_values(
     report = view.report
     if getattr(actor, "unit", None) is None or actor.unit.pk != view.unit.pk or not can(actor, "report.edit"):
         raise PermissionDeniedError("Chỉ cán bộ của đơn vị lập báo cáo mới được nhập số liệu.")
-    if report.status not in (ReportStatus.DRAFT, ReportStatus.RETURNED):
+    if report.status not in workflow.EDITABLE:
         raise Conflict(
             "Báo cáo đã gửi hoặc đã duyệt: không sửa được số liệu (thu hồi hoặc đề nghị hủy duyệt trước)."
         )
@@ -399,12 +402,8 @@ def report_set_manual_values(
     }
     if not changes:  # the values on screen are the stored ones (e.g. sent again with "Gửi báo cáo"): no edit
         return report
-    if report.status == ReportStatus.RETURNED:
-        before = report.status
-        report.status = ReportStatus.DRAFT
-        report.manual_values = new
-        report.save()
-        _record("reopen", actor, report, before, "")
+    if workflow.check_state("reopen", report.status) is None:  # first edit of a returned report
+        report = _transition("reopen", actor, view, "", manual_values=new)
     report.manual_values = new
     report.save()
     log_event(
@@ -512,7 +511,6 @@ def reports_send_reminders(*, now: Any = None) -> ReminderResult:
 
     from .models import NoticeKind, ReportNotice
     from .periods import period_containing
-    from .selectors import approver_for, expected_outstanding
 
     now = now or timezone.now()
     result = ReminderResult()

@@ -100,6 +100,8 @@ def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> Ht
             "actions": [(a, workflow.ACTION_LABELS[a], a in workflow.REASON_REQUIRED) for a in actions],
             "timeline": selectors.timeline(view.report),
             "findings": findings,
+            # events the delivery and death registers disagree on (R-MCH-08): a warning when sending
+            "disagreements": selectors.disagreements(view),
             # outliers against the unit's own history: shown to the sender before sending and to the approver
             "outliers": [
                 (key, view.spec.cell_label(key), flags)
@@ -284,7 +286,8 @@ def _cards(user: Any) -> list[Card]:
     waiting = sum(
         1
         for r in selectors.report_list(user, period_start=period.start, status=ReportStatus.SUBMITTED)
-        if workflow.APPROVER_KIND.get(r.unit.kind) == unit.kind and workflow.can_approve(user, r, unit)
+        if workflow.APPROVER_KIND.get(r.unit.kind) == unit.kind
+        and workflow.check("approve", user, status=r.status, unit=r.unit, approver=unit) is None
     )
     return [
         Card(

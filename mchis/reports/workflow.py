@@ -5,8 +5,9 @@
       │                   └──return (lý do)──▶ returned ──(sửa / reopen)──▶ draft  │
       └──────────────────────────────── unapprove (lý do) ◀───────────────────────┘
 
-``check_<verb>`` returns the Vietnamese reason an actor may not do it (or None); ``can_<verb>`` is its boolean
-form. Templates, the API and ``services`` all use these, so the buttons shown are exactly the actions allowed.
+``TRANSITIONS`` is the one table of states: ``services._transition`` takes every target state from it
+(``target``). ``check`` returns the Vietnamese reason an actor may not do a verb (or None); templates, the API
+and ``services`` all use it, so the buttons shown are exactly the actions allowed.
 
 Who approves whom (R-MCH-06): the nearest ancestor unit of the approving kind, acted on by its leader:
 TTYT approves TYT and district hospitals; CDC approves TTYTs and provincial hospitals; Sở Y tế approves the
@@ -33,6 +34,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "unapprove": (frozenset({S.UNAPPROVAL_REQUESTED}), S.DRAFT),
     "reopen": (frozenset({S.RETURNED}), S.DRAFT),
 }
+# states whose manual cells the sender may still edit (a returned report reopens on its first edit)
+EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 REASON_REQUIRED = frozenset({"return", "request_unapproval", "unapprove"})
 ACTION_LABELS = {
     "submit": "Gửi báo cáo",
@@ -105,6 +108,11 @@ def check_permission(verb: str, actor: Any, *, unit: Any, approver: Any | None) 
     return None
 
 
+def target(verb: str) -> str:
+    """The state `verb` leads to (the only place a target state is written down)."""
+    return TRANSITIONS[verb][1]
+
+
 def check_state(verb: str, status: str) -> str | None:
     """Why a report in `status` cannot take `verb` (None = the transition exists)."""
     sources, _ = TRANSITIONS[verb]
@@ -124,29 +132,3 @@ def allowed_actions(actor: Any, *, status: str, unit: Any, approver: Any | None)
         for v in TRANSITIONS
         if v != "reopen" and check(v, actor, status=status, unit=unit, approver=approver) is None
     ]
-
-
-def can_submit(actor: Any, report: Any, approver: Any | None = None) -> bool:
-    return check("submit", actor, status=report.status, unit=report.unit, approver=approver) is None
-
-
-def can_recall(actor: Any, report: Any, approver: Any | None = None) -> bool:
-    return check("recall", actor, status=report.status, unit=report.unit, approver=approver) is None
-
-
-def can_approve(actor: Any, report: Any, approver: Any | None) -> bool:
-    return check("approve", actor, status=report.status, unit=report.unit, approver=approver) is None
-
-
-def can_return(actor: Any, report: Any, approver: Any | None = None) -> bool:
-    return check("return", actor, status=report.status, unit=report.unit, approver=approver) is None
-
-
-def can_request_unapproval(actor: Any, report: Any, approver: Any | None = None) -> bool:
-    return (
-        check("request_unapproval", actor, status=report.status, unit=report.unit, approver=approver) is None
-    )
-
-
-def can_unapprove(actor: Any, report: Any, approver: Any | None) -> bool:
-    return check("unapprove", actor, status=report.status, unit=report.unit, approver=approver) is None

@@ -54,6 +54,8 @@ def q(
     measure: Any = "count",
     any_: Any = None,
     period_field: Any = "",
+    unless_: Any = "",
+    also_: Any = None,
     **filters: Any,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"register": register, "filters": filters, "measure": measure}
@@ -61,10 +63,46 @@ def q(
         out["any"] = any_
     if period_field:
         out["period_field"] = period_field
+    if unless_:
+        out["unless"] = unless_
+    if also_:
+        out["also"] = also_
     return out
 
 
 LIVE = {"outcome": "live"}
+# One event, one truth (issue 12.7): a stillbirth in the delivery register is a fetal death (≥ 22 weeks: the
+# delivery register only holds births from 22 weeks) whether or not the death register has it; a fetal death
+# in the death register adds only when the same facility's delivery register does not hold that stillbirth.
+FETAL_DEATHS = q(
+    "newborn",
+    outcome="stillbirth",
+    also_=q("death", death_kind="fetal", unless_="stillbirth_in_delivery_register"),
+)
+# Maternal deaths: the death register, plus a death marked in a delivery outcome that it does not hold.
+MATERNAL_DEATHS = q(
+    "death",
+    death_kind="maternal",
+    also_=q("delivery", maternal_death=True, unless_="maternal_death_in_death_register"),
+)
+# Child nutrition from the child-exam register (issue 12.8): WHO 2006 z-scores computed at write time
+# (registers.validation.child_zscores), cut-offs < −2 SD (underweight, stunted, wasted: oedema counts as wasted)
+# and > +2 SD (overweight). Counted per exam (lượt) of a child under 5 (completed months < 60) in the month.
+# Not in the Ministry's row list (`in_core_listing = mchis` in the fixture): row id -> (query, parent, BCH8 col).
+U5 = {"age_months__lt": 60}
+U2 = {"age_months__lt": 24}
+MEASURED = {"weight_kg__isnull": False}
+NUTRITION: dict[str, tuple[Any, str, str]] = {
+    "III.14": (q("child_exam", **U5, **MEASURED), "", "14"),
+    "III.14.1": (q("child_exam", sex="F", **U5, **MEASURED), "III.14", "14a"),
+}
+for _row, _flag, _col in (("15", "underweight", "15"), ("16", "stunted", "16"), ("17", "wasted", "17"),
+                          ("18", "overweight", "18")):  # fmt: skip
+    NUTRITION[f"III.{_row}"] = (q("child_exam", **{_flag: True}, **U5), "", _col)
+    NUTRITION[f"III.{_row}.1"] = (q("child_exam", **{_flag: True}, sex="F", **U5), f"III.{_row}", f"{_col}a")
+    NUTRITION[f"III.{_row}.2"] = (q("child_exam", **{_flag: True}, **U2), f"III.{_row}", f"{_col}b")
+
+
 # Row -> (query | "manual" | formula string, parent row for "sub-row ≤ total" rules)
 COMMUNE: dict[str, tuple[Any, str]] = {
     "I.1": ("manual", ""),
@@ -104,7 +142,7 @@ COMMUNE: dict[str, tuple[Any, str]] = {
     "I.8.1": (q("delivery", period_field="postpartum_week1_date"), ""),
     "I.8.2": (q("delivery", period_field="postpartum_week2_6_date"), ""),
     "I.9": (" + ".join(f"I.9.{i}:{{column}}" for i in range(1, 8)), ""),
-    "I.10": (q("death", death_kind="maternal"), ""),
+    "I.10": (MATERNAL_DEATHS, ""),
     "I.10.1": (q("death", death_kind="maternal", maternal_death_reviewed=True), "I.10"),
     "II.1": (q("gyn"), ""),
     "II.1.1": (q("gyn", via_done=True), "II.1"),
@@ -146,13 +184,14 @@ COMMUNE: dict[str, tuple[Any, str]] = {
     "III.8.1": (q("newborn", vitamin_k1=True, **LIVE), "III.1"),
     "III.8.2": (q("newborn", hepb_vaccine=True, **LIVE), "III.1"),
     "III.8.3": (q("newborn", hepb_vaccine_24h=True, **LIVE), "III.8.2"),
-    "III.9": (q("death", death_kind="fetal"), ""),
+    "III.9": (FETAL_DEATHS, ""),
     "III.10": (q("death", death_kind="child", under_7d=True), "III.11"),
     "III.11": (q("death", death_kind="child", under_28d=True), "III.12"),
     "III.12": (q("death", death_kind="child", under_1y=True), "III.13"),
     "III.12.1": (q("death", death_kind="child", under_1y=True, is_ethnic_minority=True), "III.12"),
     "III.13": (q("death", death_kind="child", under_5y=True), ""),
     "III.13.1": (q("death", death_kind="child", under_5y=True, is_ethnic_minority=True), "III.13"),
+    **{rid: (spec, parent) for rid, (spec, parent, _) in NUTRITION.items()},
 }
 # Obstetric complications: cases (Mắc) from the delivery/newborn/abortion registers, deaths (TV) from deaths.
 COMPLICATIONS = {
@@ -195,6 +234,8 @@ def commune_form() -> dict[str, Any]:
         row: dict[str, Any] = {"id": rid, "no": no, "label": label, "columns": cols}
         if r["in_core_listing"] == "ext":
             row["note"] = "Hàng bổ sung (ext) theo phần mềm thống kê của Bộ"
+        elif r["in_core_listing"] == "mchis":
+            row["note"] = "Hàng bổ sung: dinh dưỡng trẻ em theo chuẩn WHO 2006, tính từ sổ khám trẻ em"
         if rid in COMPLICATIONS:
             cases, death_code = COMPLICATIONS[rid]
             death = q("death", obstetric_complication=death_code)
@@ -383,13 +424,14 @@ BCH: dict[str, dict[str, tuple[Any, str]]] = {
         "7": (q("newborn", newborn_screening=True, **LIVE), ""),
         "8": (q("newborn", mother_hiv_positive=True, **LIVE), ""),
         "8a": (q("newborn", mother_hiv_positive=True, arv_prophylaxis=True, **LIVE), ""),
-        "9": (q("death", death_kind="fetal"), "III.9:total"),
+        "9": (FETAL_DEATHS, "III.9:total"),
         "10": (q("death", death_kind="child", under_7d=True), "III.10:total"),
         "11": (q("death", death_kind="child", under_28d=True), "III.11:total"),
         "12": (q("death", death_kind="child", under_1y=True), "III.12:total"),
         "12a": (q("death", death_kind="child", under_1y=True, is_ethnic_minority=True), "III.12.1:total"),
         "13": (q("death", death_kind="child", under_5y=True), "III.13:total"),
         "13a": (q("death", death_kind="child", under_5y=True, is_ethnic_minority=True), "III.13.1:total"),
+        **{col: (spec, f"{rid}:total") for rid, (spec, _, col) in NUTRITION.items()},
     },
 }
 # "Trong đó" columns of forms 4-8 that must not exceed their total column.
@@ -410,7 +452,9 @@ BCH_SUBS = {
         ("12", "13"),
         ("12a", "12"),
         ("13a", "13"),
-    ],
+        ("14a", "14"),
+    ]
+    + [(f"{n}{x}", n) for n in ("15", "16", "17", "18") for x in ("a", "b")],
 }
 
 

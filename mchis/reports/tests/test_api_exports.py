@@ -99,7 +99,7 @@ def test_r_int_02_data_value_sets_structure(forms, people, tree, as_user):
     )
     assert r.status_code == 200
     values = r.json()["dataValues"]
-    assert len(values) == 318
+    assert len(values) == 318 + 14  # + the 14 nutrition rows (issue 12.8)
     for v in values:
         assert set(v) == {"dataElement", "period", "orgUnit", "categoryOptionCombo", "value"}
         assert v["period"] == "202601" and v["orgUnit"] == tree.tyt_a1.code and isinstance(v["value"], str)

@@ -202,3 +202,30 @@ def test_r_mch_03_unit_rows_compute_every_column_a_register_answers(forms, peopl
         assert {c: a1.values[c] for c in cols} == cols, form
         assert {c: view.values[f"T:{c}"] for c in cols} == cols, form  # A2's identical rows do not count
         assert _sum_of_rows(view, list(rows.values())) == view.values, form
+
+
+def test_r_mch_03_national_rollup_counts_every_column_the_official_report_does(forms, people, tree):
+    """The bulk roll-up (national overview) computes the station columns its commune form does not carry
+    (ARV, caesareans, abortion bands, gynaecology, newborn screening…) exactly like the official report."""
+    from mchis.reports.periods import parse_period
+    from mchis.reports.selectors import rollup
+
+    january_dataset(tree.tyt_a1, tree.tyt_b1)
+    a1 = tree.tyt_a1
+    rec(R.Delivery, a1, JAN, place="at_facility", hiv_positive=True, hiv_arv_treated=True)
+    rec(R.Delivery, a1, JAN, place="at_facility", delivery_mode="instrumental")
+    rec(R.Abortion, a1, JAN, place="at_facility", gestational_age_weeks=10, gestational_band="w8_12")
+    rec(R.GynExam, a1, JAN, place="at_facility", purpose="screening", leep=True, hpv_positive=True)
+    d = rec(R.Delivery, a1, JAN, place="at_facility")
+    R.Newborn.objects.create(
+        delivery=d, facility=a1, month=JAN.replace(day=1), event_date=JAN, place="at_facility",
+        outcome="live", newborn_screening=True, mother_hiv_positive=True, arv_prophylaxis=True,
+    )  # fmt: skip
+    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=a1.code, period=P, warning_comment="ok")
+    s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=a1.code, period=P)
+    out = rollup(parse_period(P))
+    for code, col in (("BCH4", "14"), ("BCH4", "16"), ("BCH7", "14"), ("BCH6", "8"), ("BCH8", "7")):
+        assert out[(code, tree.ttyt_a.pk)][f"T:{col}"] >= 1, (code, col)  # never a silent 0
+    for code in ("BCH4", "BCH5", "BCH6", "BCH7", "BCH8"):
+        official = report_view(people.ttyt_reporter, code, tree.ttyt_a.code, P).values
+        assert out[(code, tree.ttyt_a.pk)] == official, code

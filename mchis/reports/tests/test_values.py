@@ -29,7 +29,7 @@ def test_r_mch_03_commune_cells_hand_counted(forms, people, tree):
         values={"I.1:total": 10, "I.1.1:total": 1},
     )
     view = report_view(people.tyt_reporter, "BCX3", tree.tyt_a1.code, P)
-    assert len(view.values) == 318
+    assert len(view.values) == 318 + 14  # + the 14 nutrition rows (issue 12.8), one column each
     wrong = {k: (v, EXPECTED.get(k, 0)) for k, v in view.values.items() if v != EXPECTED.get(k, 0)}
     assert wrong == {}
     assert set(EXPECTED) <= set(view.values)
@@ -43,8 +43,9 @@ def test_r_mch_03_one_query_per_register_not_per_cell(forms, people, tree):
         from mchis.reports.compute import register_values
 
         register_values(form.parsed(), [tree.tyt_a1.pk], parse_period(P))
-    # anc, delivery, delivery by week-1 date, delivery by week-2..6 date, newborn, abortion, gyn, contraception, death
-    assert len(ctx.captured_queries) == 9
+    # anc, delivery, delivery by week-1 date, delivery by week-2..6 date, newborn, abortion, gyn, contraception,
+    # death, child_exam
+    assert len(ctx.captured_queries) == 10
 
 
 def test_r_mch_03_register_change_shows_in_draft_at_once(forms, people, tree):
@@ -56,7 +57,9 @@ def test_r_mch_03_register_change_shows_in_draft_at_once(forms, people, tree):
 
 def test_r_mch_05_submission_freezes_values_with_checksum(forms, people, tree):
     january_dataset(tree.tyt_a1, tree.tyt_a2)
-    r = submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    r = submit(
+        actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, warning_comment="x"
+    )
     rec(R.Delivery, tree.tyt_a1, JAN, place="at_facility")  # after submission
     view = report_view(people.ttyt_leader, "BCX3", tree.tyt_a1.code, P)
     assert not view.live and view.values["I.5:total"] == 3
@@ -74,7 +77,11 @@ def test_r_mch_05_warning_needs_a_comment(forms, people, tree):
         ValidationFailed, match=r"Báo cáo có cảnh báo: nhập giải thích \(warning_comment\) để gửi\."
     ) as exc:
         submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
-    assert [e["rule"] for e in exc.value.errors] == ["births-vs-deliveries"]
+    # the stillbirth has no fetal-death record either (R-MCH-08 register agreement)
+    assert [e["rule"] for e in exc.value.errors] == [
+        "births-vs-deliveries",
+        "R-MCH-08:stillbirth-not-in-death-register",
+    ]
     r = submit(
         actor=people.tyt_reporter,
         form_code="BCX3",
@@ -89,7 +96,9 @@ def test_r_mch_05_warning_needs_a_comment(forms, people, tree):
 def test_r_mch_07_upper_level_sums_approved_children_and_own_data_and_lists_missing(forms, people, tree):
     january_dataset(tree.tyt_a1, tree.tyt_a2)  # TYT A2 has one ANC visit but never submits
     rec(R.Delivery, tree.ttyt_a, JAN, place="at_facility", delivery_mode="caesarean")  # the TTYT's own ward
-    submit(actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)
+    submit(
+        actor=people.tyt_reporter, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P, warning_comment="x"
+    )
     view = report_view(people.ttyt_reporter, "BCH4", tree.ttyt_a.code, P)
     assert view.values["T:7"] == 1  # A1 submitted but not approved yet: only the TTYT's own delivery
     s.report_approve(actor=people.ttyt_leader, form_code="BCX3", unit_code=tree.tyt_a1.code, period=P)

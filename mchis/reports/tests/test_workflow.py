@@ -12,6 +12,7 @@ from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, Step
 from mchis.core.models import AuditEvent
 from mchis.registers.models import PeriodLock
 from mchis.reports import services as s
+from mchis.reports import workflow
 from mchis.reports.models import ReportInstance, ReportStatus
 from mchis.reports.workflow import TRANSITIONS
 
@@ -138,13 +139,37 @@ def _drive_to(target: str, people, tree, step_up_ctx) -> None:
         commune(verb, actor, tree, **kw)
 
 
-ILLEGAL = [
-    (verb, st)
-    for verb in TRANSITIONS
-    if verb != "reopen"
-    for st in ReportStatus.values
-    if st not in TRANSITIONS[verb][0]
-]
+# R-MCH-05 (QC Điều 8-9) written out by hand, NOT derived from workflow.TRANSITIONS: (state, verb) -> new state.
+# A unit sends its report up; before approval the sender may recall it; the level above approves or returns it
+# with a reason; after approval the sender asks for un-approval and the level above un-approves (back to draft
+# for correction). Every pair not listed is refused.
+R_MCH_05 = {
+    ("draft", "submit"): "submitted",
+    ("returned", "submit"): "submitted",
+    ("submitted", "recall"): "draft",
+    ("submitted", "approve"): "approved",
+    ("submitted", "return"): "returned",
+    ("approved", "request_unapproval"): "unapproval_requested",
+    ("unapproval_requested", "unapprove"): "draft",
+    ("returned", "reopen"): "draft",
+}
+STATES = ["draft", "submitted", "returned", "approved", "unapproval_requested"]
+VERBS = ["submit", "recall", "approve", "return", "request_unapproval", "unapprove", "reopen"]
+
+
+def test_r_mch_05_state_machine_matches_the_rulebook_table():
+    assert sorted(ReportStatus.values) == sorted(STATES)
+    assert sorted(TRANSITIONS) == sorted(VERBS)
+    for st in STATES:
+        for verb in VERBS:
+            expected = R_MCH_05.get((st, verb))
+            allowed = workflow.check_state(verb, st) is None
+            assert allowed == (expected is not None), (st, verb)
+            if expected is not None:
+                assert workflow.target(verb) == expected, (st, verb)
+
+
+ILLEGAL = [(v, st) for v in VERBS if v != "reopen" for st in STATES if (st, v) not in R_MCH_05]
 
 
 @pytest.mark.parametrize(("verb", "start"), ILLEGAL)
@@ -159,17 +184,16 @@ def test_r_mch_05_every_illegal_transition_is_refused_and_state_unchanged(
     assert state(tree) == start
 
 
-LEGAL = [
-    (verb, st) for verb, (sources, _) in TRANSITIONS.items() if verb != "reopen" for st in sorted(sources)
-]
+LEGAL = [(v, st, to) for (st, v), to in R_MCH_05.items() if v != "reopen"]
 
 
-@pytest.mark.parametrize(("verb", "start"), LEGAL)
-def test_r_mch_05_every_legal_transition_reaches_its_target(forms, people, tree, step_up, verb, start):
+@pytest.mark.parametrize(("verb", "start", "to"), LEGAL)
+def test_r_mch_05_every_legal_transition_reaches_its_target(forms, people, tree, step_up, verb, start, to):
     _drive_to(start, people, tree, step_up)
     actor = people.ttyt_leader if verb in ("approve", "return", "unapprove") else people.tyt_reporter
     kw = {"reason": "lý do"} if verb in ("return", "request_unapproval", "unapprove") else {}
-    assert commune(verb, actor, tree, **kw).status == TRANSITIONS[verb][1]
+    assert commune(verb, actor, tree, **kw).status == to
+    assert state(tree) == to
 
 
 def test_r_mch_05_submitting_twice_is_refused(forms, people, tree):

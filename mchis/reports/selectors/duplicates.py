@@ -1,0 +1,199 @@
+"""No double counting upward (issue 12.3): one event recorded by two facilities counts once in an upper total.
+
+A commune station records the delivery, abortion or death of its resident that happened at another facility
+(``place = other_facility``: its "CSYT khác" column, so its own report is residence-based). When that other
+facility is also counted in the same district or provincial total, the event is in the total twice. Here the
+station's record is matched with the other facility's record of the same register — the same person (personal
+ID when both rows carry one, else folded name + date of birth), event dates at most one day apart, a death of
+the same kind — and the station's record is taken out of the total once. The unit rows keep what each unit
+reported; a separate row ("Trùng lặp giữa các cơ sở") shows the subtraction, and the pairs are listed for the
+approver. A pair already taken out by an approved report below (frozen in its snapshot) is not taken out again.
+
+Only units counted in the total take part: the filing unit's own facilities and the units whose approved
+reports reach it (recursively through the approved reports below).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from mchis.registers.models import Abortion, Death, Delivery, PlaceOfService
+from mchis.units.models import ReportingUnit
+
+from ..compute import Number, register_values, registers
+from ..definitions import FormSpec
+from ..models import ReportInstance
+from ..periods import Period
+from .forms import APPROVED
+
+REGISTERS: dict[str, Any] = {"delivery": Delivery, "abortion": Abortion, "death": Death}
+ROW_ID = "DUP"
+ROW_LABEL = "Trùng lặp giữa các cơ sở (trừ một lần)"
+BASIS = (
+    "Tổng số: mỗi sự kiện tính một lần — hàng của từng đơn vị là số đơn vị đó báo cáo (trạm y tế: theo nơi cư "
+    "trú, gồm cả 'CSYT khác'); sự kiện được cả trạm và cơ sở khác cùng ghi thì trừ một lần ở hàng trùng lặp."
+)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A station's record (`record_id`) of an event that `other_unit_code` also recorded (`other_record_id`)."""
+
+    register: str
+    record_id: int
+    unit_code: str
+    source_record_id: str
+    other_record_id: int
+    other_unit_code: str
+    other_source_record_id: str
+    name: str
+    event_date: str
+    other_event_date: str
+    by: str  # "personal_id" | "name_dob"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.register, self.record_id)
+
+    @property
+    def register_label(self) -> str:
+        return registers()[self.register].label
+
+    @property
+    def by_label(self) -> str:
+        return "số định danh" if self.by == "personal_id" else "họ tên + ngày sinh"
+
+
+@dataclass
+class Duplicates:
+    values: dict[str, Number] = field(default_factory=dict)  # taken out of the total (positive numbers)
+    pairs: list[Pair] = field(default_factory=list)
+
+    def as_snapshot(self) -> dict[str, Any]:
+        return {"values": self.values, "pairs": [asdict(p) for p in self.pairs]}
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any] | None) -> Duplicates:
+        if not data:
+            return cls()
+        return cls(dict(data.get("values", {})), [Pair(**p) for p in data.get("pairs", [])])
+
+
+def counted_units(unit: ReportingUnit, period: Period, contributions: Iterable[Any]) -> tuple[set[int], set]:
+    """(ids of the units whose register rows reach `unit`'s total, pairs already removed below)."""
+    counted = {unit.pk}
+    removed: set[tuple[str, int]] = set()
+    frontier = [(c.unit.pk, c.form_code) for c in contributions if not c.missing]
+    seen: set[tuple[int, str]] = set()
+    while frontier:
+        batch = [f for f in frontier if f not in seen]
+        seen.update(batch)
+        frontier = []
+        if not batch:
+            break
+        counted.update(uid for uid, _ in batch)
+        reports = ReportInstance.objects.filter(
+            unit_id__in={uid for uid, _ in batch},
+            form__code__in={code for _, code in batch},
+            period_start=period.start,
+            status__in=APPROVED,
+        ).values_list("unit_id", "form__code", "snapshot")
+        for uid, code, snap in reports:
+            if (uid, code) not in batch or not snap:
+                continue
+            dup = Duplicates.from_snapshot(snap.get("duplicates"))
+            removed.update(p.key for p in dup.pairs)
+            frontier += [
+                (m["unit_id"], m["form"])
+                for m in snap.get("contributions", [])
+                if m.get("status") in APPROVED
+            ]
+    return counted, removed
+
+
+def _same_event(rec: Any, register: str) -> Q:
+    named = (
+        Q(full_name_folded=rec.full_name_folded, dob=rec.dob) if rec.full_name_folded and rec.dob else None
+    )
+    if rec.personal_id:
+        person = Q(personal_id=rec.personal_id)
+        if named is not None:
+            person |= Q(personal_id="") & named
+    elif named is not None:
+        person = named
+    else:
+        return Q(pk__in=[])  # nothing to match on
+    cond = person & Q(
+        event_date__range=(rec.event_date - timedelta(days=1), rec.event_date + timedelta(days=1))
+    )
+    if register == "death":
+        cond &= Q(death_kind=rec.death_kind)
+    return cond
+
+
+def find_pairs(counted: set[int], period: Period, removed: set[tuple[str, int]]) -> list[Pair]:
+    codes = dict(ReportingUnit.objects.filter(pk__in=counted).values_list("pk", "code"))
+    pairs: list[Pair] = []
+    for register, model in REGISTERS.items():
+        live = model.objects.filter(voided_at__isnull=True)
+        candidates = live.filter(
+            facility_id__in=counted, month=period.start, place=PlaceOfService.OTHER_FACILITY
+        ).order_by("facility__code", "event_date", "pk")
+        for rec in candidates:
+            if (register, rec.pk) in removed:
+                continue
+            other = (
+                live.filter(_same_event(rec, register), facility_id__in=counted, month=period.start)
+                .exclude(facility_id=rec.facility_id)
+                .exclude(place=PlaceOfService.OTHER_FACILITY)
+                .order_by("event_date", "pk")
+                .first()
+            )
+            if other is None:
+                continue
+            by = "personal_id" if rec.personal_id and rec.personal_id == other.personal_id else "name_dob"
+            pairs.append(
+                Pair(
+                    register,
+                    rec.pk,
+                    codes[rec.facility_id],
+                    rec.source_record_id,
+                    other.pk,
+                    codes[other.facility_id],
+                    other.source_record_id,
+                    rec.full_name,
+                    f"{rec.event_date:%d/%m/%Y}",
+                    f"{other.event_date:%d/%m/%Y}",
+                    by,
+                )
+            )
+    return pairs
+
+
+def cross_facility_duplicates(
+    spec: FormSpec, unit: ReportingUnit, period: Period, contributions: Iterable[Any]
+) -> Duplicates:
+    """The events an upper-level total would count twice, and the cell values to take out once."""
+    if spec.level not in ("district", "province") or period.type != "monthly":
+        return Duplicates()
+    counted, removed = counted_units(unit, period, contributions)
+    pairs = find_pairs(counted, period, removed)
+    if not pairs:
+        return Duplicates()
+    only: dict[str, set[int]] = {}
+    for p in pairs:
+        only.setdefault(p.register, set()).add(p.record_id)
+    station_ids = list(
+        ReportingUnit.objects.filter(code__in={p.unit_code for p in pairs}).values_list("pk", flat=True)
+    )
+    values: dict[str, Number] = {}
+    for cells in register_values(spec, station_ids, period, only=only).values():
+        for key, value in cells.items():
+            if value:
+                values[key] = values.get(key, 0) + value
+    return Duplicates(values, pairs)

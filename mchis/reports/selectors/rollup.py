@@ -1,0 +1,133 @@
+"""National roll-up: every form of every unit computed in bulk (overviews and the benchmark)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Mapping
+
+from mchis.core.scoping import visible_under
+from mchis.units.models import ReportingUnit, UnitPlacement
+
+from ..compute import Number, complete, register_values
+from ..definitions import FormSpec
+from ..models import FormDefinition
+from ..periods import Period
+from .forms import forms_in_force
+from .view import unmapped_spec
+
+LEVEL_ORDER = {"commune": 0, "district": 1, "province": 2, "network": 3}
+
+
+def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str, int], dict[str, Number]]:
+    """Every form of every unit (in `root`'s subtree, or the nation) for one period, computed in bulk and
+    summed bottom-up as if every report below were approved: {(form code, unit id): {cell: value}}.
+
+    One GROUP BY statement per register per *form* for all units at once (not per unit), then an in-memory
+    walk up the tree (as placed on the period's first day). For national overviews and the benchmark; the
+    official upper-level reports still sum only approved reports (``compute_live``)."""
+    placements = UnitPlacement.objects.on(period.start)
+    if root is not None:
+        placements = visible_under(placements, root, lookup="path")
+    parent_of = dict(placements.values_list("unit_id", "parent_id"))
+    kinds = dict(ReportingUnit.objects.filter(pk__in=list(parent_of)).values_list("pk", "kind"))
+    children: dict[int, list[int]] = defaultdict(list)
+    for uid, pid in parent_of.items():
+        if pid is not None:
+            children[pid].append(uid)
+    forms = sorted(
+        (f for f in forms_in_force(period.start) if f.period_type == period.type),
+        key=lambda f: LEVEL_ORDER[f.level],
+    )
+    by_code = {f.code: f for f in forms}
+    out: dict[tuple[str, int], dict[str, Number]] = {}
+    own_by_form = _bulk_register_values(forms, kinds, period)
+    for form in forms:
+        spec: FormSpec = form.parsed()
+        unit_ids = [u for u, k in kinds.items() if k in form.unit_kinds]
+        if not unit_ids:
+            continue
+        own = own_by_form.get(form.code, {})
+        sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for cell in spec.cells:
+            for src in cell.aggregate:
+                sources[src.form].append((src.cell, cell.key))
+        # units filing the same form below others (district hospitals under a TTYT) must be done first
+        unit_ids.sort(key=lambda u: -len(_path_of(u, parent_of)))
+        files = {
+            child: frozenset(c for c in sources if c in by_code and kinds[child] in by_code[c].unit_kinds)
+            for uid in unit_ids
+            for child in children.get(uid, [])
+        }
+        unmapped = _unmapped_values(spec, files, period)
+        for uid in unit_ids:
+            totals = dict(own.get(uid, {}))
+            for child in children.get(uid, []):
+                for key, value in unmapped.get(child, {}).items():
+                    totals[key] = totals.get(key, 0) + value
+                for code, pairs in sources.items():
+                    child_values = out.get((code, child))
+                    if child_values is None:
+                        continue
+                    for child_cell, our_cell in pairs:
+                        totals[our_cell] = totals.get(our_cell, 0) + child_values.get(child_cell, 0)
+            out[(form.code, uid)] = complete(spec, totals)
+    return out
+
+
+def _unmapped_values(
+    spec: FormSpec, files: Mapping[int, frozenset[str]], period: Period
+) -> dict[int, dict[str, Number]]:
+    """The cells of `spec` a register answers but no form of the child maps (BCH4 column 14, ARV, for a
+    commune station filing BCX3), from each child's own registers: the same rule as a unit row of the
+    official report (``view._fill_from_registers``), so the roll-up never leaves those columns at 0."""
+    groups: dict[frozenset[str], list[int]] = defaultdict(list)
+    for child, codes in files.items():
+        if codes:  # a child filing none of the mapped forms contributes nothing (as in compute_live)
+            groups[codes].append(child)
+    out: dict[int, dict[str, Number]] = {}
+    for codes, child_ids in groups.items():
+        sub = unmapped_spec(spec, codes)
+        if sub is not None:
+            out.update(register_values(sub, child_ids, period))
+    return out
+
+
+def _bulk_register_values(
+    forms: list[FormDefinition], kinds: dict[int, str], period: Period
+) -> dict[str, dict[int, dict[str, Number]]]:
+    """Own register values of every form, with the cells of all forms filed by the same unit kinds merged so
+    each register is scanned once per group of forms (BCH4..8 share one statement per register)."""
+
+    groups: dict[tuple[str, ...], list[FormDefinition]] = defaultdict(list)
+    for form in forms:
+        groups[tuple(sorted(form.unit_kinds))].append(form)
+    result: dict[str, dict[int, dict[str, Number]]] = {}
+    for unit_kinds, members in groups.items():
+        unit_ids = [u for u, k in kinds.items() if k in unit_kinds]
+        if not unit_ids:
+            continue
+        merged = []
+        split: dict[str, tuple[str, str]] = {}
+        for f in members:
+            result[f.code] = {}
+            for c in f.parsed().cells:
+                if c.query is not None:
+                    m = dataclasses.replace(c, row=f"{f.code}|{c.row}")
+                    merged.append(m)
+                    split[m.key] = (f.code, c.key)
+        combined = dataclasses.replace(members[0].parsed(), cells=tuple(merged), raw={})
+        for uid, cells in register_values(combined, unit_ids, period).items():
+            for key, value in cells.items():
+                code, original = split[key]
+                result[code].setdefault(uid, {})[original] = value
+    return result
+
+
+def _path_of(uid: int, parent_of: Mapping[int, int | None]) -> list[int]:
+    path: list[int] = []
+    cur: int | None = uid
+    while cur is not None and len(path) < 32:
+        path.append(cur)
+        cur = parent_of.get(cur)
+    return path
