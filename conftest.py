@@ -107,3 +107,12 @@ def make_user(db):
         return user
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _partners_reachable_again():
+    """Each test starts with every partner's circuit breaker closed (mchis.core.resilience)."""
+    from mchis.core.resilience import reset_all
+
+    reset_all()
+    yield

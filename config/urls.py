@@ -5,6 +5,7 @@ from mchis.core.views import health
 
 urlpatterns = [
     path("health", health, name="health"),
+    path("", include("mchis.ops.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("mchis.accounts.urls")),

@@ -57,10 +57,12 @@ INSTALLED_APPS = [
     "mchis.notifications",
     "mchis.integrations",
     "mchis.demo",
+    "mchis.ops",
     "mchis.web",
 ]
 
 MIDDLEWARE = [
+    "mchis.ops.metrics.RequestMetricsMiddleware",  # first: times and counts every answer, errors included
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mchis.ops.context_processors.release",
             ],
         },
     }
@@ -104,6 +107,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("DB_STATEMENT_TIMEOUT_MS"):
+    # R-OPS-02: a runaway query is cancelled instead of holding connections that data entry needs. The web
+    # sets a short limit (production: 30 s); the "heavy" worker pool its own, longer one (deploy/systemd).
+    DATABASES["default"]["OPTIONS"] = {
+        "options": f"-c statement_timeout={int(os.environ['DB_STATEMENT_TIMEOUT_MS'])}"
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout so the embedded demo tolerates a background writer.
     DATABASES["default"]["OPTIONS"] = {
@@ -207,7 +216,38 @@ CELERY_BEAT_SCHEDULE = {
     "registry-sweep-evidence": {"task": "registry.sweep_evidence", "schedule": crontab(minute=25)},
     # outbound exchanges (R-INT-02): drain every push partner's outbox; a busy or backing-off one returns at once
     "integrations-exchange-dispatch": {"task": "integrations.exchange_dispatch", "schedule": 600.0},
+    # operations (R-OPS-01/02): daily backup at a fixed time (full on Sunday, differential otherwise),
+    # weekly verification, monthly restore drill, and a heartbeat through each queue for the readiness probes
+    "ops-backup-daily": {"task": "ops.backup", "schedule": crontab(hour=0, minute=30)},
+    "ops-verify-weekly": {"task": "ops.verify", "schedule": crontab(hour=4, minute=0, day_of_week="monday")},
+    "ops-drill-monthly": {
+        "task": "ops.restore_drill",
+        "schedule": crontab(hour=5, minute=0, day_of_month="1"),
+    },
+    "ops-heartbeat-default": {"task": "ops.heartbeat", "schedule": 60.0, "args": ("default",)},
+    "ops-heartbeat-heavy": {
+        "task": "ops.heartbeat",
+        "schedule": 60.0,
+        "args": ("heavy",),
+        "options": {"queue": "heavy"},
+    },
 }
+# Two worker pools (R-OPS-02: a slow analytics job cannot starve data entry): "default" for the work a person
+# waits for (identity checks, ingestion, notices), "heavy" for scans, duplicate detection and operations.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUE_NAMES = ["default", "heavy"]
+CELERY_TASK_ROUTES = {
+    "quality.*": {"queue": "heavy"},
+    "ops.backup": {"queue": "heavy"},
+    "ops.verify": {"queue": "heavy"},
+    "ops.restore_drill": {"queue": "heavy"},
+}
+# A dead broker must not hold the request that queues work (mchis.core.jobs runs it in place instead).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("HEARTBEAT_MAX_AGE_SECONDS", "300"))
+PARTNER_BREAKER_FAIL_MAX = int(os.environ.get("PARTNER_BREAKER_FAIL_MAX", "5"))
+PARTNER_BREAKER_RESET_SECONDS = float(os.environ.get("PARTNER_BREAKER_RESET_SECONDS", "60"))
 
 CACHES = {
     "default": (
@@ -255,3 +295,22 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 POPULATION_GATEWAY_TIMEOUT = float(os.environ.get("POPULATION_GATEWAY_TIMEOUT", "5"))
 # Days without an update after which a record is "dead" (R-DQ-03), per circumstance group code; "*" = default.
 QUALITY_DEAD_AFTER_DAYS = {"*": int(os.environ.get("QUALITY_DEAD_AFTER_DAYS", "365"))}
+
+# Operations (R-OPS-01..03, docs/operations.md). Three backup targets standing for three separate storages;
+# in production each is a different mount (second disk, NFS/another site); the S3 repository is pgBackRest's.
+BACKUP_TARGETS = [
+    Path(p)
+    for p in env_list(
+        "BACKUP_TARGETS",
+        ",".join(str(VAR_DIR / "backups" / f"copy-{n}") for n in (1, 2, 3)),
+    )
+]
+BACKUP_MIN_COPIES = int(os.environ.get("BACKUP_MIN_COPIES", "3"))
+BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "14"))  # SQLite backups kept per target
+PGBACKREST_CONFIG = os.environ.get("PGBACKREST_CONFIG", "/etc/pgbackrest/pgbackrest.conf")
+PGBACKREST_STANZA = os.environ.get("PGBACKREST_STANZA", "mchis")
+PGBACKREST_REPOS = [int(n) for n in env_list("PGBACKREST_REPOS", "1,2,3")]
+PG_BIN_DIR = Path(os.environ.get("PG_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+OPS_REPORT_DIR = Path(os.environ.get("OPS_REPORT_DIR", VAR_DIR / "drills"))
+# Alerting thresholds (also in deploy/prometheus/alerts.yml): a daily backup older than this is "late".
+BACKUP_MAX_AGE_HOURS = int(os.environ.get("BACKUP_MAX_AGE_HOURS", "26"))

@@ -64,6 +64,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     # leader or an auditor may look at what it serves, without acknowledging anything)
     "handbook.consent": frozenset({C, L}),
     "handbook.view": frozenset({L, AU}),
+    # operations: the Prometheus metrics (system-wide counts and ages, no personal data)
+    "ops.view": frozenset({SA}),
 }
 
 # What a machine client (API token) may ever hold (R-SEC-02: every write carries one real person). Reads and
@@ -82,6 +84,7 @@ MACHINE_ACTIONS = frozenset(
         "report.export",
         "audit_log.view",
         "handbook.view",
+        "ops.view",  # the monitoring server scrapes /metrics with a token (deploy/prometheus)
     }
 )
 

@@ -13,6 +13,10 @@ from .text import fold
 
 ACTION_LABELS: dict[str, str] = {
     "access.denied": gettext_noop("Truy cập bị từ chối"),
+    "ops.backup": gettext_noop("Sao lưu dữ liệu"),
+    "ops.drill": gettext_noop("Diễn tập khôi phục dữ liệu"),
+    "ops.restore": gettext_noop("Khôi phục dữ liệu từ bản sao lưu"),
+    "ops.verify": gettext_noop("Kiểm tra bản sao lưu"),
     "account.change_role": gettext_noop("Đổi vai trò tài khoản"),
     "account.create": gettext_noop("Tạo tài khoản"),
     "account.deactivate": gettext_noop("Khóa tài khoản"),
@@ -126,6 +130,7 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 OBJECT_LABELS: dict[str, str] = {
+    "ops.run": gettext_noop("Sao lưu / kiểm tra / diễn tập"),
     "account": gettext_noop("Tài khoản"),
     "admin_unit": gettext_noop("Đơn vị hành chính"),
     "api_client": gettext_noop("Phần mềm kết nối"),

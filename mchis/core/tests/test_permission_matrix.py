@@ -37,6 +37,7 @@ DOMAIN_TITLES = {
     "report": "Báo cáo thống kê",
     "form": "Mẫu biểu báo cáo",
     "handbook": "Sổ theo dõi SKBMTE điện tử (liên thông)",
+    "ops": "Vận hành hệ thống (giám sát)",
 }
 
 

@@ -7,7 +7,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 
-from .types import GatewayUnavailable, IdentityQuery, IdentityResult
+from mchis.core.resilience import CircuitOpen, breaker
+
+from .types import GatewayCutOff, GatewayUnavailable, IdentityQuery, IdentityResult
 
 
 class HttpPopulationGateway:
@@ -35,6 +37,16 @@ class HttpPopulationGateway:
         return headers
 
     def check_identity(self, query: IdentityQuery) -> IdentityResult:
+        """One call, bounded by `timeout`, through the partner's circuit breaker: while the gateway is known to
+        be down, fail at once (GatewayUnavailable, the caller's retry path) instead of waiting (R-OPS-02)."""
+        try:
+            return breaker("population").call(self._call, query)
+        except CircuitOpen as exc:
+            raise GatewayCutOff(
+                "CSDL dân cư tạm thời không truy cập được (ngắt mạch sau nhiều lần lỗi liên tiếp); sẽ thử lại sau."
+            ) from exc
+
+    def _call(self, query: IdentityQuery) -> IdentityResult:
         body = json.dumps(query.as_json()).encode("utf-8")
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             f"{self.base_url}/v1/identity/check",

@@ -21,7 +21,7 @@ from mchis.registry import services as registry
 from mchis.registry.models import Child, Verification, VerificationStatus
 
 from .http import HttpPopulationGateway
-from .types import GatewayUnavailable, IdentityQuery, PopulationGateway
+from .types import GatewayCutOff, GatewayUnavailable, IdentityQuery, PopulationGateway
 
 MAX_ATTEMPTS = 6
 """Gateway calls per check, the first included. The row's `attempts` is the one counter: the task's Celery
@@ -93,6 +93,8 @@ def population_check_run(verification_id: int, *, via: PopulationGateway | None 
     )
     try:
         result = (via or gateway()).check_identity(query)
+    except GatewayCutOff:
+        raise  # not called: no attempt spent while the partner is cut off (the retry/sweep comes back later)
     except GatewayUnavailable as exc:
         counted = registry.verification_record_failure(
             verification_id=verification_id, error=str(exc), max_attempts=MAX_ATTEMPTS

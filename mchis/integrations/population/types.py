@@ -63,5 +63,10 @@ class GatewayUnavailable(Exception):
     """Timeout, connection error, 5xx or a malformed answer: the check must be retried, never dropped."""
 
 
+class GatewayCutOff(GatewayUnavailable):
+    """The gateway was not called: its circuit breaker is open after repeated failures (mchis.core.resilience).
+    Retried like any unavailability, but not counted as one of the check's attempts."""
+
+
 class PopulationGateway(Protocol):
     def check_identity(self, query: IdentityQuery) -> IdentityResult: ...

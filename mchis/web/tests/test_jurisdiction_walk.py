@@ -65,6 +65,9 @@ WALK_ROLES: dict[str, str] = {
 # Their bodies are still searched for province A's private strings.
 PUBLIC_ROUTES: dict[str, str] = {
     "health": "liveness probe, no data",
+    "health/live": "liveness probe, no data",
+    "health/ready": "readiness probe: component states only, no data",
+    "api/v1/version": "the running release number",
     "api/v1/openapi.json": "API description",
     "api/v1/docs": "API documentation page",
     "api/v1/admin-units": "administrative units are public reference data (2025 and pre-2025)",

@@ -19,6 +19,10 @@ def test_every_scheduled_job_names_a_registered_task():
         "registers.expire_uploads",
         "registry.expire_previews",
         "registry.sweep_evidence",
+        "ops.backup",
+        "ops.verify",
+        "ops.restore_drill",
+        "ops.heartbeat",
     }
     assert scheduled <= set(app.tasks)
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE  # nothing added behind settings' back
