@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
+from mchis.core.http import ApiRequest
+from mchis.core.principal import is_machine_client
+
 from . import selectors, services
 from .permissions import require
+from .principals import as_person
 
 router = Router(tags=["accounts"])
 
@@ -48,27 +51,26 @@ def _account_out(account: Any) -> AccountOut:
 
 
 @router.get("/me", response=MeOut, summary="Tài khoản hoặc máy khách đang gọi")
-def me(request: HttpRequest) -> MeOut:
-    principal: Any = request.auth  # type: ignore[attr-defined]
-    unit: Any = getattr(principal, "unit", None)
-    client_name = getattr(principal, "client_name", None)
-    if client_name:
-        return MeOut(kind="client", name=client_name, unit_code=unit.code, scopes=sorted(principal.scopes))
-    return MeOut(
-        kind="user", name=principal.username, role=principal.role, unit_code=unit.code if unit else None
-    )
+def me(request: ApiRequest) -> MeOut:
+    principal = request.auth
+    unit_code = principal.unit.code if principal.unit else None
+    if is_machine_client(principal):
+        return MeOut(
+            kind="client", name=principal.client_name, unit_code=unit_code, scopes=sorted(principal.scopes)
+        )
+    return MeOut(kind="user", name=as_person(principal).username, role=principal.role, unit_code=unit_code)
 
 
 @router.get("/users", response=list[AccountOut], summary="Tài khoản trong phạm vi đơn vị")
-def list_accounts(request: HttpRequest, q: str = "", role: str = "") -> list[AccountOut]:
-    principal: Any = request.auth  # type: ignore[attr-defined]
+def list_accounts(request: ApiRequest, q: str = "", role: str = "") -> list[AccountOut]:
+    principal = request.auth
     require(principal, "account.manage")
     return [_account_out(a) for a in selectors.accounts_visible(principal, q=q, role=role)[:500]]
 
 
 @router.get("/users/{account_id}", response=AccountOut, summary="Một tài khoản (404 nếu ngoài phạm vi)")
-def get_account(request: HttpRequest, account_id: int) -> AccountOut:
-    principal: Any = request.auth  # type: ignore[attr-defined]
+def get_account(request: ApiRequest, account_id: int) -> AccountOut:
+    principal = request.auth
     require(principal, "account.manage")
     return _account_out(selectors.account_get(principal, account_id))
 
@@ -78,8 +80,8 @@ def get_account(request: HttpRequest, account_id: int) -> AccountOut:
     response=AccountOut,
     summary="Đổi vai trò (thao tác quan trọng: cần xác thực lại, nếu không trả 403 step_up_required)",
 )
-def change_role(request: HttpRequest, account_id: int, payload: RoleIn) -> AccountOut:
-    principal: Any = request.auth  # type: ignore[attr-defined]
+def change_role(request: ApiRequest, account_id: int, payload: RoleIn) -> AccountOut:
+    principal = request.auth
     require(principal, "account.manage")
     account = selectors.account_get(principal, account_id)
     account = services.account_change_role(

@@ -39,7 +39,7 @@ class PasswordChangeForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_old_password(self) -> str:
-        value = self.cleaned_data["old_password"]
+        value: str = self.cleaned_data["old_password"]
         if not self.user.check_password(value):
             raise forms.ValidationError(_("Mật khẩu hiện tại không đúng."))
         return value
@@ -84,7 +84,7 @@ class AccountCreateForm(forms.Form):
     username = forms.CharField(label=_("Tên đăng nhập"), max_length=150)
     full_name = forms.CharField(label=_("Họ và tên"), max_length=300, required=False)
     email = forms.EmailField(label=_("Thư điện tử"), required=False)
-    unit: forms.ModelChoiceField = forms.ModelChoiceField(
+    unit: forms.ModelChoiceField[ReportingUnit] = forms.ModelChoiceField(
         label=_("Đơn vị"), queryset=ReportingUnit.objects.none()
     )
     role = forms.ChoiceField(label=_("Vai trò"))
@@ -113,7 +113,7 @@ class ReasonForm(forms.Form):
 
 class ApiClientCreateForm(forms.Form):
     name = forms.CharField(label=_("Tên máy khách"), max_length=150)
-    unit: forms.ModelChoiceField = forms.ModelChoiceField(
+    unit: forms.ModelChoiceField[ReportingUnit] = forms.ModelChoiceField(
         label=_("Đơn vị (phạm vi dữ liệu)"), queryset=ReportingUnit.objects.none()
     )
     scopes = forms.MultipleChoiceField(

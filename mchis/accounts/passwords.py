@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 
 
@@ -37,7 +38,6 @@ class NoReuseValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if user is None or not getattr(user, "pk", None):
             return
-        from django.contrib.auth.hashers import check_password
 
         from .models import PasswordHistory
 

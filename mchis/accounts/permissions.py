@@ -7,9 +7,9 @@ Machine clients (integration tokens) hold no role: their allowed actions are exa
 
 from __future__ import annotations
 
-from typing import Any
-
 from mchis.core.errors import PermissionDeniedError
+from mchis.core.principal import Principal
+from mchis.core.principal import is_machine_client as is_machine_client  # re-exported: callers ask here
 
 from .roles import Role
 
@@ -110,24 +110,17 @@ CRITICAL_ACTIONS = frozenset(
 )
 
 
-def can(principal: Any, action: str) -> bool:
+def can(principal: Principal | None, action: str) -> bool:
     if action not in MATRIX:
         raise KeyError(f"unknown action {action!r}: add it to MATRIX")
-    if principal is None or not getattr(principal, "is_authenticated", False):
-        return False
-    if not getattr(principal, "is_active", True):
+    if principal is None or not principal.is_authenticated or not principal.is_active:
         return False
     if is_machine_client(principal):
         return action in MACHINE_ACTIONS and action in principal.scopes
-    return getattr(principal, "role", None) in MATRIX[action]
+    return principal.role in MATRIX[action]
 
 
-def is_machine_client(principal: Any) -> bool:
-    """A machine client holds scopes instead of a role (ClientPrincipal, or a stored one in a worker)."""
-    return getattr(principal, "scopes", None) is not None
-
-
-def require(principal: Any, action: str) -> None:
+def require(principal: Principal | None, action: str) -> None:
     if can(principal, action):
         return
     if is_machine_client(principal) and action not in MACHINE_ACTIONS:
@@ -135,7 +128,7 @@ def require(principal: Any, action: str) -> None:
     raise PermissionDeniedError("Bạn không có quyền thực hiện thao tác này.", code="forbidden")
 
 
-def require_person(principal: Any) -> None:
+def require_person(principal: Principal | None) -> None:
     """Refuse a machine client outright (for writes that are a person's act but have no MATRIX action)."""
     if is_machine_client(principal):
         raise PermissionDeniedError(PERSON_REQUIRED_MESSAGE, code="person_required")

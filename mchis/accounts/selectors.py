@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
 from mchis.core.text import nfc
 from mchis.units.models import ReportingUnit
@@ -17,7 +18,7 @@ from .models import ApiClient, User
 
 def otp_enrolled(user: Any) -> bool:
     """Has the person a confirmed TOTP device (second factor, R-SEC-04)?"""
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def locked_usernames(usernames: list[str] | None = None) -> set[str]:
@@ -51,7 +52,7 @@ def locked_ips() -> list[dict[str, Any]]:
 
 
 def accounts_visible(
-    actor: Any, *, q: str = "", role: str = "", status: str = "", unit_id: int | None = None
+    actor: Principal, *, q: str = "", role: str = "", status: str = "", unit_id: int | None = None
 ) -> QuerySet[User]:
     """Accounts of the actor's subtree, filtered. status: "" | active | inactive | locked."""
     qs = visible_to(User.objects.select_related("unit"), actor).order_by("unit__path", "username")
@@ -76,26 +77,27 @@ def accounts_visible(
     return qs
 
 
-def account_get(actor: Any, pk: Any) -> User:
+def account_get(actor: Principal, pk: Any) -> User:
     """One account in the actor's subtree, or 404 (missing and forbidden look the same)."""
-    return access(User.objects.select_related("unit"), actor, pk=pk)
+    account: User = access(User.objects.select_related("unit"), actor, pk=pk)
+    return account
 
 
-def units_manageable(actor: Any) -> QuerySet[ReportingUnit]:
+def units_manageable(actor: Principal) -> QuerySet[ReportingUnit]:
     return visible_to(ReportingUnit.objects.filter(active=True), actor).order_by("path")
 
 
-def api_clients_visible(actor: Any) -> QuerySet[ApiClient]:
+def api_clients_visible(actor: Principal) -> QuerySet[ApiClient]:
     return visible_to(ApiClient.objects.select_related("unit", "created_by"), actor).order_by(
         "revoked_at", "name"
     )
 
 
-def api_client_get(actor: Any, pk: Any) -> ApiClient:
+def api_client_get(actor: Principal, pk: Any) -> ApiClient:
     return access(ApiClient.objects.select_related("unit"), actor, pk=pk)
 
 
-def account_counts(actor: Any) -> dict[str, int]:
+def account_counts(actor: Principal) -> dict[str, int]:
     """For the admin home cards: accounts in scope, and locked accounts in scope."""
     qs = visible_to(User.objects.all(), actor)
     names = list(qs.values_list("username", flat=True))

@@ -8,11 +8,12 @@ import hashlib
 import secrets
 import string
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,14 +22,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.principal import person_or_none
+from mchis.core.principal import Principal
 from mchis.core.scoping import within
 from mchis.core.text import nfc
 
 from .models import ApiClient, PasswordHistory, User
 from .permissions import MACHINE_ACTIONS, MATRIX, require
+from .principals import person_of
 from .roles import Role
 from .stepup import require_step_up
+
+if TYPE_CHECKING:  # auth imports this module
+    from .auth import ClientPrincipal
 
 RECOVERY_CODE_COUNT = 10
 TOKEN_PREFIX_LENGTH = 8
@@ -48,14 +53,14 @@ def generate_initial_password(length: int = 14) -> str:
 # --- guards shared by the admin services ---------------------------------------------------------
 
 
-def assignable_roles(actor: Any) -> list[str]:
+def assignable_roles(actor: Principal | None) -> list[str]:
     """Roles an admin may give: a unit admin never creates or promotes to system admin."""
-    if actor is None or getattr(actor, "role", None) == Role.SYSTEM_ADMIN or actor.is_superuser:
+    if actor is None or actor.role == Role.SYSTEM_ADMIN or actor.is_superuser:
         return list(Role.values)
     return [r for r in Role.values if r != Role.SYSTEM_ADMIN]
 
 
-def _guard_manage(actor: Any, account: User | None = None, *, unit: Any = None) -> None:
+def _guard_manage(actor: Principal | None, account: User | None = None, *, unit: Any = None) -> None:
     """The actor holds account.manage and the account (or unit) lies in the actor's subtree (R-SEC-01)."""
     if actor is None:  # bootstrap: management commands and fixtures
         return
@@ -71,7 +76,7 @@ def _guard_manage(actor: Any, account: User | None = None, *, unit: Any = None) 
         raise PermissionDeniedError("Chỉ quản trị hệ thống mới quản lý được tài khoản quản trị hệ thống.")
 
 
-def _not_self(actor: Any, account: User, what: str) -> None:
+def _not_self(actor: Principal | None, account: User, what: str) -> None:
     if isinstance(actor, User) and actor.pk == account.pk:
         raise PermissionDeniedError(f"Không thể tự {what} tài khoản của chính mình.")
 
@@ -86,7 +91,7 @@ def _record_password(user: User) -> None:
 @transaction.atomic
 def account_create(
     *,
-    actor: Any,
+    actor: Principal | None,
     username: str,
     unit: Any,
     role: str,
@@ -170,7 +175,7 @@ def account_change_password(*, user: User, new_password: str) -> User:
 
 
 @transaction.atomic
-def account_reset_password(*, actor: Any, account: User) -> str:
+def account_reset_password(*, actor: Principal, account: User) -> str:
     """An admin issues a new one-time password; the holder must change it at next login."""
     _guard_manage(actor, account)
     _not_self(actor, account, "cấp lại mật khẩu cho")
@@ -195,7 +200,7 @@ def account_reset_password(*, actor: Any, account: User) -> str:
 
 
 @transaction.atomic
-def account_change_role(*, actor: Any, account: User, role: str, reason: str = "") -> User:
+def account_change_role(*, actor: Principal, account: User, role: str, reason: str = "") -> User:
     """Đổi vai trò: a critical action (R-SEC-04) that needs a recent second-factor check."""
     require(actor, "account.change_role")
     _guard_manage(actor, account)
@@ -225,7 +230,7 @@ def account_change_role(*, actor: Any, account: User, role: str, reason: str = "
 
 
 @transaction.atomic
-def account_set_active(*, actor: Any, account: User, active: bool, reason: str = "") -> User:
+def account_set_active(*, actor: Principal, account: User, active: bool, reason: str = "") -> User:
     """Vô hiệu hóa / kích hoạt lại. Accounts are never deleted: the audit log points at them."""
     _guard_manage(actor, account)
     _not_self(actor, account, "vô hiệu hóa" if not active else "kích hoạt")
@@ -248,12 +253,12 @@ def account_set_active(*, actor: Any, account: User, active: bool, reason: str =
 
 
 @transaction.atomic
-def account_unlock(*, actor: Any, account: User) -> int:
+def account_unlock(*, actor: Principal, account: User) -> int:
     """Mở khóa after repeated failures: clears the lockout records of this username (django-axes)."""
     from axes.models import AccessAttempt
 
     _guard_manage(actor, account)
-    removed, _ = AccessAttempt.objects.filter(username=account.username).delete()
+    removed: int = AccessAttempt.objects.filter(username=account.username).delete()[0]
     log_event(
         actor=actor,
         action="account.unlock",
@@ -266,12 +271,12 @@ def account_unlock(*, actor: Any, account: User) -> int:
 
 
 @transaction.atomic
-def ip_unlock(*, actor: Any, ip_address: str) -> int:
+def ip_unlock(*, actor: Principal, ip_address: str) -> int:
     """Mở khóa địa chỉ IP (per-IP lockout, e.g. an office behind one address): system admins only."""
     from axes.models import AccessAttempt
 
     require(actor, "account.unlock_ip")
-    removed, _ = AccessAttempt.objects.filter(ip_address=ip_address).delete()
+    removed: int = AccessAttempt.objects.filter(ip_address=ip_address).delete()[0]
     log_event(
         actor=actor,
         action="auth.ip_unlock",
@@ -283,7 +288,7 @@ def ip_unlock(*, actor: Any, ip_address: str) -> int:
 
 
 @transaction.atomic
-def account_reset_otp(*, actor: Any, account: User, reason: str = "") -> None:
+def account_reset_otp(*, actor: Principal, account: User, reason: str = "") -> None:
     """Đặt lại xác thực hai lớp: removes the account's devices; it enrols again at next login."""
     _guard_manage(actor, account)
     _not_self(actor, account, "đặt lại xác thực hai lớp cho")
@@ -400,7 +405,6 @@ def _notify_security(account: User, subject: str, body: str) -> None:
         return
 
     def send() -> None:
-        from django.core.mail import send_mail
 
         send_mail(f"[mchis] {subject}", body, None, to, fail_silently=True)
 
@@ -408,7 +412,7 @@ def _notify_security(account: User, subject: str, body: str) -> None:
 
 
 @transaction.atomic
-def account_issue_enrolment_code(*, actor: Any, account: User) -> str:
+def account_issue_enrolment_code(*, actor: Principal | None, account: User) -> str:
     """Cấp mã đăng ký xác thực hai lớp: a one-time code, valid ENROLMENT_CODE_HOURS, handed to the person by
     its admin. Enrolling (or re-enrolling after a reset) needs it, so a stolen password alone cannot enrol
     an authenticator (R-SEC-04, issue 10 item 3). A new code replaces any earlier one. Shown once."""
@@ -416,7 +420,7 @@ def account_issue_enrolment_code(*, actor: Any, account: User) -> str:
     _not_self(actor, account, "cấp mã đăng ký xác thực cho")
     StaticDevice.objects.filter(user=account, name=ENROLMENT_DEVICE).delete()
     gate = StaticDevice.objects.create(user=account, name=ENROLMENT_DEVICE, confirmed=False)
-    code = StaticToken.random_token()
+    code: str = StaticToken.random_token()
     StaticToken.objects.create(device=gate, token=code)
     log_event(
         actor=actor,
@@ -551,7 +555,7 @@ def split_token(token: str) -> tuple[str, str]:
 
 @transaction.atomic
 def api_client_create(
-    *, actor: Any, name: str, unit: Any, scopes: list[str], days: int = 365
+    *, actor: Principal | None, name: str, unit: Any, scopes: list[str], days: int = 365
 ) -> tuple[ApiClient, str]:
     """Issue a token for an integration: returns (client, token). The token is never stored, only its hash."""
     if actor is not None:
@@ -585,7 +589,7 @@ def api_client_create(
         scopes=sorted(set(scopes)),
         token_prefix=prefix,
         token_hash=hash_token(token),
-        created_by=person_or_none(actor),
+        created_by=person_of(actor),
         expires_at=timezone.now() + timedelta(days=days),
     )
     log_event(
@@ -605,7 +609,7 @@ def api_client_create(
 
 
 @transaction.atomic
-def api_client_revoke(*, actor: Any, client: ApiClient, reason: str = "") -> ApiClient:
+def api_client_revoke(*, actor: Principal | None, client: ApiClient, reason: str = "") -> ApiClient:
     if actor is not None:
         require(actor, "token.manage")
         if not within(actor, client.unit.path):
@@ -628,7 +632,7 @@ def api_client_revoke(*, actor: Any, client: ApiClient, reason: str = "") -> Api
 
 
 @transaction.atomic
-def api_client_record_call(*, principal: Any, method: str, path: str, status: int) -> None:
+def api_client_record_call(*, principal: ClientPrincipal, method: str, path: str, status: int) -> None:
     """Every call by a machine client is audited with its name (client.call)."""
     ApiClient.objects.filter(pk=principal.client_id).update(last_used_at=timezone.now())
     log_event(
@@ -636,7 +640,7 @@ def api_client_record_call(*, principal: Any, method: str, path: str, status: in
         action="client.call",
         object_type="api_client",
         object_id=principal.client_id,
-        scope_path=principal.unit.path,
+        scope_path=principal.unit.path if principal.unit else "",
         changes={"method": [None, method], "path": [None, path[:500]], "status": [None, status]},
     )
 
@@ -661,7 +665,9 @@ def api_client_record_rejected(*, prefix: str, reason: str, method: str, path: s
 
 
 @transaction.atomic
-def security_record_csrf_rejection(*, principal: Any, method: str, path: str, reason: str) -> None:
+def security_record_csrf_rejection(
+    *, principal: Principal | None, method: str, path: str, reason: str
+) -> None:
     """A request refused for a missing or forged CSRF token (R-SEC-07): logged, with whoever was signed in."""
     person = principal if isinstance(principal, User) else None
     log_event(

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from mchis.core.errors import DomainError, StepUpRequired
+from mchis.core.http import AuthedRequest
 
 from . import selectors, services
 from .forms import (
@@ -61,7 +62,7 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
-def _require(request: HttpRequest, action: str) -> None:
+def _require(request: AuthedRequest, action: str) -> None:
     if not can(request.user, action):
         raise PermissionDenied(_("Bạn không có quyền thực hiện thao tác này."))
 
@@ -285,7 +286,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedRequest) -> HttpResponse:
     _require(request, "account.manage")
     q, role, status = request.GET.get("q", ""), request.GET.get("role", ""), request.GET.get("status", "")
     qs = selectors.accounts_visible(request.user, q=q, role=role, status=status)
@@ -310,7 +311,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @handles_step_up
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthedRequest) -> HttpResponse:
     _require(request, "account.manage")
     form = AccountCreateForm(
         request.POST or None,
@@ -339,7 +340,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def user_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request, "account.manage")
     account = selectors.account_get(request.user, pk)
     return render(
@@ -349,7 +350,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "account": account,
             "locked": account.username in selectors.locked_usernames([account.username]),
             "enrolled": selectors.otp_enrolled(account),
-            "is_self": account.pk == request.user.pk,
+            "is_self": account.ref == request.user.ref,
             "reason_form": ReasonForm(),
         },
     )
@@ -358,7 +359,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @login_required
 @handles_step_up
-def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
+def user_change_role(request: AuthedRequest, pk: int) -> HttpResponse:
     """Đổi vai trò — a critical action: step-up first (R-SEC-04)."""
     _require(request, "account.manage")
     account = selectors.account_get(request.user, pk)
@@ -381,7 +382,7 @@ def user_change_role(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/user_role.html", {"account": account, "form": form})
 
 
-def _account_action(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+def _account_action(request: AuthedRequest, pk: int, action: Any, done: str) -> HttpResponse:
     _require(request, "account.manage")
     account = selectors.account_get(request.user, pk)
     try:
@@ -397,7 +398,7 @@ def _account_action(request: HttpRequest, pk: int, action: Any, done: str) -> Ht
 
 @require_POST
 @login_required
-def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def user_deactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _account_action(
         request,
@@ -409,7 +410,7 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def user_reactivate(request: AuthedRequest, pk: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     return _account_action(
         request,
@@ -421,7 +422,7 @@ def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def user_unlock(request: AuthedRequest, pk: int) -> HttpResponse:
     return _account_action(
         request,
         pk,
@@ -432,7 +433,7 @@ def user_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @handles_step_up
-def user_reset_otp(request: HttpRequest, pk: int) -> HttpResponse:
+def user_reset_otp(request: AuthedRequest, pk: int) -> HttpResponse:
     """Đặt lại xác thực hai lớp (audited, step-up). GET after the step-up shows the confirmation again."""
     if request.method != "POST":
         _require(request, "account.manage")
@@ -450,7 +451,7 @@ def user_reset_otp(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 @login_required
-def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
+def user_reset_password(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request, "account.manage")
     account = selectors.account_get(request.user, pk)
     try:
@@ -464,7 +465,7 @@ def user_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 @login_required
-def user_enrolment_code(request: HttpRequest, pk: int) -> HttpResponse:
+def user_enrolment_code(request: AuthedRequest, pk: int) -> HttpResponse:
     """Cấp mã đăng ký xác thực hai lớp: shown once, handed to the person (R-SEC-04, issue 10 item 3)."""
     _require(request, "account.manage")
     account = selectors.account_get(request.user, pk)
@@ -482,7 +483,7 @@ def user_enrolment_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def ip_unlock(request: HttpRequest) -> HttpResponse:
+def ip_unlock(request: AuthedRequest) -> HttpResponse:
     _require(request, "account.unlock_ip")
     ip = request.POST.get("ip_address", "")
     try:
@@ -498,7 +499,7 @@ def ip_unlock(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthedRequest) -> HttpResponse:
     _require(request, "token.manage")
     return render(
         request, "accounts/token_list.html", {"clients": selectors.api_clients_visible(request.user)}
@@ -507,7 +508,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: AuthedRequest) -> HttpResponse:
     _require(request, "token.manage")
     form = ApiClientCreateForm(request.POST or None, units=selectors.units_manageable(request.user))
     if request.method == "POST" and form.is_valid():
@@ -529,7 +530,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, pk: int) -> HttpResponse:
     _require(request, "token.manage")
     client = selectors.api_client_get(request.user, pk)
     try:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError
+from mchis.core.principal import Principal
 from mchis.core.text import nfc
 
 from .models import Catalog, CatalogItem
@@ -27,13 +28,13 @@ CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,31}")
 SEED_VALID_FROM = date(2000, 1, 1)
 
 
-def _check(actor: Any) -> None:
+def _check(actor: Principal | None) -> None:
     if actor is not None:
         require(actor, "catalog.manage")
 
 
-def _scope_path(actor: Any) -> str:
-    return getattr(getattr(actor, "unit", None), "path", "") or ""
+def _scope_path(actor: Principal | None) -> str:
+    return actor.unit.path if actor is not None and actor.unit is not None else ""
 
 
 def _clean_names(name_vi: str, name_en: str) -> tuple[str, str]:
@@ -61,7 +62,13 @@ def _check_parent(catalog: Catalog, parent_code: str, code: str) -> str:
 
 @transaction.atomic
 def catalog_create(
-    *, actor: Any, code: str, name_vi: str, name_en: str = "", code_system: str, description: str = ""
+    *,
+    actor: Principal | None,
+    code: str,
+    name_vi: str,
+    name_en: str = "",
+    code_system: str,
+    description: str = "",
 ) -> Catalog:
     _check(actor)
     if not re.fullmatch(r"[a-z0-9_\-]{1,64}", code or ""):
@@ -90,7 +97,7 @@ def catalog_create(
 @transaction.atomic
 def catalog_item_add(
     *,
-    actor: Any,
+    actor: Principal,
     catalog: Catalog,
     code: str,
     name_vi: str,
@@ -138,7 +145,7 @@ def catalog_item_add(
 @transaction.atomic
 def catalog_item_update(
     *,
-    actor: Any,
+    actor: Principal | None,
     item: CatalogItem,
     name_vi: str,
     name_en: str,
@@ -219,7 +226,7 @@ def catalog_item_update(
 
 @transaction.atomic
 def catalog_item_retire(
-    *, actor: Any, item: CatalogItem, on: date | None = None, reason: str = ""
+    *, actor: Principal, item: CatalogItem, on: date | None = None, reason: str = ""
 ) -> CatalogItem:
     """Stop offering a code from `on`; the code stays readable for data recorded before."""
     _check(actor)
@@ -280,7 +287,7 @@ class CatalogLoadReport:
 
 @transaction.atomic
 def catalog_load(
-    *, actor: Any, catalog: Catalog, rows: list[ItemRow], valid_from: date = SEED_VALID_FROM
+    *, actor: Principal | None, catalog: Catalog, rows: list[ItemRow], valid_from: date = SEED_VALID_FROM
 ) -> CatalogLoadReport:
     """Bring a catalog in line with `rows` in bulk (idempotent).
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from mchis.accounts.permissions import can
 from mchis.core.dates import parse_day
 from mchis.core.errors import DomainError
+from mchis.core.http import AuthedRequest
 from mchis.core.text import fold
 
 from . import services
@@ -38,7 +39,7 @@ def _catalog(code: str) -> Catalog:
     return catalog
 
 
-def _require_manage(request: HttpRequest) -> None:
+def _require_manage(request: AuthedRequest) -> None:
     if not can(request.user, "catalog.manage"):
         raise PermissionDenied(_("Chỉ quản trị hệ thống được sửa danh mục."))
 
@@ -49,7 +50,7 @@ def catalog_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def catalog_detail(request: HttpRequest, code: str) -> HttpResponse:
+def catalog_detail(request: AuthedRequest, code: str) -> HttpResponse:
     catalog = _catalog(code)
     on_text = request.GET.get("on", "")
     day: date | None = None
@@ -83,7 +84,7 @@ def catalog_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def item_add(request: HttpRequest, code: str) -> HttpResponse:
+def item_add(request: AuthedRequest, code: str) -> HttpResponse:
     _require_manage(request)
     catalog = _catalog(code)
     form = ItemForm(request.POST or None)
@@ -111,7 +112,7 @@ def item_add(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def item_edit(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
+def item_edit(request: AuthedRequest, code: str, item_code: str) -> HttpResponse:
     """Edit form and version history of one code."""
     catalog = _catalog(code)
     history = list(catalog_item_history(code, item_code))
@@ -167,7 +168,7 @@ def item_edit(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def item_retire(request: HttpRequest, code: str, item_code: str) -> HttpResponse:
+def item_retire(request: AuthedRequest, code: str, item_code: str) -> HttpResponse:
     _require_manage(request)
     _catalog(code)
     current = catalog_item_current(code, item_code)

@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from .context import current_meta
 from .models import AuditAnchor, AuditEvent
-from .principal import person_or_none
+from .principal import Principal, is_machine_client, person_or_none
 
 GENESIS = "0" * 64
 _LOCK_KEY = 7_302_019  # advisory lock id that serialises the chain on PostgreSQL
@@ -113,7 +113,7 @@ def _lock_chain() -> None:
 
 def log_event(
     *,
-    actor: Any,
+    actor: Principal | None,
     action: str,
     object_type: str = "",
     object_id: str | int = "",
@@ -128,15 +128,16 @@ def log_event(
     meta = current_meta()
     _lock_chain()  # held until the caller commits: writers append one after the other
     last = AuditEvent.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-    unit = getattr(actor, "unit", None) if actor is not None else None
+    # An anonymous visitor (a refused sign-in) is recorded without a unit.
+    unit = actor.unit if actor is not None and actor.is_authenticated else None
     person = person_or_none(actor)
     event = AuditEvent(
         at=timezone.now(),
         actor=person,
         actor_username=getattr(person, "username", "") if person is not None else "",
-        actor_unit_code=getattr(unit, "code", "") or "",
-        actor_unit_path=getattr(unit, "path", "") or "",
-        client_name=meta.client_name or getattr(actor, "client_name", "") or "",
+        actor_unit_code=unit.code if unit is not None else "",
+        actor_unit_path=unit.path if unit is not None else "",
+        client_name=meta.client_name or (actor.client_name if is_machine_client(actor) else ""),
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -155,7 +156,7 @@ def log_event(
 
 
 def log_read(
-    *, actor: Any, object_type: str, object_id: str | int, scope_path: str, purpose: str = ""
+    *, actor: Principal, object_type: str, object_id: str | int, scope_path: str, purpose: str = ""
 ) -> AuditEvent:
     """Record that `actor` viewed one person's record in full (R-SEC-06). Call it from the selector/view
     that shows the record; it opens its own atomic block, so it also works outside a service."""
@@ -172,7 +173,7 @@ def log_read(
 
 def log_export(
     *,
-    actor: Any,
+    actor: Principal,
     what: str,
     filters: dict[str, Any] | None = None,
     row_count: int,

@@ -16,19 +16,24 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils.module_loading import import_string
 
+from .principal import Principal
+
 DEFAULT_CHECK = "mchis.accounts.permissions.can"
 
 
 @cache
 def _checker() -> Callable[[Any, str], bool]:
-    return import_string(getattr(settings, "MCHIS_PERMISSION_CHECK", DEFAULT_CHECK))
+    check: Callable[[Any, str], bool] = import_string(
+        getattr(settings, "MCHIS_PERMISSION_CHECK", DEFAULT_CHECK)
+    )
+    return check
 
 
-def allowed(principal: Any, action: str) -> bool:
+def allowed(principal: Principal, action: str) -> bool:
     return bool(_checker()(principal, action))
 
 
-def require_allowed(principal: Any, action: str) -> None:
+def require_allowed(principal: Principal, action: str) -> None:
     """403 for a signed-in principal whose role lacks the action (views only; services use accounts.require)."""
     if not allowed(principal, action):
         raise PermissionDenied("Bạn không có quyền thực hiện thao tác này.")

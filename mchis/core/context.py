@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,9 +22,9 @@ def current_meta() -> RequestMeta:
     return _current.get()
 
 
-def set_meta(meta: RequestMeta):  # returns a token for reset
+def set_meta(meta: RequestMeta) -> Token[RequestMeta]:  # returns a token for reset
     return _current.set(meta)
 
 
-def reset_meta(token) -> None:
+def reset_meta(token: Token[RequestMeta]) -> None:
     _current.reset(token)

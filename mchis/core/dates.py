@@ -9,6 +9,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from django.utils.translation import gettext
+
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _MY = re.compile(r"^(?:tháng\s*)?(\d{1,2})[/.\-](\d{4})$", re.I)
@@ -73,7 +75,6 @@ def dmy(value: Any) -> str:
 
 def month_text(value: Any) -> str:
     """'tháng 10/2026' (Vietnamese UI) / '10/2026' (English UI)."""
-    from django.utils.translation import gettext
 
     day = as_date(value)
     if day is None:

@@ -5,6 +5,8 @@ Messages are Vietnamese (the UI language) and name the field when there is one.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """A refused operation: bad input or a rule that forbids it. HTTP 400/409/422."""
@@ -33,7 +35,7 @@ class ValidationFailed(DomainError):
         super().__init__(message)
         self.errors = errors
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "errors": self.errors}
 
 

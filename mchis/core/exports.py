@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -39,7 +40,7 @@ def audit_log_workbook(events: QuerySet[AuditEvent], *, limit: int) -> tuple[byt
     )
     rows = 0
     for values in events.values_list(*[name for name, _ in EXPORT_COLUMNS])[:limit].iterator():
-        row: list = list(values)
+        row: list[Any] = list(values)
         at = WriteOnlyCell(
             sheet, value=timezone.localtime(row[1]).replace(tzinfo=None)
         )  # Excel has no time zones

@@ -7,7 +7,7 @@ its own unit's subtree. Missing and forbidden are the same 404, so IDs reveal no
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -15,28 +15,25 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.http import Http404
 
+from .principal import Principal
+
 M = TypeVar("M", bound=models.Model)
 QS = TypeVar("QS", bound=models.QuerySet[Any])
 
 
-class Principal(Protocol):
-    is_authenticated: bool
-
-
-def scope_path_of(principal: Any) -> str | None:
+def scope_path_of(principal: Principal | None) -> str | None:
     """The unit path that bounds what this principal sees; None = nation-wide (system level).
 
     An anonymous or unit-less non-superuser gets an impossible path: sees nothing.
     """
-    if principal is None or not getattr(principal, "is_authenticated", False):
+    if principal is None or not principal.is_authenticated:
         return "\x00"
-    unit = getattr(principal, "unit", None)
-    if unit is None:
-        return None if getattr(principal, "is_superuser", False) else "\x00"
-    return unit.path
+    if principal.unit is None:
+        return None if principal.is_superuser else "\x00"
+    return principal.unit.path
 
 
-def visible_to(queryset: models.QuerySet[M], principal: Any) -> models.QuerySet[M]:
+def visible_to(queryset: models.QuerySet[M], principal: Principal) -> models.QuerySet[M]:
     lookup = getattr(queryset.model, "SCOPE_PATH", None)
     if lookup is None:
         raise TypeError(f"{queryset.model.__name__} has no SCOPE_PATH; it cannot be scoped")
@@ -46,7 +43,7 @@ def visible_to(queryset: models.QuerySet[M], principal: Any) -> models.QuerySet[
     return queryset.filter(subtree_q(lookup, path))
 
 
-def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
+def access(queryset: models.QuerySet[M], principal: Principal, **lookup: Any) -> M:
     """One object inside the principal's jurisdiction, or Http404 (never 403: no existence leak).
 
     A refusal is itself audited (`access.denied`, R-SEC-06: attempts to reach other units' records are
@@ -61,7 +58,7 @@ def access(queryset: models.QuerySet[M], principal: Any, **lookup: Any) -> M:
         raise Http404("Không tìm thấy.") from exc
 
 
-def _record_denied(queryset: models.QuerySet[Any], principal: Any, lookup: dict[str, Any]) -> None:
+def _record_denied(queryset: models.QuerySet[Any], principal: Principal, lookup: dict[str, Any]) -> None:
     if not getattr(settings, "AUDIT_DENIED_ACCESS", True):
         return
     from .audit import log_event  # the audit module imports models; keep scoping importable from models
@@ -98,7 +95,7 @@ def common_path(paths: Any) -> str:
     return "/" + "/".join(prefix) + "/" if prefix else "/"
 
 
-def within(principal: Any, unit_path: str) -> bool:
+def within(principal: Principal, unit_path: str) -> bool:
     """Is a unit (by its path) inside the principal's jurisdiction?"""
     path = scope_path_of(principal)
     return path is None or in_subtree(unit_path, path)
@@ -107,7 +104,7 @@ def within(principal: Any, unit_path: str) -> bool:
 class ScopedQuerySet(models.QuerySet[M]):
     """Base QuerySet for scoped models: `Model.objects.visible_to(user)`."""
 
-    def visible_to(self, principal: Any) -> ScopedQuerySet[M]:
+    def visible_to(self, principal: Principal) -> ScopedQuerySet[M]:
         return visible_to(self, principal)  # type: ignore[return-value]
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.db.models import Q
 
 from .audit_labels import actions_matching
 from .models import AuditEvent, AuditEventQuerySet
+from .principal import Principal
 from .scoping import scope_path_of
 from .text import nfc
 
@@ -29,12 +29,12 @@ class AuditFilters:
         return {k: str(v) for k, v in self.__dict__.items() if v not in ("", None)}
 
 
-def audit_events_visible_to(principal: Any) -> AuditEventQuerySet:
+def audit_events_visible_to(principal: Principal) -> AuditEventQuerySet:
     """Entries about objects in, or by actors of, the principal's unit subtree."""
     return AuditEvent.objects.in_scope(scope_path_of(principal))
 
 
-def audit_event_search(*, principal: Any, filters: AuditFilters) -> AuditEventQuerySet:
+def audit_event_search(*, principal: Principal, filters: AuditFilters) -> AuditEventQuerySet:
     qs = audit_events_visible_to(principal)
     if filters.user:
         term = nfc(filters.user)

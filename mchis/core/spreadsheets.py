@@ -47,7 +47,7 @@ class _SafeAppendSheet:
         return getattr(self._sheet, name)
 
 
-class SafeWorkbook(_OpenpyxlWorkbook):
+class SafeWorkbook(_OpenpyxlWorkbook):  # type: ignore[misc]  # openpyxl ships no types
     """An openpyxl workbook that neutralises every text cell when it is saved (write-only mode: on append)."""
 
     def create_sheet(self, title: str | None = None, index: int | None = None) -> Any:

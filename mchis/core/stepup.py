@@ -8,6 +8,7 @@ request context, and the accounts app owns the step-up page (URL name `accounts:
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -63,9 +64,9 @@ def remember_pending_post(request: HttpRequest) -> None:
     }
 
 
-def take_pending_post(request: HttpRequest, next_url: str) -> dict | None:
+def take_pending_post(request: HttpRequest, next_url: str) -> dict[str, Any] | None:
     """The interrupted POST to `next_url`, if still fresh (removed from the session either way)."""
-    pending = request.session.pop(PENDING_KEY, None)
+    pending: dict[str, Any] | None = request.session.pop(PENDING_KEY, None)
     if not pending or pending.get("path") != next_url:
         return None
     if timezone.now().timestamp() - float(pending.get("at", 0)) > PENDING_MAX_AGE_SECONDS:

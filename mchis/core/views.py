@@ -16,6 +16,7 @@ from .audit import log_export
 from .authz import require_allowed
 from .exports import audit_log_workbook
 from .forms import AuditSearchForm
+from .http import AuthedRequest
 from .scoping import scope_path_of
 from .selectors import AuditFilters, audit_event_search
 from .stepup import require_step_up
@@ -41,7 +42,7 @@ def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
+def _search(request: AuthedRequest) -> tuple[AuditSearchForm, Any]:
     """The bound search form and the matching entries of the reader's scope (None while the form is invalid)."""
     form = AuditSearchForm(request.GET or None)
     if not form.is_bound:
@@ -54,7 +55,7 @@ def _search(request: HttpRequest) -> tuple[AuditSearchForm, Any]:
 @never_cache
 @login_required
 @require_GET
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthedRequest) -> HttpResponse:
     """Nhật ký hệ thống của đơn vị mình và cấp dưới (R-SEC-05): quản trị và phúc tra tìm kiếm, xuất Excel."""
     require_allowed(request.user, "audit_log.view")
     form, events = _search(request)
@@ -71,7 +72,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_GET
-def audit_log_export(request: HttpRequest) -> HttpResponse:
+def audit_log_export(request: AuthedRequest) -> HttpResponse:
     """Xuất nhật ký ra Excel; bản thân việc xuất được ghi nhật ký (R-SEC-06).
 
     The log holds personal data (names, IDs in change diffs): exporting it is critical (R-SEC-04 step-up)."""

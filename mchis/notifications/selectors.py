@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from .models import Notification, NotificationPreference
@@ -27,7 +28,6 @@ def email_wanted(user: Any) -> bool:
 
 def people_of(unit: Any, roles: tuple[str, ...] = ()) -> list[Any]:
     """Active people of one unit (optionally with these roles): the recipients of a notice to the unit."""
-    from django.contrib.auth import get_user_model
 
     if unit is None:
         return []

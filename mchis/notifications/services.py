@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from mchis.accounts.principals import as_person
 from mchis.core.audit import log_event
+from mchis.core.principal import Principal
 
 from .models import Notification, NotificationPreference
 
@@ -64,7 +67,6 @@ def notify(
 
 
 def _send_mail(title: str, reason: str, url: str, to: list[str]) -> None:
-    from django.core.mail import send_mail
 
     base = getattr(settings, "SITE_URL", "").rstrip("/")
     body = "\n\n".join(x for x in (title, reason, f"{base}{url}" if url else "") if x)
@@ -73,9 +75,9 @@ def _send_mail(title: str, reason: str, url: str, to: list[str]) -> None:
 
 
 @transaction.atomic
-def notification_mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, actor: Principal, ids: Iterable[int] | None = None) -> int:
     """Mark the actor's own notifications read (all unread when `ids` is None). Returns how many."""
-    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    qs = Notification.objects.filter(recipient=as_person(actor), read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     marked = list(qs.values_list("pk", flat=True))
@@ -89,13 +91,14 @@ def notification_mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> i
 
 
 @transaction.atomic
-def notification_preference_set(*, actor: Any, email: bool) -> NotificationPreference:
-    pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=actor)
+def notification_preference_set(*, actor: Principal, email: bool) -> NotificationPreference:
+    person = as_person(actor)
+    pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=person)
     before = pref.email
     pref.email = bool(email)
     pref.save(update_fields=["email"])
     log_event(
-        actor=actor, action="notification.preference", object_type="user", object_id=actor.pk,
+        actor=actor, action="notification.preference", object_type="user", object_id=person.pk,
         changes={"email": [before, pref.email]},
     )  # fmt: skip
     return pref

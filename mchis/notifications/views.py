@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mchis.core.http import AuthedRequest
+
 from . import selectors, services
 
 
@@ -27,7 +29,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
+def notification_read(request: AuthedRequest) -> HttpResponse:
     """Mark one (id) or all read; with `next`, go on to the thing the notification is about."""
     raw = request.POST.get("id", "")
     services.notification_mark_read(actor=request.user, ids=[int(raw)] if raw.isdigit() else None)
@@ -39,7 +41,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_preference(request: HttpRequest) -> HttpResponse:
+def notification_preference(request: AuthedRequest) -> HttpResponse:
     services.notification_preference_set(actor=request.user, email=request.POST.get("email") == "on")
     messages.success(request, _("Đã lưu cách nhận thông báo."))
     return redirect("notifications:list")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from mchis.accounts.auth import principal_for, resolve_token
 from mchis.accounts.permissions import can
+from mchis.core.principal import Principal
 
 from . import health, metrics
 
@@ -40,14 +43,14 @@ def ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": status, "components": states}, status=200 if ready_ else 503)
 
 
-def _metrics_principal(request: HttpRequest) -> object | None:
+def _metrics_principal(request: HttpRequest) -> Principal | None:
     """A signed-in person, or a machine client's bearer token (Prometheus: `authorization: credentials_file`)."""
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         client, _reason = resolve_token(header.removeprefix("Bearer ").strip())
         return principal_for(client) if client is not None else None
     user = getattr(request, "user", None)
-    return user if getattr(user, "is_authenticated", False) else None
+    return cast(Principal, user) if getattr(user, "is_authenticated", False) else None
 
 
 @never_cache

@@ -11,6 +11,7 @@ from django.db import models, transaction
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError
+from mchis.core.principal import Principal
 from mchis.core.scoping import common_path, visible_under
 from mchis.core.text import fold, nfc
 
@@ -124,7 +125,7 @@ def admin_units_apply(*, sources: Sources) -> LoadReport:
 
 
 @transaction.atomic
-def admin_units_load(*, actor: Any, sources: Sources) -> LoadReport:
+def admin_units_load(*, actor: Principal | None, sources: Sources) -> LoadReport:
     """Load both code systems and the old→new mapping in one transaction; idempotent (R-ORG-01).
 
     Units missing from the sources are kept (data may point at them); mappings missing are removed.
@@ -153,16 +154,17 @@ def admin_units_load(*, actor: Any, sources: Sources) -> LoadReport:
 NATIONAL_KINDS = frozenset({"ministry", "ministry_dept"})
 
 
-def _is_national(actor: Any) -> bool:
-    unit = getattr(actor, "unit", None)
-    if getattr(actor, "role", None) == "system_admin":
+def _is_national(actor: Principal | None) -> bool:
+    if actor is None:
+        return False
+    if actor.role == "system_admin":
         return True
-    if unit is None:
-        return bool(getattr(actor, "is_superuser", False))
-    return unit.parent_id is None or unit.kind in NATIONAL_KINDS
+    if actor.unit is None:
+        return actor.is_superuser
+    return actor.unit.parent_id is None or actor.unit.kind in NATIONAL_KINDS
 
 
-def managed_admin_units(actor: Any) -> Any:
+def managed_admin_units(actor: Principal | None) -> Any:
     """2025 administrative units (provinces and communes) where this actor may locate reporting units and
     manage villages (R-SEC-01: administration stays inside the subtree).
 
@@ -174,9 +176,9 @@ def managed_admin_units(actor: Any) -> Any:
     from mchis.units.models import ReportingUnit
 
     units = AdminUnit.objects.v2025()
-    unit = getattr(actor, "unit", None)
     if _is_national(actor):
         return units
+    unit = actor.unit if actor is not None else None
     if unit is None:
         return units.none()
     seat = unit.admin_unit
@@ -190,7 +192,7 @@ def managed_admin_units(actor: Any) -> Any:
     return in_province.filter(pk__in=located)
 
 
-def manageable_communes(actor: Any) -> Any:
+def manageable_communes(actor: Principal | None) -> Any:
     """2025 communes whose villages this actor may manage (see `managed_admin_units`)."""
     return managed_admin_units(actor).communes()
 
@@ -202,7 +204,7 @@ def village_owner_path(commune: AdminUnit) -> str:
     return common_path(ReportingUnit.objects.filter(admin_unit=commune).values_list("path", flat=True))
 
 
-def _check_village_rights(actor: Any, commune: AdminUnit) -> None:
+def _check_village_rights(actor: Principal | None, commune: AdminUnit) -> None:
     if actor is None:
         return  # a system job (management command, demo generator); every request passes its user
     require(actor, "village.manage")
@@ -212,10 +214,10 @@ def _check_village_rights(actor: Any, commune: AdminUnit) -> None:
         )
 
 
-def _scope_path(actor: Any, commune: AdminUnit) -> str:
+def _scope_path(actor: Principal | None, commune: AdminUnit) -> str:
     """Audit scope of a village write: its owner's units (so the commune's province sees it), else the actor's."""
-    unit = getattr(actor, "unit", None)
-    return village_owner_path(commune) or getattr(unit, "path", "") or ""
+    unit = actor.unit if actor is not None else None
+    return village_owner_path(commune) or (unit.path if unit is not None else "")
 
 
 def _clean_village(name: str, kind: str) -> tuple[str, str]:
@@ -230,7 +232,9 @@ def _clean_village(name: str, kind: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def village_create(*, actor: Any, commune: AdminUnit, name: str, kind: str, code: str = "") -> Village:
+def village_create(
+    *, actor: Principal | None, commune: AdminUnit, name: str, kind: str, code: str = ""
+) -> Village:
     """Add a thôn / tổ dân phố / bản / ấp / khóm under a 2025 commune; code defaults to the next number."""
     if commune.version != CodeVersion.V2025 or commune.level != Level.COMMUNE:
         raise DomainError("Chỉ thêm thôn/tổ dân phố dưới xã/phường/đặc khu (mã 2025).", field="commune")
@@ -248,7 +252,7 @@ def village_create(*, actor: Any, commune: AdminUnit, name: str, kind: str, code
 
 def _village_write(
     *,
-    actor: Any,
+    actor: Principal | None,
     commune: AdminUnit,
     code: str,
     name: str,
@@ -287,7 +291,7 @@ def _village_write(
 
 
 @transaction.atomic
-def village_update(*, actor: Any, village: Village, name: str, kind: str) -> Village:
+def village_update(*, actor: Principal, village: Village, name: str, kind: str) -> Village:
     village = Village.objects.select_for_update().select_related("commune").get(pk=village.pk)
     _check_village_rights(actor, village.commune)
     clean, kind = _clean_village(name, kind)
@@ -311,7 +315,7 @@ def village_update(*, actor: Any, village: Village, name: str, kind: str) -> Vil
 
 
 @transaction.atomic
-def village_deactivate(*, actor: Any, village: Village, reason: str = "") -> Village:
+def village_deactivate(*, actor: Principal, village: Village, reason: str = "") -> Village:
     """Villages are never deleted (records point at them); they stop being offered."""
     village = Village.objects.select_for_update().select_related("commune").get(pk=village.pk)
     _check_village_rights(actor, village.commune)
@@ -332,7 +336,9 @@ def village_deactivate(*, actor: Any, village: Village, reason: str = "") -> Vil
 
 
 @transaction.atomic
-def village_add_pending(*, actor: Any, commune: AdminUnit, name: str, kind: str, reason: str) -> Village:
+def village_add_pending(
+    *, actor: Principal, commune: AdminUnit, name: str, kind: str, reason: str
+) -> Village:
     """A village named by an import but not in the commune's list: added as pending for a leader to confirm.
 
     The caller (the initial migration) has already checked that `actor` may approve data of this commune;
@@ -345,19 +351,19 @@ def village_add_pending(*, actor: Any, commune: AdminUnit, name: str, kind: str,
     )
 
 
-def can_confirm_village(actor: Any, village: Village) -> bool:
+def can_confirm_village(actor: Principal | None, village: Village) -> bool:
     """Unit admins of the area, and leaders of a unit located in (or above) the village's commune."""
     if not village.pending:
         return False
-    if getattr(actor, "role", None) not in ("leader", "unit_admin", "system_admin") and not getattr(
-        actor, "is_superuser", False
+    if actor is None or (
+        actor.role not in ("leader", "unit_admin", "system_admin") and not actor.is_superuser
     ):
         return False
-    return manageable_communes(actor).filter(pk=village.commune_id).exists()
+    return bool(manageable_communes(actor).filter(pk=village.commune_id).exists())
 
 
 @transaction.atomic
-def village_confirm(*, actor: Any, village: Village) -> Village:
+def village_confirm(*, actor: Principal | None, village: Village) -> Village:
     """A leader confirms a village an import added (it becomes an ordinary village of the list)."""
     village = Village.objects.select_for_update().select_related("commune").get(pk=village.pk)
     if not village.pending:

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
+from mchis.core.http import AuthedRequest
 
 from . import services
 from .forms import VillageEditForm, VillageForm
@@ -20,20 +21,22 @@ from .models import AdminUnit, Village
 from .selectors import commune_search, villages_of
 
 
-def _require(request: HttpRequest) -> None:
+def _require(request: AuthedRequest) -> None:
     if not can(request.user, "village.manage"):
         raise PermissionDenied(_("Bạn không có quyền quản lý thôn, tổ dân phố."))
 
 
-def _commune(request: HttpRequest, code: str) -> AdminUnit:
-    commune = services.manageable_communes(request.user).select_related("parent").filter(code=code).first()
+def _commune(request: AuthedRequest, code: str) -> AdminUnit:
+    commune: AdminUnit | None = (
+        services.manageable_communes(request.user).select_related("parent").filter(code=code).first()
+    )
     if commune is None:
         raise Http404(_("Không tìm thấy xã."))  # missing and out of scope look the same
     return commune
 
 
 @login_required
-def commune_list(request: HttpRequest) -> HttpResponse:
+def commune_list(request: AuthedRequest) -> HttpResponse:
     _require(request)
     q = request.GET.get("q", "").strip()
     communes = commune_search(services.manageable_communes(request.user).select_related("parent"), q)
@@ -43,7 +46,7 @@ def commune_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def village_list(request: HttpRequest, code: str) -> HttpResponse:
+def village_list(request: AuthedRequest, code: str) -> HttpResponse:
     _require(request)
     commune = _commune(request, code)
     form = VillageForm(request.POST or None)
@@ -67,7 +70,7 @@ def village_list(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def village_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def village_edit(request: AuthedRequest, code: str, pk: int) -> HttpResponse:
     _require(request)
     commune = _commune(request, code)
     village = Village.objects.filter(commune=commune, pk=pk).first()

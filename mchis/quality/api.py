@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
+from mchis.core.http import ApiRequest
 
 from . import selectors
 from .engine import evaluate_child
@@ -59,10 +59,10 @@ class CheckOut(Schema):
 
 
 @router.post("/check-child", response=CheckOut, summary="Kiểm tra khi nhập: cảnh báo và trẻ có thể đã có")
-def check_child(request: HttpRequest, payload: ChildDraft) -> dict[str, Any]:
-    principal = request.auth  # type: ignore[attr-defined]
+def check_child(request: ApiRequest, payload: ChildDraft) -> dict[str, Any]:
+    principal = request.auth
     require(principal, "child.view")
-    unit = getattr(principal, "unit", None)
+    unit = principal.unit
     if unit is None:
         raise DomainError("Tài khoản không thuộc đơn vị nào.")
     data = payload.model_dump() | {"unit_id": unit.pk}
@@ -93,9 +93,9 @@ class ScoreRow(Schema):
 
 
 @router.get("/scores", response=list[ScoreRow], summary="Điểm chất lượng 6 tiêu chí theo đơn vị (tháng này)")
-def scores(request: HttpRequest) -> list[dict[str, Any]]:
-    require(request.auth, "quality.view")  # type: ignore[attr-defined]
+def scores(request: ApiRequest) -> list[dict[str, Any]]:
+    require(request.auth, "quality.view")
     return [
         {"unit_code": r["code"], "unit_name": r["name"], "records": r["records"], "scores": r["scores"]}
-        for r in selectors.unit_scores(request.auth)  # type: ignore[attr-defined]
+        for r in selectors.unit_scores(request.auth)
     ]

@@ -17,6 +17,7 @@ import csv
 import json
 import math
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -24,9 +25,13 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.functions import Length
 
 from mchis.core.scoping import visible_under
 from mchis.core.text import fold
+from mchis.places.models import Village
+from mchis.registry.models import Child
+from mchis.units.models import ReportingUnit, UnitKind
 
 from . import linkage
 from .linkage import MODEL_PATH, default_model, features, match_weight, probability
@@ -66,7 +71,6 @@ class ScoredPair:
 
 def _province_path(unit: Any) -> str:
     """Path of the unit's provincial ancestor (Sở Y tế), or its own path when there is none."""
-    from mchis.units.models import ReportingUnit, UnitKind
 
     ids = [int(x) for x in unit.path.strip("/").split("/") if x.isdigit()]
     doh = ReportingUnit.objects.filter(id__in=ids, kind=UnitKind.DOH).values_list("path", flat=True).first()
@@ -77,9 +81,6 @@ _unit_ids_cache: dict[str, tuple[float, list[int]]] = {}
 
 
 def _province_unit_ids(path: str, max_age: float = 300.0) -> list[int]:
-    import time
-
-    from mchis.units.models import ReportingUnit
 
     hit = _unit_ids_cache.get(path)
     if hit and time.monotonic() - hit[0] < max_age:
@@ -97,7 +98,6 @@ def _year_shift(d: date, years: int) -> date | None:
 
 
 def _commune_of(data: dict[str, Any]) -> int | None:
-    from mchis.places.models import Village
 
     commune = data.get("commune_id") or data.get("commune")
     commune = getattr(commune, "pk", commune)
@@ -114,9 +114,6 @@ def _commune_candidates(new: dict[str, Any], commune: int, unit_ids: list[int]) 
     """Ids of children in the commune sharing the carer's folded name (blocking rule 5), or given name,
     surname key and birth year (rule 7). Names are stored NFC with single spaces (R-ORG-04), so a folded
     match has the same length: the database narrows by length, Python folds the few rows left."""
-    from django.db.models.functions import Length
-
-    from mchis.registry.models import Child
 
     base = Child.objects.filter(commune_id=commune, status="active", unit_id__in=unit_ids)
     ids = []
@@ -161,7 +158,6 @@ def _fold_cached(value: str | None) -> str:
 def candidate_ids(data: dict[str, Any], unit: Any) -> tuple[dict[str, Any], list[int]] | None:
     """The new record's features and the ids of every child in the province the scan's blocking rules
     could pair with it (a superset; `linkage.passes_blocking` decides)."""
-    from mchis.registry.models import Child
 
     new = features(data | {"commune_id": _commune_of(data)})
     keys = Q()
@@ -188,7 +184,6 @@ def candidate_ids(data: dict[str, Any], unit: Any) -> tuple[dict[str, Any], list
 def find_possible_duplicates(data: dict[str, Any], unit: Any, *, limit: int = 10) -> list[Candidate]:
     """Children of the unit's province the model scores at or above the review threshold (same model, same
     blocking rules, same weights as the full scan)."""
-    from mchis.registry.models import Child
 
     model = default_model()
     found = candidate_ids(data, unit)
@@ -245,7 +240,6 @@ def pair_evidence(child_a: Any, child_b: Any) -> dict[str, Any]:
 
 def export_children(path: Path, *, unit: Any | None = None) -> int:
     """Write active children to CSV (PostgreSQL: COPY, fast; other databases: ORM)."""
-    from mchis.registry.models import Child
 
     if connection.vendor == "postgresql":
         from psycopg import sql as pgsql
@@ -303,7 +297,8 @@ def _splink_settings_from_model(model_json: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_model_json(path: Path = MODEL_PATH) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
+    model: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return model
 
 
 def _register_tf_tables(con: Any, db_api: Any, linker: Any, model_json: dict[str, Any]) -> None:

@@ -19,8 +19,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mchis.catalogs.models import CatalogItem
 from mchis.core.scoping import visible_under
 from mchis.core.text import fold, nfc
+from mchis.places.models import AdminUnit, Level
+from mchis.registry.models import Child, CircumstanceMembership
+from mchis.units.models import ReportingUnit
 
 from .models import Finding, FindingStatus, RuleError, ScanRun
 from .rules import RULES, RULES_BY_CODE, ChildRecord, CircumstanceRecord, RuleContext, RuleFailure, run_rules
@@ -40,9 +44,6 @@ _context_cache: dict[str, tuple[float, RuleContext]] = {}
 
 
 def build_context(today: date | None = None) -> RuleContext:
-    from mchis.catalogs.models import CatalogItem
-    from mchis.places.models import AdminUnit, Level
-    from mchis.units.models import ReportingUnit
 
     unit_area: dict[int, tuple[str, int]] = {}
     for uid, level, admin_id in ReportingUnit.objects.values_list("id", "admin_unit__level", "admin_unit_id"):
@@ -237,7 +238,6 @@ def check_children(
 
 
 def _circumstances_for(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    from mchis.registry.models import CircumstanceMembership
 
     out: dict[int, list[Any]] = {}
     if not ids:
@@ -253,7 +253,6 @@ def _circumstances_for(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 
 def on_child_changed(child: Any) -> dict[str, int]:
     """Re-check one child after an approved change (registry calls this on commit)."""
-    from mchis.registry.models import Child
 
     from .scores import refresh_unit_scores
 
@@ -294,7 +293,6 @@ def scan_run(
 
     `stop_after` (tests/benchmarks) stops after that many chunks, leaving the scan resumable.
     """
-    from mchis.registry.models import Child
 
     from .scores import refresh_unit_scores
 
@@ -343,7 +341,6 @@ def rule_codes() -> list[str]:
 
 def recheck_children(child_ids: list[int]) -> None:
     """Registry hook (mchis.registry.hooks): the rules run on every approved change, after it commits."""
-    from mchis.registry.models import Child
 
     for child in Child.objects.filter(pk__in=child_ids).only("pk"):
         on_child_changed(child)

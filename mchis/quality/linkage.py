@@ -344,7 +344,7 @@ _GIVEN_CONFLICT_SQL = '"given_f_l" = "given_f_r" AND "given_l" <> "given_r" AND 
 
 def _given_conflict(a: Row, b: Row) -> bool:
     """Same letters, different diacritics written on both sides (Máy ≠ Mẩy, Hiền ≠ Hiên): two names."""
-    return (
+    return bool(
         a["given_f"] == b["given_f"]
         and a["given"] != b["given"]
         and a["given"] != a["given_f"]
@@ -801,7 +801,7 @@ def probability(weight: float) -> float:
         return 1.0
     if weight < -60:
         return 0.0
-    bf = 2.0**weight
+    bf: float = 2.0**weight
     return bf / (1 + bf)
 
 

@@ -57,4 +57,5 @@ def render_minutes_html(c: AuditCampaign) -> str:
 def render_minutes_pdf(c: AuditCampaign) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=render_minutes_html(c)).write_pdf()
+    pdf: bytes = HTML(string=render_minutes_html(c)).write_pdf()
+    return pdf

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mchis.core.text import nfc
 from mchis.registry.duplicates import display_rows as display_rows  # the same rows on both apps' pages
+from mchis.registry.models import Sex
 
 # Fields a person compares, in the order of the paper register.
 COMPARED_FIELDS: tuple[tuple[str, Any], ...] = (
@@ -106,8 +107,6 @@ def _display(key: str, value: Any) -> str:
     if key == "date_of_birth" and isinstance(value, str) and len(value) >= 10 and value[4] == "-":
         return date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
     if key == "sex":
-        from mchis.registry.models import Sex
-
         return str(dict(Sex.choices).get(str(value), value))
     return str(value)
 

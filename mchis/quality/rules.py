@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
+from typing import Any
 
 from mchis.core.ages import completed_years
 from mchis.core.text import fold
@@ -100,7 +101,7 @@ class Finding:
     message: str
     # distinguishes several findings of one rule on one record (e.g. which field); stable across runs
     fingerprint: str = ""
-    details: dict = dc_field(default_factory=dict)
+    details: dict[str, Any] = dc_field(default_factory=dict)
 
 
 RuleFn = Callable[[ChildRecord, RuleContext], list[Finding]]

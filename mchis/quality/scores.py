@@ -13,6 +13,8 @@ from datetime import date
 from django.db.models import Count
 from django.utils import timezone
 
+from mchis.registry.models import Child
+
 from .models import CandidateStatus, DuplicateCandidate, Finding, FindingStatus, QualitySnapshot
 from .rules import Criterion
 
@@ -29,7 +31,6 @@ def score(records: int, bad: int) -> float:
 
 
 def refresh_unit_scores(*, unit_ids: Iterable[int], month: date | None = None) -> int:
-    from mchis.registry.models import Child
 
     ids = sorted(set(unit_ids))
     if not ids:

@@ -7,9 +7,14 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
-from mchis.core.scoping import scope_path_of, subtree_q, visible_to, visible_under
+from mchis.core.principal import Principal
+from mchis.core.scoping import access, scope_path_of, subtree_q, visible_to, visible_under
+from mchis.places.models import Village
+from mchis.registry.models import Child
+from mchis.units.models import ReportingUnit
 
 from .models import (
     AuditCampaign,
@@ -45,13 +50,12 @@ REPORT_CATEGORIES = {
 }
 
 
-def units_visible(principal: Any) -> QuerySet[Any]:
-    from mchis.units.models import ReportingUnit
+def units_visible(principal: Principal) -> QuerySet[Any]:
 
     return visible_to(ReportingUnit.objects.all(), principal)
 
 
-def unit_scores(principal: Any, *, month: date | None = None) -> list[dict[str, Any]]:
+def unit_scores(principal: Principal, *, month: date | None = None) -> list[dict[str, Any]]:
     """Each commune-level unit's six scores for the month (latest snapshot)."""
     month = month or month_start()
     snaps = visible_to(QualitySnapshot.objects.filter(month=month, unit__kind__in=COMMUNE_KINDS), principal)
@@ -69,7 +73,7 @@ def unit_scores(principal: Any, *, month: date | None = None) -> list[dict[str, 
     return out
 
 
-def score_trend(principal: Any, *, unit_id: int, months: int = 12) -> dict[str, Any]:
+def score_trend(principal: Principal, *, unit_id: int, months: int = 12) -> dict[str, Any]:
     """Monthly score series of one unit for the chart (JSON for ECharts)."""
     snaps = visible_to(QualitySnapshot.objects.filter(unit_id=unit_id), principal).order_by("month")
     by_month: dict[str, dict[str, float]] = defaultdict(dict)
@@ -85,11 +89,9 @@ def score_trend(principal: Any, *, unit_id: int, months: int = 12) -> dict[str, 
     }
 
 
-def findings(principal: Any, **filters: Any) -> QuerySet[Finding]:
+def findings(principal: Principal, **filters: Any) -> QuerySet[Finding]:
     qs = visible_to(Finding.objects.select_related("child", "unit"), principal)
     if filters.get("unit_id"):
-        from mchis.units.models import ReportingUnit
-
         unit = ReportingUnit.objects.filter(pk=filters["unit_id"]).first()
         qs = visible_under(qs, unit, lookup="unit__path") if unit else qs.none()
     if filters.get("rule"):
@@ -100,7 +102,7 @@ def findings(principal: Any, **filters: Any) -> QuerySet[Finding]:
     return qs.order_by("rule_code", "child_id")
 
 
-def worst_rules(principal: Any, *, unit_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
+def worst_rules(principal: Principal, *, unit_id: int | None = None, limit: int = 10) -> list[dict[str, Any]]:
     rows = (
         findings(principal, unit_id=unit_id)
         .values("rule_code")
@@ -114,7 +116,9 @@ def worst_rules(principal: Any, *, unit_id: int | None = None, limit: int = 10) 
     ]  # fmt: skip
 
 
-def duplicate_queue(principal: Any, *, status: str = CandidateStatus.OPEN) -> QuerySet[DuplicateCandidate]:
+def duplicate_queue(
+    principal: Principal, *, status: str = CandidateStatus.OPEN
+) -> QuerySet[DuplicateCandidate]:
     return (
         visible_to(DuplicateCandidate.objects.select_related("child_a", "child_b", "unit"), principal)
         .filter(status=status)
@@ -122,7 +126,7 @@ def duplicate_queue(principal: Any, *, status: str = CandidateStatus.OPEN) -> Qu
     )
 
 
-def campaigns(principal: Any) -> QuerySet[AuditCampaign]:
+def campaigns(principal: Principal) -> QuerySet[AuditCampaign]:
     path = scope_path_of(principal)
     qs = AuditCampaign.objects.select_related("audited_unit", "auditor_unit")
     if path is not None:
@@ -130,8 +134,7 @@ def campaigns(principal: Any) -> QuerySet[AuditCampaign]:
     return qs.order_by("-created_at")
 
 
-def campaign(principal: Any, pk: int) -> AuditCampaign:
-    from django.http import Http404
+def campaign(principal: Principal, pk: int) -> AuditCampaign:
 
     try:
         return campaigns(principal).get(pk=pk)
@@ -139,18 +142,18 @@ def campaign(principal: Any, pk: int) -> AuditCampaign:
         raise Http404("Không tìm thấy.") from exc
 
 
-def tasks(principal: Any, *, only_open: bool = True) -> QuerySet[CorrectiveTask]:
+def tasks(principal: Principal, *, only_open: bool = True) -> QuerySet[CorrectiveTask]:
     qs = visible_to(CorrectiveTask.objects.select_related("child", "unit", "campaign"), principal)
     if only_open:
         qs = qs.filter(status=CorrectiveTask.Status.OPEN)
     return qs.order_by("due_at")
 
 
-def overdue_tasks(principal: Any) -> QuerySet[CorrectiveTask]:
+def overdue_tasks(principal: Principal) -> QuerySet[CorrectiveTask]:
     return tasks(principal).filter(due_at__lt=timezone.now())
 
 
-def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]:
+def scan_report(principal: Principal, *, unit_id: int | None = None) -> dict[str, Any]:
     """Báo cáo quét tự động (Điều 16.1): counts and records per category for a unit."""
     base = findings(principal, unit_id=unit_id)
     sections = []
@@ -159,8 +162,6 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
         sections.append({"key": key, "label": label, "count": qs.count(), "rows": qs[:200]})
     dups = duplicate_queue(principal)
     if unit_id:
-        from mchis.units.models import ReportingUnit
-
         unit = ReportingUnit.objects.filter(pk=unit_id).first()
         dups = visible_under(dups, unit, lookup="unit__path") if unit else dups.none()
     return {"sections": sections, "duplicates": dups[:200], "duplicate_count": dups.count()}
@@ -171,7 +172,9 @@ def scan_report(principal: Any, *, unit_id: int | None = None) -> dict[str, Any]
 ELSEWHERE_NOTICE = "Có thể có hồ sơ trùng ở xã khác — hãy liên hệ tuyến huyện."
 
 
-def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -> tuple[list[Any], bool]:
+def entry_duplicates(
+    principal: Principal, data: dict[str, Any], *, limit: int = 10
+) -> tuple[list[Any], bool]:
     """(candidates the principal may see in full, whether a match exists outside its jurisdiction).
 
     The duplicate model searches the province (children move between communes); only candidates inside the
@@ -179,11 +182,10 @@ def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -
     links. A match elsewhere is reported as a bare yes, never with any personal detail: the district, which
     sees both communes, resolves it.
     """
-    from mchis.registry.models import Child
 
     from .dedupe import find_possible_duplicates
 
-    unit = getattr(principal, "unit", None)
+    unit = principal.unit
     if unit is None or not data.get("full_name"):
         return [], False
     found = find_possible_duplicates(data, unit, limit=limit * 5)
@@ -197,14 +199,12 @@ def entry_duplicates(principal: Any, data: dict[str, Any], *, limit: int = 10) -
 
 
 def duplicate_warnings(
-    principal: Any, data: dict[str, Any], *, limit: int = 5
+    principal: Principal, data: dict[str, Any], *, limit: int = 5
 ) -> tuple[list[dict[str, Any]], bool]:
     """What the person deciding sees: the existing children of their own area that may be the one in `data`
     (a draft or a pending create request) as plain data - match probability, the keys of the fields that
     differ - stored on the change request as evidence; and whether a match exists outside their area (a bare
     notice, `entry_duplicates`)."""
-    from mchis.places.models import Village
-    from mchis.registry.models import Child
 
     from . import pairs
 
@@ -243,9 +243,8 @@ def duplicate_warnings(
     return out, elsewhere
 
 
-def duplicate_pair(principal: Any, pk: int) -> dict[str, Any]:
+def duplicate_pair(principal: Principal, pk: int) -> dict[str, Any]:
     """One queued pair side by side, with the fields compared and the model's evidence (404 outside scope)."""
-    from mchis.core.scoping import access
 
     from . import pairs
 

@@ -11,15 +11,22 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from mchis.accounts.permissions import require
+from mchis.accounts.principals import as_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree, visible_under
 from mchis.core.text import nfc
+from mchis.registry.models import Child
+from mchis.registry.services import merge_request_create
+from mchis.registry.validation import ParseError, parse_date
+from mchis.units.models import UnitKind
 
 from . import notices
 from .models import (
@@ -43,7 +50,7 @@ from .scores import refresh_unit_scores
 
 
 @transaction.atomic
-def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
+def finding_accept(*, actor: Principal, finding: Finding, reason: str) -> Finding:
     """Chấp nhận một phát hiện (e.g. a real 17-year-old still supported): only with a written reason."""
     require(actor, "quality.review")
     reason = nfc(reason)
@@ -55,7 +62,7 @@ def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
     before = finding.status
     finding.status = FindingStatus.ACCEPTED
     finding.accepted_reason = reason
-    finding.accepted_by = actor
+    finding.accepted_by = as_person(actor)
     finding.save(update_fields=["status", "accepted_reason", "accepted_by"])
     log_event(
         actor=actor, action="finding.accept", object_type="quality_finding", object_id=finding.pk,
@@ -69,7 +76,9 @@ def finding_accept(*, actor: Any, finding: Finding, reason: str) -> Finding:
 
 
 @transaction.atomic
-def duplicate_candidates_store(*, actor: Any, pairs: Iterable[tuple[int, int, float, int]]) -> dict[str, int]:
+def duplicate_candidates_store(
+    *, actor: Principal | None, pairs: Iterable[tuple[int, int, float, int]]
+) -> dict[str, int]:
     """Queue (id_a, id_b, probability, unit_id) pairs; known pairs (incl. "not a duplicate") are skipped."""
     rows = [
         DuplicateCandidate(child_a_id=min(a, b), child_b_id=max(a, b), probability=round(p, 6), unit_id=u)
@@ -88,17 +97,7 @@ def duplicate_candidates_store(*, actor: Any, pairs: Iterable[tuple[int, int, fl
     return {"pairs": len(rows), "created": created}
 
 
-def _merge_request_create(**kwargs: Any) -> Any:
-    try:
-        from mchis.registry.services import merge_request_create
-    except ImportError as exc:
-        raise DomainError(
-            "Chức năng đề nghị gộp hồ sơ của sổ trẻ em chưa sẵn sàng.", code="unavailable"
-        ) from exc
-    return merge_request_create(**kwargs)
-
-
-def _decide_guard(actor: Any, candidate: DuplicateCandidate) -> DuplicateCandidate:
+def _decide_guard(actor: Principal, candidate: DuplicateCandidate) -> DuplicateCandidate:
     require(actor, "quality.review")
     locked = DuplicateCandidate.objects.select_for_update().select_related("unit").get(pk=candidate.pk)
     if not locked.can_decide():
@@ -107,10 +106,9 @@ def _decide_guard(actor: Any, candidate: DuplicateCandidate) -> DuplicateCandida
 
 
 @transaction.atomic
-def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id: int | None = None, reason: str = "") -> DuplicateCandidate:  # fmt: skip
+def duplicate_confirm(*, actor: Principal, candidate: DuplicateCandidate, survivor_id: int | None = None, reason: str = "") -> DuplicateCandidate:  # fmt: skip
     """Lãnh đạo xác nhận trùng → đề nghị gộp (merge request) in the registry; merged only when approved."""
     cand = _decide_guard(actor, candidate)
-    from mchis.registry.models import Child
 
     survivor_id = survivor_id or cand.child_a_id
     if survivor_id not in (cand.child_a_id, cand.child_b_id):
@@ -119,9 +117,9 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
     survivor = Child.objects.get(pk=survivor_id)
     retired = Child.objects.get(pk=retired_id)
     text = nfc(reason) or f"Nghi trùng (xác suất {cand.probability:.2f}), lãnh đạo xác nhận."
-    request = _merge_request_create(actor=actor, survivor=survivor, retired=retired, reason=text)
+    request = merge_request_create(actor=actor, survivor=survivor, retired=retired, reason=text)
     cand.status = CandidateStatus.CONFIRMED
-    cand.decided_by = actor
+    cand.decided_by = as_person(actor)
     cand.decided_at = timezone.now()
     cand.reason = text
     cand.merge_request_id = getattr(request, "pk", None)
@@ -135,14 +133,16 @@ def duplicate_confirm(*, actor: Any, candidate: DuplicateCandidate, survivor_id:
 
 
 @transaction.atomic
-def duplicate_reject(*, actor: Any, candidate: DuplicateCandidate, reason: str = "") -> DuplicateCandidate:
+def duplicate_reject(
+    *, actor: Principal, candidate: DuplicateCandidate, reason: str = ""
+) -> DuplicateCandidate:
     """ "Không trùng": remembered forever (unique pair), so the pair is never proposed again."""
     text = nfc(reason).strip()
     if not text:
         raise DomainError("Lý do: bắt buộc nhập khi kết luận không phải hồ sơ trùng.", field="reason")
     cand = _decide_guard(actor, candidate)
     cand.status = CandidateStatus.NOT_DUPLICATE
-    cand.decided_by = actor
+    cand.decided_by = as_person(actor)
     cand.decided_at = timezone.now()
     cand.reason = text
     cand.save(update_fields=["status", "decided_by", "decided_at", "reason"])
@@ -173,9 +173,9 @@ AUDIT_FIELDS = {
 def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     """R-DQ-06 (Điều 15.2): Ministry → provinces; province (Sở) → its communes and child-protection
     facilities; UBND xã → its own office (itself and the units placed in its commune)."""
-    from mchis.units.models import UnitKind
 
-    a, t = auditor_unit.kind, audited_unit.kind
+    a: str = auditor_unit.kind
+    t: str = audited_unit.kind
     if a in (UnitKind.MINISTRY, UnitKind.MINISTRY_DEPT):
         return t == UnitKind.DOH
     if a == UnitKind.DOH:
@@ -190,21 +190,21 @@ def can_audit(auditor_unit: Any, audited_unit: Any) -> bool:
     return False
 
 
-def _audited_staff(person: Any, audited_unit: Any, auditor_unit: Any) -> bool:
+def _audited_staff(person: Principal, audited_unit: Any, auditor_unit: Any) -> bool:
     """Does the person work in the audited unit (or below it)? The commune committee auditing its own office
     (R-DQ-06, Điều 15.2: audited unit = auditing unit) is the one case the law gives to the unit itself."""
-    unit = getattr(person, "unit", None)
+    unit = person.unit
     if unit is None or audited_unit.pk == auditor_unit.pk:
         return False
     return in_subtree(unit.path, audited_unit.path)
 
 
-def _require_team(actor: Any, c: AuditCampaign, what: str) -> None:
+def _require_team(actor: Principal, c: AuditCampaign, what: str) -> None:
     """Drawing, recording, closing and signing are for the campaign's team only, never for the audited
     unit's own staff (R-DQ-06, R-DQ-08: auditors may not whitewash their own unit)."""
     if _audited_staff(actor, c.audited_unit, c.auditor_unit):
         raise PermissionDeniedError(f"Cán bộ của đơn vị được phúc tra không được {what} (Điều 15.2).")
-    if not c.auditors.filter(pk=actor.pk).exists():
+    if not c.auditors.filter(pk=as_person(actor).pk).exists():
         raise PermissionDeniedError(f"Chỉ thành viên đoàn phúc tra được {what}.")
 
 
@@ -226,7 +226,7 @@ def _locked(campaign: AuditCampaign) -> AuditCampaign:
 @transaction.atomic
 def campaign_create(
     *,
-    actor: Any,
+    actor: Principal,
     audited_unit: Any,
     kind: str = AuditKind.DESK,
     sample_rate: float = 0.05,
@@ -235,12 +235,13 @@ def campaign_create(
     auditors: Iterable[Any] = (),
 ) -> AuditCampaign:
     require(actor, "audit_campaign.manage")
-    if not can_audit(actor.unit, audited_unit):
+    person = as_person(actor)
+    if person.unit is None or not can_audit(person.unit, audited_unit):
         raise PermissionDeniedError(
             "Đơn vị của bạn không có thẩm quyền phúc tra đơn vị này (Điều 15.2).", field="audited_unit"
         )
-    team = [actor, *[a for a in auditors if a.pk != actor.pk]]
-    if any(_audited_staff(person, audited_unit, actor.unit) for person in team):
+    team = [person, *[a for a in auditors if a.pk != person.pk]]
+    if any(_audited_staff(member, audited_unit, person.unit) for member in team):
         raise PermissionDeniedError(
             "Đoàn phúc tra không được có cán bộ của đơn vị được phúc tra (Điều 15.2).", field="auditors"
         )
@@ -253,9 +254,9 @@ def campaign_create(
     today = timezone.localdate()
     campaign = AuditCampaign.objects.create(
         code=f"PT-{today:%Y%m%d}-{secrets.token_hex(3).upper()}",
-        audited_unit=audited_unit, auditor_unit=actor.unit, kind=kind, sample_rate=sample_rate,
+        audited_unit=audited_unit, auditor_unit=person.unit, kind=kind, sample_rate=sample_rate,
         minimum_sample=minimum_sample, seed=seed if seed is not None else secrets.randbits(48),
-        created_by=actor, started_on=today,
+        created_by=person, started_on=today,
     )  # fmt: skip
     campaign.auditors.add(*team)
     log_event(
@@ -292,8 +293,7 @@ def draw_stratified(items: list[tuple[int, str]], n: int, seed: int) -> list[tup
 
 
 @transaction.atomic
-def campaign_draw_sample(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
-    from mchis.registry.models import Child
+def campaign_draw_sample(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
 
     require(actor, "audit_campaign.manage")
     c = _locked(campaign)
@@ -336,7 +336,12 @@ def system_value(child: Any, fld: str) -> str:
 
 @transaction.atomic
 def sample_record_result(
-    *, actor: Any, sample: AuditSample, results: list[dict[str, Any]], is_junk: bool = False, note: str = ""
+    *,
+    actor: Principal,
+    sample: AuditSample,
+    results: list[dict[str, Any]],
+    is_junk: bool = False,
+    note: str = "",
 ) -> AuditSample:
     """Record system vs paper/on-site per field: {"field", "matches", "observed_value", "cause", "error_class"}."""
     require(actor, "audit_campaign.manage")
@@ -395,8 +400,6 @@ def _observed(fld: str, value: Any) -> str:
     """What the auditor read on paper, normalised like the system value (a date as dd/mm/yyyy)."""
     text = nfc(value or "").strip()
     if fld == "date_of_birth" and text:
-        from mchis.registry.validation import ParseError, parse_date
-
         try:
             iso = parse_date(text, fld)
         except (ParseError, ValueError):
@@ -412,8 +415,6 @@ def _deadline(value: date | str | None) -> date | None:
     if isinstance(value, date):
         day = value
     else:
-        from mchis.registry.validation import ParseError, parse_date
-
         try:
             iso = parse_date(str(value), "fix_deadline")
             day = date.fromisoformat(iso or "")
@@ -436,7 +437,6 @@ def _result_changes(rows: list[AuditFieldResult]) -> dict[str, Any]:
 
 
 def _leader_of(unit: Any) -> Any:
-    from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(unit=unit, role="leader", is_active=True).order_by("id").first()
 
@@ -444,7 +444,7 @@ def _leader_of(unit: Any) -> Any:
 @transaction.atomic
 def campaign_close(
     *,
-    actor: Any,
+    actor: Principal,
     campaign: AuditCampaign,
     corrective_actions: str = "",
     fix_deadline: date | str | None = None,
@@ -500,7 +500,7 @@ def campaign_close(
 
 
 @transaction.atomic
-def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
+def campaign_sign(*, actor: Principal, campaign: AuditCampaign) -> AuditCampaign:
     """Ký biên bản (step-up OTP): the PDF and its sha256 are stored; nothing can change afterwards (R-DQ-08)."""
     from .minutes import render_minutes_pdf
 
@@ -511,7 +511,7 @@ def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
     if not c.can_sign():
         raise Conflict("Chỉ ký được biên bản của đợt phúc tra đã kết thúc.")
     c.signed_at = timezone.now()
-    c.signed_by = actor
+    c.signed_by = as_person(actor)
     pdf = render_minutes_pdf(c)
     c.minutes_pdf = pdf
     c.minutes_sha256 = hashlib.sha256(pdf).hexdigest()
@@ -525,14 +525,14 @@ def campaign_sign(*, actor: Any, campaign: AuditCampaign) -> AuditCampaign:
 
 
 @transaction.atomic
-def corrective_task_complete(*, actor: Any, task: CorrectiveTask, note: str = "") -> CorrectiveTask:
+def corrective_task_complete(*, actor: Principal, task: CorrectiveTask, note: str = "") -> CorrectiveTask:
     require(actor, "quality.review")
     t = CorrectiveTask.objects.select_for_update().select_related("unit").get(pk=task.pk)
     if t.status != CorrectiveTask.Status.OPEN:
         raise Conflict("Nhiệm vụ đã được xử lý.")
     t.status = CorrectiveTask.Status.DONE
     t.done_at = timezone.now()
-    t.done_by = actor
+    t.done_by = as_person(actor)
     t.save(update_fields=["status", "done_at", "done_by"])
     log_event(
         actor=actor, action="corrective_task.complete", object_type="corrective_task", object_id=t.pk,

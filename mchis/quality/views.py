@@ -16,7 +16,10 @@ from django.views.decorators.http import require_POST
 from mchis.accounts.permissions import can, require
 from mchis.core.audit import log_export
 from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.http import AuthedRequest
 from mchis.core.scoping import access, scope_path_of
+from mchis.core.spreadsheets import workbook
+from mchis.registry.validation import ParseError, parse_date
 
 from . import selectors, services
 from .models import AuditKind, AuditSample, DuplicateCandidate, ErrorClass, Finding, MismatchCause
@@ -40,7 +43,7 @@ def _fail(request: HttpRequest, exc: DomainError) -> None:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
     rows = selectors.unit_scores(request.user)
@@ -51,7 +54,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def scores_json(request: HttpRequest) -> JsonResponse:
+def scores_json(request: AuthedRequest) -> JsonResponse:
     """Selector endpoint for the trend chart (ECharts reads it from static/quality/scores.js)."""
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
@@ -62,7 +65,7 @@ def scores_json(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def finding_list(request: HttpRequest) -> HttpResponse:
+def finding_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "quality.view")
     filters: dict[str, Any] = {k: request.GET.get(k) for k in ("rule", "criterion", "status")}
     filters["unit_id"] = _int(request.GET.get("unit"))
@@ -75,7 +78,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def finding_accept(request: HttpRequest, pk: int) -> HttpResponse:
+def finding_accept(request: AuthedRequest, pk: int) -> HttpResponse:
     finding = access(Finding.objects.select_related("unit"), request.user, pk=pk)
     try:
         services.finding_accept(actor=request.user, finding=finding, reason=request.POST.get("reason", ""))
@@ -86,7 +89,7 @@ def finding_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def duplicate_list(request: HttpRequest) -> HttpResponse:
+def duplicate_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "quality.view")
     qs = selectors.duplicate_queue(request.user)
     return render(request, "quality/duplicates.html", {
@@ -95,7 +98,7 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def duplicate_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Both records side by side, the differing fields marked, and the model's evidence for the pair."""
     require(request.user, "quality.view")
     ctx = selectors.duplicate_pair(request.user, pk)
@@ -106,7 +109,7 @@ def duplicate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def duplicate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+def duplicate_decide(request: AuthedRequest, pk: int, decision: str) -> HttpResponse:
     cand = access(DuplicateCandidate.objects.all(), request.user, pk=pk)
     try:
         if decision == "confirm":
@@ -129,7 +132,6 @@ def check_child_fragment(request: HttpRequest) -> HttpResponse:
     """htmx fragment for the registry's entry form, refreshed as name, date of birth and parents are typed:
     inline rule warnings and the likely existing children of the commune (R-DQ-02) with the match
     probability and the fields that differ, plus the "đây là trẻ khác" confirmation (kept as typed)."""
-    from mchis.registry.validation import ParseError, parse_date
 
     from .engine import evaluate_child
 
@@ -188,7 +190,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     c = selectors.campaign(request.user, pk)
     samples = list(
         c.samples.select_related("child", "child__village")
@@ -207,7 +209,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def campaign_action(request: AuthedRequest, pk: int, action: str) -> HttpResponse:
     c = selectors.campaign(request.user, pk)
     try:
         if action == "sample":
@@ -230,7 +232,7 @@ def campaign_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @login_required
-def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse:
+def sample_record(request: AuthedRequest, pk: int, sample_pk: int) -> HttpResponse:
     c = selectors.campaign(request.user, pk)
     try:
         sample = c.samples.select_related("child", "child__village").get(pk=sample_pk)
@@ -276,7 +278,7 @@ def sample_record(request: HttpRequest, pk: int, sample_pk: int) -> HttpResponse
 
 
 @login_required
-def campaign_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+def campaign_minutes(request: AuthedRequest, pk: int) -> HttpResponse:
     from .minutes import render_minutes_pdf
 
     c = selectors.campaign(request.user, pk)
@@ -287,7 +289,7 @@ def campaign_minutes(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "quality.view")
     return render(request, "quality/tasks.html", {
         "tasks": selectors.tasks(request.user)[:300], "overdue": set(selectors.overdue_tasks(request.user).values_list("id", flat=True)),
@@ -297,7 +299,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_done(request: HttpRequest, pk: int) -> HttpResponse:
+def task_done(request: AuthedRequest, pk: int) -> HttpResponse:
     from .models import CorrectiveTask
 
     task = access(CorrectiveTask.objects.all(), request.user, pk=pk)
@@ -312,7 +314,7 @@ def task_done(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def scan_report(request: HttpRequest) -> HttpResponse:
+def scan_report(request: AuthedRequest) -> HttpResponse:
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))
     if unit_id:
@@ -323,9 +325,8 @@ def scan_report(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def scan_report_xlsx(request: HttpRequest) -> HttpResponse:
+def scan_report_xlsx(request: AuthedRequest) -> HttpResponse:
     """Excel export of the scan report: personal data, so scoped and logged (R-SEC-06)."""
-    from mchis.core.spreadsheets import workbook
 
     require(request.user, "quality.view")
     unit_id = _int(request.GET.get("unit"))

@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import Field
@@ -19,19 +18,16 @@ from pydantic import Field
 from mchis.accounts.permissions import require
 from mchis.core.api import BoundedLimitOffsetPagination
 from mchis.core.errors import DomainError
+from mchis.core.http import ApiRequest
 from mchis.core.inputs import InputRejected, clean_idempotency_key, parse_json_body
 from mchis.units.selectors import unit_get_visible
 
 from . import selectors, services
-from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, get_register
+from .definitions import REGISTERS, get_register
+from .schemas import record_json_schema
 from .serializers import record_to_dict
 
 router = Router(tags=["registers"])
-
-
-def _principal(request: HttpRequest) -> Any:
-    """The authenticated principal (a User, or a machine client for Bearer tokens), set by django-ninja."""
-    return getattr(request, "auth", None)
 
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -82,61 +78,6 @@ class ErrorOut(Schema):
     errors: list[dict[str, Any]] | None = None
 
 
-def _json_type(spec: FieldSpec) -> dict[str, Any]:
-    base: dict[str, Any] = {"title": spec.label}
-    if spec.help:
-        base["description"] = spec.help
-    if spec.kind == "date":
-        base.update(type="string", format="date", examples=["2026-03-10"])
-    elif spec.kind == "int":
-        base["type"] = "integer"
-        if spec.min is not None:
-            base["minimum"] = spec.min
-        if spec.max is not None:
-            base["maximum"] = spec.max
-    elif spec.kind == "decimal":
-        base["type"] = "number"
-        if spec.min is not None:
-            base["minimum"] = spec.min
-        if spec.max is not None:
-            base["maximum"] = spec.max
-    elif spec.kind == "bool":
-        base["type"] = "boolean"
-    elif spec.kind == "choice" and spec.choices is not None:
-        base.update(type="string", enum=[v for v in spec.choice_values()])
-    elif spec.kind == "catalog":
-        base.update(type="string", description=f"Mã danh mục '{spec.catalog}'")
-    else:
-        base.update(type="string", maxLength=spec.max_length)
-    return base
-
-
-def record_json_schema(key: str) -> dict[str, Any]:
-    reg = get_register(key)
-    props = {spec.name: _json_type(spec) for spec in reg.all_fields}
-    required = [spec.name for spec in reg.all_fields if spec.required] + ["source_record_id"]
-    if reg.newborns:
-        props["newborns"] = {
-            "type": "array",
-            "minItems": 1,
-            "maxItems": 6,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {spec.name: _json_type(spec) for spec in NEWBORN_FIELDS},
-            },
-        }
-        required.append("newborns")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": reg.label,
-        "type": "object",
-        "additionalProperties": False,
-        "properties": props,
-        "required": sorted(set(required)),
-    }
-
-
 EXAMPLE_BATCH = [
     {
         "facility": "TYT02269",
@@ -155,8 +96,8 @@ EXAMPLE_BATCH = [
 
 
 @router.get("", response=list[RegisterOut], summary="Danh sách sổ và lược đồ JSON")
-def registers_index(request: HttpRequest) -> list[dict[str, str]]:
-    require(_principal(request), "register.view")
+def registers_index(request: ApiRequest) -> list[dict[str, str]]:
+    require(request.auth, "register.view")
     return [
         {
             "key": key,
@@ -173,8 +114,8 @@ def registers_index(request: HttpRequest) -> list[dict[str, str]]:
     response={200: JobOut, 404: ErrorOut},
     summary="Trạng thái một lô xử lý nền (?async=true)",
 )
-def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
-    batch = selectors.batch_get(principal=_principal(request), batch_id=str(job_id))
+def job_get(request: ApiRequest, job_id: UUID) -> dict[str, Any]:
+    batch = selectors.batch_get(principal=request.auth, batch_id=str(job_id))
     return services.job_status(batch)
 
 
@@ -183,7 +124,7 @@ def job_get(request: HttpRequest, job_id: UUID) -> dict[str, Any]:
     response={200: dict[str, Any], 404: ErrorOut},
     summary="Lược đồ JSON của một bản ghi trong sổ",
 )
-def register_schema(request: HttpRequest, register: str) -> Any:
+def register_schema(request: ApiRequest, register: str) -> Any:
     if register not in REGISTERS:
         return Status(404, {"code": "not_found", "message": f"Không có sổ '{register}'."})
     return Status(200, record_json_schema(register))
@@ -196,17 +137,18 @@ def register_schema(request: HttpRequest, register: str) -> Any:
 )
 @paginate(BoundedLimitOffsetPagination)
 def records_get(
-    request: HttpRequest,
+    request: ApiRequest,
     register: str,
     unit: str | None = None,
-    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
-    q: str | None = Query(None, max_length=100),
+    # ninja types Query as a generic alias for annotations; called here for the constraints
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),  # type: ignore[type-arg]
+    q: str | None = Query(None, max_length=100),  # type: ignore[type-arg]
 ) -> Any:
-    require(_principal(request), "register.view")
+    require(request.auth, "register.view")
     get_register(register)
     unit_obj = None
     if unit:
-        unit_obj = unit_get_visible(_principal(request), unit)
+        unit_obj = unit_get_visible(request.auth, unit)
     month_day = None
     if month:
         try:
@@ -214,7 +156,7 @@ def records_get(
         except ValueError as exc:
             raise DomainError("Tháng phải theo dạng YYYY-MM.", field="month") from exc
     qs = selectors.records_list(
-        principal=_principal(request), register=register, unit=unit_obj, month=month_day, q=q or ""
+        principal=request.auth, register=register, unit=unit_obj, month=month_day, q=q or ""
     )
     return _SerializedQuerySet(qs)
 
@@ -285,9 +227,12 @@ BATCH_BODY = {
     openapi_extra=BATCH_BODY,
 )
 def records_post(
-    request: HttpRequest, register: str, dryRun: bool = False, async_: bool = Query(False, alias="async")
+    request: ApiRequest,
+    register: str,
+    dryRun: bool = False,
+    async_: bool = Query(False, alias="async"),  # type: ignore[type-arg]  # see records_get
 ) -> Any:
-    require(_principal(request), "register.write")
+    require(request.auth, "register.write")
     get_register(register)
     # Read the stream ourselves: Django's 2.5 MB form-data cap is too small for 5,000 records, and the cap here
     # keeps memory bounded whatever Content-Length claims.
@@ -321,7 +266,7 @@ def records_post(
         return Status(422, {"code": exc.code, "message": exc.message, "field": exc.field})
     fingerprint = services.request_fingerprint(register, body, dryRun, async_)
     status, out = services.batch_ingest(
-        actor=_principal(request),
+        actor=request.auth,
         register=register,
         records=records,
         dry_run=dryRun,
@@ -350,9 +295,9 @@ class VoidOut(Schema):
     description="409 `already_voided` khi bản ghi đã bị hủy; 409 `period_locked` khi tháng của bản ghi đã "
     "được duyệt và khóa; 404 khi bản ghi không có hoặc ngoài phạm vi quản lý.",
 )
-def record_delete(request: HttpRequest, register: str, record_id: int, payload: VoidIn) -> Any:
+def record_delete(request: ApiRequest, register: str, record_id: int, payload: VoidIn) -> Any:
     record = services.record_void(
-        actor=_principal(request), register=register, record_id=record_id, reason=payload.reason
+        actor=request.auth, register=register, record_id=record_id, reason=payload.reason
     )
     return VoidOut(
         id=record.pk,

@@ -9,19 +9,24 @@ condom, other_modern, traditional); the shared catalog's codes (DCTC, TIEM, …)
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from mchis.catalogs.selectors import catalog_choices
+from mchis.catalogs.selectors import catalog_items as shared_items
 
 ICD10_PATTERN = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,2})?\Z")
 _FALLBACK = Path(__file__).parent / "fixtures" / "catalogs_fallback.json"
 
 
 @lru_cache(maxsize=1)
-def fallback() -> dict[str, dict]:
-    data: dict[str, dict] = json.loads(_FALLBACK.read_text(encoding="utf-8"))
+def fallback() -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads(_FALLBACK.read_text(encoding="utf-8"))
     return data
 
 
@@ -45,7 +50,6 @@ _CONTRACEPTIVE_CSV = (
 
 @lru_cache(maxsize=1)
 def _shipped_modern_flags() -> dict[str, bool]:
-    import csv
 
     with _CONTRACEPTIVE_CSV.open(encoding="utf-8") as fh:
         return {r["code"]: bool(json.loads(r["extra"] or "{}").get("modern")) for r in csv.DictReader(fh)}
@@ -53,7 +57,6 @@ def _shipped_modern_flags() -> dict[str, bool]:
 
 def contraceptive_modern_flags(*, on: date | None = None) -> dict[str, bool]:
     """{shared code: modern?} from the shared catalog "contraceptive_method" (its shipped file until loaded)."""
-    from mchis.catalogs.selectors import catalog_items as shared_items
 
     rows = {i.code: bool((i.extra or {}).get("modern")) for i in shared_items("contraceptive_method", on=on)}
     return rows or dict(_shipped_modern_flags())
@@ -72,12 +75,7 @@ def catalog_items(catalog_code: str, *, on: date | None = None) -> list[tuple[st
     """(code, name) pairs valid on a date: the shared catalog when loaded, else the shipped fallback."""
     shared = SHARED.get(catalog_code)
     if shared:
-        try:
-            from mchis.catalogs.selectors import catalog_choices
-
-            rows = catalog_choices(shared, on=on)
-        except ImportError:  # pragma: no cover - the catalogs app is part of the project
-            rows = []
+        rows = catalog_choices(shared, on=on)
         if rows:
             return [(str(code), str(name)) for code, name in rows]
     items = fallback().get(catalog_code, {}).get("items", [])

@@ -12,6 +12,7 @@ import hashlib
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -249,7 +250,6 @@ def inspect_file(path: Path) -> FileInfo:
 
 
 def zlib_error() -> type[Exception]:
-    import zlib
 
     return zlib.error
 

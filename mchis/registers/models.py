@@ -263,7 +263,7 @@ class RegisterRecord(models.Model):
         return f"{self.full_name} {self.event_date:%d/%m/%Y}"
 
 
-def _register_meta(name: str) -> tuple[list, list]:
+def _register_meta(name: str) -> tuple[list[Any], list[Any]]:
     """Constraints and indexes every concrete register repeats (names must be unique per model)."""
     constraints = [
         models.UniqueConstraint(

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to, visible_under
 from mchis.core.text import fold
 
@@ -24,7 +25,7 @@ def is_period_locked(unit: Any, month: date) -> bool:
 
 
 def records_list(
-    *, principal: Any, register: str, unit: Any | None = None, month: date | None = None, q: str = ""
+    *, principal: Principal, register: str, unit: Any | None = None, month: date | None = None, q: str = ""
 ) -> QuerySet[Any]:
     """Records of one register visible to the principal, optionally one facility (and its subtree) and month."""
     reg = get_register(register)
@@ -43,26 +44,27 @@ def records_list(
     return qs.order_by("-event_date", "-id")
 
 
-def latest_month(*, principal: Any, register: str, unit: Any | None = None) -> date | None:
+def latest_month(*, principal: Principal, register: str, unit: Any | None = None) -> date | None:
     """The latest month that has records visible to the principal (the register list opens on it)."""
     reg = get_register(register)
     qs = visible_to(reg.model.objects.all(), principal)
     if unit is not None:
         qs = qs.filter(facility__path__startswith=unit.path)
-    return qs.aggregate(latest=Max("month"))["latest"]
+    latest: date | None = qs.aggregate(latest=Max("month"))["latest"]
+    return latest
 
 
-def record_get(*, principal: Any, register: str, pk: int) -> Any:
+def record_get(*, principal: Principal, register: str, pk: int) -> Any:
     reg = get_register(register)
     return access(reg.model.objects.select_related("facility"), principal, pk=pk)
 
 
-def batch_get(*, principal: Any, batch_id: str) -> IngestBatch:
+def batch_get(*, principal: Principal, batch_id: str) -> IngestBatch:
     """An ingest batch/job: visible to the principal that sent it and to the levels above it."""
     return access(IngestBatch.objects.all(), principal, pk=batch_id)
 
 
-def upload_get(*, principal: Any, upload_id: str) -> PendingUpload:
+def upload_get(*, principal: Principal, upload_id: str) -> PendingUpload:
     return access(PendingUpload.objects.select_related("unit"), principal, pk=upload_id)
 
 
@@ -81,7 +83,7 @@ class SyncRow:
 
 
 def sync_status(
-    *, principal: Any, silent_days: int | None = None, now: datetime | None = None
+    *, principal: Principal, silent_days: int | None = None, now: datetime | None = None
 ) -> list[SyncRow]:
     """Per facility and source system: last successful batch, records in 24 h, errors, silent flag (R-INT-03)."""
     now = now or timezone.now()

@@ -139,7 +139,7 @@ def parse_bool(value: Any) -> bool:
         return False
     if isinstance(value, bool):
         return value
-    if value in _BOOL_WORDS:
+    if isinstance(value, str) and value in _BOOL_WORDS:  # a JSON list or object is not hashable: no 500
         return _BOOL_WORDS[value]
     if isinstance(value, int | float):
         if value in (0, 1):
@@ -371,15 +371,73 @@ def _err(errors: list[dict[str, str]], name: str, message: str) -> None:
     errors.append({"field": name, "reason": message})
 
 
-def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, channel: str = "api") -> Outcome:
-    """Validate one raw record of register `reg`. Pure: same input and context → same outcome."""
-    errors: list[dict[str, str]] = []
-    if not isinstance(raw, dict):
-        return Outcome({}, [], [{"field": "", "reason": "Bản ghi phải là một đối tượng JSON."}])
+_NOT_AN_OBJECT = "Bản ghi phải là một đối tượng JSON."
+
+
+def _unknown_fields(reg: RegisterDef, raw: dict[str, Any], errors: list[dict[str, str]]) -> None:
     known = {s.name for s in reg.all_fields} | ({"newborns"} if reg.newborns else set())
     for key in raw:
         if key not in known:
             _err(errors, key, f"Trường '{key}' không có trong sổ {reg.label}.")
+
+
+def _unknown_newborn_fields(nb_raw: dict[str, Any], prefix: str, errors: list[dict[str, str]]) -> None:
+    for key in nb_raw:
+        if key not in {s.name for s in NEWBORN_FIELDS}:
+            _err(errors, prefix + key, f"Trường '{key}' không có trong thông tin trẻ sơ sinh.")
+
+
+def _newborn_list(raw: dict[str, Any], errors: list[dict[str, str]]) -> list[Any] | None:
+    """The raw newborns of a delivery, or None when the list itself is unusable (errors say why)."""
+    raw_newborns = raw.get("newborns")
+    if raw_newborns is None:
+        raw_newborns = []
+    if not isinstance(raw_newborns, list):
+        _err(errors, "newborns", "Trẻ sơ sinh: phải là một danh sách.")
+        return None
+    if not raw_newborns:
+        _err(errors, "newborns", "Trẻ sơ sinh: cần ít nhất một trẻ (kể cả thai chết lưu).")
+    if len(raw_newborns) > MAX_NEWBORNS:
+        _err(errors, "newborns", f"Trẻ sơ sinh: tối đa {MAX_NEWBORNS} trẻ.")
+        return None
+    return raw_newborns
+
+
+def _source_record_id(channel: str, clean: dict[str, Any], errors: list[dict[str, str]]) -> None:
+    if channel == "api" and not clean.get("source_record_id"):
+        _err(errors, "source_record_id", "Mã bản ghi nguồn: bắt buộc khi gửi qua API.")
+
+
+def structure_errors(
+    reg: RegisterDef, raw: Any, ctx: Context, *, channel: str = "api"
+) -> list[dict[str, str]]:
+    """The structural errors of one raw record: not an object, unknown fields, unreadable or out-of-range
+    values, blank required fields, a malformed list of newborns. `validate_record` reports these through the
+    same helpers, then its rules; the JSON Schema of `schemas.py` refuses a record that has any of them
+    (`tests/test_record_schemas.py`)."""
+    if not isinstance(raw, dict):
+        return [{"field": "", "reason": _NOT_AN_OBJECT}]
+    errors: list[dict[str, str]] = []
+    _unknown_fields(reg, raw, errors)
+    clean = _parse_all(reg.all_fields, raw, ctx, "", errors)
+    _source_record_id(channel, clean, errors)
+    if reg.newborns:
+        for index, nb_raw in enumerate(_newborn_list(raw, errors) or []):
+            prefix = f"newborns[{index}]."
+            if not isinstance(nb_raw, dict):
+                _err(errors, prefix.rstrip("."), "Trẻ sơ sinh: phải là một đối tượng.")
+                continue
+            _unknown_newborn_fields(nb_raw, prefix, errors)
+            _parse_all(NEWBORN_FIELDS, nb_raw, ctx, prefix, errors)
+    return errors
+
+
+def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, channel: str = "api") -> Outcome:
+    """Validate one raw record of register `reg`. Pure: same input and context → same outcome."""
+    errors: list[dict[str, str]] = []
+    if not isinstance(raw, dict):
+        return Outcome({}, [], [{"field": "", "reason": _NOT_AN_OBJECT}])
+    _unknown_fields(reg, raw, errors)
     clean = _parse_all(reg.all_fields, raw, ctx, "", errors)
     today = ctx.today
 
@@ -390,8 +448,7 @@ def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, chan
     clean["facility_id"] = facility.id if facility else None
     clean.pop("facility", None)
     clean["source_system"] = clean.get("source_system") or channel
-    if channel == "api" and not clean.get("source_record_id"):
-        _err(errors, "source_record_id", "Mã bản ghi nguồn: bắt buộc khi gửi qua API.")
+    _source_record_id(channel, clean, errors)
 
     event_date: date | None = clean.get("event_date")
     if event_date:
@@ -444,7 +501,9 @@ def _flags_need(
             _err(errors, result, message)
 
 
-def _rules_anc(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_anc(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     for name in ("hiv_result", "syphilis_result", "hepb_result"):
         clean[name] = clean.get(name) or ""
     _flags_need(
@@ -476,8 +535,8 @@ def _rules_anc(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict
 
 
 def _rules_delivery(
-    clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
-) -> list[dict]:
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> list[dict[str, Any]]:
     # required fields (blank = error, never a guess); "unknown" attendant counts as not skilled
     clean["delivery_mode"] = clean.get("delivery_mode") or ""
     clean["attendant"] = clean.get("attendant") or ""
@@ -522,16 +581,8 @@ def _rules_delivery(
             elif not lo <= (day - event).days <= hi:
                 _err(errors, name, f"Ngày chăm sóc sau sinh ({label}): phải trong ngày {lo}–{hi} sau đẻ.")
 
-    raw_newborns = raw.get("newborns")
+    raw_newborns = _newborn_list(raw, errors)
     if raw_newborns is None:
-        raw_newborns = []
-    if not isinstance(raw_newborns, list):
-        _err(errors, "newborns", "Trẻ sơ sinh: phải là một danh sách.")
-        return []
-    if not raw_newborns:
-        _err(errors, "newborns", "Trẻ sơ sinh: cần ít nhất một trẻ (kể cả thai chết lưu).")
-    if len(raw_newborns) > MAX_NEWBORNS:
-        _err(errors, "newborns", f"Trẻ sơ sinh: tối đa {MAX_NEWBORNS} trẻ.")
         return []
     weeks = clean.get("gestational_age_weeks")
     result: list[dict[str, Any]] = []
@@ -541,9 +592,7 @@ def _rules_delivery(
         if not isinstance(nb_raw, dict):
             _err(errors, prefix.rstrip("."), "Trẻ sơ sinh: phải là một đối tượng.")
             continue
-        for key in nb_raw:
-            if key not in {s.name for s in NEWBORN_FIELDS}:
-                _err(errors, prefix + key, f"Trường '{key}' không có trong thông tin trẻ sơ sinh.")
+        _unknown_newborn_fields(nb_raw, prefix, errors)
         nb = _parse_all(NEWBORN_FIELDS, nb_raw, ctx, prefix, errors)
         nb["birth_order"] = nb.get("birth_order") or index + 1
         if nb["birth_order"] in seen_orders:
@@ -580,14 +629,18 @@ def _rules_delivery(
     return result
 
 
-def _rules_abortion(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_abortion(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     weeks = clean.get("gestational_age_weeks")
     if weeks is not None:
         clean["gestational_band"] = abortion_band(weeks)
     clean["method"] = clean.get("method") or ""  # required
 
 
-def _rules_gyn(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_gyn(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     clean["purpose"] = clean.get("purpose") or ""  # required
     clean["via_result"] = clean.get("via_result") or ""
     if clean["via_result"] and not clean.get("via_done"):
@@ -608,7 +661,7 @@ FEMALE_ONLY_METHODS = {"iud", "injectable", "implant", "pill"}
 
 
 def _rules_contraception(
-    clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
 ) -> None:
     # is_new_user is required (blank = error). The client's sex is never guessed: a shared method code that
     # carries a sex (TRIET_SAN_NAM / TRIET_SAN_NU) sets it, a female-only method implies it, sterilisation
@@ -628,7 +681,9 @@ def _rules_contraception(
         _err(errors, "sex", "Giới tính: bắt buộc với triệt sản (nam hoặc nữ), hoặc dùng mã TRIET_SAN_NAM/NU.")
 
 
-def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_child_exam(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     dob, event, sex = clean.get("dob"), clean.get("event_date"), clean.get("sex")
     if not dob:
         _err(errors, "dob", "Ngày sinh: bắt buộc với trẻ em.")
@@ -660,7 +715,9 @@ def _rules_child_exam(clean: dict[str, Any], raw: dict, ctx: Context, errors: li
         )
 
 
-def _rules_death(clean: dict[str, Any], raw: dict, ctx: Context, errors: list[dict[str, str]]) -> None:
+def _rules_death(
+    clean: dict[str, Any], raw: dict[str, Any], ctx: Context, errors: list[dict[str, str]]
+) -> None:
     kind = clean.get("death_kind")
     clean["obstetric_complication"] = clean.get("obstetric_complication") or ""
     for name in ("icd10_code", "cause_text", "mother_name"):

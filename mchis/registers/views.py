@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from mchis.accounts.permissions import can
 from mchis.core.dates import dmy, parse_month
 from mchis.core.errors import DomainError
+from mchis.core.http import AuthedRequest
 from mchis.core.inputs import InputRejected
 from mchis.core.scoping import visible_to
+from mchis.units.models import ReportingUnit
 from mchis.units.selectors import unit_get_visible
 
 from . import excel, selectors, services
@@ -45,7 +47,6 @@ def _reg_or_404(key: str) -> RegisterDef:
 
 
 def _facilities(user: Any) -> Any:
-    from mchis.units.models import ReportingUnit
 
     return visible_to(ReportingUnit.objects.active(), user).order_by("path")
 
@@ -59,7 +60,7 @@ def _month_param(value: str | None) -> date | None:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedRequest) -> HttpResponse:
     _require(request.user, "register.view")
     return render(
         request,
@@ -73,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def record_list(request: HttpRequest, register: str) -> HttpResponse:
+def record_list(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)
     month = _month_param(request.GET.get("month"))
@@ -182,7 +183,7 @@ def _instance_values(reg: RegisterDef, obj: Any) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_form(request: HttpRequest, register: str, pk: int | None = None) -> HttpResponse:
+def record_form(request: AuthedRequest, register: str, pk: int | None = None) -> HttpResponse:
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
     instance = selectors.record_get(principal=request.user, register=reg.key, pk=pk) if pk else None
@@ -190,7 +191,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
     if request.method == "POST":
         data = _form_data(reg, request.POST)
         if instance is None and not data.get("facility"):
-            data["facility"] = getattr(getattr(request.user, "unit", None), "code", "")
+            data["facility"] = request.user.unit.code if request.user.unit else ""
         try:
             obj, error_list = services.record_save(
                 actor=request.user, register=reg.key, data=data, instance=instance
@@ -210,8 +211,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
         values = _instance_values(reg, instance)
     else:
         values = {
-            "facility": request.GET.get("facility")
-            or getattr(getattr(request.user, "unit", None), "code", ""),
+            "facility": request.GET.get("facility") or (request.user.unit.code if request.user.unit else ""),
             "event_date": dmy(request.GET.get("event_date") or timezone.localdate()),
             "place": "at_facility",
         }
@@ -251,7 +251,7 @@ def record_form(request: HttpRequest, register: str, pk: int | None = None) -> H
 
 @login_required
 @require_POST
-def record_void(request: HttpRequest, register: str, pk: int) -> HttpResponse:
+def record_void(request: AuthedRequest, register: str, pk: int) -> HttpResponse:
     """Hủy bản ghi (lý do bắt buộc) through services.record_void; errors come back as messages."""
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
@@ -269,10 +269,10 @@ def record_void(request: HttpRequest, register: str, pk: int) -> HttpResponse:
 
 
 @login_required
-def template_download(request: HttpRequest, register: str) -> HttpResponse:
+def template_download(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.view")
     reg = _reg_or_404(register)
-    data = excel.build_template(reg, facility_code=getattr(getattr(request.user, "unit", None), "code", ""))
+    data = excel.build_template(reg, facility_code=(request.user.unit.code if request.user.unit else ""))
     response = HttpResponse(
         data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -282,7 +282,7 @@ def template_download(request: HttpRequest, register: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest, register: str) -> HttpResponse:
+def upload(request: AuthedRequest, register: str) -> HttpResponse:
     _require(request.user, "register.write")
     reg = _reg_or_404(register)
     error = ""
@@ -293,7 +293,7 @@ def upload(request: HttpRequest, register: str) -> HttpResponse:
         else:
             try:
                 up = services.upload_preview(
-                    actor=request.user, register=reg.key, unit=getattr(request.user, "unit", None), filename=file.name or "upload.xlsx",
+                    actor=request.user, register=reg.key, unit=request.user.unit, filename=file.name or "upload.xlsx",
                     chunks=file.chunks(),
                 )  # fmt: skip
                 return redirect("registers:upload_detail", upload_id=up.pk)
@@ -305,7 +305,7 @@ def upload(request: HttpRequest, register: str) -> HttpResponse:
 
 
 @login_required
-def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
+def upload_detail(request: AuthedRequest, upload_id: str) -> HttpResponse:
     _require(request.user, "register.view")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     return render(
@@ -317,7 +317,7 @@ def upload_detail(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def upload_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
+def upload_confirm(request: AuthedRequest, upload_id: str) -> HttpResponse:
     _require(request.user, "register.write")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     try:
@@ -340,7 +340,7 @@ def upload_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
 
 
 @login_required
-def upload_errors(request: HttpRequest, upload_id: str) -> FileResponse:
+def upload_errors(request: AuthedRequest, upload_id: str) -> FileResponse:
     _require(request.user, "register.view")
     up = selectors.upload_get(principal=request.user, upload_id=upload_id)
     if not up.error_file_path or not Path(up.error_file_path).exists():
@@ -351,7 +351,7 @@ def upload_errors(request: HttpRequest, upload_id: str) -> FileResponse:
 
 
 @login_required
-def sync_monitor(request: HttpRequest) -> HttpResponse:
+def sync_monitor(request: AuthedRequest) -> HttpResponse:
     _require(request.user, "sync.view")
     try:
         days = max(1, min(90, int(request.GET.get("days", "3"))))

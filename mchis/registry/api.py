@@ -7,12 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from mchis.accounts.permissions import require
 from mchis.core.api import Limit, Offset
+from mchis.core.http import ApiRequest
 from mchis.core.inputs import clean_idempotency_key
 from mchis.units.selectors import unit_get_visible
 
@@ -20,12 +21,6 @@ from . import selectors, services
 from .models import ChangeRequest, Child, ChildVersion
 
 router = Router(tags=["registry"])
-
-
-class ApiRequest(HttpRequest):
-    """django-ninja sets `auth` (a User or a machine-client principal) on the request."""
-
-    auth: Any
 
 
 COUNT_CAP = 1_000
@@ -388,7 +383,7 @@ def change_requests_list(
     """Leaders: the pending requests of their unit. Collectors (or `mine=true`): their own requests."""
     require(request.auth, "child.view")
     actor = request.auth
-    own = mine or getattr(actor, "role", None) == "collector"
+    own = mine or actor.role == "collector"
     qs: QuerySet[ChangeRequest] = selectors.my_requests(actor) if own else selectors.requests_visible(actor)
     if status:
         qs = qs.filter(status=status)
@@ -468,7 +463,7 @@ def change_requests_resubmit(request: ApiRequest, request_id: UUID, payload: Res
 def change_requests_evidence(
     request: ApiRequest,
     request_id: UUID,
-    files: list[UploadedFile] = File(...),  # noqa: B008 - ninja API
+    files: list[UploadedFile] = File(...),  # type: ignore[type-arg]  # noqa: B008 - ninja API
 ) -> Status[list[dict[str, Any]]]:
     """PDF/JPEG/PNG (checked by content), at most EVIDENCE_MAX_BYTES each; stored by sha256."""
     from . import evidence as ev
@@ -491,7 +486,6 @@ def change_requests_evidence(
 @router.get("/children/{child_id}/as-of/{day}", response=dict[str, Any], summary="Hồ sơ tại một ngày")
 def children_as_of(request: ApiRequest, child_id: UUID, day: date) -> dict[str, Any]:
     """The record as it was at the end of `day` (reconstructed from the history); 404 before it existed."""
-    from django.http import Http404
 
     require(request.auth, "child.view")
     child = selectors.child_read(request.auth, child_id, channel="api-as-of")

@@ -30,10 +30,13 @@ from typing import Any
 from django.db import connection
 from rapidfuzz import fuzz, process
 
+from mchis.accounts.permissions import require
 from mchis.core.bulk import BulkTable, day, next_ids, uid
 from mchis.core.errors import DomainError, PermissionDeniedError
 from mchis.core.scoping import within
 from mchis.core.text import fold, nfc
+from mchis.places.models import Level, Village
+from mchis.units.models import ReportingUnit
 
 from . import validation
 from .importing import FIELD_OF, row_to_raw, source_ref
@@ -139,7 +142,6 @@ class VillageResolver:
     """Village names of one commune's rows → village ids; unknown names become pending villages."""
 
     def __init__(self, *, commune: Any, add_pending: Callable[[str, str], Any]) -> None:
-        from mchis.places.models import Village
 
         self.commune = commune
         self._add_pending = add_pending
@@ -253,7 +255,6 @@ class RowChecker:
     def unit_of(self, row: dict[str, Any]) -> tuple[Any | None, ImportIssue | None]:
         if self.fixed_unit is not None:
             return self.fixed_unit, None
-        from mchis.units.models import ReportingUnit
 
         code = str(row.get("ma_don_vi") or "").strip()
         number = row["_row"]
@@ -518,7 +519,6 @@ REGISTRY_UNIT_KINDS = frozenset({"tyt", "child_protection", "ubnd_xa"})
 
 def keeps_registry(unit: Any) -> bool:
     """Does this unit keep a commune's child registry (TYT xã, child-protection facility, UBND xã)?"""
-    from mchis.places.models import Level
 
     admin = unit.admin_unit
     return unit.kind in REGISTRY_UNIT_KINDS and admin is not None and admin.level == Level.COMMUNE
@@ -526,7 +526,6 @@ def keeps_registry(unit: Any) -> bool:
 
 def check_approver(approver: Any, *, unit: Any | None) -> None:
     """An active leader; with `unit`, of that unit or above it (per-row units are checked as they come)."""
-    from mchis.accounts.permissions import require
 
     require(approver, "child.approve")
     if unit is not None and not keeps_registry(unit):

@@ -12,7 +12,9 @@ from typing import Any
 
 from django.utils.translation import get_language, gettext, gettext_lazy
 
+from mchis.catalogs.models import CatalogItem
 from mchis.core.dates import dmy
+from mchis.places.selectors import village_labels
 
 from .models import Sex
 from .validation import FIELDS
@@ -40,8 +42,6 @@ class Labeller:
         if code in (None, ""):
             return ""
         if catalog_code not in self._catalogs:
-            from mchis.catalogs.models import CatalogItem
-
             english = (get_language() or "vi").startswith("en")
             names: dict[str, str] = {}
             for item in CatalogItem.objects.of(catalog_code).order_by("code", "version"):
@@ -50,7 +50,6 @@ class Labeller:
         return self._catalogs[catalog_code].get(str(code), str(code))
 
     def preload_villages(self, ids: Iterable[Any]) -> None:
-        from mchis.places.selectors import village_labels
 
         missing = [i for i in ids if i not in (None, "") and int(i) not in self._villages]
         self._villages.update(village_labels(missing))

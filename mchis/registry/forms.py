@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date as _date_cls
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mchis.catalogs.models import CatalogItem
+from mchis.catalogs.selectors import catalog_choices
 from mchis.core.widgets import date_text_attrs
 
 from .models import Sex
@@ -26,16 +29,13 @@ def _fixture_choices(name: str, code: str, label: str) -> list[tuple[str, str]]:
 
 
 def _catalog(codes: tuple[str, ...]) -> list[tuple[str, str]]:
-    try:  # the catalogs app's selector, when it exists
-        from mchis.catalogs.selectors import catalog_choices
-
+    try:
         for code in codes:
             choices = list(catalog_choices(code))
             if choices:
                 return [(str(c[0]), str(c[1])) for c in choices]
-    except (ImportError, LookupError, TypeError, ValueError):
+    except (LookupError, TypeError, ValueError):
         pass
-    from mchis.catalogs.models import CatalogItem
 
     items = CatalogItem.objects.current().filter(catalog__code__in=codes).order_by("sort_order", "code")
     return [(i.code, f"{i.code} · {i.name_vi}") for i in items]
@@ -139,7 +139,6 @@ class ChildForm(forms.Form):
     @staticmethod
     def initial_from(data: dict[str, Any]) -> dict[str, Any]:
         """Form initial values from canonical data (ISO dates shown as dd/mm/yyyy)."""
-        from datetime import date as _date_cls
 
         def show(value: Any) -> Any:
             if isinstance(value, str) and len(value) == 10 and value[4] == "-":

@@ -22,6 +22,7 @@ from typing import Any
 from django.db import transaction
 
 from mchis.core.errors import DomainError
+from mchis.core.principal import Principal
 
 Callback = Callable[[list[int]], None]
 _callbacks: list[Callback] = []
@@ -56,7 +57,7 @@ def provide_identity_check(start: IdentityCheck) -> IdentityCheck:
     return start
 
 
-def identity_check_start(*, actor: Any, child: Any) -> Any:
+def identity_check_start(*, actor: Principal, child: Any) -> Any:
     """Start an identity check of `child` through whatever the integrations layer provided."""
     if _identity_check is None:
         raise DomainError("Chưa cấu hình kết nối CSDL dân cư (POPULATION_GATEWAY_URL).")

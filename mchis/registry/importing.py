@@ -31,7 +31,9 @@ from typing import Any
 from django.db import transaction
 
 from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.principal import Principal
 from mchis.core.text import fold
+from mchis.places.models import Village
 
 from . import services, validation
 from .models import Child, ChildStatus
@@ -90,7 +92,6 @@ class RowResult:
 
 
 def village_lookup(unit: Any) -> dict[str, int]:
-    from mchis.places.models import Village
 
     lookup: dict[str, int] = {}
     for v in Village.objects.filter(commune_id=unit.admin_unit_id):
@@ -173,7 +174,7 @@ def match_child(unit: Any, data: dict[str, Any]) -> tuple[str, list[Child]]:
 
 
 def survey_import(
-    *, actor: Any, unit: Any, rows: list[dict[str, Any]], source: str, file_sha: str, dry_run: bool
+    *, actor: Principal, unit: Any, rows: list[dict[str, Any]], source: str, file_sha: str, dry_run: bool
 ) -> list[RowResult]:
     """Survey/screening list → create requests and change requests (R-CH-03); nothing written live.
 

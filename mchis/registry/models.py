@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mchis.accounts.permissions import can
-from mchis.core.principal import PrincipalRef, same_principal
+from mchis.core.principal import Principal, PrincipalRef, same_principal
 from mchis.core.scoping import ScopedQuerySet, subtree_q
 
 
@@ -244,18 +244,19 @@ class ChangeRequest(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
 
     # Predicates shared by the UI and the service guards (STYLE.md practice 6).
-    def can_decide(self, user: Any) -> bool:
+    def can_decide(self, user: Principal) -> bool:
         return (
             self.status == RequestStatus.PENDING
-            and getattr(user, "role", None) == "leader"
-            and getattr(user, "unit_id", None) == self.unit_id
+            and user.role == "leader"
+            and user.unit is not None
+            and user.unit.pk == self.unit_id
         )
 
     @property
     def proposer_ref(self) -> PrincipalRef:
         return PrincipalRef.user(self.proposer_id)
 
-    def is_proposer(self, principal: Any) -> bool:
+    def is_proposer(self, principal: Principal) -> bool:
         """Same identity as the proposer (kind and id: token N is not user N)."""
         return same_principal(principal, self.proposer_ref)
 
@@ -385,12 +386,12 @@ class CorrectionRequestQuerySet(ScopedQuerySet["CorrectionRequest"]):
     def overdue(self, *, now: Any = None) -> CorrectionRequestQuerySet:
         return self.filter(status=CorrectionStatus.OPEN, due_at__lt=now or timezone.now())
 
-    def involving(self, principal: Any) -> CorrectionRequestQuerySet:
+    def involving(self, principal: Principal) -> CorrectionRequestQuerySet:
         """Filed by or against the principal's subtree: both sides see it (R-CH-06)."""
-        path = getattr(getattr(principal, "unit", None), "path", None)
-        if path is None:
-            return self if getattr(principal, "is_superuser", False) else self.none()
-        return self.filter(subtree_q("unit__path", path) | subtree_q("from_unit__path", path))
+        unit = principal.unit
+        if unit is None:
+            return self if principal.is_superuser else self.none()
+        return self.filter(subtree_q("unit__path", unit.path) | subtree_q("from_unit__path", unit.path))
 
 
 class CorrectionRequest(models.Model):
@@ -428,11 +429,12 @@ class CorrectionRequest(models.Model):
             )
         ]
 
-    def can_respond(self, user: Any) -> bool:
+    def can_respond(self, user: Principal) -> bool:
         return (
             self.status == CorrectionStatus.OPEN
-            and getattr(user, "unit_id", None) == self.unit_id
-            and getattr(user, "role", None) in {"collector", "leader"}
+            and user.role in {"collector", "leader"}
+            and user.unit is not None
+            and user.unit.pk == self.unit_id
         )
 
     @property

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from mchis.core.audit import log_export
 from mchis.core.errors import DomainError
+from mchis.core.principal import Principal
 
 from . import selectors, services, validation
 from .models import ChangeRequest, Child, ChildStatus
@@ -64,7 +65,7 @@ class PoliceOutcome:
         return OUTCOME_LABELS[self.outcome]
 
 
-def export_rows(principal: Any) -> list[dict[str, Any]]:
+def export_rows(principal: Principal) -> list[dict[str, Any]]:
     """The children the commune police must verify: no ID, malformed ID, missing/suspicious basics."""
     by_child: dict[int, tuple[Child, list[str]]] = {}
     for kind in ("no_id", "bad_id", "missing_basic"):
@@ -90,14 +91,14 @@ def export_rows(principal: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def export_audited(principal: Any) -> list[dict[str, Any]]:
+def export_audited(principal: Principal) -> list[dict[str, Any]]:
     rows = export_rows(principal)
     log_export(
         actor=principal,
         what="children.police_verification.xlsx",
         filters={},
         row_count=len(rows),
-        scope_path=getattr(getattr(principal, "unit", None), "path", ""),
+        scope_path=principal.unit.path if principal.unit is not None else "",
         purpose="Gửi Công an xã xác minh số định danh (QĐ 3978 Điều 8)",
     )
     return rows
@@ -121,7 +122,7 @@ def _corrections(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def police_import(
-    *, actor: Any, rows: list[dict[str, Any]], file_sha: str, dry_run: bool
+    *, actor: Principal, rows: list[dict[str, Any]], file_sha: str, dry_run: bool
 ) -> list[PoliceOutcome]:
     """Per-row outcomes; when not a dry run, matched rows with changes become change requests (source police)."""
     outcomes: list[PoliceOutcome] = []

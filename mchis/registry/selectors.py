@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Lower, Substr
+from django.http import Http404
 from django.utils import timezone
 
+from mchis.accounts.principals import person_of
 from mchis.core.audit import log_read
-from mchis.core.principal import person_or_none
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
+from mchis.units.models import ReportingUnit
 
 from .models import (
     ChangeRequest,
@@ -35,21 +39,20 @@ from .validation import parent_guardian_gaps
 PAGE_SIZE = 50
 
 
-def children_visible(principal: Any) -> ChildQuerySet:
+def children_visible(principal: Principal) -> ChildQuerySet:
     """Children in the principal's jurisdiction, scoped by the ids of the visible units.
 
     Same rows as `visible_to(Child.objects.all(), principal)` (SCOPE_PATH = unit__path), but a list of unit
     ids lets PostgreSQL estimate the scope (a LIKE on the joined path is estimated at one row) and pick
     the right index on 1,000,000 children.
     """
-    from mchis.units.models import ReportingUnit
 
     units = list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
     return Child.objects.filter(unit_id__in=units)
 
 
 def child_search(
-    principal: Any,
+    principal: Principal,
     *,
     q: str = "",
     unit_code: str = "",
@@ -75,14 +78,14 @@ def child_search(
     return qs.order_by("name_folded", "id")
 
 
-def child_get(principal: Any, public_id: Any) -> Child:
+def child_get(principal: Principal, public_id: Any) -> Child:
     """One record (any status) or 404 — missing and forbidden look the same."""
     return access(
         Child.objects.select_related("unit", "village", "merged_into"), principal, public_id=public_id
     )
 
 
-def child_read(principal: Any, public_id: Any, *, channel: str = "web") -> Child:
+def child_read(principal: Principal, public_id: Any, *, channel: str = "web") -> Child:
     """Detail view of personal data: audited as a read (R-SEC-06)."""
     child = child_get(principal, public_id)
     log_read(
@@ -129,10 +132,10 @@ def child_as_of(child: Child, when: date | datetime) -> dict[str, Any] | None:
     return dict(before, version=0)
 
 
-def request_key_used(principal: Any, client_key: str | None) -> bool:
+def request_key_used(principal: Principal, client_key: str | None) -> bool:
     """Has this person already sent a request with this client-generated key (offline resend, API retry)?
     Keys belong to their proposer: another principal's key is invisible here."""
-    person = person_or_none(principal)
+    person = person_of(principal)
     return (
         bool(client_key)
         and person is not None
@@ -149,13 +152,13 @@ def verifications_pending_ids(*, requested_before: datetime) -> list[int]:
     )
 
 
-def requests_visible(principal: Any) -> ChangeRequestQuerySet:
+def requests_visible(principal: Principal) -> ChangeRequestQuerySet:
     return visible_to(ChangeRequest.objects.all(), principal).select_related(  # type: ignore[return-value]
         "unit", "child", "survivor", "proposer", "decided_by"
     )
 
 
-def request_get(principal: Any, public_id: Any) -> ChangeRequest:
+def request_get(principal: Principal, public_id: Any) -> ChangeRequest:
     return access(
         ChangeRequest.objects.select_related("unit", "child", "survivor", "proposer", "decided_by"),
         principal,
@@ -163,15 +166,15 @@ def request_get(principal: Any, public_id: Any) -> ChangeRequest:
     )
 
 
-def my_requests(principal: Any) -> QuerySet[ChangeRequest]:
+def my_requests(principal: Principal) -> QuerySet[ChangeRequest]:
     """A collector's own open requests (pending or returned to them)."""
-    person = person_or_none(principal)
+    person = person_of(principal)
     if person is None:  # a machine client proposes nothing
         return requests_visible(principal).none().order_by("-proposed_at")
     return requests_visible(principal).filter(proposer=person).order_by("-proposed_at")
 
 
-def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:
+def leader_queue(principal: Principal) -> QuerySet[ChangeRequest]:
     """Pending requests a leader decides: those of their own unit."""
     return (
         requests_visible(principal)
@@ -180,7 +183,7 @@ def leader_queue(principal: Any) -> QuerySet[ChangeRequest]:
     )
 
 
-def queue_counts(principal: Any) -> dict[str, int]:
+def queue_counts(principal: Principal) -> dict[str, int]:
     rows = (
         requests_visible(principal)
         .filter(status=RequestStatus.PENDING, unit_id=getattr(principal, "unit_id", None))
@@ -227,7 +230,7 @@ def _basic_problems(child: Child, today: date) -> list[str]:
     return problems
 
 
-def review_rows(principal: Any, kind: str, *, village_id: int | None = None) -> list[ReviewRow]:
+def review_rows(principal: Principal, kind: str, *, village_id: int | None = None) -> list[ReviewRow]:
     """The rows of one review list, computed by the same rules as the form (pure functions)."""
     today = timezone.localdate()
     qs = children_visible(principal).filter(status=ChildStatus.ACTIVE).select_related("village", "unit")
@@ -286,24 +289,21 @@ def review_counts_by_village(rows: list[ReviewRow]) -> list[tuple[str, int]]:
 # --- correction requests (R-CH-06) --------------------------------------------------------------------
 
 
-def corrections_involving(principal: Any) -> CorrectionRequestQuerySet:
+def corrections_involving(principal: Principal) -> CorrectionRequestQuerySet:
     return CorrectionRequest.objects.involving(principal).select_related(
         "child", "unit", "from_unit", "filed_by"
     )
 
 
-def correction_get(principal: Any, public_id: Any) -> CorrectionRequest:
+def correction_get(principal: Principal, public_id: Any) -> CorrectionRequest:
     qs = corrections_involving(principal).filter(public_id=public_id)
     obj = qs.first() if _is_uuid(public_id) else None
     if obj is None:
-        from django.http import Http404
-
         raise Http404("Không tìm thấy.")
     return obj
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
 
     try:
         uuid.UUID(str(value))

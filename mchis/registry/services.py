@@ -9,23 +9,31 @@ the same unit *decides* (`change_request_approve / reject / return_for_correctio
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mchis.accounts.permissions import can, require, require_person
+from mchis.accounts.principals import as_person, person_of
 from mchis.accounts.stepup import require_step_up
+from mchis.catalogs.models import CatalogItem
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.inputs import clean_idempotency_key
-from mchis.core.principal import person_or_none
+from mchis.core.principal import Principal
 from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
 from mchis.outbox.services import OutboxItem, outbox_enqueue
+from mchis.places import services as places_services
+from mchis.places.models import Village
+from mchis.units.models import ReportingUnit
 
 from . import evidence as evidence_store
 from . import notices, validation
@@ -79,7 +87,7 @@ class PossibleDuplicate(ValidationFailed):
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def possible_duplicates(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]]:
+def possible_duplicates(actor: Principal, data: dict[str, Any]) -> list[dict[str, Any]]:
     """Likely existing children within the actor's own area (matches elsewhere stay a bare notice on screen)."""
     from mchis.quality.selectors import duplicate_warnings
 
@@ -87,7 +95,12 @@ def possible_duplicates(actor: Any, data: dict[str, Any]) -> list[dict[str, Any]
 
 
 def _duplicate_check(
-    actor: Any, data: dict[str, Any], reason: str, *, required: bool, field: str = "not_duplicate_reason"
+    actor: Principal,
+    data: dict[str, Any],
+    reason: str,
+    *,
+    required: bool,
+    field: str = "not_duplicate_reason",
 ) -> tuple[list[dict[str, Any]], str]:
     """(candidates, the person's reason). With candidates and `required`, no reason → PossibleDuplicate."""
     candidates = possible_duplicates(actor, data)
@@ -103,8 +116,6 @@ def _issues_to_errors(issues: Iterable[validation.Issue]) -> list[dict[str, Any]
 
 def validation_context(unit: Any, *, today: date | None = None) -> validation.Context:
     """What the pure rules need, read from catalogs and the commune's villages."""
-    from mchis.catalogs.models import CatalogItem
-    from mchis.places.models import Village
 
     def codes(*catalogs: str) -> frozenset[str] | None:
         values = frozenset(
@@ -199,7 +210,7 @@ def _apply_lists(child: Child, data: dict[str, Any]) -> None:
         )
 
 
-def _check_proposer(actor: Any, unit: Any) -> None:
+def _check_proposer(actor: Principal, unit: Any) -> None:
     require(actor, "child.propose")
     if not within(actor, unit.path):
         raise PermissionDeniedError("Bạn chỉ được đề xuất cho hồ sơ thuộc đơn vị của mình.")
@@ -218,18 +229,18 @@ def _check_issues(issues: list[validation.Issue], acknowledge_warnings: bool) ->
     return _issues_to_errors(warnings)
 
 
-def _existing_for_key(client_key: str | None, actor: Any) -> ChangeRequest | None:
+def _existing_for_key(client_key: str | None, actor: Principal) -> ChangeRequest | None:
     """The actor's own earlier request sent with this key. Keys are scoped to the proposer (a person):
     call only after the permission and scope checks, so a key never reveals anyone else's request."""
     client_key = clean_idempotency_key(client_key, max_length=CLIENT_KEY_MAX)
-    person = person_or_none(actor)
+    person = person_of(actor)
     if not client_key or person is None:
         return None
     return ChangeRequest.objects.filter(client_key=client_key, proposer=person).first()
 
 
 def _attach(
-    request: ChangeRequest, actor: Any, files: Sequence[evidence_store.EvidenceFile]
+    request: ChangeRequest, actor: Principal, files: Sequence[evidence_store.EvidenceFile]
 ) -> list[Evidence]:
     stored = []
     for file in files:
@@ -243,14 +254,14 @@ def _attach(
                 filename=file.name[:200],
                 content_type=content_type,
                 size=len(file.content),
-                uploaded_by=actor,
+                uploaded_by=as_person(actor),
             )
         )
     return stored
 
 
 def _save_request(
-    request: ChangeRequest, actor: Any, files: Sequence[evidence_store.EvidenceFile]
+    request: ChangeRequest, actor: Principal, files: Sequence[evidence_store.EvidenceFile]
 ) -> ChangeRequest:
     """Insert (deduplicated by client_key), attach evidence, audit."""
     try:
@@ -310,7 +321,7 @@ def _event_date(value: date | str | None) -> date | None:
 @transaction.atomic
 def child_propose_create(
     *,
-    actor: Any,
+    actor: Principal,
     unit: Any,
     data: dict[str, Any],
     reason: str = "",
@@ -347,7 +358,7 @@ def child_propose_create(
         event_date=_event_date(event_date),
         source=source,
         client_key=client_key or None,
-        proposer=actor,
+        proposer=as_person(actor),
         duplicate_candidates=candidates,
         not_duplicate_reason=not_duplicate,
     )
@@ -376,7 +387,7 @@ def _require_active(child: Child) -> None:
 @transaction.atomic
 def child_propose_change(
     *,
-    actor: Any,
+    actor: Principal,
     child: Child,
     changes: dict[str, Any],
     reason: str,
@@ -406,7 +417,7 @@ def child_propose_change(
         event_date=_event_date(event_date),
         source=source,
         client_key=client_key or None,
-        proposer=actor,
+        proposer=as_person(actor),
     )
     return _save_request(request, actor, evidence)
 
@@ -414,7 +425,7 @@ def child_propose_change(
 @transaction.atomic
 def child_propose_delete(
     *,
-    actor: Any,
+    actor: Principal,
     child: Child,
     reason: str,
     event_date: date | str | None = None,
@@ -436,7 +447,7 @@ def child_propose_delete(
         reason=_reason(reason, required=True),
         event_date=_event_date(event_date),
         client_key=client_key or None,
-        proposer=actor,
+        proposer=as_person(actor),
     )
     return _save_request(request, actor, evidence)
 
@@ -446,7 +457,6 @@ def _merge_owner(survivor: Child, retired: Child) -> Any:
     common parent (TTYT, Sở…), so neither commune sees the other's record before approval."""
     if survivor.unit_id == retired.unit_id:
         return survivor.unit
-    from mchis.units.models import ReportingUnit
 
     return ReportingUnit.objects.get(path=common_path([survivor.unit.path, retired.unit.path]))
 
@@ -454,8 +464,6 @@ def _merge_owner(survivor: Child, retired: Child) -> Any:
 def _notify_merge(request: ChangeRequest, survivor: Child, retired: Child) -> None:
     """Tell the leaders of both communes (e-mail, after commit; an audit row in each commune's log) that a
     merge touching their record awaits the common parent. No personal data of the other commune's record."""
-    from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
 
     mails: list[tuple[str, list[str]]] = []
     for own, other in ((survivor, retired), (retired, survivor)):
@@ -486,7 +494,7 @@ def _notify_merge(request: ChangeRequest, survivor: Child, retired: Child) -> No
 @transaction.atomic
 def merge_request_create(
     *,
-    actor: Any,
+    actor: Principal,
     survivor: Child,
     retired: Child,
     reason: str,
@@ -545,7 +553,7 @@ def merge_request_create(
         base_version=retired.version,
         reason=reason_text,
         client_key=client_key or None,
-        proposer=actor,
+        proposer=as_person(actor),
     )
     saved = _save_request(request, actor, ())
     if owner.pk != survivor.unit_id and saved.pk == request.pk:
@@ -556,7 +564,7 @@ def merge_request_create(
 @transaction.atomic
 def change_request_resubmit(
     *,
-    actor: Any,
+    actor: Principal,
     request: ChangeRequest,
     data: dict[str, Any] | None = None,
     reason: str | None = None,
@@ -611,7 +619,7 @@ def change_request_resubmit(
 # --- decisions (leader) -------------------------------------------------------------------------------
 
 
-def _check_decider(actor: Any, request: ChangeRequest) -> None:
+def _check_decider(actor: Principal, request: ChangeRequest) -> None:
     require(actor, "child.approve")
     if getattr(actor, "unit_id", None) != request.unit_id:
         raise PermissionDeniedError("Chỉ lãnh đạo của đơn vị quản lý hồ sơ mới được duyệt đề xuất này.")
@@ -636,7 +644,7 @@ def _lock_pending(request: ChangeRequest) -> ChangeRequest:
 
 
 def _version(
-    child: Child, req: ChangeRequest, actor: Any, delta: dict[str, Any], now: datetime
+    child: Child, req: ChangeRequest, actor: Principal, delta: dict[str, Any], now: datetime
 ) -> ChildVersion:
     return ChildVersion.objects.create(
         child=child,
@@ -647,7 +655,7 @@ def _version(
         change_request=req,
         proposed_by=req.proposer,
         proposed_at=req.proposed_at,
-        approved_by=actor,
+        approved_by=as_person(actor),
         approved_at=now,
         event_date=req.event_date,
         reason=req.reason,
@@ -689,7 +697,7 @@ def _step_up_for(kind: str) -> None:
 
 @transaction.atomic
 def change_request_approve(
-    *, actor: Any, request: ChangeRequest, comment: str = "", not_duplicate_reason: str = ""
+    *, actor: Principal, request: ChangeRequest, comment: str = "", not_duplicate_reason: str = ""
 ) -> ChangeRequest:
     """Duyệt: apply the request atomically and write the history entry (R-CH-04, R-CH-05).
 
@@ -761,7 +769,7 @@ def change_request_approve(
         _version(retired, req, actor, {"merged_into": [None, str(survivor.public_id)]}, now)
         touched = [survivor, retired]
     req.status = RequestStatus.APPROVED
-    req.decided_by = actor
+    req.decided_by = as_person(actor)
     req.decided_at = now
     req.comment = (comment or "").strip()
     req.save()
@@ -793,7 +801,7 @@ def change_request_approve(
 
 
 def _decide_negative(
-    actor: Any, request: ChangeRequest, comment: str, status: str, action: str
+    actor: Principal, request: ChangeRequest, comment: str, status: str, action: str
 ) -> ChangeRequest:
     _check_decider(actor, request)
     text = (comment or "").strip()
@@ -802,10 +810,8 @@ def _decide_negative(
     req = _lock_pending(request)
     req.status = status
     req.comment = text
-    if status == RequestStatus.REJECTED:
-        req.decided_by, req.decided_at = actor, timezone.now()
-    else:  # returned: the decision belongs to the next round
-        req.decided_by, req.decided_at = actor, timezone.now()
+    # Rejected or returned, who decided this round is recorded (a returned request is decided again later).
+    req.decided_by, req.decided_at = as_person(actor), timezone.now()
     req.save()
     log_event(
         actor=actor,
@@ -821,13 +827,13 @@ def _decide_negative(
 
 
 @transaction.atomic
-def change_request_reject(*, actor: Any, request: ChangeRequest, comment: str) -> ChangeRequest:
+def change_request_reject(*, actor: Principal, request: ChangeRequest, comment: str) -> ChangeRequest:
     return _decide_negative(actor, request, comment, RequestStatus.REJECTED, "child.request_reject")
 
 
 @transaction.atomic
 def change_request_return_for_correction(
-    *, actor: Any, request: ChangeRequest, comment: str
+    *, actor: Principal, request: ChangeRequest, comment: str
 ) -> ChangeRequest:
     return _decide_negative(actor, request, comment, RequestStatus.RETURNED, "child.request_return")
 
@@ -855,7 +861,6 @@ def children_import(
     written. A record number (`ma_ho_so`) already imported from `source` is skipped, so re-running the same
     file changes nothing. One audit entry per commune unit, not per row. Returns a `bulk_import.ImportSummary`.
     """
-    from mchis.places import services as places_services
 
     from . import bulk_import as bulk
 
@@ -949,7 +954,7 @@ def children_import(
 
 
 @transaction.atomic
-def verification_create(*, actor: Any, child: Child) -> Verification:
+def verification_create(*, actor: Principal, child: Child) -> Verification:
     """A pending identity check; the integrations layer runs it (and retries it) after commit."""
     require(actor, "child.verify")
     if not within(actor, child.unit.path):
@@ -958,7 +963,7 @@ def verification_create(*, actor: Any, child: Child) -> Verification:
         raise DomainError("Hồ sơ chưa có số định danh để xác minh.", field="personal_id")
     verification = Verification.objects.filter(child=child, status=VerificationStatus.PENDING).first()
     if verification is None:
-        verification = Verification.objects.create(child=child, requested_by=actor)
+        verification = Verification.objects.create(child=child, requested_by=as_person(actor))
     log_event(
         actor=actor,
         action="child.verify_request",
@@ -1037,7 +1042,7 @@ def verification_record_result(*, verification_id: int, result: str, detail: dic
 @transaction.atomic
 def correction_request_file(
     *,
-    actor: Any,
+    actor: Principal,
     child: Child,
     description: str,
     field: str = "",
@@ -1045,7 +1050,8 @@ def correction_request_file(
 ) -> CorrectionRequest:
     """Yêu cầu chỉnh sửa from a higher unit's leader; due in 1 working day (VN weekends/holidays)."""
     require(actor, "child.request_correction")
-    unit = actor.unit
+    person = as_person(actor)
+    unit = person.unit
     if unit is None or not in_subtree(child.unit.path, unit.path) or child.unit_id == unit.pk:
         raise PermissionDeniedError("Chỉ đơn vị quản lý cấp trên mới gửi yêu cầu chỉnh sửa.")
     text = (description or "").strip()
@@ -1060,7 +1066,7 @@ def correction_request_file(
         from_unit=unit,
         field=field,
         description=text,
-        filed_by=actor,
+        filed_by=person,
         filed_at=now,
         due_at=add_working_days(timezone.localtime(now), 1),
     )
@@ -1073,7 +1079,7 @@ def correction_request_file(
             filename=file.name[:200],
             content_type=content_type,
             size=len(file.content),
-            uploaded_by=actor,
+            uploaded_by=person,
         )
     log_event(
         actor=actor,
@@ -1090,7 +1096,7 @@ def correction_request_file(
 
 @transaction.atomic
 def correction_request_respond(
-    *, actor: Any, correction: CorrectionRequest, response: str, fixed_by: ChangeRequest | None = None
+    *, actor: Principal, correction: CorrectionRequest, response: str, fixed_by: ChangeRequest | None = None
 ) -> CorrectionRequest:
     """The commune answers: fixed (pointing to the change request) or a written reason why not."""
     c = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
@@ -1100,7 +1106,12 @@ def correction_request_respond(
     if not text:
         raise DomainError("Nội dung trả lời: bắt buộc nhập (sửa gì hoặc lý do không sửa).", field="response")
     c.status = CorrectionStatus.FIXED if fixed_by is not None else CorrectionStatus.ANSWERED
-    c.response, c.responded_by, c.responded_at, c.fix_request = text, actor, timezone.now(), fixed_by
+    c.response, c.responded_by, c.responded_at, c.fix_request = (
+        text,
+        as_person(actor),
+        timezone.now(),
+        fixed_by,
+    )
     c.save()
     log_event(
         actor=actor,
@@ -1116,7 +1127,7 @@ def correction_request_respond(
 
 @transaction.atomic
 def change_request_attach_evidence(
-    *, actor: Any, request: ChangeRequest, files: Sequence[evidence_store.EvidenceFile]
+    *, actor: Principal, request: ChangeRequest, files: Sequence[evidence_store.EvidenceFile]
 ) -> list[Evidence]:
     """The proposer adds evidence to an open (pending or returned) request."""
     require(actor, "child.propose")
@@ -1147,7 +1158,6 @@ def evidence_sweep(*, ttl_hours: int = EVIDENCE_ORPHAN_TTL_HOURS) -> int:
     """Cleanup job (issue 10 item 10): evidence files no Evidence row refers to - a request that failed after
     its files were written - are removed once older than the TTL (a request in flight is never that old).
     Files are content-addressed and shared: a file is kept while any record refers to its checksum."""
-    import time
 
     referenced = set(Evidence.objects.values_list("sha256", flat=True))
     orphans = evidence_store.unreferenced_older_than(referenced, time.time() - ttl_hours * 3600)

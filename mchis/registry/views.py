@@ -14,8 +14,12 @@ from django.utils.translation import gettext as _
 
 from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup_views import handles_step_up
+from mchis.core.audit import log_read
 from mchis.core.errors import DomainError, ValidationFailed
+from mchis.core.http import AuthedRequest
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, in_subtree
+from mchis.places.models import Village
 
 from . import evidence as ev
 from . import selectors, services, validation
@@ -26,7 +30,6 @@ from .models import Child, ChildStatus, Evidence, RequestKind, RequestStatus
 
 
 def _villages(unit: Any) -> list[tuple[int, str]]:
-    from mchis.places.models import Village
 
     if unit is None:
         return []
@@ -86,7 +89,7 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
 
 
 @login_required
-def child_list(request: HttpRequest) -> HttpResponse:
+def child_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.view")
     q = request.GET.get("q", "")
     village = request.GET.get("village") or None
@@ -101,16 +104,16 @@ def child_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": q,
             "village": village,
-            "villages": _villages(getattr(request.user, "unit", None)),
+            "villages": _villages(request.user.unit),
             "can_propose": can(request.user, "child.propose"),
         },
     )
 
 
 @login_required
-def child_new(request: HttpRequest) -> HttpResponse:
+def child_new(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.propose")
-    unit = request.user.unit  # type: ignore[union-attr]
+    unit = request.user.unit
     warnings: list[dict[str, Any]] = []
     duplicates: dict[str, Any] = {}
     if request.method == "POST":
@@ -163,7 +166,7 @@ def _date_or_none(value: str | None) -> date | None:
 
 
 @login_required
-def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.view")
     child = selectors.child_read(request.user, public_id)
     if child.status == ChildStatus.MERGED and child.merged_into_id:
@@ -211,8 +214,8 @@ def child_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
-def _can_file_correction(user: Any, child: Child) -> bool:
-    unit = getattr(user, "unit", None)
+def _can_file_correction(user: Principal, child: Child) -> bool:
+    unit = user.unit
     return bool(
         can(user, "child.request_correction")
         and unit is not None
@@ -222,7 +225,7 @@ def _can_file_correction(user: Any, child: Child) -> bool:
 
 
 @login_required
-def child_change(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_change(request: AuthedRequest, public_id: Any) -> HttpResponse:
     """Đề xuất thay đổi: the form starts from the live record; only changed fields go into the request."""
     require(request.user, "child.propose")
     child = selectors.child_get(request.user, public_id)
@@ -293,7 +296,7 @@ def _changed_fields(snapshot: dict[str, Any], raw: dict[str, Any]) -> dict[str, 
 
 
 @login_required
-def child_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_delete(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.propose")
     child = selectors.child_get(request.user, public_id)
     form = ReasonForm(request.POST or None, request.FILES or None)
@@ -313,7 +316,7 @@ def child_delete(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def request_list(request: HttpRequest) -> HttpResponse:
+def request_list(request: AuthedRequest) -> HttpResponse:
     """Collectors: my requests. Leaders: the queue of their unit, with counts."""
     require(request.user, "child.view")
     user = request.user
@@ -341,7 +344,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @handles_step_up
-def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def request_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     require(request.user, "child.view")
     req = selectors.request_get(request.user, public_id)
     form = DecisionForm(request.POST or None)
@@ -404,7 +407,7 @@ def request_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
     )
 
 
-def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[str, Any]]:
+def _request_duplicates(req: Any, principal: Principal, *, live: bool) -> list[dict[str, Any]]:
     """Possible duplicates of a create request: checked again for the deciding leader (records may have been
     added since), else as stored when it was proposed/approved."""
     if req.kind != RequestKind.CREATE:
@@ -415,7 +418,7 @@ def _request_duplicates(req: Any, principal: Any, *, live: bool) -> list[dict[st
 
 
 @login_required
-def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
+def request_edit(request: AuthedRequest, public_id: Any) -> HttpResponse:
     """The proposer corrects a returned request (returned → pending)."""
     req = selectors.request_get(request.user, public_id)
     if not req.can_resubmit(request.user):
@@ -469,10 +472,9 @@ def request_edit(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: AuthedRequest, pk: int) -> HttpResponse:
     require(request.user, "child.view")
     item = access(Evidence.objects.select_related("unit"), request.user, pk=pk)
-    from mchis.core.audit import log_read
 
     log_read(actor=request.user, object_type="evidence", object_id=item.sha256, scope_path=item.unit.path)
     response = HttpResponse(ev.read(item.sha256), content_type=item.content_type)

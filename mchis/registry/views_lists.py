@@ -17,7 +17,7 @@ from mchis.accounts.stepup import require_step_up
 from mchis.accounts.stepup_views import handles_step_up
 from mchis.core.audit import log_export
 from mchis.core.errors import DomainError
-from mchis.core.http import content_disposition
+from mchis.core.http import AuthedRequest, content_disposition
 
 from . import evidence as ev
 from . import hooks, police, previews, selectors, services, tabular, validation
@@ -55,7 +55,7 @@ def _village(request: HttpRequest) -> int | None:
 
 
 @login_required
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.view")
     kind = _kind(request)
     all_rows = selectors.review_rows(request.user, kind)
@@ -72,7 +72,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
             "rows": rows[:500],
             "total": len(rows),
             "by_village": selectors.review_counts_by_village(all_rows),
-            "villages": _villages(getattr(request.user, "unit", None)),
+            "villages": _villages(request.user.unit),
             "village": village,
             "can_export": can(request.user, "child.export"),
         },
@@ -81,7 +81,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @handles_step_up
-def review_export(request: HttpRequest) -> HttpResponse:
+def review_export(request: AuthedRequest) -> HttpResponse:
     """Excel of one review list: personal data export → permission, step-up, audited, scoped (R-SEC-06)."""
     require(request.user, "child.export")
     require_step_up()
@@ -93,7 +93,7 @@ def review_export(request: HttpRequest) -> HttpResponse:
         what=f"children.review_{kind}.xlsx",
         filters={"kind": kind, "village": village},
         row_count=len(rows),
-        scope_path=getattr(getattr(request.user, "unit", None), "path", ""),
+        scope_path=(request.user.unit.path if request.user.unit else ""),
         purpose="Danh sách rà soát (QĐ 3978 Điều 8)",
     )
     data = [
@@ -115,7 +115,7 @@ def review_export(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @handles_step_up
-def police_export(request: HttpRequest) -> HttpResponse:
+def police_export(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.export")
     require_step_up()
     rows = police.export_audited(request.user)
@@ -123,7 +123,7 @@ def police_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def police_import(request: HttpRequest) -> HttpResponse:
+def police_import(request: AuthedRequest) -> HttpResponse:
     """Upload → dry-run preview (nothing written) → confirm (change requests for the leader)."""
     require(request.user, "child.propose")
     form = UploadForm()
@@ -182,7 +182,7 @@ def police_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def child_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
+def child_verify(request: AuthedRequest, public_id: Any) -> HttpResponse:
     """Ask the national population database (through the gateway) to check this child's identity."""
     if request.method != "POST":
         return redirect("registry:child_detail", public_id)
@@ -196,7 +196,7 @@ def child_verify(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def correction_list(request: HttpRequest) -> HttpResponse:
+def correction_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.view")
     items = selectors.corrections_involving(request.user)
     if request.GET.get("overdue") == "1":
@@ -207,7 +207,7 @@ def correction_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def correction_new(request: HttpRequest, public_id: Any) -> HttpResponse:
+def correction_new(request: AuthedRequest, public_id: Any) -> HttpResponse:
     child = selectors.child_get(request.user, public_id)
     require(request.user, "child.request_correction")
     error = ""
@@ -235,7 +235,7 @@ def correction_new(request: HttpRequest, public_id: Any) -> HttpResponse:
 
 
 @login_required
-def correction_detail(request: HttpRequest, public_id: Any) -> HttpResponse:
+def correction_detail(request: AuthedRequest, public_id: Any) -> HttpResponse:
     correction = selectors.correction_get(request.user, public_id)
     error = ""
     if request.method == "POST":
@@ -282,12 +282,12 @@ SURVEY_LABELS = {
 
 
 @login_required
-def survey_import(request: HttpRequest) -> HttpResponse:
+def survey_import(request: AuthedRequest) -> HttpResponse:
     """Điều tra/sàng lọc/nguồn khác (R-CH-03): preview, then create/change requests; nothing written live."""
     from . import importing
 
     require(request.user, "child.propose")
-    unit = request.user.unit  # type: ignore[union-attr]
+    unit = request.user.unit
     form = UploadForm()
     results = None
     sha, name, source = "", "", request.POST.get("source", "").strip()

@@ -16,7 +16,7 @@ from mchis.accounts.permissions import can, require
 from mchis.accounts.stepup import step_up_redirect
 from mchis.core.cards import Card, register_card
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
-from mchis.core.http import content_disposition
+from mchis.core.http import AuthedRequest, content_disposition
 
 from . import exports, selectors, services, workflow
 from .checks import run_rules
@@ -46,11 +46,11 @@ def _period_arg(request: HttpRequest) -> Period:
 
 
 @login_required
-def report_list(request: HttpRequest) -> HttpResponse:
+def report_list(request: AuthedRequest) -> HttpResponse:
     """Danh sách báo cáo phải lập trong phạm vi, theo kỳ và trạng thái."""
     require(request.user, "report.view")
     period = _period_arg(request)
-    unit: Any = request.user.unit  # type: ignore[union-attr]
+    unit: Any = request.user.unit
     if unit is None:
         raise Http404
     status = request.GET.get("status", "")
@@ -69,7 +69,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def report_detail(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+def report_detail(request: AuthedRequest, form: str, unit: str, period: str) -> HttpResponse:
     require(request.user, "report.view")
     view = selectors.report_view(request.user, form, unit, period)
     actions = selectors.actions_for(request.user, view)
@@ -212,7 +212,7 @@ def report_manual(request: HttpRequest, form: str, unit: str, period: str) -> Ht
 
 
 @login_required
-def report_excel(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+def report_excel(request: AuthedRequest, form: str, unit: str, period: str) -> HttpResponse:
     require(request.user, "report.view")
     view = selectors.report_view(request.user, form, unit, period)
     resp = HttpResponse(
@@ -224,7 +224,7 @@ def report_excel(request: HttpRequest, form: str, unit: str, period: str) -> Htt
 
 
 @login_required
-def report_pdf(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+def report_pdf(request: AuthedRequest, form: str, unit: str, period: str) -> HttpResponse:
     require(request.user, "report.view")
     view = selectors.report_view(request.user, form, unit, period)
     resp = HttpResponse(
@@ -235,11 +235,11 @@ def report_pdf(request: HttpRequest, form: str, unit: str, period: str) -> HttpR
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedRequest) -> HttpResponse:
     """Tính đầy đủ, kịp thời: biểu đồ đọc JSON từ /api/v1/reports/dashboard."""
     require(request.user, "report.view")
     period = _period_arg(request)
-    unit: Any = request.user.unit  # type: ignore[union-attr]
+    unit: Any = request.user.unit
     if unit is None:
         raise Http404
     late = selectors.status_board(request.user, unit, period, status="late")
@@ -247,13 +247,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def form_list(request: HttpRequest) -> HttpResponse:
+def form_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "report.view")
     return render(request, "reports/form_list.html", {"forms": FormDefinition.objects.all()})
 
 
 @login_required
-def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def form_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     """Định nghĩa biểu và truy vấn đằng sau từng ô (dạng đọc được)."""
     require(request.user, "report.view")
     form = get_object_or_404(FormDefinition, pk=pk)

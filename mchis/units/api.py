@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from mchis.core.api import MAX_OFFSET
 from mchis.core.errors import ValidationFailed
+from mchis.core.http import ApiRequest
 
 from .models import ReportingUnit
 from .selectors import unit_get, unit_list, unit_placements
@@ -67,7 +66,7 @@ def _out(unit: ReportingUnit) -> UnitOut:
 
 
 @router.get("", response=UnitPage, summary="Units in my jurisdiction")
-def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> UnitPage:
+def list_units(request: ApiRequest, filters: Query[UnitFilters]) -> UnitPage:
     errors: list[dict[str, str | int | None]] = []
     day: date | None = None
     if filters.on:
@@ -81,7 +80,7 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> UnitPage:
         errors.append({"field": "offset", "message": f"offset phải từ 0 đến {MAX_OFFSET}."})
     if errors:
         raise ValidationFailed(errors)
-    principal: Any = request.auth  # type: ignore[attr-defined]
+    principal = request.auth
     under = unit_get(principal, filters.under) if filters.under else None
     qs = unit_list(principal, under=under, on=day)
     return UnitPage(
@@ -90,8 +89,8 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> UnitPage:
 
 
 @router.get("/{code}", response=UnitDetail, summary="One unit with its placement history")
-def get_unit(request: HttpRequest, code: str) -> UnitDetail:
-    principal: Any = request.auth  # type: ignore[attr-defined]
+def get_unit(request: ApiRequest, code: str) -> UnitDetail:
+    principal = request.auth
     unit = unit_get(principal, code)
     return UnitDetail(
         **_out(unit).model_dump(),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to, visible_under
 
 from .models import ReportingUnit, UnitPlacement
@@ -31,15 +31,15 @@ def units_under(unit: ReportingUnit, on: date | None = None) -> QuerySet[Reporti
     )
 
 
-def _visible(principal: Any) -> QuerySet[ReportingUnit]:
+def _visible(principal: Principal) -> QuerySet[ReportingUnit]:
     """A system admin configures the whole tree; everyone else sees their own subtree (R-SEC-01)."""
-    if getattr(principal, "role", None) == "system_admin" and getattr(principal, "is_active", False):
+    if principal.role == "system_admin" and principal.is_active:
         return ReportingUnit.objects.all()
     return visible_to(ReportingUnit.objects.all(), principal)
 
 
 def unit_list(
-    principal: Any, *, under: ReportingUnit | None = None, on: date | None = None
+    principal: Principal, *, under: ReportingUnit | None = None, on: date | None = None
 ) -> QuerySet[ReportingUnit]:
     """Units the principal may see (its own subtree), optionally under one unit and on a date."""
     qs = _visible(principal)
@@ -48,7 +48,7 @@ def unit_list(
     return qs.select_related("parent", "admin_unit").order_by("path")
 
 
-def unit_get(principal: Any, code: str) -> ReportingUnit:
+def unit_get(principal: Principal, code: str) -> ReportingUnit:
     """One unit inside the principal's jurisdiction by code, or 404."""
     try:
         return _visible(principal).select_related("parent", "admin_unit").get(code=code)
@@ -56,7 +56,7 @@ def unit_get(principal: Any, code: str) -> ReportingUnit:
         raise Http404("Không tìm thấy đơn vị.") from exc
 
 
-def unit_get_visible(principal: Any, code: str) -> ReportingUnit:
+def unit_get_visible(principal: Principal, code: str) -> ReportingUnit:
     """The unit a request names (a `unit` parameter of a page or an API route), inside the principal's
     jurisdiction; missing and out-of-scope are the same 404, and the refusal is audited (core.scoping.access)."""
     return access(ReportingUnit.objects.all(), principal, code=code)

@@ -18,8 +18,10 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError
+from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree, visible_under, within
 from mchis.core.text import nfc
+from mchis.places.services import managed_admin_units
 
 from .models import ReportingUnit, UnitKind, UnitPlacement
 
@@ -27,13 +29,11 @@ from .models import ReportingUnit, UnitKind, UnitPlacement
 BEGINNING = date(2000, 1, 1)
 
 
-def _is_system_admin(actor: Any) -> bool:
-    return getattr(actor, "role", None) == "system_admin" or (
-        getattr(actor, "unit", None) is None and getattr(actor, "is_superuser", False)
-    )
+def _is_system_admin(actor: Principal) -> bool:
+    return actor.role == "system_admin" or (actor.unit is None and actor.is_superuser)
 
 
-def _check_rights(actor: Any, *units: ReportingUnit | None, allow_root: bool = False) -> None:
+def _check_rights(actor: Principal | None, *units: ReportingUnit | None, allow_root: bool = False) -> None:
     """`units` are the units the change touches; None stands for "the top of the tree"."""
     if actor is None:
         return
@@ -49,12 +49,11 @@ def _check_rights(actor: Any, *units: ReportingUnit | None, allow_root: bool = F
             )
 
 
-def _check_location(actor: Any, admin_unit: Any) -> None:
+def _check_location(actor: Principal | None, admin_unit: Any) -> None:
     """The administrative unit a unit is located in lies in the actor's territory (R-SEC-01): a unit admin
     cannot locate a unit in another province (and through it manage that province's villages)."""
     if actor is None or admin_unit is None:
         return
-    from mchis.places.services import managed_admin_units
 
     if not managed_admin_units(actor).filter(pk=admin_unit.pk).exists():
         raise DomainError(
@@ -78,7 +77,7 @@ def _clean(name: str, kind: str, admin_unit: Any) -> str:
 @transaction.atomic
 def unit_create(
     *,
-    actor: Any,
+    actor: Principal | None,
     code: str,
     name: str,
     kind: str,
@@ -119,7 +118,7 @@ def unit_create(
 @transaction.atomic
 def unit_update(
     *,
-    actor: Any,
+    actor: Principal,
     unit: ReportingUnit,
     name: str | None = None,
     kind: str | None = None,
@@ -165,7 +164,7 @@ def unit_update(
 
 
 @transaction.atomic
-def unit_deactivate(*, actor: Any, unit: ReportingUnit, reason: str) -> ReportingUnit:
+def unit_deactivate(*, actor: Principal, unit: ReportingUnit, reason: str) -> ReportingUnit:
     """Stop a unit (it stays in history); refused while units below it are still active."""
     unit = ReportingUnit.objects.select_for_update().get(pk=unit.pk)
     _check_rights(actor, unit)
@@ -193,7 +192,7 @@ def unit_deactivate(*, actor: Any, unit: ReportingUnit, reason: str) -> Reportin
 
 @transaction.atomic
 def unit_move(
-    *, actor: Any, unit: ReportingUnit, new_parent: ReportingUnit | None, on: date, reason: str
+    *, actor: Principal | None, unit: ReportingUnit, new_parent: ReportingUnit | None, on: date, reason: str
 ) -> ReportingUnit:
     """Move a unit (and everything under it) to a new parent from date `on` (R-ORG-02).
 

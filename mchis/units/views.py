@@ -11,13 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from mchis.accounts.permissions import can
 from mchis.core.errors import DomainError
+from mchis.core.http import AuthedRequest
 from mchis.core.scoping import in_subtree
 from mchis.core.text import fold
 
@@ -26,7 +27,7 @@ from .forms import DeactivateForm, MoveForm, UnitForm, parent_by_code
 from .selectors import unit_get, unit_list, unit_path_labels, unit_placements
 
 
-def _require_manage(request: HttpRequest) -> None:
+def _require_manage(request: AuthedRequest) -> None:
     if not can(request.user, "unit.manage"):
         raise PermissionDenied(_("Bạn không có quyền quản lý đơn vị."))
 
@@ -36,7 +37,7 @@ def _form_error(form: Any, exc: DomainError) -> None:
 
 
 @login_required
-def unit_tree(request: HttpRequest) -> HttpResponse:
+def unit_tree(request: AuthedRequest) -> HttpResponse:
     _require_manage(request)
     q = request.GET.get("q", "").strip()
     units = list(unit_list(request.user))
@@ -51,7 +52,7 @@ def unit_tree(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_new(request: HttpRequest) -> HttpResponse:
+def unit_new(request: AuthedRequest) -> HttpResponse:
     _require_manage(request)
     parents = list(unit_list(request.user).filter(active=True))
     form = UnitForm(request.POST or None, parents=parents, initial={"parent": request.GET.get("parent", "")})
@@ -74,7 +75,7 @@ def unit_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
+def unit_detail(request: AuthedRequest, code: str) -> HttpResponse:
     _require_manage(request)
     unit = unit_get(request.user, code)
     placements = list(unit_placements(unit))
@@ -93,7 +94,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
+def unit_edit(request: AuthedRequest, code: str) -> HttpResponse:
     _require_manage(request)
     unit = unit_get(request.user, code)
     initial = {"name": unit.name, "kind": unit.kind, "admin_unit": unit.admin_unit.code}
@@ -117,7 +118,7 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def unit_move(request: HttpRequest, code: str) -> HttpResponse:
+def unit_move(request: AuthedRequest, code: str) -> HttpResponse:
     _require_manage(request)
     unit = unit_get(request.user, code)
     parents = [
@@ -145,7 +146,7 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def unit_deactivate(request: HttpRequest, code: str) -> HttpResponse:
+def unit_deactivate(request: AuthedRequest, code: str) -> HttpResponse:
     _require_manage(request)
     unit = unit_get(request.user, code)
     form = DeactivateForm(request.POST)

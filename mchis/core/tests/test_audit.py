@@ -290,6 +290,11 @@ def test_r_sec_05_machine_client_calls_are_logged_with_the_clients_identity(tree
         client_name = "HIS Minh Xuân"
         unit = tree.tyt_a1
         is_authenticated = True
+        is_active = True
+        is_superuser = False
+        role = None
+        ref = None
+        scopes = frozenset({"child.view"})
 
     with transaction.atomic():
         event = log_event(actor=Client(), action="child.read", object_type="child", object_id=1)

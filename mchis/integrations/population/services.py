@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from mchis.core.errors import DomainError
 from mchis.core.jobs import enqueue, runs_in_place
+from mchis.core.principal import Principal
 from mchis.registry import selectors as registry_selectors
 from mchis.registry import services as registry
 from mchis.registry.models import Child, Verification, VerificationStatus
@@ -58,7 +58,7 @@ def use_gateway(value: PopulationGateway | None) -> None:
     _override = value
 
 
-def population_check_start(*, actor: Any, child: Child) -> Verification:
+def population_check_start(*, actor: Principal, child: Child) -> Verification:
     """Create a pending check and queue it after commit (a crash before commit leaves nothing half-done)."""
     if not getattr(settings, "POPULATION_GATEWAY_URL", "") and _override is None:
         raise DomainError("Chưa cấu hình kết nối CSDL dân cư (POPULATION_GATEWAY_URL).")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mchis.registers import services
+from mchis.registers import ingest, services
 from mchis.registers.models import AncVisit, BatchStatus, IngestBatch
 from mchis.registers.tasks import run_ingest_batch
 
@@ -38,7 +38,7 @@ def _queued_batch(actor: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> Ingest
 @pytest.mark.django_db
 def test_async_batch_worker_death_mid_batch_is_run_again_on_redelivery(collector, monkeypatch):
     batch = _queued_batch(collector, 3, monkeypatch)
-    real = services._classify_and_write
+    real = ingest.write_plan
 
     def dies_after_writing(*args: Any, **kwargs: Any) -> Any:
         real(*args, **kwargs)  # the rows are written (not committed) …
@@ -46,7 +46,7 @@ def test_async_batch_worker_death_mid_batch_is_run_again_on_redelivery(collector
 
     # when the first delivery's worker dies mid-batch
     with monkeypatch.context() as m:
-        m.setattr(services, "_classify_and_write", dies_after_writing)
+        m.setattr(ingest, "write_plan", dies_after_writing)
         with pytest.raises(WorkerKilled, match="SIGKILL"):
             run_ingest_batch(str(batch.pk))
     batch.refresh_from_db()
@@ -66,16 +66,16 @@ _WORKER = """
 import sys, time
 import django
 django.setup()
-from mchis.registers import services
+from mchis.registers import ingest
 from mchis.registers.tasks import run_ingest_batch
 
-real = services._classify_and_write
+real = ingest.write_plan
 def slow(*args, **kwargs):
     result = real(*args, **kwargs)
     open(sys.argv[2], "w").write("written")
     time.sleep(120)  # killed here, with the rows written and the transaction open
     return result
-services._classify_and_write = slow
+ingest.write_plan = slow
 run_ingest_batch(sys.argv[1])
 """
 

@@ -321,12 +321,12 @@ def _upload_files(settings):
 @pytest.mark.django_db
 def test_failed_preview_leaves_no_file(collector, tree, settings, monkeypatch):
     # given the dry run fails half-way for a reason that is not the file's (a database error, a bug)
-    from mchis.registers import services
+    from mchis.registers import uploads
 
     def boom(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "records_upsert", boom)
+    monkeypatch.setattr(uploads, "records_upsert", boom)
     with pytest.raises(RuntimeError, match="went away"):
         preview(collector, tree.tyt_a1, to_bytes(anc_sheet([[None, DAY, "A", None, None, None, None]])))
     # then neither the upload nor its preview/outcome files remain

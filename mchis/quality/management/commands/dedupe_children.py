@@ -23,6 +23,8 @@ from mchis.quality.dedupe import scan
 from mchis.quality.linkage import MODEL_PATH, load_model
 from mchis.quality.models import CandidateStatus, DuplicateCandidate
 from mchis.quality.services import duplicate_candidates_store
+from mchis.registry.models import Child
+from mchis.units.models import ReportingUnit
 
 COLUMNS = ["child_a", "child_b", "probability", "band", "source_a", "record_a", "source_b", "record_b",
            "name_a", "name_b", "dob_a", "dob_b", "match_weight"]  # fmt: skip
@@ -51,8 +53,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-store", action="store_true", help="Only write the CSV (benchmarks)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from mchis.registry.models import Child
-        from mchis.units.models import ReportingUnit
 
         threshold = _probability(opts["threshold"]) if opts["threshold"] else None
         unit = None

@@ -12,6 +12,7 @@ from mchis.core.scoping import visible_under
 from mchis.quality.engine import scan_run
 from mchis.quality.models import Finding, FindingStatus, RuleError
 from mchis.quality.rules import RULE_CRITERION, RULE_LABEL, Criterion
+from mchis.units.models import ReportingUnit
 
 
 class Command(BaseCommand):
@@ -27,7 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--chunk", type=int, default=5000)
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from mchis.units.models import ReportingUnit
 
         unit = None
         if opts["unit"]:

@@ -8,9 +8,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mchis.accounts.models import User
 from mchis.core import spreadsheets
 from mchis.core.errors import DomainError
 from mchis.registry import importing, tabular
+from mchis.registry.services import children_import
+from mchis.units.models import ReportingUnit
 
 TEMPLATE_HELP = "Cột mẫu (dòng tiêu đề = mã cột hoặc nhãn tiếng Việt): " + ", ".join(
     f"{key} ({label})" for key, label in importing.COLUMNS
@@ -47,10 +50,6 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from mchis.accounts.models import User
-        from mchis.registry.services import children_import
-        from mchis.units.models import ReportingUnit
-
         path: Path = options["file"]
         if not path.exists():
             raise CommandError(f"Không tìm thấy tệp {path}")
