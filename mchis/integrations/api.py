@@ -122,7 +122,7 @@ def _consent_out(consent: Any) -> dict[str, Any]:
 @router.post(
     "/handbook/consents", response={201: ConsentOut}, summary="Record consent to share with the handbook"
 )
-def handbook_consent_give(request: HttpRequest, body: ConsentIn) -> Status:
+def handbook_consent_give(request: HttpRequest, body: ConsentIn) -> Any:
     principal = _principal(request)
     unit = unit_get_visible(principal, body.unit_code) if body.unit_code else None
     consent = services.handbook_consent_give(actor=principal, personal_id=body.personal_id, unit=unit)

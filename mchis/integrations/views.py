@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,7 +15,8 @@ from .monitoring import monitoring
 
 @login_required
 def exchange_monitor(request: HttpRequest) -> HttpResponse:
-    require(request.user, "sync.view")
+    principal: Any = request.user
+    require(principal, "sync.view")
     try:
         days = max(1, min(90, int(request.GET.get("days", "3"))))
     except ValueError:

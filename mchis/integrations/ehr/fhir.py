@@ -59,7 +59,8 @@ def validate(resource: dict[str, Any]) -> dict[str, Any]:
         parsed = model.model_validate(resource)
     except ValueError as exc:
         raise InvalidResource(f"{resource['resourceType']}/{resource.get('id')}: {exc}") from exc
-    return json.loads(parsed.model_dump_json(exclude_none=True))
+    out: dict[str, Any] = json.loads(parsed.model_dump_json(exclude_none=True))
+    return out
 
 
 def _d(value: date | None) -> str | None:

@@ -11,7 +11,7 @@ from mchis.core.jobs import enqueue, runs_in_place
 from . import engine
 
 
-@shared_task(
+@shared_task(  # type: ignore[untyped-decorator]
     name="integrations.exchange_deliver",
     acks_late=True,  # a worker killed mid-delivery leaves the message to another worker
     reject_on_worker_lost=True,
@@ -31,7 +31,7 @@ def exchange_deliver(partner: str) -> dict[str, Any]:
     return report.as_dict()
 
 
-@shared_task(name="integrations.exchange_dispatch")
+@shared_task(name="integrations.exchange_dispatch")  # type: ignore[untyped-decorator]
 def exchange_dispatch() -> list[str]:
     """Scheduled: queue a delivery for every configured push partner (a busy one returns at once)."""
     started = []
