@@ -19,6 +19,7 @@ urlpatterns = [
     path("audit/", include("mchis.core.urls")),
     path("documents/", include("mchis.documents.urls")),
     path("notifications/", include("mchis.notifications.urls")),
+    path("exchanges/", include("mchis.integrations.urls")),
     path("", include("mchis.web.urls")),
 ]
 

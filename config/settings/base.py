@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",
     "mchis.core",
+    "mchis.outbox",
     "mchis.places",
     "mchis.units",
     "mchis.catalogs",
@@ -236,6 +237,8 @@ CELERY_BEAT_SCHEDULE = {
     "registers-expire-excel-previews": {"task": "registers.expire_uploads", "schedule": crontab(minute=15)},
     "registry-expire-import-previews": {"task": "registry.expire_previews", "schedule": crontab(minute=20)},
     "registry-sweep-evidence": {"task": "registry.sweep_evidence", "schedule": crontab(minute=25)},
+    # outbound exchanges (R-INT-02): drain every push partner's outbox; a busy or backing-off one returns at once
+    "integrations-exchange-dispatch": {"task": "integrations.exchange_dispatch", "schedule": 600.0},
     # operations (R-OPS-01/02): daily backup at a fixed time (full on Sunday, differential otherwise),
     # weekly verification, monthly restore drill, and a heartbeat through each queue for the readiness probes
     "ops-backup-daily": {"task": "ops.backup", "schedule": crontab(hour=0, minute=30)},
@@ -282,6 +285,25 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mchis@localhost")
 
 # The simulated national population registry (integrations.population) for demo and tests.
 POPULATION_GATEWAY_URL = os.environ.get("POPULATION_GATEWAY_URL", "")
+POPULATION_GATEWAY_TOKEN = os.environ.get("POPULATION_GATEWAY_TOKEN", "")
+
+# Outbound exchanges (docs/exchanges.md): where each push partner listens, our bearer token there, its limits.
+EXCHANGE_PARTNERS = {
+    "ehr": {
+        "url": os.environ.get("EHR_WAREHOUSE_URL", ""),
+        "token": os.environ.get("EHR_WAREHOUSE_TOKEN", ""),
+        "max_bytes": int(os.environ.get("EHR_WAREHOUSE_MAX_BYTES", "4000000")),
+        "timeout": float(os.environ.get("EHR_WAREHOUSE_TIMEOUT", "15")),
+        "batch_size": 200,
+    },
+    "statistics": {
+        "url": os.environ.get("HEALTH_STATISTICS_URL", ""),
+        "token": os.environ.get("HEALTH_STATISTICS_TOKEN", ""),
+        "max_bytes": int(os.environ.get("HEALTH_STATISTICS_MAX_BYTES", "2000000")),
+        "batch_size": 1,  # one report per request: its import summary is stored on its entry
+    },
+}
+EXCHANGE_LEASE_SECONDS = float(os.environ.get("EXCHANGE_LEASE_SECONDS", "120"))
 
 LOGGING = {
     "version": 1,

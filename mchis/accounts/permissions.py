@@ -60,6 +60,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "report.unapprove": frozenset({L}),
     "report.export": frozenset({L, RP, V}),
     "form.manage": frozenset({SA}),
+    # e-MCH handbook app (R-INT-02): consent is recorded by the facility; the app's token reads the feed (a
+    # leader or an auditor may look at what it serves, without acknowledging anything)
+    "handbook.consent": frozenset({C, L}),
+    "handbook.view": frozenset({L, AU}),
     # operations: the Prometheus metrics (system-wide counts and ages, no personal data)
     "ops.view": frozenset({SA}),
 }
@@ -79,6 +83,7 @@ MACHINE_ACTIONS = frozenset(
         "report.view",
         "report.export",
         "audit_log.view",
+        "handbook.view",
         "ops.view",  # the monitoring server scrapes /metrics with a token (deploy/prometheus)
     }
 )

@@ -28,11 +28,12 @@ from mchis.core.errors import Conflict, ValidationFailed
 from mchis.core.principal import Principal, is_machine_client, principal_ref
 from mchis.core.scoping import common_path, scope_path_of, within
 from mchis.core.text import fold
+from mchis.outbox.services import outbox_enqueue
 from mchis.units.models import ReportingUnit
 
 from . import catalogs, writer
 from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
-from .locks import lock_message, locked_months
+from .locks import lock_message, locked_months, outbox_item
 from .models import BatchChannel, BatchStatus, IngestBatch, SyncActivity
 from .validation import Context, FacilityRef, Outcome, row_hash, validate_record
 
@@ -298,6 +299,9 @@ def _ingest(
         result.rows.sort(key=lambda r: r["index"])
         return result
     objs = write_plan(reg, plan, result)
+    outbox_enqueue(
+        topic=f"register.{reg.key}", items=[outbox_item(reg, obj, units[obj.facility_id][1]) for obj in objs]
+    )
     paths = {units[fid][1] for fid in facility_ids if fid in units}
     _finish_batch(
         reg,

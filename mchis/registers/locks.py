@@ -18,6 +18,7 @@ from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError
 from mchis.core.principal import Principal
 from mchis.core.scoping import access
+from mchis.outbox.services import OutboxItem, outbox_enqueue
 
 from .definitions import get_register
 from .models import PeriodLock
@@ -121,6 +122,7 @@ def record_void(*, actor: Principal, register: str, record_id: int, reason: str)
         },
         reason=reason,
     )
+    outbox_enqueue(topic=f"register.{reg.key}", items=[outbox_item(reg, record, record.facility.path)])
     return record
 
 
@@ -131,3 +133,9 @@ def locked_months(facility_ids: set[int], months: set[date]) -> set[tuple[int, d
     return set(
         PeriodLock.objects.filter(unit_id__in=facility_ids, month__in=months).values_list("unit_id", "month")
     )
+
+
+def outbox_item(reg: Any, row: Any, unit_path: str) -> OutboxItem:
+    """The outbound-exchange entry of a written row: ordered per person (personal ID, else the row)."""
+    key = f"pid:{row.personal_id}" if row.personal_id else f"{reg.key}:{row.pk}"
+    return OutboxItem(reg.model.__name__, row.pk, person_key=key, scope_path=unit_path)

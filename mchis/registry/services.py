@@ -31,6 +31,7 @@ from mchis.core.inputs import clean_idempotency_key
 from mchis.core.principal import Principal
 from mchis.core.scoping import common_path, in_subtree, within
 from mchis.core.text import fold
+from mchis.outbox.services import OutboxItem, outbox_enqueue
 from mchis.places import services as places_services
 from mchis.places.models import Village
 from mchis.units.models import ReportingUnit
@@ -662,6 +663,12 @@ def _version(
     )
 
 
+def _outbox_item(child: Child) -> OutboxItem:
+    """The outbound-exchange entry of an approved child change, ordered per person."""
+    key = f"pid:{child.personal_id}" if child.personal_id else f"child:{child.public_id}"
+    return OutboxItem("Child", child.pk, person_key=key, scope_path=child.unit.path)
+
+
 def _lock_child(child_id: int, req: ChangeRequest) -> Child:
     child = Child.objects.select_for_update(of=("self",)).select_related("unit").get(pk=child_id)
     if child.status != ChildStatus.ACTIVE:
@@ -778,6 +785,7 @@ def change_request_approve(
     )
     notices.request_decided(req)
     children_changed(c.pk for c in touched)
+    outbox_enqueue(topic="registry.child", items=[_outbox_item(c) for c in touched])
     evidence = _evidence_ref(req.evidence.all())
     for child in touched:
         log_event(

@@ -24,6 +24,7 @@ from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.principal import person_or_none
+from mchis.outbox.services import OutboxItem, outbox_enqueue
 from mchis.units.models import ReportingUnit
 
 from . import notices, workflow
@@ -323,6 +324,10 @@ def report_approve(
     require_step_up()
     report = _transition(
         "approve", actor, view, (reason or "").strip(), approved_at=timezone.now(), approved_by=actor
+    )
+    # The approved figures go to the Health Statistics software in this transaction's outbox (R-INT-02).
+    outbox_enqueue(
+        topic="report.approved", items=[OutboxItem("ReportInstance", report.pk, scope_path=view.unit.path)]
     )
     if view.period.type == "monthly":
         from mchis.registers.services import period_lock

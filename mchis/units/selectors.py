@@ -143,7 +143,9 @@ def unit_tree_nodes(
     return [node(uid) for uid in top]
 
 
-def unit_search(principal: Principal, q: str, *, limit: int = 100) -> tuple[list[tuple[ReportingUnit, str]], int]:
+def unit_search(
+    principal: Principal, q: str, *, limit: int = 100
+) -> tuple[list[tuple[ReportingUnit, str]], int]:
     """Units whose name (accents optional) or code contains `q`, with their place in the tree; and how many."""
     key = fold(q)
     found = [u for u in unit_list(principal) if key in fold(u.name) or key in u.code.lower()]

@@ -46,6 +46,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem(_("Thôn, tổ dân phố"), "places:communes", ("village.manage",)),
     NavItem(_("Danh mục"), "catalogs:index", ("catalog.manage",)),
     NavItem(_("Đồng bộ dữ liệu"), "registers:sync", ("sync.view",)),
+    NavItem(_("Liên thông"), "integrations:monitor", ("sync.view",)),
     NavItem(_("Nhật ký"), "core:audit_log", ("audit_log.view",)),
 )
 

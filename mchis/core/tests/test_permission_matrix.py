@@ -36,6 +36,7 @@ DOMAIN_TITLES = {
     "sync": "Đồng bộ dữ liệu",
     "report": "Báo cáo thống kê",
     "form": "Mẫu biểu báo cáo",
+    "handbook": "Sổ theo dõi SKBMTE điện tử (liên thông)",
     "ops": "Vận hành hệ thống (giám sát)",
 }
 

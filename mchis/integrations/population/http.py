@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from mchis.core.resilience import CircuitOpen, breaker
 
@@ -12,11 +13,28 @@ from .types import GatewayCutOff, GatewayUnavailable, IdentityQuery, IdentityRes
 
 
 class HttpPopulationGateway:
-    def __init__(self, base_url: str, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 5.0,
+        token: str = "",
+        signer: Callable[[bytes], str] | None = None,
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("POPULATION_GATEWAY_URL must be an http(s) URL")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token
+        self.signer = signer  # detached JWS over the body (R-INT-05), as for every outbound exchange
+
+    def _headers(self, body: bytes) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.signer is not None:
+            headers["X-Signature"] = self.signer(body)
+        return headers
 
     def check_identity(self, query: IdentityQuery) -> IdentityResult:
         """One call, bounded by `timeout`, through the partner's circuit breaker: while the gateway is known to
@@ -33,7 +51,7 @@ class HttpPopulationGateway:
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             f"{self.base_url}/v1/identity/check",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers=self._headers(body),
             method="POST",
         )
         try:

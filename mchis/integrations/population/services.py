@@ -38,7 +38,18 @@ def gateway() -> PopulationGateway:
     url = getattr(settings, "POPULATION_GATEWAY_URL", "")
     if not url:
         raise GatewayUnavailable("POPULATION_GATEWAY_URL chưa được cấu hình")
-    return HttpPopulationGateway(url, timeout=float(getattr(settings, "POPULATION_GATEWAY_TIMEOUT", 5.0)))
+    return HttpPopulationGateway(
+        url,
+        timeout=float(getattr(settings, "POPULATION_GATEWAY_TIMEOUT", 5.0)),
+        token=getattr(settings, "POPULATION_GATEWAY_TOKEN", ""),
+        signer=_sign,
+    )
+
+
+def _sign(body: bytes) -> str:
+    from ..exchange import keys, signing
+
+    return signing.sign_detached(body, private_jwk=keys.active_private_jwk(), audience="population")
 
 
 def use_gateway(value: PopulationGateway | None) -> None:

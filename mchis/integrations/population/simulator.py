@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mchis.integrations.exchange.signing import HEADER, SignatureRejected, verify_detached
 from mchis.integrations.population.compare import compare
 
 
@@ -31,11 +32,26 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
 
 
 class Registry:
-    def __init__(self, people: dict[str, dict[str, Any]], fail_first: int = 0) -> None:
+    def __init__(
+        self, people: dict[str, dict[str, Any]], fail_first: int = 0, *, token: str = "", jwks: str = ""
+    ) -> None:
         self.people = people
+        self.token = token
+        self.jwks = jwks  # with a key file, requests must carry our detached JWS (R-INT-05)
         self.fail_remaining = fail_first
         self.lock = threading.Lock()
         self.calls = 0
+
+    def refusal(self, authorization: str, signature: str | None, body: bytes) -> str:
+        if self.token and authorization != f"Bearer {self.token}":
+            return "bad_token"
+        if self.jwks:
+            keys = json.loads(Path(self.jwks).read_text(encoding="utf-8"))
+            try:
+                verify_detached(signature, body, jwks=keys, audience="population")
+            except SignatureRejected as exc:
+                return exc.code
+        return ""
 
     def should_fail(self) -> bool:
         with self.lock:
@@ -71,12 +87,17 @@ def make_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
             if self.path != "/v1/identity/check":
                 self._send(404, {"error": "not found"})
                 return
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            body = self.rfile.read(length)
+            refusal = registry.refusal(self.headers.get("Authorization", ""), self.headers.get(HEADER), body)
+            if refusal:
+                self._send(401, {"error": refusal})
+                return
             if registry.should_fail():
                 self._send(503, {"error": "tạm thời không phục vụ"})
                 return
             try:
-                length = int(self.headers.get("Content-Length", "0"))
-                claimed = json.loads(self.rfile.read(length) or b"{}")
+                claimed = json.loads(body or b"{}")
                 personal_id = str(claimed["personal_id"])
             except (ValueError, KeyError):
                 self._send(400, {"error": "bad request"})
@@ -87,8 +108,11 @@ def make_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(port: int, data: Path, fail_first: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(Registry(load(data), fail_first)))
+def serve(
+    port: int, data: Path, fail_first: int = 0, host: str = "127.0.0.1", token: str = "", jwks: str = ""
+) -> ThreadingHTTPServer:
+    registry = Registry(load(data), fail_first, token=token, jwks=jwks)
+    server = ThreadingHTTPServer((host, port), make_handler(registry))
     return server
 
 
@@ -100,8 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--data", type=Path, required=True, help="JSON lines from generate_demo --population")
     parser.add_argument("--fail-first", type=int, default=0, help="answer 503 to the first N checks")
+    parser.add_argument("--token", default="", help="require this bearer token")
+    parser.add_argument("--jwks", default="", help="require requests signed by a key of this JWKS file")
     args = parser.parse_args(argv)
-    server = serve(args.port, args.data, args.fail_first, args.host)
+    server = serve(args.port, args.data, args.fail_first, args.host, args.token, args.jwks)
     print(f"ready on http://{args.host}:{server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -317,6 +317,17 @@ def register_record(w: World, side: str) -> Any:
     return w.get(side, label).pk
 
 
+def fhir_id(w: World, side: str, resource_type: str) -> str:
+    """The id of a FHIR resource built from the side's first-register (ANC) row."""
+    from mchis.integrations.ehr import fhir
+
+    pk = register_record(w, side)
+    row_model = model(register_label())
+    row_model.objects.filter(pk=pk).update(gestational_age_weeks=20)  # so that an Observation exists
+    row = row_model.objects.select_related("facility").get(pk=pk)
+    return next(r["id"] for r in fhir.anc_resources(row) if r["resourceType"] == resource_type)
+
+
 LABEL_SEEDERS["registers.PendingUpload"] = seed_pending_upload
 LABEL_SEEDERS["reports.FormDefinition"] = seed_form_definition
 LABEL_SEEDERS["reports.ReportInstance"] = seed_report
@@ -517,6 +528,12 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "registers/": P(register_record),
     },
     "id": {},
+    # integrations: FHIR reads of a register row's resources
+    "resource_id": {
+        "api/v1/fhir/Patient/": P(lambda w, side: fhir_id(w, side, "Patient")),
+        "api/v1/fhir/Encounter/": P(lambda w, side: fhir_id(w, side, "Encounter")),
+        "api/v1/fhir/Observation/": P(lambda w, side: fhir_id(w, side, "Observation")),
+    },
 }
 
 

@@ -15,6 +15,7 @@ def test_every_scheduled_job_names_a_registered_task():
         "quality.duplicate_scan",
         "reports.send_reminders",
         "integrations.population_retry_pending",
+        "integrations.exchange_dispatch",
         "registers.expire_uploads",
         "registry.expire_previews",
         "registry.sweep_evidence",
