@@ -11,14 +11,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
 
 class DocumentKind(models.TextChoices):
-    REPORT = "report", "Báo cáo thống kê đã duyệt"
-    AUDIT_MINUTES = "audit_minutes", "Biên bản phúc tra"
-    OFFICIAL_LIST = "official_list", "Danh sách chính thức"
+    REPORT = "report", _("Báo cáo thống kê đã duyệt")
+    AUDIT_MINUTES = "audit_minutes", _("Biên bản phúc tra")
+    OFFICIAL_LIST = "official_list", _("Danh sách chính thức")
 
 
 class SignedDocumentQuerySet(ScopedQuerySet["SignedDocument"]):

@@ -24,6 +24,15 @@ from .handbook import feed, services
 
 router = Router(tags=["integrations"])
 FHIR_JSON = "application/fhir+json"
+# FHIR answers (the resource, or an OperationOutcome) are application/fhir+json; the API's own refusals (401 before
+# the handler) stay application/json: the OpenAPI names both.
+FHIR_DOC = {
+    "responses": {
+        str(code): {"description": desc, "content": {t: {"schema": {"type": "object"}} for t in (FHIR_JSON, "application/json")}}
+        for code, desc in ((200, "FHIR resource"), (401, "OperationOutcome"), (403, "OperationOutcome"),
+                           (404, "OperationOutcome"), (422, "OperationOutcome"))
+    }
+}  # fmt: skip
 
 
 def _principal(request: HttpRequest) -> Any:
@@ -45,7 +54,7 @@ def _not_found(rtype: str) -> HttpResponse:
     )
 
 
-@router.get("/fhir/metadata", auth=None, summary="FHIR CapabilityStatement (public)")
+@router.get("/fhir/metadata", auth=None, openapi_extra=FHIR_DOC, summary="FHIR CapabilityStatement (public)")
 def fhir_metadata(request: HttpRequest) -> HttpResponse:
     return _fhir(capability_statement(request.build_absolute_uri("/api/v1/fhir")))
 
@@ -57,17 +66,19 @@ def _read(request: HttpRequest, rtype: str, resource_id: str) -> HttpResponse:
     return _fhir(found) if found is not None else _not_found(rtype)
 
 
-@router.get("/fhir/Patient/{resource_id}", summary="FHIR Patient by id (scoped)")
+@router.get("/fhir/Patient/{resource_id}", openapi_extra=FHIR_DOC, summary="FHIR Patient by id (scoped)")
 def fhir_patient(request: HttpRequest, resource_id: str) -> HttpResponse:
     return _read(request, "Patient", resource_id)
 
 
-@router.get("/fhir/Encounter/{resource_id}", summary="FHIR Encounter by id (scoped)")
+@router.get("/fhir/Encounter/{resource_id}", openapi_extra=FHIR_DOC, summary="FHIR Encounter by id (scoped)")
 def fhir_encounter(request: HttpRequest, resource_id: str) -> HttpResponse:
     return _read(request, "Encounter", resource_id)
 
 
-@router.get("/fhir/Observation/{resource_id}", summary="FHIR Observation by id (scoped)")
+@router.get(
+    "/fhir/Observation/{resource_id}", openapi_extra=FHIR_DOC, summary="FHIR Observation by id (scoped)"
+)
 def fhir_observation(request: HttpRequest, resource_id: str) -> HttpResponse:
     return _read(request, "Observation", resource_id)
 

@@ -7,22 +7,23 @@ The rows are the evidence an auditor asks for ("show me last week's backups and 
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RunKind(models.TextChoices):
-    SQLITE_BACKUP = "sqlite_backup", "Sao lưu SQLite"
-    PG_FULL = "pg_full", "Sao lưu PostgreSQL đầy đủ"
-    PG_DIFF = "pg_diff", "Sao lưu PostgreSQL vi sai"
-    EVIDENCE = "evidence", "Sao lưu tệp minh chứng"
-    VERIFY = "verify", "Kiểm tra bản sao lưu"
-    DRILL = "drill", "Diễn tập khôi phục"
-    RESTORE = "restore", "Khôi phục"
+    SQLITE_BACKUP = "sqlite_backup", _("Sao lưu SQLite")
+    PG_FULL = "pg_full", _("Sao lưu PostgreSQL đầy đủ")
+    PG_DIFF = "pg_diff", _("Sao lưu PostgreSQL vi sai")
+    EVIDENCE = "evidence", _("Sao lưu tệp minh chứng")
+    VERIFY = "verify", _("Kiểm tra bản sao lưu")
+    DRILL = "drill", _("Diễn tập khôi phục")
+    RESTORE = "restore", _("Khôi phục")
 
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "Đang chạy"
-    SUCCESS = "success", "Thành công"
-    FAILED = "failed", "Thất bại"
+    RUNNING = "running", _("Đang chạy")
+    SUCCESS = "success", _("Thành công")
+    FAILED = "failed", _("Thất bại")
 
 
 class OpsRun(models.Model):

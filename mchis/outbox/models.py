@@ -5,27 +5,28 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mchis.core.scoping import ScopedQuerySet
 
 
 class EntryStatus(models.TextChoices):
-    PENDING = "pending", "Chờ gửi"
-    IN_FLIGHT = "in_flight", "Đang gửi"
-    DELIVERED = "delivered", "Đã gửi"
-    DEAD = "dead", "Gửi lỗi (chờ gửi lại)"
+    PENDING = "pending", _("Chờ gửi")
+    IN_FLIGHT = "in_flight", _("Đang gửi")
+    DELIVERED = "delivered", _("Đã gửi")
+    DEAD = "dead", _("Gửi lỗi (chờ gửi lại)")
 
 
 class FailureKind(models.TextChoices):
-    TIMEOUT = "timeout", "Hết thời gian chờ"
-    UNREACHABLE = "unreachable", "Không kết nối được"
-    SERVER_ERROR = "server_error", "Lỗi máy chủ đối tác (5xx)"
-    REFUSED = "refused", "Đối tác từ chối dữ liệu (4xx)"
-    AUTH = "auth", "Lỗi xác thực / chữ ký / khóa"
-    CLOCK_SKEW = "clock_skew", "Lệch đồng hồ"
-    TOO_LARGE = "too_large", "Vượt giới hạn kích thước (đã chia nhỏ)"
-    MALFORMED_RECEIPT = "malformed_receipt", "Biên nhận không hợp lệ"
-    BUILD = "build", "Không dựng được dữ liệu gửi"
+    TIMEOUT = "timeout", _("Hết thời gian chờ")
+    UNREACHABLE = "unreachable", _("Không kết nối được")
+    SERVER_ERROR = "server_error", _("Lỗi máy chủ đối tác (5xx)")
+    REFUSED = "refused", _("Đối tác từ chối dữ liệu (4xx)")
+    AUTH = "auth", _("Lỗi xác thực / chữ ký / khóa")
+    CLOCK_SKEW = "clock_skew", _("Lệch đồng hồ")
+    TOO_LARGE = "too_large", _("Vượt giới hạn kích thước (đã chia nhỏ)")
+    MALFORMED_RECEIPT = "malformed_receipt", _("Biên nhận không hợp lệ")
+    BUILD = "build", _("Không dựng được dữ liệu gửi")
 
 
 class OutboxEntry(models.Model):
