@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 
 import pytest
@@ -20,10 +21,14 @@ def _race(calls):
     barrier = threading.Barrier(len(calls))
     outcomes: list[object] = [None] * len(calls)
 
+    # Each thread runs in a copy of this context: a new thread starts with an empty one, which would drop the
+    # leader's recent step-up (a ContextVar) and make the outcome depend on which thread wins the lock.
+    contexts = [contextvars.copy_context() for _ in calls]
+
     def run(i, fn):
         try:
             barrier.wait()
-            outcomes[i] = fn()
+            outcomes[i] = contexts[i].run(fn)
         except Exception as exc:  # the outcome is what we assert on
             outcomes[i] = exc
         finally:

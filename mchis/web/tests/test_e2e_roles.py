@@ -74,8 +74,14 @@ class Walk:
         self.page = self.context.new_page()
         self.page.set_default_timeout(60000)  # generous: CI shares 2 cores with another xdist worker
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("console", self._console)
         self.page.goto(live_server.url + "/")
+
+    def _console(self, message) -> None:  # noqa: ANN001 - Playwright's ConsoleMessage
+        # The page and source line travel with the message, so a CSP failure names the page that caused it.
+        if message.type == "error":
+            where = message.location or {}
+            self.errors.append(f"{self.page.url} [{where.get('url', '')}:{where.get('lineNumber', '')}] {message.text}")
 
     def nav(self, href: str) -> None:
         """Click the menu link to `href` (opening the phone menu first when it is collapsed), else a link to it
@@ -262,6 +268,7 @@ def test_roles_walk_their_main_tasks_by_clicking(transactional_db, live_server, 
     col.page.wait_for_selector("[data-testid=possible-duplicates]")
     assert "100%" in col.page.locator("[data-testid=possible-duplicates]").inner_text() or "%" in col.page.locator(
         "[data-testid=possible-duplicates]").inner_text()  # fmt: skip
+    col.page.wait_for_load_state("networkidle")  # the hint is swapped in again as each field is typed
     col.page.locator("[data-testid=possible-duplicates]").scroll_into_view_if_needed()
     col.shot("duplicate-warning", "collector-duplicate")
     col.page.check("#id_not_duplicate")
