@@ -84,7 +84,9 @@ class Duplicates:
         return cls(dict(data.get("values", {})), [Pair(**p) for p in data.get("pairs", [])])
 
 
-def counted_units(unit: ReportingUnit, period: Period, contributions: Iterable[Any]) -> tuple[set[int], set]:
+def counted_units(
+    unit: ReportingUnit, period: Period, contributions: Iterable[Any]
+) -> tuple[set[int], set[tuple[str, int]]]:
     """(ids of the units whose register rows reach `unit`'s total, pairs already removed below)."""
     counted = {unit.pk}
     removed: set[tuple[str, int]] = set()
