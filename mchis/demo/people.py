@@ -159,6 +159,7 @@ class ChildRow:
     guardian_dob: date | None = None
     guardian_personal_id: str = ""
     guardian_relationship: str = ""
+    address_detail: str = ""  # the generator writes villages, not street addresses
     circumstances: list[tuple[str, str, date, date | None]] = field(default_factory=list)
     supports: list[tuple[str, date, str]] = field(default_factory=list)
     true: Identity | None = None  # set on real people (not on injected duplicate records)

@@ -29,6 +29,7 @@ from mchis.core.errors import DomainError
 from mchis.places.models import AdminUnit, CodeVersion, Level, Village
 from mchis.registry.models import Child, ChildStatus, CircumstanceMembership, SupportReceived
 from mchis.registry.personal_id import province_prefixes
+from mchis.registry.validation import FIELDS, ROW_FIELDS, column_of
 from mchis.units.models import ReportingUnit, UnitKind
 
 from .models import DemoRun
@@ -149,11 +150,11 @@ def _commune_infos(tree: ProvinceTree, rng: random.Random) -> tuple[list[Commune
 
 
 CHILD_COLUMNS = (
-    "id", "public_id", "unit_id", "commune_id", "village_id", "full_name", "name_folded", "date_of_birth",
-    "sex", "ethnicity_code", "personal_id", "father_name", "father_dob", "father_personal_id", "mother_name",
-    "mother_dob", "mother_personal_id", "guardian_name", "guardian_dob", "guardian_personal_id",
-    "guardian_relationship", "guardian_name_folded", "parents_folded", "status", "source", "source_ref",
+    "id", "public_id", "unit_id", "commune_id", *(column_of(name) for name in ROW_FIELDS),
+    "name_folded", "guardian_name_folded", "parents_folded", "status", "source", "source_ref",
 )  # fmt: skip
+_ROW_ATTRS = tuple(column_of(name) for name in ROW_FIELDS)  # ChildRow attributes, named like the columns
+_DATE_FIELD = tuple(FIELDS[name][0] == "date" for name in ROW_FIELDS)
 
 
 class _Writer:
@@ -196,12 +197,12 @@ class _Writer:
         def child_rows() -> Iterable[tuple[Any, ...]]:
             for pk, r in zip(ids, rows, strict=True):
                 c = r.commune
-                yield (pk, uid(r.public_id), c.unit_id, c.admin_id, r.village_id, r.full_name, r.name_folded,
-                       day(r.date_of_birth), r.sex, r.ethnicity_code, r.personal_id, r.father_name,
-                       day(r.father_dob), r.father_personal_id, r.mother_name, day(r.mother_dob),
-                       r.mother_personal_id, r.guardian_name, day(r.guardian_dob), r.guardian_personal_id,
-                       r.guardian_relationship, r.guardian_name_folded, r.parents_folded, active, SOURCE,
-                       r.source_ref)  # fmt: skip
+                fields = [
+                    day(getattr(r, attr)) if is_date else getattr(r, attr)
+                    for attr, is_date in zip(_ROW_ATTRS, _DATE_FIELD, strict=True)
+                ]
+                yield (pk, uid(r.public_id), c.unit_id, c.admin_id, *fields, r.name_folded,
+                       r.guardian_name_folded, r.parents_folded, active, SOURCE, r.source_ref)  # fmt: skip
 
         def membership_rows() -> Iterable[tuple[Any, ...]]:
             for pk, r in zip(ids, rows, strict=True):

@@ -81,7 +81,7 @@ def render() -> bytes:
     """The exposition text: this process's (or every process's, multiprocess mode) request metrics + state."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         process_part = generate_latest(registry)
     else:
         process_part = generate_latest(REGISTRY)

@@ -40,7 +40,7 @@ class Manifest:
 
     @property
     def file(self) -> Path:
-        return self.path.parent / self.data["file"]
+        return self.path.parent / str(self.data["file"])
 
     @property
     def created_at(self) -> datetime:
@@ -210,7 +210,7 @@ def is_empty_database(path: Path) -> bool:
         return True
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
-    return tables == 0
+    return int(tables) == 0
 
 
 def restore_file(manifest: Manifest, into: Path, *, replace: bool, now: datetime) -> Path | None:

@@ -116,6 +116,15 @@ def which_2025_commune(address: str) -> list[AdminUnit]:
     return new_communes_of(old)
 
 
+def commune_codes_2025() -> frozenset[str]:
+    """Every 2025 commune code (residence codes of register rows are checked against it)."""
+    return frozenset(
+        AdminUnit.objects.filter(version=CodeVersion.V2025, level=Level.COMMUNE).values_list(
+            "code", flat=True
+        )
+    )
+
+
 def villages_of(commune: AdminUnit, *, include_inactive: bool = False) -> QuerySet[Village]:
     qs = Village.objects.filter(commune=commune)
     return qs if include_inactive else qs.filter(active=True)

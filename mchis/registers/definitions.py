@@ -89,6 +89,13 @@ COMMON_FIELDS: tuple[FieldSpec, ...] = (
     F("ethnicity_code", "catalog", gettext_noop("Dân tộc"), catalog="ethnicity", max_length=8),
     F("personal_id", "str", gettext_noop("Số định danh cá nhân"), max_length=12),
     F("address", "str", gettext_noop("Địa chỉ"), max_length=300),
+    F(
+        "residence_commune_code",
+        "str",
+        gettext_noop("Mã xã nơi cư trú (2025)"),
+        max_length=5,
+        help="Mã xã/phường/đặc khu năm 2025; để trống thì tính từ địa chỉ",
+    ),
     F("note", "str", gettext_noop("Ghi chú"), max_length=500),
 )
 

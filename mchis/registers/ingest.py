@@ -29,6 +29,7 @@ from mchis.core.principal import Principal, is_machine_client, principal_ref
 from mchis.core.scoping import common_path, scope_path_of, within
 from mchis.core.text import fold
 from mchis.outbox.services import outbox_enqueue
+from mchis.places.selectors import commune_codes_2025
 from mchis.units.models import ReportingUnit
 
 from . import catalogs, writer
@@ -149,7 +150,7 @@ def build_context(
     if reg.newborns:
         used |= {s.catalog for s in NEWBORN_FIELDS if s.catalog}
     day = today or timezone.localdate()
-    ctx = Context(today=day, facilities=facilities)
+    ctx = Context(today=day, facilities=facilities, communes_2025=commune_codes_2025())
     if "contraceptive-method" in used:
         ctx.contraceptive_aliases = catalogs.contraceptive_aliases(
             catalogs.contraceptive_modern_flags(on=day)

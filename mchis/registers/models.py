@@ -240,6 +240,9 @@ class RegisterRecord(models.Model):
     ethnicity_code = models.CharField(max_length=8, blank=True)
     personal_id = models.CharField(max_length=12, blank=True)
     address = models.CharField(max_length=300, blank=True)
+    # where the person lives, as a 2025 commune code (typed, picked, or derived from `address`): the basis of
+    # residence-based counts and of a commune's derived "CSYT khác" (issue 12 item 2, ADR 0047)
+    residence_commune_code = models.CharField(max_length=5, blank=True)
     age_years = models.PositiveSmallIntegerField(null=True, blank=True)
     is_adolescent = models.BooleanField(default=False)
     is_ethnic_minority = models.BooleanField(default=False)
@@ -276,6 +279,7 @@ def _register_meta(name: str) -> tuple[list[Any], list[Any]]:
         models.Index(fields=["facility", "month"], name=f"{name}_fac_month_idx"),
         models.Index(fields=["month"], name=f"{name}_month_idx"),
         models.Index(fields=["full_name_folded"], name=f"{name}_name_idx"),
+        models.Index(fields=["residence_commune_code", "month"], name=f"{name}_residence_idx"),
     ]
     return constraints, indexes
 

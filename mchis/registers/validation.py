@@ -23,6 +23,7 @@ from . import catalogs
 from . import models as m
 from .definitions import MAX_NEWBORNS, NEWBORN_FIELDS, FieldSpec, RegisterDef
 from .legacy import to_nfc
+from .residence import residence_code
 
 EXCEL_EPOCH = date(1899, 12, 30)
 MIN_EVENT_DATE = date(2000, 1, 1)
@@ -51,6 +52,7 @@ class Context:
     catalog_names: dict[str, dict[str, str]] = field(default_factory=dict)  # catalog -> fold(name) -> code
     # shared contraceptive code → register code, modern or not as the shared catalog says
     contraceptive_aliases: dict[str, str] = field(default_factory=lambda: catalogs.contraceptive_aliases())
+    communes_2025: frozenset[str] | None = None  # the 2025 commune codes (residence), None = not loaded
     text_encoding: str | None = (
         None  # legacy encoding detected for a whole Excel file (legacy.detect_encoding)
     )
@@ -493,6 +495,14 @@ def validate_record(reg: RegisterDef, raw: dict[str, Any], ctx: Context, *, chan
     clean["full_name_folded"] = fold(clean.get("full_name") or "")
     for name in ("ethnicity_code", "personal_id", "address", "note", "full_name", "source_record_id"):
         clean[name] = clean.get(name) or ""
+    code, derived, problem = residence_code(
+        clean.get("residence_commune_code") or "", clean["address"], ctx.communes_2025
+    )
+    if problem:
+        _err(errors, "residence_commune_code", problem)
+    clean["residence_commune_code"] = code
+    if derived:
+        clean["residence_derived"] = True  # from the address: not part of the fingerprint (the address is)
 
     newborns: list[dict[str, Any]] = []
     rule = _RULES[reg.key]
@@ -786,6 +796,8 @@ def _canon(value: Any) -> Any:
 def row_hash(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> str:
     """Fingerprint of a validated record; an upsert with the same fingerprint is 'unchanged'."""
     body = {k: v for k, v in clean.items() if k not in HASH_EXCLUDE and k != "row_hash"}
+    if body.pop("residence_derived", False) or not body.get("residence_commune_code"):
+        body.pop("residence_commune_code", None)  # rows fingerprinted before the field keep their fingerprint
     body["newborns"] = newborns
     text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_canon)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from ninja import Field, File, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import create_model
 
 from mchis.accounts.permissions import require
 from mchis.core.api import Limit, Offset
@@ -17,7 +18,7 @@ from mchis.core.http import ApiRequest
 from mchis.core.inputs import clean_idempotency_key
 from mchis.units.selectors import unit_get_visible
 
-from . import selectors, services
+from . import selectors, services, validation
 from .models import ChangeRequest, Child, ChildVersion
 
 router = Router(tags=["registry"])
@@ -93,26 +94,32 @@ class HistoryEntryOut(Schema):
     evidence: list[EvidenceOut]
 
 
-class ChildCreateIn(Schema):
-    full_name: str = Field(..., examples=["Nguyễn Văn An"])
-    date_of_birth: str = Field(..., examples=["12/03/2018"], description="dd/mm/yyyy or yyyy-mm-dd")
-    sex: str = Field(..., examples=["M"], description="M (Nam) or F (Nữ)")
-    ethnicity_code: str = ""
-    personal_id: str = ""
-    village: int | None = None
-    address_detail: str = ""
-    father_name: str = ""
-    father_dob: str | None = None
-    father_personal_id: str = ""
-    mother_name: str = ""
-    mother_dob: str | None = None
-    mother_personal_id: str = ""
-    guardian_name: str = ""
-    guardian_dob: str | None = None
-    guardian_personal_id: str = ""
-    guardian_relationship: str = ""
-    circumstances: list[dict[str, Any]] = []
-    supports: list[dict[str, Any]] = []
+# The child's fields come from `validation.FIELDS` (one field list, issue 11 item 5): each kind has its API type.
+_API_TYPES: dict[str, tuple[Any, Any]] = {
+    "text": (str, ""), "code": (str, ""), "pid": (str, ""), "sex": (str, ""),
+    "date": (str | None, None), "int": (int | None, None), "list": (list[dict[str, Any]], []),
+}  # fmt: skip
+_API_EXTRA: dict[str, dict[str, Any]] = {
+    "full_name": {"examples": ["Nguyễn Văn An"]},
+    "date_of_birth": {"examples": ["12/03/2018"], "description": "dd/mm/yyyy or yyyy-mm-dd"},
+    "sex": {"examples": ["M"], "description": "M (Nam) or F (Nữ)"},
+}
+
+
+def _child_field(name: str, kind: str) -> tuple[Any, Any]:
+    kind_type, default = _API_TYPES[kind]
+    if name in validation.REQUIRED:
+        return (str, Field(..., **_API_EXTRA.get(name, {})))
+    return (kind_type, Field(default, **_API_EXTRA.get(name, {})) if name in _API_EXTRA else default)
+
+
+_CHILD_FIELDS: dict[str, Any] = {
+    name: _child_field(name, kind) for name, (kind, _l) in validation.FIELDS.items()
+}
+ChildFieldsIn = create_model("ChildFieldsIn", __base__=Schema, **_CHILD_FIELDS)
+
+
+class ChildCreateIn(ChildFieldsIn):  # type: ignore[misc,valid-type]
     unit: str = Field("", description="Reporting unit code; default: the caller's unit")
     reason: str = ""
     event_date: date | None = None

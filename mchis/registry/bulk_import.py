@@ -349,12 +349,11 @@ class RowChecker:
 # --- writing --------------------------------------------------------------------------------------
 
 CHILD_COLUMNS = (
-    "id", "public_id", "unit_id", "commune_id", "village_id", "address_detail", "full_name", "name_folded",
-    "date_of_birth", "sex", "ethnicity_code", "personal_id", "father_name", "father_dob",
-    "father_personal_id", "mother_name", "mother_dob", "mother_personal_id", "guardian_name", "guardian_dob",
-    "guardian_personal_id", "guardian_relationship", "guardian_name_folded", "parents_folded", "status",
-    "source", "source_ref", "version",
+    "id", "public_id", "unit_id", "commune_id",
+    *(validation.column_of(name) for name in validation.ROW_FIELDS),
+    "name_folded", "guardian_name_folded", "parents_folded", "status", "source", "source_ref", "version",
 )  # fmt: skip
+_DATE_FIELD = tuple(validation.FIELDS[name][0] == "date" for name in validation.ROW_FIELDS)
 VERSION_COLUMNS = (
     "child_id", "version", "kind", "snapshot", "diff", "proposed_by_id", "proposed_at", "approved_by_id",
     "approved_at", "reason",
@@ -495,13 +494,13 @@ class ChunkWriter:
         def child_rows() -> Iterable[tuple[Any, ...]]:
             for pk, g in zip(ids, rows, strict=True):
                 d = g.data
+                fields = [
+                    _date(d[name]) if is_date else d[name]
+                    for name, is_date in zip(validation.ROW_FIELDS, _DATE_FIELD, strict=True)
+                ]
                 yield (
-                    pk, uid(str(uuid.uuid4())), g.unit.pk, g.unit.admin_unit_id, d["village"],
-                    d["address_detail"], d["full_name"], _fold(d["full_name"]), _date(d["date_of_birth"]),
-                    d["sex"], d["ethnicity_code"], d["personal_id"], d["father_name"], _date(d["father_dob"]),
-                    d["father_personal_id"], d["mother_name"], _date(d["mother_dob"]), d["mother_personal_id"],
-                    d["guardian_name"], _date(d["guardian_dob"]), d["guardian_personal_id"],
-                    d["guardian_relationship"], _fold(d["guardian_name"]),
+                    pk, uid(str(uuid.uuid4())), g.unit.pk, g.unit.admin_unit_id, *fields,
+                    _fold(d["full_name"]), _fold(d["guardian_name"]),
                     " | ".join(p for p in (_fold(d["father_name"]), _fold(d["mother_name"])) if p),
                     active, self.source, g.ref, 1,
                 )  # fmt: skip

@@ -43,6 +43,16 @@ FIELDS: dict[str, tuple[str, str]] = {
     "supports": ("list", gettext_noop("Trợ giúp đã nhận")),
 }
 LABELS = {name: label for name, (_, label) in FIELDS.items()}
+# The fields stored on the child row itself (the lists are rows of their own), in FIELDS order: the API schema,
+# the bulk import and the demo generator derive their columns from it (issue 11 item 5: one field list).
+ROW_FIELDS: tuple[str, ...] = tuple(name for name, (kind, _) in FIELDS.items() if kind != "list")
+
+
+def column_of(name: str) -> str:
+    """The database column of a child field (`village` is a foreign key: `village_id`)."""
+    return f"{name}_id" if FIELDS[name][0] == "int" else name
+
+
 REQUIRED = ("full_name", "date_of_birth", "sex")
 _NAME_OK = re.compile(r"^[^\d_@#$%^&*+=<>{}\[\]|\\/]+\Z")
 CHILD_MAX_AGE = 16  # Luật Trẻ em 2016 Điều 1

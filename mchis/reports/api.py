@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
 from mchis.accounts.permissions import require
+from mchis.core.http import ApiRequest
+from mchis.core.principal import Principal
 
 from . import exports, selectors, services
 from .models import ReportInstance
@@ -136,8 +138,8 @@ class ManualIn(Schema):
     )
 
 
-def _principal(request: HttpRequest) -> Any:
-    return request.auth  # type: ignore[attr-defined]
+def _principal(request: ApiRequest) -> Principal:
+    return request.auth
 
 
 def _unit_cells(view: selectors.ReportView, rows: list[selectors.UnitRow]) -> list[CellOut]:
@@ -155,7 +157,7 @@ def _unit_cells(view: selectors.ReportView, rows: list[selectors.UnitRow]) -> li
     return out
 
 
-def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
+def report_out(principal: Principal, view: selectors.ReportView) -> ReportOut:
     rows = selectors.unit_rows(view)
     return ReportOut(
         form=view.form.code,
@@ -214,7 +216,7 @@ def report_out(principal: Any, view: selectors.ReportView) -> ReportOut:
     response=ReportOut,
     summary="Một báo cáo: mọi ô, nguồn số liệu, trạng thái",
 )
-def report_get(request: HttpRequest, form: str, unit: str, period: str) -> ReportOut:
+def report_get(request: ApiRequest, form: str, unit: str, period: str) -> ReportOut:
     principal = _principal(request)
     require(principal, "report.view")
     return report_out(principal, selectors.report_view(principal, form, unit, period))
@@ -239,7 +241,7 @@ ACTIONS: dict[str, Any] = {
     "allow the action is 409 `invalid_state`; a missing reason or a failing rule is 400/422.",
 )
 def report_act(
-    request: HttpRequest, form: str, unit: str, period: str, action: str, payload: ActionIn | None = None
+    request: ApiRequest, form: str, unit: str, period: str, action: str, payload: ActionIn | None = None
 ) -> ActionOut:
     principal = _principal(request)
     service = ACTIONS.get(action)
@@ -262,7 +264,7 @@ def report_act(
     response=ActionOut,
     summary='Nhập các ô nhập tay (values: {"hàng:cột": số})',
 )
-def report_manual(request: HttpRequest, form: str, unit: str, period: str, payload: ManualIn) -> ActionOut:
+def report_manual(request: ApiRequest, form: str, unit: str, period: str, payload: ManualIn) -> ActionOut:
     principal = _principal(request)
     report = services.report_set_manual_values(
         actor=principal, form_code=form, unit_code=unit, period=period, values=payload.values
@@ -273,7 +275,7 @@ def report_manual(request: HttpRequest, form: str, unit: str, period: str, paylo
 
 
 @router.get("/reports/dashboard", summary="Tính đầy đủ và kịp thời theo biểu (cho biểu đồ)")
-def dashboard(request: HttpRequest, period: str, unit: str = "") -> dict[str, Any]:
+def dashboard(request: ApiRequest, period: str, unit: str = "") -> dict[str, Any]:
     principal = _principal(request)
     require(principal, "report.view")
     root = selectors.resolve_unit(principal, unit) if unit else principal.unit
@@ -290,7 +292,7 @@ def _period(text: str) -> Any:
 
 
 @router.get("/exports/dhis2/dataValueSets", summary="Số liệu đã duyệt dạng DHIS2 dataValueSets (JSON)")
-def export_dvs(request: HttpRequest, period: str, unit: str) -> dict[str, Any]:
+def export_dvs(request: ApiRequest, period: str, unit: str) -> dict[str, Any]:
     principal = _principal(request)
     require(principal, "report.export")
     root = selectors.resolve_unit(principal, unit)
@@ -298,7 +300,7 @@ def export_dvs(request: HttpRequest, period: str, unit: str) -> dict[str, Any]:
 
 
 @router.get("/exports/adx", summary="Số liệu đã duyệt dạng ADX XML (urn:ihe:qrph:adx:2015)")
-def export_adx(request: HttpRequest, period: str, unit: str) -> HttpResponse:
+def export_adx(request: ApiRequest, period: str, unit: str) -> HttpResponse:
     principal = _principal(request)
     require(principal, "report.export")
     root = selectors.resolve_unit(principal, unit)

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
@@ -61,7 +61,7 @@ def registers() -> dict[str, RegisterInfo]:
     }
 
 
-def _resolve(model: type[models.Model], dotted: str) -> models.Field | None:
+def _resolve(model: type[models.Model], dotted: str) -> models.Field[Any, Any] | None:
     """The model field a dotted path names (one FK hop allowed), or None."""
     current: Any = model
     field: Any = None
@@ -73,7 +73,7 @@ def _resolve(model: type[models.Model], dotted: str) -> models.Field | None:
         except FieldDoesNotExist:
             return None
         current = field.related_model if field.is_relation else None
-    return field
+    return cast("models.Field[Any, Any] | None", field)
 
 
 def check_against_models(spec: FormSpec, file: str) -> list[Problem]:
@@ -158,7 +158,7 @@ def _number(value: Any) -> Number:
         return 0
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    return cast(Number, value)  # Count/Sum of integer fields
 
 
 # Compiled single-unit statements: (id(spec), register, period field, period type) -> (sql, params, slots).

@@ -29,7 +29,7 @@ ADX_NS = "urn:ihe:qrph:adx:2015"
 
 def org_unit_code(unit: Any) -> str:
     mapping: dict[str, str] = getattr(settings, "REPORTS_ORGUNIT_CODES", {}) or {}
-    return mapping.get(unit.code, unit.code)
+    return str(mapping.get(unit.code, unit.code))
 
 
 def _fmt(value: Any) -> str:

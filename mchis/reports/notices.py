@@ -4,23 +4,23 @@ transactions, one line each."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 
+from mchis.core.principal import Principal, principal_ref, same_principal
 from mchis.notifications.models import NotificationKind
 from mchis.notifications.selectors import people_of
 from mchis.notifications.services import notify
 
+from .models import ReportInstance, ReportNotice
 from .periods import Period
 
 
-def _url(report: Any) -> str:
+def _url(report: ReportInstance) -> str:
     period = Period(report.period_start, report.period_type)
     return reverse("reports:detail", args=[report.form.code, report.unit.code, period.code])
 
 
-def transition(verb: str, actor: Any, report: Any, reason: str) -> None:
+def transition(verb: str, actor: Principal, report: ReportInstance, reason: str) -> None:
     """Returned or approved: tell the person who sent it (and, when nobody is recorded, the unit's reporters)."""
     if verb not in ("return", "approve"):
         return
@@ -28,7 +28,7 @@ def transition(verb: str, actor: Any, report: Any, reason: str) -> None:
     to = [report.submitted_by] if report.submitted_by_id else people_of(report.unit, ("reporter", "leader"))
     returned = verb == "return"
     notify(
-        recipients=[u for u in to if getattr(u, "pk", None) != getattr(actor, "pk", None)],
+        recipients=[u for u in to if not same_principal(actor, principal_ref(u))],
         kind=NotificationKind.RETURNED if returned else NotificationKind.APPROVED,
         title=f"Báo cáo {report.form.code} {period.label().lower()} "
         + ("bị trả lại, cần sửa và gửi lại" if returned else "đã được duyệt"),
@@ -36,7 +36,7 @@ def transition(verb: str, actor: Any, report: Any, reason: str) -> None:
     )  # fmt: skip
 
 
-def deadline(notice: Any, message: str, period: Any) -> None:
+def deadline(notice: ReportNotice, message: str, period: Period) -> None:
     """A new deadline notice (reminder, overdue, escalation) for a unit: its reporters and leaders see it.
     E-mail for these goes out from the reminder job itself."""
     notify(

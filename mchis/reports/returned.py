@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mchis.accounts.permissions import can
 from mchis.core.cards import ReturnedItem, register_returned
+from mchis.core.principal import Principal
 from mchis.core.scoping import visible_to
 
 from .models import ReportInstance, ReportStatus
@@ -14,14 +13,15 @@ from .periods import Period
 
 
 @register_returned
-def reports_returned(user: Any) -> list[ReturnedItem]:
-    unit_id = getattr(user, "unit_id", None)
+def reports_returned(user: Principal) -> list[ReturnedItem]:
+    unit = user.unit
     if (
-        not getattr(user, "is_authenticated", False)
-        or unit_id is None
+        not user.is_authenticated
+        or unit is None
         or not (can(user, "report.edit") or can(user, "report.submit"))
     ):
         return []
+    unit_id = unit.pk
     reports = (
         visible_to(ReportInstance.objects.select_related("form", "unit"), user)
         .filter(unit_id=unit_id, status=ReportStatus.RETURNED)

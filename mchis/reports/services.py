@@ -23,7 +23,7 @@ from mchis.accounts.permissions import can, is_machine_client, require_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
-from mchis.core.principal import person_or_none
+from mchis.core.principal import Principal, person_or_none
 from mchis.outbox.services import OutboxItem, outbox_enqueue
 from mchis.units.models import ReportingUnit
 
@@ -84,7 +84,7 @@ def shipped_form_files() -> list[Path]:
 
 
 @transaction.atomic
-def forms_load(*, actor: Any, paths: list[Path]) -> LoadResult:
+def forms_load(*, actor: Principal | None, paths: list[Path]) -> LoadResult:
     """Validate every file first; write nothing unless all are valid (atomic, all-or-nothing)."""
     parsed: list[tuple[Path, FormSpec, str, dict[str, Any]]] = []
     problems: list[Problem] = []
@@ -173,7 +173,7 @@ def _period(text: str) -> Period:
         raise DomainError(str(exc), field="period") from exc
 
 
-def _locked_view(actor: Any, form_code: str, unit_code: str, period_text: str) -> ReportView:
+def _locked_view(actor: Principal, form_code: str, unit_code: str, period_text: str) -> ReportView:
     """The report for update: created on first action (unique constraint), then row-locked."""
     period = _period(period_text)
     unit = resolve_unit(actor, unit_code)
@@ -190,7 +190,7 @@ def _locked_view(actor: Any, form_code: str, unit_code: str, period_text: str) -
     return build_view(form, unit, period, lock=True)
 
 
-def _guard(verb: str, actor: Any, view: ReportView) -> None:
+def _guard(verb: str, actor: Principal, view: ReportView) -> None:
     """Role and unit first (403, `person_required` for a machine client), then the state (409)."""
     denied = workflow.check_permission(verb, actor, unit=view.unit, approver=view.approver)
     if denied is not None:
@@ -200,7 +200,9 @@ def _guard(verb: str, actor: Any, view: ReportView) -> None:
         raise Conflict(wrong_state, code="invalid_state")
 
 
-def _transition(verb: str, actor: Any, view: ReportView, reason: str = "", **fields: Any) -> ReportInstance:
+def _transition(
+    verb: str, actor: Principal, view: ReportView, reason: str = "", **fields: Any
+) -> ReportInstance:
     """The one way a report changes state: guard (role, unit, state), the target state from
     ``workflow.TRANSITIONS``, the given fields, a timeline row, the audit event and the notice."""
     _guard(verb, actor, view)
@@ -218,7 +220,7 @@ def _transition(verb: str, actor: Any, view: ReportView, reason: str = "", **fie
         from_status=before,
         to_status=report.status,
         actor=person_or_none(actor),
-        actor_unit=getattr(actor, "unit", None),
+        actor_unit=actor.unit,
         at=timezone.now(),
         reason=reason,
     )
@@ -255,7 +257,7 @@ def _need_reason(verb: str, reason: str) -> str:
 
 @transaction.atomic
 def report_submit(
-    *, actor: Any, form_code: str, unit_code: str, period: str, warning_comment: str = ""
+    *, actor: Principal, form_code: str, unit_code: str, period: str, warning_comment: str = ""
 ) -> ReportInstance:
     """Gửi báo cáo: run the form's rules; errors block, warnings need a comment; freeze values with checksum."""
     view = _locked_view(actor, form_code, unit_code, period)
@@ -304,7 +306,7 @@ def report_submit(
 
 @transaction.atomic
 def report_recall(
-    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str = ""
+    *, actor: Principal, form_code: str, unit_code: str, period: str, reason: str = ""
 ) -> ReportInstance:
     """Thu hồi báo cáo đã gửi, trước khi cấp trên duyệt."""
     view = _locked_view(actor, form_code, unit_code, period)
@@ -313,7 +315,7 @@ def report_recall(
 
 @transaction.atomic
 def report_approve(
-    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str = ""
+    *, actor: Principal, form_code: str, unit_code: str, period: str, reason: str = ""
 ) -> ReportInstance:
     """Duyệt báo cáo (cấp trên phụ trách); khóa số liệu sổ của đơn vị trong tháng.
 
@@ -342,7 +344,7 @@ def report_approve(
     return report
 
 
-def _sign_approved(actor: Any, view: ReportView) -> None:
+def _sign_approved(actor: Principal, view: ReportView) -> None:
     """The approved report as a PAdES-signed PDF with the approving unit's key (issue 21, docs/signatures.md),
     in the approval's transaction: no key, no signature - unless DOCUMENT_SIGNING["REQUIRED"]."""
     from mchis.documents import services as documents
@@ -368,7 +370,9 @@ def _sign_approved(actor: Any, view: ReportView) -> None:
 
 
 @transaction.atomic
-def report_return(*, actor: Any, form_code: str, unit_code: str, period: str, reason: str) -> ReportInstance:
+def report_return(
+    *, actor: Principal, form_code: str, unit_code: str, period: str, reason: str
+) -> ReportInstance:
     """Trả lại báo cáo (bắt buộc ghi lý do) — cấp phụ trách hoặc cấp trên bất kỳ."""
     reason = _need_reason("return", reason)
     view = _locked_view(actor, form_code, unit_code, period)
@@ -377,7 +381,7 @@ def report_return(*, actor: Any, form_code: str, unit_code: str, period: str, re
 
 @transaction.atomic
 def report_request_unapproval(
-    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str
+    *, actor: Principal, form_code: str, unit_code: str, period: str, reason: str
 ) -> ReportInstance:
     """Đề nghị cấp trên hủy duyệt (bắt buộc lý do)."""
     reason = _need_reason("request_unapproval", reason)
@@ -387,7 +391,7 @@ def report_request_unapproval(
 
 @transaction.atomic
 def report_unapprove(
-    *, actor: Any, form_code: str, unit_code: str, period: str, reason: str
+    *, actor: Principal, form_code: str, unit_code: str, period: str, reason: str
 ) -> ReportInstance:
     """Hủy duyệt: changes approved data, so it needs a recent second factor (R-SEC-04); unlocks the month."""
     reason = _need_reason("unapprove", reason)
@@ -411,13 +415,13 @@ def report_unapprove(
 
 @transaction.atomic
 def report_set_manual_values(
-    *, actor: Any, form_code: str, unit_code: str, period: str, values: dict[str, Any]
+    *, actor: Principal, form_code: str, unit_code: str, period: str, values: dict[str, Any]
 ) -> ReportInstance:
     """Nhập các ô nhập tay. A returned report goes back to draft (reopen) on its first edit."""
     require_person(actor)
     view = _locked_view(actor, form_code, unit_code, period)
     report = view.report
-    if getattr(actor, "unit", None) is None or actor.unit.pk != view.unit.pk or not can(actor, "report.edit"):
+    if actor.unit is None or actor.unit.pk != view.unit.pk or not can(actor, "report.edit"):
         raise PermissionDeniedError("Chỉ cán bộ của đơn vị lập báo cáo mới được nhập số liệu.")
     if report.status not in workflow.EDITABLE:
         raise Conflict(

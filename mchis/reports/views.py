@@ -17,6 +17,7 @@ from mchis.accounts.stepup import step_up_redirect
 from mchis.core.cards import Card, register_card
 from mchis.core.errors import DomainError, StepUpRequired, ValidationFailed
 from mchis.core.http import AuthedRequest, content_disposition
+from mchis.core.principal import Principal
 from mchis.documents.selectors import current_signed_pdf
 
 from . import exports, selectors, services, workflow
@@ -51,7 +52,7 @@ def report_list(request: AuthedRequest) -> HttpResponse:
     """Danh sách báo cáo phải lập trong phạm vi, theo kỳ và trạng thái."""
     require(request.user, "report.view")
     period = _period_arg(request)
-    unit: Any = request.user.unit
+    unit = request.user.unit
     if unit is None:
         raise Http404
     status = request.GET.get("status", "")
@@ -74,14 +75,14 @@ def report_detail(request: AuthedRequest, form: str, unit: str, period: str) -> 
     require(request.user, "report.view")
     view = selectors.report_view(request.user, form, unit, period)
     actions = selectors.actions_for(request.user, view)
-    is_approver = view.approver is not None and getattr(request.user, "unit_id", None) == view.approver.pk
+    is_approver = view.approver is not None and _unit_pk(request.user) == view.approver.pk
     findings = run_rules(view.spec, view.values)
     boundary = (
         selectors.reaggregate_to_2025(request.user, view) if request.GET.get("boundary") == "2025" else None
     )
     editable = (
         view.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
-        and getattr(request.user, "unit_id", None) == view.unit.pk
+        and _unit_pk(request.user) == view.unit.pk
         and can(request.user, "report.edit")
     )
     grid = exports.grid(view)
@@ -130,6 +131,10 @@ def report_detail(request: AuthedRequest, form: str, unit: str, period: str) -> 
     )
 
 
+def _unit_pk(principal: Principal) -> int | None:
+    return principal.unit.pk if principal.unit is not None else None
+
+
 def checks_json(view: selectors.ReportView) -> str:
     """The form's rules, formulas and current values as JSON for the checks island (reports/checks.js): the
     same rules ``report_submit`` runs, evaluated in the browser as manual values change."""
@@ -160,7 +165,7 @@ def checks_json(view: selectors.ReportView) -> str:
 
 @login_required
 @require_POST
-def report_action(request: HttpRequest, form: str, unit: str, period: str, verb: str) -> HttpResponse:
+def report_action(request: AuthedRequest, form: str, unit: str, period: str, verb: str) -> HttpResponse:
     service = VERBS.get(verb)
     if service is None:
         raise Http404
@@ -198,7 +203,7 @@ def report_action(request: HttpRequest, form: str, unit: str, period: str, verb:
 
 @login_required
 @require_POST
-def report_manual(request: HttpRequest, form: str, unit: str, period: str) -> HttpResponse:
+def report_manual(request: AuthedRequest, form: str, unit: str, period: str) -> HttpResponse:
     values = {k[5:]: v for k, v in request.POST.items() if k.startswith("cell:")}
     try:
         services.report_set_manual_values(
@@ -241,7 +246,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     """Tính đầy đủ, kịp thời: biểu đồ đọc JSON từ /api/v1/reports/dashboard."""
     require(request.user, "report.view")
     period = _period_arg(request)
-    unit: Any = request.user.unit
+    unit = request.user.unit
     if unit is None:
         raise Http404
     late = selectors.status_board(request.user, unit, period, status="late")
@@ -274,15 +279,11 @@ def form_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @register_card
-def _cards(user: Any) -> list[Card]:
-    if (
-        not getattr(user, "is_authenticated", False)
-        or getattr(user, "unit", None) is None
-        or not can(user, "report.view")
-    ):
+def _cards(user: Principal) -> list[Card]:
+    unit = user.unit
+    if not user.is_authenticated or unit is None or not can(user, "report.view"):
         return []
     period = _default_period()
-    unit = user.unit
     # Approver = nearest ancestor of the approving kind; inside the leader's subtree that is the leader's unit
     # whenever the kinds match, so no per-report ancestor lookup is needed for the count.
     waiting = sum(

@@ -18,12 +18,16 @@ whose jurisdiction the report lies may *return* it (also when it is not that lev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from mchis.accounts.permissions import PERSON_REQUIRED_MESSAGE, can, is_machine_client
+from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree
 
 from .models import ReportStatus as S
+
+if TYPE_CHECKING:
+    from mchis.units.models import ReportingUnit
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "submit": (frozenset({S.DRAFT, S.RETURNED}), S.SUBMITTED),
@@ -65,7 +69,9 @@ SENDER_ACTIONS = {
 APPROVER_ACTIONS = {"approve": "report.approve", "unapprove": "report.unapprove"}
 
 
-def approver_unit(unit: Any, ancestors_nearest_first: Sequence[Any]) -> Any | None:
+def approver_unit(
+    unit: ReportingUnit, ancestors_nearest_first: Sequence[ReportingUnit]
+) -> ReportingUnit | None:
     """The nearest ancestor of the approving kind for `unit`, or None if the tree has none."""
     wanted = APPROVER_KIND.get(unit.kind)
     if wanted is None:
@@ -76,14 +82,16 @@ def approver_unit(unit: Any, ancestors_nearest_first: Sequence[Any]) -> Any | No
 VERB_ACTIONS = {**SENDER_ACTIONS, **APPROVER_ACTIONS, "return": "report.return"}
 
 
-def check_permission(verb: str, actor: Any, *, unit: Any, approver: Any | None) -> str | None:
+def check_permission(
+    verb: str, actor: Principal, *, unit: ReportingUnit, approver: ReportingUnit | None
+) -> str | None:
     """Why `actor` may not `verb` reports of `unit` whatever their state (None = the role and unit may).
 
     Checked before the state, so a wrong role is refused (403) even when the state is also wrong."""
     if is_machine_client(actor):
         return PERSON_REQUIRED_MESSAGE  # R-SEC-02: workflow acts carry one real person
-    actor_unit = getattr(actor, "unit", None)
-    if actor_unit is None or not getattr(actor, "is_authenticated", False):
+    actor_unit = actor.unit
+    if actor_unit is None or not actor.is_authenticated:
         return "Tài khoản không thuộc đơn vị nào."
     allowed = can(actor, VERB_ACTIONS[verb])
     if verb in SENDER_ACTIONS:
@@ -121,12 +129,16 @@ def check_state(verb: str, status: str) -> str | None:
     return None
 
 
-def check(verb: str, actor: Any, *, status: str, unit: Any, approver: Any | None) -> str | None:
+def check(
+    verb: str, actor: Principal, *, status: str, unit: ReportingUnit, approver: ReportingUnit | None
+) -> str | None:
     """Why `actor` may not `verb` the report of `unit` in `status` (None = allowed): role and unit first."""
     return check_permission(verb, actor, unit=unit, approver=approver) or check_state(verb, status)
 
 
-def allowed_actions(actor: Any, *, status: str, unit: Any, approver: Any | None) -> list[str]:
+def allowed_actions(
+    actor: Principal, *, status: str, unit: ReportingUnit, approver: ReportingUnit | None
+) -> list[str]:
     return [
         v
         for v in TRANSITIONS

@@ -27,7 +27,7 @@ def back_url(request: HttpRequest) -> str:
     """Where "Quay lại" goes: the page the person came from on this site, else the home page."""
     referer = request.META.get("HTTP_REFERER", "")
     if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return referer
+        return str(referer)
     return "/"
 
 

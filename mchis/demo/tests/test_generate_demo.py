@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mchis.accounts.models import User
+from mchis.core.bulk import BulkTable
 from mchis.core.models import AuditEvent
-from mchis.demo import services
 from mchis.demo.models import DemoRun
 from mchis.places.models import AdminUnit, CodeVersion, CommuneMapping, Level, MappingKind, Village
 from mchis.registry.models import Child, CircumstanceMembership, SupportReceived
@@ -220,14 +220,14 @@ def test_not_loaded_admin_units_are_named(db):
 
 def test_a_failure_midway_writes_nothing(province, tmp_path, monkeypatch):
     truth_file = tmp_path / "truth.csv"
-    original = services._BulkTable.write
+    original = BulkTable.write
 
     def failing(self, rows):
         if self.model is SupportReceived:
             raise RuntimeError("disk full")
         return original(self, rows)
 
-    monkeypatch.setattr(services._BulkTable, "write", failing)
+    monkeypatch.setattr(BulkTable, "write", failing)
     before = _counts()
     with pytest.raises(RuntimeError, match=r"disk full"):
         _run("--truth", str(truth_file), children=500)

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from fhir.resources.R4B import get_fhir_model_class
 
@@ -207,23 +207,33 @@ def _subject(register: str, row: Any, *, deceased: date | None = None) -> dict[s
     )
 
 
-def anc_resources(row: Any) -> list[dict[str, Any]]:
-    pat = _subject("anc", row)
-    enc_id = f"anc-{row.pk}"
+class _Visit(NamedTuple):
+    subject: dict[str, Any]  # the Patient resource
+    enc_id: str
+    voided: bool
+    resources: list[dict[str, Any]]  # [the Patient, the Encounter of the visit]
+
+
+def _visit(register: str, row: Any, *, deceased: date | None = None) -> _Visit:
+    """The opening every register builder shares: the subject, the visit's Encounter, voided or not."""
+    subject = _subject(register, row, deceased=deceased)
+    enc_id = f"{register.replace('_', '-')}-{row.pk}"
     voided = row.voided_at is not None
+    visit = encounter(
+        enc_id,
+        register,
+        subject=subject["id"],
+        when=row.event_date,
+        facility=row.facility,
+        voided=voided,
+        record=row.source_record_id,
+    )
+    return _Visit(subject, enc_id, voided, [subject, visit])
+
+
+def anc_resources(row: Any) -> list[dict[str, Any]]:
+    pat, enc_id, voided, out = _visit("anc", row)
     common = {"subject": pat["id"], "enc": enc_id, "when": row.event_date, "voided": voided}
-    out = [
-        pat,
-        encounter(
-            enc_id,
-            "anc",
-            subject=pat["id"],
-            when=row.event_date,
-            facility=row.facility,
-            voided=voided,
-            record=row.source_record_id,
-        ),
-    ]
     if row.gestational_age_weeks is not None:
         out.append(
             observation(f"{enc_id}-ga", "gestational_age", quantity=row.gestational_age_weeks, **common)
@@ -238,20 +248,8 @@ def anc_resources(row: Any) -> list[dict[str, Any]]:
 
 
 def delivery_resources(row: Any, newborns: Iterable[Any]) -> list[dict[str, Any]]:
-    mother = _subject("delivery", row)
-    enc_id = f"delivery-{row.pk}"
-    voided = row.voided_at is not None
-    out = [
-        mother,
-        encounter(
-            enc_id,
-            "delivery",
-            subject=mother["id"],
-            when=row.event_date,
-            facility=row.facility,
-            voided=voided,
-            record=row.source_record_id,
-        ),
+    mother, enc_id, voided, out = _visit("delivery", row)
+    out.append(
         {
             "resourceType": "Procedure",
             "id": f"{enc_id}-mode",
@@ -261,8 +259,8 @@ def delivery_resources(row: Any, newborns: Iterable[Any]) -> list[dict[str, Any]
             "subject": _ref("Patient", mother["id"]),
             "encounter": _ref("Encounter", enc_id),
             "performedDateTime": row.event_date.isoformat(),
-        },
-    ]
+        }
+    )
     for n, when in ((1, row.postpartum_week1_date), (2, row.postpartum_week2_6_date)):
         if when:
             out.append(
@@ -309,22 +307,8 @@ def delivery_resources(row: Any, newborns: Iterable[Any]) -> list[dict[str, Any]
 
 
 def child_exam_resources(row: Any) -> list[dict[str, Any]]:
-    child = _subject("child_exam", row)
-    enc_id = f"child-exam-{row.pk}"
-    voided = row.voided_at is not None
+    child, enc_id, voided, out = _visit("child_exam", row)
     common = {"subject": child["id"], "enc": enc_id, "when": row.event_date, "voided": voided}
-    out = [
-        child,
-        encounter(
-            enc_id,
-            "child_exam",
-            subject=child["id"],
-            when=row.event_date,
-            facility=row.facility,
-            voided=voided,
-            record=row.source_record_id,
-        ),
-    ]
     if row.mother_name:
         related = mother_of(child["id"], name=row.mother_name, personal_id="")
         child["link"] = [{"other": _ref("RelatedPerson", related["id"]), "type": "seealso"}]
@@ -342,20 +326,9 @@ def child_exam_resources(row: Any) -> list[dict[str, Any]]:
 
 
 def contraception_resources(row: Any) -> list[dict[str, Any]]:
-    client = _subject("contraception", row)
-    enc_id = f"contraception-{row.pk}"
-    voided = row.voided_at is not None
+    client, enc_id, voided, out = _visit("contraception", row)
     return [
-        client,
-        encounter(
-            enc_id,
-            "contraception",
-            subject=client["id"],
-            when=row.event_date,
-            facility=row.facility,
-            voided=voided,
-            record=row.source_record_id,
-        ),
+        *out,
         observation(
             f"{enc_id}-method",
             "contraceptive_method",
@@ -370,9 +343,7 @@ def contraception_resources(row: Any) -> list[dict[str, Any]]:
 
 def death_resources(row: Any) -> list[dict[str, Any]]:
     fetal = row.death_kind == "fetal"  # the subject is the mother: she is alive
-    subject = _subject("death", row, deceased=None if fetal else row.event_date)
-    enc_id = f"death-{row.pk}"
-    voided = row.voided_at is not None
+    subject, enc_id, voided, out = _visit("death", row, deceased=None if fetal else row.event_date)
     condition: dict[str, Any] = {
         "resourceType": "Condition",
         "id": f"{enc_id}-cause",
@@ -397,19 +368,7 @@ def death_resources(row: Any) -> list[dict[str, Any]]:
         }
     elif row.cause_text:
         condition["code"] = {"text": row.cause_text}
-    return [
-        subject,
-        encounter(
-            enc_id,
-            "death",
-            subject=subject["id"],
-            when=row.event_date,
-            facility=row.facility,
-            voided=voided,
-            record=row.source_record_id,
-        ),
-        condition,
-    ]
+    return [*out, condition]
 
 
 def registry_child_resources(child: Any) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 
+from mchis.core.principal import Principal
 from mchis.core.scoping import subtree_q, visible_to, visible_under, within
 from mchis.units.models import ReportingUnit, UnitPlacement
 
@@ -33,7 +34,7 @@ class StatusRow:
 
 
 def status_board(
-    principal: Any, root: ReportingUnit, period: Period, *, status: str = "", form_code: str = ""
+    principal: Principal, root: ReportingUnit, period: Period, *, status: str = "", form_code: str = ""
 ) -> list[StatusRow]:
     """Every (unit, form) expected in `root`'s subtree for the period, with its state and timeliness.
 
@@ -73,7 +74,7 @@ def status_board(
     return rows
 
 
-def completeness(principal: Any, root: ReportingUnit, period: Period) -> dict[str, Any]:
+def completeness(principal: Principal, root: ReportingUnit, period: Period) -> dict[str, Any]:
     """Counts per form: expected, submitted (incl. approved), approved, on time, late (for charts)."""
     rows = status_board(principal, root, period)
     by_form: dict[str, dict[str, int]] = {}
@@ -103,7 +104,7 @@ def completeness(principal: Any, root: ReportingUnit, period: Period) -> dict[st
     }
 
 
-def report_list(principal: Any, *, period_start: date | None = None, status: str = "") -> Any:
+def report_list(principal: Principal, *, period_start: date | None = None, status: str = "") -> Any:
     qs = visible_to(ReportInstance.objects.select_related("form", "unit"), principal)
     if period_start:
         qs = qs.filter(period_start=period_start)
@@ -112,7 +113,7 @@ def report_list(principal: Any, *, period_start: date | None = None, status: str
     return qs.order_by("-period_start", "unit__path", "form__code")
 
 
-def approved_reports(principal: Any, period: Period, unit: ReportingUnit) -> list[ReportInstance]:
+def approved_reports(principal: Principal, period: Period, unit: ReportingUnit) -> list[ReportInstance]:
     """Approved reports of `unit`'s subtree for the period (for the DHIS2/ADX exports)."""
     qs = visible_to(ReportInstance.objects.select_related("form", "unit"), principal)
     return list(

@@ -15,12 +15,9 @@ reports reach it (recursively through the approved reports below).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from typing import Any
-
-from django.db.models import Q
 
 from mchis.registers.models import Abortion, Death, Delivery, PlaceOfService
 from mchis.units.models import ReportingUnit
@@ -84,7 +81,14 @@ class Duplicates:
         return cls(dict(data.get("values", {})), [Pair(**p) for p in data.get("pairs", [])])
 
 
-def counted_units(unit: ReportingUnit, period: Period, contributions: Iterable[Any]) -> tuple[set[int], set]:
+def counts_once(spec: FormSpec, period: Period) -> bool:
+    """Does a total of this form take cross-facility duplicates out (district and provincial monthly forms)?"""
+    return spec.level in ("district", "province") and period.type == "monthly"
+
+
+def counted_units(
+    unit: ReportingUnit, period: Period, contributions: Iterable[Any]
+) -> tuple[set[int], set[tuple[str, int]]]:
     """(ids of the units whose register rows reach `unit`'s total, pairs already removed below)."""
     counted = {unit.pk}
     removed: set[tuple[str, int]] = set()
@@ -116,70 +120,106 @@ def counted_units(unit: ReportingUnit, period: Period, contributions: Iterable[A
     return counted, removed
 
 
-def _same_event(rec: Any, register: str) -> Q:
-    named = (
-        Q(full_name_folded=rec.full_name_folded, dob=rec.dob) if rec.full_name_folded and rec.dob else None
+def same_event(rec: Any, other: Any, register: str) -> bool:
+    """Is `other` (another facility's row of the same register) the event of the station's row `rec`? The same
+    person (personal ID when `rec` has one — or folded name + date of birth against a row without an ID —,
+    else folded name + date of birth), event dates at most one day apart, a death of the same kind."""
+    if abs((other.event_date - rec.event_date).days) > 1:
+        return False
+    if register == "death" and other.death_kind != rec.death_kind:
+        return False
+    named = bool(rec.full_name_folded and rec.dob) and (other.full_name_folded, other.dob) == (
+        rec.full_name_folded,
+        rec.dob,
     )
     if rec.personal_id:
-        person = Q(personal_id=rec.personal_id)
-        if named is not None:
-            person |= Q(personal_id="") & named
-    elif named is not None:
-        person = named
-    else:
-        return Q(pk__in=[])  # nothing to match on
-    cond = person & Q(
-        event_date__range=(rec.event_date - timedelta(days=1), rec.event_date + timedelta(days=1))
+        return bool(other.personal_id == rec.personal_id or (other.personal_id == "" and named))
+    return named
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A station's "other facility" row and the other facilities' rows of the same event (by date, then id)."""
+
+    register: str
+    record: Any
+    matches: tuple[Any, ...]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.register, self.record.pk)
+
+
+_CHUNK = 500  # values per IN (...) list (SQLite's variable limit)
+
+
+def candidates(period: Period, facility_ids: Collection[int] | None = None) -> list[Candidate]:
+    """Every live "other facility" row of the month that another facility's row matches, both facilities in
+    `facility_ids` (None: everywhere). A few statements per register, however many rows: the station rows are
+    read once, the possible matches by their personal IDs and folded names, and paired here."""
+    out: list[Candidate] = []
+    for register, model in REGISTERS.items():
+        live = model.objects.filter(voided_at__isnull=True, month=period.start)
+        if facility_ids is not None:
+            live = live.filter(facility_id__in=facility_ids)
+        recs = list(
+            live.filter(place=PlaceOfService.OTHER_FACILITY).order_by("facility__code", "event_date", "pk")
+        )
+        if not recs:
+            continue
+        served = live.exclude(place=PlaceOfService.OTHER_FACILITY)
+        pool: dict[int, Any] = {}
+        pids = sorted({r.personal_id for r in recs if r.personal_id})
+        names = sorted({r.full_name_folded for r in recs if r.full_name_folded and r.dob})
+        for lookup, values in (("personal_id__in", pids), ("full_name_folded__in", names)):
+            for i in range(0, len(values), _CHUNK):
+                pool.update((o.pk, o) for o in served.filter(**{lookup: values[i : i + _CHUNK]}))
+        ordered = sorted(pool.values(), key=lambda o: (o.event_date, o.pk))
+        for rec in recs:
+            matches = tuple(
+                o for o in ordered if o.facility_id != rec.facility_id and same_event(rec, o, register)
+            )
+            if matches:
+                out.append(Candidate(register, rec, matches))
+    return out
+
+
+def pair_of(candidate: Candidate, other: Any, codes: Mapping[int, str]) -> Pair:
+    rec = candidate.record
+    by = "personal_id" if rec.personal_id and rec.personal_id == other.personal_id else "name_dob"
+    return Pair(
+        candidate.register,
+        rec.pk,
+        codes[rec.facility_id],
+        rec.source_record_id,
+        other.pk,
+        codes[other.facility_id],
+        other.source_record_id,
+        rec.full_name,
+        f"{rec.event_date:%d/%m/%Y}",
+        f"{other.event_date:%d/%m/%Y}",
+        by,
     )
-    if register == "death":
-        cond &= Q(death_kind=rec.death_kind)
-    return cond
 
 
 def find_pairs(counted: set[int], period: Period, removed: set[tuple[str, int]]) -> list[Pair]:
     codes = dict(ReportingUnit.objects.filter(pk__in=counted).values_list("pk", "code"))
-    pairs: list[Pair] = []
-    for register, model in REGISTERS.items():
-        live = model.objects.filter(voided_at__isnull=True)
-        candidates = live.filter(
-            facility_id__in=counted, month=period.start, place=PlaceOfService.OTHER_FACILITY
-        ).order_by("facility__code", "event_date", "pk")
-        for rec in candidates:
-            if (register, rec.pk) in removed:
-                continue
-            other = (
-                live.filter(_same_event(rec, register), facility_id__in=counted, month=period.start)
-                .exclude(facility_id=rec.facility_id)
-                .exclude(place=PlaceOfService.OTHER_FACILITY)
-                .order_by("event_date", "pk")
-                .first()
-            )
-            if other is None:
-                continue
-            by = "personal_id" if rec.personal_id and rec.personal_id == other.personal_id else "name_dob"
-            pairs.append(
-                Pair(
-                    register,
-                    rec.pk,
-                    codes[rec.facility_id],
-                    rec.source_record_id,
-                    other.pk,
-                    codes[other.facility_id],
-                    other.source_record_id,
-                    rec.full_name,
-                    f"{rec.event_date:%d/%m/%Y}",
-                    f"{other.event_date:%d/%m/%Y}",
-                    by,
-                )
-            )
-    return pairs
+    return [pair_of(c, c.matches[0], codes) for c in candidates(period, counted) if c.key not in removed]
+
+
+def duplicate_values(
+    spec: FormSpec, records: Mapping[str, Collection[int]], stations: Collection[int], period: Period
+) -> dict[int, dict[str, Number]]:
+    """{station id: {cell: value}}: what the station rows `records` ({register: ids}) add to `spec`'s cells."""
+    values = register_values(spec, list(stations), period, only=records)
+    return {uid: {k: v for k, v in cells.items() if v} for uid, cells in values.items()}
 
 
 def cross_facility_duplicates(
     spec: FormSpec, unit: ReportingUnit, period: Period, contributions: Iterable[Any]
 ) -> Duplicates:
     """The events an upper-level total would count twice, and the cell values to take out once."""
-    if spec.level not in ("district", "province") or period.type != "monthly":
+    if not counts_once(spec, period):
         return Duplicates()
     counted, removed = counted_units(unit, period, contributions)
     pairs = find_pairs(counted, period, removed)
@@ -192,8 +232,7 @@ def cross_facility_duplicates(
         ReportingUnit.objects.filter(code__in={p.unit_code for p in pairs}).values_list("pk", flat=True)
     )
     values: dict[str, Number] = {}
-    for cells in register_values(spec, station_ids, period, only=only).values():
+    for cells in duplicate_values(spec, only, station_ids, period).values():
         for key, value in cells.items():
-            if value:
-                values[key] = values.get(key, 0) + value
+            values[key] = values.get(key, 0) + value
     return Duplicates(values, pairs)

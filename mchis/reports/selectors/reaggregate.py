@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from mchis.core.principal import Principal
 from mchis.core.scoping import visible_to
 from mchis.places.models import CommuneMapping, MappingKind
 from mchis.units.models import ReportingUnit, UnitPlacement
@@ -30,7 +30,7 @@ class Reaggregated:
     rule: str = SPLIT_RULE
 
 
-def reaggregate_to_2025(principal: Any, view: ReportView) -> Reaggregated | None:
+def reaggregate_to_2025(principal: Principal, view: ReportView) -> Reaggregated | None:
     """A pre-2025 commune report re-aggregated into the 2025 commune where `view.unit` now sits (R-ORG-01).
 
     Units keep their history (dated placements); each unit is located in a 2025 commune (for a station of a

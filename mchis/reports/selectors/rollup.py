@@ -13,6 +13,7 @@ from ..compute import Number, complete, register_values
 from ..definitions import FormSpec
 from ..models import FormDefinition
 from ..periods import Period
+from .duplicates import Candidate, candidates, counts_once, duplicate_values
 from .forms import forms_in_force
 from .view import unmapped_spec
 
@@ -25,7 +26,9 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
 
     One GROUP BY statement per register per *form* for all units at once (not per unit), then an in-memory
     walk up the tree (as placed on the period's first day). For national overviews and the benchmark; the
-    official upper-level reports still sum only approved reports (``compute_live``)."""
+    official upper-level reports still sum only approved reports (``compute_live``). Like them, every district
+    and provincial total counts an event recorded by two facilities once (ADR 0036): the station's "other
+    facility" row is taken out at the lowest total that counts both facilities, and not again above it."""
     placements = UnitPlacement.objects.on(period.start)
     if root is not None:
         placements = visible_under(placements, root, lookup="path")
@@ -42,6 +45,11 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
     by_code = {f.code: f for f in forms}
     out: dict[tuple[str, int], dict[str, Number]] = {}
     own_by_form = _bulk_register_values(forms, kinds, period)
+    # cross-facility duplicates (ADR 0036, as in the official upper totals): the units each total counts, and
+    # the station rows already taken out below it
+    pending = candidates(period, set(kinds) if root is not None else None)
+    counted: dict[tuple[str, int], frozenset[int]] = {}
+    removed: dict[tuple[str, int], frozenset[tuple[str, int]]] = {}
     for form in forms:
         spec: FormSpec = form.parsed()
         unit_ids = [u for u, k in kinds.items() if k in form.unit_kinds]
@@ -62,6 +70,8 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
         unmapped = _unmapped_values(spec, files, period)
         for uid in unit_ids:
             totals = dict(own.get(uid, {}))
+            reached = {uid}
+            below: set[tuple[str, int]] = set()
             for child in children.get(uid, []):
                 for key, value in unmapped.get(child, {}).items():
                     totals[key] = totals.get(key, 0) + value
@@ -69,10 +79,47 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
                     child_values = out.get((code, child))
                     if child_values is None:
                         continue
+                    reached |= counted[(code, child)]
+                    below |= removed[(code, child)]
                     for child_cell, our_cell in pairs:
                         totals[our_cell] = totals.get(our_cell, 0) + child_values.get(child_cell, 0)
+            counted[(form.code, uid)] = frozenset(reached)
+            taken, keys = _taken_out(spec, period, pending, reached, below)
+            for key, value in taken.items():
+                totals[key] = totals.get(key, 0) - value
+            removed[(form.code, uid)] = frozenset(below | keys)
             out[(form.code, uid)] = complete(spec, totals)
     return out
+
+
+def _taken_out(
+    spec: FormSpec,
+    period: Period,
+    pending: list[Candidate],
+    reached: set[int],
+    below: set[tuple[str, int]],
+) -> tuple[dict[str, Number], set[tuple[str, int]]]:
+    """The cell values of the station rows this total takes out once (both facilities counted in it, not
+    already taken out below), and those rows, as ``cross_facility_duplicates`` does for an official report."""
+    if not pending or not counts_once(spec, period):
+        return {}, set()
+    new = [
+        c
+        for c in pending
+        if c.record.facility_id in reached
+        and c.key not in below
+        and any(m.facility_id in reached for m in c.matches)
+    ]
+    if not new:
+        return {}, set()
+    only: dict[str, set[int]] = defaultdict(set)
+    for c in new:
+        only[c.register].add(c.record.pk)
+    values: dict[str, Number] = {}
+    for cells in duplicate_values(spec, only, {c.record.facility_id for c in new}, period).values():
+        for key, value in cells.items():
+            values[key] = values.get(key, 0) + value
+    return values, {c.key for c in new}
 
 
 def _unmapped_values(

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 
+from mchis.core.principal import Principal
 from mchis.units.models import ReportingUnit
 from mchis.units.selectors import unit_get_visible
 
@@ -209,12 +210,12 @@ class ReportView:
         return {c.key: c.source for c in self.spec.cells}
 
 
-def resolve_unit(principal: Any, unit_code: str) -> ReportingUnit:
+def resolve_unit(principal: Principal, unit_code: str) -> ReportingUnit:
     return unit_get_visible(principal, unit_code)
 
 
 def report_view(
-    principal: Any, form_code: str, unit_code: str, period_text: str, *, lock: bool = False
+    principal: Principal, form_code: str, unit_code: str, period_text: str, *, lock: bool = False
 ) -> ReportView:
     try:
         period = parse_period(period_text)
@@ -315,7 +316,7 @@ def outlier_flags(view: ReportView) -> dict[str, list[OutlierFlag]]:
     return all_outliers(view.values, history_values(view))
 
 
-def actions_for(principal: Any, view: ReportView) -> list[str]:
+def actions_for(principal: Principal, view: ReportView) -> list[str]:
     return workflow.allowed_actions(principal, status=view.status, unit=view.unit, approver=view.approver)
 
 

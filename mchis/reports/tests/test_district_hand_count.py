@@ -304,3 +304,41 @@ def test_r_mch_03_district_duplicate_is_shown_to_the_approver(district, people):
     page.force_login(people.ttyt_leader)
     html = page.get(f"/reports/BCH4/{T}/{P}/").content.decode()
     assert 'data-testid="duplicates"' in html and "A1-D2" in html and "H-D1" in html
+
+
+def _post(client: Client, register: str, records: list[dict[str, Any]]) -> None:
+    body = json.dumps({"records": records})
+    res = client.post(f"/api/v1/registers/{register}/records", body, content_type="application/json")
+    assert res.status_code == 200 and res.json()["created"] == len(records), res.content.decode()
+
+
+def test_r_mch_03_national_rollup_counts_each_event_once(district, tree, make_user):
+    """The bulk roll-up (national overviews) takes cross-facility duplicates out like the official totals
+    (ADR 0036). District A: every cell of BCH4–8 as counted by hand (A1-D2 = H-D1 once). Province B: a resident
+    of B1 delivered at the provincial hospital; B1 records it as "CSYT khác", the hospital records it too. The
+    district total of B counts it once (the hospital is not in it), the provincial total once, not twice."""
+    from mchis.reports.periods import parse_period
+    from mchis.reports.selectors import rollup
+
+    hospital = unit_create(actor=None, code="BVT04", name="Bệnh viện tỉnh Cao Bằng",
+                           kind=UnitKind.PROVINCIAL_HOSPITAL, admin_unit=tree.commune_b1, parent=tree.cdc_b)  # fmt: skip
+    mai = person("Đinh Thị Mai", "1997-06-06", ethnicity_code="01")  # no personal ID: name + date of birth
+    collector_b1, collector_p = Client(), Client()
+    collector_b1.force_login(make_user("collector", tree.tyt_b1))
+    collector_p.force_login(make_user("collector", hospital))
+    birth = {"gestational_age_weeks": 39, "delivery_mode": "normal", "attendant": "doctor",
+             "newborns": [{"outcome": "live", "sex": "F", "weight_grams": 3100}]}  # fmt: skip
+    _post(collector_b1, "delivery", [rec(tree.tyt_b1.code, "B1-D1", "21", OTHER, mai, **birth)])
+    _post(collector_p, "delivery", [rec("BVT04", "P-D1", "22", AT, mai, **birth)])
+    out = rollup(parse_period(P))
+    for form, cells in EXPECTED.items():
+        got = out[(form, tree.ttyt_a.pk)]
+        wrong = {k: (got.get(f"T:{k}", 0), v) for k, v in cells["total"].items() if got.get(f"T:{k}", 0) != v}
+        assert wrong == {}, (form, wrong)
+        extra = {k: v for k, v in got.items() if v and k.split(":", 1)[1] not in cells["total"]}
+        assert extra == {}, (form, extra)  # every other cell is 0, as counted
+    # province B, deliveries (column 7): B1 1 (its resident, elsewhere), the provincial hospital 1
+    assert out[("BCH4", tree.ttyt_b.pk)]["T:7"] == 1  # the hospital is not counted in the district total
+    assert out[("BCH4", hospital.pk)]["T:7"] == 1
+    assert out[("BCT4", tree.cdc_b.pk)]["T:7"] == 1 + 1 - 1  # B1-D1 = P-D1, taken out once
+    assert out[("BCT4", tree.cdc_a.pk)]["T:7"] == 7  # district A's total: its pair is not taken out twice
