@@ -287,6 +287,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "mchis@localhost")
 POPULATION_GATEWAY_URL = os.environ.get("POPULATION_GATEWAY_URL", "")
 POPULATION_GATEWAY_TOKEN = os.environ.get("POPULATION_GATEWAY_TOKEN", "")
 
+# Inbound submissions of machine clients (HIS bulk API) must carry a detached JWS (Ed25519) made with a key
+# registered for the client (ADR 0070); `aud` of the signature is INBOUND_SIGNATURE_AUDIENCE.
+INBOUND_SIGNATURE_REQUIRED = os.environ.get("INBOUND_SIGNATURE_REQUIRED", "1") == "1"
+INBOUND_SIGNATURE_AUDIENCE = os.environ.get("INBOUND_SIGNATURE_AUDIENCE", "mchis")
+
 # Outbound exchanges (docs/exchanges.md): where each push partner listens, our bearer token there, its limits.
 EXCHANGE_PARTNERS = {
     "ehr": {

@@ -12,6 +12,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Clients with registered keys must still sign; the many API tests of unsigned clients predate ADR 0070
+# (accounts/tests/test_signed_submissions.py turns the requirement on).
+INBOUND_SIGNATURE_REQUIRED = False
 # Login-time 2FA is off in tests so every app can force_login a leader; accounts tests turn it on.
 ROLES_REQUIRING_2FA = []
 # No key store and no network in tests: the documents tests build their own PKI and local TSA (testpki).

@@ -124,6 +124,9 @@ class ApiClient(models.Model):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # The public keys (JWKS, Ed25519) the client signs its submissions with (detached JWS, ADR 0070): a client
+    # with keys must sign every submission; INBOUND_SIGNATURE_REQUIRED makes it so for every client.
+    signing_jwks = models.JSONField(default=dict, blank=True)
 
     objects = ApiClientQuerySet.as_manager()
 

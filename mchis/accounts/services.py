@@ -646,6 +646,66 @@ def api_client_record_call(*, principal: ClientPrincipal, method: str, path: str
 
 
 @transaction.atomic
+def api_client_set_signing_keys(*, actor: Principal | None, client: ApiClient, jwks: Any) -> ApiClient:
+    """Register the public keys a client signs its submissions with (replaces the previous set: to rotate
+    without downtime, send the old and the new key together, then the new one alone)."""
+    from mchis.core.jws import ALG
+
+    if actor is not None:
+        require(actor, "token.manage")
+        if not within(actor, client.unit.path):
+            raise PermissionDeniedError("Máy khách nằm ngoài phạm vi quản lý của bạn.")
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not keys:
+        raise DomainError('Bộ khóa phải là JWKS: {"keys": [...]} với ít nhất một khóa.', field="jwks")
+    kids: list[str] = []
+    for number, key in enumerate(keys, start=1):
+        if not isinstance(key, dict) or key.get("kty") != "OKP" or key.get("crv") != ALG or not key.get("x"):
+            raise DomainError(f"Khóa thứ {number}: chỉ nhận khóa công khai Ed25519 (kty OKP).", field="jwks")
+        if "d" in key:
+            raise DomainError(
+                f"Khóa thứ {number} chứa khóa bí mật: chỉ gửi khóa công khai.",
+                field="jwks",
+                code="private_key",
+            )
+        if not key.get("kid") or key["kid"] in kids:
+            raise DomainError(f"Khóa thứ {number}: thiếu hoặc trùng mã khóa (kid).", field="jwks")
+        kids.append(str(key["kid"]))
+    with transaction.atomic():
+        before = sorted(k.get("kid", "") for k in (client.signing_jwks or {}).get("keys", []))
+        client.signing_jwks = {"keys": [{k: v for k, v in key.items() if k != "d"} for key in keys]}
+        client.save(update_fields=["signing_jwks"])
+        log_event(
+            actor=actor,
+            action="token.signing_keys",
+            object_type="api_client",
+            object_id=client.pk,
+            scope_path=client.unit.path,
+            changes={"kid": [before, sorted(kids)]},
+        )
+    return client
+
+
+def api_client_record_signature_refused(
+    *, client_id: int, code: str, method: str, path: str, kid: str = ""
+) -> None:
+    """A submission whose signature is missing or wrong: refused (401) and logged."""
+    client = ApiClient.objects.filter(pk=client_id).select_related("unit").first()
+    log_event(
+        actor=None,
+        action="client.signature_refused",
+        object_type="api_client",
+        object_id=client_id,
+        scope_path=client.unit.path if client else "",
+        changes={
+            "reason": [None, code],
+            "method": [None, method],
+            "path": [None, path[:500]],
+            "kid": [None, kid],
+        },
+    )
+
+
 def api_client_record_rejected(*, prefix: str, reason: str, method: str, path: str) -> None:
     """A call with an unknown, expired or revoked token: refused (401) and logged."""
     client = ApiClient.objects.filter(token_prefix=prefix).select_related("unit").first() if prefix else None

@@ -51,6 +51,19 @@ def totp_code(device: Any, ahead: int = 0) -> str:
     return str(value).zfill(device.digits)
 
 
+def fresh_totp_code(device: Any) -> str:
+    """A TOTP code the device will accept now: django-otp refuses a code of a time step it already accepted
+    (replay), so a second code within the same 30 s (enrolment then login, login then step-up) must come from a
+    later step - the next one inside the tolerance, or, at worst, after waiting for the clock to reach it."""
+    device.refresh_from_db()
+    while True:
+        now_t = int((time.time() - device.t0) // device.step)
+        wanted = max(now_t + device.drift - device.tolerance, device.last_t + 1)
+        if wanted <= now_t + device.drift + device.tolerance:
+            return totp_code(device, ahead=wanted - now_t - device.drift)
+        time.sleep(1)
+
+
 def enrol_totp(
     user: Any,
     password: str = "Passw0rd!x",  # noqa: S107 - the password every test account gets

@@ -91,6 +91,7 @@ ACTION_LABELS: dict[str, str] = {
     "child.verify_result": gettext_noop("Kết quả xác minh số định danh"),
     "client.call": gettext_noop("Phần mềm kết nối gọi API"),
     "client.rejected": gettext_noop("Phần mềm kết nối bị từ chối"),
+    "client.signature_refused": gettext_noop("Từ chối dữ liệu gửi đến: chữ ký số thiếu hoặc sai"),
     "corrective_task.complete": gettext_noop("Hoàn thành nhiệm vụ khắc phục"),
     "demo.generate": gettext_noop("Tạo dữ liệu mô phỏng"),
     "duplicate.confirm": gettext_noop("Xác nhận hồ sơ trùng"),
@@ -132,6 +133,7 @@ ACTION_LABELS: dict[str, str] = {
     "security.csrf_rejected": gettext_noop("Biểu mẫu bị từ chối (thiếu mã bảo vệ)"),
     "token.create": gettext_noop("Cấp khóa kết nối"),
     "token.revoke": gettext_noop("Thu hồi khóa kết nối"),
+    "token.signing_keys": gettext_noop("Đăng ký khóa ký của phần mềm kết nối"),
     "unit.create": gettext_noop("Tạo đơn vị"),
     "unit.deactivate": gettext_noop("Ngừng hoạt động đơn vị"),
     "unit.move": gettext_noop("Chuyển đơn vị cấp trên"),
@@ -232,8 +234,171 @@ def change_value(object_type: str, field: str, value: Any) -> Any:
     return value
 
 
+# The names of the fields an entry's changes carry, as a person reads them (issue 13): a model field's own
+# verbose_name wins when it has one; these cover the fields without one and the keys that are not model fields.
+FIELD_LABELS = {
+    "status": gettext_noop("Trạng thái"),
+    "full_name": gettext_noop("Họ và tên"),
+    "sex": gettext_noop("Giới tính"),
+    "dob": gettext_noop("Ngày sinh"),
+    "date_of_birth": gettext_noop("Ngày sinh"),
+    "mother_name": gettext_noop("Họ tên mẹ"),
+    "mother_dob": gettext_noop("Ngày sinh của mẹ"),
+    "mother_personal_id": gettext_noop("Số định danh của mẹ"),
+    "father_name": gettext_noop("Họ tên cha"),
+    "father_dob": gettext_noop("Ngày sinh của cha"),
+    "father_personal_id": gettext_noop("Số định danh của cha"),
+    "guardian_name": gettext_noop("Họ tên người giám hộ"),
+    "guardian_dob": gettext_noop("Ngày sinh của người giám hộ"),
+    "guardian_personal_id": gettext_noop("Số định danh của người giám hộ"),
+    "guardian_relationship": gettext_noop("Quan hệ với trẻ"),
+    "personal_id": gettext_noop("Số định danh cá nhân"),
+    "ethnicity_code": gettext_noop("Dân tộc"),
+    "village": gettext_noop("Thôn, tổ dân phố"),
+    "address": gettext_noop("Địa chỉ"),
+    "address_detail": gettext_noop("Địa chỉ chi tiết"),
+    "commune": gettext_noop("Xã, phường"),
+    "unit": gettext_noop("Đơn vị"),
+    "facility": gettext_noop("Cơ sở y tế"),
+    "username": gettext_noop("Tên đăng nhập"),
+    "email": gettext_noop("Thư điện tử"),
+    "role": gettext_noop("Vai trò"),
+    "is_active": gettext_noop("Đang hoạt động"),
+    "active": gettext_noop("Đang dùng"),
+    "password": gettext_noop("Mật khẩu"),
+    "reason": gettext_noop("Lý do"),
+    "note": gettext_noop("Ghi chú"),
+    "comment": gettext_noop("Nhận xét"),
+    "month": gettext_noop("Tháng"),
+    "period_start": gettext_noop("Kỳ báo cáo"),
+    "version": gettext_noop("Phiên bản"),
+    "valid_from": gettext_noop("Hiệu lực từ"),
+    "valid_to": gettext_noop("Hiệu lực đến"),
+    "code": gettext_noop("Mã"),
+    "name": gettext_noop("Tên"),
+    "name_vi": gettext_noop("Tên tiếng Việt"),
+    "name_en": gettext_noop("Tên tiếng Anh"),
+    "kind": gettext_noop("Loại"),
+    "method": gettext_noop("Cách thức"),
+    "locked": gettext_noop("Đã khóa"),
+    "created": gettext_noop("Đã tạo"),
+    "removed": gettext_noop("Đã xóa"),
+    "withdrawn": gettext_noop("Đã rút"),
+    "since": gettext_noop("Từ ngày"),
+    "path": gettext_noop("Đường dẫn"),
+    "field": gettext_noop("Trường"),
+    "key": gettext_noop("Khóa"),
+    "kid": gettext_noop("Mã khóa ký"),
+    "device": gettext_noop("Thiết bị xác thực"),
+    "devices_removed": gettext_noop("Thiết bị xác thực đã gỡ"),
+    "recovery_codes": gettext_noop("Mã khôi phục"),
+    "enrolment_code": gettext_noop("Mã đăng ký"),
+    "attempts": gettext_noop("Số lần thử"),
+    "error": gettext_noop("Lỗi"),
+    "detail": gettext_noop("Chi tiết"),
+    "diff": gettext_noop("Khác biệt"),
+    "pairs": gettext_noop("Số cặp"),
+    "sample": gettext_noop("Mẫu"),
+    "entries": gettext_noop("Số mục"),
+    "tasks": gettext_noop("Nhiệm vụ"),
+    "filters": gettext_noop("Bộ lọc"),
+    "fix_deadline": gettext_noop("Hạn khắc phục"),
+    "audited_unit": gettext_noop("Đơn vị được phúc tra"),
+    "leader": gettext_noop("Lãnh đạo"),
+    "merge_request": gettext_noop("Đề xuất gộp"),
+    "lookup": gettext_noop("Tra cứu"),
+    "population": gettext_noop("Dân số"),
+    "origin": gettext_noop("Nguồn gốc trang"),
+    "by": gettext_noop("Người thực hiện"),
+    "about": gettext_noop("Về"),
+    "expired": gettext_noop("Đã hết hạn"),
+    "revoked_at": gettext_noop("Thời điểm thu hồi"),
+    "pending": gettext_noop("Đang chờ"),
+    "previous_retire_at": gettext_noop("Khóa cũ hết dùng lúc"),
+    "valid_hours": gettext_noop("Hiệu lực (giờ)"),
+    "code_system": gettext_noop("Hệ mã"),
+    "locked_out": gettext_noop("Bị khóa do nhập sai"),
+    "failed_attempt_records": gettext_noop("Lần đăng nhập sai"),
+    "stray_files": gettext_noop("Tệp thừa"),
+    "versioned": gettext_noop("Có phiên bản"),
+    "ids": gettext_noop("Mã hồ sơ"),
+    "event_date": gettext_noop("Ngày sự kiện"),
+    "place": gettext_noop("Nơi"),
+    "cause": gettext_noop("Nguyên nhân"),
+    "icd10_code": gettext_noop("Mã ICD-10"),
+    "birth_order": gettext_noop("Con thứ"),
+    "weight_grams": gettext_noop("Cân nặng (gam)"),
+    "weight_kg": gettext_noop("Cân nặng (kg)"),
+    "height_cm": gettext_noop("Chiều cao (cm)"),
+    "gestational_age_weeks": gettext_noop("Tuổi thai (tuần)"),
+    "delivery_mode": gettext_noop("Cách đẻ"),
+    "lmp_date": gettext_noop("Ngày kinh cuối"),
+    "expected_delivery_date": gettext_noop("Ngày dự kiến sinh"),
+    "visit_number": gettext_noop("Lần khám"),
+    "outcome": gettext_noop("Kết quả"),
+    "result": gettext_noop("Kết quả"),
+    "title": gettext_noop("Tiêu đề"),
+    "partner": gettext_noop("Đối tác"),
+    "topic": gettext_noop("Loại dữ liệu"),
+    "deadline_days": gettext_noop("Hạn (ngày)"),
+    "severity": gettext_noop("Mức độ"),
+    "rule_code": gettext_noop("Quy tắc"),
+    "accepted_reason": gettext_noop("Lý do chấp nhận"),
+    "not_duplicate_reason": gettext_noop("Lý do không trùng"),
+    "withdrawal_reason": gettext_noop("Lý do rút"),
+    "void_reason": gettext_noop("Lý do hủy"),
+    "support_type_code": gettext_noop("Hình thức hỗ trợ"),
+    "group_code": gettext_noop("Nhóm hoàn cảnh"),
+    "start_date": gettext_noop("Từ ngày"),
+    "end_date": gettext_noop("Đến ngày"),
+    "description": gettext_noop("Mô tả"),
+    "form_code": gettext_noop("Mẫu báo cáo"),
+    "manual_values": gettext_noop("Ô nhập tay"),
+    "warning_comment": gettext_noop("Giải trình cảnh báo"),
+    "matches": gettext_noop("Khớp"),
+    "observed_value": gettext_noop("Giá trị quan sát"),
+    "system_value": gettext_noop("Giá trị trong hệ thống"),
+    "corrective_actions": gettext_noop("Biện pháp khắc phục"),
+    "scopes": gettext_noop("Phạm vi quyền"),
+    "must_change_password": gettext_noop("Phải đổi mật khẩu"),
+    "signed_by": gettext_noop("Người ký"),
+    "signed_at": gettext_noop("Thời điểm ký"),
+}
+
+
+@lru_cache(maxsize=1)
+def _verbose_names() -> dict[str, dict[str, Any]]:
+    """field name → model name → the verbose_name a developer gave it (Django's default, the name with spaces,
+    does not count)."""
+    from django.apps import apps
+
+    names: dict[str, dict[str, Any]] = {}
+    for model in apps.get_models():
+        if not model.__module__.startswith("mchis."):
+            continue
+        for f in model._meta.get_fields():
+            verbose = getattr(f, "verbose_name", None)
+            if verbose is not None and str(verbose) != f.name.replace("_", " "):
+                names.setdefault(f.name, {})[model._meta.model_name or ""] = verbose
+    return names
+
+
+def field_label(object_type: str, field: str) -> str:
+    """A changed field's name in words, in the UI language: the entry's model's verbose_name, the shared label,
+    any other model's verbose_name, else the stored name."""
+    by_model = _verbose_names().get(field, {})
+    own = by_model.get(object_type.replace("_", ""))
+    if own is not None:
+        return str(own)
+    if field in FIELD_LABELS:
+        return gettext(FIELD_LABELS[field])
+    if by_model:
+        return str(next(iter(by_model.values())))
+    return field
+
+
 def change_rows(object_type: str, changes: Any) -> list[tuple[str, Any, Any, bool]]:
-    """(field, before, after, is_pair) rows of an entry's changes, values in words, internals left out."""
+    """(field label, before, after, is_pair) rows of an entry's changes, values in words, internals left out."""
     if not isinstance(changes, dict):
         return []
     rows = []
@@ -242,7 +407,9 @@ def change_rows(object_type: str, changes: Any) -> list[tuple[str, Any, Any, boo
             continue
         if isinstance(pair, list | tuple) and len(pair) == 2:
             before, after = (change_value(object_type, field, v) for v in pair)
-            rows.append((field, before, after, True))
+            rows.append((field_label(object_type, field), before, after, True))
         else:
-            rows.append((field, change_value(object_type, field, pair), None, False))
+            rows.append(
+                (field_label(object_type, field), change_value(object_type, field, pair), None, False)
+            )
     return rows

@@ -14,6 +14,8 @@ from dataclasses import field as dc_field
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from mchis.core.ages import completed_years
 from mchis.core.text import fold
 from mchis.registry.personal_id import check as check_personal_id
@@ -32,12 +34,12 @@ class Criterion:
     DUNG_CHUNG = "dung_chung"  # Dùng chung: connected and shareable
 
     LABELS = {
-        DUNG: "Đúng",
-        DU: "Đủ",
-        SACH: "Sạch",
-        SONG: "Sống",
-        THONG_NHAT: "Thống nhất",
-        DUNG_CHUNG: "Dùng chung",
+        DUNG: gettext_noop("Đúng"),
+        DU: gettext_noop("Đủ"),
+        SACH: gettext_noop("Sạch"),
+        SONG: gettext_noop("Sống"),
+        THONG_NHAT: gettext_noop("Thống nhất"),
+        DUNG_CHUNG: gettext_noop("Dùng chung"),
     }
     ALL = tuple(LABELS)
 
@@ -272,29 +274,75 @@ def dead_record(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("DQ_MISSING", Criterion.DU, "error", "Thiếu trường bắt buộc", missing_required),
-    Rule("DQ_NO_ID", Criterion.DUNG_CHUNG, "warning", "Chưa có số định danh cá nhân", missing_personal_id),
-    Rule("DQ_ID_FORMAT", Criterion.THONG_NHAT, "error", "Số định danh sai định dạng", personal_id_malformed),
+    Rule("DQ_MISSING", Criterion.DU, "error", gettext_noop("Thiếu trường bắt buộc"), missing_required),
+    Rule(
+        "DQ_NO_ID",
+        Criterion.DUNG_CHUNG,
+        "warning",
+        gettext_noop("Chưa có số định danh cá nhân"),
+        missing_personal_id,
+    ),
+    Rule(
+        "DQ_ID_FORMAT",
+        Criterion.THONG_NHAT,
+        "error",
+        gettext_noop("Số định danh sai định dạng"),
+        personal_id_malformed,
+    ),
     Rule(
         "DQ_ID_MISMATCH",
         Criterion.DUNG,
         "warning",
-        "Số định danh không khớp ngày sinh/giới tính",
+        gettext_noop("Số định danh không khớp ngày sinh/giới tính"),
         personal_id_inconsistent,
     ),  # fmt: skip
-    Rule("DQ_DOB", Criterion.SACH, "error", "Ngày sinh không hợp lý", dob_implausible),
-    Rule("DQ_OVER_16", Criterion.SONG, "warning", "Trẻ đủ 16 tuổi vẫn đang theo dõi", over_age_active),
-    Rule("DQ_PARENT_AGE", Criterion.SACH, "warning", "Tuổi cha/mẹ khi sinh không hợp lý", parent_age),
-    Rule("DQ_CIRCUMSTANCE", Criterion.SACH, "error", "Hoàn cảnh không logic", circumstance_logic),
-    Rule("DQ_RESIDENCE", Criterion.DUNG, "error", "Cư trú ngoài địa bàn đơn vị", residence_outside),
-    Rule("DQ_CODE", Criterion.THONG_NHAT, "error", "Mã không có trong danh mục hiện hành", codes_in_catalog),
-    Rule("DQ_DEAD", Criterion.SONG, "warning", "Hồ sơ không được cập nhật (hồ sơ chết)", dead_record),
+    Rule("DQ_DOB", Criterion.SACH, "error", gettext_noop("Ngày sinh không hợp lý"), dob_implausible),
+    Rule(
+        "DQ_OVER_16",
+        Criterion.SONG,
+        "warning",
+        gettext_noop("Trẻ đủ 16 tuổi vẫn đang theo dõi"),
+        over_age_active,
+    ),
+    Rule(
+        "DQ_PARENT_AGE",
+        Criterion.SACH,
+        "warning",
+        gettext_noop("Tuổi cha/mẹ khi sinh không hợp lý"),
+        parent_age,
+    ),
+    Rule(
+        "DQ_CIRCUMSTANCE", Criterion.SACH, "error", gettext_noop("Hoàn cảnh không logic"), circumstance_logic
+    ),
+    Rule(
+        "DQ_RESIDENCE",
+        Criterion.DUNG,
+        "error",
+        gettext_noop("Cư trú ngoài địa bàn đơn vị"),
+        residence_outside,
+    ),
+    Rule(
+        "DQ_CODE",
+        Criterion.THONG_NHAT,
+        "error",
+        gettext_noop("Mã không có trong danh mục hiện hành"),
+        codes_in_catalog,
+    ),
+    Rule(
+        "DQ_DEAD",
+        Criterion.SONG,
+        "warning",
+        gettext_noop("Hồ sơ không được cập nhật (hồ sơ chết)"),
+        dead_record,
+    ),
 )
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
 # Duplicates are found by dedupe.py, not by a per-record rule, but count towards "Sạch".
 DUPLICATE_RULE_CODE = "DQ_DUPLICATE"
 RULE_CRITERION = {rule.code: rule.criterion for rule in RULES} | {DUPLICATE_RULE_CODE: Criterion.SACH}
-RULE_LABEL = {rule.code: rule.message for rule in RULES} | {DUPLICATE_RULE_CODE: "Nghi trùng hồ sơ"}
+RULE_LABEL = {rule.code: rule.message for rule in RULES} | {
+    DUPLICATE_RULE_CODE: gettext_noop("Nghi trùng hồ sơ")
+}
 
 
 @dataclass(frozen=True)

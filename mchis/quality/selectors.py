@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, scope_path_of, subtree_q, visible_to, visible_under
@@ -83,7 +84,11 @@ def score_trend(principal: Principal, *, unit_id: int, months: int = 12) -> dict
     return {
         "months": labels,
         "series": [
-            {"criterion": c, "name": Criterion.LABELS[c], "data": [by_month[m].get(c) for m in labels]}
+            {
+                "criterion": c,
+                "name": gettext(Criterion.LABELS[c]),
+                "data": [by_month[m].get(c) for m in labels],
+            }
             for c in Criterion.ALL
         ],
     }
@@ -110,8 +115,8 @@ def worst_rules(principal: Principal, *, unit_id: int | None = None, limit: int 
         .order_by("-n", "rule_code")[:limit]
     )
     return [
-        {"rule": r["rule_code"], "label": RULE_LABEL.get(r["rule_code"], r["rule_code"]),
-         "criterion": Criterion.LABELS.get(RULE_CRITERION.get(r["rule_code"], ""), ""), "count": r["n"]}
+        {"rule": r["rule_code"], "label": gettext(RULE_LABEL.get(r["rule_code"], r["rule_code"])),
+         "criterion": gettext(Criterion.LABELS.get(RULE_CRITERION.get(r["rule_code"], ""), "")), "count": r["n"]}
         for r in rows
     ]  # fmt: skip
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -48,7 +49,7 @@ def dashboard(request: AuthedRequest) -> HttpResponse:
     unit_id = _int(request.GET.get("unit"))
     rows = selectors.unit_scores(request.user)
     return render(request, "quality/dashboard.html", {
-        "rows": rows, "criteria": [Criterion.LABELS[c] for c in Criterion.ALL],
+        "rows": rows, "criteria": [gettext(Criterion.LABELS[c]) for c in Criterion.ALL],
         "worst": selectors.worst_rules(request.user, unit_id=unit_id), "unit_id": unit_id or (rows[0]["unit_id"] if rows else ""),
     })  # fmt: skip
 
@@ -72,10 +73,10 @@ def finding_list(request: AuthedRequest) -> HttpResponse:
     qs = selectors.findings(request.user, **filters)
     shown = list(qs[:500])
     for finding in shown:  # the rule in words (its code is for the filter's URL only)
-        finding.rule_label = RULE_LABEL.get(finding.rule_code, finding.rule_code)  # type: ignore[attr-defined]
+        finding.rule_label = gettext(RULE_LABEL.get(finding.rule_code, finding.rule_code))  # type: ignore[attr-defined]
     return render(request, "quality/findings.html", {
         "findings": shown, "total": qs.count(), "filters": filters, "rules": RULES,
-        "criteria": Criterion.LABELS.items(), "can_review": can(request.user, "quality.review"),
+        "criteria": [(c, gettext(label)) for c, label in Criterion.LABELS.items()], "can_review": can(request.user, "quality.review"),
     })  # fmt: skip
 
 

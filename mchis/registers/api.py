@@ -16,6 +16,7 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from mchis.accounts.permissions import require
+from mchis.accounts.signatures import verify_submission
 from mchis.core.api import BoundedLimitOffsetPagination
 from mchis.core.errors import DomainError
 from mchis.core.http import ApiRequest
@@ -241,6 +242,9 @@ def records_post(
         body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
         return Status(413, {"code": "too_large", "message": "Lô dữ liệu quá lớn (tối đa 64 MB)."})
+    verify_submission(
+        request, request.auth, body
+    )  # 401 when a machine client's signature is missing or wrong
     try:
         payload = parse_json_body(body or b"null")
     except InputRejected as exc:
@@ -296,6 +300,7 @@ class VoidOut(Schema):
     "được duyệt và khóa; 404 khi bản ghi không có hoặc ngoài phạm vi quản lý.",
 )
 def record_delete(request: ApiRequest, register: str, record_id: int, payload: VoidIn) -> Any:
+    verify_submission(request, request.auth, request.body)
     record = services.record_void(
         actor=request.auth, register=register, record_id=record_id, reason=payload.reason
     )

@@ -362,7 +362,7 @@ def _sign_approved(actor: Principal, view: ReportView) -> None:
         kind="report",
         object_type="report",
         object_id=view.report.pk,
-        title=f"{view.form.code} — {view.unit.name} — {view.period.label}",
+        title=f"{view.form.code} — {view.unit.name} — {view.period.label()}",
         unit=approver,
         pdf=pdf_report(view),
         reason=f"Duyệt báo cáo {view.form.code} kỳ {view.period.code}",

@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mchis.accounts.permissions import can, require
@@ -99,7 +101,9 @@ def report_detail(request: AuthedRequest, form: str, unit: str, period: str) -> 
             "view": view,
             "grid": grid,
             "unit_grid": exports.unit_grid(view),
-            "actions": [(a, workflow.ACTION_LABELS[a], a in workflow.REASON_REQUIRED) for a in actions],
+            "actions": [
+                (a, gettext(workflow.ACTION_LABELS[a]), a in workflow.REASON_REQUIRED) for a in actions
+            ],
             "timeline": selectors.timeline(view.report),
             "findings": findings,
             # events the delivery and death registers disagree on (R-MCH-08): a warning when sending
@@ -189,7 +193,9 @@ def report_action(request: AuthedRequest, form: str, unit: str, period: str, ver
         kwargs["reason"] = request.POST.get("reason", "")
     try:
         service(**kwargs)
-        messages.success(request, f"Đã thực hiện: {workflow.ACTION_LABELS[verb]}.")
+        messages.success(
+            request, _("Đã thực hiện: %(action)s.") % {"action": gettext(workflow.ACTION_LABELS[verb])}
+        )
     except StepUpRequired:
         # un-approval changes approved data (R-SEC-04): verify the second factor, come back, submit again
         # (the form is kept and sent again after the check: the action completes without retyping)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_noop
+
 from mchis.accounts.permissions import PERSON_REQUIRED_MESSAGE, can, is_machine_client
 from mchis.core.principal import Principal
 from mchis.core.scoping import in_subtree
@@ -42,13 +44,13 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 EDITABLE = frozenset({S.DRAFT, S.RETURNED})
 REASON_REQUIRED = frozenset({"return", "request_unapproval", "unapprove"})
 ACTION_LABELS = {
-    "submit": "Gửi báo cáo",
-    "recall": "Thu hồi",
-    "approve": "Duyệt",
-    "return": "Trả lại",
-    "request_unapproval": "Đề nghị hủy duyệt",
-    "unapprove": "Hủy duyệt",
-    "reopen": "Mở lại để sửa",
+    "submit": gettext_noop("Gửi báo cáo"),
+    "recall": gettext_noop("Thu hồi"),
+    "approve": gettext_noop("Duyệt"),
+    "return": gettext_noop("Trả lại"),
+    "request_unapproval": gettext_noop("Đề nghị hủy duyệt"),
+    "unapprove": gettext_noop("Hủy duyệt"),
+    "reopen": gettext_noop("Mở lại để sửa"),
 }
 # submitter kind -> approving kind (R-MCH-06)
 APPROVER_KIND = {

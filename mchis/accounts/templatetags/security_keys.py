@@ -16,7 +16,9 @@ def webauthn_config(context: Any) -> dict[str, Any]:
     request = context["request"]
     return {
         "autocompleteLoginFieldSelector": None,
-        "nextFieldSelector": "input[name='next']",
+        # the page's own field (the partial's), never the first `next` on the page: the header's language form
+        # has one too (the current URL), which sent the person back to the step-up prompt after a key check
+        "nextFieldSelector": "#security-key-next",
         "csrfToken": csrf.get_token(request),
         "beginAuthenticationUrl": reverse("accounts:webauthn_auth_begin"),
         "completeAuthenticationUrl": reverse("accounts:webauthn_auth_complete"),

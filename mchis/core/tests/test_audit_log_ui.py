@@ -161,3 +161,27 @@ def test_r_sec_04_audit_log_export_needs_a_recent_second_factor(client, tree, ma
     assert client.get(URL + "export.xlsx").status_code == 302
     step_up_session(client)
     assert client.get(URL + "export.xlsx").status_code == 200
+
+
+@pytest.mark.django_db
+def test_changes_show_the_fields_label_not_its_stored_name(client, tree, make_user, logged):
+    # given an entry whose changes carry `full_name` and a key that is no model field (`device`)
+    admin = make_user("system_admin", tree.ministry)
+    with transaction.atomic():
+        log_event(
+            actor=admin, action="auth.otp_login", object_type="account", object_id=77,
+            scope_path=tree.tyt_a1.path, changes={"device": [None, "totp"], "unknown_key": [1, 2]},
+        )  # fmt: skip
+    login(client, admin)
+    # when the admin reads the log in Vietnamese, then in English
+    vi = client.get(URL, {"object_id": "101"}).content.decode()
+    device_vi = client.get(URL, {"object_id": "77"}).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": URL})
+    en = client.get(URL, {"object_id": "101"}).content.decode()
+    # then the field reads as its label in the UI language, never as the stored name
+    assert "<strong>Họ và tên</strong>" in vi and "<strong>full_name</strong>" not in vi
+    assert "<strong>Full name</strong>" in en
+    assert "<strong>Thiết bị xác thực</strong>" in device_vi
+    assert (
+        "<strong>unknown_key</strong>" in device_vi
+    )  # a key nobody named stays as stored rather than vanish
