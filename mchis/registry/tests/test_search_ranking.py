@@ -95,5 +95,5 @@ def test_search_page_counts_up_to_the_cap_from_the_same_ordered_matches(make_chi
     assert child_search_page(collector, q="khong ai").count == 0
     client = Client()
     client.force_login(collector)
-    body = client.get("/api/v1/children", {"q": "nguyen an", "limit": 2}).json()
+    body = client.get("/api/v1/children?q=nguyen+an&limit=2").json()
     assert (body["count"], body["more"], len(body["items"])) == (7, False, 2)
