@@ -323,6 +323,13 @@ EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 POPULATION_GATEWAY_TIMEOUT = float(os.environ.get("POPULATION_GATEWAY_TIMEOUT", "5"))
 # Days without an update after which a record is "dead" (R-DQ-03), per circumstance group code; "*" = default.
 QUALITY_DEAD_AFTER_DAYS = {"*": int(os.environ.get("QUALITY_DEAD_AFTER_DAYS", "365"))}
+# Full duplicate scan engine for the national scan (ADR 0010, 0073): "duckdb" (in-process, a province or a
+# small nation) or "spark" (pyspark + Java 17; SPARK_MASTER "local[*]" or a cluster's spark://host:7077).
+# A scan of one unit's subtree always runs on DuckDB.
+DEDUPE_BACKEND = os.environ.get("MCHIS_DEDUPE_BACKEND", "duckdb")
+SPARK_MASTER = os.environ.get("SPARK_MASTER", "local[*]")
+SPARK_DRIVER_MEMORY = os.environ.get("SPARK_DRIVER_MEMORY", "2g")
+SPARK_SHUFFLE_PARTITIONS = int(os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
 
 # Operations (R-OPS-01..03, docs/operations.md). Three backup targets standing for three separate storages;
 # in production each is a different mount (second disk, NFS/another site); the S3 repository is pgBackRest's.

@@ -29,6 +29,9 @@ from mchis.units.models import ReportingUnit, UnitKind
 SOURCE_SYSTEM = "demo"
 REGISTER_ORDER = ("anc", "delivery", "abortion", "gyn", "contraception", "child_exam", "death")
 BIRTHS_PER_CHILD_MONTH = 1 / 72  # children are under 6: about one sixth of them are born each year
+# The nation (issue 20): ~1.4 million births a year for ~25 million children under 16; with the per-birth
+# volumes below (ANC 4.2, gyn 3, contraception 1.6, …, plus child exams) ≈ 20 million register events a year.
+NATIONAL_BIRTHS_PER_CHILD_MONTH = 1.4e6 / 25e6 / 12
 # (weight kg, length/height cm) medians by age in months, WHO 2006 (both sexes, rounded): interpolated.
 _GROWTH = ((0, 3.3, 50.0), (3, 6.2, 61.0), (6, 7.6, 66.5), (12, 9.4, 75.0), (24, 12.0, 86.8),
            (36, 14.1, 95.6), (48, 16.1, 102.9), (60, 18.2, 109.6), (72, 20.3, 115.8))  # fmt: skip
@@ -143,7 +146,15 @@ def _usable_id(value: str | None, dob: date | None, sex: str) -> str:
 class _MonthBuilder:
     """The records of one commune (TYT) for one month, from its own random stream."""
 
-    def __init__(self, site: Site, month: date, seed: int, province_code: str, as_of: date) -> None:
+    def __init__(
+        self,
+        site: Site,
+        month: date,
+        seed: int,
+        province_code: str,
+        as_of: date,
+        births_per_child_month: float = BIRTHS_PER_CHILD_MONTH,
+    ) -> None:
         self.site = site
         self.month = month
         self.rng = random.Random(f"mchis-demo-registers:{seed}:{province_code}:{site.tyt.code}:{month}")
@@ -151,7 +162,7 @@ class _MonthBuilder:
         self.last_day = min(next_month - timedelta(days=1), as_of - timedelta(days=1))
         self.tag = f"{month:%Y%m}-{site.tyt.code}"
         self.out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        self.births = len(site.kids) * BIRTHS_PER_CHILD_MONTH
+        self.births = len(site.kids) * births_per_child_month
         self.province_hospital = f"BVSN{province_code}"
 
     def day(self) -> date:
@@ -393,9 +404,16 @@ class RegistersReport:
 
 
 def demo_registers_generate(
-    *, province_code: str, doh: ReportingUnit, months: int, seed: int, as_of: date
+    *,
+    province_code: str,
+    doh: ReportingUnit,
+    months: int,
+    seed: int,
+    as_of: date,
+    births_per_child_month: float = BIRTHS_PER_CHILD_MONTH,
 ) -> RegistersReport:
-    """Write `months` months of register records for the province's communes through `records_upsert`.
+    """Write `months` months of register records for the province's communes through `records_upsert`
+    (`births_per_child_month`: the demo's lively default, or `NATIONAL_BIRTHS_PER_CHILD_MONTH`).
 
     Runs as a system machine principal scoped to the Sở Y tế (the registers refuse an anonymous actor) and with
     the bulk API's channel, so every record passes the same validation as real uploads.
@@ -408,7 +426,8 @@ def demo_registers_generate(
     batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for month in periods:
         for site in sites:
-            for key, records in _MonthBuilder(site, month, seed, province_code, as_of).build().items():
+            builder = _MonthBuilder(site, month, seed, province_code, as_of, births_per_child_month)
+            for key, records in builder.build().items():
                 batches[key].extend(records)
     actor = StoredPrincipal(unit=doh, scopes={"register.write"}, client_name="generate_demo")
     known_icd = catalogs.catalog_codes("icd10", on=as_of)

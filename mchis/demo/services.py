@@ -376,6 +376,30 @@ def _flush(
         progress(report.children)
 
 
+# --- the nation (issue 20) ----------------------------------------------------------------------------
+
+
+def national_plan(children: int) -> list[tuple[str, int]]:
+    """Children per 2025 province for a national run: shares by number of communes (every commune gets its
+    health station, so every reporting unit of the nation has children), largest remainder rounding."""
+    if not AdminUnit.objects.filter(version=CodeVersion.V2025, level=Level.COMMUNE).exists():
+        raise DomainError(NOT_LOADED, field="province", code="not_loaded")
+    if children < 0:
+        raise DomainError("--children phải là số nguyên không âm.", field="children")
+    counts: Counter[str] = Counter(
+        AdminUnit.objects.filter(version=CodeVersion.V2025, level=Level.COMMUNE).values_list(
+            "parent__code", flat=True
+        )
+    )
+    total = sum(counts.values())
+    shares = {code: children * n / total for code, n in counts.items()}
+    plan = {code: int(share) for code, share in shares.items()}
+    left = children - sum(plan.values())
+    for code in sorted(shares, key=lambda c: (-(shares[c] - plan[c]), c))[:left]:
+        plan[code] += 1
+    return sorted(plan.items())
+
+
 # --- demo accounts ---------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@
 * `scan_duplicates(unit=None)` — full scan: children are copied to DuckDB, features computed in SQL,
   Splink predicts with the same model file (its stored term-frequency tables registered, so a pair gets
   the weight the entry check gives it); pairs at or above the review threshold come back with their band.
+  The national scan can run the same model on Spark instead (`DEDUPE_BACKEND`, `dedupe_spark.py`).
 * `train_model(...)` — λ from deterministic rules, u by seeded random sampling (levels no sampled pair
   reached get the rule-of-three bound), m = documented priors; writes fixtures/dedupe_model.json.
 """
@@ -23,6 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -288,7 +290,7 @@ def duckdb_features(csv_path: Path) -> Any:
     return con
 
 
-def _splink_settings_from_model(model_json: dict[str, Any]) -> dict[str, Any]:
+def splink_settings_from_model(model_json: dict[str, Any]) -> dict[str, Any]:
     linkage.check_model_matches_code(model_json)
     settings = {k: v for k, v in model_json.items() if not k.startswith("mchis_")}
     settings["additional_columns_to_retain"] = linkage.splink_settings()["additional_columns_to_retain"]
@@ -322,7 +324,7 @@ def predict_pairs(
     threshold = model.threshold if threshold is None else threshold
     db_api = DuckDBAPI(connection=con)
     sdf = db_api.register("feats")
-    linker = Linker(sdf, _splink_settings_from_model(model_json), log_level=30)
+    linker = Linker(sdf, splink_settings_from_model(model_json), log_level=30)
     _register_tf_tables(con, db_api, linker, model_json)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     rows = con.execute(
@@ -330,6 +332,12 @@ def predict_pairs(
                    unit_id_l, unit_id_r, gamma_household
             FROM {predictions.physical_name}"""  # noqa: S608
     ).fetchall()
+    return scored_pairs(rows, model)
+
+
+def scored_pairs(rows: list[tuple[Any, ...]], model: linkage.TrainedModel) -> list[ScoredPair]:
+    """Splink prediction rows (ids, public ids, probability, weight, units, household gamma) → pairs with
+    the lower id first and their band (shared by the DuckDB and the Spark back-ends)."""
     out = []
     for ia, ib, pa, pb, p, w, ua, ub, household in rows:
         if ia > ib:
@@ -387,12 +395,29 @@ class ScanResult:
     children: int
 
 
+def scan_backend(unit: Any | None = None) -> str:
+    """The engine of a full scan: a province (or smaller) always on DuckDB, in-process; the national scan
+    on the one the `DEDUPE_BACKEND` setting names ("duckdb" or "spark", ADR 0073)."""
+    return "duckdb" if unit is not None else settings.DEDUPE_BACKEND
+
+
 def scan(
-    *, unit: Any | None = None, model_path: Path = MODEL_PATH, threshold: float | None = None
+    *,
+    unit: Any | None = None,
+    model_path: Path = MODEL_PATH,
+    threshold: float | None = None,
+    backend: str | None = None,
 ) -> ScanResult:
+    backend = backend or scan_backend(unit)
+    if backend not in ("duckdb", "spark"):
+        raise ValueError(f"unknown duplicate-scan backend '{backend}' (duckdb or spark)")
     with tempfile.TemporaryDirectory(prefix="mchis_dedupe_") as tmp:
         csv_path = Path(tmp) / "children.csv"
         export_children(csv_path, unit=unit)
+        if backend == "spark":
+            from .dedupe_spark import scan_csv
+
+            return scan_csv(csv_path, load_model_json(model_path), threshold=threshold)
         con = duckdb_features(csv_path)
         try:
             pairs = predict_pairs(con, load_model_json(model_path), threshold=threshold)

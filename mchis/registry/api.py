@@ -24,9 +24,6 @@ from .models import ChangeRequest, Child, ChildVersion
 router = Router(tags=["registry"])
 
 
-COUNT_CAP = 1_000
-
-
 class PersonOut(Schema):
     name: str
     date_of_birth: date | None
@@ -288,11 +285,12 @@ def children_list(
     """Search by name without diacritics and in any case, DOB (dd/mm/yyyy), ID number, guardian; filter by
     unit code and village."""
     require(request.auth, "child.view")
-    qs = selectors.child_search(request.auth, q=q, unit_code=unit, village_id=village).select_related("unit")
-    page = list(qs[offset : offset + limit])
-    # Counting every "nguyen" of a province is the slow part of a search: count up to COUNT_CAP only.
-    count = qs[: COUNT_CAP + 1].count() if len(page) == limit or offset else len(page)
-    return {"count": min(count, COUNT_CAP), "more": count > COUNT_CAP, "items": [_list_item(c) for c in page]}
+    # Counting every "nguyen" of a province is the slow part of a search: count up to 1,000 only, from the
+    # same run of the search as the page (selectors.child_search_page).
+    page = selectors.child_search_page(
+        request.auth, q=q, unit_code=unit, village_id=village, limit=limit, offset=offset
+    )
+    return {"count": page.count, "more": page.more, "items": [_list_item(c) for c in page.items]}
 
 
 @router.get("/children/{child_id}", response=ChildOut, summary="Hồ sơ trẻ em")

@@ -99,6 +99,37 @@ def child_search(
     return qs.order_by("name_folded", "id")
 
 
+SEARCH_COUNT_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[Child]
+    count: int  # matches, counted up to SEARCH_COUNT_CAP
+    more: bool  # more than SEARCH_COUNT_CAP matches
+
+
+def child_search_page(
+    principal: Principal,
+    *,
+    q: str = "",
+    unit_code: str = "",
+    village_id: int | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+    cap: int = SEARCH_COUNT_CAP,
+) -> SearchPage:
+    """One page of `child_search` and its match count up to `cap`, from ONE run of the search: the ids of
+    the first max(cap + 1, offset + limit) matches in order, then the page's rows by primary key. Counting
+    in a second statement ran the whole search twice (issue 20: the API call at 189 ms p95 on 1 M
+    children); sorting a thousand ids more costs little next to finding the matches."""
+    qs = child_search(principal, q=q, unit_code=unit_code, village_id=village_id)
+    ids = list(qs.values_list("pk", flat=True)[: max(cap + 1, offset + limit)])
+    page_ids = ids[offset : offset + limit]
+    rows = Child.objects.select_related("unit", "village").in_bulk(page_ids)
+    return SearchPage([rows[pk] for pk in page_ids], min(len(ids), cap), len(ids) > cap)
+
+
 def child_get(principal: Principal, public_id: Any) -> Child:
     """One record (any status) or 404 — missing and forbidden look the same."""
     return access(

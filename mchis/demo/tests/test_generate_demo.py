@@ -264,3 +264,29 @@ def test_output_file_path_is_a_directory(province, tmp_path):
     with pytest.raises(CommandError, match="--population"):
         _run("--population", str(target / "x"), children=5)
     assert not Path(target / "x").exists()
+
+
+def test_national_mode_shares_children_by_communes_in_every_province(province):
+    """`--province all` (issue 20): every province with communes gets children in proportion to its communes
+    (largest remainder: the total is exact), each province in its own run."""
+    small = AdminUnit.objects.create(
+        version=CodeVersion.V2025, level=Level.PROVINCE, code="04", name="Cao Bằng"
+    )
+    for i in range(4):
+        AdminUnit.objects.create(
+            version=CodeVersion.V2025, level=Level.COMMUNE, code=f"01{i:03d}", name=f"Xã Núi {i}",
+            division_type="xã", parent=small,
+        )  # fmt: skip
+    assert services.national_plan(161) == [("04", 40), ("33", 121)]
+    assert services.national_plan(0) == [("04", 0), ("33", 0)]
+    out = StringIO()
+    call_command("generate_demo", "--province", "all", "--children", "160", "--seed", "3", "--as-of", AS_OF,
+                 stdout=out)  # fmt: skip
+    assert Child.objects.filter(unit__admin_unit__parent=small).count() == 40
+    assert Child.objects.filter(unit__admin_unit__parent=province).count() == 120
+    assert sorted(DemoRun.objects.values_list("province_code", "children")) == [("04", 40), ("33", 120)]
+    assert "Cả nước: 160 trẻ" in out.getvalue()
+    with pytest.raises(CommandError, match="--province all không dùng với --truth"):
+        call_command(
+            "generate_demo", "--province", "all", "--children", "10", "--seed", "3", "--truth", "t.csv"
+        )

@@ -74,3 +74,26 @@ def test_a_commune_search_reads_its_own_rows_and_finds_the_same_children_in_the_
     # then both find the same children in the same order
     assert unit_first == indexed
     assert unit_first["nguyen thi lan"][0] == "Đào Minh Khôi"
+
+
+def test_search_page_counts_up_to_the_cap_from_the_same_ordered_matches(make_child, collector):
+    """The API's page and capped count come from one run of the search (issue 20): same rows in the same
+    order as `child_search`, the count stops at the cap and says there are more."""
+    from mchis.registry.selectors import child_search_page
+
+    for n in range(7):
+        make_child(full_name=f"Nguyễn Văn An {chr(65 + n)}", personal_id="", mother_name="Lò Thị Mai")
+    make_child(full_name="Bùi Thị Lan", sex="F", personal_id="", mother_name="Lò Thị Mai")
+    order = [c.pk for c in child_search(collector, q="nguyen an")]
+    assert len(order) == 7
+    page = child_search_page(collector, q="nguyen an", limit=3, offset=2, cap=5)
+    assert [c.pk for c in page.items] == order[2:5] and (page.count, page.more) == (5, True)
+    page = child_search_page(collector, q="nguyen an", limit=3, offset=6, cap=10)
+    assert [c.pk for c in page.items] == order[6:] and (page.count, page.more) == (7, False)
+    page = child_search_page(collector, q="nguyen an", limit=2, offset=8, cap=5)  # beyond the cap
+    assert page.items == [] and (page.count, page.more) == (5, True)
+    assert child_search_page(collector, q="khong ai").count == 0
+    client = Client()
+    client.force_login(collector)
+    body = client.get("/api/v1/children?q=nguyen+an&limit=2").json()
+    assert (body["count"], body["more"], len(body["items"])) == (7, False, 2)

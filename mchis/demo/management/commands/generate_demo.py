@@ -1,5 +1,9 @@
 """`python manage.py generate_demo --province CODE --children N --seed S [--error-rate R] [--truth FILE]
-[--population FILE] [--accounts] [--registers MONTHS]` — synthetic children of one 2025 province (dữ liệu mô phỏng)."""
+[--population FILE] [--accounts] [--registers MONTHS]` — synthetic children of one 2025 province (dữ liệu mô phỏng).
+
+`--province all`: the nation (issue 20) — N children shared among the 34 provinces by number of communes, each
+province in its own transaction, registers (if asked) at national rates (~1.4 M births and ~20 M register
+events a year per 25 M children); prints each province's time and, on PostgreSQL, the database size."""
 
 from __future__ import annotations
 
@@ -9,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from mchis.core.errors import DomainError
-from mchis.demo.registers import RegistersReport, demo_registers_generate
-from mchis.demo.services import demo_accounts_ensure, demo_generate
+from mchis.demo.registers import NATIONAL_BIRTHS_PER_CHILD_MONTH, RegistersReport, demo_registers_generate
+from mchis.demo.services import demo_accounts_ensure, demo_generate, national_plan
 from mchis.units.models import ReportingUnit
 
 
@@ -31,7 +36,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--province", required=True, help="Mã tỉnh 2025 (vd. 08 = Tuyên Quang).")
+        parser.add_argument(
+            "--province", required=True, help="Mã tỉnh 2025 (vd. 08 = Tuyên Quang), hoặc 'all' = cả nước."
+        )
         parser.add_argument("--children", type=int, required=True, help="Số trẻ em cần sinh.")
         parser.add_argument("--seed", type=int, required=True, help="Hạt giống ngẫu nhiên (tất định).")
         parser.add_argument(
@@ -59,6 +66,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["registers"] < 0:
             raise CommandError("--registers phải là số tháng không âm. Không ghi gì vào cơ sở dữ liệu.")
+        if options["province"] == "all":
+            self._national(options)
+            return
         started = time.perf_counter()
         try:
             report = demo_generate(
@@ -123,6 +133,48 @@ class Command(BaseCommand):
             )  # fmt: skip
         rate = report.children / seconds if seconds else 0.0
         out.write(self.style.SUCCESS(f"Xong trong {seconds:.1f} giây ({rate:,.0f} trẻ/giây)."))
+
+    def _national(self, options: dict[str, Any]) -> None:
+        """Every province in turn (one transaction each: an interrupted run keeps the provinces done)."""
+        if options["truth"] or options["population"] or options["accounts"]:
+            raise CommandError("--province all không dùng với --truth, --population, --accounts.")
+        try:
+            plan = national_plan(options["children"])
+        except DomainError as exc:
+            raise CommandError(f"{exc.message} Không ghi gì vào cơ sở dữ liệu.") from exc
+        as_of = options["as_of"] or timezone.localdate()
+        started = time.perf_counter()
+        total = records = 0
+        for code, children in plan:
+            t0 = time.perf_counter()
+            report = demo_generate(
+                province_code=code, children=children, seed=options["seed"], error_rate=options["error_rate"],
+                as_of=as_of, profile=options["profile"],
+            )  # fmt: skip
+            t1 = time.perf_counter()
+            line = f"Tỉnh {code}: {report.children} trẻ trong {t1 - t0:.1f} giây"
+            if options["registers"]:
+                registers = demo_registers_generate(
+                    province_code=code, doh=ReportingUnit.objects.get(code=f"SYT{code}"),
+                    months=options["registers"], seed=options["seed"], as_of=as_of,
+                    births_per_child_month=NATIONAL_BIRTHS_PER_CHILD_MONTH,
+                )  # fmt: skip
+                written = sum(registers.created.values()) + registers.newborns
+                records += written
+                line += f"; sổ: {written} bản ghi trong {time.perf_counter() - t1:.1f} giây"
+            total += report.children
+            self.stdout.write(line + f" (tổng {total} trẻ, {time.perf_counter() - started:.0f} giây)")
+        seconds = time.perf_counter() - started
+        size = ""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_database_size(current_database())")
+                size = f", CSDL {cursor.fetchone()[0] / 1e9:.2f} GB"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Cả nước: {total} trẻ, {records} bản ghi sổ, {len(plan)} tỉnh trong {seconds:.1f} giây{size}."
+            )
+        )
 
     def _progress(self, done: int) -> None:
         self.stdout.write(f"  … {done} trẻ")

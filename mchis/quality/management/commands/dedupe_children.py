@@ -1,4 +1,6 @@
-"""python manage.py dedupe_children --out FILE.csv [--threshold P] [--unit CODE] — full duplicate scan (R-DQ-02).
+"""python manage.py dedupe_children --out FILE.csv [--threshold P] [--unit CODE] [--backend duckdb|spark] — full
+duplicate scan (R-DQ-02). The engine: DuckDB for a unit's subtree, the `DEDUPE_BACKEND` setting for the nation
+(`--backend` overrides; ADR 0073).
 
 Writes one row per pair scored at or above the threshold (default: the model's review threshold p2) that
 nobody has already marked "not a duplicate":
@@ -41,7 +43,9 @@ def _probability(value: str) -> float:
 
 
 class Command(BaseCommand):
-    help = "Full duplicate scan with the trained Splink model (DuckDB); writes candidate pairs to CSV."
+    help = (
+        "Full duplicate scan with the trained Splink model (DuckDB or Spark); writes candidate pairs to CSV."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--unit", help="Reporting unit code (its subtree)")
@@ -51,6 +55,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--model", type=Path, default=MODEL_PATH)
         parser.add_argument("--no-store", action="store_true", help="Only write the CSV (benchmarks)")
+        parser.add_argument(
+            "--backend",
+            choices=("duckdb", "spark"),
+            help="Scan engine (default: DEDUPE_BACKEND for the nation)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
 
@@ -62,7 +71,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Không có đơn vị mã {opts['unit']}")
         model = load_model(opts["model"])
         started = time.perf_counter()
-        result = scan(unit=unit, model_path=opts["model"], threshold=threshold)
+        result = scan(unit=unit, model_path=opts["model"], threshold=threshold, backend=opts["backend"])
         rejected = set(
             DuplicateCandidate.objects.filter(status=CandidateStatus.NOT_DUPLICATE).values_list(
                 "child_a_id", "child_b_id"
