@@ -115,10 +115,10 @@ def _coefficients(table: Table, line: list[Cell]) -> dict[Cell, int]:
     return dict.fromkeys(line, 1)
 
 
-def determined(table: Table, suppressed: Iterable[Cell]) -> set[Cell]:
+def determined(table: Table, suppressed: Iterable[Cell], *, zeros_known: bool = False) -> set[Cell]:
     """Suppressed cells whose value the published table fixes exactly (the attack ``protect`` defends
-    against): Gauss-Jordan elimination over the rationals of the relations restricted to suppressed cells,
-    with each suppressed zero added as known (a count cannot go below zero)."""
+    against): Gauss-Jordan elimination over the rationals of the relations restricted to suppressed cells.
+    ``zeros_known`` adds each suppressed zero as known (a stricter attacker, for analysis)."""
     hidden = sorted(set(suppressed), key=repr)
     index = {c: i for i, c in enumerate(hidden)}
     rows: list[list[Fraction]] = []
@@ -130,7 +130,7 @@ def determined(table: Table, suppressed: Iterable[Cell]) -> set[Cell]:
                 vec[index[c]] = Fraction(k)
         if any(vec):
             rows.append(vec)
-    for c in hidden:
+    for c in hidden if zeros_known else ():
         if table.value(c) == 0:
             vec = [Fraction(0)] * len(hidden)
             vec[index[c]] = Fraction(1)

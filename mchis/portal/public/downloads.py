@@ -56,7 +56,7 @@ COLUMNS = [f[0] for f in FIELDS]
 
 def _cell(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return str(int(value)) if value == value.to_integral_value() else format(value, "f")
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -68,3 +68,37 @@ def publish(
         levels=levels or ["national", "province", "district"],
         periods=periods,
     )
+
+
+@pytest.fixture
+def wide(tree) -> Any:
+    """Province A with a second district (TTYT A2 → TYT A3), so its district tables have two rows."""
+    from mchis.places.models import AdminUnit, CodeVersion, Level
+    from mchis.units.models import UnitKind
+    from mchis.units.services import unit_create
+
+    commune, _ = AdminUnit.objects.get_or_create(
+        version=CodeVersion.V2025,
+        level=Level.COMMUNE,
+        code="02320",
+        defaults={"name": "Xã Yên Sơn", "parent": tree.province_a},
+    )
+    ttyt = unit_create(
+        actor=None, code="TTYT08-02", name="TTYT khu vực Yên Sơn", kind=UnitKind.TTYT, admin_unit=commune,
+        parent=tree.cdc_a,
+    )  # fmt: skip
+    tyt = unit_create(
+        actor=None, code="TYT02320", name="Trạm Y tế xã Yên Sơn", kind=UnitKind.TYT, admin_unit=commune,
+        parent=ttyt,
+    )  # fmt: skip
+    return type("Wide", (), {"ttyt_a2": ttyt, "tyt_a3": tyt})
+
+
+@pytest.fixture
+def published(tree, wide, report, ministry_leader) -> Any:
+    """Three months published nationally: province A's two districts, one with small counts."""
+    for month, a1, a3, b1 in (("2026-01", 30, 3, 40), ("2026-02", 28, 9, 35), ("2026-03", 31, 2, 44)):
+        report(tree.tyt_a1, month, {"I.5:total": a1, "I.5.2:total": a1 - 5})
+        report(wide.tyt_a3, month, {"I.5:total": a3, "I.5.2:total": a3})
+        report(tree.tyt_b1, month, {"I.5:total": b1, "I.5.2:total": b1 - 2})
+    return publish(ministry_leader, ["2026-01", "2026-02", "2026-03"])
