@@ -20,6 +20,8 @@ urlpatterns = [
     path("documents/", include("mchis.documents.urls")),
     path("notifications/", include("mchis.notifications.urls")),
     path("exchanges/", include("mchis.integrations.urls")),
+    path("portal/", include("mchis.portal.urls")),
+    path("public/", include("mchis.portal.public.urls")),
     path("", include("mchis.web.urls")),
 ]
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mchis.reports",
     "mchis.notifications",
     "mchis.integrations",
+    "mchis.portal",
     "mchis.demo",
     "mchis.ops",
     "mchis.web",
@@ -271,6 +272,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 HEARTBEAT_MAX_AGE_SECONDS = int(os.environ.get("HEARTBEAT_MAX_AGE_SECONDS", "300"))
 PARTNER_BREAKER_FAIL_MAX = int(os.environ.get("PARTNER_BREAKER_FAIL_MAX", "5"))
 PARTNER_BREAKER_RESET_SECONDS = float(os.environ.get("PARTNER_BREAKER_RESET_SECONDS", "60"))
+
+# Public statistics portal (issue 16, docs/portal.md): small counts 1..THRESHOLD are suppressed below the
+# province, rates on fewer than MIN_DENOMINATOR cases are withheld below the province and flagged above it, and
+# nothing below LOWEST_LEVEL ("district"; "commune" only by decision) is ever published.
+PORTAL_DISCLOSURE = {
+    "THRESHOLD": int(os.environ.get("PORTAL_THRESHOLD", "4")),
+    "MIN_DENOMINATOR": int(os.environ.get("PORTAL_MIN_DENOMINATOR", "20")),
+    "LOWEST_LEVEL": os.environ.get("PORTAL_LOWEST_LEVEL", "district"),
+}
 
 CACHES = {
     "default": (

@@ -64,6 +64,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     # leader or an auditor may look at what it serves, without acknowledging anything)
     "handbook.consent": frozenset({C, L}),
     "handbook.view": frozenset({L, AU}),
+    # the public statistics portal (issue 16): which approved figures become public. Publishing is a leader's
+    # act at the Ministry (the nation) or a Sở Y tế / provincial CDC (its province): the service checks the unit.
+    "portal.view": frozenset({L, RP}),
+    "portal.publish": frozenset({L}),
     # operations: the Prometheus metrics (system-wide counts and ages, no personal data)
     "ops.view": frozenset({SA}),
 }

@@ -123,6 +123,13 @@ ACTION_LABELS: dict[str, str] = {
     "register.write": gettext_noop("Ghi dữ liệu sổ"),
     "report.edit": gettext_noop("Sửa số liệu báo cáo"),
     "report.remind": gettext_noop("Nhắc hạn báo cáo"),
+    "portal.publish": gettext_noop("Công bố số liệu thống kê"),
+    "portal.revise": gettext_noop("Cập nhật số liệu đã công bố"),
+    "portal.unpublish": gettext_noop("Ngừng công bố số liệu"),
+    "portal.follow_unapprove": gettext_noop(
+        "Đánh dấu số liệu đã công bố đang rà soát (báo cáo bị hủy duyệt)"
+    ),
+    "portal.follow_approve": gettext_noop("Tính lại số liệu đã công bố (báo cáo được duyệt)"),
     "report.submit": gettext_noop("Gửi báo cáo"),
     "report.recall": gettext_noop("Thu hồi báo cáo"),
     "report.approve": gettext_noop("Duyệt báo cáo"),
@@ -167,6 +174,7 @@ OBJECT_LABELS: dict[str, str] = {
     "quality_duplicate": gettext_noop("Cặp hồ sơ nghi trùng"),
     "quality_finding": gettext_noop("Cảnh báo chất lượng"),
     "report": gettext_noop("Báo cáo"),
+    "publication": gettext_noop("Đợt công bố số liệu"),
     "report_notice": gettext_noop("Thông báo báo cáo"),
     "unit": gettext_noop("Đơn vị"),
     "village": gettext_noop("Thôn, tổ dân phố"),

@@ -15,16 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
-from lxml import etree
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from mchis.core.adx import AdxGroup, AdxValue, adx_xml
 from mchis.core.spreadsheets import workbook
 
 from .models import ReportInstance
 from .selectors import ReportView, UnitRow, unit_rows
-
-ADX_NS = "urn:ihe:qrph:adx:2015"
 
 
 def org_unit_code(unit: Any) -> str:
@@ -271,21 +269,22 @@ def adx_document(reports: list[ReportInstance], exported: datetime | None = None
     """ADX (IHE QRPH, urn:ihe:qrph:adx:2015): one <group> per report, disaggregation as an attribute."""
     exported = exported or timezone.now()
     attr = getattr(settings, "REPORTS_ADX_DISAGGREGATION_ATTRIBUTE", "categoryOptionCombo")
-    root = etree.Element(f"{{{ADX_NS}}}adx", nsmap={None: ADX_NS})
-    root.set("exported", exported.replace(microsecond=0).isoformat())
+    groups = []
     for rep in reports:
         spec = rep.form.parsed()
         suffix = "P1Y" if rep.period_type == "yearly" else "P1M"
-        group = etree.SubElement(root, f"{{{ADX_NS}}}group")
-        group.set("orgUnit", org_unit_code(rep.unit))
-        group.set("period", f"{rep.period_start.isoformat()}/{suffix}")
-        group.set("dataSet", spec.dataset)
-        group.set("completeDate", (rep.approved_at or exported).date().isoformat())
         snap = (rep.snapshot or {}).get("values", {})
-        for cell in spec.cells:
-            dv = etree.SubElement(group, f"{{{ADX_NS}}}dataValue")
-            dv.set("dataElement", cell.data_element)
-            dv.set(attr, cell.category_option_combo)
-            dv.set("value", _fmt(snap.get(cell.key, 0)))
-    out: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return out
+        values = [
+            AdxValue(cell.data_element, _fmt(snap.get(cell.key, 0)), {attr: cell.category_option_combo})
+            for cell in spec.cells
+        ]
+        groups.append(
+            AdxGroup(
+                org_unit_code(rep.unit),
+                f"{rep.period_start.isoformat()}/{suffix}",
+                spec.dataset,
+                values,
+                {"completeDate": (rep.approved_at or exported).date().isoformat()},
+            )
+        )
+    return adx_xml(groups, exported)

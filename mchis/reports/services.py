@@ -27,7 +27,7 @@ from mchis.core.principal import Principal, person_or_none
 from mchis.outbox.services import OutboxItem, outbox_enqueue
 from mchis.units.models import ReportingUnit
 
-from . import notices, workflow
+from . import hooks, notices, workflow
 from .checks import run_rules
 from .compute import check_against_models
 from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
@@ -234,6 +234,8 @@ def _transition(
         reason=reason,
     )
     notices.transition(verb, actor, report, reason)
+    if verb in ("approve", "unapprove"):
+        hooks.approval_changed(hooks.ApprovalChange(verb, view.form.code, report.unit.path, view.period.code))
     return report
 
 

@@ -47,6 +47,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem(_("Danh mục"), "catalogs:index", ("catalog.manage",)),
     NavItem(_("Đồng bộ dữ liệu"), "registers:sync", ("sync.view",)),
     NavItem(_("Liên thông"), "integrations:monitor", ("sync.view",)),
+    NavItem(_("Công bố số liệu"), "portal:index", ("portal.view",)),
     NavItem(_("Nhật ký"), "core:audit_log", ("audit_log.view",)),
 )
 

@@ -38,6 +38,7 @@ DOMAIN_TITLES = {
     "form": "Mẫu biểu báo cáo",
     "handbook": "Sổ theo dõi SKBMTE điện tử (liên thông)",
     "ops": "Vận hành hệ thống (giám sát)",
+    "portal": "Cổng thống kê công khai",
 }
 
 

@@ -147,3 +147,21 @@ def test_registers_with_labelled_id_errors_in_the_registry_still_pass_validation
         assert all(
             not check(pid, date_of_birth=dob, sex=sex if sex in ("M", "F") else "") for pid, dob, sex in ids
         )
+
+
+@pytest.mark.usefixtures("province")
+def test_publish_fills_the_public_portal_from_approved_reports():
+    """`--publish 1`: the demo's commune reports are approved through the workflow and the Sở publishes them."""
+    from django.test import Client
+
+    from mchis.portal.models import PublishedFigure
+    from mchis.reports.models import ReportInstance
+
+    call_command("load_report_forms", stdout=StringIO())
+    out = _run("--registers", "2", "--publish", "1")
+    assert "Cổng thống kê công khai" in out
+    approved = ReportInstance.objects.filter(form__code="BCX3", status="approved")
+    assert approved.exists() and {r.period_start for r in approved} == {MONTHS[-1]}
+    assert PublishedFigure.objects.filter(level="province", area_code="33", period="2026-10").exists()
+    page = Client().get("/public/provinces/33/")
+    assert page.status_code == 200 and "Hưng Yên" in page.content.decode()

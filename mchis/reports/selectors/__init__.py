@@ -15,8 +15,10 @@ from .consistency import Disagreement, checks_registers, register_disagreements
 from .dashboard import (
     StatusRow,
     approved_reports,
+    approved_values,
     completeness,
     expected_outstanding,
+    expected_units,
     report_list,
     status_board,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "actions_for",
     "ancestors",
     "approved_reports",
+    "approved_values",
     "approver_for",
     "build_view",
     "checks_registers",
@@ -73,6 +76,7 @@ __all__ = [
     "disagreements",
     "compute_live",
     "expected_outstanding",
+    "expected_units",
     "form_in_force",
     "forms_for_unit",
     "forms_in_force",

@@ -140,3 +140,28 @@ def expected_outstanding(period: Period) -> list[tuple[ReportingUnit, FormDefini
         for f in forms
         if u.kind in f.unit_kinds and (u.pk, f.pk) not in done
     ]
+
+
+def approved_values(
+    form_code: str, period: Period, root_path: str = ""
+) -> list[tuple[ReportingUnit, dict[str, Any]]]:
+    """System-wide (the public portal's publication, not users): the frozen values of every approved report of
+    `form_code` for the period, under `root_path` ('' = the nation)."""
+    qs = ReportInstance.objects.filter(
+        form__code=form_code, period_start=period.start, status__in=APPROVED
+    ).select_related("unit")
+    if root_path:
+        qs = qs.filter(unit__path__startswith=root_path)
+    return [(r.unit, dict((r.snapshot or {}).get("values", {}))) for r in qs.order_by("unit__path")]
+
+
+def expected_units(form_code: str, period: Period, root_path: str = "") -> list[str]:
+    """System-wide: the paths of the active units expected to file `form_code` for the period (its coverage)."""
+    forms = [f for f in forms_in_force(period.start) if f.code == form_code and f.period_type == period.type]
+    if not forms:
+        return []
+    placed = UnitPlacement.objects.on(period.start).values_list("unit_id", flat=True)
+    qs = ReportingUnit.objects.filter(pk__in=placed, kind__in=forms[0].unit_kinds, active=True)
+    if root_path:
+        qs = qs.filter(path__startswith=root_path)
+    return list(qs.values_list("path", flat=True))

@@ -77,6 +77,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "i18n/": "language switch",
     "accounts/login/": "login page",
     "reports/forms/": "report form definitions are national reference data",
+    "public/": "the public statistics portal (issue 16): published aggregate figures only, no login",
 }
 
 # Documents generated from code, not data: their examples may quote real unit codes; bodies not searched.
@@ -493,7 +494,11 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "places/": attr("commune", "code"),
         "api/v1/catalogs/": shared("catalogs.Catalog", "code"),
         "catalogs/": shared("catalogs.Catalog", "code"),
+        "public/provinces/": const("08"),  # public portal: a 2025 province code
+        "public/lang/": const("en"),
     },
+    # public portal: a statistic's code
+    "key": const("deliveries"),
     # quality (phúc tra)
     "item_code": shared("catalogs.CatalogItem", "code"),
     "sample_pk": attr("quality.AuditSample"),
@@ -526,6 +531,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "reports/forms/": shared("reports.FormDefinition"),
         "places/villages/": attr("places.Village"),
         "registers/": P(register_record),
+        "portal/": attr("portal.Publication"),
     },
     "id": {},
     # integrations: FHIR reads of a register row's resources

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mchis.core.errors import DomainError
+from mchis.demo.publication import demo_publish
 from mchis.demo.registers import NATIONAL_BIRTHS_PER_CHILD_MONTH, RegistersReport, demo_registers_generate
 from mchis.demo.services import demo_accounts_ensure, demo_generate, national_plan
 from mchis.units.models import ReportingUnit
@@ -63,6 +64,15 @@ class Command(BaseCommand):
             help="Sinh sổ SKBMTE/SKSS mô phỏng cho MONTHS tháng trọn vẹn trước --as-of (0 = không).",
         )  # fmt: skip
 
+        parser.add_argument(
+            "--publish",
+            type=int,
+            default=0,
+            metavar="MONTHS",
+            help="Duyệt báo cáo xã của 2 TTYT đầu tiên cho MONTHS tháng cuối của --registers và công bố lên "
+            "cổng thống kê công khai (/public/).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["registers"] < 0:
             raise CommandError("--registers phải là số tháng không âm. Không ghi gì vào cơ sở dữ liệu.")
@@ -92,6 +102,16 @@ class Command(BaseCommand):
                     seed=options["seed"],
                     as_of=options["as_of"] or timezone.localdate(),
                 )
+            published = None
+            if options["publish"]:
+                if options["publish"] > options["registers"]:
+                    raise CommandError(
+                        "--publish phải không lớn hơn --registers (cần sổ sách để lập báo cáo)."
+                    )
+                published = demo_publish(
+                    province_code=options["province"], months=options["publish"],
+                    as_of=options["as_of"] or timezone.localdate(),
+                )  # fmt: skip
         except DomainError as exc:
             raise CommandError(f"{exc.message} Không ghi gì vào cơ sở dữ liệu.") from exc
         seconds = time.perf_counter() - started
@@ -130,6 +150,11 @@ class Command(BaseCommand):
                 f"Sổ SKBMTE/SKSS {first:%m/%Y}–{last:%m/%Y}: "
                 + ", ".join(f"{k}={registers.created[k]} mới/{registers.unchanged[k]} không đổi" for k in sorted(registers.created | registers.unchanged))
                 + f", trẻ sơ sinh={registers.newborns}"
+            )  # fmt: skip
+        if published is not None:
+            out.write(
+                f"Cổng thống kê công khai: {published.approved} báo cáo xã được duyệt, {published.figures} số liệu "
+                f"công bố (/public/)" + (f"; bỏ qua {len(published.skipped)}: {published.skipped[:3]}" if published.skipped else "")
             )  # fmt: skip
         rate = report.children / seconds if seconds else 0.0
         out.write(self.style.SUCCESS(f"Xong trong {seconds:.1f} giây ({rate:,.0f} trẻ/giây)."))
