@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "mchis.registers",
     "mchis.reports",
     "mchis.notifications",
+    "mchis.offline",
     "mchis.integrations",
     "mchis.demo",
     "mchis.ops",
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mchis.ops.context_processors.release",
+                "mchis.offline.context_processors.offline_entry",
             ],
         },
     }

@@ -17,7 +17,7 @@ from mchis.core.http import ApiRequest
 from mchis.core.inputs import clean_idempotency_key
 from mchis.units.selectors import unit_get_visible
 
-from . import selectors, services
+from . import selectors, services, validation
 from .models import ChangeRequest, Child, ChildVersion
 
 router = Router(tags=["registry"])
@@ -286,6 +286,16 @@ def children_list(
     # Counting every "nguyen" of a province is the slow part of a search: count up to COUNT_CAP only.
     count = qs[: COUNT_CAP + 1].count() if len(page) == limit or offset else len(page)
     return {"count": min(count, COUNT_CAP), "more": count > COUNT_CAP, "items": [_list_item(c) for c in page]}
+
+
+@router.get(
+    "/children/schema", response=dict[str, Any], summary="JSON Schema của hồ sơ trẻ em (nhập ngoại tuyến)"
+)
+def children_schema(request: ApiRequest) -> dict[str, Any]:
+    """The structural rules of a child record (`validation.child_json_schema`, ADR 0043): what the offline form
+    checks in the browser before queuing an entry. The server's own checks stay the ones that decide."""
+    require(request.auth, "child.view")
+    return validation.child_json_schema()
 
 
 @router.get("/children/{child_id}", response=ChildOut, summary="Hồ sơ trẻ em")
