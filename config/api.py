@@ -10,6 +10,7 @@ from mchis.catalogs.api import router as catalogs_router
 from mchis.core.api import MchisAPI, SanitizedParser, install_error_handlers
 from mchis.documents.api import router as documents_router
 from mchis.integrations.api import router as integrations_router
+from mchis.offline.api import router as offline_router
 from mchis.ops.api import router as ops_router
 from mchis.places.api import router as places_router
 from mchis.quality.api import router as quality_router
@@ -41,3 +42,4 @@ api.add_router("/", integrations_router)
 api.add_router("/", ops_router)
 api.add_router("/documents", documents_router)
 api.add_router("/", analytics_router)
+api.add_router("/offline", offline_router)

@@ -2,9 +2,14 @@ from django.urls import include, path
 
 from config.api import api
 from mchis.core.views import health
+from mchis.offline import views as offline_views
 
 urlpatterns = [
     path("health", health, name="health"),
+    # The installable app (docs/offline.md): the service worker at the root, so its scope covers every page.
+    path("sw.js", offline_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", offline_views.manifest, name="manifest"),
+    path("offline/", include("mchis.offline.urls")),
     path("", include("mchis.ops.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

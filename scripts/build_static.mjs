@@ -20,9 +20,18 @@ const files = {
   // Type-to-search pickers (units grouped by the tree, ethnic groups, circumstance groups).
   "tom-select/dist/js/tom-select.complete.min.js": "tom-select.min.js",
   "tom-select/dist/css/tom-select.min.css": "tom-select.min.css",
+  // Offline entry (docs/offline.md): IndexedDB made easy, and Workbox's prebuilt service-worker modules, loaded
+  // by /sw.js with importScripts (each attaches itself to self.workbox; core first).
+  "idb/build/umd.js": "idb.umd.js",
+  "workbox-core/build/workbox-core.prod.js": "workbox/workbox-core.prod.js",
+  "workbox-routing/build/workbox-routing.prod.js": "workbox/workbox-routing.prod.js",
+  "workbox-strategies/build/workbox-strategies.prod.js": "workbox/workbox-strategies.prod.js",
+  "workbox-expiration/build/workbox-expiration.prod.js": "workbox/workbox-expiration.prod.js",
+  "workbox-precaching/build/workbox-precaching.prod.js": "workbox/workbox-precaching.prod.js",
 };
 mkdirSync(out, { recursive: true });
 for (const [src, dst] of Object.entries(files)) {
+  mkdirSync(dirname(join(out, dst)), { recursive: true });
   cpSync(join(root, "node_modules", src), join(out, dst));
 }
 console.log(`static vendor files written to ${out}`);

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mchis.reports",
     "mchis.analytics",
     "mchis.notifications",
+    "mchis.offline",
     "mchis.integrations",
     "mchis.portal",
     "mchis.demo",
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mchis.ops.context_processors.release",
+                "mchis.offline.context_processors.offline_entry",
             ],
         },
     }

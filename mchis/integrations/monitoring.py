@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from mchis.core.scoping import visible_to
+from mchis.offline import selectors as offline
 from mchis.outbox import selectors as outbox
 from mchis.outbox.models import FailureKind
 from mchis.registers import selectors as registers
@@ -88,6 +89,7 @@ def monitoring(principal: Any, *, inbound_silent_days: int = 3) -> dict[str, Any
         "missing_today": missing_today[:100],
         "missing_today_count": len(missing_today),
         "alerts": alerts,
+        "stations": list(offline.station_syncs(principal)[:300]),
         "labels": PARTNERS,
         "failure_labels": dict(FailureKind.choices),
     }

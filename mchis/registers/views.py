@@ -22,17 +22,16 @@ from mchis.accounts.permissions import can
 from mchis.core.dates import dmy, parse_month
 from mchis.core.errors import DomainError
 from mchis.core.http import AuthedRequest
-from mchis.core.inputs import InputRejected
 from mchis.core.scoping import visible_to
 from mchis.units.models import ReportingUnit
 from mchis.units.selectors import unit_get_visible
 
 from . import excel, selectors, services
 from .catalogs import catalog_items
-from .definitions import MAX_NEWBORNS, NEWBORN_FIELDS, REGISTERS, FieldSpec, RegisterDef, get_register
+from .definitions import NEWBORN_FIELDS, REGISTERS, FieldSpec, RegisterDef, get_register
 from .models import UploadStatus
-
-NEWBORN_FORM_SLOTS = 2
+from .webform import NEWBORN_FORM_SLOTS
+from .webform import form_data as _form_data
 
 
 def _require(user: Any, action: str) -> None:
@@ -133,40 +132,6 @@ def _field_row(spec: FieldSpec, name: str, value: Any, error: str | None) -> dic
         "max": spec.max,
         "help": spec.help,
     }
-
-
-def _newborn_slots(raw: str | None) -> int:
-    """How many newborn blocks the form posted: 0..MAX_NEWBORNS, else a 422 (never a loop of a million)."""
-    if raw in (None, ""):
-        return NEWBORN_FORM_SLOTS
-    if not raw.isdigit() or int(raw) > MAX_NEWBORNS:
-        raise InputRejected(f"newborn_slots: phải là số từ 0 đến {MAX_NEWBORNS}.", field="newborn_slots")
-    return int(raw)
-
-
-def _form_data(reg: RegisterDef, post: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for spec in reg.all_fields:
-        if spec.kind == "bool":
-            data[spec.name] = spec.name in post
-        elif spec.name in post:
-            data[spec.name] = post.get(spec.name)
-    if reg.newborns:
-        newborns = []
-        for slot in range(_newborn_slots(post.get("newborn_slots"))):
-            prefix = f"nb{slot}_"
-            nb = {}
-            for spec in NEWBORN_FIELDS:
-                key = prefix + spec.name
-                if spec.kind == "bool":
-                    if key in post:
-                        nb[spec.name] = True
-                elif post.get(key):
-                    nb[spec.name] = post.get(key)
-            if nb:
-                newborns.append(nb)
-        data["newborns"] = newborns
-    return data
 
 
 def _instance_values(reg: RegisterDef, obj: Any) -> dict[str, Any]:

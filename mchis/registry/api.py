@@ -293,6 +293,16 @@ def children_list(
     return {"count": page.count, "more": page.more, "items": [_list_item(c) for c in page.items]}
 
 
+@router.get(
+    "/children/schema", response=dict[str, Any], summary="JSON Schema của hồ sơ trẻ em (nhập ngoại tuyến)"
+)
+def children_schema(request: ApiRequest) -> dict[str, Any]:
+    """The structural rules of a child record (`validation.child_json_schema`, ADR 0043): what the offline form
+    checks in the browser before queuing an entry. The server's own checks stay the ones that decide."""
+    require(request.auth, "child.view")
+    return validation.child_json_schema()
+
+
 @router.get("/children/{child_id}", response=ChildOut, summary="Hồ sơ trẻ em")
 def children_detail(request: ApiRequest, child_id: UUID) -> dict[str, Any]:
     """A merged record answers with `status: merged` and `merged_into` = the surviving record."""

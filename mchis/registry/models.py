@@ -214,6 +214,14 @@ class ChangeRequest(models.Model):
     leader_not_duplicate_reason = models.TextField(
         blank=True, help_text="Approving leader: why this is a different child"
     )
+    # Offline edits (docs/offline.md, ADR 0042): a change proposal made on an older version of the record, whose
+    # fields were changed on the server meanwhile, carries those fields here, {field: {base, theirs, ours, by,
+    # at}}; the leader resolves them field by field (`change_request_resolve_conflict`) before deciding.
+    conflict = models.JSONField(default=dict, blank=True)
+    conflict_resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    conflict_resolved_at = models.DateTimeField(null=True, blank=True)
 
     objects = ChangeRequestQuerySet.as_manager()
 
@@ -251,6 +259,10 @@ class ChangeRequest(models.Model):
             and user.unit is not None
             and user.unit.pk == self.unit_id
         )
+
+    @property
+    def has_open_conflict(self) -> bool:
+        return bool(self.conflict) and self.conflict_resolved_at is None
 
     @property
     def proposer_ref(self) -> PrincipalRef:

@@ -362,3 +362,44 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- offline entry (docs/offline.md) ------------------------------------------------------------------------
+
+
+def conflicts_open(principal: Principal) -> QuerySet[ChangeRequest]:
+    """Pending offline change proposals with a conflict, for the leader of their unit to resolve (ADR 0042)."""
+    return (
+        leader_queue(principal)
+        .filter(conflict_resolved_at__isnull=True)
+        .exclude(conflict={})
+        .order_by("proposed_at")
+    )
+
+
+def own_unit_children(principal: Principal, *, limit: int = 5000) -> list[dict[str, Any]]:
+    """The children of the person's own unit only (not the subtree below it): what a station's device keeps for
+    search and duplicate hints while offline."""
+    unit_id = getattr(principal, "unit_id", None)
+    if unit_id is None:
+        return []
+    rows = (
+        children_visible(principal)
+        .filter(unit_id=unit_id, status=ChildStatus.ACTIVE)
+        .order_by("name_folded")
+        .values("public_id", "full_name", "date_of_birth", "sex", "village_id", "mother_name", "version")[
+            :limit
+        ]
+    )
+    return [
+        {
+            "id": str(r["public_id"]),
+            "name": r["full_name"],
+            "dob": r["date_of_birth"].strftime("%d/%m/%Y") if r["date_of_birth"] else "",
+            "sex": r["sex"],
+            "village": r["village_id"],
+            "mother": r["mother_name"],
+            "version": r["version"],
+        }
+        for r in rows
+    ]

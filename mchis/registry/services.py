@@ -385,6 +385,58 @@ def _require_active(child: Child) -> None:
         raise DomainError("Hồ sơ đã bị xóa hoặc đã gộp; không thể đề xuất thay đổi.", field="child")
 
 
+def _who(user: Any) -> str:
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def _base_snapshot(child: Child, base_version: int) -> dict[str, Any] | None:
+    row = ChildVersion.objects.filter(child=child, version=base_version).only("snapshot").first()
+    return row.snapshot if row is not None else None
+
+
+def _rebase(
+    child: Child, changes: dict[str, Any], base_version: int
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """An offline edit made on version `base_version` of a record now at a later version (ADR 0042).
+
+    Only the fields the person changed from the base are proposed (an untouched field never reverts the
+    server's newer value: no lost update). A field changed both on the server since the base and in the
+    proposal, to different values, is a conflict {field: {base, theirs, ours, by, at}} for the leader."""
+    base = _base_snapshot(child, base_version)
+    normalised, _issues = validation.normalise(changes, only_present=True)
+    if base is None:  # no history row for that version: every changed field is compared with the live one
+        return changes, {}
+    current = child_snapshot(child)
+    later = list(
+        ChildVersion.objects.filter(child=child, version__gt=base_version)
+        .select_related("approved_by")
+        .order_by("-version")
+    )
+    kept: dict[str, Any] = {}
+    conflicts: dict[str, dict[str, Any]] = {}
+    for name, ours in normalised.items():
+        if name not in changes:
+            continue
+        if validation._blank(ours) == validation._blank(base.get(name)):
+            continue  # not changed by this person: the server's value stays
+        kept[name] = changes[name]
+        theirs = current.get(name)
+        if validation._blank(theirs) == validation._blank(base.get(name)):
+            continue  # changed only here: a clean change
+        if validation._blank(theirs) == validation._blank(ours):
+            continue  # the same change made twice
+        source = next((v for v in later if name in (v.diff or {})), None)
+        conflicts[name] = {
+            "base": base.get(name),
+            "theirs": theirs,
+            "ours": ours,
+            "by": _who(source.approved_by) if source else "",
+            "at": source.approved_at.isoformat() if source else None,
+            "version": source.version if source else child.version,
+        }
+    return kept, conflicts
+
+
 @transaction.atomic
 def child_propose_change(
     *,
@@ -397,13 +449,27 @@ def child_propose_change(
     client_key: str | None = None,
     acknowledge_warnings: bool = False,
     source: str = "manual",
+    base_version: int | None = None,
 ) -> ChangeRequest:
-    """Đề xuất thay đổi: field-level diff against the live record; the record itself is untouched."""
+    """Đề xuất thay đổi: field-level diff against the live record; the record itself is untouched.
+
+    `base_version` (offline entry): the version the person saw. When the record moved on since, only the
+    fields they changed are proposed, and fields changed on both sides become a conflict (ADR 0042)."""
     _check_proposer(actor, child.unit)
     existing = _existing_for_key(client_key, actor)
     if existing is not None:
         return existing
     _require_active(child)
+    conflict: dict[str, dict[str, Any]] = {}
+    if base_version is not None and base_version > child.version:
+        raise DomainError("Phiên bản hồ sơ gửi lên không tồn tại.", field="base_version")
+    if base_version is not None and base_version < child.version:
+        changes, conflict = _rebase(child, changes, base_version)
+        if not changes:
+            raise DomainError(
+                "Không có thay đổi nào so với hồ sơ tại thời điểm nhập (hồ sơ đã được cập nhật trên máy chủ).",
+                field="changes",
+            )
     data, delta, warnings = _change_payload(child, changes, acknowledge_warnings)
     request = ChangeRequest(
         kind=RequestKind.CHANGE,
@@ -419,6 +485,7 @@ def child_propose_change(
         source=source,
         client_key=client_key or None,
         proposer=as_person(actor),
+        conflict=conflict,
     )
     return _save_request(request, actor, evidence)
 
@@ -707,6 +774,11 @@ def change_request_approve(
     _check_decider(actor, request)
     _step_up_for(request.kind)
     req = _lock_pending(request)
+    if req.has_open_conflict:
+        raise Conflict(
+            "Đề xuất có trường bị xung đột với thay đổi khác: hãy giải quyết xung đột trước khi duyệt.",
+            code="conflict",
+        )
     now = timezone.now()
     duplicate_audit: dict[str, Any] = {}
     if req.kind == RequestKind.CREATE:
@@ -798,6 +870,67 @@ def change_request_approve(
             reason=req.reason,
             evidence_ref=evidence,
         )
+    return req
+
+
+CONFLICT_CHOICES = ("ours", "theirs")
+
+
+@transaction.atomic
+def change_request_resolve_conflict(
+    *, actor: Principal, request: ChangeRequest, choices: dict[str, str], comment: str = ""
+) -> ChangeRequest:
+    """The leader resolves an offline change's conflict field by field (ADR 0042): "ours" keeps the proposed
+    value, "theirs" keeps the record's current value. The request stays a pending proposal (maker-checker:
+    approval is still its own act, with its step-up) holding only the kept fields, rebased on the current
+    version; when nothing is kept it is closed as rejected, with the reason, so the proposer sees its fate."""
+    _check_decider(actor, request)
+    req = _lock_pending(request)
+    if not req.has_open_conflict:
+        raise Conflict("Đề xuất này không có xung đột cần giải quyết.", code="no_conflict")
+    assert req.child_id is not None
+    child = Child.objects.select_for_update(of=("self",)).select_related("unit").get(pk=req.child_id)
+    _require_active(child)
+    missing = [name for name in req.conflict if choices.get(name) not in CONFLICT_CHOICES]
+    if missing:
+        labels = ", ".join(validation.LABELS.get(name, name) for name in missing)
+        raise DomainError(f"Chọn giá trị giữ lại cho: {labels}.", field=missing[0])
+    current = child_snapshot(child)
+    kept = {k: v for k, v in req.data.items() if choices.get(k, "ours") == "ours"}
+    delta = validation.diff(current, kept)
+    resolved = {
+        name: {**entry, "choice": choices[name], "theirs": current.get(name)}
+        for name, entry in req.conflict.items()
+    }
+    now = timezone.now()
+    before = {"conflict": None, "data": req.diff}
+    req.conflict = resolved
+    req.conflict_resolved_by = as_person(actor)
+    req.conflict_resolved_at = now
+    req.data = {k: kept[k] for k in delta}
+    req.diff = delta
+    req.base_version = child.version
+    text = (comment or "").strip()
+    if not delta:
+        req.status = RequestStatus.REJECTED
+        req.decided_by = as_person(actor)
+        req.decided_at = now
+        req.comment = text or "Giữ giá trị hiện tại của hồ sơ khi giải quyết xung đột."
+    req.save()
+    log_event(
+        actor=actor,
+        action="child.conflict_resolve",
+        object_type="change_request",
+        object_id=str(req.public_id),
+        scope_path=req.unit.path,
+        changes={
+            "conflict": [before["conflict"], {k: v["choice"] for k, v in resolved.items()}],
+            "diff": [before["data"], delta],
+        },
+        reason=text or req.reason,
+    )
+    if req.status == RequestStatus.REJECTED:
+        notices.request_decided(req)
     return req
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from django.utils.translation import gettext_noop
@@ -54,7 +55,9 @@ def column_of(name: str) -> str:
 
 
 REQUIRED = ("full_name", "date_of_birth", "sex")
-_NAME_OK = re.compile(r"^[^\d_@#$%^&*+=<>{}\[\]|\\/]+\Z")
+# One pattern for the server and the browser (child_json_schema): ASCII digits, so Python and JavaScript agree.
+NAME_PATTERN = r"^[^0-9_@#$%^&*+=<>{}\[\]|\\/]+$"
+_NAME_OK = re.compile(NAME_PATTERN[:-1] + r"\Z")
 CHILD_MAX_AGE = 16  # Luật Trẻ em 2016 Điều 1
 
 
@@ -305,3 +308,89 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 def _blank(value: Any) -> Any:
     return None if value in ("", None, []) else value
+
+
+# --- the structural rules as JSON Schema, for the offline form (ADR 0043) -----------------------------------
+# The browser runs this schema (web/static/web/schema.js) on the normalised form values before it queues an
+# entry; tests/test_child_schema.py holds that the browser and `normalise` + `validate` agree on which fields
+# have a structural error. Rules that need the world (catalogs, villages, today's date, the other IDs of the
+# record) stay on the server: a queued entry refused there comes back with the server's message.
+STRUCTURAL_CODES = frozenset(
+    {"required", "name_chars", "too_long", "parse", "choice", "id_format", "id_prefix", "id_century"}
+)
+
+
+def _pid_pattern() -> str:
+    prefixes = "|".join(sorted(pid.province_prefixes()))
+    return rf"^(?:{prefixes})[0-5][0-9]{{8}}$"
+
+
+@cache
+def child_json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of a child record's normalised values, from FIELDS and the rules above.
+    `x-messages` carries the server's own Vietnamese message per keyword."""
+    iso = {"type": "string", "format": "date"}
+    props: dict[str, Any] = {}
+    for name, (kind, label) in FIELDS.items():
+        msgs: dict[str, str] = {
+            "required": f"{label}: bắt buộc nhập.",
+            "type": f"{label}: giá trị không hợp lệ.",
+            "format": f"{label}: ngày không hợp lệ (dd/mm/yyyy).",
+        }
+        prop: dict[str, Any]
+        if kind == "text":
+            prop = {"type": "string"}
+            if name in ("full_name", "father_name", "mother_name", "guardian_name"):
+                named = {"type": "string", "maxLength": 150, "pattern": NAME_PATTERN}
+                prop = named if name in REQUIRED else {"anyOf": [{"const": ""}, named]}
+                msgs["pattern"] = f"{label}: chỉ gồm chữ cái và dấu cách, không có chữ số/ký hiệu."
+                msgs["maxLength"] = f"{label}: tối đa 150 ký tự."
+        elif kind == "date":
+            prop = dict(iso) if name in REQUIRED else {"anyOf": [iso, {"type": "null"}]}
+        elif kind == "sex":
+            prop = {"enum": ["M", "F"]}
+            msgs["enum"] = "Giới tính: chọn Nam hoặc Nữ."
+        elif kind == "pid":
+            prop = {"anyOf": [{"const": ""}, {"type": "string", "pattern": _pid_pattern()}]}
+            msgs["pattern"] = f"{label}: Số định danh phải gồm đúng 12 chữ số (mã tỉnh và thế kỷ hợp lệ)."
+        elif kind == "int":
+            prop = {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+        elif kind == "code":
+            prop = {"type": "string"}
+        elif name == "circumstances":
+            prop = {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["group_code", "start_date"],
+                    "properties": {
+                        "group_code": {"type": "string", "minLength": 1},
+                        "subgroup_code": {"type": "string"},
+                        "start_date": iso,
+                        "end_date": {"anyOf": [iso, {"type": "null"}]},
+                    },
+                },
+            }
+        else:
+            prop = {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["support_type_code", "date"],
+                    "properties": {
+                        "support_type_code": {"type": "string", "minLength": 1},
+                        "date": iso,
+                        "provider": {"type": "string"},
+                    },
+                },
+            }
+        props[name] = {**prop, "title": label, "x-kind": kind, "x-messages": msgs}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "/api/v1/registry/children/schema",
+        "title": "Trẻ em",
+        "type": "object",
+        "required": list(REQUIRED),
+        "x-blank-is-missing": True,  # a required field holding "" or null is missing, as `validate` reads it
+        "properties": props,
+    }

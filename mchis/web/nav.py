@@ -37,6 +37,7 @@ MENU: tuple[NavItem, ...] = (
         ("child.propose", "child.approve"),
         leader_label=_("Đề xuất chờ duyệt"),
     ),
+    NavItem(_("Xung đột dữ liệu"), "offline:conflicts", ("child.approve",)),
     NavItem(_("Sổ SKBMTE"), "registers:index", ("register.view",)),
     NavItem(_("Báo cáo"), "reports:list", ("report.view",)),
     NavItem(_("Phúc tra"), "quality:campaigns", ("audit_campaign.manage",)),

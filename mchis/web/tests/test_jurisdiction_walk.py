@@ -475,6 +475,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "children/": attr("child", "public_id"),
         "children/requests/": attr("change_request", "public_id"),
         "children/corrections/": attr("registry.CorrectionRequest", "public_id"),
+        "offline/conflicts/": attr("change_request", "public_id"),
     },
     # accounts
     "key_id": attr("django_otp_webauthn.WebAuthnCredential"),

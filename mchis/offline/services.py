@@ -1,0 +1,224 @@
+"""Every write of the offline outbox's arrival (docs/offline.md, ADR 0041).
+
+A station's device sends its queued entries in the order they were made; each is handed to the domain service
+that the web page would have called (registry proposals, register records), with the browser's id as the
+idempotency key. The fate of each entry is kept in `OfflineItem`, so a replay (a lost answer, a second tab, a
+background sync racing the button) answers the same and creates nothing twice. A refused entry keeps the
+server's Vietnamese message; the person fixes it and sends it again under the same id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mchis.accounts.permissions import require, require_person
+from mchis.accounts.principals import as_person
+from mchis.core.audit import log_event
+from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import Principal
+from mchis.registers import services as register_services
+from mchis.registers.definitions import REGISTERS
+from mchis.registers.webform import form_data
+from mchis.registry import selectors as registry_selectors
+from mchis.registry import services as registry_services
+from mchis.registry import validation as child_validation
+from mchis.registry.forms import ChildForm
+
+from .models import ItemKind, ItemStatus, OfflineItem, StationSync
+
+MAX_ITEMS = 50  # per call: the device sends its queue in pages of this size
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One queued entry as the device sends it: the form's fields as typed, and where they apply."""
+
+    client_id: uuid.UUID
+    kind: str
+    fields: dict[str, Any]
+    register: str = ""
+    child: str = ""  # public id of the child (change proposals)
+    base_version: int | None = None
+    queued_at: datetime | None = None
+
+
+def _unit(actor: Principal) -> Any:
+    unit = getattr(actor, "unit", None)
+    if unit is None:
+        raise PermissionDeniedError("Tài khoản không thuộc đơn vị nào: không nhập ngoại tuyến được.")
+    return unit
+
+
+def _child_create(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
+    fields = entry.fields
+    form = ChildForm(data=fields)
+    request = registry_services.child_propose_create(
+        actor=actor,
+        unit=unit,
+        data=form.child_data(),
+        reason=str(fields.get("reason", "")),
+        event_date=_event_date(fields),
+        client_key=str(entry.client_id),
+        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
+        not_duplicate_reason=str(fields.get("not_duplicate_reason", "")).strip()
+        if fields.get("not_duplicate") in ("on", True, "true")
+        else "",
+    )
+    return str(request.public_id), ItemStatus.ACCEPTED
+
+
+def _event_date(fields: dict[str, Any]) -> str | None:
+    try:
+        return child_validation.parse_date(fields.get("event_date"), "event_date")
+    except child_validation.ParseError as exc:
+        raise DomainError(
+            "Ngày xảy ra thay đổi: ngày không hợp lệ (dd/mm/yyyy).", field="event_date"
+        ) from exc
+
+
+def _child_change(actor: Principal, entry: Entry) -> tuple[str, str]:
+    try:
+        child = registry_selectors.child_get(actor, entry.child)
+    except Exception as exc:  # Http404 / DoesNotExist / bad id: the same answer, never a 500
+        raise DomainError(
+            "Không tìm thấy hồ sơ trẻ (đã bị xóa, gộp hoặc chuyển đơn vị).", field="child"
+        ) from exc
+    fields = entry.fields
+    form = ChildForm(data=fields)
+    request = registry_services.child_propose_change(
+        actor=actor,
+        child=child,
+        changes=form.child_data(),
+        reason=str(fields.get("reason", "")),
+        event_date=_event_date(fields),
+        client_key=str(entry.client_id),
+        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
+        base_version=entry.base_version,
+    )
+    status = ItemStatus.CONFLICT if request.has_open_conflict else ItemStatus.ACCEPTED
+    return str(request.public_id), status
+
+
+def _register_record(actor: Principal, entry: Entry) -> tuple[str, str]:
+    reg = REGISTERS.get(entry.register)
+    if reg is None:
+        raise DomainError("Sổ không tồn tại.", field="register")
+    data = form_data(reg, entry.fields)
+    data["source_system"] = "web"
+    data["source_record_id"] = entry.client_id.hex  # the upsert key: a replay finds the same row
+    if not data.get("facility"):
+        data["facility"] = _unit(actor).code
+    record, errors = register_services.record_save(actor=actor, register=reg.key, data=data)
+    if record is None:
+        raise ValidationFailed(
+            [{"field": e.get("field", ""), "message": e.get("reason", "")} for e in errors],
+            message="; ".join(e.get("reason", "") for e in errors[:5]) or "Dữ liệu không hợp lệ.",
+        )
+    return f"{reg.key}:{record.pk}", ItemStatus.ACCEPTED
+
+
+def _run(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
+    if entry.kind == ItemKind.CHILD_CREATE:
+        return _child_create(actor, unit, entry)
+    if entry.kind == ItemKind.CHILD_CHANGE:
+        return _child_change(actor, entry)
+    if entry.kind == ItemKind.REGISTER_RECORD:
+        return _register_record(actor, entry)
+    raise DomainError("Loại mục không hợp lệ.", field="kind")
+
+
+def _errors_of(exc: DomainError) -> list[dict[str, Any]]:
+    errors = getattr(exc, "errors", None)
+    if errors:
+        return [{"field": e.get("field") or "", "message": e.get("message") or ""} for e in errors]
+    return [{"field": exc.field or "", "message": exc.message}]
+
+
+def _message_of(exc: DomainError) -> str:
+    errors = getattr(exc, "errors", None)
+    if errors and exc.message in ("Dữ liệu không hợp lệ.",):
+        return "; ".join(str(e.get("message") or "") for e in errors[:5])
+    return exc.message
+
+
+def offline_item_submit(*, actor: Principal, entry: Entry) -> OfflineItem:
+    """One queued entry: its fate (accepted, conflict, rejected) - the stored one when it was seen before."""
+    require_person(actor)
+    unit = _unit(actor)
+    action = "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose"
+    require(actor, action)
+    person = as_person(actor)
+    seen = OfflineItem.objects.filter(user=person, client_id=entry.client_id).first()
+    if seen is not None and seen.status != ItemStatus.REJECTED:
+        return seen  # a replay: same answer, nothing done twice
+    try:
+        with transaction.atomic():
+            object_ref, status = _run(actor, unit, entry)
+            message, errors = "", []
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:  # the entry is refused; the device shows the message, the person fixes it
+        object_ref, status, message, errors = "", ItemStatus.REJECTED, _message_of(exc), _errors_of(exc)
+    return _record(actor, person, unit, entry, seen, object_ref, status, message, errors)
+
+
+@transaction.atomic
+def _record(
+    actor: Principal,
+    person: Any,
+    unit: Any,
+    entry: Entry,
+    seen: OfflineItem | None,
+    object_ref: str,
+    status: str,
+    message: str,
+    errors: list[dict[str, Any]],
+) -> OfflineItem:
+    item = seen or OfflineItem(user=person, client_id=entry.client_id, unit=unit, attempts=0)
+    item.kind, item.register = entry.kind, entry.register
+    item.status, item.object_ref, item.message, item.errors = status, object_ref, message, errors
+    item.queued_at = entry.queued_at
+    item.attempts += 1
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # the same entry arrived twice at once: the other answer stands
+        return OfflineItem.objects.get(user=person, client_id=entry.client_id)
+    log_event(
+        actor=actor,
+        action="offline.item_receive",
+        object_type="offline_item",
+        object_id=str(item.client_id),
+        scope_path=unit.path,
+        changes={"status": [None, status], "object": [None, object_ref or None]},
+        reason=message,
+    )
+    return item
+
+
+@transaction.atomic
+def station_sync_record(
+    *, actor: Principal, items: list[OfflineItem], waiting: int, now: datetime | None = None
+) -> StationSync:
+    """The device of (person, unit) reached the server and synced (R-INT-03)."""
+    require_person(actor)
+    unit = _unit(actor)
+    now = now or timezone.now()
+    row, _ = StationSync.objects.select_for_update().get_or_create(
+        unit=unit, user=as_person(actor), defaults={"last_attempt_at": now}
+    )
+    row.last_attempt_at = now
+    row.last_success_at = now
+    row.last_items = len(items)
+    row.last_rejected = sum(1 for i in items if i.status == ItemStatus.REJECTED)
+    row.last_conflicts = sum(1 for i in items if i.status == ItemStatus.CONFLICT)
+    row.total_items += len(items)
+    row.waiting = max(0, waiting - len(items))
+    row.save()
+    return row

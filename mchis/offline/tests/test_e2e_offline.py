@@ -1,0 +1,217 @@
+"""Browser walk of the offline entry (Playwright + /usr/bin/chromium, issue 18): a collector enters three children
+and five register records with the network cut (`context.set_offline(True)`), reloads while still offline, goes
+online, and everything arrives once; a change made offline on a child edited online meanwhile becomes a conflict
+on the leader's resolution page; logout wipes the device copy. Screenshots (desktop and a 360 px phone) go to
+test-results/offline/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+SHOTS = Path(__file__).resolve().parents[3] / "test-results" / "offline"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 360, "height": 780}
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None, reason="Chromium not installed (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):
+    settings.REGISTRY_STEP_UP_FOR_CHANGES = False
+
+
+def _session(browser, live_server, user, *, second_factor: bool = False, viewport=DESKTOP):
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    if second_factor:
+        device = TOTPDevice.objects.create(user=user, name="e2e", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session["mchis_step_up_at"] = time.time()
+        session.save()
+    context = browser.new_context(viewport=viewport)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(60000)
+    return context, page
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def _wait(predicate, seconds: float = 90) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError("timed out")
+
+
+def _queued(page) -> int:
+    return int(page.locator("[data-outbox-n]").inner_text())
+
+
+def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
+    transactional_db, live_server, tree, make_user, browser
+):
+    from mchis.offline.models import ItemStatus, OfflineItem
+    from mchis.registers.models import AncVisit
+    from mchis.registry.models import ChangeRequest, RequestKind
+    from mchis.registry.services import change_request_approve, child_propose_change, child_propose_create
+
+    collector = make_user("collector", tree.tyt_a1, "cb.ngoai_tuyen")
+    leader = make_user("leader", tree.tyt_a1, "ld.ngoai_tuyen")
+    start = child_propose_create(
+        actor=collector, unit=tree.tyt_a1, reason="Sổ", acknowledge_warnings=True,
+        data={"full_name": "Hoàng Văn Sủng", "date_of_birth": "2019-04-02", "sex": "M", "mother_name": "Hoàng Thị Dợ"},
+    )  # fmt: skip
+    child = change_request_approve(actor=leader, request=start).child
+    assert child is not None
+
+    context, page = _session(browser, live_server, collector)
+    base = live_server.url
+    page.goto(f"{base}/offline/")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function(
+        f"window.MchisOutbox.key('{collector.pk}', {{cachedOnly: true}}).then(k => !!k)", polling=300
+    )
+    # the pages the station works on, opened once online: the service worker keeps them
+    for path in (
+        "/children/new/",
+        "/registers/anc/new/",
+        f"/children/{child.public_id}/change/",
+        "/offline/",
+    ):
+        page.goto(base + path)
+    context.set_offline(True)
+
+    # three children, offline
+    page.goto(f"{base}/children/new/")
+    people = [("Lò Văn Páo", "02/05/2021", "Lò Thị Mai"), ("Giàng Thị Súa", "14/08/2022", "Giàng Thị Dế"),
+              ("Vàng A Chứ", "30/01/2020", "Thào Thị Mỷ")]  # fmt: skip
+    for i, (name, dob, mother) in enumerate(people):
+        page.fill("#id_full_name", name)
+        page.fill("#id_date_of_birth", dob)
+        page.select_option("#id_sex", "F" if "Thị" in name else "M")
+        page.fill("#id_mother_name", mother)
+        page.click("main form[method=post] button[name=send]")
+        page.wait_for_function(f"document.querySelector('[data-outbox-n]').textContent === '{i + 1}'")
+        assert "hàng chờ" in page.locator("#offline-status").inner_text()
+    # the browser refuses what the server would refuse, with the server's words
+    page.fill("#id_full_name", "Lò Văn 3")
+    page.click("main form[method=post] button[name=send]")
+    assert "chỉ gồm chữ cái" in page.locator(".offline-error").first.inner_text()
+    _shot(page, "child-form-offline")
+    page.fill("#id_full_name", "")
+
+    # five register records (khám thai), offline
+    page.goto(f"{base}/registers/anc/new/")
+    for i in range(5):
+        page.fill("#id-full_name", f"Sùng Thị Lan {chr(65 + i)}")
+        page.fill("#id-dob", "01/01/1998")
+        page.fill("#id-gestational_age_weeks", str(10 + i))
+        page.fill("#id-visit_number", "1")
+        page.click("form[data-register-form] button[name=save]")
+        page.wait_for_function(f"document.querySelector('[data-outbox-n]').textContent === '{4 + i}'")
+
+    # a change proposal on version 1 of the child, offline
+    page.goto(f"{base}/children/{child.public_id}/change/")
+    page.fill("#id_mother_name", "Hoàng Thị Dợ Mỷ")
+    page.fill("#id_reason", "Giấy khai sinh mới")
+    page.click("main form[method=post] button[name=send]")
+    page.wait_for_url("**/offline/")
+
+    # reload while still offline: the queue is still there, listed and counted
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('[data-outbox-item]').length === 9")
+    assert _queued(page) == 9
+    assert OfflineItem.objects.count() == 0 and AncVisit.objects.count() == 0
+    _shot(page, "outbox-offline")
+
+    # meanwhile, online: the same child's mother is corrected and approved
+    online = child_propose_change(actor=collector, child=child, changes={"mother_name": "Hoàng Thị Đợ"},
+                                  reason="Sổ hộ khẩu")  # fmt: skip
+    change_request_approve(actor=leader, request=online)
+
+    context.set_offline(False)
+    _wait(lambda: OfflineItem.objects.count() == 9)
+    page.wait_for_function("document.querySelector('[data-outbox-n]').textContent === '0'")
+    # again: the button sends nothing twice
+    page.click("[data-testid=outbox-send]")
+    page.wait_for_timeout(1500)
+    assert OfflineItem.objects.count() == 9
+    assert AncVisit.objects.count() == 5
+    assert ChangeRequest.objects.filter(kind=RequestKind.CREATE, client_key__isnull=False).count() == 3
+    assert OfflineItem.objects.filter(status=ItemStatus.CONFLICT).count() == 1
+    assert OfflineItem.objects.exclude(status__in=[ItemStatus.ACCEPTED, ItemStatus.CONFLICT]).count() == 0
+    page.reload()
+    page.wait_for_function(
+        "document.querySelectorAll('[data-outbox-item][data-status=conflict]').length === 1"
+    )
+    _shot(page, "outbox-synced")
+
+    # the leader sees the conflict side by side and resolves it field by field
+    lctx, lead = _session(browser, live_server, leader, second_factor=True)
+    lead.goto(f"{base}/offline/conflicts/")
+    assert "Hoàng Văn Sủng" in lead.inner_text("main")
+    lead.click("[data-testid=conflicts] a")
+    table = lead.locator("[data-testid=conflict-table]")
+    for text in ("Hoàng Thị Dợ", "Hoàng Thị Đợ", "Hoàng Thị Dợ Mỷ", leader.username):
+        assert text in table.inner_text()
+    _shot(lead, "conflict-resolve")
+    lead.check("input[name=choice_mother_name][value=ours]")
+    lead.click("[data-testid=resolve]")
+    lead.wait_for_url("**/children/requests/**")
+    conflict = ChangeRequest.objects.get(
+        client_key=str(OfflineItem.objects.get(status=ItemStatus.CONFLICT).client_id)
+    )
+    assert not conflict.has_open_conflict and conflict.diff == {
+        "mother_name": ["Hoàng Thị Đợ", "Hoàng Thị Dợ Mỷ"]
+    }
+    lctx.close()
+
+    # logout wipes the device copy: IndexedDB and the caches
+    page.goto(f"{base}/offline/")
+    page.click(".site-user form[action$='/accounts/logout/'] button")
+    page.wait_for_url("**/accounts/login/**")
+    page.wait_for_timeout(1000)
+    names = page.evaluate("indexedDB.databases().then(all => all.map(d => d.name))")
+    assert "mchis-offline" not in names
+    assert page.evaluate("caches.keys().then(k => k.filter(n => n.startsWith('mchis')))") == []
+    context.close()
