@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from mchis.accounts.models import User
 from mchis.core.bulk import BulkTable
 from mchis.core.models import AuditEvent
+from mchis.demo import services
 from mchis.demo.models import DemoRun
 from mchis.places.models import AdminUnit, CodeVersion, CommuneMapping, Level, MappingKind, Village
 from mchis.registry.models import Child, CircumstanceMembership, SupportReceived

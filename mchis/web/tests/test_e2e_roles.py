@@ -77,11 +77,13 @@ class Walk:
         self.page.on("console", self._console)
         self.page.goto(live_server.url + "/")
 
-    def _console(self, message) -> None:  # noqa: ANN001 - Playwright's ConsoleMessage
+    def _console(self, message) -> None:  # message: Playwright's ConsoleMessage
         # The page and source line travel with the message, so a CSP failure names the page that caused it.
         if message.type == "error":
             where = message.location or {}
-            self.errors.append(f"{self.page.url} [{where.get('url', '')}:{where.get('lineNumber', '')}] {message.text}")
+            self.errors.append(
+                f"{self.page.url} [{where.get('url', '')}:{where.get('lineNumber', '')}] {message.text}"
+            )
 
     def nav(self, href: str) -> None:
         """Click the menu link to `href` (opening the phone menu first when it is collapsed), else a link to it
