@@ -19,6 +19,8 @@ from datetime import date
 
 def _anniversary_reached(dob: date, on: date) -> bool:
     """Has `on` reached the day of its month that corresponds to the birth day (clamped to month end)?"""
+    if dob.day <= 28:  # every month has the day: no calendar needed (the common case, hot in imports)
+        return on.day >= dob.day
     last = calendar.monthrange(on.year, on.month)[1]
     return on.day >= min(dob.day, last)
 

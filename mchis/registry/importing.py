@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
@@ -118,11 +119,16 @@ def row_to_raw(row: dict[str, Any], villages: dict[str, int]) -> tuple[dict[str,
     start = row.get("ngay_bat_dau_hoan_canh")
     raw["circumstances"] = [{"group_code": g, "start_date": start} for g in groups]
     if raw["sex"]:
-        raw["sex"] = {"nam": "M", "nu": "F"}.get(fold(raw["sex"]), raw["sex"])
+        raw["sex"] = {"nam": "M", "nu": "F"}.get(_fold(raw["sex"]), raw["sex"])
     return raw, errors
 
 
+_fold = lru_cache(maxsize=1024)(fold)
+
+
 def _text(value: Any) -> str:
+    if type(value) is str:  # what a CSV gives: the common case first
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.utils.translation import gettext_noop
@@ -108,6 +108,25 @@ class ParseError(ValueError):
         self.message = message
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+_DMY_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\Z")
+
+
+@lru_cache(maxsize=65_536)  # dates repeat a lot in a file (issue 14: the initial migration's hot path)
+def _iso_date(text: str) -> str | None:
+    """ISO form of a dd/mm/yyyy or yyyy-mm-dd text, None when it is not a date."""
+    try:
+        if _ISO_DATE.match(text):
+            return date.fromisoformat(text).isoformat()
+        match = _DMY_DATE.match(text)
+        if match:
+            d, m, y = (int(x) for x in match.groups())
+            return date(y, m, d).isoformat()
+    except ValueError:
+        pass
+    return None
+
+
 def parse_date(value: Any, field_name: str) -> str | None:
     """Accept dd/mm/yyyy, ISO yyyy-mm-dd, date objects; return ISO or None for blank."""
     if value in (None, ""):
@@ -117,16 +136,10 @@ def parse_date(value: Any, field_name: str) -> str | None:
     text = str(value).strip()
     if " " in text:  # "2016-03-12 00:00:00" from spreadsheets
         text = text.split(" ")[0]
-    try:
-        if re.match(r"^\d{4}-\d{2}-\d{2}\Z", text):
-            return date.fromisoformat(text).isoformat()
-        match = re.match(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\Z", text)
-        if match:
-            d, m, y = (int(x) for x in match.groups())
-            return date(y, m, d).isoformat()
-    except ValueError:
-        pass
-    raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
+    iso = _iso_date(text)
+    if iso is None:
+        raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
+    return iso
 
 
 _BLANK: dict[str, Any] = {"date": None, "int": None, "sex": "", "pid": "", "list": [], "text": "", "code": ""}
@@ -152,10 +165,15 @@ def _normalise_value(name: str, value: Any) -> Any:
             raise ParseError(name, "Giới tính: chọn Nam hoặc Nữ.")
         return mapping[text]
     if kind == "pid":
-        return re.sub(r"[\s.\-]", "", str(value or ""))
+        text = str(value)
+        return text if text.isdigit() else _PID_JUNK.sub("", text)
     if kind == "list":
         return _normalise_list(name, value or [])
-    return nfc(str(value or ""))
+    return _nfc(str(value))
+
+
+_PID_JUNK = re.compile(r"[\s.\-]")
+_nfc = lru_cache(maxsize=200_000)(nfc)  # names and codes repeat: NFC once per distinct text
 
 
 def _normalise_list(name: str, items: Any) -> list[dict[str, Any]]:
@@ -189,18 +207,29 @@ def normalise(raw: dict[str, Any], *, only_present: bool = False) -> tuple[dict[
     """Canonical values for known fields; unknown keys are ignored. Returns (data, parse errors)."""
     data: dict[str, Any] = {}
     issues: list[Issue] = []
-    for name in FIELDS:
+    for name, kind in _KINDS:
         if only_present and name not in raw:
             continue
+        value = raw.get(name)
+        if value is None or value == "":  # most columns are blank: no call (the initial migration's hot path)
+            data[name] = [] if kind == "list" else _BLANK[kind]
+            continue
         try:
-            data[name] = _normalise_value(name, raw.get(name))
+            data[name] = _normalise_value(name, value)
         except ParseError as exc:
             issues.append(Issue("error", exc.field, "parse", exc.message))
     return data, issues
 
 
+_KINDS: tuple[tuple[str, str], ...] = tuple((name, kind) for name, (kind, _) in FIELDS.items())
+
+
+@lru_cache(maxsize=131_072)
 def _age_on(dob: date, day: date) -> int:
     return completed_years(dob, day)
+
+
+_from_iso = lru_cache(maxsize=65_536)(date.fromisoformat)
 
 
 def validate(data: dict[str, Any], context: Context) -> list[Issue]:
@@ -226,7 +255,7 @@ def validate(data: dict[str, Any], context: Context) -> list[Issue]:
         if value and len(value.split()) < 2 and name == "full_name":
             warn(name, "name_single_word", f"{LABELS[name]}: chỉ có một từ, vui lòng kiểm tra họ và tên.")
 
-    dob = date.fromisoformat(data["date_of_birth"]) if data.get("date_of_birth") else None
+    dob = _from_iso(data["date_of_birth"]) if data.get("date_of_birth") else None
     if dob:
         if dob > context.today:
             err("date_of_birth", "future", "Ngày sinh: không được sau ngày hôm nay.")
@@ -235,7 +264,7 @@ def validate(data: dict[str, Any], context: Context) -> list[Issue]:
     for parent in ("father", "mother", "guardian"):
         raw = data.get(f"{parent}_dob")
         if raw and dob and parent != "guardian":
-            parent_dob = date.fromisoformat(raw)
+            parent_dob = _from_iso(raw)
             gap = _age_on(parent_dob, dob) if parent_dob <= dob else -1
             if gap < 0:
                 err(
@@ -249,7 +278,7 @@ def validate(data: dict[str, Any], context: Context) -> list[Issue]:
                     "parent_age",
                     f"{LABELS[parent + '_dob']}: tuổi khi sinh con ({gap}) bất thường.",
                 )
-        if raw and date.fromisoformat(raw) > context.today:
+        if raw and _from_iso(raw) > context.today:
             err(f"{parent}_dob", "future", f"{LABELS[parent + '_dob']}: không được sau ngày hôm nay.")
 
     if data.get("sex") and data["sex"] not in ("M", "F"):

@@ -14,12 +14,10 @@ from .periods import Period
 
 @register_returned
 def reports_returned(user: Principal) -> list[ReturnedItem]:
+    if not user.is_authenticated:  # checked first: an anonymous visitor has no unit at all
+        return []
     unit = user.unit
-    if (
-        not user.is_authenticated
-        or unit is None
-        or not (can(user, "report.edit") or can(user, "report.submit"))
-    ):
+    if unit is None or not (can(user, "report.edit") or can(user, "report.submit")):
         return []
     unit_id = unit.pk
     reports = (

@@ -286,8 +286,10 @@ def form_detail(request: AuthedRequest, pk: int) -> HttpResponse:
 
 @register_card
 def _cards(user: Principal) -> list[Card]:
+    if not user.is_authenticated:  # checked first: an anonymous visitor has no unit at all
+        return []
     unit = user.unit
-    if not user.is_authenticated or unit is None or not can(user, "report.view"):
+    if unit is None or not can(user, "report.view"):
         return []
     period = _default_period()
     # Approver = nearest ancestor of the approving kind; inside the leader's subtree that is the leader's unit

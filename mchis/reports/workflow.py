@@ -92,8 +92,10 @@ def check_permission(
     Checked before the state, so a wrong role is refused (403) even when the state is also wrong."""
     if is_machine_client(actor):
         return PERSON_REQUIRED_MESSAGE  # R-SEC-02: workflow acts carry one real person
+    if not actor.is_authenticated:  # checked first: an anonymous visitor has no unit at all
+        return "Tài khoản không thuộc đơn vị nào."
     actor_unit = actor.unit
-    if actor_unit is None or not actor.is_authenticated:
+    if actor_unit is None:
         return "Tài khoản không thuộc đơn vị nào."
     allowed = can(actor, VERB_ACTIONS[verb])
     if verb in SENDER_ACTIONS:

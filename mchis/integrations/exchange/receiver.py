@@ -100,26 +100,29 @@ class ReceiverState:
 Handler = Callable[[ReceiverState, bytes, dict[str, str]], tuple[int, dict[str, Any] | bytes, str]]
 
 
+class JsonRequestHandler(BaseHTTPRequestHandler):
+    """The scaffolding every local partner process shares (receivers, the handbook app, the population
+    simulator): quiet logs, and one way to answer (JSON by default, or bytes of a given type)."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
+        return
+
+    def _send(
+        self, status: int, body: dict[str, Any] | bytes, content_type: str = "application/json"
+    ) -> None:
+        payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
 def make_server(
     state: ReceiverState, *, path: str, handle: Handler, host: str = "127.0.0.1", port: int = 0
 ) -> ThreadingHTTPServer:
-    class RequestHandler(BaseHTTPRequestHandler):
+    class RequestHandler(JsonRequestHandler):
         server_version = f"Simulated-{state.name}/1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
-            return
-
-        def _send(
-            self, status: int, body: dict[str, Any] | bytes, content_type: str = "application/json"
-        ) -> None:
-            payload = (
-                body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
-            )
-            self.send_response(status)
-            self.send_header("Content-Type", f"{content_type}; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
 
         def do_GET(self) -> None:
             if self.path == "/health":

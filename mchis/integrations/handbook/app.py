@@ -15,9 +15,10 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
+from ..exchange.receiver import JsonRequestHandler
 from ..exchange.signing import HEADER, SignatureRejected, verify_detached
 
 
@@ -110,18 +111,7 @@ class Handbook:
 
 
 def make_server(app: Handbook, host: str, port: int) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
-            return
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
+    class Handler(JsonRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/health":
                 self._send(200, {"status": "ok", "partner": "handbook"})

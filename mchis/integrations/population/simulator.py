@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mchis.integrations.exchange.receiver import JsonRequestHandler
 from mchis.integrations.exchange.signing import HEADER, SignatureRejected, verify_detached
 from mchis.integrations.population.compare import compare
 
@@ -63,19 +64,8 @@ class Registry:
 
 
 def make_handler(registry: Registry) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonRequestHandler):
         server_version = "SimulatedPopulationRegistry/1"
-
-        def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
-            return
-
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
 
         def do_GET(self) -> None:
             if self.path == "/health":
