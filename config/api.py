@@ -5,6 +5,7 @@ Each domain app exposes `router` in its api.py; they are mounted here and nowher
 
 from mchis.accounts.api import router as accounts_router
 from mchis.accounts.auth import api_auth, api_docs_access
+from mchis.analytics.api import router as analytics_router
 from mchis.catalogs.api import router as catalogs_router
 from mchis.core.api import MchisAPI, SanitizedParser, install_error_handlers
 from mchis.documents.api import router as documents_router
@@ -39,3 +40,4 @@ api.add_router("/quality", quality_router)
 api.add_router("/", integrations_router)
 api.add_router("/", ops_router)
 api.add_router("/documents", documents_router)
+api.add_router("/", analytics_router)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "mchis.quality",
     "mchis.registers",
     "mchis.reports",
+    "mchis.analytics",
     "mchis.notifications",
     "mchis.integrations",
     "mchis.portal",
@@ -248,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ops.restore_drill",
         "schedule": crontab(hour=5, minute=0, day_of_month="1"),
     },
+    # analytics (issue 15): every write queues its recompute; this sweep catches lost ones and adds the
+    # month's expected reports of units that wrote nothing (completeness)
+    "analytics-sweep": {"task": "analytics.sweep", "schedule": crontab(minute=40)},
     "ops-heartbeat-default": {"task": "ops.heartbeat", "schedule": 60.0, "args": ("default",)},
     "ops-heartbeat-heavy": {
         "task": "ops.heartbeat",
@@ -261,6 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_QUEUE_NAMES = ["default", "heavy"]
 CELERY_TASK_ROUTES = {
+    "analytics.sweep": {"queue": "heavy"},
     "quality.*": {"queue": "heavy"},
     "ops.backup": {"queue": "heavy"},
     "ops.verify": {"queue": "heavy"},

@@ -60,6 +60,10 @@ MATRIX: dict[str, frozenset[Role]] = {
     "report.unapprove": frozenset({L}),
     "report.export": frozenset({L, RP, V}),
     "form.manage": frozenset({SA}),
+    # analytics (R-AN-01): pivot tables, charts, maps, dashboards; saved favourites shared with the unit
+    "analytics.view": frozenset({C, L, AU, RP, V}),
+    "analytics.favorite_share": frozenset({L, RP}),
+    "analytics.dashboard_edit": frozenset({L, RP}),
     # e-MCH handbook app (R-INT-02): consent is recorded by the facility; the app's token reads the feed (a
     # leader or an auditor may look at what it serves, without acknowledging anything)
     "handbook.consent": frozenset({C, L}),
@@ -86,6 +90,7 @@ MACHINE_ACTIONS = frozenset(
         "sync.view",
         "report.view",
         "report.export",
+        "analytics.view",  # tools that read DHIS2 analytics read ours (GET /api/v1/analytics)
         "audit_log.view",
         "handbook.view",
         "ops.view",  # the monitoring server scrapes /metrics with a token (deploy/prometheus)

@@ -15,6 +15,10 @@ from django.utils.translation import gettext, gettext_noop
 from .text import fold
 
 ACTION_LABELS: dict[str, str] = {
+    "analytics.favorite_save": gettext_noop("Lưu mục ưa thích (phân tích)"),
+    "analytics.favorite_delete": gettext_noop("Xóa mục ưa thích (phân tích)"),
+    "analytics.dashboard_save": gettext_noop("Sửa bảng điều khiển"),
+    "analytics.rebuild": gettext_noop("Tính lại kho số liệu phân tích"),
     "access.denied": gettext_noop("Truy cập bị từ chối"),
     "ops.backup": gettext_noop("Sao lưu dữ liệu"),
     "ops.drill": gettext_noop("Diễn tập khôi phục dữ liệu"),
@@ -173,6 +177,8 @@ OBJECT_LABELS: dict[str, str] = {
     "quality_finding": gettext_noop("Cảnh báo chất lượng"),
     "report": gettext_noop("Báo cáo"),
     "publication": gettext_noop("Đợt công bố số liệu"),
+    "analytics_favorite": gettext_noop("Mục ưa thích (phân tích)"),
+    "analytics_dashboard": gettext_noop("Bảng điều khiển"),
     "report_notice": gettext_noop("Thông báo báo cáo"),
     "unit": gettext_noop("Đơn vị"),
     "village": gettext_noop("Thôn, tổ dân phố"),

@@ -13,6 +13,7 @@ from datetime import date
 from django.db.models import Count
 from django.utils import timezone
 
+from mchis.core.changes import unit_months_changed
 from mchis.registry.models import Child
 
 from .models import CandidateStatus, DuplicateCandidate, Finding, FindingStatus, QualitySnapshot
@@ -75,4 +76,5 @@ def refresh_unit_scores(*, unit_ids: Iterable[int], month: date | None = None) -
         unique_fields=["unit", "month", "criterion"],
         update_fields=["records", "records_with_findings", "score", "computed_at"],
     )
+    unit_months_changed((uid, month) for uid in ids)  # analytics: the six criteria scores
     return len(rows)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.accounts.principals import person_of
 from mchis.core.audit import log_event
+from mchis.core.changes import unit_months_changed
 from mchis.core.errors import Conflict, ValidationFailed
 from mchis.core.principal import Principal, is_machine_client, principal_ref
 from mchis.core.scoping import common_path, scope_path_of, within
@@ -299,6 +300,7 @@ def _ingest(
         result.rows.sort(key=lambda r: r["index"])
         return result
     objs = write_plan(reg, plan, result)
+    unit_months_changed(changed_unit_months(plan, existing))
     outbox_enqueue(
         topic=f"register.{reg.key}", items=[outbox_item(reg, obj, units[obj.facility_id][1]) for obj in objs]
     )
@@ -316,6 +318,21 @@ def _ingest(
         paths=paths,
     )
     return result
+
+
+def changed_unit_months(plan: Plan, existing: dict[Key, dict[str, Any]]) -> set[tuple[int, date]]:
+    """The (facility, month) pairs a written plan touches: every date of each written record (a cell may
+    count a row by another date field, e.g. the postpartum visits) and the stored row's month before an
+    update (a record moved to another month leaves the old one)."""
+    pairs: set[tuple[int, date]] = set()
+    for _, outcome, _ in plan.writes:
+        clean = outcome.clean
+        fid = clean["facility_id"]
+        pairs |= {(fid, value) for value in clean.values() if isinstance(value, date)}
+        old = existing.get((fid, clean["source_system"], clean["source_record_id"]))
+        if old and old.get("month"):
+            pairs.add((fid, old["month"]))
+    return pairs
 
 
 def write_plan(reg: RegisterDef, plan: Plan, result: BatchResult) -> list[Any]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.accounts.principals import person_of
 from mchis.core.audit import log_event
+from mchis.core.changes import unit_months_changed
 from mchis.core.errors import Conflict, DomainError
 from mchis.core.principal import Principal
 from mchis.core.scoping import access
@@ -109,6 +110,11 @@ def record_void(*, actor: Principal, register: str, record_id: int, reason: str)
     record.voided_by = person_of(actor)
     record.void_reason = reason
     record.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    unit_months_changed(
+        (record.facility_id, value)
+        for value in (getattr(record, f.attname) for f in record._meta.concrete_fields)
+        if isinstance(value, date)
+    )
     log_event(
         actor=actor,
         action="register.void",

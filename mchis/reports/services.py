@@ -22,6 +22,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import can, is_machine_client, require_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
+from mchis.core.changes import unit_months_changed
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.principal import person_or_none
 from mchis.outbox.services import OutboxItem, outbox_enqueue
@@ -234,6 +235,7 @@ def _transition(verb: str, actor: Any, view: ReportView, reason: str = "", **fie
     notices.transition(verb, actor, report, reason)
     if verb in ("approve", "unapprove"):
         hooks.approval_changed(hooks.ApprovalChange(verb, view.form.code, report.unit.path, view.period.code))
+    unit_months_changed([(report.unit_id, report.period_start)])  # analytics: approved/provisional values
     return report
 
 
@@ -450,6 +452,7 @@ def report_set_manual_values(
         scope_path=view.unit.path,
         changes=changes,
     )
+    unit_months_changed([(report.unit_id, report.period_start)])
     return report
 
 

@@ -23,6 +23,7 @@ def test_every_scheduled_job_names_a_registered_task():
         "ops.verify",
         "ops.restore_drill",
         "ops.heartbeat",
+        "analytics.sweep",
     }
     assert scheduled <= set(app.tasks)
     assert app.conf.beat_schedule == settings.CELERY_BEAT_SCHEDULE  # nothing added behind settings' back

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "mchis.analytics"
+    label = "analytics"
+    verbose_name = "Phân tích số liệu"
+
+    def ready(self) -> None:
+        from mchis.core.changes import on_unit_months_changed
+
+        from . import cards  # noqa: F401 - the commune home's month at a glance
+        from .store import mark_dirty
+
+        on_unit_months_changed(mark_dirty)

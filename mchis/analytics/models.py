@@ -1,0 +1,122 @@
+"""The analytics store (kho số liệu phân tích, issue 15) and the saved views.
+
+* ``UnitMonthValue`` — one unit's own value of one data element for one month: a report cell (``BCX3.I.5:total``:
+  the unit's own registers + its manual cells for a form it files), an analytics element computed from the
+  registers (``AN.DLV:a15_19``), report counts (``RPT.expected``) or data-quality counts (``DQ.du.bad``). Both the
+  provisional value (live) and the approved value (null until the unit's report of that month is approved).
+* ``RollupValue`` — the same sums pre-rolled-up to every unit of the tree (the unit itself and every unit below,
+  by the current materialized path: pre-2025 months are shown in the 2025 structure, ADR 0021). A recompute
+  applies the difference of a unit-month to the unit and its ancestors, so reads never scan the leaves.
+* ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
+* ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
+* ``Dashboard`` / ``DashboardItem`` — a dashboard made of favourites; a default per role, or one for a unit.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mchis.core.scoping import ScopedQuerySet
+
+
+class UnitMonthValue(models.Model):
+    SCOPE_PATH = "unit__path"
+
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    element = models.CharField(max_length=64)
+    provisional = models.FloatField()
+    approved = models.FloatField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month", "element"], name="analytics_value_unique")
+        ]
+
+
+class RollupValue(models.Model):
+    SCOPE_PATH = "node__path"
+
+    node = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    element = models.CharField(max_length=64)
+    provisional = models.FloatField(default=0)
+    approved = models.FloatField(default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["node", "element", "month"], name="analytics_rollup_unique")
+        ]
+
+
+class DirtyUnitMonth(models.Model):
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="analytics_dirty_unique")]
+        indexes = [models.Index(fields=["marked_at"], name="analytics_dirty_marked")]
+
+
+class FavoriteKind(models.TextChoices):
+    TABLE = "table", _("Bảng")
+    COLUMN = "column", _("Biểu đồ cột")
+    STACKED = "stacked", _("Biểu đồ cột chồng")
+    LINE = "line", _("Biểu đồ đường")
+    PIE = "pie", _("Biểu đồ tròn")
+    SINGLE = "single", _("Giá trị đơn")
+    MAP = "map", _("Bản đồ")
+
+
+class Favorite(models.Model):
+    SCOPE_PATH = "unit__path"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=FavoriteKind.choices, default=FavoriteKind.TABLE)
+    query = models.CharField(max_length=2000, help_text="The selection as a URL query string")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    shared = models.BooleanField(default=False, help_text="Visible to the users of the same unit")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+
+class Dashboard(models.Model):
+    """A unit's dashboard (shared by its users), or the default of a role (unit empty)."""
+
+    name = models.CharField(max_length=200)
+    unit = models.ForeignKey(
+        "units.ReportingUnit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    role = models.CharField(
+        max_length=24, blank=True, help_text="Default dashboard of this role (unit empty)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["unit"], name="analytics_dashboard_one_per_unit")]
+
+
+class DashboardItem(models.Model):
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    favorite = models.ForeignKey(Favorite, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=8, choices=FavoriteKind.choices, default=FavoriteKind.SINGLE)
+    query = models.CharField(max_length=2000, blank=True, help_text="For default items (no favourite)")
+
+    class Meta:
+        ordering = ["dashboard", "position", "id"]

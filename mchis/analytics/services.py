@@ -1,0 +1,162 @@
+"""Every write of the analytics app: favourites (saved views), dashboards, a full rebuild of the store.
+
+The store itself is written by ``store`` (recompute of dirty unit-months), never by a person.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django.db import transaction
+
+from mchis.accounts.permissions import require
+from mchis.accounts.principals import as_person
+from mchis.core.audit import log_event
+from mchis.core.errors import DomainError, PermissionDeniedError
+from mchis.core.principal import Principal
+
+from . import selectors, store
+from .models import Dashboard, DashboardItem, Favorite, FavoriteKind
+
+QUERY_KEYS = ("dx", "pe", "ou", "rows", "cols", "filter", "type", "approved", "sort", "totals", "class")
+
+
+def clean_query(query: str) -> str:
+    """Keep only the selection's own keys (the URL of the page), validated as the API validates them."""
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False) if k in QUERY_KEYS]
+    data = dict(pairs)
+    selectors.parse_dx(data.get("dx", ""))
+    selectors.parse_periods(data.get("pe", ""))
+    out = urlencode(pairs)
+    if len(out) > 2000:
+        raise DomainError("Lựa chọn quá dài để lưu (tối đa 2.000 ký tự).", field="query")
+    return out
+
+
+@transaction.atomic
+def favorite_save(
+    *,
+    actor: Principal,
+    name: str,
+    kind: str,
+    query: str,
+    shared: bool = False,
+    favorite_id: int | None = None,
+) -> Favorite:
+    """Lưu mục ưa thích: a name, the chart type and the whole selection; shared with the unit on request."""
+    require(actor, "analytics.view")
+    person = as_person(actor)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Vui lòng đặt tên cho mục ưa thích.", field="name", code="name_required")
+    if len(name) > 200:
+        raise DomainError("Tên: tối đa 200 ký tự.", field="name")
+    if kind not in FavoriteKind.values:
+        raise DomainError("Kiểu hiển thị không hợp lệ.", field="kind")
+    if shared:
+        require(actor, "analytics.favorite_share")
+    if person.unit is None:
+        raise DomainError("Tài khoản chưa thuộc đơn vị nào: không lưu được.", field="unit")
+    clean = clean_query(query)
+    if favorite_id is not None:
+        fav = Favorite.objects.select_for_update().filter(pk=favorite_id, owner=person).first()
+        if fav is None:
+            raise PermissionDeniedError("Chỉ người tạo mới sửa được mục ưa thích này.")
+        before = {"name": fav.name, "kind": fav.kind, "query": fav.query, "shared": fav.shared}
+    else:
+        fav = Favorite(owner=person, unit=person.unit)
+        before = {}
+    fav.name, fav.kind, fav.query, fav.shared = name, kind, clean, shared
+    fav.save()
+    after = {"name": name, "kind": kind, "query": clean, "shared": shared}
+    log_event(
+        actor=actor,
+        action="analytics.favorite_save",
+        object_type="analytics_favorite",
+        object_id=fav.pk,
+        scope_path=fav.unit.path,
+        changes={k: [before.get(k), v] for k, v in after.items() if before.get(k) != v},
+    )
+    return fav
+
+
+@transaction.atomic
+def favorite_delete(*, actor: Principal, favorite_id: int) -> None:
+    require(actor, "analytics.view")
+    person = as_person(actor)
+    fav = (
+        Favorite.objects.select_for_update()
+        .filter(pk=favorite_id, owner=person)
+        .select_related("unit")
+        .first()
+    )
+    if fav is None:
+        raise PermissionDeniedError("Chỉ người tạo mới xóa được mục ưa thích này.")
+    log_event(
+        actor=actor,
+        action="analytics.favorite_delete",
+        object_type="analytics_favorite",
+        object_id=fav.pk,
+        scope_path=fav.unit.path,
+        changes={"name": [fav.name, None]},
+    )
+    fav.delete()
+
+
+@transaction.atomic
+def dashboard_save(*, actor: Principal, name: str, favorite_ids: list[int]) -> Dashboard:
+    """Sửa bảng điều khiển của đơn vị: its name and the favourites on it, in order (shared by the unit)."""
+    require(actor, "analytics.dashboard_edit")
+    person = as_person(actor)
+    if person.unit is None:
+        raise DomainError("Tài khoản chưa thuộc đơn vị nào.", field="unit")
+    name = (name or "").strip() or "Bảng điều khiển"
+    if len(name) > 200:
+        raise DomainError("Tên: tối đa 200 ký tự.", field="name")
+    allowed = {f.pk: f for f in selectors.favorites_for(actor)}
+    unknown = [i for i in favorite_ids if i not in allowed]
+    if unknown:
+        raise DomainError(
+            f"Mục ưa thích số {unknown[0]} không có hoặc không được chia sẻ với bạn.", field="items"
+        )
+    if len(favorite_ids) > 24:
+        raise DomainError("Tối đa 24 mục trên một bảng điều khiển.", field="items")
+    board, _ = Dashboard.objects.select_for_update().get_or_create(unit=person.unit, defaults={"name": name})
+    before = {"name": board.name, "items": list(board.items.values_list("favorite_id", flat=True))}
+    board.name = name
+    board.save()
+    board.items.all().delete()
+    DashboardItem.objects.bulk_create(
+        [
+            DashboardItem(dashboard=board, position=i, favorite=allowed[fid], kind=allowed[fid].kind)
+            for i, fid in enumerate(favorite_ids)
+        ]
+    )
+    log_event(
+        actor=actor,
+        action="analytics.dashboard_save",
+        object_type="analytics_dashboard",
+        object_id=board.pk,
+        scope_path=person.unit.path,
+        changes={"name": [before["name"], name], "items": [before["items"], favorite_ids]},
+    )
+    return board
+
+
+def store_rebuild(
+    *, actor: Principal | None, months: list[date], unit_ids: list[int] | None = None
+) -> dict[str, Any]:
+    """Mark every filing unit (or the given ones) dirty for these months and recompute now (the command)."""
+    with transaction.atomic():
+        marked = store.mark_months(months, unit_ids)
+        log_event(
+            actor=actor,
+            action="analytics.rebuild",
+            object_type="analytics_dashboard",
+            object_id="",
+            changes={"months": [None, [m.isoformat() for m in months]], "unit_months": [None, marked]},
+        )
+    done = store.recompute_dirty(limit=10_000_000)
+    return {"marked": marked, "recomputed": done}

@@ -1,0 +1,225 @@
+"""Keeping the analytics store current (issue 15): mark dirty on write, recompute only what is dirty.
+
+Flow: a register write, a report transition or a quality-score refresh calls
+``mchis.core.changes.unit_months_changed`` in its transaction → ``mark_dirty`` (registered in
+``AnalyticsConfig.ready``) upserts ``DirtyUnitMonth`` rows and, after commit, queues the
+``analytics.recompute_dirty`` task by name (a Celery worker; without a broker - demo, tests - it runs in place).
+``recompute_unit_month`` computes the unit's own values with the report engine (``register_values`` over the
+forms the unit files and the analytics elements), diffs them against the stored ones and applies only the
+differences to the unit and each of its ancestors' roll-up rows (one upsert per changed element and level).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mchis.core.jobs import enqueue
+from mchis.quality.models import QualitySnapshot
+from mchis.reports.compute import Number, complete, register_values
+from mchis.reports.models import FROZEN_STATES, ReportInstance
+from mchis.reports.periods import Period, deadline, deadline_days_for
+from mchis.reports.selectors import APPROVED, forms_in_force
+from mchis.units.models import ReportingUnit
+
+from .definitions import ELEMENT_FORM, catalog
+from .models import DirtyUnitMonth, RollupValue, UnitMonthValue
+
+logger = logging.getLogger(__name__)
+TASK = "analytics.recompute_dirty"
+Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
+
+
+def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
+    """Mark unit-months dirty (inside the caller's transaction) and queue a recompute after commit."""
+    now = timezone.now()
+    rows = [
+        DirtyUnitMonth(unit_id=uid, month=month.replace(day=1), marked_at=now) for uid, month in set(pairs)
+    ]
+    if not rows:
+        return
+    DirtyUnitMonth.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(lambda: enqueue(TASK))
+
+
+def recompute_dirty(*, limit: int = 2000) -> int:
+    """Recompute up to `limit` dirty unit-months, oldest first, one transaction each (a concurrent worker
+    skips the rows another holds). Returns how many were recomputed."""
+    done = 0
+    while done < limit:
+        with transaction.atomic():
+            row = (
+                DirtyUnitMonth.objects.select_for_update(skip_locked=True)
+                .order_by("marked_at", "id")
+                .values("id", "unit_id", "month")
+                .first()
+            )
+            if row is None:
+                break
+            DirtyUnitMonth.objects.filter(pk=row["id"]).delete()
+            recompute_unit_month(row["unit_id"], row["month"])
+        done += 1
+    return done
+
+
+def compute_unit_month(unit: ReportingUnit, month: date) -> Values:
+    """The unit's own values for the month: every cell of every monthly form it files (registers + its manual
+    cells, formulas completed), the analytics elements, its report counts and data-quality counts."""
+    period = Period(month, "monthly")
+    forms = [f for f in forms_in_force(month) if f.period_type == "monthly" and unit.kind in f.unit_kinds]
+    reports = {
+        r.form_id: r
+        for r in ReportInstance.objects.filter(unit=unit, period_start=month, form__in=forms).only(
+            "form_id", "status", "manual_values", "first_submitted_at"
+        )
+    }
+    approved_any = any(r.status in APPROVED for r in reports.values())
+    out: Values = {}
+
+    def put(element: str, value: Number, approved: bool) -> None:
+        out[element] = (float(value), float(value) if approved else None)
+
+    submitted = on_time = 0
+    for form in forms:
+        spec = form.parsed()
+        report = reports.get(form.pk)
+        own: dict[str, Number] = register_values(spec, [unit.pk], period).get(unit.pk, {})
+        if report is not None:
+            own.update({k: v for k, v in (report.manual_values or {}).items() if v is not None})
+        is_approved = report is not None and report.status in APPROVED
+        for key, value in complete(spec, own).items():
+            put(f"{form.code}.{key}", value, is_approved)
+        if report is not None and (report.first_submitted_at or report.status in FROZEN_STATES):
+            submitted += 1
+            due = deadline(period, deadline_days_for(form.level, unit.kind, form.deadline_days))
+            if report.first_submitted_at is not None and report.first_submitted_at < due:
+                on_time += 1
+    if forms:
+        for element, value in (
+            ("RPT.expected", len(forms)),
+            ("RPT.submitted", submitted),
+            ("RPT.on_time", on_time),
+        ):
+            put(element, value, True)
+        spec = catalog().spec
+        for key, value in complete(spec, register_values(spec, [unit.pk], period).get(unit.pk, {})).items():
+            put(f"{ELEMENT_FORM}.{key}", value, approved_any)
+    if approved_any:
+        put("APPROVED.any", 1, True)
+    for crit, records, bad in QualitySnapshot.objects.filter(unit=unit, month=month).values_list(
+        "criterion", "records", "records_with_findings"
+    ):
+        put(f"DQ.{crit}.records", records, True)
+        put(f"DQ.{crit}.bad", bad, True)
+    # A zero is not stored (absent = 0); "not approved" is told by APPROVED.any, not by a zero.
+    return {e: v for e, v in out.items() if v[0] != 0 or (v[1] or 0) != 0}
+
+
+def ancestor_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def recompute_unit_month(unit_id: int, month: date) -> int:
+    """Recompute one unit-month and apply the differences up the tree. Returns the number of changed elements.
+    Call inside a transaction (``recompute_dirty`` does)."""
+    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "kind", "path").first()
+    if unit is None:
+        return 0
+    new = compute_unit_month(unit, month)
+    stored = UnitMonthValue.objects.select_for_update().filter(unit_id=unit_id, month=month)
+    old: Values = {e: (p, a) for e, p, a in stored.values_list("element", "provisional", "approved")}
+    deltas: list[tuple[str, float, float]] = []
+    for element in set(new) | set(old):
+        np_, na = new.get(element, (0.0, None))
+        op, oa = old.get(element, (0.0, None))
+        if np_ != op or na != oa:
+            deltas.append((element, np_ - op, (na or 0.0) - (oa or 0.0)))
+    if not deltas:
+        return 0
+    gone = [e for e in old if e not in new]
+    if gone:
+        stored.filter(element__in=gone).delete()
+    UnitMonthValue.objects.bulk_create(
+        [
+            UnitMonthValue(unit_id=unit_id, month=month, element=e, provisional=p, approved=a)
+            for e, (p, a) in new.items()
+            if old.get(e) != (p, a)
+        ],
+        update_conflicts=True,
+        unique_fields=["unit", "month", "element"],
+        update_fields=["provisional", "approved"],
+    )
+    apply_rollup_deltas(ancestor_ids(unit.path), month, deltas)
+    return len(deltas)
+
+
+def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, float, float]]) -> None:
+    table = RollupValue._meta.db_table
+    sql = (  # table names from the models only
+        f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT (node_id, element, month) DO UPDATE SET provisional = {table}.provisional + "
+        f"excluded.provisional, approved = {table}.approved + excluded.approved"
+    )
+    params = [(node, e, month, dp, da) for node in nodes for e, dp, da in sorted(deltas)]
+    with connection.cursor() as cur:
+        cur.executemany(sql, params)
+
+
+def rebuild_rollups() -> int:
+    """Rebuild every roll-up row from the units' own values by the current tree (after units moved). One
+    statement; returns the number of roll-up rows."""
+    own = UnitMonthValue._meta.db_table
+    roll = RollupValue._meta.db_table
+    units = ReportingUnit._meta.db_table
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {roll}")  # noqa: S608 - table names from the models only
+        cur.execute(f"""
+            INSERT INTO {roll} (node_id, element, month, provisional, approved)
+            SELECT a.id, v.element, v.month, SUM(v.provisional), SUM(COALESCE(v.approved, 0))
+            FROM {own} v JOIN {units} u ON u.id = v.unit_id JOIN {units} a ON u.path LIKE a.path || '%%'
+            GROUP BY a.id, v.element, v.month""")  # noqa: S608 - table names from the models only
+        cur.execute(f"SELECT COUNT(*) FROM {roll}")  # noqa: S608
+        return int(cur.fetchone()[0])
+
+
+def filing_units() -> list[tuple[int, str]]:
+    kinds: set[str] = set(catalog().spec.unit_kinds)
+    for form in forms_in_force(timezone.localdate()):
+        kinds.update(form.unit_kinds)
+    return list(ReportingUnit.objects.filter(kind__in=kinds, active=True).values_list("id", "kind"))
+
+
+def mark_months(months: list[date], unit_ids: list[int] | None = None) -> int:
+    """Mark every filing unit (or the given ones) dirty for these months (rebuild, the monthly sweep)."""
+    ids = unit_ids if unit_ids is not None else [uid for uid, _ in filing_units()]
+    pairs = {(uid, m) for uid in ids for m in months}
+    with transaction.atomic():
+        mark_dirty(pairs)
+    return len(pairs)
+
+
+def sweep(today: date | None = None) -> dict[str, Any]:
+    """Daily: units that have no report count yet for this or last month are marked (so a unit that never
+    wrote anything still counts as expected in completeness), then every dirty unit-month is recomputed."""
+    today = today or timezone.localdate()
+    this = today.replace(day=1)
+    last = Period(this, "monthly").previous().start
+    marked = 0
+    for month in (last, this):
+        have = set(
+            UnitMonthValue.objects.filter(month=month, element="RPT.expected").values_list(
+                "unit_id", flat=True
+            )
+        )
+        missing = [uid for uid, _ in filing_units() if uid not in have]
+        if missing:
+            marked += mark_months([month], missing)
+    started = time.monotonic()
+    done = recompute_dirty(limit=100_000)
+    return {"marked": marked, "recomputed": done, "seconds": round(time.monotonic() - started, 1)}
