@@ -7,7 +7,8 @@ Seeds a national published store if there is none (34 provinces, their district 
 24 months: the size of a real publication; figures written directly - the publishing path has its own tests),
 starts the portal as its own process (gunicorn, `config.settings.portal`: only /public/) on 127.0.0.1, warms
 each URL once, then runs a bounded load: `--clients` concurrent clients, each sending `--requests` requests to
-a mix of public pages and downloads, one every `--interval` seconds at most (a closed loop with think time,
+a mix of the public pages (home, lists, every indicator page with and without a period, every province page;
+the multi-MB downloads are not pages and are left out), one every `--interval` seconds at most (a closed loop with think time,
 so the offered load is bounded: clients / interval requests per second). Prints p50/p95/p99 latency, the
 throughput, the errors and the machine load (`uptime`). Target: p95 < 50 ms.
 """
@@ -86,8 +87,7 @@ def seed() -> None:
 def urls() -> list[str]:
     out = ["/public/", "/public/indicators/", "/public/methods/", "/public/data/", "/public/bulletins/"]
     for s in CATALOGUE:
-        out += [f"/public/indicators/{s.key}/", f"/public/indicators/{s.key}/?period=2026-06",
-                f"/public/data/{s.key}.json"]  # fmt: skip
+        out += [f"/public/indicators/{s.key}/", f"/public/indicators/{s.key}/?period=2026-06"]
     out += [f"/public/provinces/{c}/" for c, _ in PROVINCES]
     return out
 

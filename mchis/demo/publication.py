@@ -2,9 +2,10 @@
 
 The commune reports (Biểu 3/BCX) of the stations under the province's first ``districts`` TTYT are submitted by
 a demo reporter of each station and approved by a demo leader of each TTYT, through the reports services (the
-same rules, snapshots, locks and audit rows as by hand), for the last ``months`` months; then the Sở Y tế's demo
-leader publishes them (province and district levels) through the portal services. The generator acts for those
-synthetic approvers as if they had just confirmed their second factor (the demo has no authenticator).
+same rules, snapshots, locks and audit rows as by hand), for the last ``months`` months; then a demo leader
+of the Ministry's MCH department publishes them (national, province and district levels) through the portal
+services. The generator acts for those synthetic approvers as if they had just confirmed their second factor
+(the demo has no authenticator).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from mchis.reports.selectors import APPROVED, report_view
 from mchis.units.models import ReportingUnit, UnitKind
 
 from .registers import month_starts
+from .tree import MINISTRY_DEPT_CODE
 
 
 @dataclass
@@ -68,8 +70,9 @@ def demo_publish(*, province_code: str, months: int, as_of: date, districts: int
                         approved += _approve(reporter, leader, tyt.code, period)
                     except DomainError as exc:
                         skipped.append(f"{tyt.code} {period}: {exc.message}")
-        publisher = _demo_account(Role.LEADER, doh)
-        existing = Publication.objects.filter(owner_unit=doh, status=PublicationStatus.PUBLISHED).first()
+        dept = ReportingUnit.objects.get(code=MINISTRY_DEPT_CODE)
+        publisher = _demo_account(Role.LEADER, dept)
+        existing = Publication.objects.filter(owner_unit=dept, status=PublicationStatus.PUBLISHED).first()
         if existing is not None:
             publication = publication_revise(actor=publisher, publication_id=existing.pk, periods=periods)
         else:
@@ -77,7 +80,7 @@ def demo_publish(*, province_code: str, months: int, as_of: date, districts: int
                 actor=publisher,
                 title=f"Số liệu SKBMTE {periods[0]}–{periods[-1]} (mô phỏng)",
                 statistics=[s.key for s in CATALOGUE],
-                levels=["province", "district"],
+                levels=["national", "province", "district"],
                 periods=periods,
             )
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -15,7 +17,7 @@ from mchis.core.http import AuthedRequest
 
 from . import selectors, services
 from .disclosure import LEVELS
-from .models import Level
+from .models import Level, Publication
 from .statistics import CATALOGUE
 
 
@@ -58,51 +60,53 @@ def index(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _act(request: AuthedRequest, act: Callable[[], Publication], done: str) -> HttpResponse:
+    """Run one publishing act; a refusal of the act itself (bad input, wrong state) is a message on the page,
+    a refusal of the person (403) stays a 403."""
+    try:
+        publication = act()
+    except PermissionDeniedError:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(title=publication.title, version=publication.version))
+    return redirect("portal:index")
+
+
 @login_required
 @require_POST
 def publish(request: AuthedRequest) -> HttpResponse:
-    try:
-        publication = services.publication_publish(
+    return _act(
+        request,
+        lambda: services.publication_publish(
             actor=request.user,
             title=request.POST.get("title", ""),
             statistics=request.POST.getlist("statistics"),
             levels=request.POST.getlist("levels"),
             periods=_months(request.POST.get("start", ""), request.POST.get("end", "")),
-        )
-    except DomainError as exc:
-        if isinstance(exc, PermissionDeniedError):
-            raise
-        messages.error(request, exc.message)
-        return redirect("portal:index")
-    messages.success(request, f"Đã công bố «{publication.title}».")
-    return redirect("portal:index")
+        ),
+        "Đã công bố «{title}».",
+    )
 
 
 @login_required
 @require_POST
 def revise(request: AuthedRequest, pk: int) -> HttpResponse:
-    try:
-        publication = services.publication_revise(actor=request.user, publication_id=pk)
-    except DomainError as exc:
-        if isinstance(exc, PermissionDeniedError):
-            raise
-        messages.error(request, exc.message)
-        return redirect("portal:index")
-    messages.success(request, f"Đã cập nhật «{publication.title}» (phiên bản {publication.version}).")
-    return redirect("portal:index")
+    return _act(
+        request,
+        lambda: services.publication_revise(actor=request.user, publication_id=pk),
+        "Đã cập nhật «{title}» (phiên bản {version}).",
+    )
 
 
 @login_required
 @require_POST
 def unpublish(request: AuthedRequest, pk: int) -> HttpResponse:
-    try:
-        publication = services.publication_unpublish(
+    return _act(
+        request,
+        lambda: services.publication_unpublish(
             actor=request.user, publication_id=pk, reason=request.POST.get("reason", "")
-        )
-    except DomainError as exc:
-        if isinstance(exc, PermissionDeniedError):
-            raise
-        messages.error(request, exc.message)
-        return redirect("portal:index")
-    messages.success(request, f"Đã ngừng công bố «{publication.title}».")
-    return redirect("portal:index")
+        ),
+        "Đã ngừng công bố «{title}».",
+    )

@@ -163,5 +163,6 @@ def test_publish_fills_the_public_portal_from_approved_reports():
     approved = ReportInstance.objects.filter(form__code="BCX3", status="approved")
     assert approved.exists() and {r.period_start for r in approved} == {MONTHS[-1]}
     assert PublishedFigure.objects.filter(level="province", area_code="33", period="2026-10").exists()
+    assert PublishedFigure.objects.filter(level="national", period="2026-10").exists()
     page = Client().get("/public/provinces/33/")
     assert page.status_code == 200 and "Hưng Yên" in page.content.decode()

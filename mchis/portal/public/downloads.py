@@ -82,7 +82,8 @@ def _csv(rows: Any, filename: str) -> HttpResponse:
 
 def _json(payload: Any) -> HttpResponse:
     return HttpResponse(
-        json.dumps(payload, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        content_type="application/json; charset=utf-8",
     )
 
 

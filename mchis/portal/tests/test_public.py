@@ -119,3 +119,12 @@ def test_language_switch_stays_in_the_portal(anon, published):
     assert response.status_code == 302 and response["Location"] == "/public/"
     page = anon.get("/public/").content.decode()
     assert "Women who gave birth" in page
+
+
+def test_portal_process_serves_only_public(anon, published, settings):
+    """config.urls_portal (the separate portal process, docs/portal.md): /public/ and nothing else."""
+    settings.ROOT_URLCONF = "config.urls_portal"
+    assert anon.get("/public/").status_code == 200
+    for url in ("/children/", "/api/v1/version", "/reports/", "/accounts/login/", "/portal/"):
+        response = anon.get(url)
+        assert response.status_code == 404 and "Không tìm thấy trang" in response.content.decode(), url

@@ -140,3 +140,24 @@ def test_r_an_03_unapproval_marks_review_and_reapproval_revises(
     assert f.revised_on is not None
     assert AuditEvent.objects.filter(action="portal.follow_unapprove").exists()
     assert AuditEvent.objects.filter(action="portal.follow_approve").exists()
+
+
+def test_publishing_page(tree, report, make_user, ministry_leader, client):
+    report(tree.tyt_a1, "2026-01", {D: 30, ANC4: 21})
+    client.force_login(ministry_leader)
+    assert "Đợt công bố mới" in client.get("/portal/").content.decode()
+    form = {"title": "Tháng 1", "statistics": ["deliveries"], "levels": ["national"], "start": "2026-01"}
+    response = client.post("/portal/publish/", {**form, "end": "2025-12"}, follow=True)
+    assert "Tháng kết thúc phải sau tháng bắt đầu" in response.content.decode()
+    response = client.post("/portal/publish/", {**form, "end": "2026-01"}, follow=True)
+    assert "Đã công bố «Tháng 1»" in response.content.decode()
+    publication = PublishedFigure.objects.get(
+        statistic="deliveries", period="2026-01", area_code="VN"
+    ).publication
+    response = client.post(f"/portal/{publication.pk}/unpublish/", {"reason": ""}, follow=True)
+    assert "Vui lòng nhập lý do" in response.content.decode()
+    station = make_user("leader", tree.tyt_a1)
+    client.force_login(station)
+    assert "Chỉ lãnh đạo của Bộ Y tế" in client.get("/portal/").content.decode()
+    assert client.post("/portal/publish/", {**form, "end": "2026-01"}).status_code == 403
+    assert client.post(f"/portal/{publication.pk}/revise/").status_code in (403, 404)
