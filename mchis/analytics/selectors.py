@@ -27,7 +27,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
 from mchis.core.principal import Principal
-from mchis.core.scoping import visible_to, visible_under
+from mchis.core.scoping import visible_to
 from mchis.reports.selectors import forms_in_force
 from mchis.units.models import ReportingUnit, UnitKind
 from mchis.units.selectors import unit_get_visible
@@ -508,11 +508,27 @@ def indicator_values(
     return compute(items, pe, ou, approved=approved_only).rows
 
 
+NON_REPORTING_KINDS = ("ubnd_xa", "child_protection")  # they file no health report: left out of drill-downs
+
+
 def children_of(principal: Principal, unit: ReportingUnit) -> list[ReportingUnit]:
-    """Units directly below `unit` that file something or have units below (the drill-down of maps)."""
-    return list(
-        visible_to(ReportingUnit.objects.filter(parent=unit, active=True), principal).order_by("name")
-    )
+    """Units below `unit` for a drill-down: its children that report (a commune committee files no health
+    report), descending through a level that has a single such child (Sở Y tế → CDC → the TTYT)."""
+    for _ in range(4):
+        kids = list(
+            visible_to(ReportingUnit.objects.filter(parent=unit, active=True), principal)
+            .exclude(kind__in=NON_REPORTING_KINDS)
+            .order_by("name")
+        )
+        if len(kids) != 1:
+            return kids
+        grand = visible_to(ReportingUnit.objects.filter(parent=kids[0], active=True), principal).exclude(
+            kind__in=NON_REPORTING_KINDS
+        )
+        if not grand.exists():
+            return kids
+        unit = kids[0]
+    return kids
 
 
 def provinces(principal: Principal) -> list[ReportingUnit]:
@@ -543,7 +559,14 @@ def favorite_get(principal: Principal, favorite_id: int) -> Favorite:
     raise Http404("Không tìm thấy.")
 
 
-def in_scope(principal: Principal, unit: ReportingUnit) -> bool:
-    return visible_under(
-        visible_to(ReportingUnit.objects.filter(pk=unit.pk), principal), unit, lookup="path"
-    ).exists()
+def units_for_picker(
+    principal: Principal, roots: list[ReportingUnit], *, depth: int = 2
+) -> list[ReportingUnit]:
+    """The principal's own units and two levels below (the pivot's unit picker; deeper units by keyword)."""
+    under = Q()
+    for r in roots:
+        under |= Q(path__startswith=r.path, depth__lte=r.depth + depth)
+    if not roots:
+        return []
+    qs = visible_to(ReportingUnit.objects.filter(under, active=True), principal)
+    return list(qs.order_by("path")[:1000])

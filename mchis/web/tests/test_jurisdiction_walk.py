@@ -526,6 +526,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "reports/forms/": shared("reports.FormDefinition"),
         "places/villages/": attr("places.Village"),
         "registers/": P(register_record),
+        "analytics/favorites/": attr("analytics.Favorite"),
     },
     "id": {},
     # integrations: FHIR reads of a register row's resources
