@@ -86,13 +86,26 @@ def element_list(*, day: date | None = None) -> list[DataElement]:
     return out
 
 
-@cache
-def _closures(day: date) -> dict[str, tuple[Term, ...]]:
+_CLOSURES: dict[tuple[tuple[str, str], ...], dict[str, tuple[Term, ...]]] = {}
+
+
+def closures(day: date | None = None) -> dict[str, tuple[Term, ...]]:
+    """The roll-up closures of the forms in force (cached per set of form versions: a new version is seen)."""
+    forms = forms_in_force(day or timezone.localdate().replace(day=1))
+    key = tuple((f.code, f.checksum) for f in forms)
+    hit = _CLOSURES.get(key)
+    if hit is None:
+        if len(_CLOSURES) > 16:
+            _CLOSURES.clear()
+        hit = _CLOSURES[key] = _closures({f.code: f.parsed() for f in forms})
+    return hit
+
+
+def _closures(specs: dict[str, Any]) -> dict[str, tuple[Term, ...]]:
     """Roll-up closure of each form cell that aggregates cells of forms below (BCT4 T:7 ← BCH4 T:7 ← BCX3 I.5):
     the signed terms whose units' own values add up to the cell's total over a subtree. A commune cell's
     "total" column is taken without its "other" column (CSYT khác: events of the commune's residents that
     another facility served and counts itself), so an event is counted once."""
-    specs = {f.code: f.parsed() for f in forms_in_force(day)}
     direct: dict[str, list[str]] = {}
     for code, spec in specs.items():
         for cell in spec.cells:
@@ -121,9 +134,9 @@ def _closures(day: date) -> dict[str, tuple[Term, ...]]:
     return {e: tuple(walk(e, {e})) for e in direct}
 
 
-def expand(element: str, day: date | None = None) -> tuple[Term, ...]:
+def expand(element: str, table: dict[str, tuple[Term, ...]]) -> tuple[Term, ...]:
     """The signed stored elements whose roll-ups make `element`'s value over a subtree."""
-    return _closures(day or timezone.localdate().replace(day=1)).get(element, (Term(1, element),))
+    return table.get(element, (Term(1, element),))
 
 
 # --- periods -------------------------------------------------------------------------------------------------
@@ -365,7 +378,7 @@ def parse_dx(text: str) -> list[DxItem]:
     parts = [p.strip() for p in (text or "").split(";") if p.strip()]
     if not parts:
         raise DomainError("Chưa chọn chỉ số hoặc phần tử dữ liệu (dx).", field="dx", code="dx_required")
-    names = {e.id: e.name for e in element_list()}
+    names: dict[str, str] = {}
     out: list[DxItem] = []
     for part in parts:
         base, _, col = part.partition(".")
@@ -373,7 +386,9 @@ def parse_dx(text: str) -> list[DxItem]:
         if ind is not None and (not col or col in ind.disaggregations):
             label = f"{ind.name} ({AGE_LABELS.get(col, col)})" if col else ind.name
             out.append(DxItem(part, label, ind, col or "total"))
-        elif part in names:
+            continue
+        names = names or {e.id: e.name for e in element_list()}  # only when a data element is named
+        if part in names:
             out.append(DxItem(part, names[part], element=part))
         else:
             raise DomainError(
@@ -428,10 +443,18 @@ def compute(dx: list[DxItem], pe: list[PeriodItem], ou: list[ReportingUnit], *, 
     result = Result(dx, pe, ou, approved)
     months = sorted({m for p in pe for m in p.months})
     expanded: dict[str, tuple[Term, ...]] = {}
+    own_forms = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")
+    needs = any(
+        split_element(t.element)[0] not in own_forms
+        for d in dx
+        for w in ("numerator", "denominator")
+        for t in d.terms(w)
+    )
+    table = closures() if needs else {}
     for item in dx:
         for which in ("numerator", "denominator"):
             for t in item.terms(which):
-                expanded.setdefault(t.element, expand(t.element))
+                expanded.setdefault(t.element, expand(t.element, table))
     stored = {t.element for terms in expanded.values() for t in terms} | {APPROVED_MARK}
     column = "approved" if approved else "provisional"
     data: dict[tuple[int, str, date], float] = defaultdict(float)
