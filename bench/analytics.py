@@ -206,7 +206,7 @@ def main() -> None:
         f"tree: {n_units:,} reporting units ({len(stations):,} stations) in {time.perf_counter() - t:.1f} s"
     )
     this = timezone.localdate().replace(day=1)
-    months = [selectors._add_months(this, -i) for i in range(args.months, 0, -1)]
+    months = [selectors.add_months(this, -i) for i in range(args.months, 0, -1)]
     n_own, n_roll = seed_store(stations, months)
     print(
         f"store: {n_own:,} own values, {n_roll:,} roll-up values ({args.months} months, {len(ELEMENTS)} elements)"

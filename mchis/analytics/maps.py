@@ -53,7 +53,7 @@ def class_of(value: float | None, bounds: list[tuple[float, float]]) -> int | No
 
 def _slider(this_id: str) -> tuple[list[tuple[str, str]], int]:
     today = timezone.localdate().replace(day=1)
-    months = [selectors.month_item(selectors._add_months(today, -i)) for i in range(24, -1, -1)]
+    months = [selectors.month_item(selectors.add_months(today, -i)) for i in range(24, -1, -1)]
     ids = [(p.id, p.label) for p in months]
     index = next((i for i, (pid, _) in enumerate(ids) if pid == this_id), len(ids) - 2)
     return ids, index

@@ -153,7 +153,7 @@ class PeriodItem:
         return self.months[0]
 
 
-def _add_months(day: date, n: int) -> date:
+def add_months(day: date, n: int) -> date:
     m = day.year * 12 + day.month - 1 + n
     return date(m // 12, m % 12 + 1, 1)
 
@@ -164,7 +164,7 @@ def month_item(day: date) -> PeriodItem:
 
 def quarter_item(year: int, q: int) -> PeriodItem:
     first = date(year, 3 * q - 2, 1)
-    return PeriodItem(f"{year}Q{q}", f"Quý {q}/{year}", tuple(_add_months(first, i) for i in range(3)))
+    return PeriodItem(f"{year}Q{q}", f"Quý {q}/{year}", tuple(add_months(first, i) for i in range(3)))
 
 
 def year_item(year: int) -> PeriodItem:
@@ -212,10 +212,10 @@ def _relative(key: str, this: date) -> list[PeriodItem]:
         quarters.append((y, qq - 1) if qq > 1 else (y - 1, 4))
     table: dict[str, Any] = {
         "THIS_MONTH": lambda: [month_item(this)],
-        "LAST_MONTH": lambda: [month_item(_add_months(this, -1))],
-        "LAST_3_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(3, 0, -1)],
-        "LAST_6_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(6, 0, -1)],
-        "LAST_12_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(12, 0, -1)],
+        "LAST_MONTH": lambda: [month_item(add_months(this, -1))],
+        "LAST_3_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(3, 0, -1)],
+        "LAST_6_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(6, 0, -1)],
+        "LAST_12_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(12, 0, -1)],
         "MONTHS_THIS_YEAR": lambda: [month_item(date(this.year, m, 1)) for m in range(1, this.month + 1)],
         "THIS_QUARTER": lambda: [quarter_item(*quarters[0])],
         "LAST_QUARTER": lambda: [quarter_item(*quarters[1])],
@@ -274,7 +274,7 @@ def parse_periods(text: str, *, today: date | None = None) -> list[PeriodItem]:
 UNIT_KEYWORDS = ("USER_ORGUNIT", "USER_ORGUNIT_CHILDREN", "USER_ORGUNIT_GRANDCHILDREN")
 
 
-def _roots(principal: Principal) -> list[ReportingUnit]:
+def roots_of(principal: Principal) -> list[ReportingUnit]:
     if principal.unit is not None:
         return [principal.unit]
     return list(visible_to(ReportingUnit.objects.filter(parent__isnull=True), principal).order_by("code"))
@@ -305,22 +305,22 @@ def resolve_units(principal: Principal, text: str) -> list[ReportingUnit]:
             explicit.append(unit_get_visible(principal, part))
         except Http404 as exc:
             raise _unknown_unit(part) from exc
-    boundaries = explicit or _roots(principal)
+    boundaries = explicit or roots_of(principal)
     out: list[ReportingUnit] = list(explicit)
     visible = visible_to(ReportingUnit.objects.all(), principal).filter(active=True)
     for sel in selectors:
         key = sel.upper()
         qs: Any
         if key == "USER_ORGUNIT":
-            out += _roots(principal)
+            out += roots_of(principal)
             continue
         under = Q()
-        for b in _roots(principal) if key.startswith("USER_") else boundaries:
+        for b in roots_of(principal) if key.startswith("USER_") else boundaries:
             under |= Q(path__startswith=b.path)
         if key == "USER_ORGUNIT_CHILDREN":
-            qs = visible.filter(parent__in=_roots(principal))
+            qs = visible.filter(parent__in=roots_of(principal))
         elif key == "USER_ORGUNIT_GRANDCHILDREN":
-            qs = visible.filter(parent__parent__in=_roots(principal))
+            qs = visible.filter(parent__parent__in=roots_of(principal))
         elif key.startswith("LEVEL-"):
             level = key.removeprefix("LEVEL-")
             if not level.isdigit() or not 1 <= int(level) <= 12:
@@ -556,7 +556,7 @@ def children_of(principal: Principal, unit: ReportingUnit) -> list[ReportingUnit
 
 def provinces(principal: Principal) -> list[ReportingUnit]:
     """The province health departments (Sở Y tế) the principal sees, with their 2025 province."""
-    roots = _roots(principal)
+    roots = roots_of(principal)
     under = Q()
     for r in roots:
         under |= Q(path__startswith=r.path)

@@ -103,7 +103,7 @@ def selection_of(request: AuthedRequest) -> Selection:
 
 def period_options(today: date | None = None) -> list[tuple[str, list[tuple[str, str]]]]:
     this = (today or timezone.localdate()).replace(day=1)
-    months = [selectors.month_item(selectors._add_months(this, -i)) for i in range(24)]
+    months = [selectors.month_item(selectors.add_months(this, -i)) for i in range(24)]
     quarters = selectors.parse_periods("THIS_QUARTER;LAST_4_QUARTERS", today=this)
     years = [selectors.year_item(this.year - i) for i in range(6)]
     return [
@@ -135,7 +135,7 @@ def dx_options() -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def unit_options(request: AuthedRequest) -> list[tuple[str, list[tuple[str, str]]]]:
-    roots = selectors._roots(request.user)
+    roots = selectors.roots_of(request.user)
     units = selectors.units_for_picker(request.user, roots)
     return [("Theo vị trí", UNIT_KEYWORDS), ("Đơn vị", [(u.code, u.name) for u in units])]
 
