@@ -245,8 +245,6 @@ def board_for(principal: Principal) -> Board:
     if saved is not None:
         board = Board(saved.name, group, False)
         for it in saved.items.select_related("favorite").order_by("position", "id"):
-            if it.favorite is None:
-                continue
             board.items.append(Item(it.favorite.name, it.favorite.kind, it.favorite.query, it.favorite_id))
     else:
         board = Board(f"Bảng điều khiển mặc định — {GROUP_LABELS[group]}", group, True)

@@ -126,7 +126,7 @@ def dashboard_save(*, actor: Principal, name: str, favorite_ids: list[int]) -> D
     board.items.all().delete()
     DashboardItem.objects.bulk_create(
         [
-            DashboardItem(dashboard=board, position=i, favorite=allowed[fid], kind=allowed[fid].kind)
+            DashboardItem(dashboard=board, position=i, favorite=allowed[fid])
             for i, fid in enumerate(favorite_ids)
         ]
     )
