@@ -21,6 +21,7 @@ urlpatterns = [
     path("quality/", include("mchis.quality.urls")),
     path("registers/", include("mchis.registers.urls")),
     path("reports/", include("mchis.reports.urls")),
+    path("analytics/", include("mchis.analytics.urls")),
     path("audit/", include("mchis.core.urls")),
     path("documents/", include("mchis.documents.urls")),
     path("notifications/", include("mchis.notifications.urls")),

@@ -9,7 +9,7 @@
   applies the difference of a unit-month to the unit and its ancestors, so reads never scan the leaves.
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
-* ``Dashboard`` / ``DashboardItem`` — a dashboard made of favourites; a default per role, or one for a unit.
+* ``Dashboard`` / ``DashboardItem`` — a unit's dashboard made of favourites (defaults per user group: dashboards.py).
 """
 
 from __future__ import annotations
@@ -94,15 +94,12 @@ class Favorite(models.Model):
 
 
 class Dashboard(models.Model):
-    """A unit's dashboard (shared by its users), or the default of a role (unit empty)."""
+    """A unit's dashboard, shared by its users (the defaults per user group are data in ``dashboards.py``)."""
+
+    SCOPE_PATH = "unit__path"
 
     name = models.CharField(max_length=200)
-    unit = models.ForeignKey(
-        "units.ReportingUnit", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    role = models.CharField(
-        max_length=24, blank=True, help_text="Default dashboard of this role (unit empty)"
-    )
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -113,10 +110,7 @@ class Dashboard(models.Model):
 class DashboardItem(models.Model):
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
-    favorite = models.ForeignKey(Favorite, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    title = models.CharField(max_length=200, blank=True)
-    kind = models.CharField(max_length=8, choices=FavoriteKind.choices, default=FavoriteKind.SINGLE)
-    query = models.CharField(max_length=2000, blank=True, help_text="For default items (no favourite)")
+    favorite = models.ForeignKey(Favorite, on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         ordering = ["dashboard", "position", "id"]

@@ -27,7 +27,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.core.errors import DomainError
 from mchis.core.principal import Principal
-from mchis.core.scoping import visible_to, visible_under
+from mchis.core.scoping import visible_to
 from mchis.reports.selectors import forms_in_force
 from mchis.units.models import ReportingUnit, UnitKind
 from mchis.units.selectors import unit_get_visible
@@ -86,13 +86,26 @@ def element_list(*, day: date | None = None) -> list[DataElement]:
     return out
 
 
-@cache
-def _closures(day: date) -> dict[str, tuple[Term, ...]]:
+_CLOSURES: dict[tuple[tuple[str, str], ...], dict[str, tuple[Term, ...]]] = {}
+
+
+def closures(day: date | None = None) -> dict[str, tuple[Term, ...]]:
+    """The roll-up closures of the forms in force (cached per set of form versions: a new version is seen)."""
+    forms = forms_in_force(day or timezone.localdate().replace(day=1))
+    key = tuple((f.code, f.checksum) for f in forms)
+    hit = _CLOSURES.get(key)
+    if hit is None:
+        if len(_CLOSURES) > 16:
+            _CLOSURES.clear()
+        hit = _CLOSURES[key] = _closures({f.code: f.parsed() for f in forms})
+    return hit
+
+
+def _closures(specs: dict[str, Any]) -> dict[str, tuple[Term, ...]]:
     """Roll-up closure of each form cell that aggregates cells of forms below (BCT4 T:7 ← BCH4 T:7 ← BCX3 I.5):
     the signed terms whose units' own values add up to the cell's total over a subtree. A commune cell's
     "total" column is taken without its "other" column (CSYT khác: events of the commune's residents that
     another facility served and counts itself), so an event is counted once."""
-    specs = {f.code: f.parsed() for f in forms_in_force(day)}
     direct: dict[str, list[str]] = {}
     for code, spec in specs.items():
         for cell in spec.cells:
@@ -121,9 +134,9 @@ def _closures(day: date) -> dict[str, tuple[Term, ...]]:
     return {e: tuple(walk(e, {e})) for e in direct}
 
 
-def expand(element: str, day: date | None = None) -> tuple[Term, ...]:
+def expand(element: str, table: dict[str, tuple[Term, ...]]) -> tuple[Term, ...]:
     """The signed stored elements whose roll-ups make `element`'s value over a subtree."""
-    return _closures(day or timezone.localdate().replace(day=1)).get(element, (Term(1, element),))
+    return table.get(element, (Term(1, element),))
 
 
 # --- periods -------------------------------------------------------------------------------------------------
@@ -140,7 +153,7 @@ class PeriodItem:
         return self.months[0]
 
 
-def _add_months(day: date, n: int) -> date:
+def add_months(day: date, n: int) -> date:
     m = day.year * 12 + day.month - 1 + n
     return date(m // 12, m % 12 + 1, 1)
 
@@ -151,7 +164,7 @@ def month_item(day: date) -> PeriodItem:
 
 def quarter_item(year: int, q: int) -> PeriodItem:
     first = date(year, 3 * q - 2, 1)
-    return PeriodItem(f"{year}Q{q}", f"Quý {q}/{year}", tuple(_add_months(first, i) for i in range(3)))
+    return PeriodItem(f"{year}Q{q}", f"Quý {q}/{year}", tuple(add_months(first, i) for i in range(3)))
 
 
 def year_item(year: int) -> PeriodItem:
@@ -199,10 +212,10 @@ def _relative(key: str, this: date) -> list[PeriodItem]:
         quarters.append((y, qq - 1) if qq > 1 else (y - 1, 4))
     table: dict[str, Any] = {
         "THIS_MONTH": lambda: [month_item(this)],
-        "LAST_MONTH": lambda: [month_item(_add_months(this, -1))],
-        "LAST_3_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(3, 0, -1)],
-        "LAST_6_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(6, 0, -1)],
-        "LAST_12_MONTHS": lambda: [month_item(_add_months(this, -i)) for i in range(12, 0, -1)],
+        "LAST_MONTH": lambda: [month_item(add_months(this, -1))],
+        "LAST_3_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(3, 0, -1)],
+        "LAST_6_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(6, 0, -1)],
+        "LAST_12_MONTHS": lambda: [month_item(add_months(this, -i)) for i in range(12, 0, -1)],
         "MONTHS_THIS_YEAR": lambda: [month_item(date(this.year, m, 1)) for m in range(1, this.month + 1)],
         "THIS_QUARTER": lambda: [quarter_item(*quarters[0])],
         "LAST_QUARTER": lambda: [quarter_item(*quarters[1])],
@@ -261,7 +274,7 @@ def parse_periods(text: str, *, today: date | None = None) -> list[PeriodItem]:
 UNIT_KEYWORDS = ("USER_ORGUNIT", "USER_ORGUNIT_CHILDREN", "USER_ORGUNIT_GRANDCHILDREN")
 
 
-def _roots(principal: Principal) -> list[ReportingUnit]:
+def roots_of(principal: Principal) -> list[ReportingUnit]:
     if principal.unit is not None:
         return [principal.unit]
     return list(visible_to(ReportingUnit.objects.filter(parent__isnull=True), principal).order_by("code"))
@@ -292,22 +305,22 @@ def resolve_units(principal: Principal, text: str) -> list[ReportingUnit]:
             explicit.append(unit_get_visible(principal, part))
         except Http404 as exc:
             raise _unknown_unit(part) from exc
-    boundaries = explicit or _roots(principal)
+    boundaries = explicit or roots_of(principal)
     out: list[ReportingUnit] = list(explicit)
     visible = visible_to(ReportingUnit.objects.all(), principal).filter(active=True)
     for sel in selectors:
         key = sel.upper()
         qs: Any
         if key == "USER_ORGUNIT":
-            out += _roots(principal)
+            out += roots_of(principal)
             continue
         under = Q()
-        for b in _roots(principal) if key.startswith("USER_") else boundaries:
+        for b in roots_of(principal) if key.startswith("USER_") else boundaries:
             under |= Q(path__startswith=b.path)
         if key == "USER_ORGUNIT_CHILDREN":
-            qs = visible.filter(parent__in=_roots(principal))
+            qs = visible.filter(parent__in=roots_of(principal))
         elif key == "USER_ORGUNIT_GRANDCHILDREN":
-            qs = visible.filter(parent__parent__in=_roots(principal))
+            qs = visible.filter(parent__parent__in=roots_of(principal))
         elif key.startswith("LEVEL-"):
             level = key.removeprefix("LEVEL-")
             if not level.isdigit() or not 1 <= int(level) <= 12:
@@ -365,7 +378,7 @@ def parse_dx(text: str) -> list[DxItem]:
     parts = [p.strip() for p in (text or "").split(";") if p.strip()]
     if not parts:
         raise DomainError("Chưa chọn chỉ số hoặc phần tử dữ liệu (dx).", field="dx", code="dx_required")
-    names = {e.id: e.name for e in element_list()}
+    names: dict[str, str] = {}
     out: list[DxItem] = []
     for part in parts:
         base, _, col = part.partition(".")
@@ -373,7 +386,9 @@ def parse_dx(text: str) -> list[DxItem]:
         if ind is not None and (not col or col in ind.disaggregations):
             label = f"{ind.name} ({AGE_LABELS.get(col, col)})" if col else ind.name
             out.append(DxItem(part, label, ind, col or "total"))
-        elif part in names:
+            continue
+        names = names or {e.id: e.name for e in element_list()}  # only when a data element is named
+        if part in names:
             out.append(DxItem(part, names[part], element=part))
         else:
             raise DomainError(
@@ -428,10 +443,18 @@ def compute(dx: list[DxItem], pe: list[PeriodItem], ou: list[ReportingUnit], *, 
     result = Result(dx, pe, ou, approved)
     months = sorted({m for p in pe for m in p.months})
     expanded: dict[str, tuple[Term, ...]] = {}
+    own_forms = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")
+    needs = any(
+        split_element(t.element)[0] not in own_forms
+        for d in dx
+        for w in ("numerator", "denominator")
+        for t in d.terms(w)
+    )
+    table = closures() if needs else {}
     for item in dx:
         for which in ("numerator", "denominator"):
             for t in item.terms(which):
-                expanded.setdefault(t.element, expand(t.element))
+                expanded.setdefault(t.element, expand(t.element, table))
     stored = {t.element for terms in expanded.values() for t in terms} | {APPROVED_MARK}
     column = "approved" if approved else "provisional"
     data: dict[tuple[int, str, date], float] = defaultdict(float)
@@ -508,16 +531,32 @@ def indicator_values(
     return compute(items, pe, ou, approved=approved_only).rows
 
 
+NON_REPORTING_KINDS = ("ubnd_xa", "child_protection")  # they file no health report: left out of drill-downs
+
+
 def children_of(principal: Principal, unit: ReportingUnit) -> list[ReportingUnit]:
-    """Units directly below `unit` that file something or have units below (the drill-down of maps)."""
-    return list(
-        visible_to(ReportingUnit.objects.filter(parent=unit, active=True), principal).order_by("name")
-    )
+    """Units below `unit` for a drill-down: its children that report (a commune committee files no health
+    report), descending through a level that has a single such child (Sở Y tế → CDC → the TTYT)."""
+    for _ in range(4):
+        kids = list(
+            visible_to(ReportingUnit.objects.filter(parent=unit, active=True), principal)
+            .exclude(kind__in=NON_REPORTING_KINDS)
+            .order_by("name")
+        )
+        if len(kids) != 1:
+            return kids
+        grand = visible_to(ReportingUnit.objects.filter(parent=kids[0], active=True), principal).exclude(
+            kind__in=NON_REPORTING_KINDS
+        )
+        if not grand.exists():
+            return kids
+        unit = kids[0]
+    return kids
 
 
 def provinces(principal: Principal) -> list[ReportingUnit]:
     """The province health departments (Sở Y tế) the principal sees, with their 2025 province."""
-    roots = _roots(principal)
+    roots = roots_of(principal)
     under = Q()
     for r in roots:
         under |= Q(path__startswith=r.path)
@@ -543,7 +582,14 @@ def favorite_get(principal: Principal, favorite_id: int) -> Favorite:
     raise Http404("Không tìm thấy.")
 
 
-def in_scope(principal: Principal, unit: ReportingUnit) -> bool:
-    return visible_under(
-        visible_to(ReportingUnit.objects.filter(pk=unit.pk), principal), unit, lookup="path"
-    ).exists()
+def units_for_picker(
+    principal: Principal, roots: list[ReportingUnit], *, depth: int = 2
+) -> list[ReportingUnit]:
+    """The principal's own units and two levels below (the pivot's unit picker; deeper units by keyword)."""
+    under = Q()
+    for r in roots:
+        under |= Q(path__startswith=r.path, depth__lte=r.depth + depth)
+    if not roots:
+        return []
+    qs = visible_to(ReportingUnit.objects.filter(under, active=True), principal)
+    return list(qs.order_by("path")[:1000])

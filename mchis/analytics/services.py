@@ -16,6 +16,7 @@ from mchis.accounts.principals import as_person
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError
 from mchis.core.principal import Principal
+from mchis.core.scoping import access
 
 from . import selectors, store
 from .models import Dashboard, DashboardItem, Favorite, FavoriteKind
@@ -86,13 +87,8 @@ def favorite_save(
 def favorite_delete(*, actor: Principal, favorite_id: int) -> None:
     require(actor, "analytics.view")
     person = as_person(actor)
-    fav = (
-        Favorite.objects.select_for_update()
-        .filter(pk=favorite_id, owner=person)
-        .select_related("unit")
-        .first()
-    )
-    if fav is None:
+    fav = access(Favorite.objects.select_for_update().select_related("unit"), actor, pk=favorite_id)
+    if fav.owner_id != person.pk:
         raise PermissionDeniedError("Chỉ người tạo mới xóa được mục ưa thích này.")
     log_event(
         actor=actor,
@@ -130,7 +126,7 @@ def dashboard_save(*, actor: Principal, name: str, favorite_ids: list[int]) -> D
     board.items.all().delete()
     DashboardItem.objects.bulk_create(
         [
-            DashboardItem(dashboard=board, position=i, favorite=allowed[fid], kind=allowed[fid].kind)
+            DashboardItem(dashboard=board, position=i, favorite=allowed[fid])
             for i, fid in enumerate(favorite_ids)
         ]
     )
@@ -154,7 +150,7 @@ def store_rebuild(
         log_event(
             actor=actor,
             action="analytics.rebuild",
-            object_type="analytics_dashboard",
+            object_type="analytics_store",
             object_id="",
             changes={"months": [None, [m.isoformat() for m in months]], "unit_months": [None, marked]},
         )

@@ -184,6 +184,7 @@ OBJECT_LABELS: dict[str, str] = {
     "publication": gettext_noop("Đợt công bố số liệu"),
     "analytics_favorite": gettext_noop("Mục ưa thích (phân tích)"),
     "analytics_dashboard": gettext_noop("Bảng điều khiển"),
+    "analytics_store": gettext_noop("Kho số liệu phân tích"),
     "report_notice": gettext_noop("Thông báo báo cáo"),
     "unit": gettext_noop("Đơn vị"),
     "village": gettext_noop("Thôn, tổ dân phố"),

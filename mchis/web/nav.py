@@ -40,6 +40,7 @@ MENU: tuple[NavItem, ...] = (
     NavItem(_("Xung đột dữ liệu"), "offline:conflicts", ("child.approve",)),
     NavItem(_("Sổ SKBMTE"), "registers:index", ("register.view",)),
     NavItem(_("Báo cáo"), "reports:list", ("report.view",)),
+    NavItem(_("Phân tích"), "analytics:dashboard", ("analytics.view",)),
     NavItem(_("Phúc tra"), "quality:campaigns", ("audit_campaign.manage",)),
     NavItem(_("Chất lượng dữ liệu"), "quality:dashboard", ("quality.view",)),
     NavItem(_("Tài khoản"), "accounts:user_list", ("account.manage",)),

@@ -195,3 +195,17 @@ def test_completeness_and_timeliness_counts(forms, tree, people, recompute):
     ).lookup()
     assert got[("COMPLETENESS", "202601", "TTYT08-01")].value == 50.0
     assert got[("TIMELINESS", "202601", "TTYT08-01")].value == 0.0
+
+
+def test_rebuild_command_recomputes_and_refuses_bad_input(forms, tree):
+    from django.core.management import CommandError, call_command
+
+    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 9), place="at_facility")
+    call_command("analytics_rebuild", pe="202601", unit=[tree.tyt_a1.code])
+    assert RollupValue.objects.get(node=tree.ministry, element="AN.DLV:total", month=JAN).provisional == 1
+    call_command("analytics_rebuild", rollups=True)
+    assert RollupValue.objects.get(node=tree.ministry, element="AN.DLV:total", month=JAN).provisional == 1
+    with pytest.raises(CommandError, match="Không có đơn vị"):
+        call_command("analytics_rebuild", pe="202601", unit=["NOPE"])
+    with pytest.raises(CommandError, match="không hợp lệ"):
+        call_command("analytics_rebuild", pe="2026-13")

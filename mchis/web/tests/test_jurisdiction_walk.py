@@ -533,6 +533,7 @@ PARAM_PROVIDERS: dict[str, P | dict[str, P]] = {
         "places/villages/": attr("places.Village"),
         "registers/": P(register_record),
         "portal/": attr("portal.Publication"),
+        "analytics/favorites/": attr("analytics.Favorite"),
     },
     "id": {},
     # integrations: FHIR reads of a register row's resources
