@@ -35,4 +35,11 @@ promtool check rules /etc/prometheus/mchis-alerts.yml
 systemctl daemon-reload
 systemctl enable --now mchis-web mchis-worker@default mchis-worker@heavy mchis-beat mchis-web-health.timer
 systemctl reload nginx
+# Demo / test environments only (MCHIS_DEMO_RECEIVERS=1): the local partner receivers (docs/exchanges.md).
+if [ "${MCHIS_DEMO_RECEIVERS:-0}" = "1" ]; then
+    for name in ehr statistics handbook population; do
+        [ -f "/etc/mchis/receiver-$name.env" ] || install -o root -g mchis -m 0640 "$SRC/deploy/systemd/receiver-$name.env" "/etc/mchis/receiver-$name.env"
+    done
+    systemctl enable --now mchis-receiver@ehr mchis-receiver@statistics mchis-receiver@handbook mchis-receiver@population
+fi
 curl -fsS --unix-socket /run/mchis/gunicorn.sock http://localhost/health/ready

@@ -6,6 +6,8 @@ Production: PostgreSQL (DATABASE_URL) + Redis (REDIS_URL); see config.settings.p
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -308,6 +310,15 @@ POPULATION_GATEWAY_TOKEN = os.environ.get("POPULATION_GATEWAY_TOKEN", "")
 # registered for the client (ADR 0070); `aud` of the signature is INBOUND_SIGNATURE_AUDIENCE.
 INBOUND_SIGNATURE_REQUIRED = os.environ.get("INBOUND_SIGNATURE_REQUIRED", "1") == "1"
 INBOUND_SIGNATURE_AUDIENCE = os.environ.get("INBOUND_SIGNATURE_AUDIENCE", "mchis")
+
+# Our exchange signing keys are stored encrypted with this Fernet key (ADR 0071); set it in the environment
+# (production refuses to sign without it). Development and tests derive one from SECRET_KEY.
+EXCHANGE_KEY_ENCRYPTION_KEY = (
+    os.environ.get("EXCHANGE_KEY_ENCRYPTION_KEY", "")
+    or base64.urlsafe_b64encode(
+        hashlib.sha256(f"mchis-exchange-keys:{SECRET_KEY}".encode()).digest()
+    ).decode()
+)
 
 # Outbound exchanges (docs/exchanges.md): where each push partner listens, our bearer token there, its limits.
 EXCHANGE_PARTNERS = {

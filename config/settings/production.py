@@ -9,6 +9,8 @@ from .base import env_list
 
 DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# never derived from SECRET_KEY here: the key that unlocks our signing keys lives only in the environment (ADR 0071)
+EXCHANGE_KEY_ENCRYPTION_KEY = os.environ.get("EXCHANGE_KEY_ENCRYPTION_KEY", "")
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random string of at least 50 characters.")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")

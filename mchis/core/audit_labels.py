@@ -121,6 +121,7 @@ ACTION_LABELS: dict[str, str] = {
     "exchange.delivered": gettext_noop("Gửi liên thông thành công"),
     "exchange.failed": gettext_noop("Gửi liên thông không thành công"),
     "exchange.replayed": gettext_noop("Gửi lại mục liên thông lỗi"),
+    "exchange.keys_encrypted": gettext_noop("Mã hóa khóa ký liên thông"),
     "exchange.key_rotated": gettext_noop("Xoay khóa ký liên thông"),
     "exchange.backfilled": gettext_noop("Nạp dữ liệu sẵn có vào hàng đợi liên thông"),
     "exchange.feed_read": gettext_noop("Ứng dụng Sổ SKBMTE điện tử đọc dữ liệu"),

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from mchis.accounts.permissions import require
+from mchis.notifications.models import NotificationKind
+from mchis.notifications.selectors import recent_of_kind
 
 from .monitoring import monitoring
 
@@ -24,5 +26,6 @@ def exchange_monitor(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "integrations/monitor.html",
-        monitoring(request.user, inbound_silent_days=days) | {"days": days},
+        monitoring(request.user, inbound_silent_days=days)
+        | {"days": days, "sent_alerts": recent_of_kind(principal, NotificationKind.EXCHANGE)},
     )

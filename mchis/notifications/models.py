@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     APPROVED = "approved", _("Đã được duyệt")
     CORRECTION_DUE = "correction_due", _("Cần sửa/khắc phục")
     DEADLINE = "deadline", _("Hạn báo cáo")
+    EXCHANGE = "exchange", _("Lỗi liên thông")
 
 
 class Notification(models.Model):

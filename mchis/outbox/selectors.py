@@ -106,6 +106,14 @@ def unit_rows(principal: Any, partners: list[str]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
+def consecutive_failures(partner: str) -> int:
+    """Failed requests to `partner` in a row since its last success (system-wide figure, for alerts)."""
+    value = (
+        PartnerState.objects.filter(partner=partner).values_list("consecutive_failures", flat=True).first()
+    )
+    return int(value or 0)
+
+
 def dead_letters(principal: Any, *, limit: int = 50) -> list[OutboxEntry]:
     return list(
         visible_to(OutboxEntry.objects.filter(status=EntryStatus.DEAD), principal).order_by("-id")[:limit]

@@ -20,7 +20,7 @@ from mchis.core.errors import DomainError
 from mchis.core.http import AuthedRequest, content_disposition
 
 from . import evidence as ev
-from . import hooks, police, previews, selectors, services, tabular, validation
+from . import hooks, official_lists, police, previews, selectors, services, tabular, validation
 from .forms import UploadForm
 from .models import CorrectionStatus
 
@@ -79,10 +79,8 @@ def review_list(request: AuthedRequest) -> HttpResponse:
     )
 
 
-@login_required
-@handles_step_up
-def review_export(request: AuthedRequest) -> HttpResponse:
-    """Excel of one review list: personal data export → permission, step-up, audited, scoped (R-SEC-06)."""
+def _review_data(request: AuthedRequest, fmt: str) -> tuple[str, list[dict[str, Any]]]:
+    """One review list's rows for an export: permission, step-up, audited, scoped (R-SEC-06)."""
     require(request.user, "child.export")
     require_step_up()
     kind = _kind(request)
@@ -90,7 +88,7 @@ def review_export(request: AuthedRequest) -> HttpResponse:
     rows = selectors.review_rows(request.user, kind, village_id=village)
     log_export(
         actor=request.user,
-        what=f"children.review_{kind}.xlsx",
+        what=f"children.review_{kind}.{fmt}",
         filters={"kind": kind, "village": village},
         row_count=len(rows),
         scope_path=(request.user.unit.path if request.user.unit else ""),
@@ -110,6 +108,14 @@ def review_export(request: AuthedRequest) -> HttpResponse:
         }
         for r in rows
     ]
+    return kind, data
+
+
+@login_required
+@handles_step_up
+def review_export(request: AuthedRequest) -> HttpResponse:
+    """Excel of one review list: personal data export → permission, step-up, audited, scoped (R-SEC-06)."""
+    kind, data = _review_data(request, "xlsx")
     return _xlsx(tabular.write_xlsx(REVIEW_COLUMNS, data, title="Rà soát"), f"ra-soat-{kind}.xlsx")
 
 
@@ -120,6 +126,39 @@ def police_export(request: AuthedRequest) -> HttpResponse:
     require_step_up()
     rows = police.export_audited(request.user)
     return _xlsx(tabular.write_xlsx(police.COLUMNS, rows, title="Xác minh"), "xac-minh-cong-an.xlsx")
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(name)
+    return response
+
+
+@login_required
+@handles_step_up
+def review_export_pdf(request: AuthedRequest) -> HttpResponse:
+    """The review list as an official PDF, signed with the unit's key (issue 21)."""
+    kind, data = _review_data(request, "pdf")
+    title = f"Danh sách rà soát: {selectors.REVIEW_KINDS[kind]}"
+    pdf = official_lists.official_list_issue(
+        actor=request.user, name=f"review_{kind}", title=title, purpose="QĐ 3978 Điều 8",
+        columns=REVIEW_COLUMNS, rows=data,
+    )  # fmt: skip
+    return _pdf(pdf, f"ra-soat-{kind}.pdf")
+
+
+@login_required
+@handles_step_up
+def police_export_pdf(request: AuthedRequest) -> HttpResponse:
+    """The list sent to the commune police as an official PDF, signed with the unit's key (issue 21)."""
+    require(request.user, "child.export")
+    require_step_up()
+    rows = police.export_audited(request.user)
+    pdf = official_lists.official_list_issue(
+        actor=request.user, name="police", title="Danh sách đề nghị Công an xã xác minh số định danh",
+        purpose="QĐ 3978 Điều 8", columns=police.COLUMNS, rows=rows,
+    )  # fmt: skip
+    return _pdf(pdf, "xac-minh-cong-an.pdf")
 
 
 @login_required

@@ -81,3 +81,19 @@ def test_the_audit_log_search_finds_entries_by_their_vietnamese_label(tree, make
     found = audit_event_search(principal=admin, filters=AuditFilters(action="duyệt báo cáo"))
     # then only the approval is found
     assert {e.action for e in found} == {"report.approve"}
+
+
+def test_every_audit_label_reads_in_english_in_the_english_ui():
+    """Actions (ops, exchanges, signatures included), object kinds and field names: none left in Vietnamese."""
+    from mchis.core.audit_labels import FIELD_LABELS, OBJECT_LABELS
+
+    with translation.override("en"):
+        untranslated = [
+            f"{code}: {label}"
+            for table in (ACTION_LABELS, OBJECT_LABELS, FIELD_LABELS)
+            for code, label in table.items()
+            if translation.gettext(label) == label and not label.isascii()
+        ]
+    assert not untranslated, "add an English msgstr in locale/en/LC_MESSAGES/django.po for: " + "; ".join(
+        untranslated
+    )

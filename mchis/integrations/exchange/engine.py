@@ -27,10 +27,11 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils import timezone
 
+from mchis.outbox import selectors as outbox_selectors
 from mchis.outbox import services as outbox
 from mchis.outbox.models import FailureKind, OutboxEntry
 
-from . import keys, transport
+from . import alerts, keys, transport
 from .signing import sign_detached
 
 MAX_ATTEMPTS = 32
@@ -268,6 +269,10 @@ class _Run:
         )
         self.report.dead += result.dead
         self.report.retried += result.retried
+        alerts.exchange_alert(
+            partner=self.adapter.name, entry_ids=[e.pk for e in entries], dead=result.dead,
+            consecutive_failures=outbox_selectors.consecutive_failures(self.adapter.name), error=verdict.message, now=self.now,
+        )  # fmt: skip
         self.report.failure_kind = verdict.kind
         self.report.errors.append(verdict.message)
         if result.retried:

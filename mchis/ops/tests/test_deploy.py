@@ -72,3 +72,71 @@ def test_every_scheduled_ops_job_exists_and_runs_at_a_fixed_time():
         entry = settings.CELERY_BEAT_SCHEDULE[name]
         assert entry["task"] in current_app.tasks
         assert re.search(r"crontab", repr(entry["schedule"]))
+
+
+RECEIVERS = {
+    "ehr": "mchis.integrations.ehr.receiver",
+    "statistics": "mchis.integrations.statistics.receiver",
+    "handbook": "mchis.integrations.handbook.app",
+    "population": "mchis.integrations.population.simulator",
+}
+
+
+def test_r_ops_02_every_partner_receiver_has_a_unit_whose_arguments_it_accepts():
+    """Each local receiver (docs/exchanges.md) runs as an instance of mchis-receiver@.service; its environment
+    file names an existing module and only arguments that module accepts."""
+    unit = (DEPLOY / "systemd" / "mchis-receiver@.service").read_text()
+    assert (
+        "EnvironmentFile=/etc/mchis/receiver-%i.env" in unit
+        and "-m ${RECEIVER_MODULE} $RECEIVER_ARGS" in unit
+    )
+    for name, module in RECEIVERS.items():
+        assert f"mchis-receiver@{name}" in unit  # the enable line documents every instance
+        env = _env_file(DEPLOY / "systemd" / f"receiver-{name}.env")
+        assert env["RECEIVER_MODULE"] == module
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        for flag in re.findall(r"(--[a-z-]+)", env["RECEIVER_ARGS"]):
+            assert flag in done.stdout, f"{module} does not accept {flag}"
+
+
+def _units() -> list[Path]:
+    return sorted(p for p in (DEPLOY / "systemd").iterdir() if p.suffix in {".service", ".timer"})
+
+
+def test_r_ops_02_the_units_are_well_formed():
+    """Parsed here (sections, a command for each service, an install target); `systemd-analyze verify` below
+    checks them properly where systemd is available."""
+    for path in _units():
+        text = path.read_text(encoding="utf-8")
+        sections = re.findall(r"^\[(\w+)\]$", text, re.M)
+        assert sections[0] == "Unit", path.name
+        if path.suffix == ".service":
+            assert "Service" in sections and re.search(r"^ExecStart=\S", text, re.M), path.name
+        if "Install" in sections:
+            assert re.search(r"^WantedBy=\S", text, re.M), path.name
+
+
+def test_r_ops_02_systemd_analyze_verifies_every_unit(tmp_path):
+    import shutil
+
+    import pytest
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip(
+            "systemd-analyze not installed (package systemd); test_the_units_are_well_formed still runs"
+        )
+    venv_bin = Path(sys.executable).parent
+    for path in _units():
+        # the install location does not exist here: point the commands at this machine's own executables
+        text = path.read_text(encoding="utf-8").replace("/srv/mchis/app/.venv/bin/", f"{venv_bin}/")
+        name = path.name.replace("@.service", "@demo.service")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    units = [str(p) for p in sorted(tmp_path.iterdir()) if p.suffix == ".service"]
+    done = subprocess.run(
+        [analyze, "verify", *units], capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -1,4 +1,5 @@
-"""exchange_keys [--rotate] [--jwks FILE]: show or rotate our signing keys; write the public key set."""
+"""exchange_keys [--rotate] [--encrypt] [--jwks FILE]: show or rotate our signing keys (stored encrypted,
+ADR 0071); seal keys written in clear before; write the public key set."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--rotate", action="store_true")
+        parser.add_argument("--encrypt", action="store_true", help="mã hóa các khóa còn lưu dạng rõ")
         parser.add_argument("--jwks", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["encrypt"]:
+            self.stdout.write(f"Đã mã hóa {keys.signing_keys_encrypt(actor=None)} khóa.")
         if options["rotate"]:
             self.stdout.write(f"Khóa mới: {keys.signing_key_rotate(actor=None)}")
         else:
