@@ -153,11 +153,13 @@ CHILD_COLUMNS = (
     "sex", "ethnicity_code", "personal_id", "father_name", "father_dob", "father_personal_id", "mother_name",
     "mother_dob", "mother_personal_id", "guardian_name", "guardian_dob", "guardian_personal_id",
     "guardian_relationship", "guardian_name_folded", "parents_folded", "status", "source", "source_ref",
+    "province_code",
 )  # fmt: skip
 
 
 class _Writer:
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, province_code: str) -> None:
+        self.province_code = province_code
         self.pg = connection.vendor == "postgresql"
         self.children = _BulkTable(Child, CHILD_COLUMNS, now)
         self.memberships = _BulkTable(
@@ -201,7 +203,7 @@ class _Writer:
                        day(r.father_dob), r.father_personal_id, r.mother_name, day(r.mother_dob),
                        r.mother_personal_id, r.guardian_name, day(r.guardian_dob), r.guardian_personal_id,
                        r.guardian_relationship, r.guardian_name_folded, r.parents_folded, active, SOURCE,
-                       r.source_ref)  # fmt: skip
+                       r.source_ref, self.province_code)  # fmt: skip
 
         def membership_rows() -> Iterable[tuple[Any, ...]]:
             for pk, r in zip(ids, rows, strict=True):
@@ -291,7 +293,7 @@ def demo_generate(
         truth_writer = csv.writer(truth_file) if truth_file else None
         if truth_writer:
             truth_writer.writerow(TRUTH_COLUMNS)
-        writer = _Writer(timezone.now())
+        writer = _Writer(timezone.now(), province.code)
         chunk: list[ChildRow] = []
         truths: list[TruthRow] = []
         for row, truth in generator.stream(children):
