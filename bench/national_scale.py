@@ -58,6 +58,7 @@ def main() -> None:
         "--scan-unit", default="", help="unit code of the Spark/DuckDB scan (default: the nation)"
     )
     ap.add_argument("--no-scan", action="store_true")
+    ap.add_argument("--only-scan", action="store_true", help="skip the latency samples and the plans")
     ap.add_argument("--explain", type=Path)
     ap.add_argument("--nodes", type=int, default=8)
     ap.add_argument("--cores-per-node", type=int, default=16)
@@ -83,44 +84,52 @@ def main() -> None:
         size = cur.fetchone()[0]
     n_children = Child.objects.count()
     print(f"database {connection.settings_dict['NAME']}: {n_children:,} children, {size / 1e9:.2f} GB")
-    last = Child.objects.aggregate(m=Max("id"))["m"] or 0
-    picks = []
-    while len(picks) < args.samples:
-        c = Child.objects.filter(id__gte=rng.randint(1, last)).select_related("unit").order_by("id").first()
-        if c is not None:
-            picks.append(c)
+    if not args.only_scan:
+        last = Child.objects.aggregate(m=Max("id"))["m"] or 0
+        picks = []
+        while len(picks) < args.samples:
+            c = (
+                Child.objects.filter(id__gte=rng.randint(1, last))
+                .select_related("unit")
+                .order_by("id")
+                .first()
+            )
+            if c is not None:
+                picks.append(c)
 
-    # entry-time duplicate check: a re-entry of an existing child, at its own station
-    times = []
-    found = 0
-    for c in picks:
-        data = {f: getattr(c, f) for f in dedupe.EXPORT_COLUMNS if f not in ("id", "public_id", "unit_id")}
-        data["full_name"] = data["full_name"].upper()
-        t = time.perf_counter()
-        cands = dedupe.find_possible_duplicates(data, c.unit)
-        times.append((time.perf_counter() - t) * 1000)
-        found += any(x.child_id == c.pk for x in cands)
-    print(
-        f"entry-time duplicate check, {len(times)} re-entries: p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms "
-        f"(target < 200 ms, ratio {pct(times, 95) / 200:.2f}); the child itself proposed in {found / len(times):.0%}"
-    )
+        # entry-time duplicate check: a re-entry of an existing child, at its own station
+        times = []
+        found = 0
+        for c in picks:
+            data = {
+                f: getattr(c, f) for f in dedupe.EXPORT_COLUMNS if f not in ("id", "public_id", "unit_id")
+            }
+            data["full_name"] = data["full_name"].upper()
+            t = time.perf_counter()
+            cands = dedupe.find_possible_duplicates(data, c.unit)
+            times.append((time.perf_counter() - t) * 1000)
+            found += any(x.child_id == c.pk for x in cands)
+        print(
+            f"entry-time duplicate check, {len(times)} re-entries: p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms "
+            f"(target < 200 ms, ratio {pct(times, 95) / 200:.2f}); the child itself proposed in {found / len(times):.0%}"
+        )
 
-    # commune report, each (commune, month) once
-    month = AncVisit.objects.aggregate(m=Max("month"))["m"]
-    months = sorted({month.replace(month=m) for m in range(1, month.month + 1)})
-    form = form_in_force("BCX3", month)
-    tyts = list(ReportingUnit.objects.filter(kind=UnitKind.TYT).values_list("id", flat=True))
-    pairs = {(rng.choice(tyts), rng.choice(months)) for _ in range(args.samples)}
-    times = []
-    for uid, m in pairs:
-        unit = ReportingUnit.objects.get(pk=uid)
-        t = time.perf_counter()
-        build_view(form, unit, Period(m, "monthly"))
-        times.append((time.perf_counter() - t) * 1000)
-    print(
-        f"commune report BCX3, {len(times)} distinct commune-months: p50 {pct(times, 50):.1f} ms, "
-        f"p95 {pct(times, 95):.1f} ms (target < 200 ms, ratio {pct(times, 95) / 200:.2f})"
-    )
+        # commune report, each (commune, month) once
+        month = AncVisit.objects.aggregate(m=Max("month"))["m"]
+        months = sorted({month.replace(month=m) for m in range(1, month.month + 1)})
+        form = form_in_force("BCX3", month)
+        tyts = list(ReportingUnit.objects.filter(kind=UnitKind.TYT).values_list("id", flat=True))
+        pairs = {(rng.choice(tyts), rng.choice(months)) for _ in range(args.samples)}
+        times = []
+        for uid, m in pairs:
+            unit = ReportingUnit.objects.get(pk=uid)
+            t = time.perf_counter()
+            build_view(form, unit, Period(m, "monthly"))
+            times.append((time.perf_counter() - t) * 1000)
+        print(
+            f"commune report BCX3, {len(times)} distinct commune-months: p50 {pct(times, 50):.1f} ms, "
+            f"p95 {pct(times, 95):.1f} ms (target < 200 ms, ratio {pct(times, 95) / 200:.2f})"
+        )
 
     if not args.no_scan:
         from mchis.quality.dedupe_spark import spark_session
@@ -168,7 +177,7 @@ def main() -> None:
                 f"{label}: {projected / 60:.1f} min"
             )
 
-    if args.explain:
+    if args.explain and not args.only_scan:
         doh = ReportingUnit.objects.filter(kind=UnitKind.DOH).order_by("-id").first()
         c = picks[0]
         province = type("P", (), {"is_authenticated": True, "unit": doh, "is_superuser": False})()
