@@ -101,12 +101,49 @@ def _max_nesting(text: str) -> int:
     return deepest
 
 
+# A decoded JSON string can only hold a refused character if the text holds it raw (DEL and C1 are legal raw
+# inside JSON strings; raw C0 is a syntax error) or as an escape (\b, \f, \u0000-\u001f, \u007f-\u009f).
+# Conservative: an escaped backslash followed by "b" also matches, and only sends the body the slow way.
+_MAY_HOLD_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\\[bf]|\\u00[01][0-9a-f]|\\u007f|\\u00[89][0-9a-f]", re.IGNORECASE
+)
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar 0, `[]` 1), stopping early past the limit."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, level = stack.pop()
+        if level > deepest:
+            deepest = level
+            if deepest > JSON_MAX_DEPTH:
+                return deepest
+        items = node.values() if isinstance(node, dict) else node
+        stack.extend((item, level + 1) for item in items if isinstance(item, (dict, list)))
+    return deepest
+
+
 def parse_json_body(body: bytes) -> Any:
-    """Parse a JSON request body under the rules above; raises InputRejected (422) or ValueError (not JSON)."""
+    """Parse a JSON request body under the rules above; raises InputRejected (422) or ValueError (not JSON).
+
+    Fast path (issue 20: a 1,000-record register batch spent ~15 % of its time here): when the text cannot
+    decode to a string with a refused character, parse once and check the depth on the parsed value; numbers
+    are checked while parsing. Otherwise every string and key is walked and checked."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputRejected("Dữ liệu gửi lên không phải UTF-8.", field="body") from exc
+    if _MAY_HOLD_CONTROL.search(text) is None:
+        try:
+            data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        except RecursionError as exc:
+            raise InputRejected(
+                f"Dữ liệu JSON lồng quá sâu (tối đa {JSON_MAX_DEPTH} cấp).", field="body"
+            ) from exc
+        if _depth(data) > JSON_MAX_DEPTH:
+            raise InputRejected(f"Dữ liệu JSON lồng quá sâu (tối đa {JSON_MAX_DEPTH} cấp).", field="body")
+        return data
     if _max_nesting(text) > JSON_MAX_DEPTH:
         raise InputRejected(f"Dữ liệu JSON lồng quá sâu (tối đa {JSON_MAX_DEPTH} cấp).", field="body")
     data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)

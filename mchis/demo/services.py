@@ -151,14 +151,15 @@ def _commune_infos(tree: ProvinceTree, rng: random.Random) -> tuple[list[Commune
 
 CHILD_COLUMNS = (
     "id", "public_id", "unit_id", "commune_id", *(column_of(name) for name in ROW_FIELDS),
-    "name_folded", "guardian_name_folded", "parents_folded", "status", "source", "source_ref",
+    "name_folded", "guardian_name_folded", "parents_folded", "status", "source", "source_ref", "province_code",
 )  # fmt: skip
 _ROW_ATTRS = tuple(column_of(name) for name in ROW_FIELDS)  # ChildRow attributes, named like the columns
 _DATE_FIELD = tuple(FIELDS[name][0] == "date" for name in ROW_FIELDS)
 
 
 class _Writer:
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, province_code: str) -> None:
+        self.province_code = province_code
         self.pg = connection.vendor == "postgresql"
         self.children = _BulkTable(Child, CHILD_COLUMNS, now)
         self.memberships = _BulkTable(
@@ -202,7 +203,7 @@ class _Writer:
                     for attr, is_date in zip(_ROW_ATTRS, _DATE_FIELD, strict=True)
                 ]
                 yield (pk, uid(r.public_id), c.unit_id, c.admin_id, *fields, r.name_folded,
-                       r.guardian_name_folded, r.parents_folded, active, SOURCE, r.source_ref)  # fmt: skip
+                       r.guardian_name_folded, r.parents_folded, active, SOURCE, r.source_ref, self.province_code)  # fmt: skip
 
         def membership_rows() -> Iterable[tuple[Any, ...]]:
             for pk, r in zip(ids, rows, strict=True):
@@ -292,7 +293,7 @@ def demo_generate(
         truth_writer = csv.writer(truth_file) if truth_file else None
         if truth_writer:
             truth_writer.writerow(TRUTH_COLUMNS)
-        writer = _Writer(timezone.now())
+        writer = _Writer(timezone.now(), province.code)
         chunk: list[ChildRow] = []
         truths: list[TruthRow] = []
         for row, truth in generator.stream(children):

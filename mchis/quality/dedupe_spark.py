@@ -135,6 +135,7 @@ def spark_session(master: str = "", memory: str = "") -> Any:
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", str(settings.SPARK_SHUFFLE_PARTITIONS))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.pyspark.python", os.environ.get("PYSPARK_PYTHON", _python()))
         .config("spark.executorEnv.PYTHONPATH", project)

@@ -245,8 +245,10 @@ def records_post(
     verify_submission(
         request, request.auth, body
     )  # 401 when a machine client's signature is missing or wrong
+    # The input middleware has usually parsed and checked this JSON already (core.inputs): reuse it.
+    parsed = getattr(request, "_mchis_json", None)
     try:
-        payload = parse_json_body(body or b"null")
+        payload = parsed if parsed is not None else parse_json_body(body or b"null")
     except InputRejected as exc:
         return Status(422, {"code": exc.code, "message": exc.message, "field": exc.field})
     except ValueError as exc:
@@ -268,7 +270,8 @@ def records_post(
         )
     except InputRejected as exc:
         return Status(422, {"code": exc.code, "message": exc.message, "field": exc.field})
-    fingerprint = services.request_fingerprint(register, body, dryRun, async_)
+    # Only a replay compares fingerprints, and only a batch with a key can be replayed.
+    fingerprint = services.request_fingerprint(register, body, dryRun, async_, parsed=payload) if key else ""
     status, out = services.batch_ingest(
         actor=request.auth,
         register=register,

@@ -224,6 +224,8 @@ class RegisterRecord(models.Model):
     SCOPE_PATH = "facility__path"
 
     facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    # 2025 province code of `facility` (shard key, ADR 0074/0075), set by the writer.
+    province_code = models.CharField(max_length=2, blank=True, default="")
     event_date = models.DateField()
     month = models.DateField(help_text="First day of the month of event_date")
     place = models.CharField(
@@ -366,6 +368,7 @@ class Newborn(models.Model):
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="newborns")
     facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    province_code = models.CharField(max_length=2, blank=True, default="")  # the delivery's
     month = models.DateField()
     event_date = models.DateField()
     place = models.CharField(

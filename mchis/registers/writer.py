@@ -17,6 +17,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from mchis.units.provinces import province_codes_for
+
 from .models import Newborn, Person
 from .validation import Outcome
 
@@ -65,6 +67,9 @@ def upsert_rows(model: Any, cleans: list[dict[str, Any]]) -> list[Any]:
     """Insert or update these clean records (already sorted by key); returns the written rows with their pk."""
     fields = writable_fields(model)
     accepted = {getattr(model._meta.get_field(f), "attname", f) for f in fields} | set(_KEY_COLUMNS)
+    provinces = province_codes_for({clean["facility_id"] for clean in cleans})
+    for clean in cleans:
+        clean["province_code"] = provinces.get(clean["facility_id"], "")
     if connection.vendor == "postgresql":
         defaults = _model_defaults(model)
         objs: list[Any] = [
@@ -134,7 +139,7 @@ def write_newborns(deliveries: list[Any], outcomes: list[Outcome]) -> None:
 
     def common(d: Any) -> dict[str, Any]:
         return {"delivery_id": d.pk, "facility_id": d.facility_id, "month": d.month, "event_date": d.event_date,
-                "place": d.place}  # fmt: skip
+                "place": d.place, "province_code": d.province_code}  # fmt: skip
 
     if connection.vendor == "postgresql":
         defaults = _model_defaults(Newborn)

@@ -56,6 +56,8 @@ class Child(models.Model):
         "places.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     address_detail = models.CharField(max_length=255, blank=True)
+    # 2025 province code of `unit` (shard key, ADR 0074/0075): set by save() and by the bulk writers.
+    province_code = models.CharField(max_length=2, blank=True, default="")
 
     full_name = models.CharField(max_length=150)
     name_folded = models.CharField(max_length=150, db_index=True, help_text="Lower case, no diacritics")
@@ -112,6 +114,16 @@ class Child(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.unit_id is not None:
+            from mchis.units.provinces import province_code_of
+
+            self.province_code = province_code_of(self.unit_id)
+            fields = kwargs.get("update_fields")
+            if fields is not None and ("unit" in fields or "unit_id" in fields):
+                kwargs["update_fields"] = {*fields, "province_code"}
+        super().save(*args, **kwargs)
 
 
 class CircumstanceMembership(models.Model):

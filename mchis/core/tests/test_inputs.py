@@ -10,6 +10,8 @@ import zipfile
 import pytest
 from django.test import Client
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mchis.core.errors import DomainError, ValidationFailed
 from mchis.core.http import content_disposition
@@ -198,3 +200,38 @@ def test_json_body_helper_rejects_non_utf8():
     with pytest.raises(InputRejected, match="UTF-8"):
         parse_json_body('{"a": "ầ"}'.encode("utf-16"))
     assert json.loads(b"[]") == parse_json_body(b"[]")
+
+
+_JSON_DOCS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_DOCS, st.booleans(), st.integers(0, 40))
+def test_json_fast_path_accepts_and_refuses_exactly_what_the_full_walk_does(doc, ascii_only, wrap):
+    """parse_json_body's fast path (issue 20) against the full check: same value or the same refusal, for
+    strings with any characters (escaped or raw) and any depth around the limit."""
+    from mchis.core import inputs
+
+    for _ in range(wrap):
+        doc = [doc]
+    text = json.dumps(doc, ensure_ascii=ascii_only)
+
+    def outcome(fn):
+        try:
+            return ("ok", fn())
+        except InputRejected as exc:
+            return ("refused", exc.message)
+
+    def full_walk():
+        if inputs._max_nesting(text) > inputs.JSON_MAX_DEPTH:
+            raise InputRejected("deep", field="body")
+        return inputs.check_json_value(json.loads(text))
+
+    fast, full = outcome(lambda: parse_json_body(text.encode())), outcome(full_walk)
+    assert fast[0] == full[0]
+    if fast[0] == "ok":
+        assert fast[1] == full[1]

@@ -287,6 +287,14 @@ def test_national_mode_shares_children_by_communes_in_every_province(province):
     assert Child.objects.filter(unit__admin_unit__parent=province).count() == 120
     assert sorted(DemoRun.objects.values_list("province_code", "children")) == [("04", 40), ("33", 120)]
     assert "Cả nước: 160 trẻ" in out.getvalue()
+    # an interrupted national run is completed with --resume: provinces done with this seed are skipped
+    DemoRun.objects.filter(province_code="04").delete()
+    Child.objects.filter(unit__admin_unit__parent=small).delete()
+    out = StringIO()
+    call_command("generate_demo", "--province", "all", "--children", "160", "--seed", "3", "--as-of", AS_OF,
+                 "--resume", stdout=out)  # fmt: skip
+    assert "Tỉnh 33: đã sinh (--resume), bỏ qua" in out.getvalue() and "Cả nước: 40 trẻ" in out.getvalue()
+    assert Child.objects.count() == 160
     with pytest.raises(CommandError, match="--province all không dùng với --truth"):
         call_command(
             "generate_demo", "--province", "all", "--children", "10", "--seed", "3", "--truth", "t.csv"

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from mchis.core.errors import DomainError
+from mchis.demo.models import DemoRun
 from mchis.demo.publication import demo_publish
 from mchis.demo.registers import NATIONAL_BIRTHS_PER_CHILD_MONTH, RegistersReport, demo_registers_generate
 from mchis.demo.services import demo_accounts_ensure, demo_generate, national_plan
@@ -56,6 +57,10 @@ class Command(BaseCommand):
             help="Bộ tỉ lệ lỗi và thói quen đặt tên (a = mặc định, b = tham số khác, để đánh giá độc lập).",
         )  # fmt: skip
         parser.add_argument("--accounts", action="store_true", help="Tạo một tài khoản mẫu cho mỗi vai trò.")
+        parser.add_argument(
+            "--resume", action="store_true",
+            help="Với --province all: bỏ qua các tỉnh đã sinh với cùng --seed (chạy tiếp một lần bị dừng).",
+        )  # fmt: skip
         parser.add_argument(
             "--as-of", type=_as_of, default=None, help="Ngày tham chiếu tính tuổi (mặc định hôm nay)."
         )
@@ -170,7 +175,15 @@ class Command(BaseCommand):
         as_of = options["as_of"] or timezone.localdate()
         started = time.perf_counter()
         total = records = 0
+        done = (
+            set(DemoRun.objects.filter(seed=options["seed"]).values_list("province_code", flat=True))
+            if options["resume"]
+            else set()
+        )
         for code, children in plan:
+            if code in done:
+                self.stdout.write(f"Tỉnh {code}: đã sinh (--resume), bỏ qua")
+                continue
             t0 = time.perf_counter()
             report = demo_generate(
                 province_code=code, children=children, seed=options["seed"], error_rate=options["error_rate"],
