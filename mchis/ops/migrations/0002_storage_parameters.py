@@ -46,8 +46,8 @@ def revert(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("ops", "0001_initial"),
-        ("registry", "0009_province_code"),
-        ("registers", "0006_province_code"),
+        ("registry", "0010_province_code"),
+        ("registers", "0008_province_code"),
         ("outbox", "0001_initial"),
     ]
 

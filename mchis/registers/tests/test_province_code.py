@@ -47,6 +47,6 @@ def test_a_child_saved_gets_its_units_province_and_the_migrations_fill_older_row
     Child.objects.update(province_code="")
     AncVisit.objects.update(province_code="")
     editor = SimpleNamespace(connection=connection)
-    importlib.import_module("mchis.registry.migrations.0009_province_code").fill(None, editor)
-    importlib.import_module("mchis.registers.migrations.0006_province_code").fill(None, editor)
+    importlib.import_module("mchis.registry.migrations.0010_province_code").fill(None, editor)
+    importlib.import_module("mchis.registers.migrations.0008_province_code").fill(None, editor)
     assert Child.objects.get().province_code == "04" and AncVisit.objects.get().province_code == "08"

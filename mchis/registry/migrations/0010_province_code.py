@@ -33,7 +33,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registry', '0008_client_key_per_proposer'),
+        ('registry', '0009_change_request_conflict'),
         ('units', '0001_initial'),
         ('places', '0003_village_pending'),
     ]

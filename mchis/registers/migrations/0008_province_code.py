@@ -33,7 +33,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registers', '0005_delivery_maternal_death'),
+        ('registers', '0007_fill_residence_commune_code'),
         ('units', '0001_initial'),
         ('places', '0003_village_pending'),
     ]
