@@ -151,19 +151,16 @@ def offline_item_submit(*, actor: Principal, entry: Entry) -> OfflineItem:
     """One queued entry: its fate (accepted, conflict, rejected) - the stored one when it was seen before."""
     require_person(actor)
     unit = _unit(actor)
-    action = "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose"
-    require(actor, action)
     person = as_person(actor)
     seen = OfflineItem.objects.filter(user=person, client_id=entry.client_id).first()
     if seen is not None and seen.status != ItemStatus.REJECTED:
         return seen  # a replay: same answer, nothing done twice
     try:
         with transaction.atomic():
+            require(actor, "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose")
             object_ref, status = _run(actor, unit, entry)
             message, errors = "", []
-    except PermissionDeniedError:
-        raise
-    except DomainError as exc:  # the entry is refused; the device shows the message, the person fixes it
+    except DomainError as exc:  # refused (rules, rights, scope): the device shows why, the person fixes it
         object_ref, status, message, errors = "", ItemStatus.REJECTED, _message_of(exc), _errors_of(exc)
     return _record(actor, person, unit, entry, seen, object_ref, status, message, errors)
 
@@ -200,6 +197,23 @@ def _record(
         reason=message,
     )
     return item
+
+
+@transaction.atomic
+def offline_sync(
+    *, actor: Principal, entries: list[Entry], waiting: int
+) -> tuple[list[OfflineItem], StationSync]:
+    """One device's sync: its entries in order, then its station row. The station row is locked first, so
+    two syncs of the same person (two tabs, a background sync racing the button) run one after the other and
+    the second finds every entry already answered."""
+    require_person(actor)
+    unit = _unit(actor)
+    StationSync.objects.get_or_create(
+        unit=unit, user=as_person(actor), defaults={"last_attempt_at": timezone.now()}
+    )
+    StationSync.objects.select_for_update().get(unit=unit, user=as_person(actor))
+    done = [offline_item_submit(actor=actor, entry=entry) for entry in entries]
+    return done, station_sync_record(actor=actor, items=done, waiting=waiting)
 
 
 @transaction.atomic
