@@ -55,20 +55,26 @@ def _unit(actor: Principal) -> Any:
     return unit
 
 
+def _proposal_args(entry: Entry) -> dict[str, Any]:
+    """What the child form's fields say beyond the child's values (reason, real date, acknowledgements)."""
+    fields = entry.fields
+    return {
+        "reason": str(fields.get("reason", "")),
+        "event_date": _event_date(fields),
+        "client_key": str(entry.client_id),
+        "acknowledge_warnings": fields.get("acknowledge_warnings") in ("on", True, "true"),
+    }
+
+
 def _child_create(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
     fields = entry.fields
-    form = ChildForm(data=fields)
+    confirmed = fields.get("not_duplicate") in ("on", True, "true")
     request = registry_services.child_propose_create(
         actor=actor,
         unit=unit,
-        data=form.child_data(),
-        reason=str(fields.get("reason", "")),
-        event_date=_event_date(fields),
-        client_key=str(entry.client_id),
-        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
-        not_duplicate_reason=str(fields.get("not_duplicate_reason", "")).strip()
-        if fields.get("not_duplicate") in ("on", True, "true")
-        else "",
+        data=ChildForm(data=fields).child_data(),
+        not_duplicate_reason=str(fields.get("not_duplicate_reason", "")).strip() if confirmed else "",
+        **_proposal_args(entry),
     )
     return str(request.public_id), ItemStatus.ACCEPTED
 
@@ -89,17 +95,12 @@ def _child_change(actor: Principal, entry: Entry) -> tuple[str, str]:
         raise DomainError(
             "Không tìm thấy hồ sơ trẻ (đã bị xóa, gộp hoặc chuyển đơn vị).", field="child"
         ) from exc
-    fields = entry.fields
-    form = ChildForm(data=fields)
     request = registry_services.child_propose_change(
         actor=actor,
         child=child,
-        changes=form.child_data(),
-        reason=str(fields.get("reason", "")),
-        event_date=_event_date(fields),
-        client_key=str(entry.client_id),
-        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
+        changes=ChildForm(data=entry.fields).child_data(),
         base_version=entry.base_version,
+        **_proposal_args(entry),
     )
     status = ItemStatus.CONFLICT if request.has_open_conflict else ItemStatus.ACCEPTED
     return str(request.public_id), status

@@ -15,9 +15,8 @@ import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+from mchis.registry.tests.test_e2e_registry import CHROMIUM, _page  # the `browser` fixture: conftest.py
+
 SHOTS = Path(__file__).resolve().parents[3] / "test-results" / "offline"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
@@ -30,39 +29,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture(autouse=True)
 def _settings(settings):
     settings.REGISTRY_STEP_UP_FOR_CHANGES = False
 
 
-def _session(browser, live_server, user, *, second_factor: bool = False, viewport=DESKTOP):
-    from django.test import Client
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client = Client()
-    client.force_login(user)
-    if second_factor:
-        device = TOTPDevice.objects.create(user=user, name="e2e", confirmed=True)
-        session = client.session
-        session["otp_device_id"] = device.persistent_id
-        session["mchis_step_up_at"] = time.time()
-        session.save()
-    context = browser.new_context(viewport=viewport)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(60000)
+def _session(browser, live_server, user, *, second_factor: bool = False):
+    context, page = _page(browser, live_server, user, second_factor=second_factor)
+    page.set_viewport_size(DESKTOP)
     return context, page
 
 
