@@ -92,11 +92,10 @@ def offline_sync(request: ApiRequest, payload: SyncIn) -> dict[str, Any]:
     """Each entry is handled in order and answered with its fate. The same `client_id` sent again (a lost
     answer, a retry) returns the stored fate: nothing is created twice. A rejected entry may be fixed and sent
     again under the same id."""
-    require_person(request.auth)
-    done = [
-        services.offline_item_submit(
-            actor=request.auth,
-            entry=services.Entry(
+    done, sync = services.offline_sync(
+        actor=request.auth,
+        entries=[
+            services.Entry(
                 client_id=e.client_id,
                 kind=e.kind,
                 fields=e.fields,
@@ -104,11 +103,11 @@ def offline_sync(request: ApiRequest, payload: SyncIn) -> dict[str, Any]:
                 child=e.child,
                 base_version=e.base_version,
                 queued_at=e.queued_at,
-            ),
-        )
-        for e in payload.items
-    ]
-    sync = services.station_sync_record(actor=request.auth, items=done, waiting=payload.waiting)
+            )
+            for e in payload.items
+        ],
+        waiting=payload.waiting,
+    )
     return {"items": _fates(request, done), "synced_at": sync.last_success_at}
 
 

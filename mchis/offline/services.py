@@ -55,20 +55,26 @@ def _unit(actor: Principal) -> Any:
     return unit
 
 
+def _proposal_args(entry: Entry) -> dict[str, Any]:
+    """What the child form's fields say beyond the child's values (reason, real date, acknowledgements)."""
+    fields = entry.fields
+    return {
+        "reason": str(fields.get("reason", "")),
+        "event_date": _event_date(fields),
+        "client_key": str(entry.client_id),
+        "acknowledge_warnings": fields.get("acknowledge_warnings") in ("on", True, "true"),
+    }
+
+
 def _child_create(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
     fields = entry.fields
-    form = ChildForm(data=fields)
+    confirmed = fields.get("not_duplicate") in ("on", True, "true")
     request = registry_services.child_propose_create(
         actor=actor,
         unit=unit,
-        data=form.child_data(),
-        reason=str(fields.get("reason", "")),
-        event_date=_event_date(fields),
-        client_key=str(entry.client_id),
-        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
-        not_duplicate_reason=str(fields.get("not_duplicate_reason", "")).strip()
-        if fields.get("not_duplicate") in ("on", True, "true")
-        else "",
+        data=ChildForm(data=fields).child_data(),
+        not_duplicate_reason=str(fields.get("not_duplicate_reason", "")).strip() if confirmed else "",
+        **_proposal_args(entry),
     )
     return str(request.public_id), ItemStatus.ACCEPTED
 
@@ -89,17 +95,12 @@ def _child_change(actor: Principal, entry: Entry) -> tuple[str, str]:
         raise DomainError(
             "Không tìm thấy hồ sơ trẻ (đã bị xóa, gộp hoặc chuyển đơn vị).", field="child"
         ) from exc
-    fields = entry.fields
-    form = ChildForm(data=fields)
     request = registry_services.child_propose_change(
         actor=actor,
         child=child,
-        changes=form.child_data(),
-        reason=str(fields.get("reason", "")),
-        event_date=_event_date(fields),
-        client_key=str(entry.client_id),
-        acknowledge_warnings=fields.get("acknowledge_warnings") in ("on", True, "true"),
+        changes=ChildForm(data=entry.fields).child_data(),
         base_version=entry.base_version,
+        **_proposal_args(entry),
     )
     status = ItemStatus.CONFLICT if request.has_open_conflict else ItemStatus.ACCEPTED
     return str(request.public_id), status
@@ -151,19 +152,16 @@ def offline_item_submit(*, actor: Principal, entry: Entry) -> OfflineItem:
     """One queued entry: its fate (accepted, conflict, rejected) - the stored one when it was seen before."""
     require_person(actor)
     unit = _unit(actor)
-    action = "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose"
-    require(actor, action)
     person = as_person(actor)
     seen = OfflineItem.objects.filter(user=person, client_id=entry.client_id).first()
     if seen is not None and seen.status != ItemStatus.REJECTED:
         return seen  # a replay: same answer, nothing done twice
     try:
         with transaction.atomic():
+            require(actor, "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose")
             object_ref, status = _run(actor, unit, entry)
             message, errors = "", []
-    except PermissionDeniedError:
-        raise
-    except DomainError as exc:  # the entry is refused; the device shows the message, the person fixes it
+    except DomainError as exc:  # refused (rules, rights, scope): the device shows why, the person fixes it
         object_ref, status, message, errors = "", ItemStatus.REJECTED, _message_of(exc), _errors_of(exc)
     return _record(actor, person, unit, entry, seen, object_ref, status, message, errors)
 
@@ -200,6 +198,23 @@ def _record(
         reason=message,
     )
     return item
+
+
+@transaction.atomic
+def offline_sync(
+    *, actor: Principal, entries: list[Entry], waiting: int
+) -> tuple[list[OfflineItem], StationSync]:
+    """One device's sync: its entries in order, then its station row. The station row is locked first, so
+    two syncs of the same person (two tabs, a background sync racing the button) run one after the other and
+    the second finds every entry already answered."""
+    require_person(actor)
+    unit = _unit(actor)
+    StationSync.objects.get_or_create(
+        unit=unit, user=as_person(actor), defaults={"last_attempt_at": timezone.now()}
+    )
+    StationSync.objects.select_for_update().get(unit=unit, user=as_person(actor))
+    done = [offline_item_submit(actor=actor, entry=entry) for entry in entries]
+    return done, station_sync_record(actor=actor, items=done, waiting=waiting)
 
 
 @transaction.atomic

@@ -403,7 +403,9 @@ def _rebase(
     server's newer value: no lost update). A field changed both on the server since the base and in the
     proposal, to different values, is a conflict {field: {base, theirs, ours, by, at}} for the leader."""
     base = _base_snapshot(child, base_version)
-    normalised, _issues = validation.normalise(changes, only_present=True)
+    normalised, issues = validation.normalise(changes, only_present=True)
+    if issues:  # a value that cannot be read is refused, never dropped
+        raise ValidationFailed(_issues_to_errors(issues))
     if base is None:  # no history row for that version: every changed field is compared with the live one
         return changes, {}
     current = child_snapshot(child)

@@ -15,9 +15,8 @@ import pytest
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
+from mchis.registry.tests.test_e2e_registry import CHROMIUM, _page  # the `browser` fixture: conftest.py
+
 SHOTS = Path(__file__).resolve().parents[3] / "test-results" / "offline"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
@@ -30,39 +29,14 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture(autouse=True)
 def _settings(settings):
     settings.REGISTRY_STEP_UP_FOR_CHANGES = False
 
 
-def _session(browser, live_server, user, *, second_factor: bool = False, viewport=DESKTOP):
-    from django.test import Client
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    client = Client()
-    client.force_login(user)
-    if second_factor:
-        device = TOTPDevice.objects.create(user=user, name="e2e", confirmed=True)
-        session = client.session
-        session["otp_device_id"] = device.persistent_id
-        session["mchis_step_up_at"] = time.time()
-        session.save()
-    context = browser.new_context(viewport=viewport)
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(60000)
+def _session(browser, live_server, user, *, second_factor: bool = False):
+    context, page = _page(browser, live_server, user, second_factor=second_factor)
+    page.set_viewport_size(DESKTOP)
     return context, page
 
 
@@ -74,17 +48,23 @@ def _shot(page, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def _wait(predicate, seconds: float = 90) -> None:
+def _until(page, expression: str, seconds: float = 60) -> None:
+    """Poll a JavaScript expression from outside the page (page.wait_for_function evaluates strings inside
+    the page, which the strict CSP refuses - as it should)."""
     end = time.monotonic() + seconds
+    last: Exception | None = None
     while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError("timed out")
+        try:
+            if page.evaluate(expression):
+                return
+        except Exception as exc:  # a navigation in progress: try again
+            last = exc
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {expression} ({last})")
 
 
 def _queued(page) -> int:
-    return int(page.locator("[data-outbox-n]").inner_text())
+    return int(page.evaluate("document.querySelector('[data-outbox-n]').textContent"))
 
 
 def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
@@ -107,10 +87,8 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     context, page = _session(browser, live_server, collector)
     base = live_server.url
     page.goto(f"{base}/offline/")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
-    page.wait_for_function(
-        f"window.MchisOutbox.key('{collector.pk}', {{cachedOnly: true}}).then(k => !!k)", polling=300
-    )
+    _until(page, "navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    _until(page, f"window.MchisOutbox.key('{collector.pk}', {{cachedOnly: true}}).then(k => !!k)")
     # the pages the station works on, opened once online: the service worker keeps them
     for path in (
         "/children/new/",
@@ -131,7 +109,7 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
         page.select_option("#id_sex", "F" if "Thị" in name else "M")
         page.fill("#id_mother_name", mother)
         page.click("main form[method=post] button[name=send]")
-        page.wait_for_function(f"document.querySelector('[data-outbox-n]').textContent === '{i + 1}'")
+        _until(page, f"document.querySelector('[data-outbox-n]').textContent === '{i + 1}'")
         assert "hàng chờ" in page.locator("#offline-status").inner_text()
     # the browser refuses what the server would refuse, with the server's words
     page.fill("#id_full_name", "Lò Văn 3")
@@ -148,7 +126,7 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
         page.fill("#id-gestational_age_weeks", str(10 + i))
         page.fill("#id-visit_number", "1")
         page.click("form[data-register-form] button[name=save]")
-        page.wait_for_function(f"document.querySelector('[data-outbox-n]').textContent === '{4 + i}'")
+        _until(page, f"document.querySelector('[data-outbox-n]').textContent === '{4 + i}'")
 
     # a change proposal on version 1 of the child, offline
     page.goto(f"{base}/children/{child.public_id}/change/")
@@ -159,7 +137,7 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
 
     # reload while still offline: the queue is still there, listed and counted
     page.reload()
-    page.wait_for_function("document.querySelectorAll('[data-outbox-item]').length === 9")
+    _until(page, "document.querySelectorAll('[data-outbox-item]').length === 9")
     assert _queued(page) == 9
     assert OfflineItem.objects.count() == 0 and AncVisit.objects.count() == 0
     _shot(page, "outbox-offline")
@@ -170,8 +148,10 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     change_request_approve(actor=leader, request=online)
 
     context.set_offline(False)
-    _wait(lambda: OfflineItem.objects.count() == 9)
-    page.wait_for_function("document.querySelector('[data-outbox-n]').textContent === '0'")
+    # the page sends the queue by itself (the "online" event, or the service worker's Background Sync)
+    _until(page, "document.querySelectorAll('[data-outbox-item][data-status=waiting]').length === 0", 120)
+    _until(page, "document.querySelector('[data-outbox-n]').textContent === '0'")
+    page.wait_for_timeout(1000)  # the server has answered: let its last write settle (SQLite in tests)
     # again: the button sends nothing twice
     page.click("[data-testid=outbox-send]")
     page.wait_for_timeout(1500)
@@ -181,9 +161,7 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     assert OfflineItem.objects.filter(status=ItemStatus.CONFLICT).count() == 1
     assert OfflineItem.objects.exclude(status__in=[ItemStatus.ACCEPTED, ItemStatus.CONFLICT]).count() == 0
     page.reload()
-    page.wait_for_function(
-        "document.querySelectorAll('[data-outbox-item][data-status=conflict]').length === 1"
-    )
+    _until(page, "document.querySelectorAll('[data-outbox-item][data-status=conflict]').length === 1")
     _shot(page, "outbox-synced")
 
     # the leader sees the conflict side by side and resolves it field by field

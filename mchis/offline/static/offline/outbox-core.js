@@ -9,14 +9,20 @@
 
   function db() {
     if (!dbPromise) {
-      dbPromise = root.idb.openDB(DB_NAME, 1, {
+      var opening = root.idb.openDB(DB_NAME, 1, {
         upgrade: function (d) {
           d.createObjectStore("keys");
           d.createObjectStore("state");
           var store = d.createObjectStore("outbox", { keyPath: "id" });
           store.createIndex("user", "user");
         },
+        // another page or the worker deletes the database (logout): let go of it at once
+        blocking: function () {
+          opening.then(function (d) { d.close(); });
+          dbPromise = null;
+        },
       });
+      dbPromise = opening;
     }
     return dbPromise;
   }
@@ -160,7 +166,15 @@
 
   // Send every unsent entry of the current person, in the order they were made. Resolves to a summary
   // {sent, rejected, conflicts, error: "" | "network" | "auth"}.
+  // One sync at a time per browser: the page's button, its "online" handler and the service worker's
+  // Background Sync may all start one; the Web Locks API makes them wait for each other (across tabs too).
   function syncAll() {
+    var locks = root.navigator && root.navigator.locks;
+    if (locks && locks.request) return locks.request("mchis-outbox-sync", syncOnce);
+    return syncOnce();
+  }
+
+  function syncOnce() {
     var summary = { sent: 0, rejected: 0, conflicts: 0, error: "" };
     return Promise.all([getState("user"), getState("csrf")]).then(function (got) {
       var user = got[0], csrf = got[1];
@@ -266,9 +280,19 @@
 
   // Logout: everything of this browser's offline copy, the queue included (the person confirmed it).
   function wipeAll() {
-    var closing = dbPromise ? dbPromise.then(function (d) { d.close(); }) : Promise.resolve();
+    // Empty every store first (immediate), then delete the database (it may wait for other tabs to let go).
+    var emptied = db().then(function (d) {
+      var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
+      return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").clear(), tx.objectStore("outbox").clear()])
+        .then(function () { return tx.done; })
+        .then(function () { d.close(); });
+    });
     dbPromise = null;
-    return closing.then(function () { return root.idb.deleteDB(DB_NAME); }).then(wipeCaches);
+    return emptied.then(function () {
+      var deleted = root.idb.deleteDB(DB_NAME);
+      var patience = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+      return Promise.race([deleted, patience]);
+    }).then(wipeCaches);
   }
 
   root.MchisOutbox = {

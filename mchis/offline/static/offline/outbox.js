@@ -171,11 +171,8 @@
       record.source_record_id = "offline";
       return S.validate(schema, record).filter(function (e) { return e.field !== "source_record_id"; });
     }
-    var data = S.normaliseChild(schema, fields);
-    if (kind === "child_change") {  // a change proposal sends the whole form; the same checks apply
-      return S.validate(schema, data);
-    }
-    return S.validate(schema, data);
+    // a change proposal sends the whole form, so a new child and a change get the same checks
+    return S.validate(schema, S.normaliseChild(schema, fields));
   }
   function circumstances(fields) {  // the child form's rows, as the server reads them (ChildForm.child_data)
     var list = [];
@@ -251,7 +248,7 @@
     }, true);
   });
 
-  // the waiting list (/offline/) draws itself with offline/outbox-list.js
+  // The waiting list (/offline/) draws itself with offline/outbox-list.js.
   window.MchisOutboxPage = { user: user, ready: ready, syncNow: function () { return ready.then(syncNow); }, showCount: showCount };
   document.dispatchEvent(new CustomEvent("mchis:outbox-ready"));
 })();
