@@ -76,8 +76,9 @@ class DuplicateOut(Schema):
     source_record_id: str = Field(examples=["A1-D2"])
     other_unit: str = Field(examples=["BVH08-01"], description="Cơ sở đã thực hiện và cũng ghi sự kiện")
     other_source_record_id: str = Field(examples=["H-D1"])
-    by: Literal["personal_id", "name_dob"] = Field(
-        description="Khớp theo số định danh, hoặc họ tên + ngày sinh"
+    by: Literal["personal_id", "name_dob", "residence"] = Field(
+        description="Khớp theo số định danh, hoặc họ tên + ngày sinh; residence: sự kiện cơ sở khác ghi cho "
+        "người dân của xã (CSYT khác tự suy ra), đã tính ở hàng của trạm"
     )
 
 
