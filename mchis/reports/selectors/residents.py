@@ -26,7 +26,7 @@ from typing import Any
 from mchis.registers.models import PlaceOfService
 from mchis.units.models import ReportingUnit
 
-from ..compute import Number, register_values
+from ..compute import Number, register_values, registers
 from ..definitions import Cell, Filter, FormSpec, Query
 from ..models import ReportInstance
 from ..periods import Period
@@ -56,6 +56,10 @@ class Resident:
     @property
     def key(self) -> tuple[str, int]:
         return (self.register, self.record_id)
+
+    @property
+    def register_label(self) -> str:
+        return registers()[self.register].label
 
     def as_pair(self) -> Pair:
         """The page/API listing of a derived event taken out of a total (matched by residence)."""

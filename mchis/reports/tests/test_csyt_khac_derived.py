@@ -105,6 +105,7 @@ def cells(view: Any, row: str, columns: tuple[str, ...]) -> dict[str, Any]:
 
 
 def test_r_mch_03_commune_csyt_khac_derived_from_other_facilities(province_b, tree, make_user):
+    """BCX3 of B1, counted by hand (module docstring); the derived events are listed for the approver."""
     view = report_view(make_user("reporter", tree.tyt_b1), "BCX3", B1, P)
     cols = ("total", "tyt", "out", "other")
     # Thảo at the station; Lan typed; Mai (HB) and Hoa (PB) derived; Kim lives elsewhere; Ngọc is voided
@@ -118,6 +119,15 @@ def test_r_mch_03_commune_csyt_khac_derived_from_other_facilities(province_b, tr
     assert sorted((r.register, r.facility, r.source_record_id) for r in view.residents) == [
         ("death", HB, "HB-X1"), ("delivery", HB, "HB-D1"), ("delivery", PB, "PB-D1"),
     ]  # fmt: skip
+    # the station and its approver see which events were derived: API `residents`, a list on the page
+    c = Client()
+    c.force_login(make_user("leader", tree.ttyt_b))
+    body = c.get(f"/api/v1/reports/BCX3/{B1}/{P}").json()
+    assert sorted((r["other_unit"], r["other_source_record_id"]) for r in body["residents"]) == [
+        (HB, "HB-D1"), (HB, "HB-X1"), (PB, "PB-D1"),
+    ]  # fmt: skip
+    html = c.get(f"/reports/BCX3/{B1}/{P}/").content.decode()
+    assert 'data-testid="residents"' in html and "Đinh Thị Mai" in html and "PB-D1" in html
 
 
 def test_r_mch_03_csyt_khac_derived_counted_once_in_district_and_province(province_b, tree, make_user):
