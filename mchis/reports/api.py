@@ -76,9 +76,18 @@ class DuplicateOut(Schema):
     source_record_id: str = Field(examples=["A1-D2"])
     other_unit: str = Field(examples=["BVH08-01"], description="Cơ sở đã thực hiện và cũng ghi sự kiện")
     other_source_record_id: str = Field(examples=["H-D1"])
-    by: Literal["personal_id", "name_dob"] = Field(
-        description="Khớp theo số định danh, hoặc họ tên + ngày sinh"
+    by: Literal["personal_id", "name_dob", "residence"] = Field(
+        description="Khớp theo số định danh, hoặc họ tên + ngày sinh; residence: sự kiện cơ sở khác ghi cho "
+        "người dân của xã (CSYT khác tự suy ra), đã tính ở hàng của trạm"
     )
+
+
+class ResidentOut(Schema):
+    register: str = Field(examples=["delivery"])
+    unit: str = Field(examples=["TYT02269"], description="Trạm y tế của xã nơi người dân cư trú")
+    other_unit: str = Field(examples=["BVH08-01"], description="Cơ sở đã thực hiện và ghi sự kiện")
+    other_source_record_id: str = Field(examples=["H-D1"])
+    event_date: str = Field(examples=["16/01/2026"])
 
 
 class ReportOut(Schema):
@@ -108,6 +117,11 @@ class ReportOut(Schema):
     )
     duplicates: list[DuplicateOut] = Field(
         default_factory=list, description="Biểu 4–8: sự kiện hai cơ sở cùng ghi, đã trừ một lần khỏi tổng"
+    )
+    residents: list[ResidentOut] = Field(
+        default_factory=list,
+        description="Biểu xã: sự kiện của người dân trong xã do cơ sở khác ghi, đã tính vào cột 'CSYT khác' "
+        "(theo mã xã nơi cư trú); biểu huyện/tỉnh: những sự kiện đó chưa được trừ ở tổng này",
     )
 
 
@@ -195,6 +209,16 @@ def report_out(principal: Principal, view: selectors.ReportView) -> ReportOut:
                 by=p.by,  # type: ignore[arg-type]
             )
             for p in view.duplicates.pairs
+        ],
+        residents=[
+            ResidentOut(
+                register=r.register,
+                unit=r.station,
+                other_unit=r.facility,
+                other_source_record_id=r.source_record_id,
+                event_date=r.event_date,
+            )
+            for r in view.residents
         ],
         timeline=[
             TransitionOut(

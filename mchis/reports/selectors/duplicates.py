@@ -15,7 +15,7 @@ reports reach it (recursively through the approved reports below).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ class Pair:
     name: str
     event_date: str
     other_event_date: str
-    by: str  # "personal_id" | "name_dob"
+    by: str  # "personal_id" | "name_dob" | "residence" (a derived "CSYT khác" event, residents.py)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -63,7 +63,9 @@ class Pair:
 
     @property
     def by_label(self) -> str:
-        return "số định danh" if self.by == "personal_id" else "họ tên + ngày sinh"
+        return {"personal_id": "số định danh", "residence": "nơi cư trú (CSYT khác tự suy ra)"}.get(
+            self.by, "họ tên + ngày sinh"
+        )
 
 
 @dataclass
@@ -216,23 +218,39 @@ def duplicate_values(
 
 
 def cross_facility_duplicates(
-    spec: FormSpec, unit: ReportingUnit, period: Period, contributions: Iterable[Any]
-) -> Duplicates:
-    """The events an upper-level total would count twice, and the cell values to take out once."""
+    spec: FormSpec,
+    unit: ReportingUnit,
+    period: Period,
+    contributions: Iterable[Any],
+    derived: Sequence[Any] = (),
+) -> tuple[Duplicates, list[Any]]:
+    """The events an upper-level total would count twice, and the cell values to take out once; and the
+    derived "CSYT khác" events (`derived`: ``residents.Resident``, values in this form's cells, from the
+    approved reports below) that stay in the total, to hand up.
+
+    A derived event is taken out here when the facility that recorded it is counted in this total (its own
+    row holds the event); otherwise a higher total that counts that facility takes it out."""
     if not counts_once(spec, period):
-        return Duplicates()
+        return Duplicates(), list(derived)
     counted, removed = counted_units(unit, period, contributions)
+    here = [r for r in derived if r.facility_id in counted]
+    up = [r for r in derived if r.facility_id not in counted]
     pairs = find_pairs(counted, period, removed)
+    taken = Duplicates()
+    for r in here:
+        taken.pairs.append(r.as_pair())
+        for key, value in r.values.items():
+            taken.values[key] = taken.values.get(key, 0) + value
     if not pairs:
-        return Duplicates()
+        return taken, up
     only: dict[str, set[int]] = {}
     for p in pairs:
         only.setdefault(p.register, set()).add(p.record_id)
     station_ids = list(
         ReportingUnit.objects.filter(code__in={p.unit_code for p in pairs}).values_list("pk", flat=True)
     )
-    values: dict[str, Number] = {}
+    values = taken.values
     for cells in duplicate_values(spec, only, station_ids, period).values():
         for key, value in cells.items():
             values[key] = values.get(key, 0) + value
-    return Duplicates(values, pairs)
+    return Duplicates(values, pairs + taken.pairs), up

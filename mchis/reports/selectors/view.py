@@ -26,6 +26,7 @@ from ..compute import Number, complete, register_values
 from ..definitions import FormSpec
 from ..models import FROZEN_STATES, FormDefinition, ReportInstance, ReportTransition
 from ..periods import Period, deadline, deadline_days_for, parse_period
+from . import residents as other_csyt
 from .consistency import Disagreement, checks_registers, register_disagreements
 from .duplicates import BASIS as DUPLICATES_BASIS
 from .duplicates import Duplicates, cross_facility_duplicates
@@ -34,7 +35,7 @@ from .forms import APPROVED, approver_for, children_on, form_in_force, forms_in_
 HISTORY_PERIODS = 24
 COMMUNE_BASIS = (
     "Theo nơi cư trú: sự kiện trạm thực hiện (Tại TYT), ngoài cơ sở y tế (Ngoài CSYT) và sự kiện của người dân "
-    "trong xã tại cơ sở khác mà trạm ghi nhận (CSYT khác)."
+    "trong xã tại cơ sở khác (CSYT khác: trạm ghi nhận, hoặc lấy từ sổ của cơ sở đã phục vụ theo mã xã nơi cư trú)."
 )
 
 
@@ -62,6 +63,8 @@ class Computed:
     own: dict[str, Number]
     contributions: list[Contribution]
     duplicates: Duplicates = field(default_factory=Duplicates)
+    # derived "CSYT khác" events inside `values` (a commune's own; above: those no total has taken out yet)
+    residents: list[other_csyt.Resident] = field(default_factory=list)
 
     @property
     def missing(self) -> list[Contribution]:
@@ -77,15 +80,21 @@ def compute_live(
         if cell.manual and manual.get(cell.key) is not None:
             own[cell.key] = manual[cell.key]
     totals: dict[str, Number] = dict(own)
+    # a commune's "CSYT khác": its residents' events that other facilities recorded (ADR 0047)
+    derived = other_csyt.resident_events(spec, unit, period)
+    for key, value in other_csyt.added(derived).items():
+        totals[key] = totals.get(key, 0) + value
     contributions = _contributions(spec, unit, period)
     for contrib in contributions:
         for key, value in contrib.values.items():
             totals[key] = totals.get(key, 0) + value
-    # one event recorded by a station (its resident, "CSYT khác") and by the facility that served her: once
-    duplicates = cross_facility_duplicates(spec, unit, period, contributions)
+    # one event recorded by a station (its resident, "CSYT khác", typed or derived) and by the facility that
+    # served her: once, at the lowest total that counts both
+    below = other_csyt.below(spec, contributions, period) if contributions else []
+    duplicates, handed_up = cross_facility_duplicates(spec, unit, period, contributions, below)
     for key, value in duplicates.values.items():
         totals[key] = totals.get(key, 0) - value
-    return Computed(complete(spec, totals), own, contributions, duplicates)
+    return Computed(complete(spec, totals), own, contributions, duplicates, derived + handed_up)
 
 
 def _contributions(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[Contribution]:
@@ -187,6 +196,7 @@ class ReportView:
     live: bool
     own: dict[str, Number] | None = None  # the unit's own data (registers + manual), not completed
     duplicates: Duplicates = field(default_factory=Duplicates)  # events counted once across facilities
+    residents: list[other_csyt.Resident] = field(default_factory=list)  # derived "CSYT khác" (Computed)
 
     @property
     def basis(self) -> str:
@@ -253,11 +263,12 @@ def build_view(
         ]
         own: dict[str, Number] | None = report.snapshot.get("own")
         duplicates = Duplicates.from_snapshot(report.snapshot.get("duplicates"))
+        derived = other_csyt.from_snapshot(report.snapshot.get("residents"))
         live = False
     else:
         computed = compute_live(form, unit, period, report.manual_values or {})
         values, contributions, live = computed.values, computed.contributions, True
-        own, duplicates = computed.own, computed.duplicates
+        own, duplicates, derived = computed.own, computed.duplicates, computed.residents
     days = deadline_days_for(form.level, unit.kind, form.deadline_days)
     return ReportView(
         form,
@@ -272,6 +283,7 @@ def build_view(
         live,
         own,
         duplicates,
+        derived,
     )
 
 
@@ -292,6 +304,7 @@ def snapshot_of(view: ReportView) -> dict[str, Any]:
             for c in view.contributions
         ],
         "duplicates": view.duplicates.as_snapshot(),
+        "residents": other_csyt.as_snapshot(view.residents),
         "computed_at": timezone.now().isoformat(),
         "form_checksum": view.form.checksum,
     }
