@@ -9,6 +9,7 @@ server's Vietnamese message; the person fixes it and sends it again under the sa
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,8 @@ from mchis.registry import validation as child_validation
 from mchis.registry.forms import ChildForm
 
 from .models import ItemKind, ItemStatus, OfflineItem, StationSync
+
+logger = logging.getLogger(__name__)
 
 MAX_ITEMS = 50  # per call: the device sends its queue in pages of this size
 
@@ -163,6 +166,10 @@ def offline_item_submit(*, actor: Principal, entry: Entry) -> OfflineItem:
             message, errors = "", []
     except DomainError as exc:  # refused (rules, rights, scope): the device shows why, the person fixes it
         object_ref, status, message, errors = "", ItemStatus.REJECTED, _message_of(exc), _errors_of(exc)
+    except Exception:  # a fault of ours on one entry must not hold the station's whole queue back
+        logger.exception("offline entry %s failed", entry.client_id)
+        object_ref, status, errors = "", ItemStatus.REJECTED, []
+        message = "Máy chủ gặp lỗi khi xử lý mục này; mục được giữ lại, hãy gửi lại sau hoặc báo quản trị."
     return _record(actor, person, unit, entry, seen, object_ref, status, message, errors)
 
 

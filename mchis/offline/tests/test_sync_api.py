@@ -238,3 +238,20 @@ def test_service_worker_and_manifest_are_served_by_the_product(client):
     manifest = client.get("/manifest.webmanifest")
     assert manifest.status_code == 200 and manifest["Content-Type"].startswith("application/manifest+json")
     assert manifest.json()["scope"] == "/"
+
+
+def test_a_fault_on_one_entry_does_not_hold_the_queue_back(collector, monkeypatch):
+    from mchis.offline import services
+
+    real = services._run
+    broken = _child_item(full_name="Lò Văn Hỏng")
+
+    def run(actor, unit, entry):
+        if str(entry.client_id) == broken["client_id"]:
+            raise RuntimeError("boom")
+        return real(actor, unit, entry)
+
+    monkeypatch.setattr(services, "_run", run)
+    answer = _sync(_client(collector), broken, _child_item()).json()["items"]
+    assert [a["status"] for a in answer] == ["rejected", "accepted"]
+    assert "Máy chủ gặp lỗi" in answer[0]["message"]
