@@ -139,8 +139,8 @@ def main() -> None:
         startup = time.perf_counter() - t
         print(f"Spark local session start-up (JVM, jar): {startup:.1f} s")
         sizes: list[tuple[int, float]] = []
-        for code in [c for c in args.scan_unit.split(",") if c] or [""]:
-            unit = ReportingUnit.objects.get(code=code) if code else None
+        for code in [c for c in args.scan_unit.split(",") if c] or ["all"]:
+            unit = ReportingUnit.objects.get(code=code) if code != "all" else None
             results = {}
             for backend in ("duckdb", "spark"):
                 t = time.perf_counter()
@@ -148,7 +148,7 @@ def main() -> None:
                 wall = time.perf_counter() - t
                 results[backend] = (res, wall)
                 print(
-                    f"duplicate scan of {code or 'the nation'} on {backend}: {res.children:,} children in {wall:.1f} s "
+                    f"duplicate scan of {code} on {backend}: {res.children:,} children in {wall:.1f} s "
                     f"→ {res.children / wall:,.0f} records/s; {len(res.pairs):,} pairs ≥ review threshold"
                 )
             d, s = results["duckdb"][0], results["spark"][0]

@@ -17,7 +17,9 @@ This module imports no Django at top level: Spark's Python workers import it to 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from functools import cache
@@ -143,7 +145,9 @@ def spark_session(master: str = "", memory: str = "") -> Any:
     )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
-    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mchis_spark_ckpt_"))
+    checkpoints = tempfile.mkdtemp(prefix="mchis_spark_ckpt_")
+    atexit.register(shutil.rmtree, checkpoints, True)  # Splink's intermediate tables (parquet)
+    session.sparkContext.setCheckpointDir(checkpoints)
     return session
 
 
