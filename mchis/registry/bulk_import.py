@@ -37,6 +37,7 @@ from mchis.core.scoping import within
 from mchis.core.text import fold, nfc
 from mchis.places.models import Level, Village
 from mchis.units.models import ReportingUnit
+from mchis.units.provinces import province_codes_for
 
 from . import validation
 from .importing import FIELD_OF, row_to_raw, source_ref
@@ -352,6 +353,7 @@ CHILD_COLUMNS = (
     "id", "public_id", "unit_id", "commune_id",
     *(validation.column_of(name) for name in validation.ROW_FIELDS),
     "name_folded", "guardian_name_folded", "parents_folded", "status", "source", "source_ref", "version",
+    "province_code",
 )  # fmt: skip
 _DATE_FIELD = tuple(validation.FIELDS[name][0] == "date" for name in validation.ROW_FIELDS)
 VERSION_COLUMNS = (
@@ -490,6 +492,8 @@ class ChunkWriter:
         else:
             ids = next_ids(Child, len(rows))
         active = ChildStatus.ACTIVE.value
+        # The shard key (ADR 0075), written like Child.save() writes it: one lookup for the whole chunk.
+        provinces = province_codes_for({g.unit.pk for g in rows})
 
         def child_rows() -> Iterable[tuple[Any, ...]]:
             for pk, g in zip(ids, rows, strict=True):
@@ -502,7 +506,7 @@ class ChunkWriter:
                     pk, uid(str(uuid.uuid4())), g.unit.pk, g.unit.admin_unit_id, *fields,
                     _fold(d["full_name"]), _fold(d["guardian_name"]),
                     " | ".join(p for p in (_fold(d["father_name"]), _fold(d["mother_name"])) if p),
-                    active, self.source, g.ref, 1,
+                    active, self.source, g.ref, 1, provinces.get(g.unit.pk, ""),
                 )  # fmt: skip
 
         approver = self.approver.pk

@@ -73,6 +73,10 @@ def test_r_ch_05_import_names_the_approving_leader_and_a_rerun_changes_nothing(t
     assert {v.approved_by_id for v in ChildVersion.objects.all()} == {leader.pk}
     assert set(Child.objects.values_list("source", "source_ref")) == {("so-giay", "A1"), ("so-giay", "A2")}
     assert ChangeRequest.objects.count() == 0, "the file is the approval: no per-row request"
+    # and each carries its province (the shard key, ADR 0075) as a record saved one by one would
+    from mchis.units.provinces import province_code_of
+
+    assert set(Child.objects.values_list("province_code", flat=True)) == {province_code_of(unit.pk)} != {""}
 
 
 def test_r_ch_04_bulk_history_row_is_the_record_as_the_services_see_it(tmp_path, unit, leader):
