@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -83,7 +84,7 @@ def test_r_ch_04_as_of_view_of_a_record_loaded_in_bulk_without_versions(unit):
     )
     assert not ChildVersion.objects.filter(child=child).exists()
     # when the record is viewed as of today, and as of the day before it was loaded
-    today = child.created_at.date()
+    today = timezone.localdate(child.created_at)  # a date is a day in Vietnam (UTC+7), not in UTC
     # then it existed from its loading, as it is; not before
     seen = child_as_of(child, today)
     assert seen is not None and seen["full_name"] == "Lò Văn An"
