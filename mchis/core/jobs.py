@@ -30,7 +30,9 @@ def enqueue(task_name: str, *args: Any) -> Any:
         return task.delay(*args)
     try:
         return task.apply_async(args=args, retry=False)
-    except (KombuError, RedisError, OSError) as exc:  # the broker, not the task
+    # The broker, not the task. RuntimeError: kombu's producer pool once closed ("Acquire on closed pool", e.g.
+    # after the app's pools were reset) refuses every later publish in this process; the work still runs here.
+    except (KombuError, RedisError, OSError, RuntimeError) as exc:
         logger.warning("broker unavailable (%s): running %s in place", exc, task_name)
         for listener in _fallback_listeners:
             listener(task_name)

@@ -223,6 +223,8 @@ class GoodRow:
     unit: Any
     data: dict[str, Any]
     warnings: list[ImportIssue]
+    # The shard key (ADR 0075), looked up by the checker: the writer thread has no ORM connection of its own.
+    province_code: str = ""
 
 
 class RowChecker:
@@ -246,6 +248,7 @@ class RowChecker:
         )
         self._units: dict[str, Any] = {}
         self._villages: dict[int, VillageResolver] = {}
+        self._provinces: dict[int, str] = {}
         if unit is not None:
             self._check_unit(unit)
 
@@ -344,7 +347,10 @@ class RowChecker:
                     "(mới thêm, chờ lãnh đạo xác nhận).",
                 )  # fmt: skip
             )
-        return GoodRow(number, source_ref(row), unit, data, issues)
+        if unit.pk not in self._provinces:
+            self._before_db()
+            self._provinces.update(province_codes_for([unit.pk]))
+        return GoodRow(number, source_ref(row), unit, data, issues, self._provinces.get(unit.pk, ""))
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -492,8 +498,6 @@ class ChunkWriter:
         else:
             ids = next_ids(Child, len(rows))
         active = ChildStatus.ACTIVE.value
-        # The shard key (ADR 0075), written like Child.save() writes it: one lookup for the whole chunk.
-        provinces = province_codes_for({g.unit.pk for g in rows})
 
         def child_rows() -> Iterable[tuple[Any, ...]]:
             for pk, g in zip(ids, rows, strict=True):
@@ -506,7 +510,7 @@ class ChunkWriter:
                     pk, uid(str(uuid.uuid4())), g.unit.pk, g.unit.admin_unit_id, *fields,
                     _fold(d["full_name"]), _fold(d["guardian_name"]),
                     " | ".join(p for p in (_fold(d["father_name"]), _fold(d["mother_name"])) if p),
-                    active, self.source, g.ref, 1, provinces.get(g.unit.pk, ""),
+                    active, self.source, g.ref, 1, g.province_code,
                 )  # fmt: skip
 
         approver = self.approver.pk

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from celery import current_app
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from mchis.core import resilience
 from mchis.integrations.population.fake import FakePopulationGateway
@@ -59,6 +60,9 @@ def _new_pools() -> None:
         current_app._pool.force_close_all()
     current_app._pool = None
     current_app.amqp._producer_pool = None
+    # kombu keeps producer pools in a process-wide registry keyed by connection: drop the closed ones too, or the
+    # next publish to the same URL in this process gets "Acquire on closed pool".
+    kombu_pools.reset()
 
 
 @contextmanager
