@@ -347,10 +347,13 @@ class RowChecker:
                     "(mới thêm, chờ lãnh đạo xác nhận).",
                 )  # fmt: skip
             )
+        return GoodRow(number, source_ref(row), unit, data, issues, self._province_of(unit))
+
+    def _province_of(self, unit: Any) -> str:
         if unit.pk not in self._provinces:
             self._before_db()
             self._provinces.update(province_codes_for([unit.pk]))
-        return GoodRow(number, source_ref(row), unit, data, issues, self._provinces.get(unit.pk, ""))
+        return self._provinces.get(unit.pk, "")
 
 
 # --- writing --------------------------------------------------------------------------------------
