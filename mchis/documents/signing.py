@@ -352,8 +352,15 @@ class SignatureReport:
         )
 
 
+def _parse_errors() -> tuple[type[BaseException], ...]:
+    """What pyHanko's parser may raise on a damaged file (anyone may upload one to the public page). Seen on files
+    with one byte changed: PdfReadError, zlib.error, decimal.InvalidOperation, KeyError, TypeError… The parser is
+    third-party code reading untrusted bytes, so every exception it raises means "damaged file": an answer
+    ("unreadable", "broken signature"), never a crash. Only pyHanko calls sit inside these handlers."""
+    return (Exception,)
+
+
 def read_pdf(data: bytes) -> Any:
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     if not data.lstrip()[:5].startswith(b"%PDF-"):
@@ -363,7 +370,7 @@ def read_pdf(data: bytes) -> Any:
         encrypted = reader.encrypted
         if not encrypted:
             _ = reader.root["/Pages"]
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+    except _parse_errors() as exc:
         raise UnreadablePdf("Tệp PDF bị hỏng, không đọc được.", "corrupt_pdf") from exc
     if encrypted:
         raise UnreadablePdf("Tệp PDF được mã hóa (có mật khẩu): không kiểm tra được chữ ký.", "encrypted_pdf")
@@ -372,13 +379,12 @@ def read_pdf(data: bytes) -> Any:
 
 def verify_pdf(data: bytes) -> list[SignatureReport]:
     """Every signature of the document, checked against the configured trust roots."""
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign.validation.errors import NoDSSFoundError
 
     reader = read_pdf(data)
     try:
         embedded = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError, TypeError) as exc:
+    except _parse_errors() as exc:
         raise UnreadablePdf("Tệp PDF bị hỏng, không đọc được chữ ký.", "corrupt_pdf") from exc
     if not embedded:
         raise UnreadablePdf("Tệp PDF không có chữ ký số.", "unsigned_pdf")
@@ -387,7 +393,7 @@ def verify_pdf(data: bytes) -> list[SignatureReport]:
     try:
         # PAdES-B-LT: the chain and the revocation data as of signing travel inside the document
         context = DocumentSecurityStore.read_dss(reader).as_validation_context(validation_kwargs())
-    except (NoDSSFoundError, PdfError, ValueError, KeyError, TypeError):
+    except (NoDSSFoundError, *_parse_errors()):
         context = validation_context()
     return [_verify_one(sig, context) for sig in embedded]
 
@@ -403,11 +409,13 @@ def _verify_one(sig: Any, context: Any) -> SignatureReport:
     problems: list[str] = []
     try:
         status = validate_pdf_signature(sig, context)
-    except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+    except (SignatureValidationError, *_parse_errors()):
+        # a byte changed after signing may break the file's structure, which pyHanko finds only while it compares
+        # revisions (PdfReadError): that is a broken signature to report, never a crash of the verification page
         return SignatureReport(
             field_name=sig.field_name, signer=signer, signed_at=None, timestamp_at=None, timestamp_trusted=None,
             intact=False, covers_whole_document=False, trusted=False, revoked=False, expired=False,
-            problems=[f"Chữ ký không đọc được: {exc}"],
+            problems=["Chữ ký không đọc được: tệp đã bị sửa hoặc hỏng sau khi ký."],
         )  # fmt: skip
     revoked = bool(status.revoked)
     trusted = bool(status.trusted)

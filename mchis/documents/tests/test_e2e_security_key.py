@@ -123,6 +123,9 @@ def test_security_key_enrol_login_step_up_approval_and_revoke(
         with page.expect_response("**/webauthn/authentication/complete/**") as completed:
             page.click("#passkey-verification-button")
         assert completed.value.status == 200, completed.value.text()
+        # the page's script navigates away after the key answers: wait for that navigation to finish, or the
+        # next goto races it (net::ERR_ABORTED)
+        page.wait_for_url(lambda url: "/accounts/otp/verify" not in url)
         page.wait_for_load_state()
         assert AuditEvent.objects.filter(action="auth.security_key_login", actor=leader).exists()
         page.goto(f"{live_server.url}/")

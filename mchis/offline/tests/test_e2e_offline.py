@@ -67,11 +67,6 @@ def _queued(page) -> int:
     return int(page.evaluate("document.querySelector('[data-outbox-n]').textContent"))
 
 
-@pytest.mark.xfail(
-    reason="known defect (issue 18): after logout the IndexedDB database is sometimes still listed (its deletion "
-    "is blocked while a connection is open) — under investigation",
-    strict=False,
-)
 def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     transactional_db, live_server, tree, make_user, browser
 ):

@@ -260,22 +260,45 @@
     });
   }
 
-  function wipeSession() {
-    return exists().then(function (yes) {
-      if (!yes) return wipeCaches();  // nothing kept on this device: do not create the database
-      return clearSession().then(wipeCaches);
+  // Open the database only if it is there: a signed-out page must never create it again (an open request
+  // queued behind a pending deletion would otherwise bring it back, empty, after the logout).
+  function openExisting() {
+    return root.idb.openDB(DB_NAME, undefined, {
+      upgrade: function (d, oldVersion, newVersion, tx) { tx.abort(); },
+      blocking: function () { /* closed by the caller as soon as it is done */ },
     });
   }
 
-  function clearSession() {
-    return db().then(function (d) {
-      var tx = d.transaction(["keys", "state"], "readwrite");
-      return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").getAllKeys().then(function (names) {
-        return Promise.all(names.filter(function (n) { return String(n).indexOf("lastSync:") !== 0; }).map(function (n) {
-          return tx.objectStore("state").delete(n);
-        }));
-      })]).then(function () { return tx.done; });
+  function wipeSession() {
+    return exists().then(function (yes) {
+      if (!yes) return;  // nothing kept on this device: do not create the database
+      return openExisting().then(clearSession, function () { /* gone meanwhile: nothing to clear */ });
+    }).then(wipeCaches);
+  }
+
+  // The key and the unit's data go; queued entries stay (encrypted). A database left with nothing queued (the
+  // logout emptied it, its deletion was still blocked when the page moved on) is deleted here, so a logout
+  // always ends with no database on the device.
+  function clearSession(d) {
+    if (dbPromise) { dbPromise.then(function (open) { open.close(); }).catch(function () {}); dbPromise = null; }
+    var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
+    var queued = tx.objectStore("outbox").count();
+    return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").getAllKeys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return String(n).indexOf("lastSync:") !== 0; }).map(function (n) {
+        return tx.objectStore("state").delete(n);
+      }));
+    }), queued]).then(function (done) {
+      return tx.done.then(function () {
+        d.close();
+        if (done[2] === 0) return deleteWithPatience();
+      });
     });
+  }
+
+  function deleteWithPatience() {
+    var deleted = root.idb.deleteDB(DB_NAME);
+    var patience = new Promise(function (resolve) { setTimeout(resolve, 3000); });
+    return Promise.race([deleted, patience]);
   }
 
   // Logout: everything of this browser's offline copy, the queue included (the person confirmed it).
@@ -288,11 +311,7 @@
         .then(function () { d.close(); });
     });
     dbPromise = null;
-    return emptied.then(function () {
-      var deleted = root.idb.deleteDB(DB_NAME);
-      var patience = new Promise(function (resolve) { setTimeout(resolve, 3000); });
-      return Promise.race([deleted, patience]);
-    }).then(wipeCaches);
+    return emptied.then(deleteWithPatience).then(wipeCaches);
   }
 
   root.MchisOutbox = {
