@@ -66,10 +66,16 @@ def setup_database(db_url: str, facilities: int) -> tuple[str, list[str]]:
             unit_create(actor=None, code=code, name=f"TYT thử {i}", kind=UnitKind.TYT, admin_unit=province,
                         parent=root)  # fmt: skip
         codes.append(code)
-    _, token = api_client_create(
+    client, token = api_client_create(
         actor=None, name=f"bench-{uuid.uuid4().hex[:8]}", unit=root, scopes=["register.write"], days=1
     )
-    return token, codes
+    # production refuses unsigned submissions (INBOUND_SIGNATURE_REQUIRED, ADR 0070): the bench signs as a HIS does
+    from mchis.accounts.services import api_client_set_signing_keys
+    from mchis.core.jws import generate_private_jwk, public_jwk
+
+    private = generate_private_jwk("bench-his")
+    api_client_set_signing_keys(actor=None, client=client, jwks={"keys": [public_jwk(private)]})
+    return token, codes, private
 
 
 def make_batch(
@@ -194,7 +200,10 @@ def main() -> None:
 
     import requests
 
-    token, facilities = setup_database(args.db, args.facilities)
+    token, facilities, private_jwk = setup_database(args.db, args.facilities)
+    from mchis.accounts.signatures import AUDIENCE_DEFAULT, HEADER
+    from mchis.core.jws import sign_detached
+
     run = uuid.uuid4().hex[:8]
     env = {**os.environ, "DATABASE_URL": args.db, "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "DB_CONN_MAX_AGE": "600", "CELERY_TASK_ALWAYS_EAGER": "1", "LOG_LEVEL": "ERROR"}  # fmt: skip
@@ -247,9 +256,14 @@ def main() -> None:
                 session = local.session = requests.Session()
                 session.headers["Authorization"] = f"Bearer {token}"
             t0 = time.perf_counter()
+            signature = sign_detached(body, private_jwk=private_jwk, audience=AUDIENCE_DEFAULT)
             res = session.post(f"{url}/api/v1/registers/{kind}/records", data=body,
-                               headers={"Content-Type": "application/json"}, timeout=300)  # fmt: skip
-            return res.status_code, {**res.json(), "_t": time.perf_counter() - t0}
+                               headers={"Content-Type": "application/json", HEADER: signature}, timeout=300)  # fmt: skip
+            try:
+                answer = res.json()
+            except ValueError:  # not JSON (a proxy or server error page): show it, do not hide it
+                raise SystemExit(f"HTTP {res.status_code}, not JSON: {res.text[:400]}") from None
+            return res.status_code, {**answer, "_t": time.perf_counter() - t0}
 
         started = time.perf_counter()
         created = rejected = 0
