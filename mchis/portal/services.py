@@ -78,7 +78,7 @@ def territory_of(actor: Principal) -> Territory:
 def _validate(
     territory: Territory, statistics: list[str], levels: list[str], periods: list[str]
 ) -> tuple[list[Statistic], list[str], list[str]]:
-    unknown = [s for s in statistics if s not in BY_KEY]
+    unknown = [s for s in statistics if s not in BY_KEY or not BY_KEY[s].resolves()]
     if not statistics or unknown:
         msg = (
             f"Chỉ tiêu không có trong danh mục: {', '.join(unknown)}."
@@ -227,7 +227,7 @@ def _publication_for(actor: Principal, publication_id: int) -> Publication:
 
 def _refresh(publication: Publication, today: date, *, bring_current: bool = True) -> dict[str, int]:
     """Recompute a publication's figures from the approved values now; changed values become revisions."""
-    stats = [BY_KEY[k] for k in publication.statistics if k in BY_KEY]
+    stats = [BY_KEY[k] for k in publication.statistics if k in BY_KEY and BY_KEY[k].resolves()]
     computed = _compute(
         stats, publication.levels, publication.periods, publication.root_path, bring_current=bring_current
     )
@@ -353,7 +353,7 @@ def figures_follow_approval(change: ReportFiguresChange) -> None:
     un-approval puts the published figures it fed under review (the value stays, marked with the date); an
     approval brings the analytics store up to date for that unit-month (the worker may not have run yet), then
     recomputes the figures, and a changed value is published as a revision with its date and previous value."""
-    if change.approved is None or len(change.period) != 7:  # only monthly data feed the published figures
+    if change.approved is None or "-" not in change.period:  # only monthly reports feed the store's months
         return
     if change.approved:
         recompute_now([(change.unit_id, change.month)])

@@ -49,6 +49,14 @@ class Statistic:
             raise UnknownIndicator(self.dx)
         return found
 
+    def resolves(self) -> bool:
+        """Whether analytics still defines it (an indicator removed from indicators.json: not offered)."""
+        try:
+            self.indicator  # noqa: B018 - the lookup is the check
+        except UnknownIndicator:
+            return False
+        return True
+
     @property
     def kind(self) -> str:
         ind = self.indicator
@@ -158,3 +166,8 @@ CATALOGUE: tuple[Statistic, ...] = (
 )  # fmt: skip
 
 BY_KEY = {s.key: s for s in CATALOGUE}
+
+
+def available() -> list[Statistic]:
+    """The statistics that can be published now (their analytics indicator exists)."""
+    return [s for s in CATALOGUE if s.resolves()]

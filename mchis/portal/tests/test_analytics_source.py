@@ -48,6 +48,17 @@ def test_catalogue_names_existing_analytics_indicators_and_elements(db):
             assert stat.dx in elements and stat.factor == 1 and stat.name
 
 
+def test_an_indicator_gone_from_analytics_is_refused_not_a_crash(tree, report, ministry_leader, monkeypatch):
+    from mchis.core.errors import DomainError
+    from mchis.portal import statistics
+
+    report(tree.tyt_a1, "2026-01", {D: 30, ANC4: 21})
+    monkeypatch.setattr(statistics, "indicator_get", lambda code: None)
+    assert "anc4" not in {s.key for s in statistics.available()}
+    with pytest.raises(DomainError, match="Chỉ tiêu không có trong danh mục: anc4"):
+        publish(ministry_leader, ["2026-01"])
+
+
 def test_r_an_03_published_figure_is_the_analytics_value_of_the_area(tree, wide, report, ministry_leader):
     report(tree.tyt_a1, "2026-01", {D: 9, ANC4: 7})
     report(tree.tyt_a2, "2026-01", {D: 30, ANC4: 21})
