@@ -334,9 +334,10 @@ def publication_unpublish(*, actor: Principal, publication_id: int, reason: str)
     return publication
 
 
-def _affected(change: ReportFiguresChange) -> list[Publication]:
+def _affected_ids(change: ReportFiguresChange) -> set[int]:
+    """Publications in force with a figure that the unit's month feeds (its month or year, an area above it)."""
     periods = {change.period, change.period[:4]}
-    ids = {
+    return {
         pid
         for pid, path in PublishedFigure.objects.filter(
             publication__status=PublicationStatus.PUBLISHED, period__in=periods
@@ -345,7 +346,10 @@ def _affected(change: ReportFiguresChange) -> list[Publication]:
         .distinct()
         if change.unit_path.startswith(path)
     }
-    return list(Publication.objects.select_for_update().filter(pk__in=ids))
+
+
+def _affected(change: ReportFiguresChange) -> list[Publication]:
+    return list(Publication.objects.select_for_update().filter(pk__in=_affected_ids(change)))
 
 
 def figures_follow_approval(change: ReportFiguresChange) -> None:
@@ -354,6 +358,8 @@ def figures_follow_approval(change: ReportFiguresChange) -> None:
     approval brings the analytics store up to date for that unit-month (the worker may not have run yet), then
     recomputes the figures, and a changed value is published as a revision with its date and previous value."""
     if change.approved is None or "-" not in change.period:  # only monthly reports feed the store's months
+        return
+    if not _affected_ids(change):  # nothing published from it: the worker keeps the store, as usual
         return
     if change.approved:
         recompute_now([(change.unit_id, change.month)])
