@@ -13,7 +13,8 @@ Each derived row is counted with the form's own queries as if the station had re
 "CSYT khác" column: that column and the row's unfiltered "Tổng số"). The rows and their values are frozen in
 the station's snapshot (``residents``); an upper total takes a derived row out once, at the lowest total that
 also counts the facility that recorded it, and hands the others up with their values mapped
-into its own cells (``duplicates.cross_facility_duplicates``).
+into its own cells (``duplicates.cross_facility_duplicates``). The national roll-up (``rollup.py``) does the same
+for every station at once (``residents_of``) with the same take-out rule (``duplicates.derived_taken_out``).
 """
 
 from __future__ import annotations

@@ -27,9 +27,17 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
 
     One GROUP BY statement per register per *form* for all units at once (not per unit), then an in-memory
     walk up the tree (as placed on the period's first day). For national overviews and the benchmark; the
-    official upper-level reports still sum only approved reports (``compute_live``). Like them, every district
-    and provincial total counts an event recorded by two facilities once (ADR 0036): the station's "other
-    facility" row is taken out at the lowest total that counts both facilities, and not again above it."""
+    official upper-level reports still sum only approved reports (``compute_live``). Like them:
+
+    * a commune station's BCX3 counts its residents' events recorded by other facilities in its "CSYT khác"
+      (ADR 0047: ``residents.residents_of``, every station at once, a fixed number of statements);
+    * every district and provincial total counts an event recorded by two facilities once (ADR 0036): the
+      station's "other facility" row, typed or derived, is taken out at the lowest total that counts both the
+      station and the facility that served her, and not again above it (a derived row not taken out yet is
+      handed up with its values mapped into each form's cells, as in the snapshots' ``residents``).
+
+    With every report approved, the result equals every approved report's values except manual cells (typed by
+    the unit, unknown here): ``tests/test_rollup_matches_official.py``."""
     placements = UnitPlacement.objects.on(period.start)
     if root is not None:
         placements = visible_under(placements, root, lookup="path")
