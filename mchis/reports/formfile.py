@@ -1,4 +1,4 @@
-"""The report form-definition file as an author writes it (``mchis.report-form/1``), and its JSON Schema.
+r"""The report form-definition file as an author writes it (``mchis.report-form/1``), and its JSON Schema.
 
 ``definitions.parse_form`` is the judge of a file: it reads each part with models that hold *clean* values
 (filters split into field/lookup/value, ``measure`` split from its field; ADR 0038), so their
@@ -12,8 +12,9 @@ The schema never rejects a file ``parse_form`` accepts (a property test checks i
 ignores a value it does not use: it expects ``true``/``false`` for ``manual`` and ``ignore_column_filters``, a
 string formula and a query object even on a cell that does not use them. It cannot see the checks across parts
 (unique ids, declared columns, parent rows, cells named by formulas and rules, register field names): those
-stay with ``parse_form`` and the loader. Pydantic validates with the same patterns as the schema (its regex
-engine and an editor's ECMAScript one agree on them), so the tests validate files with these models.
+stay with ``parse_form`` and the loader. Pydantic validates with the schema's own patterns (written for both
+its Rust regex engine and an editor's ECMAScript one; only ``\d`` and ``\s`` are Unicode-wide in the former), so
+the tests validate files with these models.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ Id = Annotated[str, Field(pattern=f"^{ID}$")]
 
 
 def _iso_date(value: str) -> str:
+    # the parser's own test; the schema says "format": "date" (YYYY-MM-DD, as documented), an annotation only
     try:
         date.fromisoformat(value)
     except ValueError as exc:
