@@ -72,6 +72,10 @@ def read_definition(path: Path) -> tuple[FormSpec, str, dict[str, Any]]:
         raise FormDefinitionError(
             [Problem(name, f"dòng {exc.lineno}, cột {exc.colno}", f"JSON sai: {exc.msg}")]
         ) from exc
+    if isinstance(data, dict):
+        # "$schema" only points an editor at forms/form.schema.json: it is not part of the form, so the stored
+        # spec and its checksum stay those of the form (a version with submitted reports reloads unchanged)
+        data.pop("$schema", None)
     spec = parse_form(data, name)
     problems = check_against_models(spec, name)
     if problems:
@@ -81,7 +85,7 @@ def read_definition(path: Path) -> tuple[FormSpec, str, dict[str, Any]]:
 
 
 def shipped_form_files() -> list[Path]:
-    return sorted(p for p in FORMS_DIR.glob("*.json") if p.name != "registers.json")
+    return sorted(p for p in FORMS_DIR.glob("*.json") if p.name not in {"registers.json", "form.schema.json"})
 
 
 @transaction.atomic
