@@ -29,6 +29,11 @@ class EntryIn(Schema):
     child: str = Field("", max_length=40, description="Child public id (change proposals)")
     base_version: int | None = Field(None, ge=0, description="The record version the change was made on")
     queued_at: datetime | None = None
+    record: int | None = Field(None, ge=1, description="Register edits: the record's id")
+    base_hash: str = Field("", max_length=64, description="Register edits: the record's row_hash when opened")
+    base_fields: dict[str, Any] | None = Field(
+        None, description="Register edits: the form's fields as opened (shown as the base of a conflict)"
+    )
 
 
 class SyncIn(Schema):
@@ -67,6 +72,9 @@ def _fate(item: OfflineItem, request_state: Any = None) -> dict[str, Any]:
         url = f"/children/requests/{item.object_ref}/"
         if request_state is not None:
             decision = "conflict" if request_state.has_open_conflict else str(request_state.status)
+    if item.kind == ItemKind.REGISTER_EDIT and item.object_ref:
+        kind, _, ref = item.object_ref.partition(":")
+        url = f"/offline/conflicts/records/{ref}/" if kind == "conflict" else f"/registers/{kind}/{ref}/"
     status = item.status
     if status == ItemStatus.CONFLICT and decision and decision != "conflict":
         status = ItemStatus.ACCEPTED  # the leader resolved it: it is an ordinary proposal now
@@ -103,6 +111,9 @@ def offline_sync(request: ApiRequest, payload: SyncIn) -> dict[str, Any]:
                 child=e.child,
                 base_version=e.base_version,
                 queued_at=e.queued_at,
+                record=e.record,
+                base_hash=e.base_hash,
+                base_fields=e.base_fields,
             )
             for e in payload.items
         ],
