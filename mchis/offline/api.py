@@ -3,10 +3,13 @@ its reference data and its device key. Session only (a person's device): a machi
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -141,6 +144,15 @@ def offline_key(request: ApiRequest) -> dict[str, Any]:
 @router.get(
     "/reference", response=dict[str, Any], summary="Dữ liệu tham chiếu của đơn vị cho nhập ngoại tuyến"
 )
-def offline_reference(request: ApiRequest) -> dict[str, Any]:
+def offline_reference(request: ApiRequest) -> HttpResponse:
+    """Compact UTF-8 JSON (no \\u escapes, no spaces): a commune's 2,000 children are about half the size."""
     require_person(request.auth)
-    return selectors.reference_data(request.auth)
+    body = json.dumps(
+        selectors.reference_data(request.auth),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        cls=DjangoJSONEncoder,
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "no-store"  # personal data: the device keeps its own encrypted copy
+    return response

@@ -44,6 +44,7 @@ PRECACHE = (
     "vendor/idb.umd.js",
     "web/schema.js",
     "offline/outbox.js",
+    "offline/duplicates.js",
     "offline/outbox-list.js",
     "offline/offline.css",
     "registry/registry.css",
