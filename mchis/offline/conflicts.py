@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mchis.registers.definitions import RegisterDef
-from mchis.registers.webform import form_specs, same_value
+from mchis.registers.webform import form_specs, same_value, value_text
 
 
 def conflict_rows(
@@ -15,6 +15,8 @@ def conflict_rows(
     was opened and a suggestion: the side that changed it ("" when both did - the person must choose)."""
     rows: dict[str, dict[str, Any]] = {}
     for name, (spec, label) in form_specs(reg, [*theirs, *ours]).items():
+        if name not in ours and spec.kind != "bool":
+            continue  # not on the form the person had (an unticked box is absent: it counts)
         if same_value(spec, ours.get(name), theirs.get(name)):
             continue
         was = base.get(name)
@@ -31,3 +33,15 @@ def conflict_rows(
             "suggest": suggest,
         }
     return rows
+
+
+def with_texts(reg: RegisterDef, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The rows with each side as a person reads it (names of choices and catalogs, Có/Không)."""
+    specs = form_specs(reg, rows)
+    out = {}
+    for name, row in rows.items():
+        spec = specs.get(name)
+        for side in ("base", "theirs", "ours"):
+            row = {**row, f"{side}_text": value_text(spec[0], row.get(side)) if spec else row.get(side, "")}
+        out[name] = row
+    return out

@@ -21,7 +21,7 @@ from mchis.registers.webform import record_form_fields
 from mchis.registry import selectors as registry_selectors
 from mchis.registry.models import ChangeRequest
 
-from .conflicts import conflict_rows
+from .conflicts import conflict_rows, with_texts
 from .models import OfflineItem, RecordConflict, StationSync
 
 
@@ -77,10 +77,10 @@ def record_conflict_view(conflict: RecordConflict) -> dict[str, Any]:
     reg = REGISTERS[conflict.register]
     record = reg.model.objects.select_related("facility").filter(pk=conflict.record_id).first()
     if not conflict.is_open or record is None:
-        return {"reg": reg, "record": record, "rows": conflict.conflict, "seen_hash": ""}
+        return {"reg": reg, "record": record, "rows": with_texts(reg, conflict.conflict), "seen_hash": ""}
     base = {name: row.get("base", "") for name, row in conflict.conflict.items()}
     rows = conflict_rows(reg, base, conflict.fields, record_form_fields(reg, record))
-    return {"reg": reg, "record": record, "rows": rows, "seen_hash": record.row_hash}
+    return {"reg": reg, "record": record, "rows": with_texts(reg, rows), "seen_hash": record.row_hash}
 
 
 def device_key(principal: Principal) -> str:

@@ -14,6 +14,7 @@ from .definitions import MAX_NEWBORNS, NEWBORN_FIELDS, FieldSpec, RegisterDef
 
 NEWBORN_FORM_SLOTS = 2
 _NB_NAME = re.compile(r"^nb(\d)_([a-z_0-9]+)$")
+_NOT_ON_FORM = ("facility", "source_system", "source_record_id")
 
 
 def _newborn_slots(raw: str | None) -> int:
@@ -68,7 +69,7 @@ def record_form_fields(reg: RegisterDef, obj: Any) -> dict[str, str]:
     "on", an unticked one absent)."""
     out: dict[str, str] = {"facility": obj.facility.code}
     for spec in reg.all_fields:
-        if spec.name in ("facility", "source_system", "source_record_id"):
+        if spec.name in _NOT_ON_FORM or (reg.woman and spec.name == "sex"):  # as views._field_rows draws it
             continue
         out[spec.name] = _form_text(spec, getattr(obj, spec.name, None))
     if reg.newborns:
@@ -82,7 +83,9 @@ def form_specs(reg: RegisterDef, names: Any) -> dict[str, tuple[FieldSpec, str]]
     """The spec and the Vietnamese label of each posted field name that is data (not the form's plumbing)."""
     specs: dict[str, tuple[FieldSpec, str]] = {}
     plain = {
-        s.name: s for s in reg.all_fields if s.name not in ("facility", "source_system", "source_record_id")
+        s.name: s
+        for s in reg.all_fields
+        if s.name not in _NOT_ON_FORM and not (reg.woman and s.name == "sex")
     }
     newborn = {s.name: s for s in NEWBORN_FIELDS}
     for name in names:
@@ -126,3 +129,19 @@ def post_of(reg: RegisterDef, flat: dict[str, str]) -> dict[str, str]:
         slots = [int(m.group(1)) for m in (_NB_NAME.match(k) for k in post) if m]
         post["newborn_slots"] = str(max([NEWBORN_FORM_SLOTS - 1, *slots]) + 1)
     return post
+
+
+def value_text(spec: FieldSpec, value: Any) -> str:
+    """A posted value as a person reads it: the choice's or the catalog's name, Có/Không for a box."""
+    if spec.kind == "bool":
+        return "Có" if _canon(spec, value) else "Không"
+    text = _canon(spec, value)
+    if not text:
+        return ""
+    if spec.kind == "choice" and spec.choices is not None:
+        return str(dict(spec.choices.choices).get(text, text))
+    if spec.kind == "catalog" and spec.catalog and spec.catalog != "icd10":
+        from .catalogs import catalog_items  # the catalogs read the database: only when a name is asked for
+
+        return next((f"{name} ({code})" for code, name in catalog_items(spec.catalog) if code == text), text)
+    return text

@@ -245,7 +245,9 @@
       confirm.appendChild(el("label", { "for": "id_not_duplicate_reason" }, w("reason-label")));
       var reason = confirm.appendChild(el("input", { type: "text", name: "not_duplicate_reason", id: "id_not_duplicate_reason", maxlength: "500", placeholder: w("reason-placeholder") }));
       reason.value = keep.reason;
-      confirm.appendChild(el("p", { "class": "errorlist", role: "alert", hidden: "" }));
+      var note = confirm.appendChild(el("p", { "class": "errorlist", role: "alert", hidden: "" }));
+      confirm.addEventListener("input", function () { note.hidden = true; });
+      confirm.addEventListener("change", function () { note.hidden = true; });
       box.appendChild(article);
     }
     function run() {
