@@ -6,8 +6,10 @@
   var DB_NAME = "mchis-offline";
   var BATCH = 50;
   var dbPromise = null;
+  var wiping = false;  // logout under way: nothing may open (and so re-create) the database behind its deletion
 
   function db() {
+    if (wiping) return Promise.reject(new Error("mchis-offline: logout in progress"));
     if (!dbPromise) {
       var opening = root.idb.openDB(DB_NAME, 1, {
         upgrade: function (d) {
@@ -309,13 +311,16 @@
   function wipeAll() {
     // Empty every store first (immediate), then delete the database (it may wait for other tabs to let go).
     var emptied = db().then(function (d) {
+      wiping = true;  // from here on, an open request would be queued behind the deletion and re-create it
       var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
       return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").clear(), tx.objectStore("outbox").clear()])
         .then(function () { return tx.done; })
         .then(function () { d.close(); });
     });
     dbPromise = null;
-    return emptied.then(deleteWithPatience).then(wipeCaches);
+    // the page leaves right after; the worker lives on and must be able to open the database again (next login)
+    function done() { wiping = false; }
+    return emptied.then(deleteWithPatience).then(wipeCaches).then(done, function (e) { done(); throw e; });
   }
 
   root.MchisOutbox = {

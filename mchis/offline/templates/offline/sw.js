@@ -66,6 +66,8 @@ self.addEventListener("sync", (event) => {
 });
 
 self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "wipe") event.waitUntil(MchisOutbox.wipeCaches());
+  // logout: the page has emptied and deleted the database; a Background Sync of this worker may have opened it
+  // again meanwhile, so the worker deletes what it finds too (wipeAll empties, then deletes)
+  if (event.data && event.data.type === "wipe") event.waitUntil(MchisOutbox.wipeAll());
 });
 {% endautoescape %}
