@@ -185,6 +185,10 @@ def test_bad_expressions_and_files_are_refused():
            "numerator": "AN.NOPE:total", "factor": 1}]}  # fmt: skip
     with pytest.raises(IndicatorError, match="AN.NOPE"):
         parse_indicators(bad, set())
+    banded = {"format": "mchis.indicators/1", "indicators": [{"id": "X", "name": "x", "definition": "d",
+              "numerator": "AN.DLV:total", "factor": 1, "disaggregations": ["a20p"]}]}  # fmt: skip
+    with pytest.raises(IndicatorError, match="phân tổ nên tử số phải dùng '\\{col\\}'"):
+        parse_indicators(banded, {"AN.DLV:total", "AN.DLV:a20p"})
 
 
 def _pnc_delivery(rid: str, day: str, dob: str, **visits: str) -> dict:
@@ -267,3 +271,28 @@ def test_postnatal_care_within_2_days_follows_an_edited_visit_date(tree, postnat
     recompute()
     got = values("PNC_2D", "202601", [tree.tyt_a1])
     assert got[("PNC_2D", "202601", "TYT02269")].numerator == 4
+
+
+def test_cervical_screening_is_a_count_of_visits_with_the_who_target_ages(tree, forms, recompute):
+    """No population denominator exists (docs/analytics.md, known gaps): the indicator is a count, named so,
+    with the 30–49 band WHO's coverage indicator targets."""
+    a1 = tree.tyt_a1
+    for age, screen in (
+        (25, {"via_done": True}),
+        (35, {"pap_sample_sent": True}),
+        (45, {"hpv_sample_sent": True}),
+        (49, {"via_done": True, "pap_sample_sent": True}),  # one visit, two tests: counted once
+        (52, {"via_done": True}),
+        (40, {}),  # a gynaecological visit without screening
+    ):
+        rec(R.GynExam, a1, JAN, place="at_facility", age_years=age, **screen)
+    rec(R.GynExam, a1, JAN, place="other_facility", age_years=33, via_done=True)  # counted where it was done
+    mark_months([date(2026, 1, 1)], [a1.pk])
+    recompute()
+    got = values("CX_SCREEN;CX_SCREEN.a30_49", "202601", [a1, tree.doh_a])
+    assert got[("CX_SCREEN", "202601", "TYT02269")].value == 5  # ages 25, 35, 45, 49, 52
+    assert got[("CX_SCREEN.a30_49", "202601", "TYT02269")].value == 3  # ages 35, 45, 49
+    assert got[("CX_SCREEN.a30_49", "202601", "SYT08")].value == 3
+    ind = catalog().by_id["CX_SCREEN"]
+    assert ind.name.startswith("Số lượt") and "Tỷ lệ" not in ind.name
+    assert ind.denominator == "" and ind.factor == 1 and ind.factor_label == "lượt"
