@@ -1194,7 +1194,9 @@ def test_r_sec_01_analytics_district_analyst_of_a_sees_its_subtree_only(world, m
         ["Trạm Y tế xã Kim Bình", "2"],
     ]
     page = client.get("/analytics/map/", {**query, "approved": "0", "unit": t.ttyt_a.code}).content.decode()
-    areas = json.loads(MAP_DATA.search(page).group(1))["areas"]
+    found = MAP_DATA.search(page)
+    assert found, "the map page carries no map data"
+    areas = json.loads(found.group(1))["areas"]
     assert {a["unit"]: a["value"] for a in areas} == {"TYT02269": 3, "TYT02296": 2}
     walk_analytics(walk, "analyst A", lambda: client, t.ttyt_a, [t.tyt_b1, t.ttyt_b, t.doh_a, t.ministry])
     assert not walk.failures, report(walk)
