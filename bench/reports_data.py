@@ -237,6 +237,10 @@ def register_rows(
             postpartum_week1_date=r["event_date"] + timedelta(days=3) if rng.random() < 0.7 else None,
             postpartum_week2_6_date=r["event_date"] + timedelta(days=20) if rng.random() < 0.5 else None,
         )
+        # derived as the validator derives it: days from the birth to the first postnatal visit
+        r["postpartum_first_days"] = (
+            3 if r["postpartum_week1_date"] else (20 if r["postpartum_week2_6_date"] else None)
+        )
         _delivery_id[0] += 1
         r["id"] = _delivery_id[0]
         out["delivery"].append(r)

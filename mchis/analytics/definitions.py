@@ -130,6 +130,10 @@ def parse_indicators(data: Any, element_cells: set[str]) -> tuple[Indicator, ...
         seen.add(ind.id)
         if ind.factor <= 0:
             raise IndicatorError(f"{where}: hệ số phải dương.")
+        if ind.disaggregations and "{col}" not in ind.numerator:  # else every band would show the total
+            raise IndicatorError(
+                f"{where}: có phân tổ nên tử số phải dùng '{{col}}' (ví dụ 'AN.DLV:{{col}}')."
+            )
         for col in ("total", *ind.disaggregations):
             for which in ("numerator", "denominator"):
                 for term in ind.terms(which, col):

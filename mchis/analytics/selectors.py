@@ -369,7 +369,12 @@ class DxItem:
         return not self.element.startswith(("RPT.", "DQ."))
 
 
-AGE_LABELS = {"a10_14": "10–14 tuổi", "a15_19": "15–19 tuổi", "a20p": "20 tuổi trở lên"}
+AGE_LABELS = {
+    "a10_14": "10–14 tuổi",
+    "a15_19": "15–19 tuổi",
+    "a20p": "20 tuổi trở lên",
+    "a30_49": "30–49 tuổi",
+}
 
 
 def parse_dx(text: str) -> list[DxItem]:

@@ -124,7 +124,7 @@ def dx_options() -> list[tuple[str, list[tuple[str, str]]]]:
         for a in i.disaggregations
     ]
     out = [(label, items) for label, items in groups.items()]
-    out.append(("Chỉ số theo nhóm tuổi (WHO: 10–14, 15–19, 20+)", ages))
+    out.append(("Chỉ số theo nhóm tuổi (nhóm tuổi của WHO)", ages))
     by_group: dict[str, list[tuple[str, str]]] = {}
     for e in selectors.element_list():
         by_group.setdefault(e.group, []).append((e.id, e.name))

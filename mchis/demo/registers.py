@@ -160,6 +160,10 @@ class _MonthBuilder:
         self.rng = random.Random(f"mchis-demo-registers:{seed}:{province_code}:{site.tyt.code}:{month}")
         next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
         self.last_day = min(next_month - timedelta(days=1), as_of - timedelta(days=1))
+        self.as_of = as_of
+        self.visits_rng = random.Random(
+            f"mchis-demo-postnatal:{seed}:{province_code}:{site.tyt.code}:{month}"
+        )
         self.tag = f"{month:%Y%m}-{site.tyt.code}"
         self.out: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.births = len(site.kids) * births_per_child_month
@@ -240,8 +244,17 @@ class _MonthBuilder:
                 bool(rec["hepb_tested_pregnancy"] or rec["hepb_tested_labour"]) and rng.random() < 0.08
             )
             rec["glucose_high"] = rec["glucose_tested"] and rng.random() < 0.07
+            # Home postnatal visits after leaving the facility. The main stream draws exactly what it drew before
+            # the visit timing mattered (so the rest of the demo is unchanged); their own stream spreads the
+            # first-week visits over days 1-7 (days 1-2 count as "within 2 days") and adds week 2-6 visits.
             if on + timedelta(days=3) < self.last_day and rng.random() < 0.6:
-                rec["postpartum_week1_date"] = (on + timedelta(days=rng.randint(1, 3))).isoformat()
+                first = rng.randint(1, 3)
+                if self.visits_rng.random() < 0.3 and on + timedelta(days=first + 4) < self.as_of:
+                    first += 4
+                rec["postpartum_week1_date"] = (on + timedelta(days=first)).isoformat()
+            later = on + timedelta(days=self.visits_rng.randint(8, 42))
+            if self.visits_rng.random() < 0.4 and later < self.as_of:
+                rec["postpartum_week2_6_date"] = later.isoformat()
             twins = rng.random() < 0.012
             newborns = []
             for order in (1, 2) if twins else (1,):

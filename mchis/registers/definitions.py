@@ -181,8 +181,18 @@ DELIVERY = RegisterDef(
         F("comp_infection", "bool", gettext_noop("Tai biến: nhiễm trùng")),
         F("comp_other", "bool", gettext_noop("Tai biến khác")),
         F("maternal_death", "bool", gettext_noop("Mẹ tử vong (khi đẻ / trước khi ra viện)")),
-        F("postpartum_week1_date", "date", gettext_noop("Ngày chăm sóc sau sinh tại nhà (tuần đầu)")),
-        F("postpartum_week2_6_date", "date", gettext_noop("Ngày chăm sóc sau sinh tại nhà (tuần 2 – 6)")),
+        F(
+            "postpartum_week1_date",
+            "date",
+            gettext_noop("Ngày chăm sóc sau sinh tại nhà (tuần đầu)"),
+            help="Trong 0–7 ngày sau ngày đẻ; ghi đúng ngày thăm (tính chỉ số chăm sóc trong 2 ngày đầu)",
+        ),
+        F(
+            "postpartum_week2_6_date",
+            "date",
+            gettext_noop("Ngày chăm sóc sau sinh tại nhà (tuần 2 – 6)"),
+            help="Trong 7–42 ngày sau ngày đẻ",
+        ),
     ),
 )
 

@@ -40,8 +40,10 @@ Delivery (đẻ, register "delivery"): ``gestational_age_weeks``, ``delivery_mod
     ``comp_haemorrhage`` (băng huyết), ``comp_eclampsia`` (sản giật), ``comp_uterine_rupture`` (vỡ tử cung),
     ``comp_infection`` (nhiễm trùng), ``comp_other`` (khác); ``maternal_death`` (mẹ tử vong khi đẻ / trước khi
     ra viện: counted once with the death register, see docs/reports-counting.md); postpartum care at home after leaving the facility:
-    ``postpartum_week1_date`` (trong 1 tuần), ``postpartum_week2_6_date`` (tuần 2 đến hết 6 tuần) — count them
-    by the month of those dates.
+    ``postpartum_week1_date`` (trong 1 tuần: 0–7 ngày sau ngày đẻ), ``postpartum_week2_6_date`` (tuần 2 đến hết 6
+    tuần: 7–42 ngày) — count them by the month of those dates; derived ``postpartum_first_days`` (days from the
+    delivery date to the first of those visits, 0–42; null = no postnatal visit recorded): the timing indicators
+    (chăm sóc sau sinh trong 2 ngày / 6 tuần) count deliveries by it.
   Newborn (trẻ sơ sinh, child rows of a Delivery, ``delivery`` FK; denormalised ``facility``, ``month``,
     ``place``, ``event_date`` = birth date, ``is_ethnic_minority`` of the child): ``birth_order``, ``outcome``
     (BirthOutcome: live | stillbirth), ``sex``, ``weight_grams`` (null = not weighed), derived ``weighed``,
@@ -353,6 +355,8 @@ class Delivery(RegisterRecord):
     maternal_death = models.BooleanField(default=False)
     postpartum_week1_date = models.DateField(null=True, blank=True)
     postpartum_week2_6_date = models.DateField(null=True, blank=True)
+    # Derived from the dates above and event_date (số ngày sau đẻ của lần chăm sóc sau sinh đầu tiên).
+    postpartum_first_days = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-event_date", "id"]

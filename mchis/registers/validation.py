@@ -587,17 +587,7 @@ def _rules_delivery(
         clean.get("syphilis_tested_pregnancy") or clean.get("syphilis_tested_labour")
     ):
         _err(errors, "syphilis_positive", "Giang mai dương tính: cần có xét nghiệm giang mai.")
-    event = clean.get("event_date")
-    for name, lo, hi, label in (
-        ("postpartum_week1_date", 0, 7, "tuần đầu"),
-        ("postpartum_week2_6_date", 7, 42, "tuần 2 – 6"),
-    ):
-        day = clean.get(name)
-        if day and event:
-            if day > ctx.today:
-                _err(errors, name, f"Ngày chăm sóc sau sinh ({label}): không được ở tương lai.")
-            elif not lo <= (day - event).days <= hi:
-                _err(errors, name, f"Ngày chăm sóc sau sinh ({label}): phải trong ngày {lo}–{hi} sau đẻ.")
+    clean["postpartum_first_days"] = _postpartum_visits(clean, errors, ctx.today)
 
     raw_newborns = _newborn_list(raw, errors)
     if raw_newborns is None:
@@ -782,7 +772,52 @@ _RULES: dict[str, Any] = {
     "death": _rules_death,
 }
 
-HASH_EXCLUDE = {"person_id", "full_name_folded"}
+# Sổ đẻ: home postnatal visits after leaving the facility (TT 37/2019) and their window in days after the birth.
+POSTPARTUM_VISITS = (
+    ("postpartum_week1_date", 0, 7, "tuần đầu"),
+    ("postpartum_week2_6_date", 7, 42, "từ tuần 2 đến hết 6 tuần"),
+)
+POSTPARTUM_MAX_DAYS = 42  # thời kỳ sau sinh: 42 ngày
+
+
+def _postpartum_visits(clean: dict[str, Any], errors: list[dict[str, str]], today: date) -> int | None:
+    """Check each postnatal visit date against the delivery date; the days from the birth to the first visit
+    (0–42), or None when no visit is recorded (or the delivery date is missing)."""
+    event = clean.get("event_date")
+    first: int | None = None
+    for name, lo, hi, label in POSTPARTUM_VISITS:
+        day = clean.get(name)
+        if not (day and event):
+            continue
+        days = (day - event).days
+        what = f"Ngày chăm sóc sau sinh {label} ({day:%d/%m/%Y})"
+        born = f"ngày đẻ {event:%d/%m/%Y}"
+        if day > today:
+            _err(errors, name, f"{what}: không được ở tương lai.")
+        elif days < 0:
+            _err(
+                errors, name, f"{what}: trước {born} {-days} ngày; chăm sóc sau sinh phải từ ngày đẻ trở đi."
+            )
+        elif days > POSTPARTUM_MAX_DAYS:
+            _err(
+                errors,
+                name,
+                f"{what}: {days} ngày sau {born}, quá {POSTPARTUM_MAX_DAYS} ngày của thời kỳ sau sinh.",
+            )
+        elif not lo <= days <= hi:
+            _err(
+                errors,
+                name,
+                f"{what}: {days} ngày sau {born}; lần chăm sóc {label} phải trong {lo}–{hi} ngày sau đẻ.",
+            )
+        else:
+            first = days if first is None else min(first, days)
+    return first
+
+
+# Derived fields computed from fields already in the fingerprint are left out of it, so rows fingerprinted
+# before the derived field existed keep their fingerprint.
+HASH_EXCLUDE = {"person_id", "full_name_folded", "postpartum_first_days"}
 
 
 def _canon(value: Any) -> Any:

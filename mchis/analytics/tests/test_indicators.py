@@ -185,3 +185,114 @@ def test_bad_expressions_and_files_are_refused():
            "numerator": "AN.NOPE:total", "factor": 1}]}  # fmt: skip
     with pytest.raises(IndicatorError, match="AN.NOPE"):
         parse_indicators(bad, set())
+    banded = {"format": "mchis.indicators/1", "indicators": [{"id": "X", "name": "x", "definition": "d",
+              "numerator": "AN.DLV:total", "factor": 1, "disaggregations": ["a20p"]}]}  # fmt: skip
+    with pytest.raises(IndicatorError, match="phân tổ nên tử số phải dùng '\\{col\\}'"):
+        parse_indicators(banded, {"AN.DLV:total", "AN.DLV:a20p"})
+
+
+def _pnc_delivery(rid: str, day: str, dob: str, **visits: str) -> dict:
+    from mchis.registers.tests.conftest import delivery
+
+    return delivery(rid=rid, event_date=day, dob=dob, full_name=f"Hà Thị {rid}", **visits)
+
+
+@pytest.fixture
+def postnatal(tree, forms, recompute, make_user):
+    """Six January deliveries at TYT A1 written through the bulk API (the validator derives the days from the
+    birth to the first postnatal visit from the two dates the register records):
+
+    | rec | born  | age | first-week visit | week 2–6 visit | first visit | ≤2 d | ≤7 d | ≤42 d |
+    | P1  | 10/01 | 30  | 10/01 (day 0)    |                | 0           | yes  | yes  | yes   |
+    | P2  | 10/01 | 16  | 12/01 (day 2)    |                | 2           | yes  | yes  | yes   |
+    | P3  | 10/01 | 30  | 13/01 (day 3)    | 25/01 (15)     | 3           | no   | yes  | yes   |
+    | P4  | 10/01 | 30  |                  | 05/02 (day 26) | 26          | no   | no   | yes   |
+    | P5  | 10/01 | 16  |                  |                | —           | no   | no   | no    |
+    | P6  | 30/01 | 30  | 01/02 (day 2)    |                | 2           | yes  | yes  | yes   |
+
+    P6's visit falls in February: the indicator counts women by the month they gave birth (January).
+    """
+    from mchis.registers.services import records_upsert
+
+    collector = make_user("collector", tree.tyt_a1)
+    w, g = "1995-03-01", "2009-06-01"  # 30 and 16 years old in January 2026
+    records = [
+        _pnc_delivery("P1", "2026-01-10", w, postpartum_week1_date="2026-01-10"),
+        _pnc_delivery("P2", "2026-01-10", g, postpartum_week1_date="2026-01-12"),
+        _pnc_delivery(
+            "P3", "2026-01-10", w, postpartum_week1_date="2026-01-13", postpartum_week2_6_date="2026-01-25"
+        ),
+        _pnc_delivery("P4", "2026-01-10", w, postpartum_week2_6_date="2026-02-05"),
+        _pnc_delivery("P5", "2026-01-10", g),
+        _pnc_delivery("P6", "2026-01-30", w, postpartum_week1_date="2026-02-01"),
+    ]
+    result = records_upsert(actor=collector, register="delivery", records=records, today=TODAY)
+    assert result.rejected == 0, result.conflicts
+    recompute()
+    return collector
+
+
+def test_postnatal_care_within_2_days_and_6_weeks_hand_counted(tree, postnatal):
+    got = values(
+        "PNC_2D;PNC_1W;PNC_6W;PNC_2D.a15_19;PNC_2D.a20p;PNC_6W.a20p",
+        "202601;202602",
+        [tree.tyt_a1, tree.doh_a],
+    )
+    assert sorted(
+        R.Delivery.objects.order_by("source_record_id").values_list(
+            "source_record_id", "postpartum_first_days"
+        )
+    ) == [("P1", 0), ("P2", 2), ("P3", 3), ("P4", 26), ("P5", None), ("P6", 2)]
+    for ou in ("TYT02269", "SYT08"):
+        pnc2 = got[("PNC_2D", "202601", ou)]
+        assert (pnc2.numerator, pnc2.denominator, pnc2.value) == (3, 6, 50.0)  # P1, P2, P6
+        assert got[("PNC_1W", "202601", ou)].value == pytest.approx(66.67)  # 4 / 6: P1, P2, P3, P6
+        assert got[("PNC_6W", "202601", ou)].value == pytest.approx(83.33)  # 5 / 6: all but P5
+    assert got[("PNC_2D.a15_19", "202601", "TYT02269")].value == 50.0  # P2 of P2, P5
+    assert got[("PNC_2D.a20p", "202601", "TYT02269")].value == 50.0  # P1, P6 of P1, P3, P4, P6
+    assert got[("PNC_6W.a20p", "202601", "TYT02269")].value == 100.0  # 4 / 4
+    # February: visits made, but nobody gave birth there → undefined, not 0 % and not 100 %
+    assert got[("PNC_2D", "202602", "TYT02269")].value is None
+
+
+def test_postnatal_care_within_2_days_follows_an_edited_visit_date(tree, postnatal, recompute):
+    from mchis.registers.services import records_upsert
+
+    assert values("PNC_2D", "202601", [tree.tyt_a1])[("PNC_2D", "202601", "TYT02269")].numerator == 3
+    # P3's first-week visit was in fact on the day after the birth: it now counts within 2 days
+    fixed = _pnc_delivery(
+        "P3",
+        "2026-01-10",
+        "1995-03-01",
+        postpartum_week1_date="2026-01-11",
+        postpartum_week2_6_date="2026-01-25",
+    )
+    assert records_upsert(actor=postnatal, register="delivery", records=[fixed], today=TODAY).rejected == 0
+    recompute()
+    got = values("PNC_2D", "202601", [tree.tyt_a1])
+    assert got[("PNC_2D", "202601", "TYT02269")].numerator == 4
+
+
+def test_cervical_screening_is_a_count_of_visits_with_the_who_target_ages(tree, forms, recompute):
+    """No population denominator exists (docs/analytics.md, known gaps): the indicator is a count, named so,
+    with the 30–49 band WHO's coverage indicator targets."""
+    a1 = tree.tyt_a1
+    for age, screen in (
+        (25, {"via_done": True}),
+        (35, {"pap_sample_sent": True}),
+        (45, {"hpv_sample_sent": True}),
+        (49, {"via_done": True, "pap_sample_sent": True}),  # one visit, two tests: counted once
+        (52, {"via_done": True}),
+        (40, {}),  # a gynaecological visit without screening
+    ):
+        rec(R.GynExam, a1, JAN, place="at_facility", age_years=age, **screen)
+    rec(R.GynExam, a1, JAN, place="other_facility", age_years=33, via_done=True)  # counted where it was done
+    mark_months([date(2026, 1, 1)], [a1.pk])
+    recompute()
+    got = values("CX_SCREEN;CX_SCREEN.a30_49", "202601", [a1, tree.doh_a])
+    assert got[("CX_SCREEN", "202601", "TYT02269")].value == 5  # ages 25, 35, 45, 49, 52
+    assert got[("CX_SCREEN.a30_49", "202601", "TYT02269")].value == 3  # ages 35, 45, 49
+    assert got[("CX_SCREEN.a30_49", "202601", "SYT08")].value == 3
+    ind = catalog().by_id["CX_SCREEN"]
+    assert ind.name.startswith("Số lượt") and "Tỷ lệ" not in ind.name
+    assert ind.denominator == "" and ind.factor == 1 and ind.factor_label == "lượt"

@@ -83,6 +83,14 @@ def test_registers_two_months_fill_every_register_through_validation():
     assert R.Newborn.objects.filter(outcome="live", sex="M").exists()
     assert R.Newborn.objects.filter(outcome="live", sex="F").exists()
     assert R.GynExam.objects.filter(via_done=True).exists()
+    # postnatal visits spread over the first week and weeks 2-6: "within 2 days" is a real share, not all or none
+    first_days = list(
+        R.Delivery.objects.exclude(postpartum_first_days=None).values_list("postpartum_first_days", flat=True)
+    )
+    assert any(d <= 2 for d in first_days) and any(2 < d <= 7 for d in first_days)
+    assert R.Delivery.objects.filter(
+        postpartum_week1_date=None, postpartum_week2_6_date__isnull=False
+    ).exists()
     # the women are the children's mothers: their ethnic groups come from the children's
     from mchis.registry.models import Child
 

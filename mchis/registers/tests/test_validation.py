@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -203,12 +203,60 @@ def test_legacy_text_normalised_in_records():
     assert out.clean["full_name_folded"] == "tran thi hoa"
 
 
-def test_postpartum_window():
-    day = date(2026, 3, 1)
-    rec = base(event_date=day.isoformat(), postpartum_week1_date=(day + timedelta(days=10)).isoformat(),
-               newborns=[{"sex": "F"}])  # fmt: skip
-    errs, _ = errors_of("delivery", rec)
-    assert "postpartum_week1_date" in errs
+def _delivery(**over):
+    rec = base(event_date="01/03/2026", delivery_mode="normal", attendant="midwife",
+               newborns=[{"outcome": "live", "sex": "F"}])  # fmt: skip
+    rec.update(over)
+    return rec
+
+
+def test_postpartum_visits_derive_the_days_to_the_first_visit():
+    errs, out = errors_of("delivery", _delivery(postpartum_week1_date="03/03/2026",
+                                                postpartum_week2_6_date="2026-03-12"))  # fmt: skip
+    assert errs == {}
+    assert out.clean["postpartum_first_days"] == 2  # 01/03 → 03/03
+    errs, out = errors_of("delivery", _delivery(postpartum_week2_6_date="2026-03-08"))
+    assert errs == {} and out.clean["postpartum_first_days"] == 7  # only the week 2–6 visit, on day 7
+    errs, out = errors_of("delivery", _delivery(postpartum_week1_date="01/03/2026"))
+    assert errs == {} and out.clean["postpartum_first_days"] == 0  # visited on the day of the birth
+    errs, out = errors_of("delivery", _delivery())
+    assert errs == {} and out.clean["postpartum_first_days"] is None
+
+
+def test_postpartum_visit_before_the_birth_refused_with_both_dates():
+    errs, _ = errors_of("delivery", _delivery(postpartum_week1_date="27/02/2026"))
+    assert errs["postpartum_week1_date"] == (
+        "Ngày chăm sóc sau sinh tuần đầu (27/02/2026): trước ngày đẻ 01/03/2026 2 ngày; "
+        "chăm sóc sau sinh phải từ ngày đẻ trở đi."
+    )
+
+
+def test_postpartum_visit_after_42_days_refused():
+    errs, _ = errors_of("delivery", _delivery(event_date="20/01/2026", postpartum_week2_6_date="10/03/2026"))
+    assert errs["postpartum_week2_6_date"] == (
+        "Ngày chăm sóc sau sinh từ tuần 2 đến hết 6 tuần (10/03/2026): 49 ngày sau ngày đẻ 20/01/2026, "
+        "quá 42 ngày của thời kỳ sau sinh."
+    )
+
+
+def test_postpartum_visit_outside_its_own_window_refused():
+    errs, _ = errors_of("delivery", _delivery(postpartum_week1_date="11/03/2026"))
+    assert errs["postpartum_week1_date"] == (
+        "Ngày chăm sóc sau sinh tuần đầu (11/03/2026): 10 ngày sau ngày đẻ 01/03/2026; "
+        "lần chăm sóc tuần đầu phải trong 0–7 ngày sau đẻ."
+    )
+    errs, _ = errors_of("delivery", _delivery(postpartum_week2_6_date="03/03/2026"))
+    assert "2 ngày sau ngày đẻ 01/03/2026" in errs["postpartum_week2_6_date"]
+    assert "phải trong 7–42 ngày sau đẻ" in errs["postpartum_week2_6_date"]
+    errs, _ = errors_of("delivery", _delivery(postpartum_week1_date="16/03/2026"))
+    assert errs["postpartum_week1_date"].endswith("không được ở tương lai.")
+
+
+def test_postpartum_days_left_out_of_the_fingerprint():
+    _, out = errors_of("delivery", _delivery(postpartum_week1_date="03/03/2026"))
+    before = dict(out.clean)
+    before.pop("postpartum_first_days")
+    assert row_hash(out.clean, out.newborns) == row_hash(before, out.newborns)
 
 
 def test_r_org_03_shared_catalog_codes_accepted():

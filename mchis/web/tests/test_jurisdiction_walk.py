@@ -12,6 +12,11 @@ province A. For each request:
 * parameterless pages and list endpoints (also with query filters naming A's objects) may answer 200 but
   must not show A's objects either.
 
+The analytics routes (the API, the pivot table, the map) answer a selection, so they are also walked with real
+ones (`walk_analytics`): the store holds deliveries of both provinces, and each returned row must name a unit of
+the walker's subtree and hold exactly that subtree's count (a foreign count summed into a total is a number,
+which the string search cannot see); other provinces' units and the nation are refused like a missing code.
+
 New routes are covered automatically. A route whose path parameter has no entry in `PARAM_PROVIDERS`
 makes the walk FAIL with "add a provider for parameter X": add one (a function returning the value of an
 object of the given side) - never an exemption. Public reference data and own-scope pages that may answer
@@ -24,13 +29,15 @@ bodies are synthesised from the OpenAPI schema (examples first), so a body that 
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
@@ -690,6 +697,7 @@ class Walk:
     requests: int = 0
     sent: set[str] = field(default_factory=set)  # every value of A the walk has put in a URL
     own_hits: int = 0  # own-scope objects answered 200: the walk is not vacuous
+    analytics_rows: int = 0  # analytics rows of the walker's own unit checked against its own subtree's count
 
     def leaked(self, body: bytes, sent: frozenset[str] = frozenset()) -> list[str]:
         """Province A's strings in a body, except those the request itself sent (checked by `echoes`)."""
@@ -921,6 +929,188 @@ def walker(world: World, role: str, make_user: Callable[..., Any]) -> Callable[[
     return login
 
 
+# ------------------------------------------------------------------- analytics: real selections, rows checked
+# The analytics routes answer a selection (dx, pe, ou): requested bare they refuse it (422) or show an empty
+# form, which proves nothing. The walk sends real selections while the store holds values of both provinces,
+# and checks the rows themselves: a number is no identifying string, so the leak search alone would miss a
+# foreign count summed into a total. Each station's deliveries differ (A: 3 + 2, B: 4), so a value tells
+# whose rows were summed.
+ANALYTICS_DELIVERIES = {"tyt_a1": 3, "tyt_a2": 2, "tyt_b1": 4}
+ANALYTICS_DX = "AN.DLV:total"
+OU_KEYWORDS = (
+    "USER_ORGUNIT",
+    "USER_ORGUNIT_CHILDREN",
+    "USER_ORGUNIT_GRANDCHILDREN",
+    "LEVEL-1",
+    "LEVEL-2",
+    "LEVEL-3",
+    "OU_GROUP-doh",
+    "OU_GROUP-ttyt",
+    "OU_GROUP-tyt",
+)
+
+
+def analytics_month() -> date:
+    """Last month: inside every relative period a page defaults to, never in the future."""
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def seed_analytics(world: World) -> date:
+    """Deliveries of both provinces last month, recomputed into the analytics store (once per world)."""
+    if (SHARED, "analytics") in world.objects:
+        return world.objects[(SHARED, "analytics")]
+    from mchis.analytics.store import mark_months, recompute_dirty
+    from mchis.reports.tests.registerdata import rec
+
+    Delivery = model("registers.Delivery")
+    world.get(SHARED, "reports.FormDefinition")  # the shipped forms: the store computes with them
+    month = analytics_month()
+    units = [getattr(world.tree, name) for name in ANALYTICS_DELIVERIES]
+    for unit, n in zip(units, ANALYTICS_DELIVERIES.values(), strict=True):
+        for _ in range(n):
+            rec(Delivery, unit, month + timedelta(days=9), place="at_facility")
+    mark_months([month], [u.pk for u in units])
+    recompute_dirty(limit=10_000)
+    world.objects[(SHARED, "analytics")] = month
+    return month
+
+
+def subtree_deliveries(world: World, unit: Any) -> int:
+    return sum(
+        n for name, n in ANALYTICS_DELIVERIES.items() if getattr(world.tree, name).path.startswith(unit.path)
+    )
+
+
+def check_analytics_rows(walk: Walk, who: str, url: str, root: Any, rows: list[tuple[str, Any]]) -> None:
+    """Every row (unit code, value) lies in the walker's subtree and holds exactly its own subtree's count."""
+    from mchis.units.models import ReportingUnit
+
+    units = {u.code: u for u in ReportingUnit.objects.filter(code__in={code for code, _ in rows})}
+    for code, value in rows:
+        unit = units.get(code)
+        if unit is None or not unit.path.startswith(root.path):
+            walk.failures.append(f"{who} GET {url}: a row of unit {code}, outside {root.code}'s subtree")
+            continue
+        got = float(value) if value not in ("", None, "không xác định") else 0.0  # no value: nothing counted
+        want = subtree_deliveries(walk.world, unit)
+        if got != want:
+            walk.failures.append(f"{who} GET {url}: {code} = {value}, its subtree holds {want}")
+        elif unit.pk == root.pk and want > 0:
+            walk.analytics_rows += 1
+
+
+def analytics_refusal_same_as_missing(
+    walk: Walk, who: str, client: Client, build: Callable[[str], str], code: str, headers: dict[str, str]
+) -> Any:
+    """A unit outside the walker's subtree is refused exactly as a code that does not exist."""
+    missing = missing_value(code)
+    walk.sent.add(code)
+    got = walk.send(client, "GET", build(code), None, headers)
+    ref = walk.send(client, "GET", build(missing), None, headers)
+    if isinstance(got, Exception) or isinstance(ref, Exception):
+        error = got if isinstance(got, Exception) else ref
+        walk.failures.append(f"{who} GET {build(code)}: raised {type(error).__name__}: {error}")
+        return None
+    if got.status_code != ref.status_code:
+        walk.failures.append(
+            f"{who} GET {build(code)}: {got.status_code}, but {ref.status_code} for a unit that does not exist"
+        )
+    if leaked := walk.leaked(got.content, frozenset({code})):
+        walk.failures.append(f"{who} GET {build(code)}: shows province A's {leaked}")
+    return got
+
+
+def outside_units(world: World) -> list[Any]:
+    """Units a province-B walker must not read: A's station, district and province, and the nation."""
+    t = world.tree
+    return [t.tyt_a1, t.ttyt_a, t.doh_a, t.ministry]
+
+
+def walk_analytics_api(
+    walk: Walk, who: str, client: Client, root: Any, headers: dict[str, str], outside: list[Any]
+) -> None:
+    month = seed_analytics(walk.world)
+
+    def url(ou: str) -> str:
+        query = {"dx": ANALYTICS_DX, "pe": f"{month:%Y%m}", "ou": ou, "approved": "false"}
+        return f"/api/v1/analytics?{urlencode(query)}"
+
+    for ou in OU_KEYWORDS:
+        response = walk.send(client, "GET", url(ou), None, headers)
+        if isinstance(response, Exception) or response.status_code >= 500:
+            walk.failures.append(f"{who} GET {url(ou)}: {response}")
+            continue
+        if leaked := walk.leaked(response.content):
+            walk.failures.append(f"{who} GET {url(ou)}: shows province A's {leaked}")
+        if response.status_code == 200:
+            check_analytics_rows(walk, who, url(ou), root, [(r[2], r[3]) for r in response.json()["rows"]])
+        elif response.status_code not in OK_STATUSES:
+            walk.failures.append(f"{who} GET {url(ou)}: status {response.status_code}")
+    for unit in outside:
+        got = analytics_refusal_same_as_missing(walk, who, client, url, unit.code, headers)
+        if got is not None and got.status_code == 200:
+            walk.failures.append(f"{who} GET {url(unit.code)}: answered rows for {unit.code}")
+
+
+def walk_analytics_pages(walk: Walk, who: str, client: Client, root: Any, outside: list[Any]) -> None:
+    """The pivot table (read through its CSV download: the same grid as the page) and the map (its areas from
+    the JSON in the page), with keyword selections, the walker's own unit and other provinces' units."""
+    month = seed_analytics(walk.world)
+    pe = f"{month:%Y%m}"
+
+    def pivot_url(ou: str) -> str:
+        query = {"dx": ANALYTICS_DX, "pe": pe, "ou": ou, "approved": "0", "totals": "0", "format": "csv"}
+        return f"/analytics/pivot/?{urlencode(query)}"
+
+    def map_url(unit: str = "") -> str:
+        query = {"dx": ANALYTICS_DX, "pe": pe, "approved": "0", **({"unit": unit} if unit else {})}
+        return f"/analytics/map/?{urlencode(query)}"
+
+    from mchis.units.models import ReportingUnit
+
+    by_name = {u.name: u.code for u in ReportingUnit.objects.all()}
+    for ou in OU_KEYWORDS:
+        response = walk.send(client, "GET", pivot_url(ou), None, {})
+        if isinstance(response, Exception) or response.status_code >= 500:
+            walk.failures.append(f"{who} GET {pivot_url(ou)}: {response}")
+            continue
+        if leaked := walk.leaked(response.content):
+            walk.failures.append(f"{who} GET {pivot_url(ou)}: shows province A's {leaked}")
+        if response.status_code == 200 and response["Content-Type"].startswith("text/csv"):
+            lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[2:]  # source, header
+            check_analytics_rows(walk, who, pivot_url(ou), root, [(by_name[r[0]], r[1]) for r in lines])
+    for unit in outside:
+        got = analytics_refusal_same_as_missing(walk, who, client, pivot_url, unit.code, {})
+        if got is not None and got["Content-Type"].startswith("text/csv"):
+            walk.failures.append(f"{who} GET {pivot_url(unit.code)}: a table of {unit.code}")
+    for unit in ("", root.code, *(u.code for u in outside)):
+        response = walk.send(client, "GET", map_url(unit), None, {})
+        if isinstance(response, Exception) or response.status_code >= 500:
+            walk.failures.append(f"{who} GET {map_url(unit)}: {response}")
+            continue
+        if leaked := walk.leaked(response.content, frozenset({unit})):
+            walk.failures.append(f"{who} GET {map_url(unit)}: shows province A's {leaked}")
+        found = MAP_DATA.search(response.content.decode())
+        if response.status_code == 200 and found:
+            areas = json.loads(found.group(1))["areas"]
+            check_analytics_rows(walk, who, map_url(unit), root, [(a["unit"], a["value"]) for a in areas])
+
+
+MAP_DATA = re.compile(r'<script id="map-data" type="application/json">(.*?)</script>', re.S)
+
+
+# Walk roles that may read analytics (accounts.permissions "analytics.view").
+ANALYTICS_ROLES = ("auditor", "collector", "leader", "reporter", "viewer")
+
+
+def walk_analytics(
+    walk: Walk, who: str, login: Callable[[], Client], root: Any, outside: list[Any] | None = None
+) -> None:
+    outside = outside_units(walk.world) if outside is None else outside
+    walk_analytics_api(walk, who, login(), root, {}, outside)
+    walk_analytics_pages(walk, who, login(), root, outside)
+
+
 # ------------------------------------------------------------------------------------------------ tests
 def test_r_sec_01_every_route_has_a_parameter_provider(world):
     """New routes cannot escape the walk: every path parameter of every route must have a provider."""
@@ -944,7 +1134,10 @@ def test_r_sec_01_no_route_leaks_another_province(world, make_user, settings, ro
     n_urls = walk_urlconf(walk, role, login)
     n_ops = walk_openapi(walk, role, login, {})
     assert n_urls > 5 and n_ops > 0, "the walk found no routes: the URLconf/OpenAPI introspection is broken"
+    walk_analytics(walk, role, login, getattr(world.tree, WALK_ROLES[role]))
     assert not walk.failures, f"{len(walk.failures)} leak(s) in {walk.requests} requests:\n{report(walk)}"
+    if role in ANALYTICS_ROLES:  # the analytics checks compared real rows, not only refusals
+        assert walk.analytics_rows > 0, f"{role}: no analytics row of its own unit was checked"
 
 
 @pytest.mark.slow
@@ -967,9 +1160,47 @@ def test_r_sec_01_machine_client_of_another_province_sees_nothing(world):
         actor=None, name="Walker HIS B", unit=world.tree.doh_b, scopes=sorted(MACHINE_ACTIONS)
     )
     walk = Walk(world)
-    n_ops = walk_openapi(walk, "client", Client, {"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    n_ops = walk_openapi(walk, "client", Client, headers)
     assert n_ops > 0
+    walk_analytics_api(walk, "client", Client(), world.tree.doh_b, headers, outside_units(world))
+    assert walk.analytics_rows > 0, "the machine client's analytics rows were not checked"
     assert not walk.failures, f"{len(walk.failures)} leak(s) in {walk.requests} requests:\n{report(walk)}"
+
+
+def test_r_sec_01_analytics_district_analyst_of_a_sees_its_subtree_only(world, make_user, settings):
+    """The other direction, with the rows named: a district analyst of province A gets its own stations' counts
+    (3 and 2, total 5) on the API, the pivot table and the map, and nothing of B, of its province or of the
+    nation (which would add B's 4)."""
+    settings.ROLES_REQUIRING_2FA = []
+    t = world.tree
+    walk = Walk(world)
+    client = Client()
+    client.force_login(make_user("reporter", t.ttyt_a, username="analyst_ttyt_a"))
+    walk.world.secrets = {t.tyt_b1.code, t.tyt_b1.name, t.ttyt_b.code, t.ttyt_b.name}  # B is the foreign side
+    month = seed_analytics(world)
+    query = {"dx": ANALYTICS_DX, "pe": f"{month:%Y%m}", "approved": "false"}
+    body = client.get("/api/v1/analytics", {**query, "ou": "USER_ORGUNIT;USER_ORGUNIT_CHILDREN"}).json()
+    assert {row[2]: row[3] for row in body["rows"]} == {"TTYT08-01": "5", "TYT02269": "3", "TYT02296": "2"}
+    for code in (t.tyt_b1.code, t.doh_a.code, t.ministry.code):
+        response = client.get("/api/v1/analytics", {**query, "ou": code})
+        assert response.status_code == 400 and response.json()["code"] == "unknown_unit", code
+    csv_body = client.get(
+        "/analytics/pivot/",
+        {**query, "approved": "0", "ou": "USER_ORGUNIT_CHILDREN", "totals": "0", "format": "csv"},
+    ).content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(csv_body)))[2:] == [
+        ["Trạm Y tế phường Minh Xuân", "3"],
+        ["Trạm Y tế xã Kim Bình", "2"],
+    ]
+    page = client.get("/analytics/map/", {**query, "approved": "0", "unit": t.ttyt_a.code}).content.decode()
+    found = MAP_DATA.search(page)
+    assert found, "the map page carries no map data"
+    areas = json.loads(found.group(1))["areas"]
+    assert {a["unit"]: a["value"] for a in areas} == {"TYT02269": 3, "TYT02296": 2}
+    walk_analytics(walk, "analyst A", lambda: client, t.ttyt_a, [t.tyt_b1, t.ttyt_b, t.doh_a, t.ministry])
+    assert not walk.failures, report(walk)
+    assert walk.analytics_rows > 0
 
 
 def test_r_sec_01_walk_detects_a_leaking_route(world, make_user, settings):
