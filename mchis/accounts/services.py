@@ -686,6 +686,7 @@ def api_client_set_signing_keys(*, actor: Principal | None, client: ApiClient, j
     return client
 
 
+@transaction.atomic
 def api_client_record_signature_refused(
     *, client_id: int, code: str, method: str, path: str, kid: str = ""
 ) -> None:
@@ -706,6 +707,7 @@ def api_client_record_signature_refused(
     )
 
 
+@transaction.atomic
 def api_client_record_rejected(*, prefix: str, reason: str, method: str, path: str) -> None:
     """A call with an unknown, expired or revoked token: refused (401) and logged."""
     client = ApiClient.objects.filter(token_prefix=prefix).select_related("unit").first() if prefix else None

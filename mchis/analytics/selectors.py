@@ -598,3 +598,33 @@ def units_for_picker(
         return []
     qs = visible_to(ReportingUnit.objects.filter(under, active=True), principal)
     return list(qs.order_by("path")[:1000])
+
+
+# --- approved values for other apps (the public portal) ------------------------------------------------------
+
+
+def approved_values(items: list[DxItem], periods: list[PeriodItem], units: list[ReportingUnit]) -> list[Row]:
+    """The *approved* values of items × periods × units (``compute(approved=True)``), read in batches that stay
+    under the size limits: public aggregate statistics, no principal (the portal publishes them, issue 16).
+    A unit-period without approved data gives a row with no value and no numerator."""
+    rows: list[Row] = []
+    step = max(1, min(MAX_ITEMS, MAX_CELLS // max(1, len(items))))
+    for period in periods:
+        for i in range(0, len(units), step):
+            rows += compute(items, [period], units[i : i + step], approved=True).rows
+    return rows
+
+
+def reporting_units(months: Iterable[date], root_path: str = "") -> list[tuple[str, date, bool]]:
+    """(unit path, month, approved) for every unit due to file a monthly report in these months under
+    `root_path` (its ``RPT.expected`` count), approved when its data of the month are (``APPROVED.any``)."""
+    from .models import UnitMonthValue
+
+    base = UnitMonthValue.objects.filter(month__in=list(months))
+    if root_path:
+        base = base.filter(unit__path__startswith=root_path)
+    approved = set(
+        base.filter(element=APPROVED_MARK, approved__gt=0).values_list("unit_id", "month").iterator()
+    )
+    due = base.filter(element="RPT.expected", provisional__gt=0).values_list("unit_id", "unit__path", "month")
+    return [(path, month, (uid, month) in approved) for uid, path, month in due.iterator()]

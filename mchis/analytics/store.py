@@ -1,8 +1,8 @@
 """Keeping the analytics store current (issue 15): mark dirty on write, recompute only what is dirty.
 
-Flow: a register write, a report transition or a quality-score refresh calls
-``mchis.core.changes.unit_months_changed`` in its transaction → ``mark_dirty`` (registered in
-``AnalyticsConfig.ready``) upserts ``DirtyUnitMonth`` rows and, after commit, queues the
+Flow: a register write or a quality-score refresh calls ``mchis.core.changes.unit_months_changed``, a report
+transition or edit ``mchis.core.changes.report_figures_changed`` (ADR 0076), in its transaction → ``mark_dirty``
+(registered in ``AnalyticsConfig.ready``, with ``mark_report_dirty`` for the report event) upserts ``DirtyUnitMonth`` rows and, after commit, queues the
 ``analytics.recompute_dirty`` task by name (a Celery worker; without a broker - demo, tests - it runs in place).
 ``recompute_unit_month`` computes the unit's own values with the report engine (``register_values`` over the
 forms the unit files and the analytics elements), diffs them against the stored ones and applies only the
@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from mchis.core.changes import ReportFiguresChange
 from mchis.core.jobs import enqueue
 from mchis.quality.models import QualitySnapshot
 from mchis.reports.compute import Number, complete, register_values
@@ -46,6 +47,41 @@ def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
         return
     DirtyUnitMonth.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(lambda: enqueue(TASK))
+
+
+def mark_report_dirty(change: ReportFiguresChange) -> None:
+    """A report's figures changed (any transition or edit): its unit-month's provisional/approved values."""
+    mark_dirty({(change.unit_id, change.month.replace(day=1))})
+
+
+def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
+    """Bring these unit-months up to date now, for a reader that must see them current (the portal revising
+    published figures after an approval; the worker may not have run yet). A dirty row that a worker holds is
+    waited for (no skip_locked): once it commits the row is gone and the values are current. Returns how many
+    were recomputed here."""
+    done = 0
+    for unit_id, month in sorted({(uid, m.replace(day=1)) for uid, m in pairs}):
+        with transaction.atomic():
+            dirty = list(
+                DirtyUnitMonth.objects.select_for_update()
+                .filter(unit_id=unit_id, month=month)
+                .values_list("id", flat=True)
+            )
+            if not dirty:
+                continue
+            DirtyUnitMonth.objects.filter(pk__in=dirty).delete()
+            recompute_unit_month(unit_id, month)
+        done += 1
+    return done
+
+
+def recompute_pending(months: Iterable[date], root_path: str = "") -> int:
+    """``recompute_now`` for every dirty unit-month of these months under `root_path` ('' = everywhere): the
+    portal publishes from current values."""
+    pairs = DirtyUnitMonth.objects.filter(month__in=[m.replace(day=1) for m in months])
+    if root_path:
+        pairs = pairs.filter(unit__path__startswith=root_path)
+    return recompute_now(pairs.values_list("unit_id", "month"))
 
 
 def recompute_dirty(*, limit: int = 2000) -> int:

@@ -108,6 +108,8 @@ ACTION_LABELS: dict[str, str] = {
     "form.load": gettext_noop("Nạp mẫu báo cáo"),
     "notification.create": gettext_noop("Gửi thông báo"),
     "offline.item_receive": gettext_noop("Nhận mục nhập ngoại tuyến"),
+    "offline.record_conflict": gettext_noop("Giữ bản sửa sổ ngoại tuyến bị xung đột"),
+    "offline.record_conflict_resolve": gettext_noop("Giải quyết xung đột bản ghi sổ"),
     "notification.preference": gettext_noop("Đổi cách nhận thông báo"),
     "notification.read": gettext_noop("Đọc thông báo"),
     "register.api_batch": gettext_noop("Nhận dữ liệu sổ qua API"),

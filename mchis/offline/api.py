@@ -3,10 +3,13 @@ its reference data and its device key. Session only (a person's device): a machi
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
@@ -29,6 +32,11 @@ class EntryIn(Schema):
     child: str = Field("", max_length=40, description="Child public id (change proposals)")
     base_version: int | None = Field(None, ge=0, description="The record version the change was made on")
     queued_at: datetime | None = None
+    record: int | None = Field(None, ge=1, description="Register edits: the record's id")
+    base_hash: str = Field("", max_length=64, description="Register edits: the record's row_hash when opened")
+    base_fields: dict[str, Any] | None = Field(
+        None, description="Register edits: the form's fields as opened (shown as the base of a conflict)"
+    )
 
 
 class SyncIn(Schema):
@@ -67,6 +75,9 @@ def _fate(item: OfflineItem, request_state: Any = None) -> dict[str, Any]:
         url = f"/children/requests/{item.object_ref}/"
         if request_state is not None:
             decision = "conflict" if request_state.has_open_conflict else str(request_state.status)
+    if item.kind == ItemKind.REGISTER_EDIT and item.object_ref:
+        kind, _, ref = item.object_ref.partition(":")
+        url = f"/offline/conflicts/records/{ref}/" if kind == "conflict" else f"/registers/{kind}/{ref}/"
     status = item.status
     if status == ItemStatus.CONFLICT and decision and decision != "conflict":
         status = ItemStatus.ACCEPTED  # the leader resolved it: it is an ordinary proposal now
@@ -103,6 +114,9 @@ def offline_sync(request: ApiRequest, payload: SyncIn) -> dict[str, Any]:
                 child=e.child,
                 base_version=e.base_version,
                 queued_at=e.queued_at,
+                record=e.record,
+                base_hash=e.base_hash,
+                base_fields=e.base_fields,
             )
             for e in payload.items
         ],
@@ -130,6 +144,15 @@ def offline_key(request: ApiRequest) -> dict[str, Any]:
 @router.get(
     "/reference", response=dict[str, Any], summary="Dữ liệu tham chiếu của đơn vị cho nhập ngoại tuyến"
 )
-def offline_reference(request: ApiRequest) -> dict[str, Any]:
+def offline_reference(request: ApiRequest) -> HttpResponse:
+    """Compact UTF-8 JSON (no \\u escapes, no spaces): a commune's 2,000 children are about half the size."""
     require_person(request.auth)
-    return selectors.reference_data(request.auth)
+    body = json.dumps(
+        selectors.reference_data(request.auth),
+        ensure_ascii=False,
+        separators=(",", ":"),
+        cls=DjangoJSONEncoder,
+    )
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Cache-Control"] = "no-store"  # personal data: the device keeps its own encrypted copy
+    return response

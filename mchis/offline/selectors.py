@@ -14,12 +14,15 @@ from django.db.models import QuerySet
 from mchis.accounts.permissions import can
 from mchis.accounts.principals import person_of
 from mchis.core.principal import Principal
-from mchis.core.scoping import visible_to
+from mchis.core.scoping import access, visible_to
 from mchis.places.selectors import villages_of
+from mchis.registers.definitions import REGISTERS
+from mchis.registers.webform import record_form_fields
 from mchis.registry import selectors as registry_selectors
 from mchis.registry.models import ChangeRequest
 
-from .models import OfflineItem, StationSync
+from .conflicts import conflict_rows, with_texts
+from .models import OfflineItem, RecordConflict, StationSync
 
 
 def items_of(principal: Principal, client_ids: list[uuid.UUID]) -> list[OfflineItem]:
@@ -51,6 +54,33 @@ def station_syncs(principal: Principal) -> QuerySet[StationSync]:
 
 def conflicts(principal: Principal) -> QuerySet[ChangeRequest]:
     return registry_selectors.conflicts_open(principal)
+
+
+def record_conflicts(principal: Principal) -> QuerySet[RecordConflict]:
+    """Open conflicts of offline register edits, within the principal's subtree (oldest first)."""
+    return visible_to(
+        RecordConflict.objects.filter(resolved_at__isnull=True).select_related("unit", "proposer"), principal
+    ).order_by("created_at")
+
+
+def record_conflict_get(principal: Principal, public_id: Any) -> RecordConflict:
+    return access(
+        RecordConflict.objects.select_related("unit", "proposer", "resolved_by"),
+        principal,
+        public_id=public_id,
+    )
+
+
+def record_conflict_view(conflict: RecordConflict) -> dict[str, Any]:
+    """The conflict as it stands: while open, its rows against the record as it is now (what resolving will
+    compare) and that version's row_hash; once resolved, the rows with the choices made."""
+    reg = REGISTERS[conflict.register]
+    record = reg.model.objects.select_related("facility").filter(pk=conflict.record_id).first()
+    if not conflict.is_open or record is None:
+        return {"reg": reg, "record": record, "rows": with_texts(reg, conflict.conflict), "seen_hash": ""}
+    base = {name: row.get("base", "") for name, row in conflict.conflict.items()}
+    rows = conflict_rows(reg, base, conflict.fields, record_form_fields(reg, record))
+    return {"reg": reg, "record": record, "rows": with_texts(reg, rows), "seen_hash": record.row_hash}
 
 
 def device_key(principal: Principal) -> str:

@@ -23,15 +23,17 @@ from mchis.accounts.principals import as_person
 from mchis.core.audit import log_event
 from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.principal import Principal
+from mchis.registers import selectors as register_selectors
 from mchis.registers import services as register_services
-from mchis.registers.definitions import REGISTERS
-from mchis.registers.webform import form_data
+from mchis.registers.definitions import REGISTERS, RegisterDef
+from mchis.registers.webform import form_data, post_of, record_form_fields
 from mchis.registry import selectors as registry_selectors
 from mchis.registry import services as registry_services
 from mchis.registry import validation as child_validation
 from mchis.registry.forms import ChildForm
 
-from .models import ItemKind, ItemStatus, OfflineItem, StationSync
+from .conflicts import conflict_rows
+from .models import ItemKind, ItemStatus, OfflineItem, RecordConflict, StationSync
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,9 @@ class Entry:
     child: str = ""  # public id of the child (change proposals)
     base_version: int | None = None
     queued_at: datetime | None = None
+    record: int | None = None  # register edits: the record's id
+    base_hash: str = ""  # register edits: the record's row_hash when the form was opened
+    base_fields: dict[str, Any] | None = None  # register edits: the form as it was opened (the "base" side)
 
 
 def _unit(actor: Principal) -> Any:
@@ -127,6 +132,140 @@ def _register_record(actor: Principal, entry: Entry) -> tuple[str, str]:
     return f"{reg.key}:{record.pk}", ItemStatus.ACCEPTED
 
 
+def _save_or_refuse(actor: Principal, reg: RegisterDef, post: dict[str, Any], record: Any) -> Any:
+    """The register's own write (validation, period lock, audit), as the edit page calls it."""
+    saved, errors = register_services.record_save(
+        actor=actor, register=reg.key, data=form_data(reg, post), instance=record
+    )
+    if saved is None:
+        raise ValidationFailed(
+            [{"field": e.get("field", ""), "message": e.get("reason", "")} for e in errors],
+            message="; ".join(e.get("reason", "") for e in errors[:5]) or "Dữ liệu không hợp lệ.",
+        )
+    return saved
+
+
+def _own_record(actor: Principal, unit: Any, reg: RegisterDef, pk: int | None, *, lock: bool = False) -> Any:
+    """A record of the station's own registers (its own unit, not the subtree), else a Vietnamese refusal."""
+    missing = DomainError(
+        "Bản ghi sổ không thuộc đơn vị của bạn hoặc không còn tồn tại: không sửa ngoại tuyến được.",
+        field="record",
+    )
+    if not pk:
+        raise missing
+    try:
+        record = register_selectors.record_get(principal=actor, register=reg.key, pk=pk)
+    except Exception as exc:  # Http404 (outside the scope, audited by `access`) / bad id: one answer
+        raise missing from exc
+    if record.facility_id != unit.pk:
+        raise missing
+    if lock:
+        record = type(record).objects.select_for_update().select_related("facility").get(pk=record.pk)
+    if record.voided_at is not None:
+        raise DomainError("Bản ghi này đã bị hủy trên máy chủ: không sửa được.", field="record")
+    return record
+
+
+def _register_edit(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
+    """An existing record edited offline: written if the record is still the version the form showed, else
+    kept as a conflict for the unit to resolve field by field - never the last write winning."""
+    reg = REGISTERS.get(entry.register)
+    if reg is None:
+        raise DomainError("Sổ không tồn tại.", field="register")
+    if not entry.base_hash:
+        raise DomainError("Thiếu phiên bản gốc của bản ghi: mở lại trang sửa khi có mạng.", field="base_hash")
+    record = _own_record(actor, unit, reg, entry.record, lock=True)
+    ref = f"{reg.key}:{record.pk}"
+    ours = {k: str(v) for k, v in entry.fields.items() if isinstance(v, str | int | float)}
+    if record.row_hash == entry.base_hash:
+        _save_or_refuse(actor, reg, post_of(reg, ours), record)
+        return ref, ItemStatus.ACCEPTED
+    theirs = record_form_fields(reg, record)
+    base = {k: str(v) for k, v in (entry.base_fields or {}).items() if isinstance(v, str | int | float)}
+    rows = conflict_rows(reg, base, ours, theirs)
+    if not rows:  # the server already holds exactly this edit
+        return ref, ItemStatus.ACCEPTED
+    conflict, _ = RecordConflict.objects.get_or_create(
+        proposer=as_person(actor),
+        client_id=entry.client_id,
+        defaults={
+            "unit": unit,
+            "register": reg.key,
+            "record_id": record.pk,
+            "base_hash": entry.base_hash,
+            "theirs_hash": record.row_hash,
+            "theirs_at": record.updated_at,
+            "fields": ours,
+            "conflict": rows,
+            "queued_at": entry.queued_at,
+        },
+    )
+    log_event(
+        actor=actor,
+        action="offline.record_conflict",
+        object_type=type(record).__name__,
+        object_id=str(record.pk),
+        scope_path=unit.path,
+        changes={name: [row["theirs"], row["ours"]] for name, row in rows.items()},
+        reason=f"Sửa ngoại tuyến trên phiên bản cũ; xung đột {conflict.public_id}",
+    )
+    return f"conflict:{conflict.public_id}", ItemStatus.CONFLICT
+
+
+@transaction.atomic
+def record_conflict_resolve(
+    *, actor: Principal, conflict: RecordConflict, choices: dict[str, str], seen_hash: str, comment: str = ""
+) -> RecordConflict:
+    """The unit resolves an offline register edit's conflict, field by field ("theirs" keeps the server's
+    value, "ours" takes the offline one), through the register's own write; keeping every server value writes
+    nothing. The rows are those of the record as it is now: if it changed again since the page was drawn
+    (`seen_hash`), nothing is written and the person looks again."""
+    require(actor, "register.write")
+    conflict = RecordConflict.objects.select_for_update().get(pk=conflict.pk)
+    if not conflict.is_open:
+        raise DomainError("Xung đột này đã được giải quyết.")
+    reg = REGISTERS[conflict.register]
+    record = _own_record(actor, conflict.unit, reg, conflict.record_id, lock=True)
+    if record.row_hash != seen_hash:
+        raise DomainError("Bản ghi vừa được sửa lại trên máy chủ: xem lại các giá trị mới rồi chọn lại.")
+    theirs = record_form_fields(reg, record)
+    base = {name: row.get("base", "") for name, row in conflict.conflict.items()}
+    rows = conflict_rows(reg, base, conflict.fields, theirs)
+    for name, row in rows.items():
+        if choices.get(name) not in ("theirs", "ours"):
+            raise DomainError(f"Chọn giá trị giữ lại cho trường: {row['label']}.", field=name)
+    taken = {name: rows[name]["ours"] for name in rows if choices[name] == "ours"}
+    if taken:
+        _save_or_refuse(actor, reg, post_of(reg, {**theirs, **taken}), record)
+    now = timezone.now()
+    for name, row in rows.items():
+        row["choice"] = choices[name]
+    conflict.conflict = rows
+    conflict.resolved_at, conflict.resolved_by, conflict.comment = (
+        now,
+        as_person(actor),
+        comment.strip()[:500],
+    )
+    conflict.save()
+    kept = "giữ giá trị trên máy chủ" if not taken else f"lấy {len(taken)} trường từ bản sửa ngoại tuyến"
+    OfflineItem.objects.filter(user=conflict.proposer, client_id=conflict.client_id).update(
+        status=ItemStatus.ACCEPTED,
+        object_ref=f"{reg.key}:{record.pk}",
+        message=f"Xung đột đã được giải quyết: {kept}.",
+        updated_at=now,
+    )
+    log_event(
+        actor=actor,
+        action="offline.record_conflict_resolve",
+        object_type=type(record).__name__,
+        object_id=str(record.pk),
+        scope_path=conflict.unit.path,
+        changes={name: [rows[name]["theirs"], value] for name, value in taken.items()},
+        reason=comment.strip()[:500] or kept,
+    )
+    return conflict
+
+
 def _run(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
     if entry.kind == ItemKind.CHILD_CREATE:
         return _child_create(actor, unit, entry)
@@ -134,6 +273,8 @@ def _run(actor: Principal, unit: Any, entry: Entry) -> tuple[str, str]:
         return _child_change(actor, entry)
     if entry.kind == ItemKind.REGISTER_RECORD:
         return _register_record(actor, entry)
+    if entry.kind == ItemKind.REGISTER_EDIT:
+        return _register_edit(actor, unit, entry)
     raise DomainError("Loại mục không hợp lệ.", field="kind")
 
 
@@ -161,7 +302,8 @@ def offline_item_submit(*, actor: Principal, entry: Entry) -> OfflineItem:
         return seen  # a replay: same answer, nothing done twice
     try:
         with transaction.atomic():
-            require(actor, "register.write" if entry.kind == ItemKind.REGISTER_RECORD else "child.propose")
+            register = entry.kind in (ItemKind.REGISTER_RECORD, ItemKind.REGISTER_EDIT)
+            require(actor, "register.write" if register else "child.propose")
             object_ref, status = _run(actor, unit, entry)
             message, errors = "", []
     except DomainError as exc:  # refused (rules, rights, scope): the device shows why, the person fixes it

@@ -24,7 +24,7 @@ from mchis.registry import selectors as registry_selectors
 from mchis.registry import services as registry_services
 from mchis.registry.display import Labeller, field_labels
 
-from . import selectors
+from . import selectors, services
 
 # Static files the device keeps (precached at install): the layout's and the entry forms' scripts and styles.
 PRECACHE = (
@@ -44,6 +44,7 @@ PRECACHE = (
     "vendor/idb.umd.js",
     "web/schema.js",
     "offline/outbox.js",
+    "offline/duplicates.js",
     "offline/outbox-list.js",
     "offline/offline.css",
     "registry/registry.css",
@@ -97,8 +98,72 @@ def outbox(request: AuthedRequest) -> HttpResponse:
 
 @login_required
 def conflict_list(request: AuthedRequest) -> HttpResponse:
-    require(request.user, "child.approve")
-    return render(request, "offline/conflicts.html", {"conflicts": selectors.conflicts(request.user)})
+    """Both kinds in one place: child proposals (the leader resolves) and register edits (a person who writes
+    the unit's registers resolves; the leader sees them too)."""
+    children, records = can(request.user, "child.approve"), can(request.user, "register.view")
+    if not (children or records):
+        require(request.user, "child.approve")
+    return render(
+        request,
+        "offline/conflicts.html",
+        {
+            "show_children": children,
+            "conflicts": selectors.conflicts(request.user) if children else [],
+            "show_records": records,
+            "record_conflicts": selectors.record_conflicts(request.user) if records else [],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_conflict_resolve(request: AuthedRequest, public_id: Any) -> HttpResponse:
+    require(request.user, "register.view")
+    conflict = selectors.record_conflict_get(request.user, public_id)
+    can_resolve = can(request.user, "register.write")
+    error = ""
+    if request.method == "POST":
+        require(request.user, "register.write")
+        view = selectors.record_conflict_view(conflict)
+        choices = {name: request.POST.get(f"choice_{name}", "") for name in view["rows"]}
+        try:
+            services.record_conflict_resolve(
+                actor=request.user,
+                conflict=conflict,
+                choices=choices,
+                seen_hash=request.POST.get("seen_hash", ""),
+                comment=request.POST.get("comment", ""),
+            )
+        except DomainError as exc:
+            error = exc.message
+            conflict.refresh_from_db()
+        else:
+            messages.success(request, _("Đã giải quyết xung đột; bản ghi sổ đã được cập nhật theo lựa chọn."))
+            return redirect("offline:conflicts")
+    view = selectors.record_conflict_view(conflict)
+    rows = [
+        {
+            "field": name,
+            **row,
+            "choice": (request.POST.get(f"choice_{name}", "") if request.method == "POST" else "")
+            or row.get("choice")
+            or row.get("suggest", ""),
+        }
+        for name, row in view["rows"].items()
+    ]
+    return render(
+        request,
+        "offline/record_conflict_resolve.html",
+        {
+            "c": conflict,
+            **view,
+            "rows": rows,
+            "error": error,
+            "open": conflict.is_open and view["record"] is not None,
+            "can_resolve": can_resolve,
+        },
+        status=422 if error else 200,
+    )
 
 
 def _when(value: Any) -> datetime | None:

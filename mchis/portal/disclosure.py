@@ -9,7 +9,7 @@
   published numbers: ``protect`` adds complements until, in the linear system the published table defines, no
   suppressed cell is fixed (exact rational elimination; a suppressed zero counts as known, the attacker's
   non-negativity bound). Complements are chosen to close cycles first, then positive, then smallest.
-* **Rates**: a rate is withheld where its numerator or denominator count is withheld, and, below the province,
+* **Rates** (their value is the analytics indicator's, ``sources``): a rate is withheld where its numerator or denominator count is withheld, and, below the province,
   where the denominator is under ``min_denominator``; at the province and national level a small denominator
   is published with a flag (“ít số liệu, diễn giải thận trọng”).
 * **Levels**: nothing below ``lowest_level`` (default the district) is ever published.
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -200,14 +199,6 @@ def _complement_for(table: Table, target: Cell, suppressed: set[Cell]) -> Cell |
     # close a cycle, then a positive value (a hidden zero is known: it cannot go lower), then the smallest
     # (least information lost), then a stable order
     return min(options, key=lambda c: (elsewhere(c) == 0, table.value(c) == 0, table.value(c), repr(c)))
-
-
-def rate(numerator: int | None, denominator: int | None, factor: int) -> Decimal | None:
-    """numerator / denominator × factor, one decimal; None where undefined (zero or missing denominator)."""
-    if numerator is None or not denominator:
-        return None
-    value = Decimal(numerator) * factor / Decimal(denominator)
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Every write to the published-data store: publish, revise, withdraw, and following report approvals.
 
-Only values of approved reports are read (``sources``), at publish time only; the disclosure rules are applied
-before anything is stored (``figures``); each act is audited in its transaction (``core.audit.log_event``).
+Only the analytics store's approved values are read (``sources``: the indicators of issue 15, brought up to
+date first), at publish or revision time only; the disclosure rules are applied before anything is stored
+(``figures``); each act is audited in its transaction (``core.audit.log_event``). A report's approval or
+un-approval reaches the published figures through ``core.changes.report_figures_changed`` (after commit,
+``figures_follow_approval``, ADR 0076).
 A Ministry unit publishes for the nation (national, provincial and lower levels of every province); a Sở Y tế
 or provincial CDC for its own province (the province and its districts).
 """
@@ -19,18 +22,19 @@ from django.http import Http404
 from django.utils import timezone
 
 from mchis.accounts.permissions import require, require_person
+from mchis.analytics.store import recompute_now, recompute_pending
 from mchis.core.audit import log_event
+from mchis.core.changes import ReportFiguresChange
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError
 from mchis.core.principal import Principal, person_or_none
-from mchis.reports.hooks import ApprovalChange
 from mchis.reports.periods import parse_period
 from mchis.units.models import ReportingUnit, UnitKind
 
 from . import figures
 from .disclosure import LEVELS, Rules, rules_from
 from .models import Publication, PublicationStatus, PublishedFigure, PublishedStatistic
-from .sources import area_values
-from .statistics import BY_KEY, FORM, Statistic
+from .sources import area_values, first_day
+from .statistics import BY_KEY, Statistic
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +78,7 @@ def territory_of(actor: Principal) -> Territory:
 def _validate(
     territory: Territory, statistics: list[str], levels: list[str], periods: list[str]
 ) -> tuple[list[Statistic], list[str], list[str]]:
-    unknown = [s for s in statistics if s not in BY_KEY]
+    unknown = [s for s in statistics if s not in BY_KEY or not BY_KEY[s].resolves()]
     if not statistics or unknown:
         msg = (
             f"Chỉ tiêu không có trong danh mục: {', '.join(unknown)}."
@@ -114,11 +118,18 @@ def _validate(
 
 
 def _compute(
-    stats: list[Statistic], levels: list[str], months: list[str], root_path: str
+    stats: list[Statistic],
+    levels: list[str],
+    months: list[str],
+    root_path: str,
+    *,
+    bring_current: bool = True,
 ) -> list[figures.FigureRow]:
-    cells = {c for s in stats for c in s.cells}
-    by_month = {m: area_values(m, cells, root_path) for m in months}
-    return figures.build(stats, levels, by_month, rules())
+    """The figures from the analytics store's approved values; `bring_current` first recomputes the dirty
+    unit-months of those months (publish what is approved now, not what a lagging worker has reached)."""
+    if bring_current:
+        recompute_pending([first_day(m) for m in months], root_path)
+    return figures.build(stats, levels, area_values(stats, levels, months, root_path), rules())
 
 
 def _store_definitions(stats: list[Statistic]) -> None:
@@ -167,7 +178,7 @@ def _conflicts(rows: list[figures.FigureRow], exclude: int) -> list[str]:
 def publication_publish(
     *, actor: Principal, title: str, statistics: list[str], levels: list[str], periods: list[str]
 ) -> Publication:
-    """Công bố: freezes the figures of approved reports for the chosen statistics, levels and months."""
+    """Công bố: freezes the approved values (analytics) of the chosen statistics, levels and months."""
     require(actor, "portal.publish")
     require_person(actor)
     territory = territory_of(actor)
@@ -176,7 +187,7 @@ def publication_publish(
         raise DomainError("Nhập tên đợt công bố.", field="title")
     stats, levels, months = _validate(territory, statistics, levels, periods)
     rows = _compute(stats, levels, months, territory.root_path)
-    if not any(r.reports_approved for r in rows):
+    if not rows:
         raise DomainError(
             "Chưa có báo cáo nào được duyệt cho các tháng đã chọn: không có số liệu để công bố.",
             field="periods",
@@ -214,10 +225,13 @@ def _publication_for(actor: Principal, publication_id: int) -> Publication:
     return publication
 
 
-def _refresh(publication: Publication, today: date) -> dict[str, int]:
-    """Recompute a publication's figures from the approved reports now; changed values become revisions."""
-    stats = [BY_KEY[k] for k in publication.statistics if k in BY_KEY]
-    rows = {r.key: r for r in _compute(stats, publication.levels, publication.periods, publication.root_path)}
+def _refresh(publication: Publication, today: date, *, bring_current: bool = True) -> dict[str, int]:
+    """Recompute a publication's figures from the approved values now; changed values become revisions."""
+    stats = [BY_KEY[k] for k in publication.statistics if k in BY_KEY and BY_KEY[k].resolves()]
+    computed = _compute(
+        stats, publication.levels, publication.periods, publication.root_path, bring_current=bring_current
+    )
+    rows = {r.key: r for r in computed}
     old = {(f.statistic, f.period, f.area_code): f for f in publication.figures.all()}
     revised = added = removed = 0
     for key, f in old.items():
@@ -254,7 +268,7 @@ def publication_revise(
     statistics: list[str] | None = None,
     levels: list[str] | None = None,
 ) -> Publication:
-    """Cập nhật: recompute from the approved reports (optionally with other months, statistics or levels);
+    """Cập nhật: recompute from the approved values (optionally with other months, statistics or levels);
     every figure whose value changed is shown as revised with today's date and its previous value."""
     require(actor, "portal.publish")
     require_person(actor)
@@ -320,9 +334,10 @@ def publication_unpublish(*, actor: Principal, publication_id: int, reason: str)
     return publication
 
 
-def _affected(change: ApprovalChange) -> list[Publication]:
+def _affected_ids(change: ReportFiguresChange) -> set[int]:
+    """Publications in force with a figure that the unit's month feeds (its month or year, an area above it)."""
     periods = {change.period, change.period[:4]}
-    ids = {
+    return {
         pid
         for pid, path in PublishedFigure.objects.filter(
             publication__status=PublicationStatus.PUBLISHED, period__in=periods
@@ -331,20 +346,32 @@ def _affected(change: ApprovalChange) -> list[Publication]:
         .distinct()
         if change.unit_path.startswith(path)
     }
-    return list(Publication.objects.select_for_update().filter(pk__in=ids))
+
+
+def _affected(change: ReportFiguresChange) -> list[Publication]:
+    return list(Publication.objects.select_for_update().filter(pk__in=_affected_ids(change)))
+
+
+def figures_follow_approval(change: ReportFiguresChange) -> None:
+    """After a monthly report's approval changes (``core.changes.report_figures_changed``, after commit): an
+    un-approval puts the published figures it fed under review (the value stays, marked with the date); an
+    approval brings the analytics store up to date for that unit-month (the worker may not have run yet), then
+    recomputes the figures, and a changed value is published as a revision with its date and previous value."""
+    if change.approved is None or "-" not in change.period:  # only monthly reports feed the store's months
+        return
+    if not _affected_ids(change):  # nothing published from it: the worker keeps the store, as usual
+        return
+    if change.approved:
+        recompute_now([(change.unit_id, change.month)])
+    _follow(change)
 
 
 @transaction.atomic
-def figures_follow_approval(change: ApprovalChange) -> None:
-    """After a report's approval changes (reports.hooks): an un-approval puts the published figures it fed
-    under review (the value stays, marked with the date); the next approval recomputes them, and a changed
-    value is published as a revision with its date and previous value."""
-    if change.form_code != FORM or change.verb not in ("approve", "unapprove"):
-        return
+def _follow(change: ReportFiguresChange) -> None:
     publications = _affected(change)
     today = timezone.localdate()
     for publication in publications:
-        if change.verb == "unapprove":
+        if not change.approved:
             n = 0
             for f in publication.figures.filter(period__in=[change.period, change.period[:4]]):
                 if change.unit_path.startswith(f.area_path) and f.under_review_since is None:
@@ -353,13 +380,13 @@ def figures_follow_approval(change: ApprovalChange) -> None:
                     n += 1
             counts: dict[str, Any] = {"under_review": n}
         else:
-            counts = _refresh(publication, today)
+            counts = _refresh(publication, today, bring_current=False)  # its unit-month: recompute_now
             if counts["revised"]:
                 publication.revised_at = timezone.now()
         publication.save()  # a new stamp: the public cache is recomputed
         log_event(
             actor=None, object_type="publication", object_id=publication.pk,
-            action="portal.follow_unapprove" if change.verb == "unapprove" else "portal.follow_approve",
+            action="portal.follow_approve" if change.approved else "portal.follow_unapprove",
             scope_path=publication.owner_unit.path,
             changes={"report": [None, f"{change.form_code} {change.period}"], **{k: [None, v] for k, v in counts.items()}},
         )  # fmt: skip

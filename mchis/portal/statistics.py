@@ -1,106 +1,173 @@
-"""The statistics the portal can publish, until the analytics app's indicators take over (docs/portal.md).
+"""The statistics the portal can publish: the analytics indicators and data elements (docs/portal.md, issue 15).
 
-Each statistic reads cells of the commune report (Biểu 3/BCX, Thông tư 37/2019/TT-BYT) summed over the
-*approved* reports of the area: a count (one cell) or a rate (numerator cell / denominator cell × factor).
-Its public name, definition and source are copied into ``PublishedStatistic`` when it is published.
+A public statistic is a stable public key (its URLs and downloads) naming either an **analytics indicator**
+(``ANC4``: a rate whose numerator, denominator, factor, name and definition are data in
+``analytics/fixtures/indicators.json``) or an **analytics data element** (``AN.DLV:total``: a count, its public
+name and definition written here). Nothing here computes: the values, numerators and denominators are the
+analytics store's *approved* values (``sources``), its arithmetic lives in ``analytics.selectors.compute``.
+The public definition is copied into ``PublishedStatistic`` when a statistic is published.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-FORM = "BCX3"
-SOURCE = "Biểu 3/BCX (Thông tư 37/2019/TT-BYT), báo cáo tháng đã được duyệt của các trạm y tế xã"
-SOURCE_EN = "Form 3/BCX (Circular 37/2019/TT-BYT), approved monthly reports of the commune health stations"
+from mchis.analytics.definitions import Indicator, Term, parse_expression
+from mchis.analytics.selectors import DxItem, indicator_get
+
+SOURCE = (
+    "Kho số liệu phân tích của hệ thống (chỉ số định nghĩa dưới dạng dữ liệu), tính từ sổ sách ghi chép của "
+    "các cơ sở y tế; chỉ các tháng mà báo cáo của đơn vị đã được duyệt"
+)
+SOURCE_EN = (
+    "The system's analytics store (indicators defined as data), computed from the health facilities' registers; "
+    "only the months whose report of the unit has been approved"
+)
+
+
+class UnknownIndicator(LookupError):
+    """A public statistic names an analytics indicator that the catalogue no longer has."""
 
 
 @dataclass(frozen=True)
 class Statistic:
-    key: str
-    name: str
-    name_en: str
-    definition: str
-    definition_en: str
-    numerator: str  # report cell "row:column"
-    denominator: str = ""
-    factor: int = 1
-    unit: str = ""
-    unit_en: str = ""
+    key: str  # public, stable
+    dx: str  # an analytics indicator id (a rate) or a data element id (a count)
+    name_: str = ""  # counts only: an indicator's names and definitions come from analytics
+    name_en_: str = ""
+    definition_: str = ""
+    definition_en_: str = ""
+    unit_: str = ""
+    unit_en_: str = ""
+
+    @property
+    def indicator(self) -> Indicator | None:
+        if "." in self.dx:
+            return None
+        found = indicator_get(self.dx)
+        if found is None:
+            raise UnknownIndicator(self.dx)
+        return found
+
+    def resolves(self) -> bool:
+        """Whether analytics still defines it (an indicator removed from indicators.json: not offered)."""
+        try:
+            self.indicator  # noqa: B018 - the lookup is the check
+        except UnknownIndicator:
+            return False
+        return True
 
     @property
     def kind(self) -> str:
-        return "rate" if self.denominator else "count"
+        ind = self.indicator
+        return "rate" if ind is not None and ind.denominator else "count"
 
     @property
-    def cells(self) -> tuple[str, ...]:
-        return (self.numerator, self.denominator) if self.denominator else (self.numerator,)
+    def factor(self) -> int:
+        ind = self.indicator
+        return ind.factor if ind is not None else 1
+
+    def _pick(self, own: str, attr: str) -> str:
+        ind = self.indicator
+        return str(getattr(ind, attr)) if ind is not None else own
+
+    @property
+    def name(self) -> str:
+        return self._pick(self.name_, "name")
+
+    @property
+    def name_en(self) -> str:
+        return self._pick(self.name_en_, "name_en")
+
+    @property
+    def definition(self) -> str:
+        return self._pick(self.definition_, "definition")
+
+    @property
+    def definition_en(self) -> str:
+        return self._pick(self.definition_en_, "definition_en")
+
+    @property
+    def unit(self) -> str:
+        return self._pick(self.unit_, "factor_label")
+
+    @property
+    def unit_en(self) -> str:
+        return self._pick(self.unit_en_, "factor_label_en")
+
+    def item(self) -> DxItem:
+        """The analytics query item (``analytics.selectors.compute``)."""
+        return DxItem(
+            self.key, self.name, indicator=self.indicator, element="" if self.indicator else self.dx
+        )
+
+    def terms(self, which: str) -> tuple[Term, ...]:
+        return self.item().terms(which)
+
+    def count_key(self, which: str) -> str:
+        """The count behind the figure (``numerator`` / ``denominator``) as its expression: two statistics
+        sharing a count (the deliveries, the denominator of ANC4) get one disclosure decision for it."""
+        return " ".join(f"{'+' if t.sign > 0 else '-'}{t.element}" for t in self.terms(which))
+
+    def _elements(self) -> list[str]:
+        return [t.element for w in ("numerator", "denominator") for t in self.terms(w)]
 
     def source(self) -> str:
-        cells = " và ".join(f"dòng {c.split(':')[0]}" for c in self.cells)
-        return f"{SOURCE}; {cells}, cột Tổng số."
+        ind = self.indicator
+        ref = f"chỉ số {ind.id}" if ind is not None else f"phần tử dữ liệu {self.dx}"
+        return f"{SOURCE}; {ref} ({', '.join(dict.fromkeys(self._elements()))})."
 
     def source_en(self) -> str:
-        cells = " and ".join(f"row {c.split(':')[0]}" for c in self.cells)
-        return f"{SOURCE_EN}; {cells}, column Total."
+        ind = self.indicator
+        ref = f"indicator {ind.id}" if ind is not None else f"data element {self.dx}"
+        return f"{SOURCE_EN}; {ref} ({', '.join(dict.fromkeys(self._elements()))})."
+
+
+def _count(key: str, element: str, name: str, name_en: str, definition: str, definition_en: str,
+           unit: str, unit_en: str) -> Statistic:  # fmt: skip
+    parse_expression(element)  # a malformed element id fails at import, not at publication
+    return Statistic(key, element, name, name_en, definition, definition_en, unit, unit_en)
 
 
 CATALOGUE: tuple[Statistic, ...] = (
-    Statistic(
-        "deliveries", "Số phụ nữ đẻ", "Women who gave birth",
-        "Số phụ nữ đẻ trong kỳ (mọi nơi đẻ) do trạm y tế xã quản lý.",
-        "Women who gave birth in the period (any place of delivery) followed by the commune health station.",
-        "I.5:total", unit="người", unit_en="women",
+    _count(
+        "deliveries", "AN.DLV:total", "Số phụ nữ đẻ", "Women who gave birth",
+        "Số phụ nữ đẻ trong kỳ được ghi trong sổ đẻ của các cơ sở y tế.",
+        "Women who gave birth in the period, as recorded in the health facilities' delivery registers.",
+        "người", "women",
     ),
-    Statistic(
-        "live-births", "Số trẻ đẻ ra sống", "Live births",
-        "Số trẻ đẻ ra sống trong kỳ.", "Live births in the period.",
-        "III.1:total", unit="trẻ", unit_en="children",
+    _count(
+        "live-births", "AN.LIVE:total", "Số trẻ đẻ ra sống", "Live births",
+        "Số trẻ đẻ ra sống trong kỳ.", "Live births in the period.", "trẻ", "children",
     ),
-    Statistic(
-        "anc4", "Tỉ lệ phụ nữ đẻ được khám thai ≥ 4 lần", "Women giving birth with ≥ 4 antenatal visits",
-        "Số phụ nữ đẻ được khám thai ít nhất 4 lần trong 3 thời kỳ / tổng số phụ nữ đẻ × 100.",
-        "Women giving birth who had at least 4 antenatal visits over the 3 trimesters / all women giving "
-        "birth × 100.",
-        "I.5.2:total", "I.5:total", 100, "%", "%",
+    Statistic("anc4", "ANC4"),
+    Statistic("skilled-birth-attendance", "SBA"),
+    Statistic("hepb-testing", "HEPB_TEST"),
+    Statistic("low-birth-weight", "LBW"),
+    _count(
+        "neonatal-deaths", "AN.NEO_DEATH:total", "Số trẻ tử vong dưới 28 ngày tuổi",
+        "Neonatal deaths (under 28 days)", "Số trẻ tử vong trước 28 ngày tuổi trong kỳ.",
+        "Children who died before 28 days of age in the period.", "trẻ", "children",
     ),
-    Statistic(
-        "skilled-birth-attendance", "Tỉ lệ đẻ được cán bộ có kỹ năng đỡ", "Births attended by skilled personnel",
-        "Số phụ nữ đẻ được cán bộ có kỹ năng đỡ / tổng số phụ nữ đẻ × 100.",
-        "Women whose delivery was attended by skilled health personnel / all women giving birth × 100.",
-        "I.5.9c:total", "I.5:total", 100, "%", "%",
-    ),
-    Statistic(
-        "hepb-testing", "Tỉ lệ phụ nữ đẻ được xét nghiệm viêm gan B", "Women giving birth tested for hepatitis B",
-        "Số phụ nữ đẻ được xét nghiệm viêm gan B trong lần mang thai này / tổng số phụ nữ đẻ × 100.",
-        "Women giving birth tested for hepatitis B during this pregnancy / all women giving birth × 100.",
-        "I.5.3:total", "I.5:total", 100, "%", "%",
-    ),
-    Statistic(
-        "low-birth-weight", "Tỉ lệ trẻ sơ sinh nhẹ cân (< 2.500 g)", "Low birth weight (< 2,500 g)",
-        "Số trẻ sơ sinh có cân nặng dưới 2.500 gram / số trẻ sơ sinh được cân × 100.",
-        "Newborns weighing under 2,500 grams / newborns weighed × 100.",
-        "III.6:total", "III.5:total", 100, "%", "%",
-    ),
-    Statistic(
-        "neonatal-deaths", "Số trẻ tử vong dưới 28 ngày tuổi", "Neonatal deaths (under 28 days)",
-        "Số trẻ tử vong trước 28 ngày tuổi trong kỳ.", "Children who died before 28 days of age in the period.",
-        "III.11:total", unit="trẻ", unit_en="children",
-    ),
-    Statistic(
-        "infant-deaths", "Số trẻ tử vong dưới 1 tuổi", "Infant deaths (under 1 year)",
+    _count(
+        "infant-deaths", "AN.INF_DEATH:total", "Số trẻ tử vong dưới 1 tuổi", "Infant deaths (under 1 year)",
         "Số trẻ tử vong trước 1 tuổi trong kỳ.", "Children who died before 1 year of age in the period.",
-        "III.12:total", unit="trẻ", unit_en="children",
+        "trẻ", "children",
     ),
-    Statistic(
-        "under5-deaths", "Số trẻ tử vong dưới 5 tuổi", "Under-five deaths",
+    _count(
+        "under5-deaths", "AN.U5_DEATH:total", "Số trẻ tử vong dưới 5 tuổi", "Under-five deaths",
         "Số trẻ tử vong trước 5 tuổi trong kỳ.", "Children who died before 5 years of age in the period.",
-        "III.13:total", unit="trẻ", unit_en="children",
+        "trẻ", "children",
     ),
-    Statistic(
-        "abortions", "Số ca phá thai", "Abortions",
-        "Số ca phá thai được thực hiện trong kỳ.", "Abortions performed in the period.",
-        "II.5:total", unit="ca", unit_en="cases",
+    _count(
+        "abortions", "AN.AB:total", "Số ca phá thai", "Abortions",
+        "Số ca phá thai được thực hiện trong kỳ.", "Abortions performed in the period.", "ca", "cases",
     ),
 )  # fmt: skip
 
 BY_KEY = {s.key: s for s in CATALOGUE}
+
+
+def available() -> list[Statistic]:
+    """The statistics that can be published now (their analytics indicator exists)."""
+    return [s for s in CATALOGUE if s.resolves()]

@@ -18,7 +18,7 @@ from mchis.core.http import AuthedRequest
 from . import selectors, services
 from .disclosure import LEVELS
 from .models import Level, Publication
-from .statistics import CATALOGUE
+from .statistics import available
 
 
 def _months(start: str, end: str) -> list[str]:
@@ -51,7 +51,7 @@ def index(request: AuthedRequest) -> HttpResponse:
         "portal/manage.html",
         {
             "publications": selectors.publications(request.user),
-            "catalogue": CATALOGUE,
+            "catalogue": available(),
             "levels": levels,
             "may_publish": territory is not None and can(request.user, "portal.publish"),
             "default_end": default_end,

@@ -7,9 +7,9 @@
   registry export), not by `linkage.FEATURES_SQL` (DuckDB-only functions: `strip_accents`, list lambdas).
   The entry-time check uses the same Python function, so all three evaluators see identical inputs.
 * **SQL dialect**: every comparison level and blocking rule of the model file is transpiled from DuckDB
-  to Spark SQL with SQLGlot (quoted identifiers → backticks), and `jaro_winkler_similarity` becomes the
-  `jaro_winkler` of Splink's Scala UDF jar (same definition; both apply the Winkler boost only above a Jaro
-  of 0.7, and every threshold in the model is ≥ 0.9). `damerau_levenshtein` is the jar's UDF too.
+  to Spark SQL with SQLGlot (quoted identifiers → backticks), and `jaro_winkler_similarity` becomes
+  `mchis_jaro_winkler`, a vectorised UDF with DuckDB's own definition (rapidfuzz's, as `linkage.jaro_winkler`):
+  the jar's `jaro_winkler` scores longer strings differently. `damerau_levenshtein` is the jar's UDF.
 * **Parameters** (m, u, λ, term-frequency tables, review/auto thresholds) are read from the file as they are.
 
 This module imports no Django at top level: Spark's Python workers import it to run `_features_batches`.
@@ -88,7 +88,7 @@ def to_spark_sql(condition: str) -> str:
 
     def rename(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.JarowinklerSimilarity):
-            return exp.Anonymous(this="jaro_winkler", expressions=[node.this, node.expression])
+            return exp.Anonymous(this="mchis_jaro_winkler", expressions=[node.this, node.expression])
         return node
 
     tree = sqlglot.parse_one(condition, read="duckdb").transform(rename)
@@ -130,6 +130,9 @@ def spark_session(master: str = "", memory: str = "") -> Any:
     from splink.backends.spark import similarity_jar_location
 
     project = str(Path(linkage.__file__).resolve().parents[2])
+    # local workers start `PYSPARK_PYTHON` (else `python3` on PATH, which may lack this venv's packages):
+    # the spark.pyspark.python setting below reaches a cluster's executors, not local ones
+    os.environ.setdefault("PYSPARK_PYTHON", _python())
     builder = (
         SparkSession.builder.appName("mchis-dedupe")
         .master(master or settings.SPARK_MASTER)
@@ -145,10 +148,34 @@ def spark_session(master: str = "", memory: str = "") -> Any:
     )
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    _register_similarity(session)
     checkpoints = tempfile.mkdtemp(prefix="mchis_spark_ckpt_")
     atexit.register(shutil.rmtree, checkpoints, True)  # Splink's intermediate tables (parquet)
     session.sparkContext.setCheckpointDir(checkpoints)
     return session
+
+
+def _register_similarity(session: Any) -> None:
+    """``mchis_jaro_winkler``: DuckDB's (rapidfuzz's) Jaro-Winkler as a vectorised (Arrow) UDF, so Spark scores
+    a pair exactly as the DuckDB scan and the entry-time check do; the jar's ``jaro_winkler`` differs on longer
+    strings (docs/national-scale.md)."""
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    def mchis_jaro_winkler(left: pd.Series, right: pd.Series) -> pd.Series:
+        from rapidfuzz.distance import JaroWinkler
+
+        return pd.Series(
+            [
+                JaroWinkler.similarity(a, b) if isinstance(a, str) and isinstance(b, str) else None
+                for a, b in zip(left, right, strict=True)
+            ],
+            dtype="float64",
+        )
+
+    # pyspark reads the type hints to pick the UDF kind: real classes, not this module's postponed strings
+    mchis_jaro_winkler.__annotations__ = {"left": pd.Series, "right": pd.Series, "return": pd.Series}
+    session.udf.register("mchis_jaro_winkler", pandas_udf(mchis_jaro_winkler, "double"))  # type: ignore[call-overload]
 
 
 def _python() -> str:

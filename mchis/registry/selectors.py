@@ -387,9 +387,16 @@ def own_unit_children(principal: Principal, *, limit: int = 5000) -> list[dict[s
         children_visible(principal)
         .filter(unit_id=unit_id, status=ChildStatus.ACTIVE)
         .order_by("name_folded")
-        .values("public_id", "full_name", "date_of_birth", "sex", "village_id", "mother_name", "version")[
-            :limit
-        ]
+        .values(
+            "public_id",
+            "full_name",
+            "date_of_birth",
+            "sex",
+            "village_id",
+            "mother_name",
+            "personal_id",
+            "version",
+        )[:limit]
     )
     return [
         {
@@ -399,6 +406,7 @@ def own_unit_children(principal: Principal, *, limit: int = 5000) -> list[dict[s
             "sex": r["sex"],
             "village": r["village_id"],
             "mother": r["mother_name"],
+            "pid": r["personal_id"],  # offline duplicate hint: the same personal ID
             "version": r["version"],
         }
         for r in rows

@@ -16,7 +16,7 @@ from mchis.accounts.permissions import require
 from mchis.core.http import ApiRequest
 from mchis.core.principal import Principal
 
-from . import exports, selectors, services
+from . import exports, formfile, selectors, services
 from .models import ReportInstance
 from .periods import parse_period
 from .selectors.duplicates import ROW_ID as DUP_ROW_ID
@@ -296,6 +296,20 @@ def report_manual(request: ApiRequest, form: str, unit: str, period: str, payloa
     return ActionOut(
         form=form, unit=unit, period=period, state=report.status, checksum=report.snapshot_checksum
     )
+
+
+@router.get(
+    "/reports/form-schema",
+    summary="JSON Schema của tệp định nghĩa biểu mẫu (mchis.report-form/1)",
+    description="Draft 2020-12, giống hệt tệp `mchis/reports/forms/form.schema.json` (sinh bằng "
+    "`manage.py report_form_schema`). Mô tả tệp như người soạn viết: khóa, kiểu, giá trị cho phép; các kiểm tra "
+    "giữa các phần (mã trùng, cột/hàng/ô được nhắc tới, trường của sổ) do `load_report_forms` làm. Mọi người "
+    "dùng đã đăng nhập và mọi mã truy cập đều đọc được, như tài liệu API: schema chỉ tả định dạng, không có "
+    "số liệu nào.",
+    response={200: dict[str, Any]},
+)
+def form_schema(request: ApiRequest) -> HttpResponse:
+    return HttpResponse(formfile.schema_text(), content_type="application/json; charset=utf-8")
 
 
 @router.get("/reports/dashboard", summary="Tính đầy đủ và kịp thời theo biểu (cho biểu đồ)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -179,7 +179,10 @@ def _group_queryset(
     unit_filter: dict[str, Any],
     start: date,
     stop: date,
+    group: str = "",
 ) -> tuple[Any, dict[Query, str]]:
+    """The grouped statement of `cells` over the period's live rows matching `unit_filter`: one row per unit
+    (or per value of the column `group`: one row per record, ``record_values``)."""
     aliases: dict[Query, str] = {}
     for cell in cells:
         assert cell.query is not None
@@ -191,7 +194,7 @@ def _group_queryset(
         when = {f"{info.month_field}__gte": start, f"{info.month_field}__lte": stop}
     else:
         when = {info.month_field: start}
-    unit_col = f"{info.unit_field}_id"
+    unit_col = group or f"{info.unit_field}_id"
     qs = info.model._default_manager.filter(**when).filter(**unit_filter).order_by()
     if info.voided_field:
         qs = qs.filter(**{f"{info.voided_field.replace('.', '__')}__isnull": True})
@@ -254,27 +257,14 @@ def register_values(
 
     `only` ({register: record ids}) restricts the count to those records (newborns: of those deliveries) and
     skips every other register: the cells a given set of records contributes (cross-facility duplicates)."""
-    groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
-    also: list[tuple[str, str]] = []  # (cell key, key of its `also` part): the two counts are added
-    for cell in spec.cells:
-        if cell.query is not None:
-            groups[(cell.query.register, cell.query.period_field)].append(cell)
-            if cell.query.also is not None:
-                extra_q = cell.query.also
-                extra_cell = dataclasses.replace(cell, column=f"{cell.column}{ALSO}", query=extra_q)
-                groups[(extra_q.register, extra_q.period_field)].append(extra_cell)
-                also.append((cell.key, extra_cell.key))
+    groups, also = _cell_groups(spec)
     out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
     if not unit_ids:
         return out
     regs = registers()
     for (register, period_field), cells in groups.items():
         info = regs[register]
-        aliases: dict[Query, str] = {}
-        pairs: list[tuple[str, str]] = []  # (cell key, column alias), built once: rows are many
-        for cell in cells:
-            assert cell.query is not None
-            pairs.append((cell.key, aliases.setdefault(cell.query, f"v{len(aliases)}")))
+        pairs = _aliases(cells)
         restrict: dict[str, Any] = {}
         if only is not None:
             ids = only.get("delivery" if register == "newborn" else register)
@@ -293,12 +283,72 @@ def register_values(
         )
         for row in qs:
             out.setdefault(row[unit_col], {}).update({k: _number(row[a]) for k, a in pairs})
-    for values in out.values():
+    _add_also(out.values(), also)
+    return out
+
+
+def record_values(
+    spec: FormSpec, period: Period, where: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, int], dict[str, Number]]:
+    """{(register, record id): {cell key: value}}: what each record adds to `spec`'s query cells, as
+    ``register_values`` counts it for its facility with ``only`` = that one record — for every live record of
+    the period of a register `where` names that matches `where[register]` (lookups on that register's model; a
+    newborn counts for its delivery, under the delivery's lookups). One GROUP BY record statement per
+    register/date field, however many records (the derived "CSYT khác" rows of a whole nation at once)."""
+    groups, also = _cell_groups(spec)
+    out: dict[tuple[str, int], dict[str, Number]] = {}
+    regs = registers()
+    for (register, period_field), cells in groups.items():
+        owner = "delivery" if register == "newborn" else register
+        lookups = where.get(owner)
+        if lookups is None:
+            continue
+        info = regs[register]
+        if register == "newborn":
+            lookups, column = {f"delivery__{k}": v for k, v in lookups.items()}, "delivery_id"
+        else:
+            column = info.model._meta.pk.attname
+        pairs = _aliases(cells)
+        start, stop = _bounds(info, period_field, period)
+        qs, _ = _group_queryset(info, cells, period_field, period.type, dict(lookups), start, stop, column)
+        for row in qs:
+            out.setdefault((owner, row[column]), {}).update({k: _number(row[a]) for k, a in pairs})
+    _add_also(out.values(), also)
+    return out
+
+
+def _cell_groups(spec: FormSpec) -> tuple[dict[tuple[str, str], list[Cell]], list[tuple[str, str]]]:
+    """The query cells of `spec` by (register, date field), a query's `also` part as a cell of its own; and
+    the (cell key, key of its `also` part) pairs whose two counts are added (``_add_also``)."""
+    groups: dict[tuple[str, str], list[Cell]] = defaultdict(list)
+    also: list[tuple[str, str]] = []
+    for cell in spec.cells:
+        if cell.query is not None:
+            groups[(cell.query.register, cell.query.period_field)].append(cell)
+            if cell.query.also is not None:
+                extra_q = cell.query.also
+                extra_cell = dataclasses.replace(cell, column=f"{cell.column}{ALSO}", query=extra_q)
+                groups[(extra_q.register, extra_q.period_field)].append(extra_cell)
+                also.append((cell.key, extra_cell.key))
+    return groups, also
+
+
+def _aliases(cells: list[Cell]) -> list[tuple[str, str]]:
+    """(cell key, column alias) of each cell, one alias per distinct query (built once: rows are many)."""
+    aliases: dict[Query, str] = {}
+    pairs: list[tuple[str, str]] = []
+    for cell in cells:
+        assert cell.query is not None
+        pairs.append((cell.key, aliases.setdefault(cell.query, f"v{len(aliases)}")))
+    return pairs
+
+
+def _add_also(rows: Iterable[dict[str, Number]], also: list[tuple[str, str]]) -> None:
+    for values in rows:
         for key, also_key in also:
             extra = values.pop(also_key, 0)
             if extra or key in values:
                 values[key] = values.get(key, 0) + extra
-    return out
 
 
 def evaluate_terms(terms: tuple[Term, ...], values: dict[str, Number]) -> Number:

@@ -281,7 +281,7 @@ class QueryDef(_Part):
 
     @staticmethod
     def _unless(at: _At, unless: Any, register: str, path: str) -> str:
-        if unless and unless not in MATCHER_REGISTER:
+        if unless and (not isinstance(unless, str) or unless not in MATCHER_REGISTER):
             at.err(
                 f"{path}.unless",
                 f"'{unless}' không phải phép đối chiếu đã biết ({', '.join(MATCHER_REGISTER)})",
@@ -479,7 +479,11 @@ class CellDef(_Part):
             if not isinstance(a, dict) or not isinstance(a.get("form"), str):
                 at.err(f"{at.path}.aggregate[{ai}]", 'cần {"form": mã biểu, "cell": "hàng:cột"}')
                 continue
-            target = str(a.get("cell", "{row}:{column}")).format(row=rid, column=cid)
+            try:
+                target = str(a.get("cell", "{row}:{column}")).format(row=rid, column=cid)
+            except (KeyError, IndexError, ValueError):
+                at.err(f"{at.path}.aggregate[{ai}].cell", "ô 'hàng:cột'; chỉ được dùng {row} và {column}")
+                continue
             aggs.append(AggregateSource(a["form"], target))
         return tuple(aggs)
 
@@ -618,9 +622,10 @@ def _sections(raw_sections: Any, at: _At) -> tuple[list[Section], list[Cell]]:
     for si, rs in enumerate(
         raw_sections
     ):  # a parent may come after its child: checked once all rows are read
-        for ri, rr in enumerate(rs.get("rows", []) if isinstance(rs, dict) else []):
+        rows = rs.get("rows") if isinstance(rs, dict) else None
+        for ri, rr in enumerate(rows if isinstance(rows, list) else []):  # not a list: already reported
             parent = rr.get("parent") if isinstance(rr, dict) else None
-            if parent and parent not in at.form.row_ids:
+            if parent and (not isinstance(parent, str) or parent not in at.form.row_ids):
                 at.err(f"$.sections[{si}].rows[{ri}].parent", f"hàng cha '{parent}' không tồn tại")
     return sections, cells
 

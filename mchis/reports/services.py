@@ -22,13 +22,13 @@ from django.utils import timezone
 from mchis.accounts.permissions import can, is_machine_client, require_person
 from mchis.accounts.stepup import require_step_up
 from mchis.core.audit import log_event
-from mchis.core.changes import unit_months_changed
+from mchis.core.changes import ReportFiguresChange, report_figures_changed
 from mchis.core.errors import Conflict, DomainError, PermissionDeniedError, ValidationFailed
 from mchis.core.principal import Principal, person_or_none
 from mchis.outbox.services import OutboxItem, outbox_enqueue
 from mchis.units.models import ReportingUnit
 
-from . import hooks, notices, workflow
+from . import notices, workflow
 from .checks import run_rules
 from .compute import check_against_models
 from .definitions import FormDefinitionError, FormSpec, Problem, parse_form
@@ -72,6 +72,10 @@ def read_definition(path: Path) -> tuple[FormSpec, str, dict[str, Any]]:
         raise FormDefinitionError(
             [Problem(name, f"dòng {exc.lineno}, cột {exc.colno}", f"JSON sai: {exc.msg}")]
         ) from exc
+    if isinstance(data, dict):
+        # "$schema" only points an editor at forms/form.schema.json: it is not part of the form, so the stored
+        # spec and its checksum stay those of the form (a version with submitted reports reloads unchanged)
+        data.pop("$schema", None)
     spec = parse_form(data, name)
     problems = check_against_models(spec, name)
     if problems:
@@ -81,7 +85,7 @@ def read_definition(path: Path) -> tuple[FormSpec, str, dict[str, Any]]:
 
 
 def shipped_form_files() -> list[Path]:
-    return sorted(p for p in FORMS_DIR.glob("*.json") if p.name != "registers.json")
+    return sorted(p for p in FORMS_DIR.glob("*.json") if p.name not in {"registers.json", "form.schema.json"})
 
 
 @transaction.atomic
@@ -235,10 +239,19 @@ def _transition(
         reason=reason,
     )
     notices.transition(verb, actor, report, reason)
-    if verb in ("approve", "unapprove"):
-        hooks.approval_changed(hooks.ApprovalChange(verb, view.form.code, report.unit.path, view.period.code))
-    unit_months_changed([(report.unit_id, report.period_start)])  # analytics: approved/provisional values
+    _figures_changed(report, view, verb, {"approve": True, "unapprove": False}.get(verb))
     return report
+
+
+def _figures_changed(report: ReportInstance, view: ReportView, action: str, approved: bool | None) -> None:
+    """The one plug-in point for "this report's figures changed" (core.changes, ADR 0076): analytics keeps
+    its store current in this transaction, the portal follows approvals after the commit."""
+    report_figures_changed(
+        ReportFiguresChange(
+            unit_id=report.unit_id, unit_path=report.unit.path, month=report.period_start.replace(day=1),
+            period=view.period.code, form_code=view.form.code, approved=approved, action=action,
+        )
+    )  # fmt: skip
 
 
 # verbs that throw the frozen snapshot away (the report becomes editable again)
@@ -456,7 +469,7 @@ def report_set_manual_values(
         scope_path=view.unit.path,
         changes=changes,
     )
-    unit_months_changed([(report.unit_id, report.period_start)])
+    _figures_changed(report, view, "edit", None)
     return report
 
 

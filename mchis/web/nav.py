@@ -37,7 +37,7 @@ MENU: tuple[NavItem, ...] = (
         ("child.propose", "child.approve"),
         leader_label=_("Đề xuất chờ duyệt"),
     ),
-    NavItem(_("Xung đột dữ liệu"), "offline:conflicts", ("child.approve",)),
+    NavItem(_("Xung đột dữ liệu"), "offline:conflicts", ("child.approve", "register.write")),
     NavItem(_("Sổ SKBMTE"), "registers:index", ("register.view",)),
     NavItem(_("Báo cáo"), "reports:list", ("report.view",)),
     NavItem(_("Phân tích"), "analytics:dashboard", ("analytics.view",)),

@@ -38,14 +38,14 @@ PROFILE = {
     "Procedure": f"{WHO_ANC}/anc-procedure",
 }
 
-# (system, code, display): SNOMED CT / LOINC where the IG uses them, our CodeSystem otherwise.
+# Register kind → our encounter-type code (its standard codes: conceptmap.MAPPINGS).
 ENCOUNTER_TYPES = {
-    "anc": (SNOMED, "424525001", "Antenatal care"),
-    "delivery": (SNOMED, "236973005", "Delivery procedure"),
-    "postnatal": (SNOMED, "133906008", "Postpartum care"),
-    "child_exam": (SNOMED, "410620009", "Well child visit"),
-    "contraception": (CS_ENCOUNTER_TYPE, "contraception", "Dịch vụ tránh thai"),
-    "death": (CS_ENCOUNTER_TYPE, "death-report", "Báo tử"),
+    "anc": "anc",
+    "delivery": "delivery",
+    "postnatal": "postnatal",
+    "child_exam": "child-exam",
+    "contraception": "contraception",
+    "death": "death-report",
 }
 OBSERVATIONS = {
     "gestational_age": (LOINC, "18185-9", "Gestational age", "wk"),
@@ -63,15 +63,5 @@ RESULTS = {
     "positive": (SNOMED, "10828004", "Positive"),
     "negative": (SNOMED, "260385009", "Negative"),
 }
-DELIVERY_MODES = {
-    "normal": (SNOMED, "48782003", "Delivery normal"),
-    "caesarean": (SNOMED, "11466000", "Cesarean section"),
-    "instrumental": (CS_DELIVERY_MODE, "instrumental", "Đẻ can thiệp (forceps / giác hút)"),
-}
-ZSCORES = {
-    "waz": "Chỉ số Z cân nặng theo tuổi",
-    "haz": "Chỉ số Z chiều cao theo tuổi",
-    "whz": "Chỉ số Z cân nặng theo chiều cao",
-    "bmiz": "Chỉ số Z BMI theo tuổi",
-}
+ZSCORES = ("waz", "haz", "whz", "bmiz")  # WHO 2006 z-scores of a child exam, our CodeSystem growth-zscore
 GENDER = {"F": "female", "M": "male", "U": "unknown", "": "unknown"}

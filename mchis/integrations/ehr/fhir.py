@@ -9,7 +9,11 @@ Stable, meaningful ids make every delivery idempotent at the warehouse (a transa
 Profiles (meta.profile) are those of the WHO SMART Guidelines ANC IG (mchis/integrations/ehr/profiles/).
 Where we differ: the IG's profiles are FHIR 4.0.1 and we validate with the R4B models of fhir.resources
 (same structure for every element we send); RelatedPerson carries only the mother's identity, no contact data;
-growth z-scores use our CodeSystem (no LOINC code fits the WHO 2006 indicators one to one).
+growth z-scores use our CodeSystem only (no LOINC code for them could be checked).
+
+Coded concepts from our own CodeSystems (encounter type, delivery mode, contraceptive method, growth z-score,
+kind of death) carry our coding first and then the standard codings of `conceptmap` (one table, published as a
+ConceptMap; docs/exchanges.md "Terminology").
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from fhir.resources.R4B import get_fhir_model_class
 from .codes import (
     CS_CONTRACEPTIVE_METHOD,
     CS_DEATH_KIND,
+    CS_DELIVERY_MODE,
+    CS_ENCOUNTER_TYPE,
     CS_ETHNICITY,
     CS_GROWTH_ZSCORE,
-    DELIVERY_MODES,
     ENCOUNTER_TYPES,
     EXT_ETHNICITY,
     GENDER,
@@ -44,6 +49,7 @@ from .codes import (
     V3_ROLE,
     ZSCORES,
 )
+from .conceptmap import concept
 
 RESOURCE_TYPES = ("Patient", "RelatedPerson", "Encounter", "Observation", "Procedure", "Condition")
 
@@ -147,7 +153,7 @@ def encounter(
         "identifier": [{"system": RECORD_ID_SYSTEM, "value": record}],
         "status": "entered-in-error" if voided else "finished",
         "class": {"system": V3_ACT, "code": "AMB", "display": "ambulatory"},
-        "type": [{"coding": [_coding(ENCOUNTER_TYPES[kind])]}],
+        "type": [concept(CS_ENCOUNTER_TYPE, ENCOUNTER_TYPES[kind])],
         "subject": _ref("Patient", subject),
         "period": {"start": when.isoformat(), "end": when.isoformat()},
         "serviceProvider": {
@@ -175,12 +181,12 @@ def observation(
         res["valueQuantity"] = {"value": value["quantity"], "unit": unit, "system": UCUM, "code": unit}
     elif "result" in value:
         res["valueCodeableConcept"] = {"coding": [_coding(RESULTS[value["result"]])]}
-    elif "coding" in value:
-        res["valueCodeableConcept"] = {"coding": [value["coding"]]}
+    elif "concept" in value:
+        res["valueCodeableConcept"] = value["concept"]
     elif "date" in value:
         res["valueDateTime"] = value["date"].isoformat()
     elif "zscore" in value:
-        res["code"] = {"coding": [{"system": CS_GROWTH_ZSCORE, "code": what, "display": value["label"]}]}
+        res["code"] = concept(CS_GROWTH_ZSCORE, what)
         res["category"] = [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs"}]}]
         res["valueQuantity"] = {"value": round(float(value["zscore"]), 2), "unit": "SD"}
     return res
@@ -248,6 +254,7 @@ def anc_resources(row: Any) -> list[dict[str, Any]]:
 
 
 def delivery_resources(row: Any, newborns: Iterable[Any]) -> list[dict[str, Any]]:
+    newborns = list(newborns)
     mother, enc_id, voided, out = _visit("delivery", row)
     out.append(
         {
@@ -255,7 +262,11 @@ def delivery_resources(row: Any, newborns: Iterable[Any]) -> list[dict[str, Any]
             "id": f"{enc_id}-mode",
             "meta": _meta("Procedure"),
             "status": "entered-in-error" if voided else "completed",
-            "code": {"coding": [_coding(DELIVERY_MODES.get(row.delivery_mode, DELIVERY_MODES["normal"]))]},
+            "code": concept(
+                CS_DELIVERY_MODE,
+                row.delivery_mode or "normal",
+                births="single" if len(newborns) == 1 else "multiple",
+            ),
             "subject": _ref("Patient", mother["id"]),
             "encounter": _ref("Encounter", enc_id),
             "performedDateTime": row.event_date.isoformat(),
@@ -318,10 +329,10 @@ def child_exam_resources(row: Any) -> list[dict[str, Any]]:
     if row.height_cm is not None:
         what = "length" if row.measured_lying else "height"
         out.append(observation(f"{enc_id}-ht", what, quantity=_num(row.height_cm), **common))
-    for code, label in ZSCORES.items():
+    for code in ZSCORES:
         value = getattr(row, code)
         if value is not None:
-            out.append(observation(f"{enc_id}-{code}", code, zscore=value, label=label, **common))
+            out.append(observation(f"{enc_id}-{code}", code, zscore=value, **common))
     return out
 
 
@@ -336,7 +347,7 @@ def contraception_resources(row: Any) -> list[dict[str, Any]]:
             enc=enc_id,
             when=row.event_date,
             voided=voided,
-            coding={"system": CS_CONTRACEPTIVE_METHOD, "code": row.method_code},
+            concept=concept(CS_CONTRACEPTIVE_METHOD, row.method_code, sex=row.sex or ""),
         ),
     ]
 
@@ -348,7 +359,7 @@ def death_resources(row: Any) -> list[dict[str, Any]]:
         "resourceType": "Condition",
         "id": f"{enc_id}-cause",
         "meta": _meta("Condition"),
-        "category": [{"coding": [{"system": CS_DEATH_KIND, "code": row.death_kind}]}],
+        "category": [concept(CS_DEATH_KIND, row.death_kind, age="under-28-days" if row.under_28d else "")],
         "subject": _ref("Patient", subject["id"]),
         "encounter": _ref("Encounter", enc_id),
         "recordedDate": row.event_date.isoformat(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.test import Client
 from mchis.offline.models import OfflineItem, StationSync
 from mchis.registers.models import AncVisit
 from mchis.registry.models import ChangeRequest, Child, RequestStatus
+from mchis.registry.personal_id import compose
 from mchis.registry.services import change_request_approve, child_propose_change
 
 FORM = {
@@ -255,3 +257,37 @@ def test_a_fault_on_one_entry_does_not_hold_the_queue_back(collector, monkeypatc
     answer = _sync(_client(collector), broken, _child_item()).json()["items"]
     assert [a["status"] for a in answer] == ["rejected", "accepted"]
     assert "Máy chủ gặp lỗi" in answer[0]["message"]
+
+
+def test_reference_data_carries_what_the_offline_duplicate_hint_compares(
+    collector, make_child, make_user, tree
+):
+    pid = compose(prefix="008", birth_year=2018, sex="M", serial=777)
+    make_child(full_name="Lò Văn Páo", personal_id=pid, mother_name="Lò Thị Mai")
+    row = _client(collector).get("/api/v1/offline/reference").json()["children"][0]
+    assert {k: row[k] for k in ("name", "dob", "mother", "pid")} == {
+        "name": "Lò Văn Páo", "dob": "12/03/2018", "mother": "Lò Thị Mai", "pid": pid
+    }  # fmt: skip
+    sibling = make_user("collector", tree.tyt_a2)  # same district, another station: none of ours
+    assert _client(sibling).get("/api/v1/offline/reference").json()["children"] == []
+
+
+def test_reference_data_of_2000_children_stays_small(collector, make_child):
+    """A large commune (2,000 children): the JSON the device fetches and keeps (encrypted, +33 % base64)."""
+    child = make_child()
+    clones = []
+    for i in range(1999):
+        clone = Child.objects.get(pk=child.pk)
+        clone.pk, clone.public_id = None, uuid.uuid4()
+        clone.full_name = f"Hoàng Thị Phương Thảo {i}"
+        clone.mother_name, clone.personal_id = "Nguyễn Thị Hồng Nhung", f"0012210{i:05d}"
+        clone.source_ref = f"clone-{i}"
+        clones.append(clone)
+    Child.objects.bulk_create(clones)
+    answer = _client(collector).get("/api/v1/offline/reference")
+    assert len(answer.json()["children"]) == 2000
+    size, packed = len(answer.content), len(gzip.compress(answer.content))
+    print(
+        f"reference data, 2000 children: {size} bytes, {packed} gzipped"
+    )  # the figure in docs/offline.md (-s)
+    assert size < 450_000  # about 205 bytes a child

@@ -16,11 +16,40 @@ def forms(db) -> Any:
 
 
 @pytest.fixture
-def report(forms) -> Any:
-    """report(unit, "2026-01", {"I.5:total": 7, ...}, status="approved") -> a BCX3 ReportInstance whose frozen
-    values are the given cells (the portal reads only frozen values of approved reports)."""
+def store_values(monkeypatch) -> Any:
+    """{(unit id, month): {data element: value}}: what the analytics store computes for these unit-months in
+    place of the registers (``analytics.store.compute_unit_month``; every other unit-month is computed for real).
+    As in the store, a value is approved only while the unit's report of the month is approved."""
+    from mchis.analytics import store
+    from mchis.reports.models import ReportInstance
+    from mchis.reports.selectors import APPROVED
+
+    given: dict[tuple[int, date], dict[str, int]] = {}
+    real = store.compute_unit_month
+
+    def compute(unit: Any, month: date) -> Any:
+        values = given.get((unit.pk, month))
+        if values is None:
+            return real(unit, month)
+        approved = ReportInstance.objects.filter(unit=unit, period_start=month, status__in=APPROVED).exists()
+        out = {e: (float(v), float(v) if approved else None) for e, v in values.items()}
+        out["RPT.expected"] = (1.0, 1.0)
+        if approved:
+            out["APPROVED.any"] = (1.0, 1.0)
+        return {e: v for e, v in out.items() if v[0] != 0 or (v[1] or 0) != 0}
+
+    monkeypatch.setattr(store, "compute_unit_month", compute)
+    return given
+
+
+@pytest.fixture
+def report(forms, store_values) -> Any:
+    """report(unit, "2026-01", {"AN.DLV:total": 7, ...}, status="approved") -> a BCX3 ReportInstance, and the
+    analytics store's values of that unit-month (``store_values``) marked dirty as a transition does: the portal
+    reads only the store's approved values, bringing them up to date when it publishes."""
     from django.utils import timezone
 
+    from mchis.analytics.store import mark_dirty
     from mchis.reports.models import FormDefinition, ReportInstance
 
     form = FormDefinition.objects.get(code="BCX3")
@@ -36,11 +65,13 @@ def report(forms) -> Any:
             defaults={
                 "period_type": "monthly",
                 "status": status,
-                "snapshot": {"values": values} if frozen else None,
+                "snapshot": {"values": {}} if frozen else None,
                 "snapshot_checksum": "t" * 64 if frozen else "",
                 "approved_at": timezone.now() if approved else None,
             },
         )
+        store_values[(unit.pk, date(y, m, 1))] = dict(values)
+        mark_dirty({(unit.pk, date(y, m, 1))})
         return obj
 
     return make
@@ -98,7 +129,7 @@ def wide(tree) -> Any:
 def published(tree, wide, report, ministry_leader) -> Any:
     """Three months published nationally: province A's two districts, one with small counts."""
     for month, a1, a3, b1 in (("2026-01", 30, 3, 40), ("2026-02", 28, 9, 35), ("2026-03", 31, 2, 44)):
-        report(tree.tyt_a1, month, {"I.5:total": a1, "I.5.2:total": a1 - 5})
-        report(wide.tyt_a3, month, {"I.5:total": a3, "I.5.2:total": a3})
-        report(tree.tyt_b1, month, {"I.5:total": b1, "I.5.2:total": b1 - 2})
+        report(tree.tyt_a1, month, {"AN.DLV:total": a1, "AN.DLV_ANC4:total": a1 - 5})
+        report(wide.tyt_a3, month, {"AN.DLV:total": a3, "AN.DLV_ANC4:total": a3})
+        report(tree.tyt_b1, month, {"AN.DLV:total": b1, "AN.DLV_ANC4:total": b1 - 2})
     return publish(ministry_leader, ["2026-01", "2026-02", "2026-03"])

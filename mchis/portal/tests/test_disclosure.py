@@ -5,7 +5,6 @@ independently of ``disclosure.determined``: plain subtraction along rows and col
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mchis.portal.disclosure import Rules, Table, protect, rate, rate_decision, rules_from
+from mchis.portal.disclosure import Rules, Table, protect, rate_decision, rules_from
 
 RULES = Rules()
 
@@ -175,12 +174,6 @@ def test_rates_on_small_denominators(level, denominator, expected):
     d = rate_decision(level, denominator, parts_suppressed=False, rules=RULES)
     assert (d.suppressed, d.flag) == expected
     assert rate_decision("province", 500, parts_suppressed=True, rules=RULES).suppressed
-
-
-def test_rate_arithmetic_and_undefined():
-    assert rate(21, 30, 100) == Decimal("70.0")
-    assert rate(1, 3, 100) == Decimal("33.3")
-    assert rate(5, 0, 100) is None
 
 
 def test_rules_are_configurable_and_checked():

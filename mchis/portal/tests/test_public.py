@@ -82,7 +82,7 @@ def test_unknown_or_unpublished_is_a_vietnamese_404(anon, published, url):
 
 
 def test_query_strings_reach_nothing_unpublished(anon, published, tree, report):
-    report(tree.tyt_a1, "2026-04", {"I.5:total": 777})  # approved but never published
+    report(tree.tyt_a1, "2026-04", {"AN.DLV:total": 777})  # approved but never published
     for url in (
         "/public/indicators/deliveries/?period=2026-04",
         "/public/data/statistics.json?period=2026-04",

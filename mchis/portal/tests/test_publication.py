@@ -14,7 +14,7 @@ from mchis.portal.public import selectors as public
 
 from .conftest import publish
 
-D, ANC4 = "I.5:total", "I.5.2:total"
+D, ANC4 = "AN.DLV:total", "AN.DLV_ANC4:total"
 
 
 def fig(statistic: str, period: str, area: str) -> PublishedFigure:

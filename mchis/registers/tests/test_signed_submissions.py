@@ -135,3 +135,17 @@ def test_a_private_key_is_never_registered(his):
     with pytest.raises(DomainError, match="khóa bí mật") as refused:
         api_client_set_signing_keys(actor=None, client=his[0], jwks={"keys": [private]})
     assert refused.value.code == "private_key"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", ["unsigned", "unknown_token"])
+def test_r_int_05_refusals_are_answered_and_audited_outside_a_test_transaction(his, case, settings):
+    """Found by bench/registers_api.py against gunicorn: with no transaction around the request (production;
+    tests normally run inside one), recording the refusal crashed (HTTP 500) instead of answering 401."""
+    settings.INBOUND_SIGNATURE_REQUIRED = True
+    api = his[1] if case == "unsigned" else Client(HTTP_AUTHORIZATION="Bearer mchis_nope_0123456789abcdef")
+    res = send(api, body_of("1"))
+    assert res.status_code == 401, res.content
+    action = "client.signature_refused" if case == "unsigned" else "client.rejected"
+    assert AuditEvent.objects.filter(action=action).exists()
+    assert not AncVisit.objects.exists()

@@ -587,6 +587,8 @@ def main() -> None:
         out[f"bch{bieu}_tt37_2019.json"] = district_form(bieu, "district")
         out[f"bct{bieu}_tt37_2019.json"] = district_form(bieu, "province")
     for name, data in out.items():
+        # editors (VS Code…) validate the file against the published schema while it is edited
+        data = {"$schema": "./form.schema.json"} | data
         (HERE / name).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(name)
 

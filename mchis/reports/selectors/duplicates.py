@@ -152,7 +152,7 @@ class Candidate:
         return (self.register, self.record.pk)
 
 
-_CHUNK = 500  # values per IN (...) list (SQLite's variable limit)
+CHUNK = 500  # values per IN (...) list (SQLite's variable limit): longer lists are chunked or read wider
 
 
 def candidates(period: Period, facility_ids: Collection[int] | None = None) -> list[Candidate]:
@@ -174,8 +174,8 @@ def candidates(period: Period, facility_ids: Collection[int] | None = None) -> l
         pids = sorted({r.personal_id for r in recs if r.personal_id})
         names = sorted({r.full_name_folded for r in recs if r.full_name_folded and r.dob})
         for lookup, values in (("personal_id__in", pids), ("full_name_folded__in", names)):
-            for i in range(0, len(values), _CHUNK):
-                pool.update((o.pk, o) for o in served.filter(**{lookup: values[i : i + _CHUNK]}))
+            for i in range(0, len(values), CHUNK):
+                pool.update((o.pk, o) for o in served.filter(**{lookup: values[i : i + CHUNK]}))
         ordered = sorted(pool.values(), key=lambda o: (o.event_date, o.pk))
         for rec in recs:
             matches = tuple(
@@ -217,6 +217,22 @@ def duplicate_values(
     return {uid: {k: v for k, v in cells.items() if v} for uid, cells in values.items()}
 
 
+def derived_taken_out(derived: Iterable[Any], counted: Collection[int]) -> tuple[Duplicates, list[Any]]:
+    """The derived "CSYT khác" events (``residents.Resident``) a total counting the units `counted` takes out
+    (the facility that recorded one is counted: its own row holds the event) with their values, and the others
+    (handed up: a higher total that counts that facility takes them out)."""
+    taken = Duplicates()
+    up = []
+    for r in derived:
+        if r.facility_id not in counted:
+            up.append(r)
+            continue
+        taken.pairs.append(r.as_pair())
+        for key, value in r.values.items():
+            taken.values[key] = taken.values.get(key, 0) + value
+    return taken, up
+
+
 def cross_facility_duplicates(
     spec: FormSpec,
     unit: ReportingUnit,
@@ -233,14 +249,8 @@ def cross_facility_duplicates(
     if not counts_once(spec, period):
         return Duplicates(), list(derived)
     counted, removed = counted_units(unit, period, contributions)
-    here = [r for r in derived if r.facility_id in counted]
-    up = [r for r in derived if r.facility_id not in counted]
+    taken, up = derived_taken_out(derived, counted)
     pairs = find_pairs(counted, period, removed)
-    taken = Duplicates()
-    for r in here:
-        taken.pairs.append(r.as_pair())
-        for key, value in r.values.items():
-            taken.values[key] = taken.values.get(key, 0) + value
     if not pairs:
         return taken, up
     only: dict[str, set[int]] = {}

@@ -13,24 +13,26 @@ Each derived row is counted with the form's own queries as if the station had re
 "CSYT khác" column: that column and the row's unfiltered "Tổng số"). The rows and their values are frozen in
 the station's snapshot (``residents``); an upper total takes a derived row out once, at the lowest total that
 also counts the facility that recorded it, and hands the others up with their values mapped
-into its own cells (``duplicates.cross_facility_duplicates``).
+into its own cells (``duplicates.cross_facility_duplicates``). The national roll-up (``rollup.py``) does the same
+for every station at once (``residents_of``) with the same take-out rule (``duplicates.derived_taken_out``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from mchis.registers.models import PlaceOfService
 from mchis.units.models import ReportingUnit
 
-from ..compute import Number, register_values, registers
+from ..compute import Number, record_values, registers
 from ..definitions import Cell, Filter, FormSpec, Query
 from ..models import ReportInstance
 from ..periods import Period
-from .duplicates import REGISTERS, Pair, same_event
+from .duplicates import CHUNK, REGISTERS, Pair, same_event
 from .forms import APPROVED
 
 PLACE = "place"
@@ -118,47 +120,93 @@ def derived_spec(spec: FormSpec) -> FormSpec | None:
 def commune_code(unit: ReportingUnit) -> str:
     """The station's 2025 commune code ("" when the unit is not placed in a commune)."""
     place = unit.admin_unit
-    return place.code if place.level == "commune" and place.version == "2025" else ""
+    return place_code(place.code, place.level, place.version)
+
+
+def place_code(code: str, level: str, version: str) -> str:
+    """``commune_code`` from the admin unit's columns (a bulk read of many stations)."""
+    return code if level == "commune" and version == "2025" else ""
 
 
 def resident_events(spec: FormSpec, unit: ReportingUnit, period: Period) -> list[Resident]:
     """The events of `unit`'s residents recorded by other facilities that the station did not type itself."""
-    if spec.level != "commune" or period.type != "monthly" or unit.kind != "tyt":
+    if unit.kind != "tyt":
         return []
+    return residents_of(spec, {unit.pk: (unit.code, commune_code(unit))}, period).get(unit.pk, [])
+
+
+def residents_of(
+    spec: FormSpec, stations: Mapping[int, tuple[str, str]], period: Period
+) -> dict[int, list[Resident]]:
+    """``resident_events`` of many commune stations at once ({station id: (unit code, 2025 commune code)}, only
+    stations: ``kind = tyt``): {station id: its derived events}, stations without any left out. A fixed number
+    of statements however many stations and rows (a national roll-up): per register the residents' rows and the
+    stations' own "CSYT khác" rows, then every row's cell values in one grouped statement per register."""
+    if spec.level != "commune" or period.type != "monthly":
+        return {}
     sub = derived_spec(spec)
-    code = commune_code(unit)
-    if sub is None or not code:
-        return []
-    out: list[Resident] = []
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for uid, (_, code) in stations.items():
+        if code:
+            by_code[code].append(uid)
+    if sub is None or not by_code:
+        return {}
+    codes = sorted(by_code)
+    # a national roll-up names every commune: read the rows of all residence codes rather than list them
+    where: dict[str, Any] = {"month": period.start, "place": AT}
+    where |= (
+        {"residence_commune_code__in": codes} if len(codes) <= CHUNK else {"residence_commune_code__gt": ""}
+    )
+    found: list[tuple[int, str, Any]] = []  # (station id, register, facility's row), in the report's order
     for register, model in REGISTERS.items():
         live = model.objects.filter(voided_at__isnull=True, month=period.start)
-        rows = list(
-            live.filter(residence_commune_code=code, place=AT)
-            .exclude(facility_id=unit.pk)
+        rows = [
+            (uid, row)
+            for row in live.filter(**where)
             .select_related("facility")
             .order_by("facility__code", "event_date", "pk")
-        )
+            for uid in by_code.get(row.residence_commune_code, ())
+            if uid != row.facility_id
+        ]
         if not rows:
             continue
-        typed = list(live.filter(facility_id=unit.pk, place=OTHER))
-        for row in rows:
-            if any(same_event(own, row, register) for own in typed):
+        ids = sorted({uid for uid, _ in rows})
+        typed_rows = live.filter(place=OTHER)
+        if len(ids) <= CHUNK:
+            typed_rows = typed_rows.filter(facility_id__in=ids)
+        typed: dict[int, list[Any]] = defaultdict(list)
+        for own in typed_rows:
+            typed[own.facility_id].append(own)
+        for uid, row in rows:
+            if any(same_event(own, row, register) for own in typed.get(uid, ())):
                 continue  # the station typed this event as "CSYT khác": counted once, as typed
-            values = register_values(sub, [row.facility_id], period, only={register: [row.pk]})
-            out.append(
-                Resident(
-                    register,
-                    row.pk,
-                    unit.code,
-                    row.facility_id,
-                    row.facility.code,
-                    row.source_record_id,
-                    row.full_name,
-                    f"{row.event_date:%d/%m/%Y}",
-                    {k: v for k, v in values.get(row.facility_id, {}).items() if v},
-                )
+            found.append((uid, register, row))
+    if not found:
+        return {}
+    record_ids: dict[str, set[int]] = defaultdict(set)
+    for _, register, row in found:
+        record_ids[register].add(row.pk)
+    values = record_values(
+        sub,
+        period,
+        {r: {"pk__in": sorted(pks)} if len(pks) <= CHUNK else where for r, pks in record_ids.items()},
+    )
+    out: dict[int, list[Resident]] = defaultdict(list)
+    for uid, register, row in found:
+        out[uid].append(
+            Resident(
+                register,
+                row.pk,
+                stations[uid][0],
+                row.facility_id,
+                row.facility.code,
+                row.source_record_id,
+                row.full_name,
+                f"{row.event_date:%d/%m/%Y}",
+                {k: v for k, v in values.get((register, row.pk), {}).items() if v},
             )
-    return out
+        )
+    return dict(out)
 
 
 def added(residents: Iterable[Resident]) -> dict[str, Number]:
@@ -197,11 +245,20 @@ def below(spec: FormSpec, contributions: Iterable[Any], period: Period) -> list[
     for uid, code, snap in sorted(reports, key=lambda r: (r[0], r[1])):
         if (uid, code) not in approved or not snap:
             continue
-        for r in from_snapshot(snap.get("residents")):
-            mapped: dict[str, Number] = {}
-            for child_cell, our_cell in sources.get(code, []):
-                if r.values.get(child_cell):
-                    mapped[our_cell] = mapped.get(our_cell, 0) + r.values[child_cell]
-            if mapped:  # a form that maps none of its cells has nothing of it to count or take out
-                out.append(dataclasses.replace(r, values=mapped))
+        out += mapped(from_snapshot(snap.get("residents")), sources.get(code, []))
+    return out
+
+
+def mapped(residents: Iterable[Resident], pairs: Iterable[tuple[str, str]]) -> list[Resident]:
+    """`residents` of a unit's report with their values mapped into an upper form's cells (`pairs`: (cell of
+    the unit's form, cell of the upper form), from the upper cells' `aggregate`)."""
+    pairs = list(pairs)
+    out: list[Resident] = []
+    for r in residents:
+        values: dict[str, Number] = {}
+        for child_cell, our_cell in pairs:
+            if r.values.get(child_cell):
+                values[our_cell] = values.get(our_cell, 0) + r.values[child_cell]
+        if values:  # a form that maps none of its cells has nothing of it to count or take out
+            out.append(dataclasses.replace(r, values=values))
     return out

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from mchis.core.scoping import visible_under
-from mchis.units.models import ReportingUnit, UnitPlacement
+from mchis.units.models import ReportingUnit, UnitKind, UnitPlacement
 
 from ..compute import Number, complete, register_values
 from ..definitions import FormSpec
 from ..models import FormDefinition
 from ..periods import Period
-from .duplicates import Candidate, candidates, counts_once, duplicate_values
+from . import residents
+from .duplicates import Candidate, candidates, counts_once, derived_taken_out, duplicate_values
 from .forms import forms_in_force
 from .view import unmapped_spec
 
@@ -26,14 +27,30 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
 
     One GROUP BY statement per register per *form* for all units at once (not per unit), then an in-memory
     walk up the tree (as placed on the period's first day). For national overviews and the benchmark; the
-    official upper-level reports still sum only approved reports (``compute_live``). Like them, every district
-    and provincial total counts an event recorded by two facilities once (ADR 0036): the station's "other
-    facility" row is taken out at the lowest total that counts both facilities, and not again above it."""
+    official upper-level reports still sum only approved reports (``compute_live``). Like them:
+
+    * a commune station's BCX3 counts its residents' events recorded by other facilities in its "CSYT khác"
+      (ADR 0047: ``residents.residents_of``, every station at once, a fixed number of statements);
+    * every district and provincial total counts an event recorded by two facilities once (ADR 0036): the
+      station's "other facility" row, typed or derived, is taken out at the lowest total that counts both the
+      station and the facility that served her, and not again above it (a derived row not taken out yet is
+      handed up with its values mapped into each form's cells, as in the snapshots' ``residents``).
+
+    With every report approved, the result equals every approved report's values except manual cells (typed by
+    the unit, unknown here): ``tests/test_rollup_matches_official.py``."""
     placements = UnitPlacement.objects.on(period.start)
     if root is not None:
         placements = visible_under(placements, root, lookup="path")
     parent_of = dict(placements.values_list("unit_id", "parent_id"))
-    kinds = dict(ReportingUnit.objects.filter(pk__in=list(parent_of)).values_list("pk", "kind"))
+    units = ReportingUnit.objects.filter(pk__in=list(parent_of)).values_list(
+        "pk", "kind", "code", "admin_unit__code", "admin_unit__level", "admin_unit__version"
+    )
+    kinds: dict[int, str] = {}
+    stations: dict[int, tuple[str, str]] = {}  # commune stations: (unit code, 2025 commune code)
+    for uid, kind, code, place, level, version in units:
+        kinds[uid] = kind
+        if kind == UnitKind.TYT:
+            stations[uid] = (code, residents.place_code(place or "", level or "", version or ""))
     children: dict[int, list[int]] = defaultdict(list)
     for uid, pid in parent_of.items():
         if pid is not None:
@@ -50,12 +67,16 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
     pending = candidates(period, set(kinds) if root is not None else None)
     counted: dict[tuple[str, int], frozenset[int]] = {}
     removed: dict[tuple[str, int], frozenset[tuple[str, int]]] = {}
+    # derived "CSYT khác" events (ADR 0047) inside each total, not taken out yet (``Computed.residents``)
+    derived_in: dict[tuple[str, int], list[residents.Resident]] = {}
     for form in forms:
         spec: FormSpec = form.parsed()
         unit_ids = [u for u, k in kinds.items() if k in form.unit_kinds]
         if not unit_ids:
             continue
         own = own_by_form.get(form.code, {})
+        # a commune station's residents served by other facilities, for every station at once
+        derived = residents.residents_of(spec, {u: stations[u] for u in unit_ids if u in stations}, period)
         sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for cell in spec.cells:
             for src in cell.aggregate:
@@ -70,8 +91,12 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
         unmapped = _unmapped_values(spec, files, period)
         for uid in unit_ids:
             totals = dict(own.get(uid, {}))
+            mine = derived.get(uid, [])
+            for key, value in residents.added(mine).items():
+                totals[key] = totals.get(key, 0) + value
             reached = {uid}
             below: set[tuple[str, int]] = set()
+            handed: list[residents.Resident] = []
             for child in children.get(uid, []):
                 for key, value in unmapped.get(child, {}).items():
                     totals[key] = totals.get(key, 0) + value
@@ -83,11 +108,18 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
                     below |= removed[(code, child)]
                     for child_cell, our_cell in pairs:
                         totals[our_cell] = totals.get(our_cell, 0) + child_values.get(child_cell, 0)
+                    handed += residents.mapped(derived_in[(code, child)], pairs)
             counted[(form.code, uid)] = frozenset(reached)
             taken, keys = _taken_out(spec, period, pending, reached, below)
+            # a derived event whose facility this total counts: out once here, else handed up
+            if counts_once(spec, period):
+                taken_derived, handed = derived_taken_out(handed, reached)
+                for key, value in taken_derived.values.items():
+                    taken[key] = taken.get(key, 0) + value
             for key, value in taken.items():
                 totals[key] = totals.get(key, 0) - value
             removed[(form.code, uid)] = frozenset(below | keys)
+            derived_in[(form.code, uid)] = mine + handed
             out[(form.code, uid)] = complete(spec, totals)
     return out
 

@@ -11,6 +11,7 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,3 +58,34 @@ def test_a_required_key_missing_or_mistyped_is_named(key, value):
 
 def test_the_shipped_form_parses_the_same_twice():
     assert parse_form(copy.deepcopy(BCX3), "a") == parse_form(copy.deepcopy(BCX3), "a")
+
+
+def _query_row(form):
+    return next(r for s in form["sections"] for r in s["rows"] if "query" in r)
+
+
+@pytest.mark.parametrize(
+    ("where", "key", "value", "path"),
+    [
+        ("section", "rows", None, "$.sections[0].rows"),
+        ("query", "unless", [1], ".query.unless"),
+        ("row", "parent", [1], ".parent"),
+        ("row", "aggregate", [{"form": "BCX3", "cell": "{x}"}], ".aggregate[0].cell"),
+        ("row", "aggregate", [{"form": "BCX3", "cell": "{0}"}], ".aggregate[0].cell"),
+        ("row", "aggregate", [{"form": "BCX3", "cell": "{"}], ".aggregate[0].cell"),
+    ],
+)
+def test_values_that_used_to_crash_the_parser_are_problems(where, key, value, path):
+    """Found by the schema's property test (test_form_schema): a problem at the key, never a TypeError."""
+    data = copy.deepcopy(BCX3)
+    row = _query_row(data)
+    {"section": data["sections"][0], "query": row["query"], "row": row}[where][key] = value
+    if not path.startswith("$"):
+        si, ri = next((si, s["rows"].index(row)) for si, s in enumerate(data["sections"]) if row in s["rows"])
+        path = f"$.sections[{si}].rows[{ri}]{path}"
+    try:
+        parse_form(data, "bcx3.json")
+    except FormDefinitionError as exc:
+        assert any(p.path.startswith(path) for p in exc.problems), exc.problems
+    else:
+        raise AssertionError(f"{key}={value!r} was accepted")

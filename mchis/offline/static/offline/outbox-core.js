@@ -90,11 +90,12 @@
 
   function unsent(item) { return item.status === "waiting" || item.status === "rejected" || item.status === "sending"; }
 
-  // Save (new or edited) entry. `entry` = {id?, kind, register, child, base_version, url, title, fields}.
+  // Save (new or edited) entry. `entry` = {id?, kind, register, child, base_version, url, title, fields} and, for
+  // a register record's edit, {record, base_hash, base}: the record, the version and the form as it was opened.
   function save(user, entry) {
     return key(user, { cachedOnly: true }).then(function (k) {
       if (!k) { var e = new Error("no key"); e.name = "NoKey"; throw e; }
-      return encrypt(k, { fields: entry.fields, title: entry.title }).then(function (box) {
+      return encrypt(k, { fields: entry.fields, title: entry.title, base: entry.base || null }).then(function (box) {
         return db().then(function (d) {
           var tx = d.transaction("outbox", "readwrite");
           return tx.store.get(entry.id || "").then(function (old) {
@@ -106,6 +107,8 @@
               register: entry.register || "",
               child: entry.child || "",
               base_version: entry.base_version === undefined || entry.base_version === "" ? null : Number(entry.base_version),
+              record: entry.record ? Number(entry.record) : null,
+              base_hash: entry.base_hash || "",
               url: entry.url,
               queued_at: old ? old.queued_at : new Date().toISOString(),
               edited_at: new Date().toISOString(),
@@ -125,7 +128,7 @@
       if (!row || row.user !== String(user)) return null;
       return key(user, { cachedOnly: true }).then(function (k) {
         if (!k) return null;
-        return decrypt(k, row.box).then(function (plain) { row.fields = plain.fields; row.title = plain.title; return row; });
+        return decrypt(k, row.box).then(function (plain) { row.fields = plain.fields; row.title = plain.title; row.base = plain.base || null; return row; });
       });
     });
   }
@@ -194,6 +197,7 @@
                     return {
                       client_id: r.id, kind: r.kind, register: r.register, child: r.child,
                       base_version: r.base_version, queued_at: r.queued_at, fields: plain.fields,
+                      record: r.record || null, base_hash: r.base_hash || "", base_fields: plain.base || null,
                     };
                   });
                 })).then(function (items) {

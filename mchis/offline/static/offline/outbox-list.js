@@ -52,7 +52,7 @@
           tr.setAttribute("data-outbox-item", row.id);
           tr.setAttribute("data-status", row.status);
           if (row.status === "rejected" || row.status === "conflict") tr.className = "row-error";
-          var kind = { child_create: lt("child-new"), child_change: lt("child-change"), register_record: lt("register") }[row.kind] || row.kind;
+          var kind = { child_create: lt("child-new"), child_change: lt("child-change"), register_record: lt("register"), register_edit: lt("register-edit") }[row.kind] || row.kind;
           var c1 = tr.insertCell();
           var strong = document.createElement("strong");
           strong.textContent = row.title || "—";

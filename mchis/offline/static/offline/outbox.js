@@ -166,7 +166,7 @@
     var schema = schemaOf(form);
     var S = window.MchisSchema;
     if (!schema || !S) return [];
-    if (kind === "register_record") {
+    if (kind === "register_record" || kind === "register_edit") {
       var record = S.registerRecord(schema, fields);
       record.source_record_id = "offline";
       return S.validate(schema, record).filter(function (e) { return e.field !== "source_record_id"; });
@@ -185,15 +185,117 @@
     return list;
   }
 
+  // --- duplicate hints offline (offline/duplicates.js) ------------------------------------------------------
+  // Online the form asks the server (htmx, quality/_check.html); offline the same block is drawn here from the
+  // unit's children kept encrypted on the device. Texts come from the block's data-offline-* attributes.
+  var reference = null;
+  function referenceData() {
+    if (!reference) {
+      reference = ready.then(function (k) {
+        if (!k) return null;
+        return O.getState("reference:" + user).then(function (box) { return box ? O.decrypt(k, box) : null; });
+      }).catch(function () { return null; }).then(function (data) {
+        if (!data) reference = null;  // not there yet: look again next time
+        return data;
+      });
+    }
+    return reference;
+  }
+  var WATCHED = ["full_name", "date_of_birth", "personal_id", "mother_name"];
+  function dupHints(form) {
+    var wrap = document.getElementById("dup-check-wrap");
+    if (!wrap || !window.MchisDupes || !form.contains(wrap)) return null;
+    function w(name) { return wrap.getAttribute("data-offline-" + name) || ""; }
+    function el(tag, attrs, text) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+      if (text !== undefined) node.textContent = text;
+      return node;
+    }
+    var shown = "";
+    function draw(found) {
+      var ids = found.map(function (f) { return f.child.id + ":" + f.reasons.join(","); }).join("|");
+      if (ids === shown) return;
+      var tick = form.querySelector("#id_not_duplicate"), why = form.querySelector("#id_not_duplicate_reason");
+      var keep = { checked: !!(tick && tick.checked), reason: why ? why.value : "" };
+      shown = ids;
+      var box = wrap.querySelector("#dq-check") || wrap;
+      box.textContent = "";
+      if (!found.length) return;
+      var article = el("article", { "class": "dup-warning", "data-testid": "possible-duplicates", "data-offline": "1" });
+      article.appendChild(el("h2", { "class": "dup-title" }, w("title")));
+      article.appendChild(el("p", { "class": "muted" }, w("note")));
+      var table = el("table", { "class": "dup-table" }), head = el("tr");
+      [w("col-child"), w("col-dob"), w("col-mother"), w("col-why")].forEach(function (h) { head.appendChild(el("th", {}, h)); });
+      table.appendChild(el("thead")).appendChild(head);
+      var tbody = table.appendChild(el("tbody"));
+      found.forEach(function (f) {
+        var row = tbody.appendChild(el("tr", { "data-child": f.child.id }));
+        row.appendChild(el("td", {}, f.child.name));
+        row.appendChild(el("td", {}, f.child.dob || "–"));
+        row.appendChild(el("td", {}, f.child.mother || "–"));
+        row.appendChild(el("td", {}, f.reasons.map(function (r) { return w("why-" + r.replace("_", "-")); }).join("; ")));
+      });
+      article.appendChild(el("div", { "class": "overflow-auto" })).appendChild(table);
+      var confirm = article.appendChild(el("fieldset", { "class": "dup-confirm" }));
+      var label = confirm.appendChild(el("label"));
+      var box2 = label.appendChild(el("input", { type: "checkbox", name: "not_duplicate", id: "id_not_duplicate" }));
+      box2.checked = keep.checked;
+      label.appendChild(document.createTextNode(" " + w("confirm-label")));
+      confirm.appendChild(el("label", { "for": "id_not_duplicate_reason" }, w("reason-label")));
+      var reason = confirm.appendChild(el("input", { type: "text", name: "not_duplicate_reason", id: "id_not_duplicate_reason", maxlength: "500", placeholder: w("reason-placeholder") }));
+      reason.value = keep.reason;
+      var note = confirm.appendChild(el("p", { "class": "errorlist", role: "alert", hidden: "" }));
+      confirm.addEventListener("input", function () { note.hidden = true; });
+      confirm.addEventListener("change", function () { note.hidden = true; });
+      box.appendChild(article);
+    }
+    function run() {
+      if (navigator.onLine) return Promise.resolve();
+      var fields = collect(form);
+      return referenceData().then(function (data) {
+        draw(data && data.children ? window.MchisDupes.find(data.children, fields) : []);
+      });
+    }
+    var timer = null;
+    function later(event) {
+      if (!event.target || WATCHED.indexOf(event.target.name) < 0) return;
+      clearTimeout(timer);
+      timer = setTimeout(run, 300);
+    }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    window.addEventListener("offline", run);
+    run();
+    return {
+      run: run,
+      // Like the online send: a likely duplicate goes only with "đây là trẻ khác" ticked and a reason.
+      problem: function () {
+        if (!shown) return "";
+        var tick = form.querySelector("#id_not_duplicate"), why = form.querySelector("#id_not_duplicate_reason");
+        var text = !(tick && tick.checked) ? w("confirm-error") : !(why && why.value.trim()) ? w("reason-error") : "";
+        var note = wrap.querySelector(".dup-confirm .errorlist");
+        if (note) { note.textContent = text; note.hidden = !text; }
+        if (text) (tick && !tick.checked ? tick : why).focus();
+        return text;
+      },
+    };
+  }
+
   var editing = new URLSearchParams(window.location.search).get("outbox");
   document.querySelectorAll("form[data-offline-form]").forEach(function (form) {
     var kind = form.getAttribute("data-offline-form");
     var status = document.getElementById("offline-status");
     loadSchema(form);
+    var hints = kind === "child_create" ? dupHints(form) : null;
+    // a register record's edit: the form as it was opened is the "base" side of a conflict (ADR 0042)
+    var base = kind === "register_edit" ? collect(form) : null;
     if (editing) {
       O.open(user, editing).then(function (row) {
         if (!row) return;
+        if (row.base) base = row.base;
         fill(form, row.fields);
+        if (hints) hints.run();
         if (status) { status.hidden = false; status.textContent = t("editing") + (row.message ? " " + row.message : ""); }
         if (row.errors && row.errors.length) showErrors(form, row.errors.map(function (e) { return { field: e.field || "", message: e.message }; }));
       });
@@ -209,6 +311,8 @@
       var errors = check(form, kind, toCheck);
       if (errors.length) { showErrors(form, errors); say(t("fix"), "error"); return; }
       clearErrors(form);
+      var duplicate = hints && hints.problem();
+      if (duplicate) { say(duplicate, "error"); return; }
       var title = fields.full_name || "";
       ready.then(function () {
         var keyInput = form.querySelector("[data-client-key]");
@@ -218,6 +322,9 @@
           register: form.getAttribute("data-register") || "",
           child: form.getAttribute("data-child") || "",
           base_version: form.getAttribute("data-base-version"),
+          record: form.getAttribute("data-record") || null,
+          base_hash: form.getAttribute("data-base-hash") || "",
+          base: base,
           url: window.location.pathname,
           title: title + (form.getAttribute("data-label") ? " · " + form.getAttribute("data-label") : ""),
           fields: fields,
@@ -226,7 +333,7 @@
         requestBackgroundSync();
         return showCount();
       }).then(function (n) {
-        if (editing || kind === "child_change") {
+        if (editing || kind === "child_change" || kind === "register_edit") {
           window.location.assign("/offline/");
           return;
         }

@@ -24,6 +24,7 @@ const ENTRY_PAGES = [
   /^\/children\/[0-9a-f-]{36}\/change\/$/,
   /^\/registers\/$/,
   /^\/registers\/[a-z_]+\/new\/$/,
+  /^\/registers\/[a-z_]+\/\d+\/$/,
 ];
 const PAGES = "mchis-pages";
 registerRoute(
