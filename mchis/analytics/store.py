@@ -227,8 +227,7 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
         op, oa = old.get(element, (0.0, None))
         if np_ != op or na != oa:
             deltas.append((element, np_ - op, (na or 0.0) - (oa or 0.0)))
-    if any(is_report_element(e) for e in (*new, *old)) or unit.kind != UnitKind.TYT:
-        mark_rollups(unit, month)
+    mark_rollups(unit, month, files=any(is_report_element(e) for e in (*new, *old)))
     if not deltas:
         return 0
     gone = [e for e in old if e not in new]
@@ -256,10 +255,11 @@ def province_root(path: str) -> int:
     return tops[0][0] if tops else ids[0]
 
 
-def mark_rollups(unit: ReportingUnit, month: date) -> None:
-    """Mark the unit's province for the month, and the provinces of the stations whose residents' events the
-    unit recorded (derived into their "CSYT khác", ADR 0047; voided rows too: the void removes one)."""
-    paths = [unit.path]
+def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
+    """Mark the unit's province for the month (when the unit has report cells: `files`), and the provinces of
+    the stations whose residents' events the unit recorded (derived into their "CSYT khác", ADR 0047; voided
+    rows too: the void removes one). A unit with neither (the ministry) marks nothing."""
+    paths = [unit.path] if files else []
     codes: set[str] = set()
     for model in REGISTERS.values():
         codes.update(
@@ -272,6 +272,8 @@ def mark_rollups(unit: ReportingUnit, month: date) -> None:
         paths += ReportingUnit.objects.filter(
             kind=UnitKind.TYT, admin_unit__code__in=sorted(codes)
         ).values_list("path", flat=True)
+    if not paths:
+        return
     now = timezone.now()
     roots = {province_root(p) for p in set(paths)}
     DirtyRollup.objects.bulk_create(
