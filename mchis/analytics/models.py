@@ -8,6 +8,7 @@
   by the current materialized path: pre-2025 months are shown in the 2025 structure, ADR 0021). A recompute
   applies the difference of a unit-month to the unit and its ancestors, so reads never scan the leaves.
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
+* ``DirtyRollup`` — province subtrees × months whose report-cell roll-ups the worker recomputes (ADR 0077).
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
 * ``Dashboard`` / ``DashboardItem`` — a unit's dashboard made of favourites (defaults per user group: dashboards.py).
 """
@@ -52,6 +53,20 @@ class RollupValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["node", "element", "month"], name="analytics_rollup_unique")
+        ]
+
+
+class DirtyRollup(models.Model):
+    """A province subtree (its Sở Y tế, or a top unit outside any province) whose report-cell roll-ups of the
+    month are stale: the worker recomputes them from ``reports.selectors.rollup`` (ADR 0077)."""
+
+    root = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["root", "month"], name="analytics_dirty_rollup_unique")
         ]
 
 

@@ -32,7 +32,7 @@ from mchis.reports.selectors import forms_in_force
 from mchis.units.models import ReportingUnit, UnitKind
 from mchis.units.selectors import unit_get_visible
 
-from .definitions import ELEMENT_FORM, Indicator, Term, catalog, split_element
+from .definitions import ELEMENT_FORM, Indicator, Term, catalog
 from .models import Favorite, RollupValue
 
 MAX_CELLS = 50_000
@@ -86,57 +86,8 @@ def element_list(*, day: date | None = None) -> list[DataElement]:
     return out
 
 
-_CLOSURES: dict[tuple[tuple[str, str], ...], dict[str, tuple[Term, ...]]] = {}
-
-
-def closures(day: date | None = None) -> dict[str, tuple[Term, ...]]:
-    """The roll-up closures of the forms in force (cached per set of form versions: a new version is seen)."""
-    forms = forms_in_force(day or timezone.localdate().replace(day=1))
-    key = tuple((f.code, f.checksum) for f in forms)
-    hit = _CLOSURES.get(key)
-    if hit is None:
-        if len(_CLOSURES) > 16:
-            _CLOSURES.clear()
-        hit = _CLOSURES[key] = _closures({f.code: f.parsed() for f in forms})
-    return hit
-
-
-def _closures(specs: dict[str, Any]) -> dict[str, tuple[Term, ...]]:
-    """Roll-up closure of each form cell that aggregates cells of forms below (BCT4 T:7 ← BCH4 T:7 ← BCX3 I.5):
-    the signed terms whose units' own values add up to the cell's total over a subtree. A commune cell's
-    "total" column is taken without its "other" column (CSYT khác: events of the commune's residents that
-    another facility served and counts itself), so an event is counted once."""
-    direct: dict[str, list[str]] = {}
-    for code, spec in specs.items():
-        for cell in spec.cells:
-            if cell.aggregate:
-                direct[f"{code}.{cell.key}"] = [f"{a.form}.{a.cell}" for a in cell.aggregate]
-    others: set[str] = set()
-    for code, spec in specs.items():
-        for s in spec.sections:
-            for r in s.rows:
-                if "other" in r.columns:
-                    others.add(f"{code}.{r.id}:other")
-
-    def walk(element: str, seen: set[str]) -> list[Term]:
-        terms = [Term(1, element)]
-        for src in direct.get(element, []):
-            if src in seen:
-                continue
-            seen.add(src)
-            terms += walk(src, seen)
-            form, cell = split_element(src)
-            row, _, col = cell.rpartition(":")
-            if col == "total" and f"{form}.{row}:other" in others:
-                terms.append(Term(-1, f"{form}.{row}:other"))
-        return terms
-
-    return {e: tuple(walk(e, {e})) for e in direct}
-
-
-def expand(element: str, table: dict[str, tuple[Term, ...]]) -> tuple[Term, ...]:
-    """The signed stored elements whose roll-ups make `element`'s value over a subtree."""
-    return table.get(element, (Term(1, element),))
+# A report-cell element (``BCH4.T:7``) is stored as the final total of each unit (store.recompute_rollup, ADR 0077:
+# the reports' bulk roll-up, each event once): it is read as it is, never re-summed from the forms below.
 
 
 # --- periods -------------------------------------------------------------------------------------------------
@@ -448,18 +399,10 @@ def compute(dx: list[DxItem], pe: list[PeriodItem], ou: list[ReportingUnit], *, 
     result = Result(dx, pe, ou, approved)
     months = sorted({m for p in pe for m in p.months})
     expanded: dict[str, tuple[Term, ...]] = {}
-    own_forms = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")
-    needs = any(
-        split_element(t.element)[0] not in own_forms
-        for d in dx
-        for w in ("numerator", "denominator")
-        for t in d.terms(w)
-    )
-    table = closures() if needs else {}
     for item in dx:
         for which in ("numerator", "denominator"):
             for t in item.terms(which):
-                expanded.setdefault(t.element, expand(t.element, table))
+                expanded.setdefault(t.element, (Term(1, t.element),))
     stored = {t.element for terms in expanded.values() for t in terms} | {APPROVED_MARK}
     column = "approved" if approved else "provisional"
     data: dict[tuple[int, str, date], float] = defaultdict(float)

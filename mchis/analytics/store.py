@@ -7,12 +7,19 @@ transition or edit ``mchis.core.changes.report_figures_changed`` (ADR 0076), in 
 ``recompute_unit_month`` computes the unit's own values with the report engine (``register_values`` over the
 forms the unit files and the analytics elements), diffs them against the stored ones and applies only the
 differences to the unit and each of its ancestors' roll-up rows (one upsert per changed element and level).
+
+Report-form cells (BCX3, BCH4–8, BCT4–8) are not summed that way (ADR 0077): an upper total counts an event
+recorded by two facilities once, and a station counts its residents served elsewhere, both by person, not by
+unit. Recomputing a unit-month marks its province (and the provinces of the residents it served) in
+``DirtyRollup``; ``recompute_rollup`` then rewrites the report-cell roll-up rows of that province from the
+reports' bulk roll-up (``reports.selectors.rollup``) and passes the province's differences up by deltas.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
@@ -26,15 +33,22 @@ from mchis.quality.models import QualitySnapshot
 from mchis.reports.compute import Number, complete, register_values
 from mchis.reports.models import FROZEN_STATES, ReportInstance
 from mchis.reports.periods import Period, deadline, deadline_days_for
-from mchis.reports.selectors import APPROVED, forms_in_force
-from mchis.units.models import ReportingUnit
+from mchis.reports.selectors import APPROVED, forms_in_force, rollup
+from mchis.reports.selectors.duplicates import REGISTERS
+from mchis.units.models import ReportingUnit, UnitKind
 
 from .definitions import ELEMENT_FORM, catalog
-from .models import DirtyUnitMonth, RollupValue, UnitMonthValue
+from .models import DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
 Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
+OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")  # elements summed up the tree by deltas
+
+
+def is_report_element(element: str) -> bool:
+    """A report-form cell (``BCX3.I.5:total``, ``BCH4.T:7``): its roll-ups come from ``recompute_rollup``."""
+    return element.split(".", 1)[0] not in OWN_FORMS
 
 
 def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
@@ -60,7 +74,8 @@ def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
     waited for (no skip_locked): once it commits the row is gone and the values are current. Returns how many
     were recomputed here."""
     done = 0
-    for unit_id, month in sorted({(uid, m.replace(day=1)) for uid, m in pairs}):
+    wanted = sorted({(uid, m.replace(day=1)) for uid, m in pairs})
+    for unit_id, month in wanted:
         with transaction.atomic():
             dirty = list(
                 DirtyUnitMonth.objects.select_for_update()
@@ -71,6 +86,28 @@ def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
                 continue
             DirtyUnitMonth.objects.filter(pk__in=dirty).delete()
             recompute_unit_month(unit_id, month)
+        done += 1
+    recompute_rollups_now({m for _, m in wanted})  # their provinces' report-cell roll-ups
+    return done
+
+
+def recompute_rollups_now(months: Iterable[date] | None = None) -> int:
+    """Every dirty province roll-up (of these months), waiting for one a worker holds."""
+    rows = DirtyRollup.objects.all()
+    if months is not None:
+        rows = rows.filter(month__in=list(months))
+    done = 0
+    for root_id, month in sorted(set(rows.values_list("root_id", "month"))):
+        with transaction.atomic():
+            dirty = list(
+                DirtyRollup.objects.select_for_update()
+                .filter(root_id=root_id, month=month)
+                .values_list("id", flat=True)
+            )
+            if not dirty:
+                continue
+            DirtyRollup.objects.filter(pk__in=dirty).delete()
+            recompute_rollup(root_id, month)
         done += 1
     return done
 
@@ -101,6 +138,20 @@ def recompute_dirty(*, limit: int = 2000) -> int:
             DirtyUnitMonth.objects.filter(pk=row["id"]).delete()
             recompute_unit_month(row["unit_id"], row["month"])
         done += 1
+    rollups = 0
+    while rollups < limit:
+        with transaction.atomic():
+            dirty = (
+                DirtyRollup.objects.select_for_update(skip_locked=True)
+                .order_by("marked_at", "id")
+                .values("id", "root_id", "month")
+                .first()
+            )
+            if dirty is None:
+                break
+            DirtyRollup.objects.filter(pk=dirty["id"]).delete()
+            recompute_rollup(dirty["root_id"], dirty["month"])
+        rollups += 1
     return done
 
 
@@ -176,6 +227,7 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
         op, oa = old.get(element, (0.0, None))
         if np_ != op or na != oa:
             deltas.append((element, np_ - op, (na or 0.0) - (oa or 0.0)))
+    mark_rollups(unit, month, files=any(is_report_element(e) for e in (*new, *old)))
     if not deltas:
         return 0
     gone = [e for e in old if e not in new]
@@ -191,8 +243,123 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
         unique_fields=["unit", "month", "element"],
         update_fields=["provisional", "approved"],
     )
-    apply_rollup_deltas(ancestor_ids(unit.path), month, deltas)
+    apply_rollup_deltas(ancestor_ids(unit.path), month, [d for d in deltas if not is_report_element(d[0])])
     return len(deltas)
+
+
+def province_root(path: str) -> int:
+    """The root of the roll-up recompute of a unit: its Sở Y tế (the province subtree), else its top unit."""
+    ids = ancestor_ids(path)
+    doh = ReportingUnit.objects.filter(pk__in=ids, kind=UnitKind.DOH).values_list("pk", "path")
+    tops = sorted(doh, key=lambda r: len(r[1]))
+    return tops[0][0] if tops else ids[0]
+
+
+def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
+    """Mark the unit's province for the month (when the unit has report cells: `files`), and the provinces of
+    the stations whose residents' events the unit recorded (derived into their "CSYT khác", ADR 0047; voided
+    rows too: the void removes one). A unit with neither (the ministry) marks nothing."""
+    paths = [unit.path] if files else []
+    codes: set[str] = set()
+    for model in REGISTERS.values():
+        codes.update(
+            model.objects.filter(facility_id=unit.pk, month=month)
+            .exclude(residence_commune_code="")
+            .values_list("residence_commune_code", flat=True)
+            .distinct()
+        )
+    if codes:
+        paths += ReportingUnit.objects.filter(
+            kind=UnitKind.TYT, admin_unit__code__in=sorted(codes)
+        ).values_list("path", flat=True)
+    if not paths:
+        return
+    now = timezone.now()
+    roots = {province_root(p) for p in set(paths)}
+    DirtyRollup.objects.bulk_create(
+        [DirtyRollup(root_id=r, month=month, marked_at=now) for r in roots], ignore_conflicts=True
+    )
+    transaction.on_commit(lambda: enqueue(TASK))
+
+
+def _report_rows(path: str, month: date) -> dict[tuple[int, str], tuple[float, float]]:
+    rows = RollupValue.objects.filter(node__path__startswith=path, month=month)
+    for prefix in OWN_FORMS:
+        rows = rows.exclude(element__startswith=f"{prefix}.")
+    return {
+        (n, e): (p, a) for n, e, p, a in rows.values_list("node_id", "element", "provisional", "approved")
+    }
+
+
+def recompute_rollup(root_id: int, month: date) -> int:
+    """Rewrite the report-cell roll-up rows of one province subtree for the month (ADR 0077). A unit that files
+    a form gets that form's cells as the reports' bulk roll-up counts them (``rollup``: each event once, its
+    residents served elsewhere, as if every report below were approved) plus its typed cells (not in the
+    roll-up); approved = its approved report's values. A unit that does not file the form gets the sum of its
+    children. The province's own differences go up to its ancestors by deltas. Returns the rows changed."""
+    root = ReportingUnit.objects.filter(pk=root_id).only("id", "path").first()
+    if root is None:
+        return 0
+    period = Period(month, "monthly")
+    out = rollup(period, root)
+    reports = ReportInstance.objects.filter(
+        unit__path__startswith=root.path, period_start=month, period_type="monthly"
+    ).values_list("form__code", "unit_id", "status", "manual_values", "snapshot")
+    filed: dict[int, set[str]] = defaultdict(set)
+    own: dict[int, dict[str, list[float]]] = defaultdict(dict)
+    for (code, uid), cells in out.items():
+        filed[uid].add(code)
+        for key, value in cells.items():
+            own[uid][f"{code}.{key}"] = [float(value or 0), 0.0]
+    for code, uid, status, manual, snapshot in reports:
+        filed[uid].add(code)
+        for key, value in (manual or {}).items():
+            if value is not None and f"{code}.{key}" not in own[uid]:
+                own[uid][f"{code}.{key}"] = [float(value), 0.0]
+        if status in APPROVED:
+            for key, value in ((snapshot or {}).get("values") or {}).items():
+                own[uid].setdefault(f"{code}.{key}", [0.0, 0.0])[1] = float(value or 0)
+    nodes = list(ReportingUnit.objects.filter(path__startswith=root.path).values_list("pk", "path"))
+    children: dict[int, list[int]] = defaultdict(list)
+    for pk, path in nodes:
+        ids = ancestor_ids(path)
+        if pk != root.pk and len(ids) > 1:
+            children[ids[-2]].append(pk)
+    new: dict[tuple[int, str], tuple[float, float]] = {}
+    totals: dict[int, dict[str, list[float]]] = {}
+    for pk, _ in sorted(nodes, key=lambda n: -len(n[1])):  # deepest first
+        mine = {e: list(v) for e, v in own.get(pk, {}).items()}
+        for child in children.get(pk, []):
+            for e, (p, a) in totals[child].items():
+                if e.split(".", 1)[0] in filed.get(pk, ()):
+                    continue  # the unit's own form: its total already counts what is below, once
+                sums = mine.setdefault(e, [0.0, 0.0])
+                sums[0] += p
+                sums[1] += a
+        totals[pk] = mine
+        new.update({(pk, e): (p, a) for e, (p, a) in mine.items() if p or a})
+    old = _report_rows(root.path, month)
+    changed = [(n, e, p, a) for (n, e), (p, a) in new.items() if old.get((n, e)) != (p, a)]
+    gone = [k for k in old if k not in new]
+    for node, element in gone:
+        RollupValue.objects.filter(node_id=node, element=element, month=month).delete()
+    RollupValue.objects.bulk_create(
+        [RollupValue(node_id=n, element=e, month=month, provisional=p, approved=a) for n, e, p, a in changed],
+        update_conflicts=True,
+        unique_fields=["node", "element", "month"],
+        update_fields=["provisional", "approved"],
+    )
+    above = ancestor_ids(root.path)[:-1]
+    if above:
+        keys = {e for n, e in (*new, *old) if n == root.pk}
+        deltas = []
+        for e in keys:
+            np_, na = new.get((root.pk, e), (0.0, 0.0))
+            op, oa = old.get((root.pk, e), (0.0, 0.0))
+            if (np_, na) != (op, oa):
+                deltas.append((e, np_ - op, na - oa))
+        apply_rollup_deltas(above, month, deltas)
+    return len(changed) + len(gone)
 
 
 def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, float, float]]) -> None:
@@ -208,20 +375,29 @@ def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, f
 
 
 def rebuild_rollups() -> int:
-    """Rebuild every roll-up row from the units' own values by the current tree (after units moved). One
-    statement; returns the number of roll-up rows."""
+    """Rebuild every roll-up row by the current tree (after units moved): the delta-summed elements from the
+    units' own values in one statement, the report cells by recomputing every province × month (ADR 0077).
+    Returns the number of roll-up rows."""
     own = UnitMonthValue._meta.db_table
     roll = RollupValue._meta.db_table
     units = ReportingUnit._meta.db_table
+    summed = " OR ".join(f"v.element LIKE '{prefix}.%%'" for prefix in OWN_FORMS)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"DELETE FROM {roll}")  # noqa: S608 - table names from the models only
         cur.execute(f"""
             INSERT INTO {roll} (node_id, element, month, provisional, approved)
             SELECT a.id, v.element, v.month, SUM(v.provisional), SUM(COALESCE(v.approved, 0))
             FROM {own} v JOIN {units} u ON u.id = v.unit_id JOIN {units} a ON u.path LIKE a.path || '%%'
-            GROUP BY a.id, v.element, v.month""")  # noqa: S608 - table names from the models only
-        cur.execute(f"SELECT COUNT(*) FROM {roll}")  # noqa: S608
-        return int(cur.fetchone()[0])
+            WHERE {summed}
+            GROUP BY a.id, v.element, v.month""")  # noqa: S608 - table names and constants only
+        now = timezone.now()
+        pairs = UnitMonthValue.objects.values_list("unit__path", "month").distinct()
+        marks = {(province_root(path), month) for path, month in pairs}
+        DirtyRollup.objects.bulk_create(
+            [DirtyRollup(root_id=r, month=m, marked_at=now) for r, m in marks], ignore_conflicts=True
+        )
+    recompute_rollups_now()
+    return RollupValue.objects.count()
 
 
 def filing_units() -> list[tuple[int, str]]:

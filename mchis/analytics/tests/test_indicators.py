@@ -93,9 +93,11 @@ def test_quarter_sums_numerators_and_denominators(january):
 
 def test_report_cells_roll_up_without_counting_other_facility_twice(january):
     t = january
-    # BCT4 column 7 (deliveries) over the province = CDC + BCH4 filers + BCX3 total − "CSYT khác"
+    # BCT4 column 7 (deliveries) over the province, as the reports count it (ADR 0077): A1's 4 + A2's 1 + A1's
+    # resident delivered at a facility outside the system (its "CSYT khác": matched with no facility here, so
+    # counted once, through A1) = 6
     got = values("BCT4.T:7;BCX3.I.5:total", "202601", [t.doh_a, t.tyt_a1])
-    assert got[("BCT4.T:7", "202601", "SYT08")].value == 5
+    assert got[("BCT4.T:7", "202601", "SYT08")].value == 6
     assert got[("BCX3.I.5:total", "202601", "TYT02269")].value == 5  # the form's own count keeps "CSYT khác"
 
 

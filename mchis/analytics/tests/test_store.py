@@ -162,6 +162,7 @@ def test_recompute_applies_differences_and_matches_a_full_rebuild(forms, tree, r
     assert recompute_unit_month(tree.tyt_a1.pk, JAN) == 0  # nothing changed: nothing written
     rec(R.Delivery, tree.tyt_a1, date(2026, 1, 19), place="outside")
     recompute_unit_month(tree.tyt_a1.pk, JAN)
+    recompute()  # the worker: the report cells of the provinces the recomputes marked (ADR 0077)
     live = {
         (n, e, m): (p, a)
         for n, e, m, p, a in RollupValue.objects.values_list(
