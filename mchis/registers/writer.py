@@ -73,7 +73,9 @@ def upsert_rows(model: Any, cleans: list[dict[str, Any]]) -> list[Any]:
         clean["province_code"] = provinces.get(clean["facility_id"], "")
     if connection.vendor == "postgresql":
         defaults = _model_defaults(model)
-        datas = [{**defaults, **{k: v for k, v in clean.items() if k in accepted}} for clean in cleans]
+        # the COPY rows take only the columns (`_layout`), the other keys of a clean record are never read:
+        # no per-key filtering here
+        datas = [{**defaults, **clean} for clean in cleans]
         objs: list[Any] = [SimpleNamespace(**data, pk=None) for data in datas]
         _pg_upsert(model, objs, datas)
     else:
