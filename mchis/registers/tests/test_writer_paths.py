@@ -28,7 +28,7 @@ def stored() -> dict[str, Any]:
 
 
 def run(collector: Any) -> tuple[dict[str, Any], list[Any]]:
-    answers = []
+    answers: list[Any] = []
     for register, make in (("anc", anc), ("delivery", delivery)):
         first = [make(rid=f"{register}-{i}", personal_id=f"00830100{i:04d}") for i in range(3)] + [
             make(rid=f"{register}-x", gestational_age_weeks=99)  # refused: same message either way
