@@ -54,12 +54,26 @@ def is_report_element(element: str) -> bool:
 def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
     """Mark unit-months dirty (inside the caller's transaction) and queue a recompute after commit."""
     now = timezone.now()
-    rows = [
-        DirtyUnitMonth(unit_id=uid, month=month.replace(day=1), marked_at=now) for uid, month in set(pairs)
-    ]
-    if not rows:
+    keys = sorted({(uid, month.replace(day=1)) for uid, month in pairs})
+    if not keys:
         return
-    DirtyUnitMonth.objects.bulk_create(rows, ignore_conflicts=True)
+    if connection.vendor == "postgresql":
+        # One statement over two arrays: a register batch marks ~2,000 unit-months, and building as many model
+        # instances and a 6,000-parameter INSERT was the bulk API's largest cost (issue 20). Same rows: a pair
+        # already dirty keeps its first marked_at; key order, so concurrent batches lock in the same order.
+        table = DirtyUnitMonth._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (unit_id, month, marked_at) "  # noqa: S608 - identifier from the model
+                "SELECT u, m, %s FROM unnest(%s::bigint[], %s::date[]) AS k(u, m) "
+                "ON CONFLICT (unit_id, month) DO NOTHING",
+                [now, [k[0] for k in keys], [k[1] for k in keys]],
+            )
+    else:
+        DirtyUnitMonth.objects.bulk_create(
+            [DirtyUnitMonth(unit_id=uid, month=month, marked_at=now) for uid, month in keys],
+            ignore_conflicts=True,
+        )
     transaction.on_commit(lambda: enqueue(TASK))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from mchis.analytics import selectors
 from mchis.analytics.models import DirtyUnitMonth, RollupValue, UnitMonthValue
@@ -210,3 +211,34 @@ def test_rebuild_command_recomputes_and_refuses_bad_input(forms, tree):
         call_command("analytics_rebuild", pe="202601", unit=["NOPE"])
     with pytest.raises(CommandError, match="không hợp lệ"):
         call_command("analytics_rebuild", pe="2026-13")
+
+
+def test_mark_dirty_fast_path_writes_the_rows_of_the_general_path(tree, monkeypatch):
+    """PostgreSQL marks through one INSERT … unnest (issue 20); the other backends through bulk_create: the
+    same rows either way, days folded into their month, and a pair already dirty keeps its first marked_at."""
+    from django.db import connection, transaction
+
+    from mchis.analytics import store
+
+    first = date(2026, 2, 1)
+    DirtyUnitMonth.objects.create(unit=tree.tyt_a1, month=first, marked_at=timezone.now() - timedelta(days=2))
+    kept = DirtyUnitMonth.objects.get(unit=tree.tyt_a1, month=first).marked_at
+    pairs = {(tree.tyt_a1.pk, date(2026, 2, 17)), (tree.tyt_a1.pk, date(2026, 3, 5)),
+             (tree.tyt_a2.pk, date(2026, 3, 31)), (tree.tyt_a2.pk, date(2026, 3, 1))}  # fmt: skip
+    expected = {
+        (tree.tyt_a1.pk, first),
+        (tree.tyt_a1.pk, date(2026, 3, 1)),
+        (tree.tyt_a2.pk, date(2026, 3, 1)),
+    }
+
+    def rows() -> set[tuple[int, date]]:
+        return set(DirtyUnitMonth.objects.values_list("unit_id", "month"))
+
+    for vendor in {connection.vendor, "other"}:  # the running backend's path, then the general one
+        DirtyUnitMonth.objects.exclude(month=first).delete()
+        monkeypatch.setattr(connection, "vendor", vendor)
+        with transaction.atomic():
+            store.mark_dirty(pairs)
+        monkeypatch.undo()
+        assert rows() == expected
+        assert DirtyUnitMonth.objects.get(unit=tree.tyt_a1, month=first).marked_at == kept
