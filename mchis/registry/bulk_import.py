@@ -34,7 +34,7 @@ from mchis.accounts.permissions import require
 from mchis.core.bulk import BulkTable, day, next_ids, uid
 from mchis.core.errors import DomainError, PermissionDeniedError
 from mchis.core.scoping import within
-from mchis.core.text import fold, nfc
+from mchis.core.text import fold
 from mchis.places.models import Level, Village
 from mchis.units.models import ReportingUnit
 from mchis.units.provinces import province_codes_for
@@ -44,7 +44,17 @@ from .importing import FIELD_OF, normalised_row, source_ref
 from .models import Child, ChildStatus, ChildVersion, CircumstanceMembership, RequestKind
 
 CHUNK = 5_000
-_fold = lru_cache(maxsize=200_000)(fold)  # names repeat a lot: folding is a hot spot at a million rows
+_fold_word = lru_cache(maxsize=65_536)(fold)
+
+
+def _fold_by_word(text: str) -> str:
+    """`fold(text)` a word at a time: a province has a million names but a few thousand distinct words."""
+    return " ".join([w for w in map(_fold_word, text.split()) if w])
+
+
+_fold = lru_cache(maxsize=200_000)(
+    _fold_by_word
+)  # names repeat a lot: folding is a hot spot at a million rows
 SEEN_TABLE = "registry_import_seen"
 
 # Validation field → template column (issues name the column the person typed in).
@@ -170,7 +180,7 @@ class VillageResolver:
 
     def resolve(self, text: str) -> tuple[int | None, str, str]:
         """(village id, how, label): how = "" (blank), exact, fuzzy or pending (a village not yet confirmed)."""
-        text = nfc(text)
+        text = validation.nfc_cached(text)  # a commune's rows name the same few villages
         if not text:
             return None, "", ""
         if text in self._memo:

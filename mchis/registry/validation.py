@@ -301,8 +301,9 @@ def validate(data: dict[str, Any], context: Context) -> list[Issue]:
             Issue(issue.level, "personal_id", issue.code, f"{LABELS['personal_id']}: {issue.message}")
         )
     for name in ("father_personal_id", "mother_personal_id", "guardian_personal_id"):
-        for issue in pid.structure_errors(data.get(name) or ""):
-            if data.get(name):
+        value = data.get(name)
+        if value:  # a blank number is no error
+            for issue in pid.structure_errors(value):
                 err(name, issue.code, f"{LABELS[name]}: {issue.message}")
     ids = [data.get(n) for n in ("personal_id", "father_personal_id", "mother_personal_id") if data.get(n)]
     if len(ids) != len(set(ids)):

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mchis.registry import importing, validation
+from mchis.core.text import fold
+from mchis.registry import bulk_import, importing, validation
 from mchis.registry.search import parse_query
 
 CONTEXT = validation.Context(today=date(2026, 11, 22))
@@ -103,3 +104,16 @@ def test_creation_diff_is_the_diff_from_nothing(raw):
     data, _ = validation.normalise(raw)
     assert validation.creation_diff(data) == validation.diff({}, data)
     assert list(validation.creation_diff(data)) == list(validation.diff({}, data))
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "aăâđĐeêioôơuưyAĂÂEÊOÔƠUƯYnguyễnẮằẳẵặ \t\n\u00a0\u2003\u0301\u0300\u0323ΑΣσςİ"
+        ),
+        max_size=30,
+    )
+)
+def test_folding_a_name_word_by_word_is_folding_it_whole(text):
+    assert bulk_import._fold_by_word(text) == fold(text)
+    assert bulk_import._fold_by_word(text) == fold(text)  # again: from the word cache
