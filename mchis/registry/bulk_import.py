@@ -390,24 +390,20 @@ def _date(value: str | None) -> Any:
 _iso_day = lru_cache(maxsize=65_536)(date.fromisoformat)
 # `json.dumps(..., ensure_ascii=False)` builds a new encoder per call: one encoder, the same output.
 _json = json.JSONEncoder(ensure_ascii=False).encode
-# How the snapshot shows each field when it is blank (`services.child_snapshot`): computed once.
-_SNAPSHOT_BLANK: tuple[tuple[str, str, Any], ...] = tuple(
-    (name, kind, None if kind == "date" or name == "village" else "")
+# How the snapshot shows each field when it is blank (`services.child_snapshot`), in FIELDS order: computed once.
+_SNAPSHOT_BLANK: tuple[tuple[str, Any], ...] = tuple(
+    (name, None if kind in ("date", "list") or name == "village" else "")
     for name, (kind, _) in validation.FIELDS.items()
 )
+_LIST_FIELDS = tuple(name for name, (kind, _) in validation.FIELDS.items() if kind == "list")
 
 
 def snapshot_of(data: dict[str, Any]) -> dict[str, Any]:
     """What `services.child_snapshot` returns for a record created from `data` (canonical, normalised)."""
-    snap: dict[str, Any] = {}
-    for name, kind, blank in _SNAPSHOT_BLANK:
-        value = data.get(name)
-        if kind != "list":
-            snap[name] = value or blank
-        elif name == "circumstances":
-            snap[name] = sorted(value or [], key=lambda m: (m["start_date"], m["group_code"]))
-        else:
-            snap[name] = list(value or [])
+    snap = {name: data.get(name) or blank for name, blank in _SNAPSHOT_BLANK}
+    for name in _LIST_FIELDS:  # a copy of each list (the circumstances by date); the key keeps its place
+        snap[name] = list(data.get(name) or [])
+    snap["circumstances"].sort(key=lambda m: (m["start_date"], m["group_code"]))
     snap["status"] = ChildStatus.ACTIVE.value
     snap["merged_into"] = None
     return snap
