@@ -342,7 +342,7 @@ def creation_diff(data: dict[str, Any]) -> dict[str, list[Any]]:
     return {name: [None, value] for name, value in data.items() if name in FIELDS and value not in _BLANKS}
 
 
-_BLANKS = ("", None, [])
+_BLANKS: tuple[Any, ...] = ("", None, [])  # what `_blank` reads as blank
 
 
 def _blank(value: Any) -> Any:
