@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cccd_province_codes.csv"
@@ -79,6 +79,13 @@ def decode(value: str) -> DecodedId | None:
 
 def _decode_valid(value: str) -> DecodedId:
     """`decode` of a number already known to have no structure error."""
+    return _decode_head(value[:6])
+
+
+@lru_cache(
+    maxsize=16_384
+)  # the first six digits say it all and repeat a lot (issue 14: the import's hot path)
+def _decode_head(value: str) -> DecodedId:
     century, sex = CENTURY_SEX[int(value[3])]
     return DecodedId(
         prefix=value[:3],
