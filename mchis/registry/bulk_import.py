@@ -34,17 +34,27 @@ from mchis.accounts.permissions import require
 from mchis.core.bulk import BulkTable, day, next_ids, uid
 from mchis.core.errors import DomainError, PermissionDeniedError
 from mchis.core.scoping import within
-from mchis.core.text import fold, nfc
+from mchis.core.text import fold
 from mchis.places.models import Level, Village
 from mchis.units.models import ReportingUnit
 from mchis.units.provinces import province_codes_for
 
 from . import validation
-from .importing import FIELD_OF, row_to_raw, source_ref
+from .importing import FIELD_OF, normalised_row, source_ref
 from .models import Child, ChildStatus, ChildVersion, CircumstanceMembership, RequestKind
 
 CHUNK = 5_000
-_fold = lru_cache(maxsize=200_000)(fold)  # names repeat a lot: folding is a hot spot at a million rows
+_fold_word = lru_cache(maxsize=65_536)(fold)
+
+
+def _fold_by_word(text: str) -> str:
+    """`fold(text)` a word at a time: a province has a million names but a few thousand distinct words."""
+    return " ".join([w for w in map(_fold_word, text.split()) if w])
+
+
+_fold = lru_cache(maxsize=200_000)(
+    _fold_by_word
+)  # names repeat a lot: folding is a hot spot at a million rows
 SEEN_TABLE = "registry_import_seen"
 
 # Validation field → template column (issues name the column the person typed in).
@@ -170,7 +180,7 @@ class VillageResolver:
 
     def resolve(self, text: str) -> tuple[int | None, str, str]:
         """(village id, how, label): how = "" (blank), exact, fuzzy or pending (a village not yet confirmed)."""
-        text = nfc(text)
+        text = validation.nfc_cached(text)  # a commune's rows name the same few villages
         if not text:
             return None, "", ""
         if text in self._memo:
@@ -308,8 +318,8 @@ class RowChecker:
         if problem is not None:
             return [problem]
         issues: list[ImportIssue] = []
-        raw, _ = row_to_raw({**row, "thon": ""}, {})
-        data, parse_issues = validation.normalise(raw)
+        # The village column is resolved below, after the checks (a refused row adds no pending village).
+        data, parse_issues = normalised_row(row)
         found = parse_issues or validation.validate(data, self.context)
         for name, limit in _LIMITS.items():
             value = data.get(name)
@@ -373,22 +383,27 @@ MEMBERSHIP_COLUMNS = ("child_id", "group_code", "subgroup_code", "start_date", "
 
 
 def _date(value: str | None) -> Any:
-    return day(date.fromisoformat(value)) if value else None
+    return day(_iso_day(value)) if value else None
+
+
+# Dates repeat a lot in a file and `date` objects are immutable: parse each distinct ISO text once.
+_iso_day = lru_cache(maxsize=65_536)(date.fromisoformat)
+# `json.dumps(..., ensure_ascii=False)` builds a new encoder per call: one encoder, the same output.
+_json = json.JSONEncoder(ensure_ascii=False).encode
+# How the snapshot shows each field when it is blank (`services.child_snapshot`), in FIELDS order: computed once.
+_SNAPSHOT_BLANK: tuple[tuple[str, Any], ...] = tuple(
+    (name, None if kind in ("date", "list") or name == "village" else "")
+    for name, (kind, _) in validation.FIELDS.items()
+)
+_LIST_FIELDS = tuple(name for name, (kind, _) in validation.FIELDS.items() if kind == "list")
 
 
 def snapshot_of(data: dict[str, Any]) -> dict[str, Any]:
     """What `services.child_snapshot` returns for a record created from `data` (canonical, normalised)."""
-    snap: dict[str, Any] = {}
-    for name, (kind, _) in validation.FIELDS.items():
-        value = data.get(name)
-        if name == "circumstances":
-            snap[name] = sorted(value or [], key=lambda m: (m["start_date"], m["group_code"]))
-        elif kind == "list":
-            snap[name] = list(value or [])
-        elif kind == "date" or name == "village":
-            snap[name] = value or None
-        else:
-            snap[name] = value or ""
+    snap = {name: data.get(name) or blank for name, blank in _SNAPSHOT_BLANK}
+    for name in _LIST_FIELDS:  # a copy of each list (the circumstances by date); the key keeps its place
+        snap[name] = list(data.get(name) or [])
+    snap["circumstances"].sort(key=lambda m: (m["start_date"], m["group_code"]))
     snap["status"] = ChildStatus.ACTIVE.value
     snap["merged_into"] = None
     return snap
@@ -501,16 +516,20 @@ class ChunkWriter:
         else:
             ids = next_ids(Child, len(rows))
         active = ChildStatus.ACTIVE.value
+        # `day`/`uid` ask the connection's vendor on every call: decide once per chunk (same values).
+        as_day = _iso_day if self.pg else (lambda text: day(_iso_day(text)))
+        as_uid = str if self.pg else (lambda u: uid(str(u)))
+        row_fields = tuple(zip(validation.ROW_FIELDS, _DATE_FIELD, strict=True))
 
         def child_rows() -> Iterable[tuple[Any, ...]]:
             for pk, g in zip(ids, rows, strict=True):
                 d = g.data
                 fields = [
-                    _date(d[name]) if is_date else d[name]
-                    for name, is_date in zip(validation.ROW_FIELDS, _DATE_FIELD, strict=True)
+                    (as_day(d[name]) if d[name] else None) if is_date else d[name]
+                    for name, is_date in row_fields
                 ]
                 yield (
-                    pk, uid(str(uuid.uuid4())), g.unit.pk, g.unit.admin_unit_id, *fields,
+                    pk, as_uid(uuid.uuid4()), g.unit.pk, g.unit.admin_unit_id, *fields,
                     _fold(d["full_name"]), _fold(d["guardian_name"]),
                     " | ".join(p for p in (_fold(d["father_name"]), _fold(d["mother_name"])) if p),
                     active, self.source, g.ref, 1, g.province_code,
@@ -521,10 +540,9 @@ class ChunkWriter:
 
         def version_rows() -> Iterable[tuple[Any, ...]]:
             for pk, g in zip(ids, rows, strict=True):
-                delta = validation.diff({}, g.data)
                 yield (
                     pk, 1, RequestKind.CREATE.value,
-                    json.dumps(snapshot_of(g.data), ensure_ascii=False), json.dumps(delta, ensure_ascii=False),
+                    _json(snapshot_of(g.data)), _json(validation.creation_diff(g.data)),
                     approver, now, approver, now, f"{self.reason}, dòng {g.row}",
                 )  # fmt: skip
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cccd_province_codes.csv"
@@ -74,6 +74,18 @@ def structure_errors(value: str) -> list[IdIssue]:
 def decode(value: str) -> DecodedId | None:
     if structure_errors(value):
         return None
+    return _decode_valid(value)
+
+
+def _decode_valid(value: str) -> DecodedId:
+    """`decode` of a number already known to have no structure error."""
+    return _decode_head(value[:6])
+
+
+@lru_cache(
+    maxsize=16_384
+)  # the first six digits say it all and repeat a lot (issue 14: the import's hot path)
+def _decode_head(value: str) -> DecodedId:
     century, sex = CENTURY_SEX[int(value[3])]
     return DecodedId(
         prefix=value[:3],
@@ -93,8 +105,9 @@ def check(
     errors = structure_errors(value)
     if errors:
         return errors
-    decoded = decode(value)
-    assert decoded is not None
+    decoded = _decode_valid(
+        value
+    )  # checked just above: not twice per number (issue 14, the import's hot path)
     warnings: list[IdIssue] = []
     if date_of_birth and decoded.birth_year != date_of_birth.year:
         warnings.append(IdIssue("warning", "personal_id", "id_year_mismatch",

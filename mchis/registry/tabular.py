@@ -149,16 +149,23 @@ def open_rows(path: Path, columns: Sequence[tuple[str, str]]) -> tuple[list[str]
     if first is None:
         raise DomainError("Tệp không có dữ liệu.", field="file")
     header = [_key(h, columns) for h in first]
+    csv_text = suffix == ".csv"
 
     def rows() -> Iterator[dict[str, Any]]:
         width = len(header)
         try:
             for number, values in enumerate(table, start=2):
-                if all(v in (None, "") for v in values):
-                    continue
-                row: dict[str, Any] = {
-                    header[i]: ("" if v is None else v) for i, v in enumerate(values) if i < width
-                }
+                if csv_text:
+                    # Every CSV cell is a str (never None): the same row, built without per-cell tests.
+                    if not any(values):
+                        continue
+                    row = dict(
+                        zip(header, values, strict=False)
+                    )  # a short or long row: as many cells as both have
+                else:
+                    if all(v in (None, "") for v in values):
+                        continue
+                    row = {header[i]: ("" if v is None else v) for i, v in enumerate(values) if i < width}
                 row["_row"] = number
                 yield row
         except (UnicodeDecodeError, csv.Error) as exc:

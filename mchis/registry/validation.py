@@ -113,7 +113,7 @@ _DMY_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})\Z")
 
 
 @lru_cache(maxsize=65_536)  # dates repeat a lot in a file (issue 14: the initial migration's hot path)
-def _iso_date(text: str) -> str | None:
+def iso_date(text: str) -> str | None:
     """ISO form of a dd/mm/yyyy or yyyy-mm-dd text, None when it is not a date."""
     try:
         if _ISO_DATE.match(text):
@@ -136,19 +136,19 @@ def parse_date(value: Any, field_name: str) -> str | None:
     text = str(value).strip()
     if " " in text:  # "2016-03-12 00:00:00" from spreadsheets
         text = text.split(" ")[0]
-    iso = _iso_date(text)
+    iso = iso_date(text)
     if iso is None:
         raise ParseError(field_name, f"{LABELS.get(field_name, field_name)}: ngày không hợp lệ (dd/mm/yyyy).")
     return iso
 
 
-_BLANK: dict[str, Any] = {"date": None, "int": None, "sex": "", "pid": "", "list": [], "text": "", "code": ""}
+BLANK: dict[str, Any] = {"date": None, "int": None, "sex": "", "pid": "", "list": [], "text": "", "code": ""}
 
 
-def _normalise_value(name: str, value: Any) -> Any:
+def normalise_value(name: str, value: Any) -> Any:
     kind = FIELDS[name][0]
     if value is None or value == "":  # most columns of a row are blank: same result, without the work
-        return [] if kind == "list" else _BLANK[kind]
+        return [] if kind == "list" else BLANK[kind]
     if kind == "date":
         return parse_date(value, name)
     if kind == "int":
@@ -169,11 +169,11 @@ def _normalise_value(name: str, value: Any) -> Any:
         return text if text.isdigit() else _PID_JUNK.sub("", text)
     if kind == "list":
         return _normalise_list(name, value or [])
-    return _nfc(str(value))
+    return nfc_cached(str(value))
 
 
 _PID_JUNK = re.compile(r"[\s.\-]")
-_nfc = lru_cache(maxsize=200_000)(nfc)  # names and codes repeat: NFC once per distinct text
+nfc_cached = lru_cache(maxsize=200_000)(nfc)  # names and codes repeat: NFC once per distinct text
 
 
 def _normalise_list(name: str, items: Any) -> list[dict[str, Any]]:
@@ -207,21 +207,21 @@ def normalise(raw: dict[str, Any], *, only_present: bool = False) -> tuple[dict[
     """Canonical values for known fields; unknown keys are ignored. Returns (data, parse errors)."""
     data: dict[str, Any] = {}
     issues: list[Issue] = []
-    for name, kind in _KINDS:
+    for name, kind in KINDS:
         if only_present and name not in raw:
             continue
         value = raw.get(name)
         if value is None or value == "":  # most columns are blank: no call (the initial migration's hot path)
-            data[name] = [] if kind == "list" else _BLANK[kind]
+            data[name] = [] if kind == "list" else BLANK[kind]
             continue
         try:
-            data[name] = _normalise_value(name, value)
+            data[name] = normalise_value(name, value)
         except ParseError as exc:
             issues.append(Issue("error", exc.field, "parse", exc.message))
     return data, issues
 
 
-_KINDS: tuple[tuple[str, str], ...] = tuple((name, kind) for name, (kind, _) in FIELDS.items())
+KINDS: tuple[tuple[str, str], ...] = tuple((name, kind) for name, (kind, _) in FIELDS.items())
 
 
 @lru_cache(maxsize=131_072)
@@ -301,8 +301,9 @@ def validate(data: dict[str, Any], context: Context) -> list[Issue]:
             Issue(issue.level, "personal_id", issue.code, f"{LABELS['personal_id']}: {issue.message}")
         )
     for name in ("father_personal_id", "mother_personal_id", "guardian_personal_id"):
-        for issue in pid.structure_errors(data.get(name) or ""):
-            if data.get(name):
+        value = data.get(name)
+        if value:  # a blank number is no error
+            for issue in pid.structure_errors(value):
                 err(name, issue.code, f"{LABELS[name]}: {issue.message}")
     ids = [data.get(n) for n in ("personal_id", "father_personal_id", "mother_personal_id") if data.get(n)]
     if len(ids) != len(set(ids)):
@@ -333,6 +334,15 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
         for name, value in after.items()
         if name in FIELDS and _blank(before.get(name)) != _blank(value)
     }
+
+
+def creation_diff(data: dict[str, Any]) -> dict[str, list[Any]]:
+    """`diff({}, data)`, the history diff of a new record, without the per-field calls (issue 14: one per
+    row of the initial migration)."""
+    return {name: [None, value] for name, value in data.items() if name in FIELDS and value not in _BLANKS}
+
+
+_BLANKS: tuple[Any, ...] = ("", None, [])  # what `_blank` reads as blank
 
 
 def _blank(value: Any) -> Any:
