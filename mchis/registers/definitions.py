@@ -42,6 +42,9 @@ class RegisterDef:
     woman: bool = True  # the subject is a woman (sex F enforced)
     newborns: bool = False
     extra_subject: tuple[FieldSpec, ...] = field(default=())
+    # Date fields, besides the event's month, by whose month a report may count the record (a form query's
+    # `period_field`): a write marks those months changed too, and the form loader refuses any other date there.
+    period_dates: tuple[str, ...] = ()
 
     @property
     def all_fields(self) -> tuple[FieldSpec, ...]:
@@ -147,6 +150,10 @@ DELIVERY = RegisterDef(
     model=m.Delivery,
     label=gettext_noop("Sổ đẻ"),
     newborns=True,
+    period_dates=(
+        "postpartum_week1_date",
+        "postpartum_week2_6_date",
+    ),  # postnatal care, counted by visit month
     fields=(
         F("gestational_age_weeks", "int", gettext_noop("Tuổi thai khi đẻ (tuần)"), min=22, max=45),
         F("delivery_mode", "choice", gettext_noop("Cách đẻ"), required=True, choices=m.DeliveryMode),

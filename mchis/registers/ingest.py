@@ -279,7 +279,7 @@ def _ingest(
     }
     existing: dict[Key, dict[str, Any]] = {
         (row["facility_id"], row["source_system"], row["source_record_id"]): row
-        for row in writer.existing_rows(reg.model, keys, lock=write)
+        for row in writer.existing_rows(reg.model, keys, lock=write, extra=reg.period_dates)
     }
     facility_ids = {o.clean["facility_id"] for _, o in valid}
     months = {o.clean["month"] for _, o in valid} | {row["month"] for row in existing.values()}
@@ -301,7 +301,7 @@ def _ingest(
         result.rows.sort(key=lambda r: r["index"])
         return result
     objs = write_plan(reg, plan, result)
-    unit_months_changed(changed_unit_months(plan, existing))
+    unit_months_changed(changed_unit_months(plan, existing, reg.period_dates))
     outbox_enqueue(
         topic=f"register.{reg.key}", items=[outbox_item(reg, obj, units[obj.facility_id][1]) for obj in objs]
     )
@@ -321,18 +321,24 @@ def _ingest(
     return result
 
 
-def changed_unit_months(plan: Plan, existing: dict[Key, dict[str, Any]]) -> set[tuple[int, date]]:
-    """The (facility, month) pairs a written plan touches: every date of each written record (a cell may
-    count a row by another date field, e.g. the postpartum visits) and the stored row's month before an
-    update (a record moved to another month leaves the old one)."""
+def changed_unit_months(
+    plan: Plan, existing: dict[Key, dict[str, Any]], period_dates: tuple[str, ...] = ()
+) -> set[tuple[int, date]]:
+    """The (facility, month) pairs a written plan touches: the record's month, the months of its register's
+    `period_dates` (a report may count a delivery by its postnatal visits' month), and the stored row's months
+    before an update (a record moved to another month leaves the old one). Not every date of the record: a
+    mother's date of birth is no reporting period (marking it made ~2 unit-months per record for the worker)."""
     pairs: set[tuple[int, date]] = set()
     for _, outcome, _ in plan.writes:
         clean = outcome.clean
         fid = clean["facility_id"]
-        pairs |= {(fid, value) for value in clean.values() if isinstance(value, date)}
+        pairs.add((fid, clean["month"]))
+        pairs |= {(fid, clean[name]) for name in period_dates if isinstance(clean.get(name), date)}
         old = existing.get((fid, clean["source_system"], clean["source_record_id"]))
-        if old and old.get("month"):
-            pairs.add((fid, old["month"]))
+        if old:
+            pairs |= {
+                (fid, old[name]) for name in ("month", *period_dates) if isinstance(old.get(name), date)
+            }
     return pairs
 
 

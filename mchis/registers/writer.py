@@ -28,11 +28,22 @@ KEY_FIELDS = ("facility", "source_system", "source_record_id")
 _KEY_COLUMNS = ("facility_id", "source_system", "source_record_id")
 
 
-def existing_rows(model: Any, keys: set[tuple[int, str, str]], *, lock: bool) -> list[dict[str, Any]]:
+def existing_rows(
+    model: Any, keys: set[tuple[int, str, str]], *, lock: bool, extra: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Stored rows with these (facility, source system, record id) keys; locked in key order when writing, so
     concurrent batches on the same records queue instead of racing. PostgreSQL: one join against the unnested
     key arrays, answered from the unique index whatever the table size."""
-    names = ["id", "facility_id", "source_system", "source_record_id", "month", "row_hash", "voided_at"]
+    names = [
+        "id",
+        "facility_id",
+        "source_system",
+        "source_record_id",
+        "month",
+        "row_hash",
+        "voided_at",
+        *extra,
+    ]
     if not keys:
         return []
     if connection.vendor == "postgresql":

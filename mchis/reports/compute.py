@@ -118,7 +118,25 @@ def check_against_models(spec: FormSpec, file: str) -> list[Problem]:
                         f"'{q.period_field}' không phải trường ngày của sổ '{q.register}'",
                     )
                 )
+            elif q.period_field not in _period_dates(q.register):
+                # a write marks only these months changed (registers.ingest): another date would go stale
+                problems.append(
+                    Problem(
+                        file,
+                        f"{where}.period_field",
+                        f"'{q.period_field}' không phải ngày tính kỳ báo cáo của sổ '{q.register}' (được dùng: "
+                        f"{', '.join(_period_dates(q.register)) or 'chỉ tháng của sự kiện'})",
+                    )
+                )
     return problems
+
+
+def _period_dates(register: str) -> tuple[str, ...]:
+    """The dates besides the event's month by which the register's records may be counted (RegisterDef)."""
+    from mchis.registers.definitions import REGISTERS
+
+    reg = REGISTERS.get(register)
+    return reg.period_dates if reg is not None else ()
 
 
 def _filter_q(f: Filter) -> Q:

@@ -68,6 +68,27 @@ def test_update_moving_a_record_marks_the_old_month_too(tree, collector):
     assert {old_day.replace(day=1), this_month()} <= dirty(tree.tyt_a1)
 
 
+def test_a_write_marks_its_reporting_months_not_every_date_of_the_record(tree, collector):
+    """The record's month and its register's period dates (postnatal visits) — not the mother's date of birth
+    (that marked ~2 unit-months per record for the worker); moving a postnatal visit marks its old month too."""
+    records_upsert(actor=collector, register="anc", records=[anc(dob="1990-06-15")], channel=BatchChannel.API)
+    assert dirty(tree.tyt_a1) == {this_month()}
+    DirtyUnitMonth.objects.all().delete()
+    birth = this_month() - timedelta(days=1)  # the last day of last month
+    last_month = birth.replace(day=1)
+    first = delivery(
+        rid="pp-1",
+        event_date=birth.isoformat(),
+        postpartum_week1_date=(birth + timedelta(days=2)).isoformat(),
+    )
+    records_upsert(actor=collector, register="delivery", records=[first], channel=BatchChannel.API)
+    assert dirty(tree.tyt_a1) == {last_month, this_month()}  # born last month, visited this month
+    DirtyUnitMonth.objects.all().delete()
+    moved = {**first, "postpartum_week1_date": birth.isoformat()}  # the visit moved back into last month
+    records_upsert(actor=collector, register="delivery", records=[moved], channel=BatchChannel.API)
+    assert dirty(tree.tyt_a1) == {last_month, this_month()}  # the visit's old month is marked too
+
+
 @pytest.mark.usefixtures("media")
 def test_excel_upload_commit_marks_dirty(tree, collector):
     day = date.today() - timedelta(days=5)

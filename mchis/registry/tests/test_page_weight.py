@@ -31,4 +31,7 @@ def test_child_form_page_weight(collector, settings):
     print(f"\nform page weight: {raw} bytes raw, {zipped} bytes gzip; parts: {sizes}")
     assert sizes["registry/draft.js"] < 8_000 and sizes["registry/registry.css"] < 4_000
     assert sizes["html"] < 60_000
-    assert zipped < 120_000
+    # First visit only: every linked file is precached by the service worker (offline entry, issue 18) and
+    # served with a far-future cache header, so later visits transfer the HTML alone (~5 KB gzip). Raised from
+    # 120 KB when the form gained offline duplicate hints and queued register edits (+4 KB gzip).
+    assert zipped < 128_000

@@ -179,3 +179,22 @@ def test_r_mch_03_expression_parser_round_trips_integer_sums(terms):
 def test_r_mch_03_expression_parser_never_crashes(text):
     with contextlib.suppress(ValueError):
         parse_expr(text)
+
+
+def test_r_mch_03_a_period_date_the_register_does_not_declare_is_refused(db, tmp_path):
+    """A write marks changed only the months of the record and of its register's period dates (analytics,
+    registers.ingest): a form counting by another date (the mother's date of birth) would go stale, so the
+    loader refuses it, naming the dates that may be used."""
+    bad_data = _bcx()
+    bad_data["code"] = "BCX9"
+    bad_data["sections"][0]["rows"][2]["query"] = {"register": "anc", "period_field": "dob"}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(bad_data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(FormDefinitionError, match=r"bad\.json: ") as exc:
+        forms_load(actor=None, paths=[bad])
+    text = "\n".join(str(p) for p in exc.value.problems)
+    assert (
+        "period_field: 'dob' không phải ngày tính kỳ báo cáo của sổ 'anc' (được dùng: chỉ tháng của sự kiện)"
+        in text
+    )
+    assert FormDefinition.objects.count() == 0
