@@ -136,36 +136,31 @@ def recompute_pending(months: Iterable[date], root_path: str = "") -> int:
 
 
 def recompute_dirty(*, limit: int = 2000) -> int:
-    """Recompute up to `limit` dirty unit-months, oldest first, one transaction each (a concurrent worker
-    skips the rows another holds). Returns how many were recomputed."""
+    """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty province roll-ups
+    (ADR 0077), one transaction each (a concurrent worker skips the rows another holds). Returns how many
+    unit-months were recomputed."""
+    done = _drain(DirtyUnitMonth, "unit_id", recompute_unit_month, limit)
+    _drain(DirtyRollup, "root_id", recompute_rollup, limit)
+    return done
+
+
+def _drain(model: Any, key: str, recompute: Any, limit: int) -> int:
+    """Claim the oldest row of a dirty table (skipping rows another worker holds), delete it and recompute it in
+    the same transaction (a crash leaves it dirty), up to `limit` times."""
     done = 0
     while done < limit:
         with transaction.atomic():
             row = (
-                DirtyUnitMonth.objects.select_for_update(skip_locked=True)
+                model.objects.select_for_update(skip_locked=True)
                 .order_by("marked_at", "id")
-                .values("id", "unit_id", "month")
+                .values("id", key, "month")
                 .first()
             )
             if row is None:
                 break
-            DirtyUnitMonth.objects.filter(pk=row["id"]).delete()
-            recompute_unit_month(row["unit_id"], row["month"])
+            model.objects.filter(pk=row["id"]).delete()
+            recompute(row[key], row["month"])
         done += 1
-    rollups = 0
-    while rollups < limit:
-        with transaction.atomic():
-            dirty = (
-                DirtyRollup.objects.select_for_update(skip_locked=True)
-                .order_by("marked_at", "id")
-                .values("id", "root_id", "month")
-                .first()
-            )
-            if dirty is None:
-                break
-            DirtyRollup.objects.filter(pk=dirty["id"]).delete()
-            recompute_rollup(dirty["root_id"], dirty["month"])
-        rollups += 1
     return done
 
 
