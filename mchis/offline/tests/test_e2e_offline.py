@@ -151,10 +151,13 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     # the page sends the queue by itself (the "online" event, or the service worker's Background Sync)
     _until(page, "document.querySelectorAll('[data-outbox-item][data-status=waiting]').length === 0", 120)
     _until(page, "document.querySelector('[data-outbox-n]').textContent === '0'")
-    page.wait_for_timeout(1000)  # the server has answered: let its last write settle (SQLite in tests)
+    # the server has answered every entry: wait for its rows themselves (not a fixed time)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and OfflineItem.objects.count() < 9:
+        time.sleep(0.2)
     # again: the button sends nothing twice
     page.click("[data-testid=outbox-send]")
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1500)  # a second sync, if the button wrongly sent again, would have answered by now
     assert OfflineItem.objects.count() == 9
     assert AncVisit.objects.count() == 5
     assert ChangeRequest.objects.filter(kind=RequestKind.CREATE, client_key__isnull=False).count() == 3

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import unicodedata
 
 import pytest
@@ -168,7 +169,13 @@ def test_offline_duplicate_hint_and_a_stale_register_edit_becomes_a_conflict(
 
     context.set_offline(False)
     _until(page, "document.querySelectorAll('[data-outbox-item][data-status=waiting]').length === 0", 90)
-    page.wait_for_timeout(1000)
+    # "not waiting" includes "sending": wait for the server's rows themselves, not for a fixed time
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        OfflineItem.objects.filter(kind="register_edit").exists()
+        and ChangeRequest.objects.filter(kind=RequestKind.CREATE, client_key__isnull=False).exists()
+    ):
+        time.sleep(0.2)
     created = ChangeRequest.objects.get(kind=RequestKind.CREATE, client_key__isnull=False)
     assert created.not_duplicate_reason == "Khác mẹ: đã hỏi gia đình"
     edit = OfflineItem.objects.get(kind="register_edit")

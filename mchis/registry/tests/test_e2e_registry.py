@@ -156,11 +156,13 @@ def test_r_ch_05_offline_draft_is_sent_once_when_back_online(
     assert len(key) >= 32  # crypto.randomUUID
     _fill_child(page, "Lò Thị Hoa")
     page.wait_for_function("document.body.dataset.offlineUser && window.MchisOutbox")
-    page.wait_for_timeout(500)  # the device key arrives once per session (docs/offline.md)
+    # the device key arrives once per session (docs/offline.md): wait for it, not for a fixed time
+    _poll(page, f"MchisOutbox.key('{collector.pk}', {{cachedOnly: true}}).then(k => !!k)")
     context.set_offline(True)
     page.click("main form[method=post] button[name=send]")
-    # the offline outbox (issue 18) keeps it, under the form's own key, and sends it when back online
-    assert "hàng chờ" in page.locator("#offline-status").inner_text()
+    # the offline outbox (issue 18) keeps it, under the form's own key, and sends it when back online; the
+    # save is asynchronous (encryption, IndexedDB): wait for its message
+    _poll(page, "(document.querySelector('#offline-status') || {}).textContent.includes('hàng chờ')")
     assert ChangeRequest.objects.count() == 0
     context.set_offline(False)
     for _ in range(120):
@@ -173,3 +175,13 @@ def test_r_ch_05_offline_draft_is_sent_once_when_back_online(
     page.goto(f"{live_server.url}/children/new/")
     assert page.locator("#id_full_name").input_value() == ""
     assert page.locator("[data-client-key]").input_value() != key
+
+
+def _poll(page, expression: str, seconds: float = 30) -> None:
+    """Poll a JavaScript expression from outside the page until it is truthy (a failure names it)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if page.evaluate(expression):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"still false after {seconds} s: {expression}")
