@@ -6,24 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from mchis.accounts.models import ApiClient
 from mchis.accounts.services import api_client_create
-from mchis.analytics.store import mark_months
-from mchis.registers import models as R
-from mchis.reports.tests.registerdata import rec
-
-
-@pytest.fixture
-def data(tree, forms, recompute):
-    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 9), place="at_facility", anc_4_in_3_trimesters=True)
-    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 9), place="at_facility")
-    rec(R.Delivery, tree.tyt_b1, date(2026, 1, 9), place="at_facility")
-    mark_months([date(2026, 1, 1)], [tree.tyt_a1.pk, tree.tyt_b1.pk])
-    recompute()
-    return tree
 
 
 def client_for(user) -> Client:

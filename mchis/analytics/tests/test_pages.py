@@ -4,27 +4,12 @@ user group, the map with drill-down; every page scoped (R-MCH-07)."""
 from __future__ import annotations
 
 import io
-from datetime import date
 
-import pytest
 from django.test import Client
 from openpyxl import load_workbook
 
 from mchis.analytics.models import Favorite
-from mchis.analytics.store import mark_months
 from mchis.core.models import AuditEvent
-from mchis.registers import models as R
-from mchis.reports.tests.registerdata import rec
-
-
-@pytest.fixture
-def data(tree, forms, recompute):
-    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 9), place="at_facility", anc_4_in_3_trimesters=True)
-    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 9), place="at_facility")
-    rec(R.Delivery, tree.tyt_b1, date(2026, 1, 9), place="at_facility")
-    mark_months([date(2026, 1, 1)], [tree.tyt_a1.pk, tree.tyt_b1.pk])
-    recompute()
-    return tree
 
 
 def login(user) -> Client:
