@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from mchis.core.models import AuditEvent
@@ -15,8 +16,6 @@ from mchis.registers.definitions import REGISTERS
 from mchis.registers.models import AncVisit
 from mchis.registers.webform import form_data, record_form_fields
 
-from .test_sync_api import _client, _no_2fa  # noqa: F401 - the autouse fixture and the signed-in client
-
 ANC = {
     "event_date": "03/11/2026",
     "place": "at_facility",
@@ -25,6 +24,17 @@ ANC = {
     "gestational_age_weeks": "12",
     "visit_number": "1",
 }
+
+
+@pytest.fixture(autouse=True)
+def _no_2fa(settings):
+    settings.ROLES_REQUIRING_2FA = []
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def _record(actor: Any, **fields: Any) -> AncVisit:
