@@ -301,26 +301,36 @@
     });
   }
 
+  function wait(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
   function deleteWithPatience() {
-    var deleted = root.idb.deleteDB(DB_NAME);
-    var patience = new Promise(function (resolve) { setTimeout(resolve, 3000); });
-    return Promise.race([deleted, patience]);
+    return Promise.race([root.idb.deleteDB(DB_NAME), wait(3000)]);
   }
 
   // Logout: everything of this browser's offline copy, the queue included (the person confirmed it).
+  // Nothing may open the database from the first step on: an open request queued behind the deletion would
+  // create it again (empty) after the logout. So the database is opened only if it is there, emptied (at once),
+  // closed, then deleted; "wiping" holds until the deletion has really finished (it may wait for another tab or
+  // the worker to let go), not only until the caller stops waiting for it.
   function wipeAll() {
-    // Empty every store first (immediate), then delete the database (it may wait for other tabs to let go).
-    var emptied = db().then(function (d) {
-      wiping = true;  // from here on, an open request would be queued behind the deletion and re-create it
-      var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
-      return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").clear(), tx.objectStore("outbox").clear()])
-        .then(function () { return tx.done; })
-        .then(function () { d.close(); });
-    });
+    wiping = true;
+    var mine = dbPromise;
     dbPromise = null;
-    // the page leaves right after; the worker lives on and must be able to open the database again (next login)
+    if (mine) mine.then(function (d) { d.close(); }).catch(function () {});
+    var deleted = exists().then(function (yes) {
+      if (!yes) return;
+      return openExisting().then(function (d) {
+        var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
+        return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").clear(), tx.objectStore("outbox").clear()])
+          .then(function () { return tx.done; })
+          .then(function () { d.close(); }, function (e) { d.close(); throw e; });
+      }, function () { /* gone meanwhile */ }).then(function () { return root.idb.deleteDB(DB_NAME); });
+    });
+    // the worker lives on and must be able to open the database again at the next login: "wiping" ends when
+    // the deletion has finished, or after a minute at the most (a tab that never lets go must not lock it out)
+    Promise.race([deleted, wait(60000)]).then(done, done);
     function done() { wiping = false; }
-    return emptied.then(deleteWithPatience).then(wipeCaches).then(done, function (e) { done(); throw e; });
+    return Promise.race([deleted, wait(3000)]).then(wipeCaches);
   }
 
   root.MchisOutbox = {

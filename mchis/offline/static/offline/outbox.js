@@ -20,6 +20,9 @@
     // Signed out or session expired: the key, the unit's data and the cached pages go (queued entries stay
     // encrypted until the same person signs in again).
     O.wipeSession().catch(function () {});
+    // the page just left (or its worker) may still be letting go of the database: look again a little later,
+    // so a logout always ends with no database left on the device (unless entries are still queued)
+    [2000, 8000].forEach(function (ms) { setTimeout(function () { O.wipeSession().catch(function () {}); }, ms); });
     return;
   }
   var ready = Promise.all([O.setState("user", user), O.setState("csrf", csrf())]).then(function () {
