@@ -56,6 +56,26 @@ CACHED_NON_STATIC = (
 )
 
 
+# The device keeps nothing of the session: either the database is gone, or (its deletion still waiting for a
+# connection to let go) every store of it is empty. Opened only if it is there: an aborted creation leaves none.
+NOTHING_STORED = """indexedDB.databases().then(all => {
+  if (!all.some(d => d.name === 'mchis-offline')) return true;
+  return new Promise(resolve => {
+    const req = indexedDB.open('mchis-offline');
+    req.onupgradeneeded = e => e.target.transaction.abort();
+    req.onerror = () => resolve(true);
+    req.onsuccess = () => {
+      const d = req.result, names = ['keys', 'state', 'outbox'];
+      d.onversionchange = () => d.close();
+      const tx = d.transaction(names);
+      const counts = names.map(n => tx.objectStore(n).count());
+      tx.oncomplete = () => { d.close(); resolve(counts.every(c => c.result === 0)); };
+      tx.onabort = () => { d.close(); resolve(false); };
+    };
+  });
+})"""
+
+
 def _until(page, expression: str, seconds: float = 60) -> None:
     """Poll a JavaScript expression from outside the page (page.wait_for_function evaluates strings inside
     the page, which the strict CSP refuses - as it should)."""
@@ -200,8 +220,8 @@ def test_offline_day_arrives_once_conflict_goes_to_the_leader_logout_wipes(
     page.click(".site-user form[action$='/accounts/logout/'] button")
     page.wait_for_url("**/accounts/login/**")
     # the stores are emptied at once; the deletion itself completes when every connection has let go
-    # (asynchronous by nature): give it a few seconds
-    _until(page, "indexedDB.databases().then(all => !all.some(d => d.name === 'mchis-offline'))", 15)
+    # (asynchronous by nature, and later still on a loaded machine): what must hold is that nothing is left
+    _until(page, NOTHING_STORED, 15)
     # no cached page or data is left; the login page's own scripts and styles may be cached again at once by the
     # worker (public files under /static/, no personal data: that is what lets the login page open offline)
     _until(page, CACHED_NON_STATIC + ".then(left => left.length === 0)", 15)

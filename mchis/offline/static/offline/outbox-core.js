@@ -284,7 +284,7 @@
 
   // The key and the unit's data go; queued entries stay (encrypted). A database left with nothing queued (the
   // logout emptied it, its deletion was still blocked when the page moved on) is deleted here, so a logout
-  // always ends with no database on the device.
+  // always ends with nothing stored on the device (the database itself goes once every connection lets go).
   function clearSession(d) {
     if (dbPromise) { dbPromise.then(function (open) { open.close(); }).catch(function () {}); dbPromise = null; }
     var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
