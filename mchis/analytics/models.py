@@ -9,6 +9,7 @@
   applies the difference of a unit-month to the unit and its ancestors, so reads never scan the leaves.
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
 * ``DirtyRollup`` — province subtrees × months whose report-cell roll-ups the worker recomputes (ADR 0077).
+* ``CrossProvinceEvent`` — events counted by two provinces, taken out once above both (ADR 0078).
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
 * ``Dashboard`` / ``DashboardItem`` — a unit's dashboard made of favourites (defaults per user group: dashboards.py).
 """
@@ -67,6 +68,29 @@ class DirtyRollup(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["root", "month"], name="analytics_dirty_rollup_unique")
+        ]
+
+
+class CrossProvinceEvent(models.Model):
+    """An event a commune station of one province counts as "CSYT khác" (typed, or derived from a facility's
+    row of its resident) and a facility of another province recorded: each province's report counts it once,
+    so the sum of the provinces counts it twice. Its values (station side, province forms' cells) are taken
+    out once at the units above both provinces (ADR 0078); the row remembers what was taken out, and where."""
+
+    month = models.DateField()
+    kind = models.CharField(max_length=8)  # "typed" | "derived"
+    register = models.CharField(max_length=16)
+    record_id = models.BigIntegerField()  # the station's row (typed) or the facility's row (derived)
+    station = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    station_root = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    other_root = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    values = models.JSONField(default=dict)  # {element: [provisional, approved]} taken out
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind", "register", "record_id", "station"], name="analytics_crossing_unique"
+            )
         ]
 
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mchis.core.changes import ReportFiguresChange
@@ -33,12 +33,12 @@ from mchis.quality.models import QualitySnapshot
 from mchis.reports.compute import Number, complete, register_values
 from mchis.reports.models import FROZEN_STATES, ReportInstance
 from mchis.reports.periods import Period, deadline, deadline_days_for
-from mchis.reports.selectors import APPROVED, forms_in_force, rollup
+from mchis.reports.selectors import APPROVED, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
 
 from .definitions import ELEMENT_FORM, catalog
-from .models import DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
+from .models import CrossProvinceEvent, DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
@@ -368,7 +368,102 @@ def recompute_rollup(root_id: int, month: date) -> int:
             if (np_, na) != (op, oa):
                 deltas.append((e, np_ - op, na - oa))
         apply_rollup_deltas(above, month, deltas)
+    recompute_crossings(root, month)
     return len(changed) + len(gone)
+
+
+CrossKey = tuple[str, str, int, int]  # (kind, register, record id, station id)
+
+
+def recompute_crossings(root: ReportingUnit, month: date) -> int:
+    """Take out once, at the units above two provinces, the events both provinces count (ADR 0078): a station
+    of one counts it as "CSYT khác" (typed or derived), a facility of the other recorded it, and no form is
+    filed above a province to take it out. Every such event with a side in `root`'s province is recomputed
+    here (the same rows, from either side: recomputing either province brings it up to date); what was taken
+    out before is put back first. Approved: taken out only when both provinces' reports of the form are
+    approved (each approved total holds it). Returns the number of events taken out now."""
+    period = Period(month, "monthly")
+    paths: dict[int, str] = {}
+
+    def path_of(uid: int) -> str:
+        if uid not in paths:
+            paths[uid] = ReportingUnit.objects.filter(pk=uid).values_list("path", flat=True).first() or ""
+        return paths[uid]
+
+    roots: dict[int, int] = {}
+
+    def root_of(uid: int) -> int | None:
+        if uid not in roots:
+            p = path_of(uid)
+            roots[uid] = province_root(p) if p else 0
+        return roots[uid] or None
+
+    approved: set[tuple[int, str]] = set()  # (province root, form code) with an approved report of the month
+    for unit_id, code in ReportInstance.objects.filter(
+        period_start=month, period_type="monthly", status__in=APPROVED, form__level="province"
+    ).values_list("unit_id", "form__code"):
+        r = root_of(unit_id)
+        if r is not None:
+            approved.add((r, code))
+    new: dict[CrossKey, tuple[int, int, dict[str, list[float]]]] = {}
+    for c in crossings(period, root.path):
+        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids]
+        if mine is None or mine in others or others[0] is None:
+            continue  # both sides in one province: its own total took it out once
+        values: dict[str, list[float]] = {}
+        for code, cells in c.values.items():
+            both = (mine, code) in approved and (others[0], code) in approved
+            for key, value in cells.items():
+                values[f"{code}.{key}"] = [float(value), float(value) if both else 0.0]
+        if values:
+            new[(c.kind, c.register, c.record_id, c.station_id)] = (mine, others[0], values)
+    stored = CrossProvinceEvent.objects.filter(month=month).filter(
+        models.Q(station_root=root) | models.Q(other_root=root) | models.Q(record_id__in=[k[2] for k in new])
+    )
+    old: dict[CrossKey, CrossProvinceEvent] = {}
+    for r in stored:
+        key = (r.kind, r.register, r.record_id, r.station_id)
+        if root.pk in (r.station_root_id, r.other_root_id) or key in new:
+            old[key] = r
+    deltas: dict[int, dict[str, list[float]]] = defaultdict(dict)
+
+    def take(station_root: int, other_root: int, values: dict[str, list[float]], sign: float) -> None:
+        above = set(ancestor_ids(path_of(other_root))[:-1])
+        for node in ancestor_ids(path_of(station_root))[:-1]:
+            if node in above:
+                for e, (p, a) in values.items():
+                    d = deltas[node].setdefault(e, [0.0, 0.0])
+                    d[0] += sign * p
+                    d[1] += sign * a
+
+    for key, row in old.items():
+        if new.get(key) != (row.station_root_id, row.other_root_id, row.values):
+            take(row.station_root_id, row.other_root_id, row.values, +1.0)  # put back what was taken out
+    for key, (mine, other, values) in new.items():
+        row = old.get(key)
+        if row is None or (row.station_root_id, row.other_root_id, row.values) != (mine, other, values):
+            take(mine, other, values, -1.0)
+    CrossProvinceEvent.objects.filter(pk__in=[r.pk for r in old.values()]).delete()
+    CrossProvinceEvent.objects.bulk_create(
+        [
+            CrossProvinceEvent(
+                month=month,
+                kind=k[0],
+                register=k[1],
+                record_id=k[2],
+                station_id=k[3],
+                station_root_id=mine,
+                other_root_id=other,
+                values=values,
+            )
+            for k, (mine, other, values) in new.items()
+        ]
+    )
+    for node, changes in deltas.items():
+        moved = [(e, p, a) for e, (p, a) in changes.items() if p or a]
+        if moved:
+            apply_rollup_deltas([node], month, moved)
+    return len(new)
 
 
 def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, float, float]]) -> None:
@@ -392,6 +487,7 @@ def rebuild_rollups() -> int:
     units = ReportingUnit._meta.db_table
     summed = " OR ".join(f"v.element LIKE '{prefix}.%%'" for prefix in OWN_FORMS)
     with transaction.atomic(), connection.cursor() as cur:
+        CrossProvinceEvent.objects.all().delete()  # taken out of rows deleted here: taken out again below
         cur.execute(f"DELETE FROM {roll}")  # noqa: S608 - table names from the models only
         cur.execute(f"""
             INSERT INTO {roll} (node_id, element, month, provisional, approved)
