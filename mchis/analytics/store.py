@@ -267,8 +267,10 @@ def province_root(path: str) -> int:
 def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
     """Mark the unit's province for the month (when the unit has report cells: `files`), and the provinces of
     the stations whose residents' events the unit recorded (derived into their "CSYT khác", ADR 0047; voided
-    rows too: the void removes one). A unit with neither (the ministry) marks nothing."""
-    paths = [unit.path] if files else []
+    rows too: the void removes one). A commune station always marks its province: its "CSYT khác" counts its
+    residents' events recorded elsewhere, which are not among its own values (a month of only those has none).
+    A unit with neither (the ministry) marks nothing."""
+    paths = [unit.path] if files or unit.kind == UnitKind.TYT else []
     codes: set[str] = set()
     for model in REGISTERS.values():
         codes.update(

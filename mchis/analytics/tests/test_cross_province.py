@@ -8,10 +8,12 @@ Bộ — the sum of the provinces — once, not twice.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from mchis.analytics import selectors
 from mchis.analytics.models import CrossProvinceEvent
@@ -110,3 +112,39 @@ def test_a_resident_served_in_another_province_derived_counts_once_above_them(tr
     # a tree rebuild takes it out again, once
     rebuild_rollups()
     assert _totals(tree) == (1, 1, 1, 1)
+
+
+def _post(unit: Any, records: list[dict[str, Any]], make_user: Any) -> dict[str, Any]:
+    c = Client()
+    c.force_login(make_user("collector", unit))
+    res = c.post(
+        "/api/v1/registers/delivery/records",
+        json.dumps({"records": records}),
+        content_type="application/json",
+    )
+    assert res.status_code == 200, res.content.decode()
+    return res.json()
+
+
+def test_a_record_moved_to_another_month_leaves_no_stale_month_in_its_residents_province(
+    tree, forms, recompute, make_user
+):
+    """TTYT A (province A) records the delivery of a resident of B1 (province B), then moves it to February:
+    January of province B (B1's derived "CSYT khác") must drop it, though nothing of province B was written."""
+    nga = {
+        "facility": tree.ttyt_a.code, "source_system": "hand", "source_record_id": "TA-1", "place": "at_facility",
+        "full_name": "Bế Thị Nga", "dob": "1992-05-05", "ethnicity_code": "01",
+        "residence_commune_code": tree.commune_b1.code, "gestational_age_weeks": 39, "delivery_mode": "normal",
+        "attendant": "doctor", "newborns": [{"outcome": "live", "sex": "M", "weight_grams": 3100}],
+    }  # fmt: skip
+    assert _post(tree.ttyt_a, [{**nga, "event_date": "2026-01-22"}], make_user)["created"] == 1
+    recompute()
+    assert _totals(tree) == (1, 1, 1, 1)  # H's delivery in A, derived into B1's "CSYT khác" in B: once above
+    body = _post(tree.ttyt_a, [{**nga, "event_date": "2026-02-03"}], make_user)
+    assert body["updated"] == 1, body
+    recompute()
+    period = parse_period("2026-01")
+    out = rollup(period)
+    assert out[("BCT4", tree.cdc_b.pk)]["T:7"] == 0
+    assert _totals(tree) == (0, 0, 0, 0)
+    assert not CrossProvinceEvent.objects.filter(month=JAN).exists()
