@@ -10,6 +10,8 @@
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
 * ``DirtyRollup`` — province subtrees × months whose report-cell roll-ups the worker recomputes (ADR 0077).
 * ``CrossProvinceEvent`` — events counted by two provinces, taken out once above both (ADR 0078).
+* ``PopulationVersion`` / ``Population`` — the yearly population reference (dân số: 2025 commune × year × sex ×
+  5-year age band, with its source), one version in force per year; denominators of coverage indicators.
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
 * ``Dashboard`` / ``DashboardItem`` — a unit's dashboard made of favourites (defaults per user group: dashboards.py).
 """
@@ -102,6 +104,50 @@ class DirtyUnitMonth(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "month"], name="analytics_dirty_unique")]
         indexes = [models.Index(fields=["marked_at"], name="analytics_dirty_marked")]
+
+
+class PopulationVersion(models.Model):
+    """One load of a year's population (``manage.py load_population``). The newest load of a year is in force
+    (`replaced_at` empty); loading again replaces it in one transaction (the old rows are deleted, this row
+    stays as the history, with the audit entry)."""
+
+    year = models.PositiveSmallIntegerField()
+    version = models.PositiveIntegerField()
+    source = models.CharField(max_length=200)
+    file_name = models.CharField(max_length=255, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    loaded_at = models.DateTimeField()
+    loaded_by = models.CharField(max_length=150, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["year", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "version"], name="analytics_popversion_unique"),
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="analytics_popversion_one_in_force",
+            ),
+        ]
+
+
+class Population(models.Model):
+    """People of one 2025 commune, sex and age band in a year (mid-year estimate) of a version in force."""
+
+    version = models.ForeignKey(PopulationVersion, on_delete=models.CASCADE, related_name="values")
+    commune = models.ForeignKey("places.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    sex = models.CharField(max_length=1)  # "F" | "M"
+    age_band = models.CharField(max_length=8)  # "0_4", "5_9", …, "75_79", "80p"
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "commune", "sex", "age_band"], name="analytics_population_unique"
+            )
+        ]
 
 
 class FavoriteKind(models.TextChoices):

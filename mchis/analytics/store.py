@@ -37,13 +37,14 @@ from mchis.reports.selectors import APPROVED, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
 
+from . import population
 from .definitions import ELEMENT_FORM, catalog
 from .models import CrossProvinceEvent, DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
 Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
-OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")  # elements summed up the tree by deltas
+OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM)  # elements summed up the tree by deltas
 
 
 def is_report_element(element: str) -> bool:
@@ -213,6 +214,11 @@ def compute_unit_month(unit: ReportingUnit, month: date) -> Values:
     ):
         put(f"DQ.{crit}.records", records, True)
         put(f"DQ.{crit}.bad", bad, True)
+    if unit.kind == UnitKind.TYT and unit.admin_unit_id:  # its commune's population (a stock, not a count)
+        for element, people in (
+            population.commune_values(month.year, [unit.admin_unit_id]).get(unit.admin_unit_id, {}).items()
+        ):
+            put(element, people, True)
     # A zero is not stored (absent = 0); "not approved" is told by APPROVED.any, not by a zero.
     return {e: v for e, v in out.items() if v[0] != 0 or (v[1] or 0) != 0}
 
@@ -224,7 +230,7 @@ def ancestor_ids(path: str) -> list[int]:
 def recompute_unit_month(unit_id: int, month: date) -> int:
     """Recompute one unit-month and apply the differences up the tree. Returns the number of changed elements.
     Call inside a transaction (``recompute_dirty`` does)."""
-    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "kind", "path").first()
+    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "kind", "path", "admin_unit_id").first()
     if unit is None:
         return 0
     new = compute_unit_month(unit, month)
@@ -469,13 +475,17 @@ def recompute_crossings(root: ReportingUnit, month: date) -> int:
 
 
 def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, float, float]]) -> None:
+    _add_to_rollups([(node, e, month, dp, da) for node in nodes for e, dp, da in sorted(deltas)])
+
+
+def _add_to_rollups(params: list[tuple[int, str, date, float, float]]) -> None:
+    """Add (node, element, month, provisional, approved) differences to the roll-up rows (upsert)."""
     table = RollupValue._meta.db_table
     sql = (  # table names from the models only
         f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
         f"ON CONFLICT (node_id, element, month) DO UPDATE SET provisional = {table}.provisional + "
         f"excluded.provisional, approved = {table}.approved + excluded.approved"
     )
-    params = [(node, e, month, dp, da) for node in nodes for e, dp, da in sorted(deltas)]
     with connection.cursor() as cur:
         cur.executemany(sql, params)
 
@@ -505,6 +515,57 @@ def rebuild_rollups() -> int:
         )
     recompute_rollups_now()
     return RollupValue.objects.count()
+
+
+def refresh_population(year: int) -> int:
+    """Bring the population elements of every commune station's months of `year` to the version in force (after
+    a load): the differences go to the station and its ancestors by deltas, summed per node first (one row per
+    node × element × month). Call inside the loading transaction. Returns the unit-month values changed."""
+    months = population.months_of(year)
+    stations = list(
+        ReportingUnit.objects.filter(kind=UnitKind.TYT, admin_unit__isnull=False).values_list(
+            "pk", "admin_unit_id", "path"
+        )
+    )
+    values = population.commune_values(year)
+    stored = UnitMonthValue.objects.filter(month__in=months, element__startswith=f"{population.FORM}.")
+    old = {(u, m, e): p for u, m, e, p in stored.values_list("unit_id", "month", "element", "provisional")}
+    new = {
+        (uid, m, e): people
+        for uid, place, _ in stations
+        for e, people in values.get(place, {}).items()
+        if people
+        for m in months
+    }
+    paths = {uid: path for uid, _, path in stations}
+    paths.update(
+        ReportingUnit.objects.filter(pk__in={k[0] for k in old if k[0] not in paths}).values_list(
+            "pk", "path"
+        )
+    )
+    changed = [k for k in set(old) | set(new) if old.get(k, 0.0) != new.get(k, 0.0)]
+    deltas: dict[tuple[int, str, date], float] = defaultdict(float)
+    for uid, month, element in changed:
+        for node in ancestor_ids(paths.get(uid, "")):
+            deltas[(node, element, month)] += new.get((uid, month, element), 0.0) - old.get(
+                (uid, month, element), 0.0
+            )
+    gone = [k for k in changed if k not in new]
+    for uid, month, element in gone:
+        stored.filter(unit_id=uid, month=month, element=element).delete()
+    UnitMonthValue.objects.bulk_create(
+        [
+            UnitMonthValue(unit_id=u, month=m, element=e, provisional=new[(u, m, e)], approved=new[(u, m, e)])
+            for u, m, e in changed
+            if (u, m, e) in new
+        ],
+        update_conflicts=True,
+        unique_fields=["unit", "month", "element"],
+        update_fields=["provisional", "approved"],
+        batch_size=2000,
+    )
+    _add_to_rollups(sorted((n, e, m, d, d) for (n, e, m), d in deltas.items() if d))
+    return len(changed)
 
 
 def filing_units() -> list[tuple[int, str]]:
