@@ -392,11 +392,19 @@ def recompute_crossings(root: ReportingUnit, month: date) -> int:
     approved (each approved total holds it). Returns the number of events taken out now."""
     period = Period(month, "monthly")
     paths: dict[int, str] = {}
+    kinds: dict[int, str] = {}
+    filers = {k for f in forms_in_force(month) if f.period_type == "monthly" for k in f.unit_kinds}
 
     def path_of(uid: int) -> str:
         if uid not in paths:
-            paths[uid] = ReportingUnit.objects.filter(pk=uid).values_list("path", flat=True).first() or ""
+            row = ReportingUnit.objects.filter(pk=uid).values_list("path", "kind").first() or ("", "")
+            paths[uid], kinds[uid] = row
         return paths[uid]
+
+    def counted(uid: int) -> bool:
+        """Does a report total hold this facility's own row (it files a monthly form)?"""
+        path_of(uid)
+        return kinds[uid] in filers
 
     roots: dict[int, int] = {}
 
@@ -415,9 +423,9 @@ def recompute_crossings(root: ReportingUnit, month: date) -> int:
             approved.add((r, code))
     new: dict[CrossKey, tuple[int, int, dict[str, list[float]]]] = {}
     for c in crossings(period, root.path):
-        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids]
-        if mine is None or mine in others or others[0] is None:
-            continue  # both sides in one province: its own total took it out once
+        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids if counted(f)]
+        if mine is None or not others or mine in others or others[0] is None:
+            continue  # both sides in one province (its own total took it out once), or one side in no total
         values: dict[str, list[float]] = {}
         for code, cells in c.values.items():
             both = (mine, code) in approved and (others[0], code) in approved

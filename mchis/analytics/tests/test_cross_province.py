@@ -148,3 +148,20 @@ def test_a_record_moved_to_another_month_leaves_no_stale_month_in_its_residents_
     assert out[("BCT4", tree.cdc_b.pk)]["T:7"] == 0
     assert _totals(tree) == (0, 0, 0, 0)
     assert not CrossProvinceEvent.objects.filter(month=JAN).exists()
+
+
+def test_a_facility_that_files_no_form_is_in_no_total_so_nothing_is_taken_out(tree, forms, recompute):
+    """A private clinic of province B (files no monthly form: its rows are in no total) recorded Hoa, whom A1
+    typed: province A counts her once, B not at all, the nation once."""
+    from mchis.units.models import UnitKind
+    from mchis.units.services import unit_create
+
+    clinic = unit_create(
+        actor=None, code="PK04-01", name="Phòng khám tư nhân Thục Phán", kind=UnitKind.PRIVATE_CLINIC,
+        admin_unit=tree.commune_b1, parent=tree.ttyt_b,
+    )  # fmt: skip
+    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 12), place="other_facility", **HOA)
+    rec(R.Delivery, clinic, date(2026, 1, 12), place="at_facility", **HOA)
+    _store(tree, recompute, tree.tyt_a1, clinic)
+    assert _totals(tree) == (1, 0, 1, 1)
+    assert not CrossProvinceEvent.objects.exists()
