@@ -437,10 +437,10 @@ def recompute_crossings(root: ReportingUnit, month: date) -> int:
         models.Q(station_root=root) | models.Q(other_root=root) | models.Q(record_id__in=[k[2] for k in new])
     )
     old: dict[CrossKey, CrossProvinceEvent] = {}
-    for r in stored:
-        key = (r.kind, r.register, r.record_id, r.station_id)
-        if root.pk in (r.station_root_id, r.other_root_id) or key in new:
-            old[key] = r
+    for event in stored:
+        ident = (event.kind, event.register, event.record_id, event.station_id)
+        if root.pk in (event.station_root_id, event.other_root_id) or ident in new:
+            old[ident] = event
     deltas: dict[int, dict[str, list[float]]] = defaultdict(dict)
 
     def take(station_root: int, other_root: int, values: dict[str, list[float]], sign: float) -> None:
@@ -452,12 +452,16 @@ def recompute_crossings(root: ReportingUnit, month: date) -> int:
                     d[0] += sign * p
                     d[1] += sign * a
 
-    for key, row in old.items():
-        if new.get(key) != (row.station_root_id, row.other_root_id, row.values):
+    for ident, row in old.items():
+        if new.get(ident) != (row.station_root_id, row.other_root_id, row.values):
             take(row.station_root_id, row.other_root_id, row.values, +1.0)  # put back what was taken out
-    for key, (mine, other, values) in new.items():
-        row = old.get(key)
-        if row is None or (row.station_root_id, row.other_root_id, row.values) != (mine, other, values):
+    for ident, (mine, other, values) in new.items():
+        found = old.get(ident)
+        if found is None or (found.station_root_id, found.other_root_id, found.values) != (
+            mine,
+            other,
+            values,
+        ):
             take(mine, other, values, -1.0)
     CrossProvinceEvent.objects.filter(pk__in=[r.pk for r in old.values()]).delete()
     CrossProvinceEvent.objects.bulk_create(

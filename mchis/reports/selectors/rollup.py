@@ -272,9 +272,9 @@ def crossings(period: Period, path: str) -> list[Crossing]:
                 ours.exclude(full_name_folded="").exclude(dob=None).values_list("full_name_folded", flat=True)
             )
         )
-        for lookup, values in (("personal_id__in", pids), ("full_name_folded__in", names)):
-            for i in range(0, len(values), CHUNK):
-                recs.update((r.pk, r) for r in station_rows.filter(**{lookup: values[i : i + CHUNK]}))
+        for lookup, keys in (("personal_id__in", pids), ("full_name_folded__in", names)):
+            for i in range(0, len(keys), CHUNK):
+                recs.update((r.pk, r) for r in station_rows.filter(**{lookup: keys[i : i + CHUNK]}))
         hits = [
             c
             for c in matched(register, sorted(recs.values(), key=lambda r: (r.event_date, r.pk)), served)
