@@ -7,7 +7,7 @@
   Vietnamese name and definition (with English), and the WHO indicator followed and how ours differs.
 
 A data element id is ``<FORM>.<row>:<column>`` (``BCX3.I.5:total``, ``AN.DLV:a15_19``) or a store count
-(``RPT.expected``, ``DQ.du.bad``). An expression is element ids joined by `` + `` / `` - ``; ``{col}`` stands
+(``RPT.expected``, ``DQ.du.bad``) or a population (``POP.F:a30_49``, a stock: see ``population``). An expression is element ids joined by `` + `` / `` - ``; ``{col}`` stands
 for the disaggregation column (``total`` unless a disaggregation is asked for). Pure apart from the cache.
 """
 
@@ -22,13 +22,17 @@ from typing import Any
 
 from mchis.reports.definitions import FormSpec, parse_form
 
+from .population import ELEMENTS as POPULATION_ELEMENTS
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "indicators.json"
 FORMAT = "mchis.indicators/1"
 ELEMENT_FORM = "AN"
 _ELEMENT = re.compile(r"^[A-Z][A-Z0-9]{0,15}\.[A-Za-z0-9_.\-]{1,40}(:[A-Za-z0-9_.\-{}]{1,40})?\Z")
 CRITERIA = ("dung", "du", "sach", "song", "thong_nhat", "dung_chung")
-STORE_ELEMENTS = ("RPT.expected", "RPT.submitted", "RPT.on_time", "APPROVED.any") + tuple(
-    f"DQ.{c}.{part}" for c in CRITERIA for part in ("records", "bad")
+STORE_ELEMENTS = (
+    ("RPT.expected", "RPT.submitted", "RPT.on_time", "APPROVED.any")
+    + tuple(f"DQ.{c}.{part}" for c in CRITERIA for part in ("records", "bad"))
+    + tuple(POPULATION_ELEMENTS)
 )
 # Groups whose values do not depend on approval (counts of reports, data-quality scores).
 APPROVAL_FREE_GROUPS = frozenset({"reporting", "quality"})
@@ -142,7 +146,7 @@ def parse_indicators(data: Any, element_cells: set[str]) -> tuple[Indicator, ...
                         raise IndicatorError(
                             f"{where}.{which}: phần tử '{term.element}' không có trong elements."
                         )
-                    if form in ("RPT", "DQ", "APPROVED") and term.element not in STORE_ELEMENTS:
+                    if form in ("RPT", "DQ", "APPROVED", "POP") and term.element not in STORE_ELEMENTS:
                         raise IndicatorError(f"{where}.{which}: phần tử '{term.element}' không tồn tại.")
         out.append(ind)
     return tuple(out)

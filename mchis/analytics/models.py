@@ -9,6 +9,9 @@
   applies the difference of a unit-month to the unit and its ancestors, so reads never scan the leaves.
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
 * ``DirtyRollup`` — province subtrees × months whose report-cell roll-ups the worker recomputes (ADR 0077).
+* ``CrossProvinceEvent`` — events counted by two provinces, taken out once above both (ADR 0078).
+* ``PopulationVersion`` / ``Population`` — the yearly population reference (dân số: 2025 commune × year × sex ×
+  5-year age band, with its source), one version in force per year; denominators of coverage indicators.
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
 * ``Dashboard`` / ``DashboardItem`` — a unit's dashboard made of favourites (defaults per user group: dashboards.py).
 """
@@ -70,6 +73,29 @@ class DirtyRollup(models.Model):
         ]
 
 
+class CrossProvinceEvent(models.Model):
+    """An event a commune station of one province counts as "CSYT khác" (typed, or derived from a facility's
+    row of its resident) and a facility of another province recorded: each province's report counts it once,
+    so the sum of the provinces counts it twice. Its values (station side, province forms' cells) are taken
+    out once at the units above both provinces (ADR 0078); the row remembers what was taken out, and where."""
+
+    month = models.DateField()
+    kind = models.CharField(max_length=8)  # "typed" | "derived"
+    register = models.CharField(max_length=16)
+    record_id = models.BigIntegerField()  # the station's row (typed) or the facility's row (derived)
+    station = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    station_root = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    other_root = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    values = models.JSONField(default=dict)  # {element: [provisional, approved]} taken out
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "kind", "register", "record_id", "station"], name="analytics_crossing_unique"
+            )
+        ]
+
+
 class DirtyUnitMonth(models.Model):
     unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
     month = models.DateField()
@@ -78,6 +104,50 @@ class DirtyUnitMonth(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "month"], name="analytics_dirty_unique")]
         indexes = [models.Index(fields=["marked_at"], name="analytics_dirty_marked")]
+
+
+class PopulationVersion(models.Model):
+    """One load of a year's population (``manage.py load_population``). The newest load of a year is in force
+    (`replaced_at` empty); loading again replaces it in one transaction (the old rows are deleted, this row
+    stays as the history, with the audit entry)."""
+
+    year = models.PositiveSmallIntegerField()
+    version = models.PositiveIntegerField()
+    source = models.CharField(max_length=200)
+    file_name = models.CharField(max_length=255, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    total = models.BigIntegerField(default=0)
+    loaded_at = models.DateTimeField()
+    loaded_by = models.CharField(max_length=150, blank=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["year", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "version"], name="analytics_popversion_unique"),
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=models.Q(replaced_at__isnull=True),
+                name="analytics_popversion_one_in_force",
+            ),
+        ]
+
+
+class Population(models.Model):
+    """People of one 2025 commune, sex and age band in a year (mid-year estimate) of a version in force."""
+
+    version = models.ForeignKey(PopulationVersion, on_delete=models.CASCADE, related_name="values")
+    commune = models.ForeignKey("places.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    sex = models.CharField(max_length=1)  # "F" | "M"
+    age_band = models.CharField(max_length=8)  # "0_4", "5_9", …, "75_79", "80p"
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "commune", "sex", "age_band"], name="analytics_population_unique"
+            )
+        ]
 
 
 class FavoriteKind(models.TextChoices):

@@ -34,6 +34,8 @@ from mchis.units.selectors import unit_get_visible
 
 from .definitions import ELEMENT_FORM, Indicator, Term, catalog
 from .models import Favorite, RollupValue
+from .population import FORM, is_population
+from .population import NAMES as POP_NAMES
 
 MAX_CELLS = 50_000
 MAX_ITEMS = 2_000  # per dimension
@@ -73,6 +75,7 @@ def _element_names() -> tuple[DataElement, ...]:
 def element_list(*, day: date | None = None) -> list[DataElement]:
     """Data elements: the analytics elements, then every cell of the monthly forms in force."""
     out = list(_element_names())
+    out += [DataElement(e, name, FORM) for e, name in POP_NAMES.items()]
     for form in forms_in_force(day or timezone.localdate()):
         if form.period_type != "monthly":
             continue
@@ -317,7 +320,7 @@ class DxItem:
     def approval_applies(self) -> bool:
         if self.indicator is not None:
             return self.indicator.approval_applies
-        return not self.element.startswith(("RPT.", "DQ."))
+        return not self.element.startswith(("RPT.", "DQ.", "POP."))
 
 
 AGE_LABELS = {
@@ -412,12 +415,16 @@ def compute(dx: list[DxItem], pe: list[PeriodItem], ou: list[ReportingUnit], *, 
         ).values_list("node_id", "element", "month", column):
             data[(node, element, month)] = stored_value
 
+    def over(element: str, node: int, period: PeriodItem) -> float:
+        values = [data.get((node, element, m), 0.0) for m in period.months]
+        if is_population(element):  # a stock: the period's mean over its months with a population, not a sum
+            held = [v for v in values if v]
+            return sum(held) / len(held) if held else 0.0
+        return sum(values)
+
     def total(terms: tuple[Term, ...], node: int, period: PeriodItem) -> float:
         return sum(
-            t.sign * s.sign * data.get((node, s.element, m), 0.0)
-            for t in terms
-            for s in expanded[t.element]
-            for m in period.months
+            t.sign * s.sign * over(s.element, node, period) for t in terms for s in expanded[t.element]
         )
 
     for item in dx:

@@ -10,16 +10,17 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
+from django.utils import timezone
 
 from mchis.accounts.permissions import require
 from mchis.accounts.principals import as_person
 from mchis.core.audit import log_event
-from mchis.core.errors import DomainError, PermissionDeniedError
-from mchis.core.principal import Principal
+from mchis.core.errors import DomainError, PermissionDeniedError, ValidationFailed
+from mchis.core.principal import Principal, principal_ref
 from mchis.core.scoping import access
 
-from . import selectors, store
-from .models import Dashboard, DashboardItem, Favorite, FavoriteKind
+from . import population, selectors, store
+from .models import Dashboard, DashboardItem, Favorite, FavoriteKind, Population, PopulationVersion
 
 QUERY_KEYS = ("dx", "pe", "ou", "rows", "cols", "filter", "type", "approved", "sort", "totals", "class")
 
@@ -156,3 +157,69 @@ def store_rebuild(
         )
     done = store.recompute_dirty(limit=10_000_000)
     return {"marked": marked, "recomputed": done}
+
+
+def population_load(
+    *, actor: Principal | None, text: str, year: int, source: str, file_name: str = ""
+) -> PopulationVersion:
+    """Load a year's population from CSV as a new version that replaces the one in force, all or nothing: every
+    row checked first (ValidationFailed lists every problem by line, nothing written), then in one transaction
+    the old version's rows deleted, the new ones written, the store's population elements of the year brought
+    up to date and the load audited (old and new version, source, totals)."""
+    if not 1990 <= year <= 2100:
+        raise DomainError(f"Năm {year} không hợp lệ (1990–2100).", field="year")
+    source = (source or "").strip()
+    if not source:
+        raise DomainError(
+            "Thiếu nguồn số liệu dân số (--source, ví dụ «Cục Thống kê, ước tính 2026»).", field="source"
+        )
+    rows, errors = population.parse_csv(text)
+    if errors:
+        raise ValidationFailed(
+            [{"field": "file", "message": e} for e in errors],
+            f"Tệp dân số có {len(errors)} lỗi; không ghi gì vào cơ sở dữ liệu.",
+        )
+    with transaction.atomic():
+        # the year's versions locked: two loads of one year queue instead of both replacing the same version
+        versions = list(PopulationVersion.objects.select_for_update().filter(year=year))
+        old = next((v for v in versions if v.replaced_at is None), None)
+        now = timezone.now()
+        if old is not None:
+            Population.objects.filter(version=old).delete()
+            old.replaced_at = now
+            old.save(update_fields=["replaced_at"])
+        new = PopulationVersion.objects.create(
+            year=year,
+            version=max((v.version for v in versions), default=0) + 1,
+            source=source[:200],
+            file_name=file_name[:255],
+            rows=len(rows),
+            total=sum(r.people for r in rows),
+            loaded_at=now,
+            loaded_by=str(principal_ref(actor) or "system"),
+        )
+        Population.objects.bulk_create(
+            [
+                Population(
+                    version=new, commune_id=r.commune_id, sex=r.sex, age_band=r.age_band, people=r.people
+                )
+                for r in rows
+            ],
+            batch_size=2000,
+        )
+        changed = store.refresh_population(year)
+        log_event(
+            actor=actor,
+            action="analytics.population_load",
+            object_type="PopulationVersion",
+            object_id=new.pk,
+            changes={
+                "year": [None, year],
+                "version": [old.version if old else None, new.version],
+                "source": [old.source if old else None, new.source],
+                "rows": [old.rows if old else None, new.rows],
+                "total": [old.total if old else None, new.total],
+                "store_values": [None, changed],
+            },
+        )
+    return new

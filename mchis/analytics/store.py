@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mchis.core.changes import ReportFiguresChange
@@ -33,17 +33,18 @@ from mchis.quality.models import QualitySnapshot
 from mchis.reports.compute import Number, complete, register_values
 from mchis.reports.models import FROZEN_STATES, ReportInstance
 from mchis.reports.periods import Period, deadline, deadline_days_for
-from mchis.reports.selectors import APPROVED, forms_in_force, rollup
+from mchis.reports.selectors import APPROVED, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
 
+from . import population
 from .definitions import ELEMENT_FORM, catalog
-from .models import DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
+from .models import CrossProvinceEvent, DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
 Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
-OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED")  # elements summed up the tree by deltas
+OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM)  # elements summed up the tree by deltas
 
 
 def is_report_element(element: str) -> bool:
@@ -213,6 +214,11 @@ def compute_unit_month(unit: ReportingUnit, month: date) -> Values:
     ):
         put(f"DQ.{crit}.records", records, True)
         put(f"DQ.{crit}.bad", bad, True)
+    if unit.kind == UnitKind.TYT and unit.admin_unit_id:  # its commune's population (a stock, not a count)
+        for element, people in (
+            population.commune_values(month.year, [unit.admin_unit_id]).get(unit.admin_unit_id, {}).items()
+        ):
+            put(element, people, True)
     # A zero is not stored (absent = 0); "not approved" is told by APPROVED.any, not by a zero.
     return {e: v for e, v in out.items() if v[0] != 0 or (v[1] or 0) != 0}
 
@@ -224,7 +230,7 @@ def ancestor_ids(path: str) -> list[int]:
 def recompute_unit_month(unit_id: int, month: date) -> int:
     """Recompute one unit-month and apply the differences up the tree. Returns the number of changed elements.
     Call inside a transaction (``recompute_dirty`` does)."""
-    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "kind", "path").first()
+    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "kind", "path", "admin_unit_id").first()
     if unit is None:
         return 0
     new = compute_unit_month(unit, month)
@@ -267,8 +273,10 @@ def province_root(path: str) -> int:
 def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
     """Mark the unit's province for the month (when the unit has report cells: `files`), and the provinces of
     the stations whose residents' events the unit recorded (derived into their "CSYT khác", ADR 0047; voided
-    rows too: the void removes one). A unit with neither (the ministry) marks nothing."""
-    paths = [unit.path] if files else []
+    rows too: the void removes one). A commune station always marks its province: its "CSYT khác" counts its
+    residents' events recorded elsewhere, which are not among its own values (a month of only those has none).
+    A unit with neither (the ministry) marks nothing."""
+    paths = [unit.path] if files or unit.kind == UnitKind.TYT else []
     codes: set[str] = set()
     for model in REGISTERS.values():
         codes.update(
@@ -368,17 +376,128 @@ def recompute_rollup(root_id: int, month: date) -> int:
             if (np_, na) != (op, oa):
                 deltas.append((e, np_ - op, na - oa))
         apply_rollup_deltas(above, month, deltas)
+    recompute_crossings(root, month)
     return len(changed) + len(gone)
 
 
+CrossKey = tuple[str, str, int, int]  # (kind, register, record id, station id)
+
+
+def recompute_crossings(root: ReportingUnit, month: date) -> int:
+    """Take out once, at the units above two provinces, the events both provinces count (ADR 0078): a station
+    of one counts it as "CSYT khác" (typed or derived), a facility of the other recorded it, and no form is
+    filed above a province to take it out. Every such event with a side in `root`'s province is recomputed
+    here (the same rows, from either side: recomputing either province brings it up to date); what was taken
+    out before is put back first. Approved: taken out only when both provinces' reports of the form are
+    approved (each approved total holds it). Returns the number of events taken out now."""
+    period = Period(month, "monthly")
+    paths: dict[int, str] = {}
+    kinds: dict[int, str] = {}
+    filers = {k for f in forms_in_force(month) if f.period_type == "monthly" for k in f.unit_kinds}
+
+    def path_of(uid: int) -> str:
+        if uid not in paths:
+            row = ReportingUnit.objects.filter(pk=uid).values_list("path", "kind").first() or ("", "")
+            paths[uid], kinds[uid] = row
+        return paths[uid]
+
+    def counted(uid: int) -> bool:
+        """Does a report total hold this facility's own row (it files a monthly form)?"""
+        path_of(uid)
+        return kinds[uid] in filers
+
+    roots: dict[int, int] = {}
+
+    def root_of(uid: int) -> int | None:
+        if uid not in roots:
+            p = path_of(uid)
+            roots[uid] = province_root(p) if p else 0
+        return roots[uid] or None
+
+    approved: set[tuple[int, str]] = set()  # (province root, form code) with an approved report of the month
+    for unit_id, code in ReportInstance.objects.filter(
+        period_start=month, period_type="monthly", status__in=APPROVED, form__level="province"
+    ).values_list("unit_id", "form__code"):
+        r = root_of(unit_id)
+        if r is not None:
+            approved.add((r, code))
+    new: dict[CrossKey, tuple[int, int, dict[str, list[float]]]] = {}
+    for c in crossings(period, root.path):
+        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids if counted(f)]
+        if mine is None or not others or mine in others or others[0] is None:
+            continue  # both sides in one province (its own total took it out once), or one side in no total
+        values: dict[str, list[float]] = {}
+        for code, cells in c.values.items():
+            both = (mine, code) in approved and (others[0], code) in approved
+            for key, value in cells.items():
+                values[f"{code}.{key}"] = [float(value), float(value) if both else 0.0]
+        if values:
+            new[(c.kind, c.register, c.record_id, c.station_id)] = (mine, others[0], values)
+    stored = CrossProvinceEvent.objects.filter(month=month).filter(
+        models.Q(station_root=root) | models.Q(other_root=root) | models.Q(record_id__in=[k[2] for k in new])
+    )
+    old: dict[CrossKey, CrossProvinceEvent] = {}
+    for event in stored:
+        ident = (event.kind, event.register, event.record_id, event.station_id)
+        if root.pk in (event.station_root_id, event.other_root_id) or ident in new:
+            old[ident] = event
+    deltas: dict[int, dict[str, list[float]]] = defaultdict(dict)
+
+    def take(station_root: int, other_root: int, values: dict[str, list[float]], sign: float) -> None:
+        above = set(ancestor_ids(path_of(other_root))[:-1])
+        for node in ancestor_ids(path_of(station_root))[:-1]:
+            if node in above:
+                for e, (p, a) in values.items():
+                    d = deltas[node].setdefault(e, [0.0, 0.0])
+                    d[0] += sign * p
+                    d[1] += sign * a
+
+    for ident, row in old.items():
+        if new.get(ident) != (row.station_root_id, row.other_root_id, row.values):
+            take(row.station_root_id, row.other_root_id, row.values, +1.0)  # put back what was taken out
+    for ident, (mine, other, values) in new.items():
+        found = old.get(ident)
+        if found is None or (found.station_root_id, found.other_root_id, found.values) != (
+            mine,
+            other,
+            values,
+        ):
+            take(mine, other, values, -1.0)
+    CrossProvinceEvent.objects.filter(pk__in=[r.pk for r in old.values()]).delete()
+    CrossProvinceEvent.objects.bulk_create(
+        [
+            CrossProvinceEvent(
+                month=month,
+                kind=k[0],
+                register=k[1],
+                record_id=k[2],
+                station_id=k[3],
+                station_root_id=mine,
+                other_root_id=other,
+                values=values,
+            )
+            for k, (mine, other, values) in new.items()
+        ]
+    )
+    for node, changes in deltas.items():
+        moved = [(e, p, a) for e, (p, a) in changes.items() if p or a]
+        if moved:
+            apply_rollup_deltas([node], month, moved)
+    return len(new)
+
+
 def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, float, float]]) -> None:
+    _add_to_rollups([(node, e, month, dp, da) for node in nodes for e, dp, da in sorted(deltas)])
+
+
+def _add_to_rollups(params: list[tuple[int, str, date, float, float]]) -> None:
+    """Add (node, element, month, provisional, approved) differences to the roll-up rows (upsert)."""
     table = RollupValue._meta.db_table
     sql = (  # table names from the models only
         f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
         f"ON CONFLICT (node_id, element, month) DO UPDATE SET provisional = {table}.provisional + "
         f"excluded.provisional, approved = {table}.approved + excluded.approved"
     )
-    params = [(node, e, month, dp, da) for node in nodes for e, dp, da in sorted(deltas)]
     with connection.cursor() as cur:
         cur.executemany(sql, params)
 
@@ -392,6 +511,7 @@ def rebuild_rollups() -> int:
     units = ReportingUnit._meta.db_table
     summed = " OR ".join(f"v.element LIKE '{prefix}.%%'" for prefix in OWN_FORMS)
     with transaction.atomic(), connection.cursor() as cur:
+        CrossProvinceEvent.objects.all().delete()  # taken out of rows deleted here: taken out again below
         cur.execute(f"DELETE FROM {roll}")  # noqa: S608 - table names from the models only
         cur.execute(f"""
             INSERT INTO {roll} (node_id, element, month, provisional, approved)
@@ -407,6 +527,57 @@ def rebuild_rollups() -> int:
         )
     recompute_rollups_now()
     return RollupValue.objects.count()
+
+
+def refresh_population(year: int) -> int:
+    """Bring the population elements of every commune station's months of `year` to the version in force (after
+    a load): the differences go to the station and its ancestors by deltas, summed per node first (one row per
+    node × element × month). Call inside the loading transaction. Returns the unit-month values changed."""
+    months = population.months_of(year)
+    stations = list(
+        ReportingUnit.objects.filter(kind=UnitKind.TYT, admin_unit__isnull=False).values_list(
+            "pk", "admin_unit_id", "path"
+        )
+    )
+    values = population.commune_values(year)
+    stored = UnitMonthValue.objects.filter(month__in=months, element__startswith=f"{population.FORM}.")
+    old = {(u, m, e): p for u, m, e, p in stored.values_list("unit_id", "month", "element", "provisional")}
+    new = {
+        (uid, m, e): people
+        for uid, place, _ in stations
+        for e, people in values.get(place, {}).items()
+        if people
+        for m in months
+    }
+    paths = {uid: path for uid, _, path in stations}
+    paths.update(
+        ReportingUnit.objects.filter(pk__in={k[0] for k in old if k[0] not in paths}).values_list(
+            "pk", "path"
+        )
+    )
+    changed = [k for k in set(old) | set(new) if old.get(k, 0.0) != new.get(k, 0.0)]
+    deltas: dict[tuple[int, str, date], float] = defaultdict(float)
+    for uid, month, element in changed:
+        for node in ancestor_ids(paths.get(uid, "")):
+            deltas[(node, element, month)] += new.get((uid, month, element), 0.0) - old.get(
+                (uid, month, element), 0.0
+            )
+    gone = [k for k in changed if k not in new]
+    for uid, month, element in gone:
+        stored.filter(unit_id=uid, month=month, element=element).delete()
+    UnitMonthValue.objects.bulk_create(
+        [
+            UnitMonthValue(unit_id=u, month=m, element=e, provisional=new[(u, m, e)], approved=new[(u, m, e)])
+            for u, m, e in changed
+            if (u, m, e) in new
+        ],
+        update_conflicts=True,
+        unique_fields=["unit", "month", "element"],
+        update_fields=["provisional", "approved"],
+        batch_size=2000,
+    )
+    _add_to_rollups(sorted((n, e, m, d, d) for (n, e, m), d in deltas.items() if d))
+    return len(changed)
 
 
 def filing_units() -> list[tuple[int, str]]:

@@ -129,7 +129,9 @@ def dx_options() -> list[tuple[str, list[tuple[str, str]]]]:
     for e in selectors.element_list():
         by_group.setdefault(e.group, []).append((e.id, e.name))
     for group, items in by_group.items():
-        title = "Phần tử dữ liệu phân tích (từ sổ)" if group == "AN" else f"Ô báo cáo biểu {group}"
+        title = {"AN": "Phần tử dữ liệu phân tích (từ sổ)", "POP": "Dân số (mẫu số, bảng dân số năm)"}.get(
+            group, f"Ô báo cáo biểu {group}"
+        )
         out.append((title, items))
     return out
 

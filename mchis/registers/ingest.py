@@ -279,7 +279,7 @@ def _ingest(
     }
     existing: dict[Key, dict[str, Any]] = {
         (row["facility_id"], row["source_system"], row["source_record_id"]): row
-        for row in writer.existing_rows(reg.model, keys, lock=write, extra=reg.period_dates)
+        for row in writer.existing_rows(reg.model, keys, lock=write, extra=reg.period_dates + _residence(reg))
     }
     facility_ids = {o.clean["facility_id"] for _, o in valid}
     months = {o.clean["month"] for _, o in valid} | {row["month"] for row in existing.values()}
@@ -301,7 +301,9 @@ def _ingest(
         result.rows.sort(key=lambda r: r["index"])
         return result
     objs = write_plan(reg, plan, result)
-    unit_months_changed(changed_unit_months(plan, existing, reg.period_dates))
+    unit_months_changed(
+        changed_unit_months(plan, existing, reg.period_dates) | residence_unit_months(plan, existing, reg)
+    )
     outbox_enqueue(
         topic=f"register.{reg.key}", items=[outbox_item(reg, obj, units[obj.facility_id][1]) for obj in objs]
     )
@@ -340,6 +342,44 @@ def changed_unit_months(
                 (fid, old[name]) for name in ("month", *period_dates) if isinstance(old.get(name), date)
             }
     return pairs
+
+
+RESIDENCE = "residence_commune_code"
+
+
+def _residence(reg: RegisterDef) -> tuple[str, ...]:
+    return (RESIDENCE,) if any(f.name == RESIDENCE for f in reg.model._meta.concrete_fields) else ()
+
+
+def residence_unit_months(
+    plan: Plan, existing: dict[Key, dict[str, Any]], reg: RegisterDef
+) -> set[tuple[int, date]]:
+    """The (commune station, month) pairs of a record that moved to another month or another residence: the
+    station of its old residence for its old month and of its new residence for its new month. A station
+    counts its residents' events recorded elsewhere ("CSYT khác", ADR 0047), so its month changes with the
+    record; the facility's own months do not reach it once the record has left the old month (the analytics
+    store re-read that month at the facility and no longer found the resident there)."""
+    if not _residence(reg):
+        return set()
+    wanted: set[tuple[str, date]] = set()
+    for _, outcome, _ in plan.writes:
+        clean = outcome.clean
+        old = existing.get((clean["facility_id"], clean["source_system"], clean["source_record_id"]))
+        if not old:
+            continue
+        before = (old.get(RESIDENCE) or "", old["month"])
+        after = (clean.get(RESIDENCE) or "", clean["month"])
+        if before != after:
+            wanted |= {pair for pair in (before, after) if pair[0]}
+    if not wanted:
+        return set()
+    stations: dict[str, list[int]] = {}
+    for pk, code in ReportingUnit.objects.filter(
+        kind="tyt", admin_unit__level="commune", admin_unit__version="2025",
+        admin_unit__code__in=sorted({code for code, _ in wanted}),
+    ).values_list("pk", "admin_unit__code"):  # fmt: skip
+        stations.setdefault(code, []).append(pk)
+    return {(pk, month) for code, month in wanted for pk in stations.get(code, ())}
 
 
 def write_plan(reg: RegisterDef, plan: Plan, result: BatchResult) -> list[Any]:

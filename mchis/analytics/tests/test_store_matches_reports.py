@@ -141,7 +141,12 @@ def test_r_mch_03_store_report_cells_equal_the_rollup_after_every_write(province
         ).rows
     }
     a, b = out[("BCT4", tree.cdc_a.pk)]["T:7"], out[("BCT4", tree.cdc_b.pk)]["T:7"]
-    assert (got[("SYT08", "BCT4.T:7")], got[("SYT04", "BCT4.T:7")], got[("BYT", "BCT4.T:7")]) == (a, b, a + b)
+    # Hồng (B1-X1 typed by B1 = H-X1 in province A) is in both provinces' totals, once nationally (ADR 0078)
+    assert (got[("SYT08", "BCT4.T:7")], got[("SYT04", "BCT4.T:7")], got[("BYT", "BCT4.T:7")]) == (
+        a,
+        b,
+        a + b - 1,
+    )
     # a tree rebuild (after units moved) recomputes the report cells by province, not by plain sums
     rebuild_rollups()
     assert _mismatches() == []
@@ -149,3 +154,12 @@ def test_r_mch_03_store_report_cells_equal_the_rollup_after_every_write(province
     recompute()
     assert _mismatches() == []
     assert _approved_mismatches(make_user("leader", tree.ministry_dept)) == []
+    national = selectors.compute(
+        [selectors.DxItem("BCT4.T:7", "", element="BCT4.T:7")],
+        selectors.parse_periods("202601"),
+        [tree.ministry],
+        approved=True,
+    ).rows
+    assert [r.value for r in national] == [
+        a + b - 1
+    ]  # both provinces approved: once in the approved total too

@@ -33,7 +33,7 @@ from .forms import (
 )
 from .layout import OWN_ROW_SUFFIX, UnitRow, per_unit_layout, unit_rows
 from .reaggregate import BOUNDARY_DATE, SPLIT_RULE, Reaggregated, reaggregate_to_2025
-from .rollup import rollup
+from .rollup import Crossing, crossings, rollup
 from .view import (
     Computed,
     Contribution,
@@ -58,6 +58,7 @@ __all__ = [
     "SPLIT_RULE",
     "Computed",
     "Contribution",
+    "Crossing",
     "Disagreement",
     "Reaggregated",
     "ReportView",
@@ -73,6 +74,7 @@ __all__ = [
     "checksum",
     "children_on",
     "completeness",
+    "crossings",
     "disagreements",
     "compute_live",
     "expected_outstanding",

@@ -167,22 +167,29 @@ def candidates(period: Period, facility_ids: Collection[int] | None = None) -> l
         recs = list(
             live.filter(place=PlaceOfService.OTHER_FACILITY).order_by("facility__code", "event_date", "pk")
         )
-        if not recs:
-            continue
-        served = live.exclude(place=PlaceOfService.OTHER_FACILITY)
-        pool: dict[int, Any] = {}
-        pids = sorted({r.personal_id for r in recs if r.personal_id})
-        names = sorted({r.full_name_folded for r in recs if r.full_name_folded and r.dob})
-        for lookup, values in (("personal_id__in", pids), ("full_name_folded__in", names)):
-            for i in range(0, len(values), CHUNK):
-                pool.update((o.pk, o) for o in served.filter(**{lookup: values[i : i + CHUNK]}))
-        ordered = sorted(pool.values(), key=lambda o: (o.event_date, o.pk))
-        for rec in recs:
-            matches = tuple(
-                o for o in ordered if o.facility_id != rec.facility_id and same_event(rec, o, register)
-            )
-            if matches:
-                out.append(Candidate(register, rec, matches))
+        out += matched(register, recs, live.exclude(place=PlaceOfService.OTHER_FACILITY))
+    return out
+
+
+def matched(register: str, recs: Sequence[Any], served: Any) -> list[Candidate]:
+    """The station rows `recs` (one register) that rows of `served` (a queryset of other facilities' own rows)
+    match, as candidates: the possible matches read by personal IDs and folded names, paired here."""
+    if not recs:
+        return []
+    pool: dict[int, Any] = {}
+    pids = sorted({r.personal_id for r in recs if r.personal_id})
+    names = sorted({r.full_name_folded for r in recs if r.full_name_folded and r.dob})
+    for lookup, values in (("personal_id__in", pids), ("full_name_folded__in", names)):
+        for i in range(0, len(values), CHUNK):
+            pool.update((o.pk, o) for o in served.filter(**{lookup: values[i : i + CHUNK]}))
+    ordered = sorted(pool.values(), key=lambda o: (o.event_date, o.pk))
+    out = []
+    for rec in recs:
+        matches = tuple(
+            o for o in ordered if o.facility_id != rec.facility_id and same_event(rec, o, register)
+        )
+        if matches:
+            out.append(Candidate(register, rec, matches))
     return out
 
 

@@ -5,16 +5,28 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from mchis.core.scoping import visible_under
+from mchis.registers.models import PlaceOfService
 from mchis.units.models import ReportingUnit, UnitKind, UnitPlacement
 
-from ..compute import Number, complete, register_values
+from ..compute import Number, complete, record_values, register_values
 from ..definitions import FormSpec
 from ..models import FormDefinition
 from ..periods import Period
 from . import residents
-from .duplicates import Candidate, candidates, counts_once, derived_taken_out, duplicate_values
+from .duplicates import (
+    CHUNK,
+    REGISTERS,
+    Candidate,
+    candidates,
+    counts_once,
+    derived_taken_out,
+    duplicate_values,
+    matched,
+)
 from .forms import forms_in_force
 from .view import unmapped_spec
 
@@ -210,3 +222,145 @@ def _path_of(uid: int, parent_of: Mapping[int, int | None]) -> list[int]:
         path.append(cur)
         cur = parent_of.get(cur)
     return path
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """An event a commune station counts in its "CSYT khác" — typed (`kind` "typed", `record_id` = the station's
+    row) or derived from a facility's row of its resident (`kind` "derived", `record_id` = that row) — that a
+    facility also recorded as its own service: `facility_ids`, the facilities whose rows hold it (match order).
+    `values`: what the station's side adds to each province-level form's cells ({form code: {cell: value}},
+    formulas completed), as the province total counts it."""
+
+    kind: str
+    register: str
+    record_id: int
+    station_id: int
+    facility_ids: tuple[int, ...]
+    values: dict[str, dict[str, Number]]
+
+
+def crossings(period: Period, path: str) -> list[Crossing]:
+    """Every station-and-facility event of the month (the pairs an upper total takes out once, ADR 0036, and
+    the derived "CSYT khác" events, ADR 0047) whose station **or** facility is in the subtree at `path` (a
+    province), wherever the other side is. No total of the forms takes out a pair whose two sides are in two
+    provinces (no form is filed above a province): the analytics store does, above both (ADR 0078). A few
+    statements per register, from either side: the subtree's station rows and the rows of other stations that
+    its facilities' rows match (by personal ID or folded name), the residents of its stations and the stations
+    of its facilities' residents."""
+    provincial = [
+        f for f in forms_in_force(period.start) if f.period_type == period.type and f.level == "province"
+    ]
+    commune = [
+        f for f in forms_in_force(period.start) if f.period_type == period.type and f.level == "commune"
+    ]
+    if period.type != "monthly" or not provincial:
+        return []
+    inside = set(ReportingUnit.objects.filter(path__startswith=path).values_list("pk", flat=True))
+    under = {"facility__path__startswith": path}
+    found: list[Crossing] = []
+    typed: dict[str, list[Candidate]] = {}
+    for register, model in REGISTERS.items():
+        live = model.objects.filter(voided_at__isnull=True, month=period.start)
+        served = live.exclude(place=PlaceOfService.OTHER_FACILITY)
+        station_rows = live.filter(place=PlaceOfService.OTHER_FACILITY)
+        recs: dict[int, Any] = {r.pk: r for r in station_rows.filter(**under)}
+        ours = served.filter(**under)
+        pids = sorted(set(ours.exclude(personal_id="").values_list("personal_id", flat=True)))
+        names = sorted(
+            set(
+                ours.exclude(full_name_folded="").exclude(dob=None).values_list("full_name_folded", flat=True)
+            )
+        )
+        for lookup, keys in (("personal_id__in", pids), ("full_name_folded__in", names)):
+            for i in range(0, len(keys), CHUNK):
+                recs.update((r.pk, r) for r in station_rows.filter(**{lookup: keys[i : i + CHUNK]}))
+        hits = [
+            c
+            for c in matched(register, sorted(recs.values(), key=lambda r: (r.event_date, r.pk)), served)
+            if c.record.facility_id in inside or any(m.facility_id in inside for m in c.matches)
+        ]
+        if hits:
+            typed[register] = hits
+    specs = {f.code: f.parsed() for f in provincial}
+    typed_values = {
+        code: record_values(
+            spec, period, {r: {"pk__in": [c.record.pk for c in cs]} for r, cs in typed.items()}
+        )
+        for code, spec in specs.items()
+    }
+    for register, cs in typed.items():
+        for c in cs:
+            values = {code: typed_values[code].get((register, c.record.pk), {}) for code in specs}
+            found.append(
+                Crossing(
+                    "typed",
+                    register,
+                    c.record.pk,
+                    c.record.facility_id,
+                    tuple(m.facility_id for m in c.matches),
+                    {code: _completed(specs[code], v) for code, v in values.items()},
+                )
+            )
+    # derived: the subtree's stations' residents served outside it, and its facilities' residents elsewhere
+    codes: set[str] = set()
+    for model in REGISTERS.values():
+        codes.update(
+            model.objects.filter(
+                voided_at__isnull=True, month=period.start, place=PlaceOfService.AT_FACILITY, **under
+            )
+            .exclude(residence_commune_code="")
+            .values_list("residence_commune_code", flat=True)
+            .distinct()
+        )
+    cols = ("pk", "code", "admin_unit__code", "admin_unit__level", "admin_unit__version")
+    tyt = ReportingUnit.objects.filter(kind=UnitKind.TYT)
+    rows = list(tyt.filter(path__startswith=path).values_list(*cols))
+    ordered = sorted(codes)
+    for i in range(0, len(ordered), CHUNK):
+        rows += (
+            tyt.filter(admin_unit__code__in=ordered[i : i + CHUNK])
+            .exclude(path__startswith=path)
+            .values_list(*cols)
+        )
+    stations = {uid: (code, residents.place_code(c or "", lv or "", v or "")) for uid, code, c, lv, v in rows}
+    by_code = {f.code: f for f in forms_in_force(period.start)}
+    for form in commune:
+        spec = form.parsed()
+        for uid, events in residents.residents_of(spec, stations, period).items():
+            for r in events:
+                if (uid in inside) == (r.facility_id in inside):
+                    continue  # both sides in the subtree (taken out in it) or neither (not ours)
+                values = {}
+                for code, target in specs.items():
+                    pairs = _chain(target, form.code, by_code)
+                    taken = residents.added(residents.mapped([r], pairs))
+                    values[code] = _completed(target, taken)
+                found.append(Crossing("derived", r.register, r.record_id, uid, (r.facility_id,), values))
+    return found
+
+
+def _completed(spec: FormSpec, values: Mapping[str, Number]) -> dict[str, Number]:
+    """The cells an event adds to, its formula cells (linear sums) included."""
+    if not values:
+        return {}
+    return {k: v for k, v in complete(spec, dict(values)).items() if v}
+
+
+def _chain(
+    spec: FormSpec, source: str, by_code: Mapping[str, FormDefinition], depth: int = 0
+) -> list[tuple[str, str]]:
+    """(cell of form `source`, cell of `spec`) pairs through the forms' `aggregate` chain (BCX3 → BCH → BCT),
+    the path a lower total takes up the tree; [] when `spec` never sums `source`."""
+    sources: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for cell in spec.cells:
+        for src in cell.aggregate:
+            sources[src.form].append((src.cell, cell.key))
+    if source in sources:
+        return sources[source]
+    for code, pairs in sources.items():
+        if code in by_code and depth < 4:
+            below = _chain(by_code[code].parsed(), source, by_code, depth + 1)
+            if below:
+                return [(low, ours) for low, mid in below for mid2, ours in pairs if mid2 == mid]
+    return []

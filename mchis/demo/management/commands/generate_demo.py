@@ -99,6 +99,7 @@ class Command(BaseCommand):
             )
             accounts = demo_accounts_ensure(province_code=options["province"]) if options["accounts"] else []
             registers: RegistersReport | None = None
+            populations: list[str] = []
             if options["registers"]:
                 registers = demo_registers_generate(
                     province_code=options["province"],
@@ -107,6 +108,7 @@ class Command(BaseCommand):
                     seed=options["seed"],
                     as_of=options["as_of"] or timezone.localdate(),
                 )
+                populations = _demo_populations(registers.months, options["seed"])
             published = None
             if options["publish"]:
                 if options["publish"] > options["registers"]:
@@ -156,6 +158,8 @@ class Command(BaseCommand):
                 + ", ".join(f"{k}={registers.created[k]} mới/{registers.unchanged[k]} không đổi" for k in sorted(registers.created | registers.unchanged))
                 + f", trẻ sơ sinh={registers.newborns}"
             )  # fmt: skip
+        if registers is not None and populations:
+            out.write(f"Dân số mô phỏng (mẫu số chỉ số, không phải số thật): năm {', '.join(populations)}")
         if published is not None:
             out.write(
                 f"Cổng thống kê công khai: {published.approved} báo cáo xã được duyệt, {published.figures} số liệu "
@@ -216,3 +220,25 @@ class Command(BaseCommand):
 
     def _progress(self, done: int) -> None:
         self.stdout.write(f"  … {done} trẻ")
+
+
+def _demo_populations(months: list[Any], seed: int) -> list[str]:
+    """Synthetic populations (analytics denominators, e.g. CX_COV) of every commune that has a station, for each
+    year of the generated registers: loaded as a new version by the same service as `load_population`, its
+    source saying the figures are synthetic (fixed per commune, so another province's run keeps these)."""
+    from mchis.analytics.population import DEMO_SOURCE, demo_csv
+    from mchis.analytics.services import population_load
+
+    codes = list(
+        ReportingUnit.objects.filter(kind="tyt", admin_unit__level="commune", admin_unit__version="2025")
+        .values_list("admin_unit__code", flat=True)
+        .distinct()
+    )
+    years = sorted({m.year for m in months})
+    if not codes:
+        return []
+    for year in years:
+        population_load(
+            actor=None, text=demo_csv(codes, seed), year=year, source=DEMO_SOURCE, file_name="demo"
+        )
+    return [str(y) for y in years]
