@@ -83,7 +83,7 @@ def _q(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
 def _exec(sql: str, params: list[Any] | None = None) -> int:
     with connection.cursor() as cur:
         cur.execute(sql, params)
-        return cur.rowcount
+        return int(cur.rowcount)
 
 
 def _table(model: type[Model]) -> str:
@@ -91,7 +91,7 @@ def _table(model: type[Model]) -> str:
 
 
 def _columns(model: type[Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+    return [str(f.column) for f in model._meta.concrete_fields]
 
 
 def check_postgresql() -> None:
@@ -291,7 +291,7 @@ def _record_base() -> dict[str, int]:
     state = _state()
     if state:
         return state
-    values = {"child": Child, "person": Person, **{_table(m): m for m in REGISTERS}}
+    values: dict[str, type[Model]] = {"child": Child, "person": Person, **{_table(m): m for m in REGISTERS}}
     for key, model in values.items():
         state[key] = int(_q(f"SELECT coalesce(max(id), 0) FROM {_table(model)}")[0][0])  # noqa: S608
     state["children"] = int(_q(f"SELECT count(*) FROM {_table(Child)}")[0][0])  # noqa: S608
@@ -401,7 +401,8 @@ def generate_national(
                     report.children += rows
         report.copies_done += 1
     t = time.perf_counter()
-    for model in (Child, *REGISTERS):
+    sequenced: tuple[type[Model], ...] = (Child, *REGISTERS)
+    for model in sequenced:
         _exec(
             f"SELECT setval(pg_get_serial_sequence('{_table(model)}', 'id'), "  # noqa: S608
             f"(SELECT coalesce(max(id), 1) FROM {_table(model)}))"
