@@ -438,3 +438,25 @@ def test_r_dq_02_pair_evidence_lists_each_comparison(child):
     assert by_name["dob"].level == "exact" and by_name["dob"].weight > 5
     total = ev["prior_weight"] + sum(e.weight + e.tf_adjustment for e in ev["comparisons"])
     assert ev["match_weight"] == pytest.approx(total) and ev["band"] == "auto" and ev["blocking_rules"]
+
+
+@pytest.mark.django_db
+def test_r_dq_02_entry_check_commune_rule_given_name_and_year_without_like(child, tree):
+    """Blocking rule 7 (commune + given name + surname key + birth year) still finds the child when nothing
+    else would (other day of birth, no ID, no carer), and compares the name's tail with RIGHT(), not LIKE:
+    at 10 M children the LIKE let PostgreSQL pick the trigram index of a common given name (issue 20)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from mchis.quality.dedupe import candidate_ids
+
+    existing = child(full_name="Hoàng Văn Minh", date_of_birth=date(2019, 5, 1), mother_name="")
+    child(full_name="Hoàng Văn Minh", date_of_birth=date(2018, 5, 1), mother_name="")  # another year
+    child(full_name="Hoàng Văn Tuấn Minh Anh", date_of_birth=date(2019, 5, 2), mother_name="")  # other given
+    data = {"full_name": "Hoang Van Minh", "date_of_birth": date(2019, 9, 20), "sex": "M",
+            "village_id": child.village.pk}  # fmt: skip
+    with CaptureQueriesContext(connection) as ctx:
+        found = candidate_ids(data, tree.tyt_a2)
+    assert found is not None and found[1] == [existing.pk]
+    name_query = [q["sql"] for q in ctx.captured_queries if '"date_of_birth" >=' in q["sql"]]
+    assert len(name_query) == 1 and "LIKE" not in name_query[0].upper()
