@@ -123,12 +123,15 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("DB_STATEMENT_TIMEOUT_MS"):
-    # R-OPS-02: a runaway query is cancelled instead of holding connections that data entry needs. The web
-    # sets a short limit (production: 30 s); the "heavy" worker pool its own, longer one (deploy/systemd).
-    DATABASES["default"]["OPTIONS"] = {
-        "options": f"-c statement_timeout={int(os.environ['DB_STATEMENT_TIMEOUT_MS'])}"
-    }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # JIT off (DB_JIT=on to restore): at national size the planner compiles the roll-up's aggregates for
+    # ~1.5 s per statement to save ~0.1 s of execution (docs/national-scale.md); our queries are short.
+    pg_options = [f"-c jit={'on' if os.environ.get('DB_JIT') == 'on' else 'off'}"]
+    if os.environ.get("DB_STATEMENT_TIMEOUT_MS"):
+        # R-OPS-02: a runaway query is cancelled instead of holding connections that data entry needs. The web
+        # sets a short limit (production: 30 s); the "heavy" worker pool its own, longer one (deploy/systemd).
+        pg_options.append(f"-c statement_timeout={int(os.environ['DB_STATEMENT_TIMEOUT_MS'])}")
+    DATABASES["default"]["OPTIONS"] = {"options": " ".join(pg_options)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout so the embedded demo tolerates a background writer.
     DATABASES["default"]["OPTIONS"] = {

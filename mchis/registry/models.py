@@ -51,7 +51,10 @@ class Child(models.Model):
     unit = models.ForeignKey(
         "units.ReportingUnit", on_delete=models.PROTECT, related_name="children_registered"
     )
-    commune = models.ForeignKey("places.AdminUnit", on_delete=models.PROTECT, related_name="+")
+    # no index of its own: (commune, village) and (commune, date_of_birth) below both start with it
+    commune = models.ForeignKey(
+        "places.AdminUnit", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     village = models.ForeignKey(
         "places.Village", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -105,6 +108,9 @@ class Child(models.Model):
             models.Index(fields=["unit", "status"]),
             models.Index(fields=["date_of_birth"]),
             models.Index(fields=["commune", "village"]),
+            # the entry-time duplicate check's commune rule (same commune, DOB or its swap): at 10 M children the
+            # DOB index alone read the nation's births of that day (docs/national-scale.md)
+            models.Index(fields=["commune", "date_of_birth"]),
         ]  # pg_trgm GIN indexes on name_folded / guardian_name_folded: migration 0003 (PostgreSQL only)
         constraints = [
             models.UniqueConstraint(

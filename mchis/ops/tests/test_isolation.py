@@ -228,7 +228,25 @@ def test_r_ops_02_statement_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "30000")
     try:
         reloaded = importlib.reload(base)
-        assert reloaded.DATABASES["default"]["OPTIONS"]["options"] == "-c statement_timeout=30000"
+        assert reloaded.DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off -c statement_timeout=30000"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(base)
+
+
+def test_postgresql_connections_run_without_jit_unless_asked(monkeypatch):
+    """At national size JIT compilation cost the roll-up ~1.5 s per statement for ~0.1 s saved
+    (docs/national-scale.md): off by default, DB_JIT=on restores it."""
+    import importlib
+
+    import config.settings.base as base
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@127.0.0.1:5432/x")
+    monkeypatch.delenv("DB_STATEMENT_TIMEOUT_MS", raising=False)
+    try:
+        assert importlib.reload(base).DATABASES["default"]["OPTIONS"]["options"] == "-c jit=off"
+        monkeypatch.setenv("DB_JIT", "on")
+        assert importlib.reload(base).DATABASES["default"]["OPTIONS"]["options"] == "-c jit=on"
     finally:
         monkeypatch.undo()
         importlib.reload(base)
