@@ -250,7 +250,8 @@ def residence_outside(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
 def codes_in_catalog(r: ChildRecord, ctx: RuleContext) -> list[Finding]:
     out = []
     checks = [("ethnic_group", "ethnicity_code", r.ethnicity_code), ("child_relationship", "guardian_relationship", r.guardian_relationship)]  # fmt: skip
-    checks += [("child_circumstance", "circumstances", c.group_code) for c in r.circumstances]
+    # one finding per unknown code, even when the group is recorded twice (its fingerprint is the code)
+    checks += [("child_circumstance", "circumstances", code) for code in dict.fromkeys(c.group_code for c in r.circumstances)]  # fmt: skip
     for catalog, fld, value in checks:
         codes = ctx.catalogs.get(catalog)
         if value and codes and value not in codes:
