@@ -224,6 +224,7 @@ class RegisterRecord(models.Model):
     """Fields shared by every register row (see the module docstring)."""
 
     SCOPE_PATH = "facility__path"
+    PROVINCE_UNIT_FIELD = "facility"  # province_code follows it (units.provinces.restamp_province_codes)
 
     facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
     # 2025 province code of `facility` (shard key, ADR 0074/0075), set by the writer.
@@ -369,6 +370,7 @@ class Newborn(models.Model):
     """Trẻ sơ sinh của một cuộc đẻ; facility/month/place/event_date copied from the delivery for fast counts."""
 
     SCOPE_PATH = "facility__path"
+    PROVINCE_UNIT_FIELD = "facility"
 
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="newborns")
     facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")

@@ -2,7 +2,9 @@
 
 "nguyen van an" finds "Nguyễn Văn An" through `name_folded` (mchis.core.text.fold); so do "Nguyễn An" and
 "an nguyen": every word of the query must appear as a word of the name. On PostgreSQL the folded columns
-carry pg_trgm GIN indexes (migration 0003), so the `LIKE '%…%'` terms are index scans; SQLite uses LIKE.
+carry pg_trgm GIN indexes, one per province (migration 0012, ADR 0081): the `LIKE '%…%'` terms are index
+scans of the province's own posting lists when the query names the province (`in_provinces`); SQLite uses
+LIKE.
 """
 
 from __future__ import annotations
@@ -83,6 +85,34 @@ def parents_key(father_name: str, mother_name: str) -> str:
 
 
 INDEXED_COLUMNS = {"name": "name_folded", "guardian": "guardian_name_folded", "parents": "parents_folded"}
+# The indexed columns and the short name of each in its per-province index (`child_name_trgm_p08`).
+SEARCH_INDEX_COLUMNS = {
+    "name_folded": "name",
+    "guardian_name_folded": "guardian",
+    "parents_folded": "parents",
+}
+
+
+def province_index_name(column: str, code: str) -> str:
+    """Name of the trigram index of `column` for province `code` ("" = rows without a province)."""
+    return f"child_{SEARCH_INDEX_COLUMNS[column]}_trgm_p{code or 'none'}"
+
+
+def in_provinces(condition: Q, codes: list[str]) -> Q:
+    """`condition` within these provinces, written so PostgreSQL answers each province from its own partial
+    indexes (ADR 0081). One province: `province_code = '08' AND (…)`. Several (a national scope): the ids of
+    one such query per province, UNION ALL — an OR of the per-province arms would not do, PostgreSQL factors
+    the common condition out of the arms and is left with the province test alone, which no index serves."""
+    from .models import Child
+
+    arms = [
+        Child.objects.filter(Q(province_code=code) & condition).values("pk") for code in sorted(set(codes))
+    ]
+    if not arms:
+        return Q(pk__in=[])
+    if len(arms) == 1:
+        return Q(province_code=codes[0]) & condition
+    return Q(pk__in=arms[0].union(*arms[1:], all=True))
 
 
 def search_filter(q: str, columns: dict[str, str] | None = None) -> Q:

@@ -17,6 +17,7 @@ from mchis.core.audit import log_read
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
 from mchis.units.models import ReportingUnit
+from mchis.units.provinces import PROVINCE_CODES_2025, province_code_of
 
 from .models import (
     ChangeRequest,
@@ -33,7 +34,7 @@ from .models import (
     VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
-from .search import relevance, search_filter
+from .search import in_provinces, relevance, search_filter
 from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
@@ -53,6 +54,13 @@ def children_visible(principal: Principal) -> ChildQuerySet:
 def _visible_unit_ids(principal: Principal) -> list[int]:
 
     return list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
+
+
+def _scope_provinces(principal: Principal) -> list[str]:
+    """The provinces whose children the principal's scope can hold: the province of its unit, or, above the
+    provinces, every one (and "", rows without a province — normally none, but never to be lost)."""
+    code = province_code_of(principal.unit.pk) if principal.unit is not None else ""
+    return [code] if code else [*PROVINCE_CODES_2025, ""]
 
 
 # A commune's station (with the committee placed in it) holds a few thousand children: reading them through
@@ -92,7 +100,9 @@ def child_search(
         if small:
             found = qs.annotate(**UNINDEXED).filter(search_filter(q, columns=UNINDEXED_COLUMNS))
         else:
-            found = qs.search(q)
+            # Named in the query, the province lets PostgreSQL read its own trigram indexes (ADR 0081): the
+            # nation's posting lists cost a province search 1.2–2.2 s at 10 M children.
+            found = qs.filter(in_provinces(search_filter(q), _scope_provinces(principal)))
         if rank is not None:
             return found.annotate(relevance=rank).order_by("relevance", Lower("name_folded"), "id")
         return found.order_by(Lower("name_folded"), "id")

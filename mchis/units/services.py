@@ -24,6 +24,7 @@ from mchis.core.text import nfc
 from mchis.places.services import managed_admin_units
 
 from .models import ReportingUnit, UnitKind, UnitPlacement
+from .provinces import restamp_province_codes
 
 # Placements of the bootstrap tree start here so that any past period can be reported.
 BEGINNING = date(2000, 1, 1)
@@ -254,6 +255,9 @@ def unit_move(
         ]
     )
     unit.refresh_from_db()
+    # The shard key of the children and register rows follows the unit into its new province (ADR 0075);
+    # the registry's per-province search indexes find them only there (ADR 0081).
+    restamped = restamp_province_codes([u.pk for u in subtree])
     log_event(
         actor=actor,
         action="unit.move",
@@ -265,6 +269,7 @@ def unit_move(
             "path": [old_prefix, new_prefix],
             "on": [None, on],
             "units_moved": [None, len(subtree)],
+            "rows_restamped": [None, restamped],
         },
         reason=reason,
     )

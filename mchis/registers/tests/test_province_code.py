@@ -50,3 +50,29 @@ def test_a_child_saved_gets_its_units_province_and_the_migrations_fill_older_row
     importlib.import_module("mchis.registry.migrations.0010_province_code").fill(None, editor)
     importlib.import_module("mchis.registers.migrations.0008_province_code").fill(None, editor)
     assert Child.objects.get().province_code == "04" and AncVisit.objects.get().province_code == "08"
+
+
+@pytest.mark.django_db
+def test_r_org_02_a_unit_moved_to_another_province_takes_its_childrens_and_register_rows_province(
+    tree, collector
+):
+    # given a child and a register row of a station in province 08
+    from mchis.core.models import AuditEvent
+    from mchis.units.services import unit_move
+
+    child = Child.objects.create(unit=tree.tyt_a1, commune=tree.commune_a1, full_name="Lò Văn Páo",
+                                 name_folded="lo van pao", date_of_birth=date(2020, 1, 2))  # fmt: skip
+    records_upsert(actor=collector, register="anc", records=[anc(rid="P-4")])
+    stay = Child.objects.create(unit=tree.tyt_a2, commune=tree.commune_a2, full_name="Lò Thị Mai",
+                                name_folded="lo thi mai", date_of_birth=date(2020, 1, 3))  # fmt: skip
+    # when its district health centre is moved under the other province's CDC
+    unit_move(actor=None, unit=tree.ttyt_a, new_parent=tree.cdc_b, on=date(2025, 7, 1), reason="Sáp nhập")
+    # then the rows of every unit moved carry the new province, and nothing else changed
+    moved = Child.objects.get(pk=child.pk)
+    assert moved.province_code == "04" and AncVisit.objects.get().province_code == "04"
+    assert Child.objects.get(pk=stay.pk).province_code == "04"  # tyt_a2 sits under ttyt_a too
+    event = AuditEvent.objects.filter(action="unit.move").latest("id")
+    assert event.changes["rows_restamped"] == [None, 3]
+    # and moving it back restores them
+    unit_move(actor=None, unit=tree.ttyt_a, new_parent=tree.cdc_a, on=date(2025, 8, 1), reason="Trả lại")
+    assert set(Child.objects.values_list("province_code", flat=True)) == {"08"}
