@@ -81,5 +81,5 @@ def test_copies_reach_the_target_with_new_identities_in_the_same_places(province
     call_command("generate_national", "--children", "300", "--seed", "3", stdout=StringIO())
     assert Child.objects.count() == 360
     with connection.cursor() as cur:
-        cur.execute("SELECT to_regclass('child_name_folded_trgm'), to_regclass('demo_national_index')")
-        assert cur.fetchone() == ("child_name_folded_trgm", None)
+        cur.execute("SELECT to_regclass('child_name_trgm_p08'), to_regclass('demo_national_index')")
+        assert cur.fetchone() == ("child_name_trgm_p08", None)
