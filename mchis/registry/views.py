@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -88,20 +88,50 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
     return warnings
 
 
+class _SearchPage(Page):
+    more = False  # more matches than the counted cap
+
+
+def _search_page(principal: Principal, *, q: str, village_id: int | None, number: str) -> _SearchPage:
+    """One page of the search and its capped count from one run of it (selectors.child_search_page): a
+    province's common name matches tens of thousands of children, and counting them all took seconds at
+    national size. Pages go as far as the cap; past it, the user is asked to narrow the search."""
+    size, cap = selectors.PAGE_SIZE, selectors.SEARCH_COUNT_CAP
+    wanted = min(int(number), max(1, -(-cap // size))) if number.isdigit() and int(number) > 0 else 1
+
+    def run(number: int) -> selectors.SearchPage:
+        offset = (number - 1) * size
+        return selectors.child_search_page(
+            principal, q=q, village_id=village_id, limit=size, offset=offset, cap=cap
+        )
+
+    found = run(wanted)
+    paginator = Paginator(range(found.count), size)
+    if wanted > paginator.num_pages:  # past the end: the last page, as Paginator.get_page does
+        wanted = paginator.num_pages
+        found = run(wanted)
+    page = _SearchPage(found.items, wanted, paginator)
+    page.more = found.more
+    return page
+
+
 @login_required
 def child_list(request: AuthedRequest) -> HttpResponse:
     require(request.user, "child.view")
     q = request.GET.get("q", "")
     village = request.GET.get("village") or None
-    qs = selectors.child_search(
-        request.user, q=q, village_id=int(village) if village and village.isdigit() else None
+    page = _search_page(
+        request.user,
+        q=q,
+        village_id=int(village) if village and village.isdigit() else None,
+        number=request.GET.get("page", ""),
     )
-    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "registry/child_list.html",
         {
             "page": page,
+            "more": page.more,
             "q": q,
             "village": village,
             "villages": _villages(request.user.unit),

@@ -97,3 +97,29 @@ def test_search_page_counts_up_to_the_cap_from_the_same_ordered_matches(make_chi
     client.force_login(collector)
     body = client.get("/api/v1/children?q=nguyen+an&limit=2").json()
     assert (body["count"], body["more"], len(body["items"])) == (7, False, 2)
+
+
+def test_the_list_page_counts_up_to_the_cap_pages_within_it_and_asks_to_narrow_beyond(
+    make_child, collector, monkeypatch
+):
+    """The page shows the capped count from the same run as its rows (a province's common name matched tens
+    of thousands of children, and counting them all took seconds at national size)."""
+    from mchis.registry import selectors
+
+    for n in range(5):
+        make_child(full_name=f"Nguyễn Văn An {chr(65 + n)}", personal_id="", mother_name="Lò Thị Mai")
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    client = Client()
+    client.force_login(collector)
+    order = [c.full_name for c in child_search(collector, q="nguyen an")]
+    page = client.get("/children/", {"q": "nguyen an", "page": "2"}).content.decode()
+    assert (
+        "5 trẻ" in page and "2/3" in page and order[2] in page and order[3] in page and order[0] not in page
+    )
+    assert (
+        "3/3" in client.get("/children/", {"q": "nguyen an", "page": "99"}).content.decode()
+    )  # past the end
+    assert "1/3" in client.get("/children/", {"q": "nguyen an", "page": "x"}).content.decode()
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
+    page = client.get("/children/", {"q": "nguyen an"}).content.decode()
+    assert "Hơn 3 trẻ: hãy thu hẹp tìm kiếm" in page and "1/2" in page
