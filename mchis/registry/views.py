@@ -88,7 +88,7 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
     return warnings
 
 
-class _SearchPage(Page):
+class _SearchPage(Page[Child]):
     more = False  # more matches than the counted cap
 
 
