@@ -88,7 +88,7 @@ def _show_errors(form: ChildForm, exc: DomainError) -> list[dict[str, Any]]:
     return warnings
 
 
-class _SearchPage(Page[Child]):
+class _SearchPage(Page[Any]):
     more = False  # more matches than the counted cap
 
 
@@ -106,7 +106,7 @@ def _search_page(principal: Principal, *, q: str, village_id: int | None, number
         )
 
     found = run(wanted)
-    paginator = Paginator(range(found.count), size)
+    paginator: Paginator[Any] = Paginator(range(found.count), size)  # the rows come from `found`
     if wanted > paginator.num_pages:  # past the end: the last page, as Paginator.get_page does
         wanted = paginator.num_pages
         found = run(wanted)
