@@ -8,7 +8,7 @@ Run on PostgreSQL in its own database, after the demo generator filled it:
     nice -n 10 python bench/registry_search.py [--per-kind 100]
 
 Each query is what the list page and `GET /api/v1/children?q=…` run: the scoped search through
-`mchis.registry.selectors.child_search`, first page of 50 rows, for two principals — a commune officer
+`mchis.registry.selectors.child_search_page`, first page of 50 rows and the count capped at 1,000 from one run, for two principals — a commune officer
 (the usual case) and a user of the child's own Sở Y tế (the whole province in scope) — and, with
 `--national N`, for the Ministry on N sampled children (shown apart: the target is the first two).
 At national size (issue 20) run it on the `generate_national` database.
@@ -103,7 +103,6 @@ def run(per_kind: int, seed: int, national: int = 0) -> int:
     results: dict[tuple[str, str], list[float]] = {}
     hits: dict[tuple[str, str], int] = {}
     with_count: list[float] = []
-    api_page: list[float] = []
     for child in sample:
         commune = SimpleNamespace(is_authenticated=True, unit=child.unit, is_superuser=False)
         upper = SimpleNamespace(
@@ -116,20 +115,19 @@ def run(per_kind: int, seed: int, national: int = 0) -> int:
             for kind, q in queries_for(child).items():
                 if not q.strip():
                     continue
+                # What the list page and the API run since issue 20: one search for the page and its capped count.
                 started = time.perf_counter()
-                qs = child_search(principal, q=q)
-                page = list(qs[:50])
+                page = child_search_page(principal, q=q).items
                 elapsed = (time.perf_counter() - started) * 1000
                 results.setdefault((scope, kind), []).append(elapsed)
-                if len(page) == 50:  # the old API call also counted matches (capped) when the page was full
-                    started = time.perf_counter()
-                    qs[:1_001].count()
-                    elapsed += (time.perf_counter() - started) * 1000
-                started = time.perf_counter()  # the API call since issue 20: one run for page and count
-                child_search_page(principal, q=q)
                 if scope != "nation":
-                    with_count.append(elapsed)
-                    api_page.append((time.perf_counter() - started) * 1000)
+                    # the API before issue 20: the first page, then a capped count when the page was full
+                    started = time.perf_counter()
+                    qs = child_search(principal, q=q)
+                    old_page = list(qs[:50])
+                    if len(old_page) == 50:
+                        qs[:1_001].count()
+                    with_count.append((time.perf_counter() - started) * 1000)
                 hits[(scope, kind)] = hits.get((scope, kind), 0) + (
                     1 if any(c.pk == child.pk for c in page) else 0
                 )
@@ -151,13 +149,8 @@ def run(per_kind: int, seed: int, national: int = 0) -> int:
     )
     print(
         f"API before issue 20 (first page + capped count when the page is full): p50 {statistics.median(with_count):.1f} ms, "
-        f"p95 {percentile(with_count, 95):.1f} ms, p99 {percentile(with_count, 99):.1f} ms"
-    )
-    api95 = percentile(api_page, 95)
-    print(
-        f"API call (selectors.child_search_page: page + capped count, one search): p50 {statistics.median(api_page):.1f} ms, "
-        f"p95 {api95:.1f} ms, p99 {percentile(api_page, 99):.1f} ms; vs before p95 ×{api95 / percentile(with_count, 95):.2f}; "
-        f"target p95 < {TARGET_P95_MS:.0f} ms → ratio {api95 / TARGET_P95_MS:.2f}"
+        f"p95 {percentile(with_count, 95):.1f} ms, p99 {percentile(with_count, 99):.1f} ms; "
+        f"now (the ALL line) ×{p95 / percentile(with_count, 95):.2f} at p95"
     )
     return 0 if p95 < TARGET_P95_MS else 1
 

@@ -3,8 +3,8 @@
 "nguyen van an" finds "Nguyễn Văn An" through `name_folded` (mchis.core.text.fold); so do "Nguyễn An" and
 "an nguyen": every word of the query must appear as a word of the name. On PostgreSQL the folded columns
 carry pg_trgm GIN indexes, one per province (migration 0012, ADR 0081): the `LIKE '%…%'` terms are index
-scans of the province's own posting lists when the query names the province (`in_provinces`); SQLite uses
-LIKE.
+scans of the province's own posting lists when the query names the province (`selectors.child_search`);
+SQLite uses LIKE.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from mchis.core.text import fold
 
@@ -98,21 +99,10 @@ def province_index_name(column: str, code: str) -> str:
     return f"child_{SEARCH_INDEX_COLUMNS[column]}_trgm_p{code or 'none'}"
 
 
-def in_provinces(condition: Q, codes: list[str]) -> Q:
-    """`condition` within these provinces, written so PostgreSQL answers each province from its own partial
-    indexes (ADR 0081). One province: `province_code = '08' AND (…)`. Several (a national scope): the ids of
-    one such query per province, UNION ALL — an OR of the per-province arms would not do, PostgreSQL factors
-    the common condition out of the arms and is left with the province test alone, which no index serves."""
-    from .models import Child
-
-    arms = [
-        Child.objects.filter(Q(province_code=code) & condition).values("pk") for code in sorted(set(codes))
-    ]
-    if not arms:
-        return Q(pk__in=[])
-    if len(arms) == 1:
-        return Q(province_code=codes[0]) & condition
-    return Q(pk__in=arms[0].union(*arms[1:], all=True))
+def in_province(rows: QuerySet[Any], code: str, condition: Q) -> QuerySet[Any]:
+    """`rows` of province `code` meeting `condition`, as `province_code = '08' AND (…)`: the shape whose name
+    terms PostgreSQL answers from that province's partial trigram indexes (ADR 0081)."""
+    return rows.filter(province_code=code).filter(condition)
 
 
 def search_filter(q: str, columns: dict[str, str] | None = None) -> Q:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from django.db import connection
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Concat, Lower, Substr
 from django.http import Http404
@@ -17,7 +18,7 @@ from mchis.core.audit import log_read
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
 from mchis.units.models import ReportingUnit
-from mchis.units.provinces import PROVINCE_CODES_2025, province_code_of
+from mchis.units.provinces import province_code_of, province_codes_for
 
 from .models import (
     ChangeRequest,
@@ -34,7 +35,7 @@ from .models import (
     VerificationStatus,
 )
 from .personal_id import province_prefixes, structure_errors
-from .search import in_provinces, relevance, search_filter
+from .search import in_province, parse_query, relevance, search_filter
 from .validation import parent_guardian_gaps
 
 PAGE_SIZE = 50
@@ -56,11 +57,16 @@ def _visible_unit_ids(principal: Principal) -> list[int]:
     return list(visible_to(ReportingUnit.objects.all(), principal).values_list("id", flat=True))
 
 
-def _scope_provinces(principal: Principal) -> list[str]:
-    """The provinces whose children the principal's scope can hold: the province of its unit, or, above the
-    provinces, every one (and "", rows without a province — normally none, but never to be lost)."""
+def _units_by_province(principal: Principal, units: list[int]) -> dict[str, list[int]]:
+    """The visible units grouped by province code: one group for a user of a province (or below), one per
+    province for the Ministry, plus "" for the units above the provinces."""
     code = province_code_of(principal.unit.pk) if principal.unit is not None else ""
-    return [code] if code else [*PROVINCE_CODES_2025, ""]
+    if code:
+        return {code: units}
+    groups: dict[str, list[int]] = {}
+    for unit_id, unit_code in province_codes_for(units).items():
+        groups.setdefault(unit_code, []).append(unit_id)
+    return groups
 
 
 # A commune's station (with the committee placed in it) holds a few thousand children: reading them through
@@ -82,31 +88,59 @@ def child_search(
     unit_code: str = "",
     village_id: int | None = None,
     include_inactive: bool = False,
+    first: int | None = None,
 ) -> QuerySet[Child]:
-    """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village."""
+    """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village.
+
+    `first`: the caller reads at most this many rows (a page and its capped count); a national search then
+    takes only each province's first `first` matches before ordering them all.
+    """
     units = _visible_unit_ids(principal)
-    qs = Child.objects.filter(unit_id__in=units).select_related("village")
-    if not include_inactive:
-        qs = qs.filter(status=ChildStatus.ACTIVE)
-    if unit_code:
-        qs = qs.filter(unit__code=unit_code)
-    if village_id:
-        qs = qs.filter(village_id=village_id)
-    if q.strip():
+
+    def scoped(unit_ids: list[int]) -> QuerySet[Child]:
+        rows = Child.objects.filter(unit_id__in=unit_ids)
+        if not include_inactive:
+            rows = rows.filter(status=ChildStatus.ACTIVE)
+        if unit_code:
+            rows = rows.filter(unit__code=unit_code)
+        if village_id:
+            rows = rows.filter(village_id=village_id)
+        return rows
+
+    qs = scoped(units).select_related("village")
+    if not q.strip():
+        return qs.order_by("name_folded", "id")
+    rank = relevance(q)
+
+    def ordered(rows: QuerySet[Child]) -> QuerySet[Child]:
         # Lower() (a no-op on the folded key) keeps the planner from walking the name index in order: the
         # matches of one full name sit together in that order, so "first 50" could scan most of the index.
-        rank = relevance(q)
-        small = len(units) <= SMALL_SCOPE_UNITS or bool(unit_code) or bool(village_id)
-        if small:
-            found = qs.annotate(**UNINDEXED).filter(search_filter(q, columns=UNINDEXED_COLUMNS))
-        else:
-            # Named in the query, the province lets PostgreSQL read its own trigram indexes (ADR 0081): the
-            # nation's posting lists cost a province search 1.2–2.2 s at 10 M children.
-            found = qs.filter(in_provinces(search_filter(q), _scope_provinces(principal)))
         if rank is not None:
-            return found.annotate(relevance=rank).order_by("relevance", Lower("name_folded"), "id")
-        return found.order_by(Lower("name_folded"), "id")
-    return qs.order_by("name_folded", "id")
+            return rows.annotate(relevance=rank).order_by("relevance", Lower("name_folded"), "id")
+        return rows.order_by(Lower("name_folded"), "id")
+
+    if len(units) <= SMALL_SCOPE_UNITS or unit_code or village_id:
+        return ordered(qs.annotate(**UNINDEXED).filter(search_filter(q, columns=UNINDEXED_COLUMNS)))
+    condition = search_filter(q)
+    if not parse_query(q).name:  # a date of birth or an ID number: one index lookup, whatever the scope
+        return ordered(qs.filter(condition))
+    # A name: named in the query, the province lets PostgreSQL read its own trigram indexes (ADR 0081; the
+    # nation's posting lists cost a province search 1.2–2.2 s at 10 M children).
+    groups = _units_by_province(principal, units)
+    if len(groups) == 1:
+        return ordered(in_province(qs, next(iter(groups)), condition))
+    # Above the provinces: each province answers from its own indexes with its own units (its best `first`
+    # when the caller reads no more), UNION ALL, then the rows by primary key, as a Citus multi-shard query
+    # would. An OR of per-province arms would not do: PostgreSQL factors the common condition out of them and
+    # is left with the province test alone. Rows without a province code (normally none) are looked for
+    # among every visible unit.
+    groups[""] = units
+    each_first = first if connection.features.supports_slicing_ordering_in_compound else None  # not SQLite
+    arms = []
+    for code, unit_ids in sorted(groups.items()):
+        arm = in_province(scoped(unit_ids), code, condition)
+        arms.append(ordered(arm).values("pk")[:each_first] if each_first else arm.values("pk"))
+    return ordered(qs.filter(pk__in=arms[0].union(*arms[1:], all=True)))
 
 
 SEARCH_COUNT_CAP = 1_000
@@ -133,8 +167,9 @@ def child_search_page(
     the first max(cap + 1, offset + limit) matches in order, then the page's rows by primary key. Counting
     in a second statement ran the whole search twice (issue 20: the API call at 189 ms p95 on 1 M
     children); sorting a thousand ids more costs little next to finding the matches."""
-    qs = child_search(principal, q=q, unit_code=unit_code, village_id=village_id)
-    ids = list(qs.values_list("pk", flat=True)[: max(cap + 1, offset + limit)])
+    wanted = max(cap + 1, offset + limit)
+    qs = child_search(principal, q=q, unit_code=unit_code, village_id=village_id, first=wanted)
+    ids = list(qs.values_list("pk", flat=True)[:wanted])
     page_ids = ids[offset : offset + limit]
     rows = Child.objects.select_related("unit", "village").in_bulk(page_ids)
     return SearchPage([rows[pk] for pk in page_ids], min(len(ids), cap), len(ids) > cap)

@@ -17,7 +17,7 @@ from django.db import connection
 from mchis.core.text import fold
 from mchis.registry import selectors
 from mchis.registry.models import Child
-from mchis.registry.search import SEARCH_INDEX_COLUMNS, in_provinces, province_index_name, search_filter
+from mchis.registry.search import SEARCH_INDEX_COLUMNS, in_province, province_index_name, search_filter
 from mchis.units.provinces import PROVINCE_CODES_2025
 
 MIGRATION = importlib.import_module("mchis.registry.migrations.0012_search_indexes_per_province")
@@ -99,15 +99,22 @@ def _plan(qs) -> str:
 def test_postgresql_answers_a_province_and_the_nation_from_the_per_province_indexes(tree):
     if connection.vendor != "postgresql":
         pytest.skip("trigram indexes are PostgreSQL's (SQLite searches with LIKE)")
-    one = _plan(Child.objects.filter(in_provinces(search_filter("nguyen van an"), ["08"])))
-    assert "Seq Scan" not in one
-    assert {province_index_name(c, "08") for c in SEARCH_INDEX_COLUMNS} <= set(one.replace("(", " ").split())
-    assert "_trgm_p04" not in one
-    nation = _plan(
-        Child.objects.filter(in_provinces(search_filter("tran thi cuc"), [*PROVINCE_CODES_2025, ""]))
+    # the shape the selector gives a province's search and, one arm per province, the nation's (without the
+    # units' filter, whose index a table of a few rows would make the cheaper plan)
+    province = _plan(in_province(Child.objects.all(), "08", search_filter("nguyen van an")))
+    assert "Seq Scan on registry_child" not in province
+    assert {province_index_name(c, "08") for c in SEARCH_INDEX_COLUMNS} <= set(
+        province.replace("(", " ").split()
     )
-    assert (
-        "Seq Scan" not in nation and "child_name_trgm_pnone" in nation and "child_parents_trgm_p96" in nation
+    assert "_trgm_p04" not in province
+    arms = [
+        in_province(Child.objects.all(), code, search_filter("tran thi cuc")).values("pk")
+        for code in [*PROVINCE_CODES_2025, ""]
+    ]
+    nation = _plan(Child.objects.filter(pk__in=arms[0].union(*arms[1:], all=True)))
+    assert "Seq Scan on registry_child" not in nation
+    assert {"child_name_trgm_p08", "child_parents_trgm_p04", "child_guardian_trgm_pnone"} <= set(
+        nation.replace("(", " ").split()
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -117,3 +124,22 @@ def test_postgresql_answers_a_province_and_the_nation_from_the_per_province_inde
     assert names == {
         province_index_name(c, p) for c in SEARCH_INDEX_COLUMNS for p in [*PROVINCE_CODES_2025, ""]
     }
+
+
+@pytest.mark.django_db
+def test_a_national_page_takes_each_provinces_first_matches_and_orders_them_as_one_search(
+    tree, make_user, monkeypatch
+):
+    # given more matches in each province than the page holds
+    for n in range(4):
+        _child(tree.tyt_a1, tree.commune_a1, f"Nguyễn Văn An {chr(65 + n)}")
+        _child(tree.tyt_b1, tree.commune_b1, f"Nguyễn Văn An {chr(69 + n)}")
+    _child(tree.tyt_b1, tree.commune_b1, "Nguyễn Văn An")  # the exact name ranks first wherever it is
+    nation = make_user("viewer", tree.ministry)
+    monkeypatch.setattr(selectors, "SMALL_SCOPE_UNITS", -1)
+    everything = [c.full_name for c in selectors.child_search(nation, q="nguyen van an")]
+    # when the page asks for the first three, each province giving only its own first three
+    page = selectors.child_search_page(nation, q="nguyen van an", limit=3, cap=2)
+    # then they are the first three of the whole search, and the capped count is right
+    assert [c.full_name for c in page.items] == everything[:3] and everything[0] == "Nguyễn Văn An"
+    assert (page.count, page.more) == (2, True) and len(everything) == 9
