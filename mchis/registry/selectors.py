@@ -136,11 +136,12 @@ def child_search(
     # among every visible unit.
     groups[""] = units
     each_first = first if connection.features.supports_slicing_ordering_in_compound else None  # not SQLite
-    arms = []
+    arms: list[QuerySet[Any]] = []
     for code, unit_ids in sorted(groups.items()):
         arm = in_province(scoped(unit_ids), code, condition)
         arms.append(ordered(arm).values("pk")[:each_first] if each_first else arm.values("pk"))
-    return ordered(qs.filter(pk__in=arms[0].union(*arms[1:], all=True)))
+    ids: QuerySet[Any] = arms[0].union(*arms[1:], all=True)
+    return ordered(qs.filter(pk__in=ids))
 
 
 SEARCH_COUNT_CAP = 1_000
