@@ -37,14 +37,23 @@ from mchis.reports.selectors import APPROVED, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
 
-from . import population
+from . import coverage, population
 from .definitions import ELEMENT_FORM, catalog
-from .models import CrossProvinceEvent, DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
+from .models import (
+    CrossProvinceEvent,
+    DirtyCoverage,
+    DirtyRollup,
+    DirtyUnitMonth,
+    RollupValue,
+    ScreeningSeen,
+    UnitMonthValue,
+)
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
 Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
-OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM)  # elements summed up the tree by deltas
+# elements summed up the tree by deltas
+OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM, coverage.FORM)
 
 
 def is_report_element(element: str) -> bool:
@@ -102,7 +111,27 @@ def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
             DirtyUnitMonth.objects.filter(pk__in=dirty).delete()
             recompute_unit_month(unit_id, month)
         done += 1
+    recompute_coverage_now({m for _, m in wanted})  # women screened in 5 years their screenings reach
     recompute_rollups_now({m for _, m in wanted})  # their provinces' report-cell roll-ups
+    return done
+
+
+def recompute_coverage_now(months: Iterable[date]) -> int:
+    """Every dirty coverage unit-month of these months, waiting for one a worker holds (ADR 0079)."""
+    done = 0
+    rows = DirtyCoverage.objects.filter(month__in=list(months))
+    for unit_id, month in sorted(set(rows.values_list("unit_id", "month"))):
+        with transaction.atomic():
+            dirty = list(
+                DirtyCoverage.objects.select_for_update()
+                .filter(unit_id=unit_id, month=month)
+                .values_list("id", flat=True)
+            )
+            if not dirty:
+                continue
+            DirtyCoverage.objects.filter(pk__in=dirty).delete()
+            recompute_coverage(unit_id, month)
+        done += 1
     return done
 
 
@@ -137,10 +166,11 @@ def recompute_pending(months: Iterable[date], root_path: str = "") -> int:
 
 
 def recompute_dirty(*, limit: int = 2000) -> int:
-    """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty province roll-ups
-    (ADR 0077), one transaction each (a concurrent worker skips the rows another holds). Returns how many
-    unit-months were recomputed."""
+    """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty coverage unit-months
+    (ADR 0079) and dirty province roll-ups (ADR 0077), one transaction each (a concurrent worker skips the rows
+    another holds). Returns how many unit-months were recomputed."""
     done = _drain(DirtyUnitMonth, "unit_id", recompute_unit_month, limit)
+    _drain(DirtyCoverage, "unit_id", recompute_coverage, limit * 10)
     _drain(DirtyRollup, "root_id", recompute_rollup, limit)
     return done
 
@@ -209,6 +239,8 @@ def compute_unit_month(unit: ReportingUnit, month: date) -> Values:
             put(f"{ELEMENT_FORM}.{key}", value, approved_any)
     if approved_any:
         put("APPROVED.any", 1, True)
+    # women 30–49 screened in the 60 months to this one, held by this unit (a stock; ADR 0079)
+    put(coverage.ELEMENT, coverage.women_screened(unit.pk, month), approved_any)
     for crit, records, bad in QualitySnapshot.objects.filter(unit=unit, month=month).values_list(
         "criterion", "records", "records_with_findings"
     ):
@@ -234,6 +266,7 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
     if unit is None:
         return 0
     new = compute_unit_month(unit, month)
+    mark_coverage(unit_id, month)
     stored = UnitMonthValue.objects.select_for_update().filter(unit_id=unit_id, month=month)
     old: Values = {e: (p, a) for e, p, a in stored.values_list("element", "provisional", "approved")}
     deltas: list[tuple[str, float, float]] = []
@@ -260,6 +293,62 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
     )
     apply_rollup_deltas(ancestor_ids(unit.path), month, [d for d in deltas if not is_report_element(d[0])])
     return len(deltas)
+
+
+def mark_coverage(unit_id: int, month: date) -> int:
+    """When the unit-month's cervical screenings differ from what the coverage count last saw, mark every
+    unit-month their women's count can change in (``coverage.reached``: this unit and every unit holding one of
+    these women, before or after, months `month` … `month`+59). Returns the unit-months marked."""
+    digest, people = coverage.seen(unit_id, month)
+    before = ScreeningSeen.objects.filter(unit_id=unit_id, month=month).first()
+    if (before.digest if before else "") == digest:
+        return 0
+    pairs = coverage.reached(unit_id, month, [*(before.people if before else []), *people])
+    if digest:
+        ScreeningSeen.objects.update_or_create(
+            unit_id=unit_id, month=month, defaults={"digest": digest, "people": people}
+        )
+    elif before is not None:
+        before.delete()
+    now = timezone.now()
+    DirtyCoverage.objects.bulk_create(
+        [DirtyCoverage(unit_id=u, month=m, marked_at=now) for u, m in sorted(pairs)],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    transaction.on_commit(lambda: enqueue(TASK))
+    return len(pairs)
+
+
+def recompute_coverage(unit_id: int, month: date) -> int:
+    """Recompute the unit-month's women screened in 5 years alone (a few queries, not the unit's whole month)
+    and pass the difference up the tree. Approved like the unit's analytics elements: when its month has an
+    approved report. Returns 1 when the value changed."""
+    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "path").first()
+    if unit is None:
+        return 0
+    value = float(coverage.women_screened(unit_id, month))
+    approved = UnitMonthValue.objects.filter(unit_id=unit_id, month=month, element="APPROVED.any").exists()
+    new = (value, value if approved else None)
+    stored = UnitMonthValue.objects.select_for_update().filter(
+        unit_id=unit_id, month=month, element=coverage.ELEMENT
+    )
+    row = stored.values_list("provisional", "approved").first()
+    old = (row[0], row[1]) if row else (0.0, None)
+    if new == old:
+        return 0
+    if new[0] == 0 and not new[1]:
+        stored.delete()
+    else:
+        UnitMonthValue.objects.update_or_create(
+            unit_id=unit_id,
+            month=month,
+            element=coverage.ELEMENT,
+            defaults={"provisional": new[0], "approved": new[1]},
+        )
+    delta = (coverage.ELEMENT, new[0] - old[0], (new[1] or 0.0) - (old[1] or 0.0))
+    apply_rollup_deltas(ancestor_ids(unit.path), month, [delta])
+    return 1
 
 
 def province_root(path: str) -> int:
