@@ -665,10 +665,38 @@ def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, f
 def _add_to_rollups(params: list[tuple[int, str, date, float, float]]) -> None:
     """Add (node, element, month, provisional, approved) differences to the roll-up rows (upsert)."""
     table = RollupValue._meta.db_table
-    sql = (  # table names from the models only
-        f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+    update = (
         f"ON CONFLICT (node_id, element, month) DO UPDATE SET provisional = {table}.provisional + "
         f"excluded.provisional, approved = {table}.approved + excluded.approved"
+    )
+    if connection.vendor == "postgresql" and len(params) > 100:
+        # A population load adds ~240,000 differences: one statement per 10,000 over arrays, not one each (an
+        # upsert touches a row once per statement, so the differences are summed per row first).
+        summed: dict[tuple[int, str, date], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for node, element, month, dp, da in params:
+            d = summed[(node, element, month)]
+            d[0] += dp
+            d[1] += da
+        keys = sorted(summed)
+        with connection.cursor() as cur:
+            for i in range(0, len(keys), 10_000):
+                part = keys[i : i + 10_000]
+                cur.execute(
+                    f"INSERT INTO {table} (node_id, element, month, provisional, approved) "  # noqa: S608 - model table
+                    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::float8[], %s::float8[]) "
+                    + update,
+                    [
+                        [k[0] for k in part],
+                        [k[1] for k in part],
+                        [k[2] for k in part],
+                        [summed[k][0] for k in part],
+                        [summed[k][1] for k in part],
+                    ],
+                )
+        return
+    sql = (  # table names from the models only
+        f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        + update
     )
     with connection.cursor() as cur:
         cur.executemany(sql, params)
