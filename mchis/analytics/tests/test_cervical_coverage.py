@@ -156,3 +156,40 @@ def test_cx_cov_is_women_screened_over_the_population(tree, forms, recompute):
     screen(tree.tyt_a1, date(2025, 8, 10), who("Hà Thị Lan", date(1980, 1, 1)), recompute)
     row = value(tree.tyt_a1, dx="CX_COV")
     assert (row.numerator, row.denominator, row.value) == (2, 200, 1.0)  # 2 women / 200 × 100, not 3 visits
+
+
+def test_the_register_write_paths_keep_the_count_current(tree, forms, recompute, make_user):
+    """Through the bulk API and the void service (not imitated): a second screening at A2 moves Lan from A1 to
+    A2 in every later month, without anything of A1 written; voiding it gives her back to A1."""
+    import json
+
+    from django.test import Client
+
+    from mchis.registers.locks import record_void
+
+    def post(unit: Any, key: str, day: str) -> int:
+        c = Client()
+        c.force_login(make_user("collector", unit))
+        lan = {
+            "facility": unit.code, "source_system": "hand", "source_record_id": key, "event_date": day,
+            "place": "at_facility", "full_name": "Hà Thị Lan", "dob": "1980-01-01", "purpose": "screening",
+            "via_done": True, "via_result": "negative",
+        }  # fmt: skip
+        res = c.post(
+            "/api/v1/registers/gyn/records", json.dumps({"records": [lan]}), content_type="application/json"
+        )
+        assert res.status_code == 200 and res.json()["created"] == 1, res.content.decode()
+        return int(R.GynExam.objects.get(facility=unit, source_record_id=key).pk)
+
+    post(tree.tyt_a1, "A1-1", "2024-05-10")
+    recompute()
+    assert counts(tree) == (1, 0, 1, 1, 0, 1)
+    second = post(tree.tyt_a2, "A2-1", "2025-11-20")
+    recompute()
+    assert counts(tree) == (0, 1, 1, 1, 0, 1)
+    assert counts(tree, "202510") == (1, 0, 1, 1, 0, 1)
+    record_void(
+        actor=make_user("collector", tree.tyt_a2), register="gyn", record_id=second, reason="Ghi nhầm"
+    )
+    recompute()
+    assert counts(tree) == (1, 0, 1, 1, 0, 1)
