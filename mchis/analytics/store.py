@@ -524,11 +524,12 @@ class Sides:
         return self.roots[uid] or None
 
     def filer_of(self, uid: int, code: str) -> int | None:
-        """The nearest unit at or above `uid` that files form `code` (whose total counts `uid`'s rows)."""
+        """The highest unit at or above `uid` that files form `code`: the total that holds `uid`'s rows and every
+        filer below it (a district hospital under its TTYT: the TTYT's total took their shared events out)."""
         ids = ancestor_ids(self.path_of(uid))
         self._load(ids)
         kinds = set(self.forms[code].unit_kinds) if code in self.forms else set()
-        return next((a for a in reversed(ids) if self.kinds[a] in kinds), None)
+        return next((a for a in ids if self.kinds[a] in kinds), None)
 
     def district_pair(self, c: Crossing, code: str) -> tuple[int, int] | None:
         """The two district-level totals of form `code` that both count crossing `c`, or None (one total holds

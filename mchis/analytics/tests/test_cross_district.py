@@ -143,3 +143,22 @@ def test_two_districts_in_two_provinces_count_once_nationally(tree, forms, recom
         approved=False,
     ).rows
     assert [r.value for r in rows] == [1, 1, 1, 1, 1]
+
+
+def test_a_pair_with_a_hospital_under_the_stations_own_district_is_taken_out_there(tree, forms, recompute):
+    """A district hospital under TTYT A files its own BCH4, and TTYT A's total holds it: A1's "CSYT khác" matched
+    with the hospital's row is taken out in TTYT A's total; the units above take out nothing more."""
+    hospital = unit_create(
+        actor=None, code="BVH08-01", name="Bệnh viện khu vực Minh Xuân", kind=UnitKind.DISTRICT_HOSPITAL,
+        admin_unit=tree.commune_a1, parent=tree.ttyt_a,
+    )  # fmt: skip
+    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 12), place="other_facility", **HOA)
+    rec(R.Delivery, hospital, date(2026, 1, 12), place="at_facility", **HOA)
+    _store(recompute, tree.tyt_a1, hospital)
+    rows = selectors.compute(
+        [selectors.DxItem(BCH, "", element=BCH)],
+        selectors.parse_periods("202601"),
+        [hospital, tree.ttyt_a, tree.cdc_a, tree.doh_a, tree.ministry],
+        approved=False,
+    ).rows
+    assert [r.value for r in rows] == [1, 1, 1, 1, 1]
