@@ -162,3 +162,38 @@ def test_a_pair_with_a_hospital_under_the_stations_own_district_is_taken_out_the
         approved=False,
     ).rows
     assert [r.value for r in rows] == [1, 1, 1, 1, 1]
+
+
+def _approve(units: list[Any], make_user: Any) -> None:
+    """Every monthly report of these units (deepest first) submitted and approved by the real services."""
+    from mchis.reports import services as report_services
+    from mchis.reports.selectors import approver_for, forms_in_force
+    from mchis.reports.tests.registerdata import submit
+
+    monthly = [f for f in forms_in_force(JAN) if f.period_type == "monthly"]
+    for unit in sorted(units, key=lambda u: -u.path.count("/")):
+        for form in (f for f in monthly if unit.kind in f.unit_kinds):
+            submit(actor=make_user("reporter", unit), form_code=form.code, unit_code=unit.code, period="2026-01",
+                   warning_comment="đã kiểm tra")  # fmt: skip
+            report_services.report_approve(
+                actor=make_user("leader", approver_for(unit)), form_code=form.code, unit_code=unit.code,
+                period="2026-01",
+            )  # fmt: skip
+
+
+def test_approved_totals_take_it_out_only_when_both_districts_are_approved(
+    tree, forms, recompute, district2, make_user
+):
+    ttyt2, tyt3 = district2
+    rec(R.Delivery, tree.tyt_a1, date(2026, 1, 12), place="other_facility", **HOA)
+    rec(R.Delivery, ttyt2, date(2026, 1, 12), place="at_facility", **HOA)
+    _store(recompute, tree.tyt_a1, ttyt2)
+    # district TTYT A approved (its stations first), TTYT A2 not: CDC A's approved BCH holds A's 1 only
+    _approve([tree.tyt_a1, tree.tyt_a2, tree.ttyt_a], make_user)
+    recompute()
+    assert _totals(tree, ttyt2, approved=True)[:3] == (1, None, 1)
+    # both districts approved: each approved total holds her, the province once
+    _approve([tyt3, ttyt2], make_user)
+    recompute()
+    assert _totals(tree, ttyt2, approved=True)[:3] == (1, 1, 1)
+    assert _totals(tree, ttyt2) == (1, 1, 1, 1, 1)
