@@ -7,7 +7,8 @@
   Vietnamese name and definition (with English), and the WHO indicator followed and how ours differs.
 
 A data element id is ``<FORM>.<row>:<column>`` (``BCX3.I.5:total``, ``AN.DLV:a15_19``) or a store count
-(``RPT.expected``, ``DQ.du.bad``) or a population (``POP.F:a30_49``, a stock: see ``population``). An expression is element ids joined by `` + `` / `` - ``; ``{col}`` stands
+(``RPT.expected``, ``DQ.du.bad``) or a population (``POP.F:a30_49``, a stock: see ``population``) or the
+women screened for cervical cancer in 5 years (``CXCOV.W:a30_49``, a stock at the period's end: ``coverage``). An expression is element ids joined by `` + `` / `` - ``; ``{col}`` stands
 for the disaggregation column (``total`` unless a disaggregation is asked for). Pure apart from the cache.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 from mchis.reports.definitions import FormSpec, parse_form
 
+from .coverage import NAMES as COVERAGE_ELEMENTS
 from .population import ELEMENTS as POPULATION_ELEMENTS
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "indicators.json"
@@ -33,6 +35,7 @@ STORE_ELEMENTS = (
     ("RPT.expected", "RPT.submitted", "RPT.on_time", "APPROVED.any")
     + tuple(f"DQ.{c}.{part}" for c in CRITERIA for part in ("records", "bad"))
     + tuple(POPULATION_ELEMENTS)
+    + tuple(COVERAGE_ELEMENTS)
 )
 # Groups whose values do not depend on approval (counts of reports, data-quality scores).
 APPROVAL_FREE_GROUPS = frozenset({"reporting", "quality"})
@@ -146,7 +149,10 @@ def parse_indicators(data: Any, element_cells: set[str]) -> tuple[Indicator, ...
                         raise IndicatorError(
                             f"{where}.{which}: phần tử '{term.element}' không có trong elements."
                         )
-                    if form in ("RPT", "DQ", "APPROVED", "POP") and term.element not in STORE_ELEMENTS:
+                    if (
+                        form in ("RPT", "DQ", "APPROVED", "POP", "CXCOV")
+                        and term.element not in STORE_ELEMENTS
+                    ):
                         raise IndicatorError(f"{where}.{which}: phần tử '{term.element}' không tồn tại.")
         out.append(ind)
     return tuple(out)

@@ -10,6 +10,8 @@
 * ``DirtyUnitMonth`` — unit-months a write touched; the worker recomputes only these.
 * ``DirtyRollup`` — province subtrees × months whose report-cell roll-ups the worker recomputes (ADR 0077).
 * ``CrossProvinceEvent`` — events counted by two provinces, taken out once above both (ADR 0078).
+* ``DirtyCoverage`` / ``ScreeningSeen`` — unit-months whose count of women screened in 5 years (``CXCOV``) is
+  stale, and what that count last saw of a unit-month's cervical screenings (ADR 0079).
 * ``PopulationVersion`` / ``Population`` — the yearly population reference (dân số: 2025 commune × year × sex ×
   5-year age band, with its source), one version in force per year; denominators of coverage indicators.
 * ``Favorite`` — a saved pivot/chart/map (the whole selection), shared with the users of the owner's unit.
@@ -104,6 +106,38 @@ class DirtyUnitMonth(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "month"], name="analytics_dirty_unique")]
         indexes = [models.Index(fields=["marked_at"], name="analytics_dirty_marked")]
+
+
+class DirtyCoverage(models.Model):
+    """A unit-month whose women-screened-in-5-years element (``coverage.ELEMENT``) is stale: a screening of a
+    woman it may hold changed in one of the 60 months ending with it. Recomputed alone (``store.recompute_coverage``,
+    a few queries), not with the unit's whole month (ADR 0079)."""
+
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="analytics_dirty_coverage_unique")
+        ]
+
+
+class ScreeningSeen(models.Model):
+    """The cervical screenings of one unit-month as the coverage count last saw them: a digest of the rows and
+    the people they name (personal ID, folded name, date of birth). A recompute of the unit-month that finds
+    another digest marks the months the change reaches for every unit holding one of those women, before and
+    after (ADR 0079)."""
+
+    unit = models.ForeignKey("units.ReportingUnit", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()
+    digest = models.CharField(max_length=64)
+    people = models.JSONField(default=list)  # [[personal_id, folded name, dob iso], …]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="analytics_screening_seen_unique")
+        ]
 
 
 class PopulationVersion(models.Model):

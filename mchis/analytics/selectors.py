@@ -32,6 +32,9 @@ from mchis.reports.selectors import forms_in_force
 from mchis.units.models import ReportingUnit, UnitKind
 from mchis.units.selectors import unit_get_visible
 
+from .coverage import FORM as COVERAGE_FORM
+from .coverage import NAMES as COVERAGE_NAMES
+from .coverage import is_coverage
 from .definitions import ELEMENT_FORM, Indicator, Term, catalog
 from .models import Favorite, RollupValue
 from .population import FORM, is_population
@@ -76,6 +79,7 @@ def element_list(*, day: date | None = None) -> list[DataElement]:
     """Data elements: the analytics elements, then every cell of the monthly forms in force."""
     out = list(_element_names())
     out += [DataElement(e, name, FORM) for e, name in POP_NAMES.items()]
+    out += [DataElement(e, name, COVERAGE_FORM) for e, name in COVERAGE_NAMES.items()]
     for form in forms_in_force(day or timezone.localdate()):
         if form.period_type != "monthly":
             continue
@@ -415,7 +419,14 @@ def compute(dx: list[DxItem], pe: list[PeriodItem], ou: list[ReportingUnit], *, 
         ).values_list("node_id", "element", "month", column):
             data[(node, element, month)] = stored_value
 
+    this_month = timezone.localdate().replace(day=1)
+
     def over(element: str, node: int, period: PeriodItem) -> float:
+        if is_coverage(element):  # a stock at the period's end: its last month up to now (approved: approved)
+            ends = [m for m in period.months if m <= this_month]
+            if approved:
+                ends = [m for m in ends if data.get((node, APPROVED_MARK, m))]
+            return data.get((node, element, ends[-1]), 0.0) if ends else 0.0
         values = [data.get((node, element, m), 0.0) for m in period.months]
         if is_population(element):  # a stock: the period's mean over its months with a population, not a sum
             held = [v for v in values if v]

@@ -33,18 +33,27 @@ from mchis.quality.models import QualitySnapshot
 from mchis.reports.compute import Number, complete, register_values
 from mchis.reports.models import FROZEN_STATES, ReportInstance
 from mchis.reports.periods import Period, deadline, deadline_days_for
-from mchis.reports.selectors import APPROVED, crossings, forms_in_force, rollup
+from mchis.reports.selectors import APPROVED, Crossing, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
 
-from . import population
+from . import coverage, population
 from .definitions import ELEMENT_FORM, catalog
-from .models import CrossProvinceEvent, DirtyRollup, DirtyUnitMonth, RollupValue, UnitMonthValue
+from .models import (
+    CrossProvinceEvent,
+    DirtyCoverage,
+    DirtyRollup,
+    DirtyUnitMonth,
+    RollupValue,
+    ScreeningSeen,
+    UnitMonthValue,
+)
 
 logger = logging.getLogger(__name__)
 TASK = "analytics.recompute_dirty"
 Values = dict[str, tuple[float, float | None]]  # element -> (provisional, approved or None)
-OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM)  # elements summed up the tree by deltas
+# elements summed up the tree by deltas
+OWN_FORMS = (ELEMENT_FORM, "RPT", "DQ", "APPROVED", population.FORM, coverage.FORM)
 
 
 def is_report_element(element: str) -> bool:
@@ -102,7 +111,27 @@ def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
             DirtyUnitMonth.objects.filter(pk__in=dirty).delete()
             recompute_unit_month(unit_id, month)
         done += 1
+    recompute_coverage_now({m for _, m in wanted})  # women screened in 5 years their screenings reach
     recompute_rollups_now({m for _, m in wanted})  # their provinces' report-cell roll-ups
+    return done
+
+
+def recompute_coverage_now(months: Iterable[date]) -> int:
+    """Every dirty coverage unit-month of these months, waiting for one a worker holds (ADR 0079)."""
+    done = 0
+    rows = DirtyCoverage.objects.filter(month__in=list(months))
+    for unit_id, month in sorted(set(rows.values_list("unit_id", "month"))):
+        with transaction.atomic():
+            dirty = list(
+                DirtyCoverage.objects.select_for_update()
+                .filter(unit_id=unit_id, month=month)
+                .values_list("id", flat=True)
+            )
+            if not dirty:
+                continue
+            DirtyCoverage.objects.filter(pk__in=dirty).delete()
+            recompute_coverage(unit_id, month)
+        done += 1
     return done
 
 
@@ -137,10 +166,11 @@ def recompute_pending(months: Iterable[date], root_path: str = "") -> int:
 
 
 def recompute_dirty(*, limit: int = 2000) -> int:
-    """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty province roll-ups
-    (ADR 0077), one transaction each (a concurrent worker skips the rows another holds). Returns how many
-    unit-months were recomputed."""
+    """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty coverage unit-months
+    (ADR 0079) and dirty province roll-ups (ADR 0077), one transaction each (a concurrent worker skips the rows
+    another holds). Returns how many unit-months were recomputed."""
     done = _drain(DirtyUnitMonth, "unit_id", recompute_unit_month, limit)
+    _drain(DirtyCoverage, "unit_id", recompute_coverage, limit * 10)
     _drain(DirtyRollup, "root_id", recompute_rollup, limit)
     return done
 
@@ -209,6 +239,8 @@ def compute_unit_month(unit: ReportingUnit, month: date) -> Values:
             put(f"{ELEMENT_FORM}.{key}", value, approved_any)
     if approved_any:
         put("APPROVED.any", 1, True)
+    # women 30–49 screened in the 60 months to this one, held by this unit (a stock; ADR 0079)
+    put(coverage.ELEMENT, coverage.women_screened(unit.pk, month), approved_any)
     for crit, records, bad in QualitySnapshot.objects.filter(unit=unit, month=month).values_list(
         "criterion", "records", "records_with_findings"
     ):
@@ -234,6 +266,7 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
     if unit is None:
         return 0
     new = compute_unit_month(unit, month)
+    mark_coverage(unit_id, month)
     stored = UnitMonthValue.objects.select_for_update().filter(unit_id=unit_id, month=month)
     old: Values = {e: (p, a) for e, p, a in stored.values_list("element", "provisional", "approved")}
     deltas: list[tuple[str, float, float]] = []
@@ -260,6 +293,62 @@ def recompute_unit_month(unit_id: int, month: date) -> int:
     )
     apply_rollup_deltas(ancestor_ids(unit.path), month, [d for d in deltas if not is_report_element(d[0])])
     return len(deltas)
+
+
+def mark_coverage(unit_id: int, month: date) -> int:
+    """When the unit-month's cervical screenings differ from what the coverage count last saw, mark every
+    unit-month their women's count can change in (``coverage.reached``: this unit and every unit holding one of
+    these women, before or after, months `month` … `month`+59). Returns the unit-months marked."""
+    digest, people = coverage.seen(unit_id, month)
+    before = ScreeningSeen.objects.filter(unit_id=unit_id, month=month).first()
+    if (before.digest if before else "") == digest:
+        return 0
+    pairs = coverage.reached(unit_id, month, [*(before.people if before else []), *people])
+    if digest:
+        ScreeningSeen.objects.update_or_create(
+            unit_id=unit_id, month=month, defaults={"digest": digest, "people": people}
+        )
+    elif before is not None:
+        before.delete()
+    now = timezone.now()
+    DirtyCoverage.objects.bulk_create(
+        [DirtyCoverage(unit_id=u, month=m, marked_at=now) for u, m in sorted(pairs)],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    transaction.on_commit(lambda: enqueue(TASK))
+    return len(pairs)
+
+
+def recompute_coverage(unit_id: int, month: date) -> int:
+    """Recompute the unit-month's women screened in 5 years alone (a few queries, not the unit's whole month)
+    and pass the difference up the tree. Approved like the unit's analytics elements: when its month has an
+    approved report. Returns 1 when the value changed."""
+    unit = ReportingUnit.objects.filter(pk=unit_id).only("id", "path").first()
+    if unit is None:
+        return 0
+    value = float(coverage.women_screened(unit_id, month))
+    approved = UnitMonthValue.objects.filter(unit_id=unit_id, month=month, element="APPROVED.any").exists()
+    new = (value, value if approved else None)
+    stored = UnitMonthValue.objects.select_for_update().filter(
+        unit_id=unit_id, month=month, element=coverage.ELEMENT
+    )
+    row = stored.values_list("provisional", "approved").first()
+    old = (row[0], row[1]) if row else (0.0, None)
+    if new == old:
+        return 0
+    if new[0] == 0 and not new[1]:
+        stored.delete()
+    else:
+        UnitMonthValue.objects.update_or_create(
+            unit_id=unit_id,
+            month=month,
+            element=coverage.ELEMENT,
+            defaults={"provisional": new[0], "approved": new[1]},
+        )
+    delta = (coverage.ELEMENT, new[0] - old[0], (new[1] or 0.0) - (old[1] or 0.0))
+    apply_rollup_deltas(ancestor_ids(unit.path), month, [delta])
+    return 1
 
 
 def province_root(path: str) -> int:
@@ -313,12 +402,16 @@ def recompute_rollup(root_id: int, month: date) -> int:
     a form gets that form's cells as the reports' bulk roll-up counts them (``rollup``: each event once, its
     residents served elsewhere, as if every report below were approved) plus its typed cells (not in the
     roll-up); approved = its approved report's values. A unit that does not file the form gets the sum of its
-    children. The province's own differences go up to its ancestors by deltas. Returns the rows changed."""
+    children. An event two districts of the province count (a station's "CSYT khác" and a facility of another
+    district) is taken out once of the district-level cells of the units above both districts (ADR 0079). The
+    province's own differences go up to its ancestors by deltas. Returns the rows changed."""
     root = ReportingUnit.objects.filter(pk=root_id).only("id", "path").first()
     if root is None:
         return 0
     period = Period(month, "monthly")
     out = rollup(period, root)
+    found = crossings(period, root.path)
+    sides = Sides(month)
     reports = ReportInstance.objects.filter(
         unit__path__startswith=root.path, period_start=month, period_type="monthly"
     ).values_list("form__code", "unit_id", "status", "manual_values", "snapshot")
@@ -355,6 +448,11 @@ def recompute_rollup(root_id: int, month: date) -> int:
                 sums[1] += a
         totals[pk] = mine
         new.update({(pk, e): (p, a) for e, (p, a) in mine.items() if p or a})
+    for (node, e), (dp, da) in sides.district_takeouts(found, {pk for pk, _ in nodes}, filed).items():
+        p, a = new.get((node, e), (0.0, 0.0))
+        new[(node, e)] = (p - dp, a - da)
+        if new[(node, e)] == (0.0, 0.0):
+            del new[(node, e)]
     old = _report_rows(root.path, month)
     changed = [(n, e, p, a) for (n, e), (p, a) in new.items() if old.get((n, e)) != (p, a)]
     gone = [k for k in old if k not in new]
@@ -376,59 +474,134 @@ def recompute_rollup(root_id: int, month: date) -> int:
             if (np_, na) != (op, oa):
                 deltas.append((e, np_ - op, na - oa))
         apply_rollup_deltas(above, month, deltas)
-    recompute_crossings(root, month)
+    recompute_crossings(root, month, found, sides)
     return len(changed) + len(gone)
 
 
 CrossKey = tuple[str, str, int, int]  # (kind, register, record id, station id)
 
 
-def recompute_crossings(root: ReportingUnit, month: date) -> int:
+class Sides:
+    """The units a month's crossings name: their paths and kinds, whether a report total holds their rows, their
+    province, the unit whose form of a level counts them, and the approved reports of the month (lookups cached)."""
+
+    def __init__(self, month: date) -> None:
+        self.forms = {f.code: f for f in forms_in_force(month) if f.period_type == "monthly"}
+        self.filers = {k for f in self.forms.values() for k in f.unit_kinds}
+        self.paths: dict[int, str] = {}
+        self.kinds: dict[int, str] = {}
+        self.roots: dict[int, int] = {}
+        self.approved: set[tuple[int, str]] = set()  # (filing unit, form code) approved this month
+        self.approved_roots: set[tuple[int, str]] = set()  # (province root, province-level form code)
+        for unit_id, code, level in ReportInstance.objects.filter(
+            period_start=month, period_type="monthly", status__in=APPROVED
+        ).values_list("unit_id", "form__code", "form__level"):
+            self.approved.add((unit_id, code))
+            if level == "province" and (r := self.province_of(unit_id)) is not None:
+                self.approved_roots.add((r, code))
+
+    def _load(self, ids: Iterable[int]) -> None:
+        missing = [i for i in ids if i not in self.paths]
+        for pk, path, kind in ReportingUnit.objects.filter(pk__in=missing).values_list("pk", "path", "kind"):
+            self.paths[pk], self.kinds[pk] = path, kind
+        for i in missing:
+            self.paths.setdefault(i, "")
+            self.kinds.setdefault(i, "")
+
+    def path_of(self, uid: int) -> str:
+        self._load([uid])
+        return self.paths[uid]
+
+    def counted(self, uid: int) -> bool:
+        """Does a report total hold this facility's own row (it files a monthly form)?"""
+        self._load([uid])
+        return self.kinds[uid] in self.filers
+
+    def province_of(self, uid: int) -> int | None:
+        if uid not in self.roots:
+            p = self.path_of(uid)
+            self.roots[uid] = province_root(p) if p else 0
+        return self.roots[uid] or None
+
+    def filer_of(self, uid: int, code: str) -> int | None:
+        """The highest unit at or above `uid` that files form `code`: the total that holds `uid`'s rows and every
+        filer below it (a district hospital under its TTYT: the TTYT's total took their shared events out)."""
+        ids = ancestor_ids(self.path_of(uid))
+        self._load(ids)
+        kinds = set(self.forms[code].unit_kinds) if code in self.forms else set()
+        return next((a for a in ids if self.kinds[a] in kinds), None)
+
+    def district_pair(self, c: Crossing, code: str) -> tuple[int, int] | None:
+        """The two district-level totals of form `code` that both count crossing `c`, or None (one total holds
+        both sides and took it out, or a side is in no district total)."""
+        facs = [f for f in c.facility_ids if self.counted(f)]
+        mine = self.filer_of(c.station_id, code)
+        theirs = [self.filer_of(f, code) for f in facs]
+        if mine is None or not theirs or mine in theirs or theirs[0] is None:
+            return None
+        return mine, theirs[0]
+
+    def district_takeouts(
+        self, found: list[Crossing], subtree: set[int], filed: dict[int, set[str]]
+    ) -> dict[tuple[int, str], tuple[float, float]]:
+        """{(node, element): (provisional, approved)} to take out of the subtree's district-level cells: every
+        event two districts of the subtree count, once at each unit of the subtree above both districts (that
+        does not file the form itself). Approved: when both districts' reports of the form are approved."""
+        out: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for c in found:
+            if c.station_id not in subtree:
+                continue
+            for code, cells in c.values.items():
+                form = self.forms.get(code)
+                if form is None or form.level != "district" or not cells:
+                    continue
+                pair = self.district_pair(c, code)
+                if pair is None:
+                    continue
+                mine, theirs = pair
+                both = (mine, code) in self.approved and (theirs, code) in self.approved
+                above = set(ancestor_ids(self.path_of(theirs))[:-1])
+                for node in ancestor_ids(self.path_of(mine))[:-1]:
+                    if node not in above or node not in subtree or code in filed.get(node, ()):
+                        continue  # not above both, above the province (its delta carries it), or files it
+                    for key, value in cells.items():
+                        d = out[(node, f"{code}.{key}")]
+                        d[0] += float(value)
+                        d[1] += float(value) if both else 0.0
+        return {k: (p, a) for k, (p, a) in out.items()}
+
+
+def recompute_crossings(
+    root: ReportingUnit, month: date, events: list[Crossing] | None = None, sides: Sides | None = None
+) -> int:
     """Take out once, at the units above two provinces, the events both provinces count (ADR 0078): a station
     of one counts it as "CSYT khác" (typed or derived), a facility of the other recorded it, and no form is
-    filed above a province to take it out. Every such event with a side in `root`'s province is recomputed
-    here (the same rows, from either side: recomputing either province brings it up to date); what was taken
-    out before is put back first. Approved: taken out only when both provinces' reports of the form are
-    approved (each approved total holds it). Returns the number of events taken out now."""
-    period = Period(month, "monthly")
-    paths: dict[int, str] = {}
-    kinds: dict[int, str] = {}
-    filers = {k for f in forms_in_force(month) if f.period_type == "monthly" for k in f.unit_kinds}
-
-    def path_of(uid: int) -> str:
-        if uid not in paths:
-            row = ReportingUnit.objects.filter(pk=uid).values_list("path", "kind").first() or ("", "")
-            paths[uid], kinds[uid] = row
-        return paths[uid]
-
-    def counted(uid: int) -> bool:
-        """Does a report total hold this facility's own row (it files a monthly form)?"""
-        path_of(uid)
-        return kinds[uid] in filers
-
-    roots: dict[int, int] = {}
-
-    def root_of(uid: int) -> int | None:
-        if uid not in roots:
-            p = path_of(uid)
-            roots[uid] = province_root(p) if p else 0
-        return roots[uid] or None
-
-    approved: set[tuple[int, str]] = set()  # (province root, form code) with an approved report of the month
-    for unit_id, code in ReportInstance.objects.filter(
-        period_start=month, period_type="monthly", status__in=APPROVED, form__level="province"
-    ).values_list("unit_id", "form__code"):
-        r = root_of(unit_id)
-        if r is not None:
-            approved.add((r, code))
+    filed above a province to take it out — of the province-level cells, and of the district-level cells when
+    a district total on each side counts it (ADR 0079). Every such event with a side in `root`'s province is
+    recomputed here (the same rows, from either side: recomputing either province brings it up to date); what
+    was taken out before is put back first. Approved: taken out only when the reports of the form that count it
+    on both sides are approved (each approved total holds it). Returns the number of events taken out now."""
+    if events is None:
+        events = crossings(Period(month, "monthly"), root.path)
+    sides = sides or Sides(month)
+    path_of, root_of = sides.path_of, sides.province_of
     new: dict[CrossKey, tuple[int, int, dict[str, list[float]]]] = {}
-    for c in crossings(period, root.path):
-        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids if counted(f)]
+    for c in events:
+        mine, others = root_of(c.station_id), [root_of(f) for f in c.facility_ids if sides.counted(f)]
         if mine is None or not others or mine in others or others[0] is None:
             continue  # both sides in one province (its own total took it out once), or one side in no total
         values: dict[str, list[float]] = {}
         for code, cells in c.values.items():
-            both = (mine, code) in approved and (others[0], code) in approved
+            form = sides.forms.get(code)
+            if form is None:
+                continue
+            if form.level == "district":  # each side's district total (a side in none: counted once)
+                pair = sides.district_pair(c, code)
+                if pair is None:
+                    continue
+                both = all((u, code) in sides.approved for u in pair)
+            else:
+                both = (mine, code) in sides.approved_roots and (others[0], code) in sides.approved_roots
             for key, value in cells.items():
                 values[f"{code}.{key}"] = [float(value), float(value) if both else 0.0]
         if values:
@@ -493,10 +666,38 @@ def apply_rollup_deltas(nodes: list[int], month: date, deltas: list[tuple[str, f
 def _add_to_rollups(params: list[tuple[int, str, date, float, float]]) -> None:
     """Add (node, element, month, provisional, approved) differences to the roll-up rows (upsert)."""
     table = RollupValue._meta.db_table
-    sql = (  # table names from the models only
-        f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+    update = (
         f"ON CONFLICT (node_id, element, month) DO UPDATE SET provisional = {table}.provisional + "
         f"excluded.provisional, approved = {table}.approved + excluded.approved"
+    )
+    if connection.vendor == "postgresql" and len(params) > 100:
+        # A population load adds ~240,000 differences: one statement per 10,000 over arrays, not one each (an
+        # upsert touches a row once per statement, so the differences are summed per row first).
+        summed: dict[tuple[int, str, date], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for node, element, month, dp, da in params:
+            d = summed[(node, element, month)]
+            d[0] += dp
+            d[1] += da
+        keys = sorted(summed)
+        with connection.cursor() as cur:
+            for i in range(0, len(keys), 10_000):
+                part = keys[i : i + 10_000]
+                cur.execute(
+                    f"INSERT INTO {table} (node_id, element, month, provisional, approved) "  # noqa: S608 - model table
+                    "SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::float8[], %s::float8[]) "
+                    + update,
+                    [
+                        [k[0] for k in part],
+                        [k[1] for k in part],
+                        [k[2] for k in part],
+                        [summed[k][0] for k in part],
+                        [summed[k][1] for k in part],
+                    ],
+                )
+        return
+    sql = (  # table names from the models only
+        f"INSERT INTO {table} (node_id, element, month, provisional, approved) VALUES (%s, %s, %s, %s, %s) "  # noqa: S608
+        + update
     )
     with connection.cursor() as cur:
         cur.executemany(sql, params)

@@ -129,9 +129,11 @@ def dx_options() -> list[tuple[str, list[tuple[str, str]]]]:
     for e in selectors.element_list():
         by_group.setdefault(e.group, []).append((e.id, e.name))
     for group, items in by_group.items():
-        title = {"AN": "Phần tử dữ liệu phân tích (từ sổ)", "POP": "Dân số (mẫu số, bảng dân số năm)"}.get(
-            group, f"Ô báo cáo biểu {group}"
-        )
+        title = {
+            "AN": "Phần tử dữ liệu phân tích (từ sổ)",
+            "POP": "Dân số (mẫu số, bảng dân số năm)",
+            "CXCOV": "Sàng lọc ung thư cổ tử cung trong 5 năm (số người)",
+        }.get(group, f"Ô báo cáo biểu {group}")
         out.append((title, items))
     return out
 

@@ -460,7 +460,11 @@ class GynExam(RegisterRecord):
     class Meta:
         ordering = ["-event_date", "id"]
         constraints = _gyn_c
-        indexes = _gyn_i
+        # the coverage count finds a woman's screenings elsewhere by her personal ID (ADR 0079)
+        indexes = [
+            *_gyn_i,
+            models.Index(fields=["personal_id"], name="gyn_pid_idx", condition=~Q(personal_id="")),
+        ]
         verbose_name = "Lượt khám phụ khoa"
 
 

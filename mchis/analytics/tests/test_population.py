@@ -16,6 +16,7 @@ from mchis.analytics.services import population_load
 from mchis.analytics.store import mark_months
 from mchis.core.errors import ValidationFailed
 from mchis.core.models import AuditEvent
+from mchis.core.text import fold
 from mchis.registers import models as R
 from mchis.reports.tests.registerdata import rec
 
@@ -38,37 +39,48 @@ def _value(unit: Any, dx: str = "CX_COV", pe: str = "202601") -> Any:
     return rows[0]
 
 
+def woman(name: str, born: date) -> dict[str, Any]:
+    """A woman named in a register row (folded name + date of birth: who she is without a personal ID)."""
+    age = 2026 - born.year - ((born.month, born.day) > (1, 12))
+    return {"full_name": name, "full_name_folded": fold(name), "dob": born, "age_years": age}
+
+
 @pytest.fixture
 def loaded(tree, forms, recompute, tmp_path):
-    """Population 2026: A1 400 women 30–49, A2 100, B1 none loaded; 4 screenings of women 30–49 at A1 in
-    January (one woman twice), one of a woman of 25 (not counted), one at B1."""
+    """Population 2026: A1 400 women 30–49, A2 100, B1 none loaded. January screenings at A1: Một (31 at the
+    end of January) twice, Bốn (40), Chín (49; 50 from June), Hai (25, not counted); at B1 Năm (35)."""
     path = tmp_path / "pop2026.csv"
     path.write_text(_csv(_women_30_49("02269", 100) + _women_30_49("02296", 25)), encoding="utf-8")
     call_command("load_population", str(path), "--year", "2026", "--source", "Mô phỏng (kiểm thử)")
-    for age in (31, 31, 40, 49):
-        rec(R.GynExam, tree.tyt_a1, date(2026, 1, 12), place="at_facility", age_years=age, via_done=True)
-    rec(R.GynExam, tree.tyt_a1, date(2026, 1, 12), place="at_facility", age_years=25, via_done=True)
-    rec(R.GynExam, tree.tyt_b1, date(2026, 1, 12), place="at_facility", age_years=35, pap_sample_sent=True)
+    for who in (
+        woman("Lò Thị Một", date(1994, 6, 15)),
+        woman("Lò Thị Một", date(1994, 6, 15)),
+        woman("Hà Thị Bốn", date(1985, 6, 15)),
+        woman("Ma Thị Chín", date(1976, 6, 15)),
+        woman("Vi Thị Hai", date(2000, 6, 15)),
+    ):
+        rec(R.GynExam, tree.tyt_a1, date(2026, 1, 12), place="at_facility", via_done=True, **who)
+    rec(
+        R.GynExam, tree.tyt_b1, date(2026, 1, 12), place="at_facility", pap_sample_sent=True,
+        **woman("Nông Thị Năm", date(1990, 6, 15)),
+    )  # fmt: skip
     mark_months([date(2026, 1, 1)], [tree.tyt_a1.pk, tree.tyt_b1.pk])
     recompute()
     return tree
 
 
-def test_cx_cov_is_screenings_of_women_30_49_over_their_population(loaded):
+def test_cx_cov_is_women_30_49_screened_over_their_population(loaded):
     tree = loaded
     a1 = _value(tree.tyt_a1)
-    assert (a1.numerator, a1.denominator, a1.value) == (4, 400, 1.0)  # 4 / 400 × 100
+    assert (a1.numerator, a1.denominator, a1.value) == (3, 400, 0.75)  # Một once, Bốn, Chín: 3 / 400 × 100
     ttyt = _value(tree.ttyt_a)
-    assert (ttyt.numerator, ttyt.denominator, ttyt.value) == (4, 500, 0.8)  # A1 + A2 populations, rolled up
-    # a year: twelve months of screenings over the year's population (a stock: its mean, not 12 × 500)
+    assert (ttyt.numerator, ttyt.denominator, ttyt.value) == (3, 500, 0.6)  # A1 + A2 populations, rolled up
+    # a year: the women screened as of its last month (Chín is 50 by December) over the year's population (a
+    # stock: its mean, not 12 × 500)
     year = _value(tree.ttyt_a, pe="2026")
-    assert (year.numerator, year.denominator) == (4, 500)
+    assert (year.numerator, year.denominator) == (2, 500)
     nation = _value(tree.ministry)
-    assert (nation.numerator, nation.denominator, nation.value) == (
-        5,
-        500,
-        1.0,
-    )  # B1's screening, no population
+    assert (nation.numerator, nation.denominator, nation.value) == (4, 500, 0.8)  # B1's Năm, no population
     # no population loaded for B1 (and none at all for 2025): «không xác định», never an error
     assert _value(tree.tyt_b1).value is None
     assert _value(tree.tyt_a1, pe="202501").value is None
@@ -78,7 +90,10 @@ def test_cx_cov_is_screenings_of_women_30_49_over_their_population(loaded):
 
 def test_a_zero_population_is_undefined(tree, forms, recompute):
     population_load(actor=None, text=_csv(_women_30_49("02269", 0)), year=2026, source="Mô phỏng")
-    rec(R.GynExam, tree.tyt_a1, date(2026, 1, 12), place="at_facility", age_years=35, via_done=True)
+    rec(
+        R.GynExam, tree.tyt_a1, date(2026, 1, 12), place="at_facility", via_done=True,
+        **woman("Lò Thị Một", date(1990, 6, 15)),
+    )  # fmt: skip
     mark_months([date(2026, 1, 1)], [tree.tyt_a1.pk])
     recompute()
     row = _value(tree.tyt_a1)
@@ -90,7 +105,7 @@ def test_a_recompute_of_the_station_month_keeps_its_population(loaded, recompute
     mark_months([date(2026, 1, 1), date(2026, 3, 1)], [tree.tyt_a1.pk, tree.tyt_a2.pk])
     recompute()
     assert _value(tree.ttyt_a, dx="POP.F:a30_49", pe="202603").value == 500
-    assert _value(tree.ttyt_a).value == 0.8
+    assert _value(tree.ttyt_a).value == 0.6
 
 
 def test_a_new_version_replaces_the_old_one_atomically_and_is_audited(loaded):
@@ -162,7 +177,7 @@ def test_r_mch_07_district_analyst_sees_only_its_subtree_population(loaded, make
     body = c.get(
         "/api/v1/analytics", {"dx": "CX_COV", "pe": "202601", "ou": "USER_ORGUNIT", "approved": "false"}
     ).json()
-    assert body["rows"] == [["CX_COV", "202601", "TTYT08-01", "0.8", "4", "500", "100"]]
+    assert body["rows"] == [["CX_COV", "202601", "TTYT08-01", "0.6", "3", "500", "100"]]
     refused = c.get(
         "/api/v1/analytics", {"dx": "POP.F:a30_49", "pe": "202601", "ou": "SYT04", "approved": "false"}
     )

@@ -229,8 +229,8 @@ class Crossing:
     """An event a commune station counts in its "CSYT khác" — typed (`kind` "typed", `record_id` = the station's
     row) or derived from a facility's row of its resident (`kind` "derived", `record_id` = that row) — that a
     facility also recorded as its own service: `facility_ids`, the facilities whose rows hold it (match order).
-    `values`: what the station's side adds to each province-level form's cells ({form code: {cell: value}},
-    formulas completed), as the province total counts it."""
+    `values`: what the station's side adds to each province-level and district-level form's cells ({form code:
+    {cell: value}}, formulas completed), as the province's (district's) total counts it."""
 
     kind: str
     register: str
@@ -244,17 +244,20 @@ def crossings(period: Period, path: str) -> list[Crossing]:
     """Every station-and-facility event of the month (the pairs an upper total takes out once, ADR 0036, and
     the derived "CSYT khác" events, ADR 0047) whose station **or** facility is in the subtree at `path` (a
     province), wherever the other side is. No total of the forms takes out a pair whose two sides are in two
-    provinces (no form is filed above a province): the analytics store does, above both (ADR 0078). A few
-    statements per register, from either side: the subtree's station rows and the rows of other stations that
-    its facilities' rows match (by personal ID or folded name), the residents of its stations and the stations
-    of its facilities' residents."""
-    provincial = [
-        f for f in forms_in_force(period.start) if f.period_type == period.type and f.level == "province"
+    provinces (no form is filed above a province), nor a district-level form's pair whose two sides are in two
+    districts (no district form is filed above a district): the analytics store does, above both (ADR 0078,
+    0079). A few statements per register, from either side: the subtree's station rows and the rows of other
+    stations that its facilities' rows match (by personal ID or folded name), the residents of its stations and
+    the stations of its facilities' residents (both sides in the subtree included: two districts of it)."""
+    upper = [
+        f
+        for f in forms_in_force(period.start)
+        if f.period_type == period.type and f.level in ("province", "district")
     ]
     commune = [
         f for f in forms_in_force(period.start) if f.period_type == period.type and f.level == "commune"
     ]
-    if period.type != "monthly" or not provincial:
+    if period.type != "monthly" or not upper:
         return []
     inside = set(ReportingUnit.objects.filter(path__startswith=path).values_list("pk", flat=True))
     under = {"facility__path__startswith": path}
@@ -282,7 +285,7 @@ def crossings(period: Period, path: str) -> list[Crossing]:
         ]
         if hits:
             typed[register] = hits
-    specs = {f.code: f.parsed() for f in provincial}
+    specs = {f.code: f.parsed() for f in upper}
     typed_values = {
         code: record_values(
             spec, period, {r: {"pk__in": [c.record.pk for c in cs]} for r, cs in typed.items()}
@@ -329,8 +332,8 @@ def crossings(period: Period, path: str) -> list[Crossing]:
         spec = form.parsed()
         for uid, events in residents.residents_of(spec, stations, period).items():
             for r in events:
-                if (uid in inside) == (r.facility_id in inside):
-                    continue  # both sides in the subtree (taken out in it) or neither (not ours)
+                if uid not in inside and r.facility_id not in inside:
+                    continue  # neither side in the subtree: not ours
                 values = {}
                 for code, target in specs.items():
                     pairs = _chain(target, form.code, by_code)
