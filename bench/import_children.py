@@ -11,10 +11,12 @@ The file is written by the demo generator's people stream (same names, IDs, vill
 approver is a leader of the province's Department of Health. The import runs as a child process (its own
 peak RSS) twice: the load, then the same file again (idempotent re-run: nothing new).
 
-The machine is shared, so the figures that hold are CPU times: the import process's and its PostgreSQL
-backend's (read from /proc while it runs). Since issue 14 the two overlap (a writer thread inserts chunk N
-while the checks run on chunk N+1), so on an idle 2-core machine the rate is about rows / max(Python CPU,
-backend CPU); both are printed with that projection. `--reference-root DIR` first runs the same file with an
+The machine is shared, so the figures that hold are CPU times: the import process's (its CPU minus that of a
+bare start of the command, so Django's start-up does not weigh on small runs) and its PostgreSQL backend's
+(read from /proc while it runs, with the backend's peak RSS). Since issue 14 the two overlap (a writer thread
+inserts chunk N while the checks run on chunk N+1), so on an idle 2-core machine the rate is about rows /
+max(Python CPU, backend CPU); both are printed with that projection, beside the wall rate and the load
+average before and after. `--reference-root DIR` first runs the same file with an
 earlier checkout (e.g. `git archive cb71b01 | tar -x -C /tmp/base`) under another source name, so both are
 measured in the same run (the current code then loads into the bigger table: the ratio is conservative).
 """
