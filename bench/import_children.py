@@ -204,6 +204,10 @@ def main() -> int:
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--file", type=Path, default=ROOT / "var" / "bench-import.csv")
     parser.add_argument("--reference-root", type=Path, help="an earlier checkout, run first on the same file")
+    parser.add_argument(
+        "--root", type=Path, default=ROOT, help="the checkout measured (default: this one; e.g. an earlier one "
+        "alone, on a database migrated by it, for a before/after on equal tables)",
+    )  # fmt: skip
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("warning: not PostgreSQL — figures are not the benchmark's", file=sys.stderr)
@@ -220,7 +224,7 @@ def main() -> int:
         results["reference"] = measure(
             "reference", args.file, args.rows, username, source + "-ref", args.reference_root
         )
-    results["current"] = measure("current", args.file, args.rows, username, source, ROOT)
+    results["current"] = measure("current", args.file, args.rows, username, source, args.root)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
     print(f"peak RSS of the largest import child process {peak:.0f} MB")
     if args.reference_root:
@@ -231,7 +235,7 @@ def main() -> int:
             f"{cur['pg'] / max(ref['pg'], 1e-9):.2f}"
         )
     before = Child.objects.count()
-    elapsed, out, _, _ = run_import(args.file, username, source)
+    elapsed, out, _, _ = run_import(args.file, username, source, args.root)
     print(f"RE-RUN (same file, same source): {elapsed:.1f} s, {Child.objects.count() - before} new records")
     rate = args.rows / results["current"]["wall"]
     return 0 if rate >= TARGET_ROWS_PER_S else 1
