@@ -437,10 +437,10 @@ class ChunkWriter:
     def _deferred_foreign_keys(cursor: Any) -> str:
         """The deferred foreign keys of the written tables, for `SET CONSTRAINTS`.
 
-        They are checked at the end of each chunk's statements instead of at COMMIT: the same checks, each
-        while its rows are still in cache, and the backend never queues a million rows' worth of pending
-        checks (issue 14: ≈ 4 µs/row less backend CPU, memory bounded in the backend as in this process). A
-        violation still fails the run, and the run is one transaction: nothing is written.
+        They are checked at the end of each chunk's statements instead of at COMMIT: the same checks, but the
+        backend never queues a whole file's worth of them (decision 0080: its peak RSS 261 → 170 MB for a
+        million rows, flat with the file's size). A violation fails the run at its chunk, and the run is one
+        transaction: nothing is written.
         """
         tables = [Child._meta.db_table, ChildVersion._meta.db_table, CircumstanceMembership._meta.db_table]
         cursor.execute(
