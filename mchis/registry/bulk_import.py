@@ -431,6 +431,24 @@ class ChunkWriter:
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {SEEN_TABLE} (ref varchar(64) PRIMARY KEY, row_no integer NOT NULL)"
             )
+            self.foreign_keys = self._deferred_foreign_keys(cursor) if self.pg else ""
+
+    @staticmethod
+    def _deferred_foreign_keys(cursor: Any) -> str:
+        """The deferred foreign keys of the written tables, for `SET CONSTRAINTS`.
+
+        They are checked at the end of each chunk's statements instead of at COMMIT: the same checks, but the
+        backend never queues a whole file's worth of them (decision 0080: its peak RSS 261 → 170 MB for a
+        million rows, flat with the file's size). A violation fails the run at its chunk, and the run is one
+        transaction: nothing is written.
+        """
+        tables = [Child._meta.db_table, ChildVersion._meta.db_table, CircumstanceMembership._meta.db_table]
+        cursor.execute(
+            "SELECT string_agg(quote_ident(conname), ', ' ORDER BY conname) FROM pg_constraint "
+            "WHERE contype = 'f' AND condeferrable AND condeferred AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        return cursor.fetchone()[0] or ""
 
     def close(self) -> None:
         with connection.cursor() as cursor:
@@ -558,9 +576,13 @@ class ChunkWriter:
                     )
 
         pg_cursor = cursor if self.pg else None
+        if self.foreign_keys:
+            cursor.execute(f"SET CONSTRAINTS {self.foreign_keys} IMMEDIATE")
         self.children.write(child_rows(), pg_cursor=pg_cursor)
         self.versions.write(version_rows(), pg_cursor=pg_cursor)
         self.memberships.write(membership_rows(), pg_cursor=pg_cursor)
+        if self.foreign_keys:
+            cursor.execute(f"SET CONSTRAINTS {self.foreign_keys} DEFERRED")
 
 
 REGISTRY_UNIT_KINDS = frozenset({"tyt", "child_protection", "ubnd_xa"})

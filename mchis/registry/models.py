@@ -49,8 +49,9 @@ class Child(models.Model):
     PROVINCE_UNIT_FIELD = "unit"  # province_code follows the unit (units.provinces.restamp_province_codes)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # no index of its own: (unit, status) below starts with it (one index less to keep on every write, issue 14)
     unit = models.ForeignKey(
-        "units.ReportingUnit", on_delete=models.PROTECT, related_name="children_registered"
+        "units.ReportingUnit", on_delete=models.PROTECT, related_name="children_registered", db_index=False
     )
     # no index of its own: (commune, village) and (commune, date_of_birth) below both start with it
     commune = models.ForeignKey(
@@ -88,7 +89,10 @@ class Child(models.Model):
     )
 
     status = models.CharField(max_length=10, choices=ChildStatus.choices, default=ChildStatus.ACTIVE)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # indexed only where set (below): almost every record is unmerged, and an index of NULLs costs every insert
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     source = models.CharField(
         max_length=64, blank=True, help_text="Where the record came from (import source)"
     )
@@ -112,6 +116,9 @@ class Child(models.Model):
             # the entry-time duplicate check's commune rule (same commune, DOB or its swap): at 10 M children the
             # DOB index alone read the nation's births of that day (docs/national-scale.md)
             models.Index(fields=["commune", "date_of_birth"]),
+            models.Index(
+                fields=["merged_into"], condition=Q(merged_into__isnull=False), name="child_merged_into_set"
+            ),
         ]  # pg_trgm GIN indexes on name_folded / guardian_name_folded: migration 0003 (PostgreSQL only)
         constraints = [
             models.UniqueConstraint(
@@ -333,13 +340,20 @@ class ChildVersion(models.Model):
 
     SCOPE_PATH = "child__unit__path"
 
-    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="versions")
+    # no index of its own: the unique (child, version) and (child, approved_at) both start with it
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="versions", db_index=False)
     version = models.PositiveIntegerField()
     kind = models.CharField(max_length=8, choices=RequestKind.choices)
     snapshot = models.JSONField(help_text="The whole record after this change")
     diff = models.JSONField(default=dict)
+    # indexed only where set (Meta): imported records' history has no request
     change_request = models.ForeignKey(
-        ChangeRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="versions"
+        ChangeRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        db_index=False,
     )
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField()
@@ -353,7 +367,14 @@ class ChildVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["child", "version"], name="childversion_unique_version"),
         ]
-        indexes = [models.Index(fields=["child", "approved_at"])]
+        indexes = [
+            models.Index(fields=["child", "approved_at"]),
+            models.Index(
+                fields=["change_request"],
+                condition=Q(change_request__isnull=False),
+                name="childversion_request_set",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.child_id} v{self.version}"

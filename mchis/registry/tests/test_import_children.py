@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from mchis.core.models import AuditEvent
 from mchis.places.models import Village
@@ -194,6 +195,27 @@ def test_r_ch_05_a_failed_chunk_write_leaves_nothing_and_names_the_error(tree, u
     with pytest.raises(RuntimeError, match="chunk 3 failed"):
         services.children_import(approver=leader, rows=rows, source="s", unit=unit, chunk_size=2)
     assert calls == [2, 2, 2]  # the first two chunks were written before the failure
+    assert Child.objects.count() == 0 and ChildVersion.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="per-chunk foreign-key checks are PostgreSQL's")
+def test_r_ch_05_a_broken_reference_fails_its_chunk_and_nothing_is_written(tree, unit, leader, monkeypatch):
+    """The writer checks the foreign keys at the end of each chunk (not at COMMIT): a row pointing at a village
+    that does not exist fails the run at its own chunk, and the run is one transaction."""
+    real_resolve = bulk_import.VillageResolver.resolve
+    seen: list[str] = []
+
+    def resolve(self, text):
+        seen.append(text)
+        return (10**9, "exact", "?") if text == "Thôn ma" else real_resolve(self, text)
+
+    monkeypatch.setattr(bulk_import.VillageResolver, "resolve", resolve)
+    rows = iter([{"_row": n, "ma_ho_so": f"R{n}", "ho_ten": "Lê Văn Tám", "ngay_sinh": "01/01/2020",
+                  "gioi_tinh": "Nam", "ho_ten_me": "Lê Thị Hai", "thon": "Thôn ma" if n == 4 else ""}
+                 for n in range(2, 12)])  # fmt: skip
+    with pytest.raises(Exception, match="(?i)foreign key"):
+        services.children_import(approver=leader, rows=rows, source="s", unit=unit, chunk_size=2)
+    assert len(seen) < 10, "the run stopped at the broken chunk, not at the end of the file"
     assert Child.objects.count() == 0 and ChildVersion.objects.count() == 0
 
 
