@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('places', '0003_village_pending'),
-        ('registry', '0011_child_commune_dob_index'),
+        ('registry', '0012_search_indexes_per_province'),
         ('units', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
