@@ -122,13 +122,16 @@ def child_search(
     if len(units) <= SMALL_SCOPE_UNITS or unit_code or village_id:
         return ordered(qs.annotate(**UNINDEXED).filter(search_filter(q, columns=UNINDEXED_COLUMNS)))
     condition = search_filter(q)
-    if not parse_query(q).name:  # a date of birth or an ID number: one index lookup, whatever the scope
+    parsed = parse_query(q)
+    if not parsed.name:  # a date of birth or an ID number: one index lookup, whatever the scope
         return ordered(qs.filter(condition))
     # A name: named in the query, the province lets PostgreSQL read its own trigram indexes (ADR 0081; the
     # nation's posting lists cost a province search 1.2–2.2 s at 10 M children).
     groups = _units_by_province(principal, units)
     if len(groups) == 1:
         return ordered(in_province(qs, next(iter(groups)), condition))
+    if parsed.dates or parsed.id_prefixes:  # the date's or the ID's index narrows the nation at once
+        return ordered(qs.filter(condition))
     # Above the provinces: each province answers from its own indexes with its own units (its best `first`
     # when the caller reads no more), UNION ALL, then the rows by primary key, as a Citus multi-shard query
     # would. An OR of per-province arms would not do: PostgreSQL factors the common condition out of them and

@@ -62,7 +62,7 @@ def test_province_and_national_searches_find_the_same_children_as_before_and_not
     _child(tree.tyt_b1, tree.commune_b1, "Hà Văn Sử", mother="Nguyễn Thị An")
     province_a = make_user("viewer", tree.doh_a)
     nation = make_user("viewer", tree.ministry)
-    queries = ("nguyen van an", "nguyen an", "tran thi cuc", "su", "an")
+    queries = ("nguyen van an", "nguyen an", "tran thi cuc", "su", "an", "an 02/01/2020", "02/01/2020")
     # when a province and the nation search through the indexed path
     monkeypatch.setattr(selectors, "SMALL_SCOPE_UNITS", -1)
     by_province = {q: _names(province_a, q) for q in queries}
