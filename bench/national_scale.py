@@ -56,6 +56,35 @@ def explain_slowest(label: str, fn: Any, top: int = 2) -> str:
     return "\n".join(out)
 
 
+def time_recompute(n: int, rng: random.Random) -> None:
+    """The analytics store's recompute of one unit-month (report engine, cervical coverage marking, deltas up
+    the tree) and of one unit-month's coverage count alone, for `n` stations with cervical screenings in the
+    latest month of the registers; each in a transaction rolled back, so the store is left as it was."""
+    from django.db import transaction
+    from django.db.models import Max
+
+    from mchis.analytics.store import recompute_coverage, recompute_unit_month
+    from mchis.registers.models import GynExam
+
+    month = GynExam.objects.aggregate(m=Max("month"))["m"]
+    stations = sorted(set(GynExam.objects.filter(month=month).values_list("facility_id", flat=True)))
+    picks = rng.sample(stations, min(n, len(stations)))
+    whole: list[float] = []
+    alone: list[float] = []
+    for unit_id in picks:
+        for fn, out in ((recompute_unit_month, whole), (recompute_coverage, alone)):
+            with transaction.atomic():
+                t = time.perf_counter()
+                fn(unit_id, month)
+                out.append((time.perf_counter() - t) * 1000)
+                transaction.set_rollback(True)
+    print(
+        f"recompute of one unit-month ({len(picks)} of {len(stations)} facilities with screenings, {month:%Y-%m}): "
+        f"p50 {pct(whole, 50):.1f} ms, p95 {pct(whole, 95):.1f} ms; its cervical coverage count alone: "
+        f"p50 {pct(alone, 50):.1f} ms, p95 {pct(alone, 95):.1f} ms ({load()})"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", type=int, default=200)
@@ -67,6 +96,13 @@ def main() -> None:
     ap.add_argument("--explain", type=Path)
     ap.add_argument("--nodes", type=int, default=8)
     ap.add_argument("--cores-per-node", type=int, default=16)
+    ap.add_argument(
+        "--recompute",
+        type=int,
+        default=0,
+        help="only time the analytics store's recompute of this many stations' latest month (and its cervical "
+        "coverage count), each rolled back",
+    )
     args = ap.parse_args()
 
     import django
@@ -89,6 +125,9 @@ def main() -> None:
         size = cur.fetchone()[0]
     n_children = Child.objects.count()
     print(f"database {connection.settings_dict['NAME']}: {n_children:,} children, {size / 1e9:.2f} GB")
+    if args.recompute:
+        time_recompute(args.recompute, rng)
+        return
     if not args.only_scan:
         last = Child.objects.aggregate(m=Max("id"))["m"] or 0
         picks = []

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q
+from django.utils import timezone
 
 from mchis.registers.models import GynExam, PlaceOfService
 
@@ -185,9 +186,23 @@ def reached(unit_id: int, month: date, people: Iterable[Iterable[str]]) -> set[t
             pids.add(pid)
         if name and dob:
             pairs.add((name, date.fromisoformat(dob)))
+    # Months after the current one are not counted until they come (the store's daily sweep opens each new
+    # month, `units_to_open`): a write of this month reaches one month per unit, not sixty.
+    current = timezone.localdate().replace(day=1)
+    months = [m for m in (add_months(month, i) for i in range(WINDOW)) if m <= current]
+    if not months:
+        return set()
     units = {unit_id}
     if pids or pairs:
-        rows = connected(pids, pairs, add_months(month, 1 - WINDOW), add_months(month, WINDOW - 1))
+        rows = connected(pids, pairs, add_months(month, 1 - WINDOW), months[-1])
         units |= {r.facility_id for r in rows.values()}
-    months = [add_months(month, i) for i in range(WINDOW)]
     return {(u, m) for u in units for m in months}
+
+
+def units_to_open(month: date) -> list[int]:
+    """Units holding a screening in the 60 months ending with `month`: the units whose count of a new month
+    must be made (no write of that month need have happened for the window to move)."""
+    rows = GynExam.objects.filter(
+        SCREENED, voided_at__isnull=True, month__gte=add_months(month, 1 - WINDOW), month__lte=month
+    ).exclude(place=PlaceOfService.OTHER_FACILITY)
+    return sorted(set(rows.values_list("facility_id", flat=True).distinct()))

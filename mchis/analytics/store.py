@@ -813,6 +813,24 @@ def sweep(today: date | None = None) -> dict[str, Any]:
         missing = [uid for uid, _ in filing_units() if uid not in have]
         if missing:
             marked += mark_months([month], missing)
+    marked += open_coverage_month(this)
     started = time.monotonic()
     done = recompute_dirty(limit=100_000)
     return {"marked": marked, "recomputed": done, "seconds": round(time.monotonic() - started, 1)}
+
+
+def open_coverage_month(month: date) -> int:
+    """The women screened in 5 years of a month that has just begun: writes mark only months up to the
+    current one (`coverage.reached`), so each unit holding a screening in the window gets its new month
+    counted here, once (a unit whose count is already stored for the month is left alone)."""
+    counted = set(
+        UnitMonthValue.objects.filter(month=month, element=coverage.ELEMENT).values_list("unit_id", flat=True)
+    )
+    wanted = [u for u in coverage.units_to_open(month) if u not in counted]
+    now = timezone.now()
+    DirtyCoverage.objects.bulk_create(
+        [DirtyCoverage(unit_id=u, month=month, marked_at=now) for u in wanted],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+    return len(wanted)

@@ -193,3 +193,30 @@ def test_the_register_write_paths_keep_the_count_current(tree, forms, recompute,
     )
     recompute()
     assert counts(tree) == (1, 0, 1, 1, 0, 1)
+
+
+def test_a_write_reaches_months_up_to_the_current_one_and_each_new_month_is_opened_by_the_sweep(
+    tree, forms, recompute, monkeypatch
+):
+    """A write of this month marks one month per unit, not the 59 still to come (measured at 10.2 M children:
+    230 ms per coverage count); the daily sweep counts each new month for every unit holding a screening in
+    its window, once."""
+    from django.utils import timezone
+
+    from mchis.analytics.store import open_coverage_month
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a: date(2026, 1, 20))
+    screen(tree.tyt_a1, date(2026, 1, 10), MAI, recompute)
+    assert counts(tree) == (1, 0, 1, 1, 0, 1)
+    from mchis.analytics.models import UnitMonthValue
+
+    # not counted before it comes: nothing stored, nothing waiting for February
+    assert not UnitMonthValue.objects.filter(month=date(2026, 2, 1), element=ELEMENT).exists()
+    assert not DirtyCoverage.objects.exists()
+    # when February comes, the sweep opens it for the units holding a screening in its window
+    monkeypatch.setattr(timezone, "localdate", lambda *a: date(2026, 2, 1))
+    assert open_coverage_month(date(2026, 2, 1)) == 1
+    assert set(DirtyCoverage.objects.values_list("unit_id", "month")) == {(tree.tyt_a1.pk, date(2026, 2, 1))}
+    recompute()
+    assert counts(tree, "202602") == (1, 0, 1, 1, 0, 1)
+    assert open_coverage_month(date(2026, 2, 1)) == 0  # once: its count is stored
