@@ -118,21 +118,8 @@ def recompute_now(pairs: Iterable[tuple[int, date]]) -> int:
 
 def recompute_coverage_now(months: Iterable[date]) -> int:
     """Every dirty coverage unit-month of these months, waiting for one a worker holds (ADR 0079)."""
-    done = 0
     rows = DirtyCoverage.objects.filter(month__in=list(months))
-    for unit_id, month in sorted(set(rows.values_list("unit_id", "month"))):
-        with transaction.atomic():
-            dirty = list(
-                DirtyCoverage.objects.select_for_update()
-                .filter(unit_id=unit_id, month=month)
-                .values_list("id", flat=True)
-            )
-            if not dirty:
-                continue
-            DirtyCoverage.objects.filter(pk__in=dirty).delete()
-            recompute_coverage(unit_id, month)
-        done += 1
-    return done
+    return _claim_each(DirtyCoverage, "unit_id", rows, recompute_coverage)
 
 
 def recompute_rollups_now(months: Iterable[date] | None = None) -> int:
@@ -140,18 +127,23 @@ def recompute_rollups_now(months: Iterable[date] | None = None) -> int:
     rows = DirtyRollup.objects.all()
     if months is not None:
         rows = rows.filter(month__in=list(months))
+    return _claim_each(DirtyRollup, "root_id", rows, recompute_rollup)
+
+
+def _claim_each(model: Any, key: str, rows: Any, recompute: Any) -> int:
+    """Claim each marked (owner, month) of `rows` — waiting for a worker that holds it — and recompute it."""
     done = 0
-    for root_id, month in sorted(set(rows.values_list("root_id", "month"))):
+    for owner, month in sorted(set(rows.values_list(key, "month"))):
         with transaction.atomic():
             dirty = list(
-                DirtyRollup.objects.select_for_update()
-                .filter(root_id=root_id, month=month)
+                model.objects.select_for_update()
+                .filter(**{key: owner}, month=month)
                 .values_list("id", flat=True)
             )
             if not dirty:
                 continue
-            DirtyRollup.objects.filter(pk__in=dirty).delete()
-            recompute_rollup(root_id, month)
+            model.objects.filter(pk__in=dirty).delete()
+            recompute(owner, month)
         done += 1
     return done
 
