@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,26 +28,14 @@ PG_NAME = "mchis_bench_population"
 def configure(db: str) -> str:
     if db == "postgres":
         url = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-        exists = subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname='{PG_NAME}'",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        if not exists:
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", PG_NAME], check=True)
     else:
         url = f"sqlite:///{Path(tempfile.gettempdir()) / 'mchis_bench_population.sqlite3'}"
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    if db == "postgres":
+        import reports_data  # after DATABASE_URL: its default is another database
+
+        reports_data.ensure_database()
     return url
 
 
