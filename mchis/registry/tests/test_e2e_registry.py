@@ -185,3 +185,40 @@ def _poll(page, expression: str, seconds: float = 30) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"still false after {seconds} s: {expression}")
+
+
+def test_a_province_searches_by_name_on_a_phone_and_is_asked_to_narrow_past_the_cap(
+    transactional_db, live_server, tree, make_user, browser, monkeypatch
+):
+    """The Sở Y tế's name search (per-province indexes, ADR 0081) with more matches than the counted cap: the
+    list shows the first page, says there are more and asks to narrow it (screenshots in test-results/)."""
+    from datetime import date
+    from pathlib import Path
+
+    from mchis.core.text import fold
+    from mchis.registry import selectors
+    from mchis.registry.models import Child
+
+    for n, unit, commune in ((0, tree.tyt_a1, tree.commune_a1), (1, tree.tyt_a2, tree.commune_a2)) * 3:
+        name = f"Nguyễn Văn An {chr(65 + len(Child.objects.all()))}"
+        Child.objects.create(unit=unit, commune=commune, full_name=name, name_folded=fold(name),
+                             date_of_birth=date(2019, 1, 1 + n), mother_name="Lò Thị Mai")  # fmt: skip
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 4)
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 3)
+    _, page = _page(browser, live_server, make_user("viewer", tree.doh_a, "so.xem"))
+    page.goto(f"{live_server.url}/children/")
+    page.fill("input[name=q]", "nguyen van an")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**q=nguyen**")
+    text = page.locator("main").inner_text()
+    assert "Hơn 4 trẻ: hãy thu hẹp tìm kiếm" in text and "1/2" in text
+    assert page.locator("tbody tr").count() == 3
+    results = Path(__file__).resolve().parents[3] / "test-results" / "registry"
+    results.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(results / "province-search-capped-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=str(results / "province-search-capped-desktop.png"), full_page=True)
+    page.click("text=»")
+    assert (
+        "2/2" in page.locator("main").inner_text() and page.locator("text=»").count() == 0
+    )  # the last within the cap
