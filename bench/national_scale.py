@@ -92,6 +92,9 @@ def main() -> None:
         "--scan-unit", default="", help="unit code of the Spark/DuckDB scan (default: the nation)"
     )
     ap.add_argument("--no-scan", action="store_true")
+    ap.add_argument(
+        "--backends", default="duckdb,spark", help="engines of the scan, compared when both (duckdb, spark)"
+    )
     ap.add_argument("--only-scan", action="store_true", help="skip the latency samples and the plans")
     ap.add_argument("--explain", type=Path)
     ap.add_argument("--nodes", type=int, default=8)
@@ -186,25 +189,33 @@ def main() -> None:
             )
 
     if not args.no_scan:
-        from mchis.quality.dedupe_spark import spark_session
+        backends = [b for b in ("duckdb", "spark") if b in args.backends.split(",")]
+        startup = 0.0
+        if "spark" in backends:
+            from mchis.quality.dedupe_spark import spark_session
 
-        t = time.perf_counter()
-        spark_session()
-        startup = time.perf_counter() - t
-        print(f"Spark local session start-up (JVM, jar): {startup:.1f} s")
+            t = time.perf_counter()
+            spark_session()
+            startup = time.perf_counter() - t
+            print(f"Spark local session start-up (JVM, jar): {startup:.1f} s")
         sizes: list[tuple[int, float]] = []
         for code in [c for c in args.scan_unit.split(",") if c] or ["all"]:
             unit = ReportingUnit.objects.get(code=code) if code != "all" else None
             results = {}
-            for backend in ("duckdb", "spark"):
+            for backend in backends:
                 t = time.perf_counter()
                 res = dedupe.scan(unit=unit, backend=backend)
                 wall = time.perf_counter() - t
                 results[backend] = (res, wall)
                 print(
                     f"duplicate scan of {code} on {backend}: {res.children:,} children in {wall:.1f} s "
-                    f"→ {res.children / wall:,.0f} records/s; {len(res.pairs):,} pairs ≥ review threshold"
+                    f"→ {res.children / wall:,.0f} records/s; {len(res.pairs):,} pairs ≥ review threshold ({load()})"
                 )
+            if "spark" not in results:
+                continue
+            if "duckdb" not in results:
+                sizes.append((results["spark"][0].children, results["spark"][1]))
+                continue
             d, s = results["duckdb"][0], results["spark"][0]
             same = {(p.child_a, p.child_b) for p in d.pairs} == {(p.child_a, p.child_b) for p in s.pairs}
             print(f"  same pairs on both engines: {'yes' if same else 'NO'}")
@@ -214,22 +225,23 @@ def main() -> None:
         # slope between the scanned sizes (Splink's ~60 Spark stages cost a fixed time whatever the size);
         # it spreads evenly over the cluster's cores; the cross-province rules' larger blocks: a factor 2.
         local_cores = os.cpu_count() or 2
-        if len(sizes) >= 2:
-            (n1, t1), (n2, t2) = sorted(sizes)[0], sorted(sizes)[-1]
-            per_child = max((t2 - t1) / (n2 - n1), 0.0) if n2 > n1 else t2 / n2
-            fixed = t1 - per_child * n1
-        else:
-            per_child, fixed = sizes[0][1] / sizes[0][0], 0.0
-        print(
-            f"Spark local: {fixed:.0f} s fixed per scan + {per_child * 1e3:.3f} ms per child ({local_cores} cores)"
-        )
-        cluster = args.nodes * args.cores_per_node
-        for label, factor in (("linear", 1.0), ("linear × 2 for cross-province blocks", 2.0)):
-            projected = startup + fixed + per_child * local_cores * 25e6 * factor / cluster
+        if sizes:  # Spark was run
+            if len(sizes) >= 2:
+                (n1, t1), (n2, t2) = sorted(sizes)[0], sorted(sizes)[-1]
+                per_child = max((t2 - t1) / (n2 - n1), 0.0) if n2 > n1 else t2 / n2
+                fixed = t1 - per_child * n1
+            else:
+                per_child, fixed = sizes[0][1] / sizes[0][0], 0.0
             print(
-                f"projected national scan (25 M children) on {args.nodes} nodes × {args.cores_per_node} cores, "
-                f"{label}: {projected / 60:.1f} min"
+                f"Spark local: {fixed:.0f} s fixed per scan + {per_child * 1e3:.3f} ms per child ({local_cores} cores)"
             )
+            cluster = args.nodes * args.cores_per_node
+            for label, factor in (("linear", 1.0), ("linear × 2 for cross-province blocks", 2.0)):
+                projected = startup + fixed + per_child * local_cores * 25e6 * factor / cluster
+                print(
+                    f"projected national scan (25 M children) on {args.nodes} nodes × {args.cores_per_node} cores, "
+                    f"{label}: {projected / 60:.1f} min"
+                )
 
     if args.explain and not args.only_scan:
         doh = ReportingUnit.objects.filter(kind=UnitKind.DOH).order_by("-id").first()
