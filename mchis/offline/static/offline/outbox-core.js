@@ -317,20 +317,25 @@
     var mine = dbPromise;
     dbPromise = null;
     if (mine) mine.then(function (d) { d.close(); }).catch(function () {});
-    var deleted = exists().then(function (yes) {
-      if (!yes) return;
+    var emptied = exists().then(function (yes) {
+      if (!yes) return false;
       return openExisting().then(function (d) {
         var tx = d.transaction(["keys", "state", "outbox"], "readwrite");
         return Promise.all([tx.objectStore("keys").clear(), tx.objectStore("state").clear(), tx.objectStore("outbox").clear()])
           .then(function () { return tx.done; })
-          .then(function () { d.close(); }, function (e) { d.close(); throw e; });
-      }, function () { /* gone meanwhile */ }).then(function () { return root.idb.deleteDB(DB_NAME); });
+          .then(function () { d.close(); return true; }, function (e) { d.close(); throw e; });
+      }, function () { return true; /* gone meanwhile */ });
     });
+    var deleted = emptied.then(function (was) { if (was) return root.idb.deleteDB(DB_NAME); });
     // the worker lives on and must be able to open the database again at the next login: "wiping" ends when
     // the deletion has finished, or after a minute at the most (a tab that never lets go must not lock it out)
     Promise.race([deleted, wait(60000)]).then(done, done);
     function done() { wiping = false; }
-    return Promise.race([deleted, wait(3000)]).then(wipeCaches);
+    // The page leaves (the logout is submitted) only once the stores are empty: leaving aborts a transaction
+    // still running, and on a loaded machine the emptying took more than the 3 s the deletion is given — the
+    // queue stayed on the device. The deletion alone may wait for other connections; it goes on without us.
+    function settled(p, ms) { return Promise.race([p, wait(ms)]).catch(function () {}); }
+    return settled(emptied, 20000).then(function () { return settled(deleted, 3000); }).then(wipeCaches);
   }
 
   root.MchisOutbox = {
