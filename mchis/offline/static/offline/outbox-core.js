@@ -7,6 +7,7 @@
   var BATCH = 50;
   var dbPromise = null;
   var wiping = false;  // logout under way: nothing may open (and so re-create) the database behind its deletion
+  var wipes = 0;  // logouts seen by this page or worker: a sync begun before one writes nothing after it
 
   function db() {
     if (wiping) return Promise.reject(new Error("mchis-offline: logout in progress"));
@@ -181,6 +182,8 @@
 
   function syncOnce() {
     var summary = { sent: 0, rejected: 0, conflicts: 0, error: "" };
+    // a logout (wipeAll) while this sync waits for the server: its answer must not write the queue back
+    var generation = wipes;
     return Promise.all([getState("user"), getState("csrf")]).then(function (got) {
       var user = got[0], csrf = got[1];
       if (!user) return summary;
@@ -207,6 +210,7 @@
                     if (response.status === 401 || response.status === 403) { summary.error = "auth"; return; }
                     if (!response.ok) { summary.error = "server"; return; }
                     return response.json().then(function (body) {
+                      if (wipes !== generation) { summary.error = "auth"; return; }
                       total -= page.length;
                       var byId = {};
                       page.forEach(function (r) { byId[r.id] = r; });
@@ -235,12 +239,14 @@
 
   // The current state of entries already sent (a proposal approved, returned, a conflict resolved…).
   function refresh(user, csrf) {
+    var generation = wipes;  // as in syncOnce: an answer that comes after a logout writes nothing back
     return list(user).then(function (rows) {
       var sent = rows.filter(function (r) { return r.status === "sent" || r.status === "conflict"; });
       if (!sent.length) return;
       return post("/api/v1/offline/status", { ids: sent.map(function (r) { return r.id; }) }, csrf).then(function (response) {
         if (!response.ok) return;
         return response.json().then(function (fates) {
+          if (wipes !== generation) return;
           var byId = {};
           sent.forEach(function (r) { byId[r.id] = r; });
           return Promise.all(fates.map(function (f) { return applyFate(byId[f.client_id], f); }));
@@ -314,6 +320,7 @@
   // the worker to let go), not only until the caller stops waiting for it.
   function wipeAll() {
     wiping = true;
+    wipes++;
     var mine = dbPromise;
     dbPromise = null;
     if (mine) mine.then(function (d) { d.close(); }).catch(function () {});
