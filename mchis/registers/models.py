@@ -224,7 +224,7 @@ class RegisterRecord(models.Model):
     """Fields shared by every register row (see the module docstring)."""
 
     SCOPE_PATH = "facility__path"
-    PROVINCE_UNIT_FIELD = "facility"  # province_code follows it (units.provinces.restamp_province_codes)
+    PROVINCE_UNIT_FIELD = "facility"  # province_code follows it (units.services.restamp_province_codes)
 
     facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
     # 2025 province code of `facility` (shard key, ADR 0074/0075), set by the writer.

@@ -46,7 +46,7 @@ class ChildQuerySet(ScopedQuerySet["Child"]):
 
 class Child(models.Model):
     SCOPE_PATH = "unit__path"
-    PROVINCE_UNIT_FIELD = "unit"  # province_code follows the unit (units.provinces.restamp_province_codes)
+    PROVINCE_UNIT_FIELD = "unit"  # province_code follows the unit (units.services.restamp_province_codes)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # no index of its own: (unit, status) below starts with it (one index less to keep on every write, issue 14)

@@ -6,10 +6,7 @@ by their writers from the unit: two small indexed queries per call, whatever the
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-
-from django.apps import apps
 
 from .models import ReportingUnit, UnitKind
 
@@ -44,24 +41,3 @@ def province_codes_for(unit_ids: Iterable[int]) -> dict[int, str]:
 
 def province_code_of(unit_id: int) -> str:
     return province_codes_for([unit_id]).get(unit_id, "")
-
-
-def restamp_province_codes(unit_ids: Iterable[int]) -> int:
-    """Re-stamp `province_code` on every row of these units after a move between provinces (R-ORG-02).
-
-    The tables carrying the code declare the foreign key it follows (`PROVINCE_UNIT_FIELD`: the child's unit,
-    a register row's facility); looking them up here keeps this layer free of imports of the apps above it.
-    One UPDATE per table and province; rows already right are not touched. Returns the rows changed.
-    """
-    by_code: dict[str, list[int]] = defaultdict(list)
-    for unit_id, code in province_codes_for(unit_ids).items():
-        by_code[code].append(unit_id)
-    changed = 0
-    for model in apps.get_models():
-        field = getattr(model, "PROVINCE_UNIT_FIELD", None)
-        if not field:
-            continue
-        for code, ids in by_code.items():
-            rows = model._base_manager.filter(**{f"{field}_id__in": ids}).exclude(province_code=code)
-            changed += rows.update(province_code=code)
-    return changed

@@ -7,9 +7,12 @@ inside its own subtree (mchis.core.scoping.within). A system admin acts nation-w
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
@@ -24,7 +27,7 @@ from mchis.core.text import nfc
 from mchis.places.services import managed_admin_units
 
 from .models import ReportingUnit, UnitKind, UnitPlacement
-from .provinces import restamp_province_codes
+from .provinces import province_codes_for
 
 # Placements of the bootstrap tree start here so that any past period can be reported.
 BEGINNING = date(2000, 1, 1)
@@ -274,3 +277,24 @@ def unit_move(
         reason=reason,
     )
     return unit
+
+
+def restamp_province_codes(unit_ids: Iterable[int]) -> int:
+    """Re-stamp `province_code` on every row of these units after a move between provinces (R-ORG-02).
+
+    The tables carrying the code declare the foreign key it follows (`PROVINCE_UNIT_FIELD`: the child's unit,
+    a register row's facility); looking them up here keeps this layer free of imports of the apps above it.
+    One UPDATE per table and province; rows already right are not touched. Returns the rows changed.
+    """
+    by_code: dict[str, list[int]] = defaultdict(list)
+    for unit_id, code in province_codes_for(unit_ids).items():
+        by_code[code].append(unit_id)
+    changed = 0
+    for model in apps.get_models():
+        field = getattr(model, "PROVINCE_UNIT_FIELD", None)
+        if not field:
+            continue
+        for code, ids in by_code.items():
+            rows = model._base_manager.filter(**{f"{field}_id__in": ids}).exclude(province_code=code)
+            changed += rows.update(province_code=code)
+    return changed
