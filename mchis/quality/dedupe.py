@@ -281,10 +281,16 @@ def export_children(path: Path, *, unit: Any | None = None) -> int:
 
 
 def duckdb_features(csv_path: Path) -> Any:
+    """A DuckDB database beside the exported CSV, holding `src` (the children) and `feats` (their features).
+
+    On disk in the CSV's (temporary) directory, with a bounded memory: past `DEDUPE_DUCKDB_MEMORY` the blocked
+    pairs spill to that directory rather than growing in the server's memory beside PostgreSQL."""
     import duckdb
 
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
+    con = duckdb.connect(str(csv_path.with_suffix(".duckdb")))
+    con.execute(f"SET threads TO {int(settings.DEDUPE_DUCKDB_THREADS)}")
+    con.execute("SET memory_limit = ?", [settings.DEDUPE_DUCKDB_MEMORY])
+    con.execute("SET temp_directory = ?", [str(csv_path.parent / "duckdb_spill")])
     types = {
         "id": "BIGINT", "public_id": "VARCHAR", "unit_id": "BIGINT", "full_name": "VARCHAR",
         "date_of_birth": "DATE", "sex": "VARCHAR", "personal_id": "VARCHAR", "mother_name": "VARCHAR",

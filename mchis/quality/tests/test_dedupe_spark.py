@@ -171,3 +171,37 @@ def test_r_dq_02_spark_jaro_winkler_is_duckdbs():
             assert row["s"] is None
         else:
             assert row["s"] == pytest.approx(linkage.jaro_winkler(row["a"], row["b"]), abs=1e-12)
+
+
+@pytest.mark.django_db
+def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(child):
+    """The national scan runs beside PostgreSQL: DuckDB gets a bounded memory and a spill directory instead of its
+    default 80 % of RAM, and a scan at a tiny limit finds exactly the pairs of one with room."""
+    rng = random.Random(7)
+    for rec in [rec for pair in CLASS_PAIRS for rec in pair[1:3]]:
+        child(**{k: v for k, v in rec.items() if k not in ("village_id", "commune_id")})
+    for n in range(40):
+        child(
+            full_name=f"Nguyễn Văn {rng.choice(['An', 'Anh', 'Bình'])}",
+            date_of_birth=date(2020, 1, 1 + n % 3),
+        )
+    roomy = scan(backend="duckdb", threshold=1e-6)
+    seen: dict[str, str] = {}
+    features = dedupe.duckdb_features
+
+    def spying(csv_path):  # type: ignore[no-untyped-def]
+        con = features(csv_path)
+        row = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchall()[0]
+        seen.update(memory=row[0], spill=row[1])
+        return con
+
+    with override_settings(DEDUPE_DUCKDB_MEMORY="40MB"), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(dedupe, "duckdb_features", spying)
+        tight = scan(backend="duckdb", threshold=1e-6)
+    assert seen["memory"].endswith("MiB") and float(seen["memory"].split()[0]) < 50
+    assert seen["spill"].endswith("duckdb_spill")
+    assert {(p.child_a, p.child_b, round(p.probability, 9)) for p in tight.pairs} == {
+        (p.child_a, p.child_b, round(p.probability, 9)) for p in roomy.pairs
+    } and len(roomy.pairs) > 10
