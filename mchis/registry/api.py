@@ -8,7 +8,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
-from ninja import Field, File, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import create_model
 
@@ -281,14 +281,17 @@ def children_list(
     village: int | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
+    province: str = Query(  # type: ignore[type-arg]  # ninja types Query as a generic alias
+        "", pattern=r"^(\d{2})?$", description="Mã tỉnh 2025 (2 chữ số): thu hẹp tìm kiếm của cấp trên tỉnh"
+    ),
 ) -> dict[str, Any]:
     """Search by name without diacritics and in any case, DOB (dd/mm/yyyy), ID number, guardian; filter by
-    unit code and village."""
+    unit code, village and province (a province outside the caller's scope finds nothing)."""
     require(request.auth, "child.view")
     # Counting every "nguyen" of a province is the slow part of a search: count up to 1,000 only, from the
     # same run of the search as the page (selectors.child_search_page).
     page = selectors.child_search_page(
-        request.auth, q=q, unit_code=unit, village_id=village, limit=limit, offset=offset
+        request.auth, q=q, unit_code=unit, village_id=village, limit=limit, offset=offset, province=province
     )
     return {"count": page.count, "more": page.more, "items": [_list_item(c) for c in page.items]}
 

@@ -17,6 +17,7 @@ from mchis.accounts.principals import person_of
 from mchis.core.audit import log_read
 from mchis.core.principal import Principal
 from mchis.core.scoping import access, visible_to
+from mchis.places.models import AdminUnit, CodeVersion, Level
 from mchis.units.models import ReportingUnit
 from mchis.units.provinces import province_code_of, province_codes_for
 
@@ -89,13 +90,17 @@ def child_search(
     village_id: int | None = None,
     include_inactive: bool = False,
     first: int | None = None,
+    province: str = "",
 ) -> QuerySet[Child]:
-    """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit and village.
+    """Danh sách/tìm kiếm: name without diacritics, DOB, ID number, guardian; filter by unit, village and
+    (for users above a province) the 2025 province code.
 
     `first`: the caller reads at most this many rows (a page and its capped count); a national search then
     takes only each province's first `first` matches before ordering them all.
     """
     units = _visible_unit_ids(principal)
+    if province:  # within the scope: a province outside it narrows to nothing
+        units = [uid for uid, code in province_codes_for(units).items() if code == province]
 
     def scoped(unit_ids: list[int]) -> QuerySet[Child]:
         rows = Child.objects.filter(unit_id__in=unit_ids)
@@ -166,17 +171,36 @@ def child_search_page(
     limit: int = PAGE_SIZE,
     offset: int = 0,
     cap: int = SEARCH_COUNT_CAP,
+    province: str = "",
 ) -> SearchPage:
     """One page of `child_search` and its match count up to `cap`, from ONE run of the search: the ids of
     the first max(cap + 1, offset + limit) matches in order, then the page's rows by primary key. Counting
     in a second statement ran the whole search twice (issue 20: the API call at 189 ms p95 on 1 M
     children); sorting a thousand ids more costs little next to finding the matches."""
     wanted = max(cap + 1, offset + limit)
-    qs = child_search(principal, q=q, unit_code=unit_code, village_id=village_id, first=wanted)
+    qs = child_search(
+        principal, q=q, unit_code=unit_code, village_id=village_id, first=wanted, province=province
+    )
     ids = list(qs.values_list("pk", flat=True)[:wanted])
     page_ids = ids[offset : offset + limit]
     rows = Child.objects.select_related("unit", "village").in_bulk(page_ids)
     return SearchPage([rows[pk] for pk in page_ids], min(len(ids), cap), len(ids) > cap)
+
+
+def search_provinces(principal: Principal) -> list[tuple[str, str]]:
+    """(code, name) of the 2025 provinces a user above the provinces can narrow a search to; [] for a user of
+    one province or below (the search is already that province's)."""
+    if principal.unit is not None and province_code_of(principal.unit.pk):
+        return []
+    codes = set(province_codes_for(_visible_unit_ids(principal)).values()) - {""}
+    return [
+        (code, name)
+        for code, name in AdminUnit.objects.filter(
+            version=CodeVersion.V2025, level=Level.PROVINCE, code__in=codes
+        )
+        .order_by("code")  # the official order of the list of provinces
+        .values_list("code", "name")
+    ]
 
 
 def child_get(principal: Principal, public_id: Any) -> Child:

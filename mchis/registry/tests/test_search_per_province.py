@@ -171,3 +171,40 @@ def test_a_national_page_takes_each_provinces_first_matches_and_orders_them_as_o
     # then they are the first three of the whole search, and the capped count is right
     assert [c.full_name for c in page.items] == everything[:3] and everything[0] == "Nguyễn Văn An"
     assert (page.count, page.more) == (2, True) and len(everything) == 9
+
+
+@pytest.mark.django_db
+def test_a_user_above_the_provinces_narrows_a_search_to_one_province_and_no_one_reaches_outside_scope(
+    tree, make_user, monkeypatch
+):
+    from django.test import Client
+
+    # given the same name in two provinces
+    _child(tree.tyt_a1, tree.commune_a1, "Nguyễn Văn An", mother="Trần Thị Cúc")
+    _child(tree.tyt_b1, tree.commune_b1, "Nguyễn Văn An Khang")
+    nation, province_a = make_user("viewer", tree.ministry), make_user("viewer", tree.doh_a)
+    monkeypatch.setattr(selectors, "SMALL_SCOPE_UNITS", -1)  # the indexed path, as at national size
+    # when the Ministry picks province 04, it gets what that province's own search gets (one arm, ADR 0081)
+    narrowed = [c.full_name for c in selectors.child_search(nation, q="nguyen van an", province="04")]
+    assert narrowed == ["Nguyễn Văn An Khang"]
+    assert narrowed == _names(make_user("viewer", tree.doh_b), "nguyen van an")
+    # a province's user naming another province finds nothing (the filter narrows the scope, never widens it)
+    assert list(selectors.child_search(province_a, q="nguyen van an", province="04")) == []
+    assert selectors.search_provinces(province_a) == []
+    assert [code for code, _name in selectors.search_provinces(nation)] == ["04", "08"]
+    # the API takes the same filter and refuses a malformed code with the field named
+    api = Client()
+    api.force_login(nation)
+    body = api.get("/api/v1/children", {"q": "nguyen van an", "province": "04"}).json()
+    assert [item["full_name"] for item in body["items"]] == ["Nguyễn Văn An Khang"] and body["count"] == 1
+    bad = api.get("/api/v1/children", {"q": "an", "province": "4"})
+    assert bad.status_code == 422 and "province" in bad.content.decode()
+    # the list page offers the provinces to the Ministry only, and says why when it searches the whole nation
+    page = api.get("/children/", {"q": "nguyen van an"}).content.decode()
+    assert 'name="province"' in page and "trên cả nước" in page
+    narrowed_page = api.get("/children/", {"q": "nguyen van an", "province": "04"}).content.decode()
+    assert "Nguyễn Văn An Khang" in narrowed_page and "Trần Thị Cúc" not in narrowed_page
+    assert "trên cả nước" not in narrowed_page
+    own = Client()
+    own.force_login(province_a)
+    assert 'name="province"' not in own.get("/children/", {"q": "nguyen van an"}).content.decode()
