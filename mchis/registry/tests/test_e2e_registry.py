@@ -222,3 +222,36 @@ def test_a_province_searches_by_name_on_a_phone_and_is_asked_to_narrow_past_the_
     assert (
         "2/2" in page.locator("main").inner_text() and page.locator("text=»").count() == 0
     )  # the last within the cap
+
+
+def test_the_ministry_narrows_a_name_search_to_a_province_on_a_phone(
+    transactional_db, live_server, tree, make_user, browser
+):
+    """Above the provinces a name-only search reads every province's indexes: the page says so and offers the
+    province select; picking one keeps the query and pages within that province (screenshots in
+    test-results/)."""
+    from datetime import date
+    from pathlib import Path
+
+    from mchis.core.text import fold
+    from mchis.registry.models import Child
+
+    for unit, commune, name in (
+        (tree.tyt_a1, tree.commune_a1, "Nguyễn Văn An"),
+        (tree.tyt_b1, tree.commune_b1, "Nguyễn Văn An Khang"),
+    ):
+        Child.objects.create(unit=unit, commune=commune, full_name=name, name_folded=fold(name),
+                             date_of_birth=date(2019, 1, 1))  # fmt: skip
+    _, page = _page(browser, live_server, make_user("viewer", tree.ministry, "bo.xem"))
+    page.goto(f"{live_server.url}/children/?q=nguyen+van+an")
+    assert "trên cả nước" in page.locator("main").inner_text() and page.locator("tbody tr").count() == 2
+    results = Path(__file__).resolve().parents[3] / "test-results" / "registry"
+    results.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(results / "ministry-search-national-phone.png"), full_page=True)
+    page.select_option("select[name=province]", label="Cao Bằng")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**province=04**")
+    text = page.locator("main").inner_text()
+    assert "Nguyễn Văn An Khang" in text and page.locator("tbody tr").count() == 1 and "trên cả nước" not in text
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.screenshot(path=str(results / "ministry-search-province-desktop.png"), full_page=True)
