@@ -255,3 +255,22 @@ def test_r_mch_03_residents_read_in_bulk_as_one_station_at_a_time(province, monk
     assert r.residents_of(spec, stations, period) == one_by_one
     monkeypatch.setattr(r, "CHUNK", 0)
     assert r.residents_of(spec, stations, period) == one_by_one
+
+
+@pytest.mark.parametrize("province", [True], indirect=True, ids=["residents"])
+def test_r_mch_03_rollup_is_the_same_when_the_units_are_too_many_to_list(
+    province, tree, make_user, monkeypatch
+):
+    """Above `WIDE_UNIT_LIST` units (the national roll-up) each statement groups every unit's rows and keeps the
+    asked ones instead of listing them: the same values, unit by unit and cell by cell, and no unit's rows leak
+    into a form it does not file (hospitals' rows are in the registers, but not in BCX3)."""
+    from mchis.reports import compute
+
+    period = parse_period(P)
+    listed = rollup(period)
+    monkeypatch.setattr(compute, "WIDE_UNIT_LIST", 0)
+    with CaptureQueriesContext(connection) as queries:
+        grouped = rollup(period)
+    assert grouped == listed and len(listed) == 4 + 4 * 5 + 2 * 5
+    assert any(" IN (" not in q["sql"] and "GROUP BY" in q["sql"] for q in queries.captured_queries)
+    assert {code for code, _ in grouped} >= {"BCX3", "BCH4", "BCT4"}
