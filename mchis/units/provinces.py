@@ -25,18 +25,31 @@ UNIT_PROVINCE_SQL = (
 )
 
 
+# Past this many units (the Ministry's scope: every unit of the nation) reading every unit's path is cheaper than
+# listing the ids in the statement (7,753 ids: ~0.2 s to build, send and plan the IN list).
+_ALL_UNITS_ABOVE = 500
+
+
 def province_codes_for(unit_ids: Iterable[int]) -> dict[int, str]:
     """{unit id: province code} for these units ("" for a unit outside every province)."""
-    paths = dict(ReportingUnit.objects.filter(id__in=set(unit_ids)).values_list("id", "path"))
-    ancestors = {
-        uid: [int(x) for x in path.strip("/").split("/") if x.isdigit()] for uid, path in paths.items()
+    wanted = set(unit_ids)
+    if not wanted:
+        return {}
+    units = ReportingUnit.objects.all()
+    if len(wanted) <= _ALL_UNITS_ABOVE:
+        units = units.filter(id__in=wanted)
+    # the Sở Y tế (a few dozen) by the path token of their id: the first one on a unit's path is its province
+    dohs = {
+        str(pk): code
+        for pk, code in ReportingUnit.objects.filter(kind=UnitKind.DOH, admin_unit__isnull=False).values_list(
+            "id", "admin_unit__code"
+        )
     }
-    dohs = dict(
-        ReportingUnit.objects.filter(
-            id__in={i for ids in ancestors.values() for i in ids}, kind=UnitKind.DOH, admin_unit__isnull=False
-        ).values_list("id", "admin_unit__code")
-    )
-    return {uid: next((dohs[i] for i in ids if i in dohs), "") for uid, ids in ancestors.items()}
+    return {
+        uid: next((dohs[token] for token in path.split("/") if token in dohs), "")
+        for uid, path in units.values_list("id", "path")
+        if uid in wanted
+    }
 
 
 def province_code_of(unit_id: int) -> str:
