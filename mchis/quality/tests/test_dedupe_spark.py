@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import shutil
 from datetime import date
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -189,7 +190,7 @@ def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(
     seen: dict[str, str] = {}
     features = dedupe.duckdb_features
 
-    def spying(csv_path):  # type: ignore[no-untyped-def]
+    def spying(csv_path: Any) -> Any:
         con = features(csv_path)
         row = con.execute(
             "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
