@@ -92,6 +92,14 @@ def parse_date(value: Any) -> date | None:
     text = str(value).strip()
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        # "2026-03-01", as machine clients send: what _ISO would read, without the two regexes (issue 20)
+        year, month, day = text[:4], text[5:7], text[8:]
+        if year.isdigit() and month.isdigit() and day.isdigit():
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError as exc:
+                raise _Err("ngày không tồn tại") from exc
     match = _DMY.match(text)
     try:
         if match:
