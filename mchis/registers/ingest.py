@@ -37,7 +37,7 @@ from . import catalogs, writer
 from .definitions import NEWBORN_FIELDS, RegisterDef, get_register
 from .locks import lock_message, locked_months, outbox_item
 from .models import BatchChannel, BatchStatus, IngestBatch, SyncActivity
-from .validation import Context, FacilityRef, Outcome, row_hash, validate_record
+from .validation import Context, FacilityRef, Outcome, row_hash, same_fingerprint, validate_record
 
 MAX_BATCH = 5000
 
@@ -232,7 +232,7 @@ def classify(
             reason = "Bản ghi này đã bị hủy: không cập nhật được (gửi bản ghi mới với mã bản ghi nguồn khác)."
             _refuse(result, outcome, index, "source_record_id", reason)
             continue
-        if old and old["row_hash"] == clean["row_hash"]:
+        if old and same_fingerprint(old["row_hash"], clean, outcome.newborns):
             result.unchanged += 1
             result.rows.append({"index": index, "action": "unchanged", "id": old["id"], "key": key[2]})
             continue

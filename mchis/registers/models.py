@@ -20,7 +20,7 @@ Common fields of every register row (abstract ``RegisterRecord``)
 - derived at write time: ``age_years`` (completed years at event_date; null if dob unknown),
   ``is_adolescent`` (10 ≤ age_years ≤ 19, vị thành niên), ``is_ethnic_minority`` (ethnicity known and not
   Kinh "01", dân tộc thiểu số).
-- ``note``, ``created_at``, ``updated_at``, ``row_hash`` (sha256 of the canonical payload: "unchanged" test).
+- ``note``, ``created_at``, ``updated_at``, ``row_hash`` (fingerprint of the canonical payload, "b2:" + blake2b, or sha256 on older rows: "unchanged" test).
 
 Registers
 ---------

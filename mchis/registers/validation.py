@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from django.utils import translation
 
 from mchis.core.ages import completed_months, completed_years
@@ -91,6 +92,14 @@ def parse_date(value: Any) -> date | None:
     text = str(value).strip()
     if not text:
         return None
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
+        # "2026-03-01", as machine clients send: what _ISO would read, without the two regexes (issue 20)
+        year, month, day = text[:4], text[5:7], text[8:]
+        if year.isdigit() and month.isdigit() and day.isdigit():
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError as exc:
+                raise _Err("ngày không tồn tại") from exc
     match = _DMY.match(text)
     try:
         if match:
@@ -875,11 +884,51 @@ def _canon(value: Any) -> Any:
     return str(value)
 
 
-def row_hash(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> str:
-    """Fingerprint of a validated record; an upsert with the same fingerprint is 'unchanged'."""
+# The fingerprint's format: "b2:" + 60 hex digits (blake2b over orjson's sorted-key form, 63 characters, fits
+# the 64-character column). Rows stored before it carry 64 hex digits (sha256 over json.dumps' form): see
+# `same_fingerprint`.
+FINGERPRINT_PREFIX = "b2:"
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS
+
+
+def _fingerprint_body(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> dict[str, Any]:
     body = {k: v for k, v in clean.items() if k not in HASH_EXCLUDE and k != "row_hash"}
     if body.pop("residence_derived", False) or not body.get("residence_commune_code"):
         body.pop("residence_commune_code", None)  # rows fingerprinted before the field keep their fingerprint
     body["newborns"] = newborns
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_canon)
+    return body
+
+
+def row_hash(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> str:
+    """Fingerprint of a validated record; an upsert with the same fingerprint is 'unchanged'.
+
+    Canonical form (issue 20: json.dumps with a Python `default` per date was ~12 % of a bulk request):
+    orjson with sorted keys, dates as ISO dates, Decimals normalised ("1.50" and "1.5" alike), None as null."""
+    body = _fingerprint_body(clean, newborns)
+    try:
+        text = orjson.dumps(body, default=_canon, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: never from validation; json's form, same prefix
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=_canon).encode()
+    return FINGERPRINT_PREFIX + hashlib.blake2b(text, digest_size=30).hexdigest()
+
+
+def legacy_row_hash(clean: dict[str, Any], newborns: list[dict[str, Any]]) -> str:
+    """The fingerprint rows stored before "b2:" carry: sha256 (64 hex digits) of json.dumps' sorted form."""
+    text = json.dumps(_fingerprint_body(clean, newborns), sort_keys=True, ensure_ascii=False, default=_canon)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def same_fingerprint(stored: str, clean: dict[str, Any], newborns: list[dict[str, Any]]) -> bool:
+    """Whether a stored row's fingerprint is this record's (`clean["row_hash"]` already set): a stored row
+    of the older format is compared in that format, so re-sending it unchanged stays "unchanged"."""
+    current = clean["row_hash"]
+    if stored == current:
+        return True
+    stored_legacy, current_legacy = (
+        not stored.startswith(FINGERPRINT_PREFIX),
+        not current.startswith(FINGERPRINT_PREFIX),
+    )
+    if not stored or stored_legacy == current_legacy:
+        return False
+    other = legacy_row_hash if stored_legacy else row_hash  # (an Excel preview made before the change)
+    return other(clean, newborns) == stored

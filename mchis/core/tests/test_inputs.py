@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -235,3 +236,111 @@ def test_json_fast_path_accepts_and_refuses_exactly_what_the_full_walk_does(doc,
     assert fast[0] == full[0]
     if fast[0] == "ok":
         assert fast[1] == full[1]
+
+
+def _json_way(body: bytes) -> Any:
+    """parse_json_body as it was before orjson (issue 20): json.loads with our number rules, then the depth."""
+    from mchis.core import inputs
+
+    text = body.decode("utf-8")
+    if inputs._MAY_HOLD_CONTROL.search(text) is not None:
+        return parse_json_body(body)  # that way is unchanged
+    data = inputs._json_loads(text)
+    if inputs._depth(data) > inputs.JSON_MAX_DEPTH:
+        raise InputRejected(f"Dữ liệu JSON lồng quá sâu (tối đa {inputs.JSON_MAX_DEPTH} cấp).", field="body")
+    return data
+
+
+def _outcome_of(fn: Any, body: bytes) -> tuple[str, str]:
+    """What a client sees: the value (json's spelling keeps int/float, -0.0 and key order apart), or the
+    refusal (422 message) or the syntax error (400 message, with line and column)."""
+    try:
+        return ("ok", json.dumps(fn(body)))
+    except InputRejected as exc:
+        return ("refused", exc.message)
+    except ValueError as exc:
+        return ("not json", str(exc))
+
+
+_EDGE_NUMBERS = st.sampled_from(
+    [
+        "1e309", "-1e999", "1e308", "1.5e-400", "-0", "-0.0", "0e0", "1E+2", "NaN", "Infinity", "-Infinity",
+        str(2**63 - 1), str(2**63), str(2**64 - 1), str(2**64), str(-(2**63)), str(-(2**63) - 1),
+        "1" * 30, "0." + "3" * 25, "123456789012345678.5", "01", "1.", ".5", "+1", "1e", "-",
+    ]
+)  # fmt: skip
+_ANY_CHAR_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=6)
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _ANY_CHAR_TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_ANY_CHAR_TEXT, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, st.integers(0, 40), st.booleans())
+def test_json_parsed_by_orjson_is_what_json_gave(doc, wrap, ascii_only):
+    """Same value, same refusal, same syntax error as json.loads (issue 20), for any JSON value: integers of
+    any size, any float, strings with any characters (lone surrogates escaped), nesting around the limit."""
+    for _ in range(wrap):
+        doc = {"x": doc}
+    text = json.dumps(doc, ensure_ascii=ascii_only)
+    try:
+        body = text.encode()
+    except UnicodeEncodeError:  # a raw lone surrogate: not UTF-8, refused before any parser
+        return
+    assert _outcome_of(parse_json_body, body) == _outcome_of(_json_way, body)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        _EDGE_NUMBERS
+        | st.sampled_from(['"a"', '"\\ud800"', '"\\udc00x"', "[", "]", "{", "}", ",", ":", " ", "\n", "true",
+                           "nul", '"k"', '"\\u00e9"', "\ufeff", '"\x7f"', "\t", "tru", '"\\x"'])
+        | st.integers().map(str),
+        max_size=12,
+    ).map("".join)
+)  # fmt: skip
+def test_malformed_or_edge_json_is_answered_as_json_answered(text):
+    """Malformed bodies (400 naming line and column), NaN/Infinity/1e309 (422), integers past 64 bits, lone
+    surrogate escapes, a BOM, trailing commas: orjson's answer is json's."""
+    body = text.encode("utf-8")
+    assert _outcome_of(parse_json_body, body) == _outcome_of(_json_way, body)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"[1,]", ("not json", "Expecting value: line 1 column 4 (char 3)")),
+        (b'{"a":\n  tru}', ("not json", "Expecting value: line 2 column 3 (char 8)")),
+        (b'{"a": NaN}', ("refused", "Giá trị số không hợp lệ: NaN (chỉ chấp nhận số hữu hạn).")),
+        (b"[1e999]", ("refused", "Giá trị số quá lớn: 1e999 (chỉ chấp nhận số hữu hạn).")),
+        (str(2**64).encode(), ("ok", str(2**64))),
+        (str(-(2**63) - 1).encode(), ("ok", str(-(2**63) - 1))),
+        (b'"\\ud800"', ("ok", '"\\ud800"')),
+    ],
+)
+def test_json_answers_pinned(body, expected):
+    assert _outcome_of(parse_json_body, body) == expected
+
+
+_FRAGMENTS = st.sampled_from(
+    ["\\b", "\\f", "\\B", "\\F", "\\u0000", "\\u001F", "\\U001f", "\\u007f", "\\u007F", "\\u0080", "\\u009f",
+     "\\u00a0", "\\u0020", "\\u00ff", "\\\\", "\\n", "\\t", "\\r", '\\"', "\x7f", "\x80", "\x9f", "\xa0", "\xc2",
+     "Â", "ầ", "\t", "\n", "\r", "\x00", "\x1f", "u00", "\\u00", "\\u0", "\\"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_FRAGMENTS | st.characters(codec="utf-8"), max_size=10).map("".join))
+def test_the_quick_control_test_is_the_regex(text):
+    """`_may_hold_control` on the UTF-8 bytes answers as `_MAY_HOLD_CONTROL` on the text (issue 20)."""
+    from mchis.core import inputs
+
+    expected = inputs._MAY_HOLD_CONTROL.search(text) is not None
+    assert inputs._may_hold_control(text.encode()) is expected

@@ -368,3 +368,42 @@ def test_r_mch_03_adolescent_band_from_completed_years():
     assert out.clean["age_years"] == 9 and out.clean["is_adolescent"] is False
     _, out = errors_of("anc", base(dob="10/03/2016"))  # exactly 10
     assert out.clean["age_years"] == 10 and out.clean["is_adolescent"] is True
+
+
+def _parse_date_by_regex(text: str) -> tuple[str, object]:
+    """parse_date of a text as it was before its ISO shortcut (issue 20): the two regexes only."""
+    from mchis.registers import validation as v
+
+    text = text.strip()
+    if not text:
+        return ("ok", None)
+    try:
+        match = v._DMY.match(text)
+        if match:
+            return ("ok", date(int(match.group(3)), int(match.group(2)), int(match.group(1))))
+        match = v._ISO.match(text)
+        if match:
+            return ("ok", date(int(match.group(1)), int(match.group(2)), int(match.group(3))))
+    except ValueError:
+        return ("error", "ngày không tồn tại")
+    return ("error", "ngày phải theo dạng dd/mm/yyyy")
+
+
+_DATE_PIECES = st.sampled_from(
+    ["-", "/", ".", " ", "T", "0", "1", "2", "9", "3", "12", "31", "2026", "٣", "a"]
+)
+
+
+@given(
+    st.lists(_DATE_PIECES, max_size=8).map("".join)
+    | st.dates().map(date.isoformat)
+    | st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99)).map(
+        lambda t: f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
+    )
+)
+def test_parse_date_iso_shortcut_reads_what_the_regexes_read(text):
+    try:
+        got: tuple[str, object] = ("ok", parse_date(text))
+    except Exception as exc:  # _Err
+        got = ("error", getattr(exc, "message", str(exc)))
+    assert got == _parse_date_by_regex(text)

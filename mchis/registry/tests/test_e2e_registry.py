@@ -252,6 +252,8 @@ def test_the_ministry_narrows_a_name_search_to_a_province_on_a_phone(
     page.click("form[role=search] button[type=submit]")
     page.wait_for_url("**province=04**")
     text = page.locator("main").inner_text()
-    assert "Nguyễn Văn An Khang" in text and page.locator("tbody tr").count() == 1 and "trên cả nước" not in text
+    assert (
+        "Nguyễn Văn An Khang" in text and page.locator("tbody tr").count() == 1 and "trên cả nước" not in text
+    )
     page.set_viewport_size({"width": 1280, "height": 800})
     page.screenshot(path=str(results / "ministry-search-province-desktop.png"), full_page=True)
