@@ -33,6 +33,12 @@ class ParsedQuery:
     def words(self) -> list[str]:
         return self.name.split()
 
+    @property
+    def name_only(self) -> bool:
+        """A name without a date of birth or an ID: above a province, only the names' per-province indexes can
+        answer it (one arm per province, `selectors.child_search`), the slow national case."""
+        return bool(self.name) and not self.dates and not self.id_prefixes
+
 
 def parse_query(q: str) -> ParsedQuery:
     """Split a free-text query into a folded name part, dates (dd/mm/yyyy or ISO) and ID digits."""

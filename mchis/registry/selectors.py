@@ -135,7 +135,7 @@ def child_search(
     groups = _units_by_province(principal, units)
     if len(groups) == 1:
         return ordered(in_province(qs, next(iter(groups)), condition))
-    if parsed.dates or parsed.id_prefixes:  # the date's or the ID's index narrows the nation at once
+    if not parsed.name_only:  # the date's or the ID's index narrows the nation at once
         return ordered(qs.filter(condition))
     # Above the provinces: each province answers from its own indexes with its own units (its best `first`
     # when the caller reads no more), UNION ALL, then the rows by primary key, as a Citus multi-shard query
