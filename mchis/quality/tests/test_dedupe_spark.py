@@ -177,7 +177,8 @@ def test_r_dq_02_spark_jaro_winkler_is_duckdbs():
 @pytest.mark.django_db
 def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(child):
     """The national scan runs beside PostgreSQL: DuckDB gets a bounded memory and a spill directory instead of its
-    default 80 % of RAM, and a scan at a tiny limit finds exactly the pairs of one with room."""
+    default 80 % of RAM, and a scan at a small limit finds exactly the pairs of one with room. The limit leaves
+    room above DuckDB's own floor for Splink's wide predict step: 40 MB passed here and ran out on CI's machine."""
     rng = random.Random(7)
     for rec in [rec for pair in CLASS_PAIRS for rec in pair[1:3]]:
         child(**{k: v for k, v in rec.items() if k not in ("village_id", "commune_id")})
@@ -198,10 +199,10 @@ def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(
         seen.update(memory=row[0], spill=row[1])
         return con
 
-    with override_settings(DEDUPE_DUCKDB_MEMORY="40MB"), pytest.MonkeyPatch.context() as mp:
+    with override_settings(DEDUPE_DUCKDB_MEMORY="160MB"), pytest.MonkeyPatch.context() as mp:
         mp.setattr(dedupe, "duckdb_features", spying)
         tight = scan(backend="duckdb", threshold=1e-6)
-    assert seen["memory"].endswith("MiB") and float(seen["memory"].split()[0]) < 50
+    assert seen["memory"].endswith("MiB") and float(seen["memory"].split()[0]) < 200
     assert seen["spill"].endswith("duckdb_spill")
     assert {(p.child_a, p.child_b, round(p.probability, 9)) for p in tight.pairs} == {
         (p.child_a, p.child_b, round(p.probability, 9)) for p in roomy.pairs
