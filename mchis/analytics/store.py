@@ -18,6 +18,7 @@ reports' bulk roll-up (``reports.selectors.rollup``) and passes the province's d
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -61,6 +62,19 @@ def is_report_element(element: str) -> bool:
     return element.split(".", 1)[0] not in OWN_FORMS
 
 
+_drain_state = threading.local()
+
+
+def wake_after_commit() -> None:
+    """Queue a recompute once the caller's transaction commits, unless this thread is the recompute: its drain
+    picks the rows just marked up before it returns. Without that, a recompute that marks coverage or roll-ups
+    queued itself again, and with no broker (tasks run in place) each of those ran inside the last one: a
+    national generation nested one call per unit-month until Python's recursion limit."""
+    if getattr(_drain_state, "active", False):
+        return
+    transaction.on_commit(lambda: enqueue(TASK))
+
+
 def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
     """Mark unit-months dirty (inside the caller's transaction) and queue a recompute after commit."""
     now = timezone.now()
@@ -84,7 +98,7 @@ def mark_dirty(pairs: Iterable[tuple[int, date]]) -> None:
             [DirtyUnitMonth(unit_id=uid, month=month, marked_at=now) for uid, month in keys],
             ignore_conflicts=True,
         )
-    transaction.on_commit(lambda: enqueue(TASK))
+    wake_after_commit()
 
 
 def mark_report_dirty(change: ReportFiguresChange) -> None:
@@ -160,10 +174,16 @@ def recompute_pending(months: Iterable[date], root_path: str = "") -> int:
 def recompute_dirty(*, limit: int = 2000) -> int:
     """Recompute up to `limit` dirty unit-months, oldest first, then up to `limit` dirty coverage unit-months
     (ADR 0079) and dirty province roll-ups (ADR 0077), one transaction each (a concurrent worker skips the rows
-    another holds). Returns how many unit-months were recomputed."""
-    done = _drain(DirtyUnitMonth, "unit_id", recompute_unit_month, limit)
-    _drain(DirtyCoverage, "unit_id", recompute_coverage, limit * 10)
-    _drain(DirtyRollup, "root_id", recompute_rollup, limit)
+    another holds). Returns how many unit-months were recomputed; work left past a limit is queued again."""
+    _drain_state.active = True
+    try:
+        done = _drain(DirtyUnitMonth, "unit_id", recompute_unit_month, limit)
+        covered = _drain(DirtyCoverage, "unit_id", recompute_coverage, limit * 10)
+        rolled = _drain(DirtyRollup, "root_id", recompute_rollup, limit)
+    finally:
+        _drain_state.active = False
+    if done == limit or covered == limit * 10 or rolled == limit:
+        wake_after_commit()  # the rest, as its own task (in place without a broker: one level per batch)
     return done
 
 
@@ -308,7 +328,7 @@ def mark_coverage(unit_id: int, month: date) -> int:
         ignore_conflicts=True,
         batch_size=2000,
     )
-    transaction.on_commit(lambda: enqueue(TASK))
+    wake_after_commit()
     return len(pairs)
 
 
@@ -377,7 +397,7 @@ def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
     DirtyRollup.objects.bulk_create(
         [DirtyRollup(root_id=r, month=month, marked_at=now) for r in roots], ignore_conflicts=True
     )
-    transaction.on_commit(lambda: enqueue(TASK))
+    wake_after_commit()
 
 
 def _report_rows(path: str, month: date) -> dict[tuple[int, str], tuple[float, float]]:

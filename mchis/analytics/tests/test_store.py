@@ -263,3 +263,28 @@ def test_mark_dirty_fast_path_writes_the_rows_of_the_general_path(tree, monkeypa
         monkeypatch.undo()
         assert rows() == expected
         assert DirtyUnitMonth.objects.get(unit=tree.tyt_a1, month=first).marked_at == kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recompute_without_a_broker_drains_a_nation_of_dirty_months_without_nesting(tree):
+    """With no broker a queued task runs in place. A recompute marks coverage and roll-ups, which used to queue
+    the recompute again: each ran inside the previous one's commit, one level per unit-month, and a national
+    generation (thousands of unit-months) died of RecursionError. Now the running drain takes them itself."""
+    import sys
+
+    from mchis.analytics import store
+    from mchis.analytics.models import DirtyCoverage, DirtyRollup
+
+    months = [date(2000 + n // 12, 1 + n % 12, 1) for n in range(120)]
+    now = timezone.now()
+    DirtyUnitMonth.objects.bulk_create(  # as a bulk import leaves them, before its commit queues the recompute
+        [DirtyUnitMonth(unit=u, month=m, marked_at=now) for u in (tree.tyt_a1, tree.tyt_a2) for m in months]
+    )
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(400)  # far above one drain's depth, far below one level per unit-month
+    try:
+        assert store.recompute_dirty(limit=10_000) == 240
+    finally:
+        sys.setrecursionlimit(old_limit)
+    assert not DirtyUnitMonth.objects.exists()
+    assert not DirtyCoverage.objects.exists() and not DirtyRollup.objects.exists()
