@@ -275,8 +275,12 @@ class RegisterRecord(models.Model):
 def _register_meta(name: str) -> tuple[list[Any], list[Any]]:
     """Constraints and indexes every concrete register repeats (names must be unique per model)."""
     constraints = [
+        # with the province: the partition key of the partitioned registers (ADR 0075) must be in every unique
+        # key; the facility fixes the province, so the key is as unique as (facility, system, record id). Last
+        # in the index: a lookup by facility and record id that does not name the province still uses it.
         models.UniqueConstraint(
-            fields=["facility", "source_system", "source_record_id"], name=f"{name}_source_unique"
+            fields=["facility", "source_system", "source_record_id", "province_code"],
+            name=f"{name}_source_unique",
         ),
         models.CheckConstraint(condition=Q(month__day=1), name=f"{name}_month_first_day"),
     ]
