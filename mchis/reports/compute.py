@@ -26,6 +26,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Q, Sum
 
+from mchis.units.provinces import province_codes_for
+
 from .definitions import Cell, Filter, FormSpec, Problem, Query, Term
 from .matching import unless_q
 from .periods import Period
@@ -185,6 +187,7 @@ def _number(value: Any) -> Number:
 _COMPILED: dict[tuple[int, str, str, str], tuple[FormSpec, str, list[Any], list[tuple[int, str]]]] = {}
 _COMPILED_MAX = 512
 _SENTINEL_UNIT = -7_302_019
+_SENTINEL_PROVINCE = "~?"  # never a province code
 _SENTINEL_FROM = date(1901, 1, 1)
 _SENTINEL_TO = date(1901, 12, 1)
 
@@ -227,22 +230,42 @@ def _bounds(info: RegisterInfo, period_field: str, period: Period) -> tuple[date
     return period.start, period.start
 
 
+def _has_province(info: RegisterInfo) -> bool:
+    """Does the register carry its unit's province (`province_code`, the partition key, ADR 0075)?"""
+    try:
+        info.model._meta.get_field("province_code")
+    except FieldDoesNotExist:
+        return False
+    return info.unit_field == "facility"
+
+
 def _single_unit(
-    spec: FormSpec, info: RegisterInfo, cells: list[Cell], period_field: str, unit_id: int, period: Period
+    spec: FormSpec,
+    info: RegisterInfo,
+    cells: list[Cell],
+    period_field: str,
+    unit_id: int,
+    period: Period,
+    province: str,
 ) -> dict[str, Any] | None:
-    """One unit: run the cached compiled statement with the unit and dates swapped in."""
+    """One unit: run the cached compiled statement with the unit, its province and the dates swapped in (the
+    province named as a literal: PostgreSQL reads only that partition of a partitioned register)."""
     key = (id(spec), info.name, period_field, period.type)
     compiled = _COMPILED.get(key)
     if compiled is None or compiled[0] is not spec:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         unit_col = f"{info.unit_field}_id"
+        unit_filter: dict[str, Any] = {unit_col: _SENTINEL_UNIT}
+        if _has_province(info):
+            unit_filter["province_code"] = _SENTINEL_PROVINCE
         qs, aliases = _group_queryset(
-            info, cells, period_field, period.type, {unit_col: _SENTINEL_UNIT}, _SENTINEL_FROM, _SENTINEL_TO
+            info, cells, period_field, period.type, unit_filter, _SENTINEL_FROM, _SENTINEL_TO
         )
         sql, params = qs.query.sql_with_params()
         # Backends adapt dates differently (date objects on PostgreSQL, ISO strings on SQLite): match both.
         slots = [(i, "unit") for i, p in enumerate(params) if p == _SENTINEL_UNIT]
+        slots += [(i, "province") for i, p in enumerate(params) if p == _SENTINEL_PROVINCE]
         for what, sentinel in (("from", _SENTINEL_FROM), ("to", _SENTINEL_TO)):
             slots += [(i, what) for i, p in enumerate(params) if p == sentinel]
             slots += [(i, what + ":str") for i, p in enumerate(params) if p == sentinel.isoformat()]
@@ -253,6 +276,8 @@ def _single_unit(
     for i, what in slots:
         if what == "unit":
             values[i] = unit_id
+        elif what == "province":
+            values[i] = province
         else:
             day = start if what.startswith("from") else stop
             values[i] = day.isoformat() if what.endswith(":str") else day
@@ -283,6 +308,9 @@ def register_values(
     if not unit_ids:
         return out
     regs = registers()
+    wide_units = len(unit_ids) > WIDE_UNIT_LIST
+    # the units' provinces, named in each statement so a partitioned register reads only their partitions
+    provinces = {} if wide_units else province_codes_for(unit_ids)
     for (register, period_field), cells in groups.items():
         info = regs[register]
         pairs = _aliases(cells)
@@ -293,7 +321,8 @@ def register_values(
                 continue
             restrict = {"delivery_id__in" if register == "newborn" else "pk__in": list(ids)}
         if len(unit_ids) == 1 and not restrict:
-            row = _single_unit(spec, info, cells, period_field, unit_ids[0], period)
+            province = provinces.get(unit_ids[0], "")
+            row = _single_unit(spec, info, cells, period_field, unit_ids[0], period, province)
             if row:
                 out[unit_ids[0]].update({k: _number(row[a]) for k, a in pairs})
             continue
@@ -302,8 +331,10 @@ def register_values(
         # Thousands of units (the national roll-up: every station of the nation): listing them made the
         # statement cost more (building it, splitting its parameters, planning an IN of 7,000 ids) than grouping
         # every unit's rows of the period and dropping the few units not asked for.
-        wide = len(unit_ids) > WIDE_UNIT_LIST and not restrict
+        wide = wide_units and not restrict
         unit_filter = {} if wide else {f"{unit_col}__in": unit_ids, **restrict}
+        if not wide_units and _has_province(info):
+            unit_filter["province_code__in"] = sorted({provinces.get(u, "") for u in unit_ids})
         qs, _ = _group_queryset(info, cells, period_field, period.type, unit_filter, start, stop)
         for row in qs:
             values = out.get(row[unit_col])
