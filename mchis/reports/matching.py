@@ -55,6 +55,7 @@ def _stillbirth_in_delivery_register() -> Exists:
             same_person("delivery__"),
             within_a_day(),
             facility=OuterRef("facility"),
+            province_code=OuterRef("province_code"),  # the partition key: one partition probed (ADR 0075)
             outcome="stillbirth",
             delivery__voided_at__isnull=True,
         )
@@ -68,6 +69,7 @@ def _maternal_death_in_death_register() -> Exists:
             same_person(),
             within_a_day(),
             facility=OuterRef("facility"),
+            province_code=OuterRef("province_code"),  # the partition key: one partition probed (ADR 0075)
             death_kind="maternal",
             voided_at__isnull=True,
         )
