@@ -149,8 +149,8 @@ def _filter_q(f: Filter) -> Q:
     return Q(**{path if f.lookup == "exact" else f"{path}__{f.lookup}": value})
 
 
-def query_q(query: Query) -> Q:
-    cond = unless_q(query.unless) if query.unless else Q()
+def query_q(query: Query, province: str | None = None) -> Q:
+    cond = unless_q(query.unless, province) if query.unless else Q()
     for f in query.filters:
         cond &= _filter_q(f)
     if query.any_of:
@@ -164,8 +164,8 @@ def query_q(query: Query) -> Q:
     return cond
 
 
-def _aggregate(query: Query) -> Any:
-    cond = query_q(query)
+def _aggregate(query: Query, province: str | None = None) -> Any:
+    cond = query_q(query, province)
     if query.measure == "sum":
         return Sum(query.measure_field.replace(".", "__"), filter=cond)
     if query.measure == "count_distinct":
@@ -201,6 +201,7 @@ def _group_queryset(
     start: date,
     stop: date,
     group: str = "",
+    province: str | None = None,
 ) -> tuple[Any, dict[Query, str]]:
     """The grouped statement of `cells` over the period's live rows matching `unit_filter`: one row per unit
     (or per value of the column `group`: one row per record, ``record_values``)."""
@@ -219,7 +220,7 @@ def _group_queryset(
     qs = info.model._default_manager.filter(**when).filter(**unit_filter).order_by()
     if info.voided_field:
         qs = qs.filter(**{f"{info.voided_field.replace('.', '__')}__isnull": True})
-    return qs.values(unit_col).annotate(**{a: _aggregate(q) for q, a in aliases.items()}), aliases
+    return qs.values(unit_col).annotate(**{a: _aggregate(q, province) for q, a in aliases.items()}), aliases
 
 
 def _bounds(info: RegisterInfo, period_field: str, period: Period) -> tuple[date, date]:
@@ -257,10 +258,11 @@ def _single_unit(
             _COMPILED.clear()
         unit_col = f"{info.unit_field}_id"
         unit_filter: dict[str, Any] = {unit_col: _SENTINEL_UNIT}
-        if _has_province(info):
-            unit_filter["province_code"] = _SENTINEL_PROVINCE
+        named = _SENTINEL_PROVINCE if _has_province(info) else None
+        if named is not None:
+            unit_filter["province_code"] = named
         qs, aliases = _group_queryset(
-            info, cells, period_field, period.type, unit_filter, _SENTINEL_FROM, _SENTINEL_TO
+            info, cells, period_field, period.type, unit_filter, _SENTINEL_FROM, _SENTINEL_TO, province=named
         )
         sql, params = qs.query.sql_with_params()
         # Backends adapt dates differently (date objects on PostgreSQL, ISO strings on SQLite): match both.
