@@ -300,11 +300,14 @@ def register_values(
     unit_ids: list[int],
     period: Period,
     only: Mapping[str, Collection[int]] | None = None,
+    provinces: Mapping[int, str] | None = None,
 ) -> dict[int, dict[str, Number]]:
     """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field.
 
     `only` ({register: record ids}) restricts the count to those records (newborns: of those deliveries) and
-    skips every other register: the cells a given set of records contributes (cross-facility duplicates)."""
+    skips every other register: the cells a given set of records contributes (cross-facility duplicates).
+    `provinces` ({unit id: province code}, of these units at least): given by a caller that computes many unit
+    lists, so the province look-up is made once, not per call."""
     groups, also = _cell_groups(spec)
     out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
     if not unit_ids:
@@ -312,7 +315,8 @@ def register_values(
     regs = registers()
     wide_units = len(unit_ids) > WIDE_UNIT_LIST
     # the units' provinces, named in each statement so a partitioned register reads only their partitions
-    provinces = {} if wide_units else province_codes_for(unit_ids)
+    if provinces is None:
+        provinces = {} if wide_units else province_codes_for(unit_ids)
     for (register, period_field), cells in groups.items():
         info = regs[register]
         pairs = _aliases(cells)

@@ -5,6 +5,7 @@ the new key, the province-scoped reads touching one partition, and the migration
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ MIGRATION = importlib.import_module("mchis.registers.migrations.0012_partition_b
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitioning is PostgreSQL only")
 
 
-def _q(sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+def _q(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with connection.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
@@ -50,7 +51,7 @@ def test_the_registers_without_inbound_keys_are_partitioned_by_province_with_the
         assert _q("SELECT pg_get_partkeydef(%s::regclass)", [table]) == [("LIST (province_code)",)]
         assert {name.removeprefix(f"{table}_") for name in _partitions(table)} == expected
         options = _q("SELECT reloptions FROM pg_class WHERE relname = %s", [f"{table}_p08"])[0][0]
-        assert "fillfactor=90" in options  # type: ignore[operator]
+        assert "fillfactor=90" in options
     # the delivery is referenced by its newborns (a foreign key to a partitioned table needs the partition key)
     for model in (Delivery, Newborn):
         assert _q("SELECT relkind FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]) == [("r",)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import date
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ MIGRATION = importlib.import_module("mchis.registers.migrations.0012_partition_b
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="partitioning is PostgreSQL only")
 
 
-def _q(sql: str) -> list[tuple[object, ...]]:
+def _q(sql: str) -> list[tuple[Any, ...]]:
     with connection.cursor() as cur:
         cur.execute(sql)
         return cur.fetchall()
@@ -38,7 +39,7 @@ def test_a_commune_report_reads_one_partition_of_each_register(forms, tree):
     for query in ctx.captured_queries:
         if "registers_" not in query["sql"] or "GROUP BY" not in query["sql"]:
             continue
-        plans.append([r[0] for r in _q("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query["sql"])])  # type: ignore[operator]
+        plans.append([r[0] for r in _q("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + query["sql"])])
     assert len(plans) == 10
     for plan in plans:
         text = "\n".join(plan)
