@@ -150,7 +150,7 @@ def _filter_q(f: Filter) -> Q:
 
 
 def query_q(query: Query, province: str | None = None) -> Q:
-    cond = unless_q(query.unless, province) if query.unless else Q()
+    cond = Q()
     for f in query.filters:
         cond &= _filter_q(f)
     if query.any_of:
@@ -161,6 +161,10 @@ def query_q(query: Query, province: str | None = None) -> Q:
                 g &= _filter_q(f)
             alt |= g
         cond &= alt
+    # the matcher's sub-query last: PostgreSQL evaluates a FILTER's AND left to right, so it runs only for the
+    # rows the plain conditions keep (a maternal death), not for every row of the month
+    if query.unless:
+        cond &= unless_q(query.unless, province)
     return cond
 
 
