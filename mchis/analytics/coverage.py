@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mchis.registers.models import GynExam, PlaceOfService
+from mchis.units.provinces import province_code_of
 
 FORM = "CXCOV"
 ELEMENT = "CXCOV.W:a30_49"
@@ -78,6 +79,11 @@ class Screening:
     @property
     def pair(self) -> tuple[str, date] | None:
         return (self.name, self.dob) if self.name and self.dob else None
+
+
+def _own(unit_id: int) -> Q:
+    """The unit's rows, its province named: the gyn register is partitioned by it (ADR 0075)."""
+    return Q(province_code=province_code_of(unit_id), facility_id=unit_id)
 
 
 def _rows(q: Q, first: date, last: date) -> list[Screening]:
@@ -142,7 +148,7 @@ def women_screened(unit_id: int, month: date) -> int:
     """Women aged 30–49 at the end of `month` whose latest screening in the 60 months ending with it was
     recorded by this unit."""
     first = add_months(month, 1 - WINDOW)
-    seed = _rows(Q(facility_id=unit_id), first, month)
+    seed = _rows(_own(unit_id), first, month)
     if not seed:
         return 0
     rows = connected({r.personal_id for r in seed}, {p for r in seed if (p := r.pair)}, first, month)
@@ -165,7 +171,7 @@ def women_screened(unit_id: int, month: date) -> int:
 
 def seen(unit_id: int, month: date) -> tuple[str, list[list[str]]]:
     """The unit-month's screenings as the count sees them: a digest and the people they name."""
-    rows = sorted(_rows(Q(facility_id=unit_id), month, month), key=lambda r: r.id)
+    rows = sorted(_rows(_own(unit_id), month, month), key=lambda r: r.id)
     material = [
         [r.id, r.event_date.isoformat(), r.personal_id, r.name, r.dob.isoformat() if r.dob else ""]
         for r in rows

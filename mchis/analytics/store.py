@@ -37,6 +37,7 @@ from mchis.reports.periods import Period, deadline, deadline_days_for
 from mchis.reports.selectors import APPROVED, Crossing, crossings, forms_in_force, rollup
 from mchis.reports.selectors.duplicates import REGISTERS
 from mchis.units.models import ReportingUnit, UnitKind
+from mchis.units.provinces import province_code_of
 
 from . import coverage, population
 from .definitions import ELEMENT_FORM, catalog
@@ -379,9 +380,10 @@ def mark_rollups(unit: ReportingUnit, month: date, *, files: bool) -> None:
     A unit with neither (the ministry) marks nothing."""
     paths = [unit.path] if files or unit.kind == UnitKind.TYT else []
     codes: set[str] = set()
+    province = province_code_of(unit.pk)  # named: the registers are partitioned by it (ADR 0075)
     for model in REGISTERS.values():
         codes.update(
-            model.objects.filter(facility_id=unit.pk, month=month)
+            model.objects.filter(province_code=province, facility_id=unit.pk, month=month)
             .exclude(residence_commune_code="")
             .values_list("residence_commune_code", flat=True)
             .distinct()

@@ -318,7 +318,8 @@ def _pool(base_max: int) -> Pool:
 
 
 def drop_secondary_indexes() -> int:
-    """Save and drop the indexes that back no constraint (rebuilt by `rebuild_indexes`, also after a crash)."""
+    """Save and drop the indexes that back no constraint (rebuilt by `rebuild_indexes`, also after a crash). A
+    partitioned table's are its parent's: dropping one drops its partitions' indexes with it."""
     _exec(f"CREATE TABLE IF NOT EXISTS {INDEX_TABLE} (name text PRIMARY KEY, definition text NOT NULL)")
     tables = [_table(m) for m in BULK_TABLES]
     rows = _q(
@@ -336,13 +337,21 @@ def drop_secondary_indexes() -> int:
     return len(rows)
 
 
+def rebuild_statement(definition: str) -> str:
+    """The statement rebuilding a saved index. A partitioned register's index (ADR 0075) reads "CREATE INDEX …
+    ON ONLY parent": as such it would make an invalid index on the parent alone; "ON parent" builds one per
+    partition and attaches them (what the dropped index was)."""
+    statement = definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1)
+    return statement.replace(" ON ONLY ", " ON ", 1)
+
+
 def rebuild_indexes(step: Callable[[str, float, int], None]) -> None:
     if not _q("SELECT to_regclass(%s)", [INDEX_TABLE])[0][0]:
         return
     _exec("SET maintenance_work_mem = '1GB'")
     for name, definition in _q(f"SELECT name, definition FROM {INDEX_TABLE} ORDER BY name"):  # noqa: S608
         t = time.perf_counter()
-        _exec(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+        _exec(rebuild_statement(definition))
         _exec(f"DELETE FROM {INDEX_TABLE} WHERE name = %s", [name])  # noqa: S608
         step(f"index {name}", time.perf_counter() - t, 0)
     _exec(f"DROP TABLE {INDEX_TABLE}")

@@ -216,6 +216,19 @@ class Person(models.Model):
         return f"{self.full_name} ({self.personal_id or '-'})"
 
 
+def _stamp_province(row: Any, kwargs: dict[str, Any]) -> None:
+    """A row saved through the ORM (the writer's COPY sets the column itself) carries its facility's province:
+    the reports name it to read one partition (ADR 0075), so a row without it would not be counted."""
+    if row.facility_id is None:
+        return
+    from mchis.units.provinces import province_code_of
+
+    row.province_code = province_code_of(row.facility_id)
+    fields = kwargs.get("update_fields")
+    if fields is not None and ("facility" in fields or "facility_id" in fields):
+        kwargs["update_fields"] = {*fields, "province_code"}
+
+
 class RegisterQuerySet(ScopedQuerySet[Any]):
     pass
 
@@ -271,12 +284,20 @@ class RegisterRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.full_name} {self.event_date:%d/%m/%Y}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _stamp_province(self, kwargs)
+        super().save(*args, **kwargs)
+
 
 def _register_meta(name: str) -> tuple[list[Any], list[Any]]:
     """Constraints and indexes every concrete register repeats (names must be unique per model)."""
     constraints = [
+        # with the province: the partition key of the partitioned registers (ADR 0075) must be in every unique
+        # key; the facility fixes the province, so the key is as unique as (facility, system, record id). Last
+        # in the index: a lookup by facility and record id that does not name the province still uses it.
         models.UniqueConstraint(
-            fields=["facility", "source_system", "source_record_id"], name=f"{name}_source_unique"
+            fields=["facility", "source_system", "source_record_id", "province_code"],
+            name=f"{name}_source_unique",
         ),
         models.CheckConstraint(condition=Q(month__day=1), name=f"{name}_month_first_day"),
     ]
@@ -416,6 +437,10 @@ class Newborn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id}#{self.birth_order}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        _stamp_province(self, kwargs)
+        super().save(*args, **kwargs)
 
 
 _ab_c, _ab_i = _register_meta("abortion")

@@ -24,8 +24,9 @@ from .models import Newborn, Person
 from .validation import Outcome
 
 WRITE_CHUNK = 1000
-KEY_FIELDS = ("facility", "source_system", "source_record_id")
-_KEY_COLUMNS = ("facility_id", "source_system", "source_record_id")
+# the registers' unique key (ADR 0075): with the province (the partition key), which the facility fixes
+KEY_FIELDS = ("facility", "source_system", "source_record_id", "province_code")
+_KEY_COLUMNS = ("facility_id", "source_system", "source_record_id", "province_code")
 
 
 def existing_rows(
@@ -33,7 +34,8 @@ def existing_rows(
 ) -> list[dict[str, Any]]:
     """Stored rows with these (facility, source system, record id) keys; locked in key order when writing, so
     concurrent batches on the same records queue instead of racing. PostgreSQL: one join against the unnested
-    key arrays, answered from the unique index whatever the table size."""
+    key arrays, answered from the unique index whatever the table size; the facilities' provinces are named
+    (`province_code = ANY(…)`) so a partitioned register reads only their partitions (ADR 0075)."""
     names = [
         "id",
         "facility_id",
@@ -48,16 +50,27 @@ def existing_rows(
         return []
     if connection.vendor == "postgresql":
         table = model._meta.db_table
+        provinces = province_codes_for({k[0] for k in keys})
         sql = (
             f"SELECT {', '.join('t.' + n for n in names)} FROM {table} t "  # noqa: S608 - identifiers from the model
-            "JOIN unnest(%s::bigint[], %s::text[], %s::text[]) AS k(f, s, r) "
-            "ON t.facility_id = k.f AND t.source_system = k.s AND t.source_record_id = k.r "
+            "JOIN unnest(%s::text[], %s::bigint[], %s::text[], %s::text[]) AS k(p, f, s, r) "
+            "ON t.province_code = k.p AND t.facility_id = k.f AND t.source_system = k.s "
+            "AND t.source_record_id = k.r WHERE t.province_code = ANY(%s::text[]) "
             "ORDER BY t.facility_id, t.source_system, t.source_record_id"
             + (" FOR UPDATE OF t" if lock else "")
         )
         ordered = sorted(keys)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [[k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered]])
+            cursor.execute(
+                sql,
+                [
+                    [provinces.get(k[0], "") for k in ordered],
+                    [k[0] for k in ordered],
+                    [k[1] for k in ordered],
+                    [k[2] for k in ordered],
+                    sorted({provinces.get(k[0], "") for k in ordered}),
+                ],
+            )
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     facility_ids = {k[0] for k in keys}
     qs = model.objects.filter(facility_id__in=facility_ids, source_record_id__in={k[2] for k in keys})
@@ -104,7 +117,7 @@ def upsert_rows(model: Any, cleans: list[dict[str, Any]]) -> list[Any]:
         for pk, fid, src, rid in model.objects.filter(
             facility_id__in={o.facility_id for o in objs},
             source_record_id__in=[o.source_record_id for o in objs],
-        ).values_list("id", *_KEY_COLUMNS):
+        ).values_list("id", "facility_id", "source_system", "source_record_id"):
             if (fid, src, rid) in by_key:
                 by_key[(fid, src, rid)].pk = pk
     return objs
@@ -227,7 +240,7 @@ def _pg_upsert(model: Any, objs: list[Any], datas: list[dict[str, Any]]) -> None
         cursor.execute(  # identifiers come from the model, values travel through COPY
             f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM {temp} "  # noqa: S608
             f"ORDER BY facility_id, source_system, source_record_id "
-            f"ON CONFLICT (facility_id, source_system, source_record_id) DO UPDATE SET {updates} "
+            f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET {updates} "
             f"RETURNING id, facility_id, source_system, source_record_id"
         )
         ids = {(fid, src, rid): pk for pk, fid, src, rid in cursor.fetchall()}

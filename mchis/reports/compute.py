@@ -26,6 +26,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Count, Q, Sum
 
+from mchis.units.provinces import province_codes_for
+
 from .definitions import Cell, Filter, FormSpec, Problem, Query, Term
 from .matching import unless_q
 from .periods import Period
@@ -147,8 +149,8 @@ def _filter_q(f: Filter) -> Q:
     return Q(**{path if f.lookup == "exact" else f"{path}__{f.lookup}": value})
 
 
-def query_q(query: Query) -> Q:
-    cond = unless_q(query.unless) if query.unless else Q()
+def query_q(query: Query, province: str | None = None) -> Q:
+    cond = Q()
     for f in query.filters:
         cond &= _filter_q(f)
     if query.any_of:
@@ -159,11 +161,15 @@ def query_q(query: Query) -> Q:
                 g &= _filter_q(f)
             alt |= g
         cond &= alt
+    # the matcher's sub-query last: PostgreSQL evaluates a FILTER's AND left to right, so it runs only for the
+    # rows the plain conditions keep (a maternal death), not for every row of the month
+    if query.unless:
+        cond &= unless_q(query.unless, province)
     return cond
 
 
-def _aggregate(query: Query) -> Any:
-    cond = query_q(query)
+def _aggregate(query: Query, province: str | None = None) -> Any:
+    cond = query_q(query, province)
     if query.measure == "sum":
         return Sum(query.measure_field.replace(".", "__"), filter=cond)
     if query.measure == "count_distinct":
@@ -185,6 +191,7 @@ def _number(value: Any) -> Number:
 _COMPILED: dict[tuple[int, str, str, str], tuple[FormSpec, str, list[Any], list[tuple[int, str]]]] = {}
 _COMPILED_MAX = 512
 _SENTINEL_UNIT = -7_302_019
+_SENTINEL_PROVINCE = "~?"  # never a province code
 _SENTINEL_FROM = date(1901, 1, 1)
 _SENTINEL_TO = date(1901, 12, 1)
 
@@ -198,6 +205,7 @@ def _group_queryset(
     start: date,
     stop: date,
     group: str = "",
+    province: str | None = None,
 ) -> tuple[Any, dict[Query, str]]:
     """The grouped statement of `cells` over the period's live rows matching `unit_filter`: one row per unit
     (or per value of the column `group`: one row per record, ``record_values``)."""
@@ -216,7 +224,7 @@ def _group_queryset(
     qs = info.model._default_manager.filter(**when).filter(**unit_filter).order_by()
     if info.voided_field:
         qs = qs.filter(**{f"{info.voided_field.replace('.', '__')}__isnull": True})
-    return qs.values(unit_col).annotate(**{a: _aggregate(q) for q, a in aliases.items()}), aliases
+    return qs.values(unit_col).annotate(**{a: _aggregate(q, province) for q, a in aliases.items()}), aliases
 
 
 def _bounds(info: RegisterInfo, period_field: str, period: Period) -> tuple[date, date]:
@@ -227,22 +235,43 @@ def _bounds(info: RegisterInfo, period_field: str, period: Period) -> tuple[date
     return period.start, period.start
 
 
+def _has_province(info: RegisterInfo) -> bool:
+    """Does the register carry its unit's province (`province_code`, the partition key, ADR 0075)?"""
+    try:
+        info.model._meta.get_field("province_code")
+    except FieldDoesNotExist:
+        return False
+    return info.unit_field == "facility"
+
+
 def _single_unit(
-    spec: FormSpec, info: RegisterInfo, cells: list[Cell], period_field: str, unit_id: int, period: Period
+    spec: FormSpec,
+    info: RegisterInfo,
+    cells: list[Cell],
+    period_field: str,
+    unit_id: int,
+    period: Period,
+    province: str,
 ) -> dict[str, Any] | None:
-    """One unit: run the cached compiled statement with the unit and dates swapped in."""
+    """One unit: run the cached compiled statement with the unit, its province and the dates swapped in (the
+    province named as a literal: PostgreSQL reads only that partition of a partitioned register)."""
     key = (id(spec), info.name, period_field, period.type)
     compiled = _COMPILED.get(key)
     if compiled is None or compiled[0] is not spec:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         unit_col = f"{info.unit_field}_id"
+        unit_filter: dict[str, Any] = {unit_col: _SENTINEL_UNIT}
+        named = _SENTINEL_PROVINCE if _has_province(info) else None
+        if named is not None:
+            unit_filter["province_code"] = named
         qs, aliases = _group_queryset(
-            info, cells, period_field, period.type, {unit_col: _SENTINEL_UNIT}, _SENTINEL_FROM, _SENTINEL_TO
+            info, cells, period_field, period.type, unit_filter, _SENTINEL_FROM, _SENTINEL_TO, province=named
         )
         sql, params = qs.query.sql_with_params()
         # Backends adapt dates differently (date objects on PostgreSQL, ISO strings on SQLite): match both.
         slots = [(i, "unit") for i, p in enumerate(params) if p == _SENTINEL_UNIT]
+        slots += [(i, "province") for i, p in enumerate(params) if p == _SENTINEL_PROVINCE]
         for what, sentinel in (("from", _SENTINEL_FROM), ("to", _SENTINEL_TO)):
             slots += [(i, what) for i, p in enumerate(params) if p == sentinel]
             slots += [(i, what + ":str") for i, p in enumerate(params) if p == sentinel.isoformat()]
@@ -253,6 +282,8 @@ def _single_unit(
     for i, what in slots:
         if what == "unit":
             values[i] = unit_id
+        elif what == "province":
+            values[i] = province
         else:
             day = start if what.startswith("from") else stop
             values[i] = day.isoformat() if what.endswith(":str") else day
@@ -273,16 +304,23 @@ def register_values(
     unit_ids: list[int],
     period: Period,
     only: Mapping[str, Collection[int]] | None = None,
+    provinces: Mapping[int, str] | None = None,
 ) -> dict[int, dict[str, Number]]:
     """{unit id: {cell key: value}} for every query cell, one GROUP BY statement per register/date field.
 
     `only` ({register: record ids}) restricts the count to those records (newborns: of those deliveries) and
-    skips every other register: the cells a given set of records contributes (cross-facility duplicates)."""
+    skips every other register: the cells a given set of records contributes (cross-facility duplicates).
+    `provinces` ({unit id: province code}, of these units at least): given by a caller that computes many unit
+    lists, so the province look-up is made once, not per call."""
     groups, also = _cell_groups(spec)
     out: dict[int, dict[str, Number]] = {uid: {} for uid in unit_ids}
     if not unit_ids:
         return out
     regs = registers()
+    wide_units = len(unit_ids) > WIDE_UNIT_LIST
+    # the units' provinces, named in each statement so a partitioned register reads only their partitions
+    if provinces is None:
+        provinces = {} if wide_units else province_codes_for(unit_ids)
     for (register, period_field), cells in groups.items():
         info = regs[register]
         pairs = _aliases(cells)
@@ -293,7 +331,8 @@ def register_values(
                 continue
             restrict = {"delivery_id__in" if register == "newborn" else "pk__in": list(ids)}
         if len(unit_ids) == 1 and not restrict:
-            row = _single_unit(spec, info, cells, period_field, unit_ids[0], period)
+            province = provinces.get(unit_ids[0], "")
+            row = _single_unit(spec, info, cells, period_field, unit_ids[0], period, province)
             if row:
                 out[unit_ids[0]].update({k: _number(row[a]) for k, a in pairs})
             continue
@@ -302,8 +341,10 @@ def register_values(
         # Thousands of units (the national roll-up: every station of the nation): listing them made the
         # statement cost more (building it, splitting its parameters, planning an IN of 7,000 ids) than grouping
         # every unit's rows of the period and dropping the few units not asked for.
-        wide = len(unit_ids) > WIDE_UNIT_LIST and not restrict
+        wide = wide_units and not restrict
         unit_filter = {} if wide else {f"{unit_col}__in": unit_ids, **restrict}
+        if not wide_units and _has_province(info):
+            unit_filter["province_code__in"] = sorted({provinces.get(u, "") for u in unit_ids})
         qs, _ = _group_queryset(info, cells, period_field, period.type, unit_filter, start, stop)
         for row in qs:
             values = out.get(row[unit_col])

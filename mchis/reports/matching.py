@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.apps import apps
 from django.db.models import DateField, Exists, ExpressionWrapper, OuterRef, Q, Value
@@ -48,33 +49,41 @@ def within_a_day(field: str = "event_date", outer: str = "event_date") -> Q:
     )
 
 
-def _stillbirth_in_delivery_register() -> Exists:
+def _stillbirth_in_delivery_register(province: str | None = None) -> Exists:
     newborn = apps.get_model("registers", "Newborn")
     return Exists(
         newborn.objects.filter(
             same_person("delivery__"),
             within_a_day(),
             facility=OuterRef("facility"),
+            province_code=_province(province),
             outcome="stillbirth",
             delivery__voided_at__isnull=True,
         )
     )
 
 
-def _maternal_death_in_death_register() -> Exists:
+def _maternal_death_in_death_register(province: str | None = None) -> Exists:
     death = apps.get_model("registers", "Death")
     return Exists(
         death.objects.filter(
             same_person(),
             within_a_day(),
             facility=OuterRef("facility"),
+            province_code=_province(province),
             death_kind="maternal",
             voided_at__isnull=True,
         )
     )
 
 
-MATCHERS: dict[str, Callable[[], Exists]] = {
+def _province(province: str | None) -> Any:
+    """The inner rows' province (the partition key of the registers, ADR 0075): the outer row's, or — when the
+    caller knows it (one unit's report) — the literal, so PostgreSQL plans one partition, not all of them."""
+    return OuterRef("province_code") if province is None else province
+
+
+MATCHERS: dict[str, Callable[[str | None], Exists]] = {
     "stillbirth_in_delivery_register": _stillbirth_in_delivery_register,
     "maternal_death_in_death_register": _maternal_death_in_death_register,
 }
@@ -85,6 +94,7 @@ MATCHER_REGISTER = {
 }
 
 
-def unless_q(name: str) -> Q:
-    """Rows that have NO matching event (the other register does not hold them)."""
-    return ~Q(MATCHERS[name]())
+def unless_q(name: str, province: str | None = None) -> Q:
+    """Rows that have NO matching event (the other register does not hold them); `province`: the outer rows'
+    province when they are all of one."""
+    return ~Q(MATCHERS[name](province))

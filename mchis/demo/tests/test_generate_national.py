@@ -83,3 +83,9 @@ def test_copies_reach_the_target_with_new_identities_in_the_same_places(province
     with connection.cursor() as cur:
         cur.execute("SELECT to_regclass('child_name_trgm_p08'), to_regclass('demo_national_index')")
         assert cur.fetchone() == ("child_name_trgm_p08", None)
+        # a partitioned register's index is back on the parent and on each of its 36 partitions (ADR 0075)
+        cur.execute(
+            "SELECT i.indisvalid, (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = i.indexrelid) "
+            "FROM pg_index i WHERE i.indexrelid = 'child_exam_fac_month_idx'::regclass"
+        )
+        assert cur.fetchone() == (True, 36)

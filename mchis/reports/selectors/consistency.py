@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 
 from mchis.registers.models import Death, Delivery, Newborn, PlaceOfService
+from mchis.units.provinces import province_code_of
 
 from ..checks import Finding
 from ..definitions import FormSpec, Query
@@ -58,18 +59,24 @@ def checks_registers(spec: FormSpec) -> bool:
 def register_disagreements(unit_id: int, period: Period) -> list[Disagreement]:
     """Events of one facility's month that its delivery and death registers disagree on."""
     month = period.start
+    province = province_code_of(unit_id)  # named: the registers are partitioned by it (ADR 0075)
     out: list[Disagreement] = []
     # the stillbirth's person is its mother: the delivery row (a fetal death's subject is the mother too)
     fetal_death = Death.objects.filter(
         same_person(outer="delivery__"),
         within_a_day(),
         facility=OuterRef("facility"),
+        province_code=OuterRef("province_code"),
         death_kind="fetal",
         voided_at__isnull=True,
     )
     for nb in (
         Newborn.objects.filter(
-            facility=unit_id, month=month, outcome="stillbirth", delivery__voided_at__isnull=True
+            facility=unit_id,
+            province_code=province,
+            month=month,
+            outcome="stillbirth",
+            delivery__voided_at__isnull=True,
         )
         .annotate(recorded=Exists(fetal_death))
         .filter(recorded=False)
@@ -90,12 +97,14 @@ def register_disagreements(unit_id: int, period: Period) -> list[Disagreement]:
         same_person("delivery__"),
         within_a_day(),
         facility=OuterRef("facility"),
+        province_code=OuterRef("province_code"),
         outcome="stillbirth",
         delivery__voided_at__isnull=True,
     )
     for death in (
         Death.objects.filter(
             facility=unit_id,
+            province_code=province,
             month=month,
             death_kind="fetal",
             place=PlaceOfService.AT_FACILITY,
@@ -119,11 +128,14 @@ def register_disagreements(unit_id: int, period: Period) -> list[Disagreement]:
         same_person(),
         within_a_day(),
         facility=OuterRef("facility"),
+        province_code=OuterRef("province_code"),
         death_kind="maternal",
         voided_at__isnull=True,
     )
     for d in (
-        Delivery.objects.filter(facility=unit_id, month=month, maternal_death=True, voided_at__isnull=True)
+        Delivery.objects.filter(
+            facility=unit_id, province_code=province, month=month, maternal_death=True, voided_at__isnull=True
+        )
         .annotate(recorded=Exists(maternal))
         .filter(recorded=False)
         .order_by("event_date", "pk")

@@ -11,6 +11,7 @@ from typing import Any
 from mchis.core.scoping import visible_under
 from mchis.registers.models import PlaceOfService
 from mchis.units.models import ReportingUnit, UnitKind, UnitPlacement
+from mchis.units.provinces import province_codes_for
 
 from ..compute import Number, complete, record_values, register_values
 from ..definitions import FormSpec
@@ -73,7 +74,9 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
     )
     by_code = {f.code: f for f in forms}
     out: dict[tuple[str, int], dict[str, Number]] = {}
-    own_by_form = _bulk_register_values(forms, kinds, period)
+    # every unit's province, once: named in the register statements of the unit lists below (ADR 0075)
+    provinces = province_codes_for(kinds)
+    own_by_form = _bulk_register_values(forms, kinds, period, provinces)
     # cross-facility duplicates (ADR 0036, as in the official upper totals): the units each total counts, and
     # the station rows already taken out below it
     pending = candidates(period, set(kinds) if root is not None else None)
@@ -100,7 +103,7 @@ def rollup(period: Period, root: ReportingUnit | None = None) -> dict[tuple[str,
             for uid in unit_ids
             for child in children.get(uid, [])
         }
-        unmapped = _unmapped_values(spec, files, period)
+        unmapped = _unmapped_values(spec, files, period, provinces)
         for uid in unit_ids:
             totals = dict(own.get(uid, {}))
             mine = derived.get(uid, [])
@@ -167,7 +170,7 @@ def _taken_out(
 
 
 def _unmapped_values(
-    spec: FormSpec, files: Mapping[int, frozenset[str]], period: Period
+    spec: FormSpec, files: Mapping[int, frozenset[str]], period: Period, provinces: Mapping[int, str]
 ) -> dict[int, dict[str, Number]]:
     """The cells of `spec` a register answers but no form of the child maps (BCH4 column 14, ARV, for a
     commune station filing BCX3), from each child's own registers: the same rule as a unit row of the
@@ -180,12 +183,12 @@ def _unmapped_values(
     for codes, child_ids in groups.items():
         sub = unmapped_spec(spec, codes)
         if sub is not None:
-            out.update(register_values(sub, child_ids, period))
+            out.update(register_values(sub, child_ids, period, provinces=provinces))
     return out
 
 
 def _bulk_register_values(
-    forms: list[FormDefinition], kinds: dict[int, str], period: Period
+    forms: list[FormDefinition], kinds: dict[int, str], period: Period, provinces: Mapping[int, str]
 ) -> dict[str, dict[int, dict[str, Number]]]:
     """Own register values of every form, with the cells of all forms filed by the same unit kinds merged so
     each register is scanned once per group of forms (BCH4..8 share one statement per register)."""
@@ -208,7 +211,7 @@ def _bulk_register_values(
                     merged.append(m)
                     split[m.key] = (f.code, c.key)
         combined = dataclasses.replace(members[0].parsed(), cells=tuple(merged), raw={})
-        for uid, cells in register_values(combined, unit_ids, period).items():
+        for uid, cells in register_values(combined, unit_ids, period, provinces=provinces).items():
             for key, value in cells.items():
                 code, original = split[key]
                 result[code].setdefault(uid, {})[original] = value

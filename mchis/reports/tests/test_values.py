@@ -43,9 +43,9 @@ def test_r_mch_03_one_query_per_register_not_per_cell(forms, people, tree):
         from mchis.reports.compute import register_values
 
         register_values(form.parsed(), [tree.tyt_a1.pk], parse_period(P))
-    # anc, delivery, delivery by week-1 date, delivery by week-2..6 date, newborn, abortion, gyn, contraception,
-    # death, child_exam
-    assert len(ctx.captured_queries) == 10
+    # the unit's province (two small queries: named in each statement, ADR 0075), then anc, delivery, delivery
+    # by week-1 date, delivery by week-2..6 date, newborn, abortion, gyn, contraception, death, child_exam
+    assert len(ctx.captured_queries) == 2 + 10
 
 
 def test_r_mch_03_register_change_shows_in_draft_at_once(forms, people, tree):
