@@ -190,30 +190,29 @@ def _unmapped_values(
 def _bulk_register_values(
     forms: list[FormDefinition], kinds: dict[int, str], period: Period, provinces: Mapping[int, str]
 ) -> dict[str, dict[int, dict[str, Number]]]:
-    """Own register values of every form, with the cells of all forms filed by the same unit kinds merged so
-    each register is scanned once per group of forms (BCH4..8 share one statement per register)."""
-
-    groups: dict[tuple[str, ...], list[FormDefinition]] = defaultdict(list)
-    for form in forms:
-        groups[tuple(sorted(form.unit_kinds))].append(form)
-    result: dict[str, dict[int, dict[str, Number]]] = {}
-    for unit_kinds, members in groups.items():
-        unit_ids = [u for u, k in kinds.items() if k in unit_kinds]
-        if not unit_ids:
-            continue
-        merged = []
-        split: dict[str, tuple[str, str]] = {}
-        for f in members:
-            result[f.code] = {}
-            for c in f.parsed().cells:
-                if c.query is not None:
-                    m = dataclasses.replace(c, row=f"{f.code}|{c.row}")
-                    merged.append(m)
-                    split[m.key] = (f.code, c.key)
-        combined = dataclasses.replace(members[0].parsed(), cells=tuple(merged), raw={})
-        for uid, cells in register_values(combined, unit_ids, period, provinces=provinces).items():
-            for key, value in cells.items():
-                code, original = split[key]
+    """Own register values of every form: the cells of all forms merged into one spec, so each register is
+    scanned once (per date field) for the units of every form, and each form keeps the values of the units
+    that file it. At national size a register's month is a large share of its table (PostgreSQL reads it
+    whole), and one scan per group of forms read the child-exam register three times (issue 20)."""
+    result: dict[str, dict[int, dict[str, Number]]] = {f.code: {} for f in forms}
+    merged = []
+    split: dict[str, tuple[str, str]] = {}
+    for f in forms:
+        for c in f.parsed().cells:
+            if c.query is not None:
+                m = dataclasses.replace(c, row=f"{f.code}|{c.row}")
+                merged.append(m)
+                split[m.key] = (f.code, c.key)
+    filed_by = {f.code: frozenset(f.unit_kinds) for f in forms}
+    unit_ids = [u for u, k in kinds.items() if any(k in kinds_ for kinds_ in filed_by.values())]
+    if not merged or not unit_ids:
+        return result
+    combined = dataclasses.replace(forms[0].parsed(), cells=tuple(merged), raw={})
+    for uid, cells in register_values(combined, unit_ids, period, provinces=provinces).items():
+        kind = kinds[uid]
+        for key, value in cells.items():
+            code, original = split[key]
+            if kind in filed_by[code]:
                 result[code].setdefault(uid, {})[original] = value
     return result
 
