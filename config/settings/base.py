@@ -373,6 +373,10 @@ SPARK_SHUFFLE_PARTITIONS = int(os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
 # taking the server's memory (its default is 80 % of RAM: a national scan beside PostgreSQL took 17 of 23 GB).
 DEDUPE_DUCKDB_MEMORY = os.environ.get("MCHIS_DEDUPE_DUCKDB_MEMORY", "4GB")
 DEDUPE_DUCKDB_THREADS = int(os.environ.get("MCHIS_DEDUPE_DUCKDB_THREADS", "2"))
+# The spill's ceiling on the temporary disk: a national scan of 25 M children at 4GB spilled 28 GB in 8 minutes and
+# was filling the disk PostgreSQL lives on; past this the scan stops with a clear error (run it per province or on
+# Spark) instead.
+DEDUPE_DUCKDB_SPILL = os.environ.get("MCHIS_DEDUPE_DUCKDB_SPILL", "20GB")
 
 # Operations (R-OPS-01..03, docs/operations.md). Three backup targets standing for three separate storages;
 # in production each is a different mount (second disk, NFS/another site); the S3 repository is pgBackRest's.

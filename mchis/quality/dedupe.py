@@ -284,13 +284,15 @@ def duckdb_features(csv_path: Path) -> Any:
     """A DuckDB database beside the exported CSV, holding `src` (the children) and `feats` (their features).
 
     On disk in the CSV's (temporary) directory, with a bounded memory: past `DEDUPE_DUCKDB_MEMORY` the blocked
-    pairs spill to that directory rather than growing in the server's memory beside PostgreSQL."""
+    pairs spill to that directory rather than growing in the server's memory beside PostgreSQL, and past
+    `DEDUPE_DUCKDB_SPILL` there the scan stops (`ScanTooLarge`) rather than filling the disk."""
     import duckdb
 
     con = duckdb.connect(str(csv_path.with_suffix(".duckdb")))
     con.execute(f"SET threads TO {int(settings.DEDUPE_DUCKDB_THREADS)}")
     con.execute("SET memory_limit = ?", [settings.DEDUPE_DUCKDB_MEMORY])
     con.execute("SET temp_directory = ?", [str(csv_path.parent / "duckdb_spill")])
+    con.execute("SET max_temp_directory_size = ?", [settings.DEDUPE_DUCKDB_SPILL])
     types = {
         "id": "BIGINT", "public_id": "VARCHAR", "unit_id": "BIGINT", "full_name": "VARCHAR",
         "date_of_birth": "DATE", "sex": "VARCHAR", "personal_id": "VARCHAR", "mother_name": "VARCHAR",
@@ -415,6 +417,21 @@ def scan_backend(unit: Any | None = None) -> str:
     return "duckdb" if unit is not None else settings.DEDUPE_BACKEND
 
 
+class ScanTooLarge(RuntimeError):
+    """A DuckDB scan that needed more than its memory and spill limits (the nation on one small machine)."""
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """DuckDB's out-of-memory error, also when Splink wraps it (its SplinkException chains the original)."""
+    import duckdb
+
+    while exc is not None:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def scan(
     *,
     unit: Any | None = None,
@@ -432,14 +449,27 @@ def scan(
             from .dedupe_spark import scan_csv
 
             return scan_csv(csv_path, load_model_json(model_path), threshold=threshold)
-        con = duckdb_features(csv_path)
         try:
-            pairs = predict_pairs(con, load_model_json(model_path), threshold=threshold)
-            ceiling, used = estimated_blocking_ceiling(con)
-            children = con.execute("SELECT count(*) FROM feats").fetchall()[0][0]
-            return ScanResult(pairs, ceiling, used, int(children))
-        finally:
-            con.close()
+            return _duckdb_scan(csv_path, model_path, threshold)
+        except Exception as exc:
+            if _out_of_memory(exc):
+                raise ScanTooLarge(
+                    f"Quét trùng lặp trên DuckDB vượt giới hạn bộ nhớ ({settings.DEDUPE_DUCKDB_MEMORY}) và "
+                    f"đĩa tạm ({settings.DEDUPE_DUCKDB_SPILL}) của máy này: quét theo từng tỉnh (--unit SYT…) "
+                    "hoặc trên Spark (MCHIS_DEDUPE_BACKEND=spark)."
+                ) from exc
+            raise
+
+
+def _duckdb_scan(csv_path: Path, model_path: Path, threshold: float | None) -> ScanResult:
+    con = duckdb_features(csv_path)
+    try:
+        pairs = predict_pairs(con, load_model_json(model_path), threshold=threshold)
+        ceiling, used = estimated_blocking_ceiling(con)
+        children = con.execute("SELECT count(*) FROM feats").fetchall()[0][0]
+        return ScanResult(pairs, ceiling, used, int(children))
+    finally:
+        con.close()
 
 
 def scan_duplicates(*, unit: Any | None = None, model_path: Path = MODEL_PATH) -> list[ScoredPair]:

@@ -194,9 +194,10 @@ def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(
     def spying(csv_path: Any) -> Any:
         con = features(csv_path)
         row = con.execute(
-            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('max_temp_directory_size')"
         ).fetchall()[0]
-        seen.update(memory=row[0], spill=row[1])
+        seen.update(memory=row[0], spill=row[1], spill_limit=row[2])
         return con
 
     with override_settings(DEDUPE_DUCKDB_MEMORY="160MB"), pytest.MonkeyPatch.context() as mp:
@@ -204,6 +205,23 @@ def test_r_dq_02_duckdb_scan_keeps_to_its_memory_limit_and_finds_the_same_pairs(
         tight = scan(backend="duckdb", threshold=1e-6)
     assert seen["memory"].endswith("MiB") and float(seen["memory"].split()[0]) < 200
     assert seen["spill"].endswith("duckdb_spill")
+    limit = seen["spill_limit"]  # the 20GB default, as DuckDB reads it back
+    assert limit.endswith("GiB") and float(limit.split()[0]) < 20
     assert {(p.child_a, p.child_b, round(p.probability, 9)) for p in tight.pairs} == {
         (p.child_a, p.child_b, round(p.probability, 9)) for p in roomy.pairs
     } and len(roomy.pairs) > 10
+
+
+@pytest.mark.django_db
+def test_r_dq_02_a_duckdb_scan_past_its_memory_and_spill_limits_stops_with_a_clear_error(child, tmp_path):
+    """A national scan on a small machine spilled 28 GB in 8 minutes on the disk PostgreSQL lives on. Past its
+    spill limit the scan stops, and the command says what to do instead (per province, or Spark)."""
+    from django.core.management import CommandError, call_command
+
+    for rec in [rec for pair in CLASS_PAIRS for rec in pair[1:3]]:
+        child(**{k: v for k, v in rec.items() if k not in ("village_id", "commune_id")})
+    with override_settings(DEDUPE_DUCKDB_MEMORY="8MB", DEDUPE_DUCKDB_SPILL="1MB"):
+        with pytest.raises(dedupe.ScanTooLarge, match="MCHIS_DEDUPE_BACKEND=spark"):
+            scan(backend="duckdb", threshold=1e-6)
+        with pytest.raises(CommandError, match="8MB.*1MB.*--unit SYT"):
+            call_command("dedupe_children", out=str(tmp_path / "pairs.csv"), backend="duckdb")

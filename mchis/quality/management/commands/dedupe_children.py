@@ -21,7 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from mchis.core.spreadsheets import csv_writer
-from mchis.quality.dedupe import scan
+from mchis.quality.dedupe import ScanTooLarge, scan
 from mchis.quality.linkage import MODEL_PATH, load_model
 from mchis.quality.models import CandidateStatus, DuplicateCandidate
 from mchis.quality.services import duplicate_candidates_store
@@ -71,7 +71,10 @@ class Command(BaseCommand):
                 raise CommandError(f"Không có đơn vị mã {opts['unit']}")
         model = load_model(opts["model"])
         started = time.perf_counter()
-        result = scan(unit=unit, model_path=opts["model"], threshold=threshold, backend=opts["backend"])
+        try:
+            result = scan(unit=unit, model_path=opts["model"], threshold=threshold, backend=opts["backend"])
+        except ScanTooLarge as exc:
+            raise CommandError(str(exc)) from exc
         rejected = set(
             DuplicateCandidate.objects.filter(status=CandidateStatus.NOT_DUPLICATE).values_list(
                 "child_a_id", "child_b_id"
