@@ -112,7 +112,10 @@ def connected(
         seen_n |= want_n
         ids = sorted(want_p)
         for i in range(0, len(ids), CHUNK):
-            rows.update((r.id, r) for r in _rows(Q(personal_id__in=ids[i : i + CHUNK]), first, last))
+            # "<> ''" said in so many words: it is the condition of the partial index `gyn_pid_idx`, and PostgreSQL
+            # proves it from an IN list of at most 100 values only — with 500, every partition was read whole
+            by_id = Q(personal_id__in=ids[i : i + CHUNK]) & ~Q(personal_id="")
+            rows.update((r.id, r) for r in _rows(by_id, first, last))
         named = sorted(want_n)
         for i in range(0, len(named), CHUNK):
             part = named[i : i + CHUNK]
