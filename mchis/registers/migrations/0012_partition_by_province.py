@@ -113,24 +113,26 @@ def _rebuild(cursor, table, *, partitioned):
     cursor.execute(f"ANALYZE {table}")
 
 
-def partition(apps, schema_editor):
+def _convert_all(schema_editor, *, partitioned):
+    """Every table of the list into the wanted layout; a table already in it is left alone (re-runnable)."""
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for table in PARTITIONED_TABLES:
-            if _q(cursor, "SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])[0][0] != "p":
-                _rebuild(cursor, table, partitioned=True)
+            is_partitioned = (
+                _q(cursor, "SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])[0][0] == "p"
+            )
+            if is_partitioned != partitioned:
+                _rebuild(cursor, table, partitioned=partitioned)
+
+
+def partition(apps, schema_editor):
+    _convert_all(schema_editor, partitioned=True)
 
 
 def unpartition(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for table in PARTITIONED_TABLES:
-            if _q(cursor, "SELECT relkind FROM pg_class WHERE oid = %s::regclass", [table])[0][0] == "p":
-                _rebuild(cursor, table, partitioned=False)
+    _convert_all(schema_editor, partitioned=False)
 
 
 class Migration(migrations.Migration):
