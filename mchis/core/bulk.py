@@ -19,7 +19,15 @@ from .errors import DomainError
 class BulkTable:
     """Insert rows of `model` giving values for `provided` columns; other columns get their default."""
 
-    def __init__(self, model: type[models.Model], provided: Sequence[str], now: datetime) -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        provided: Sequence[str],
+        now: datetime,
+        *,
+        stamped: Sequence[str] = (),
+    ) -> None:
+        """`stamped`: other columns that take `now` too (besides auto_now / auto_now_add fields)."""
         self.model = model
         self.table = model._meta.db_table
         self.pg = connection.vendor == "postgresql"
@@ -32,7 +40,7 @@ class BulkTable:
         self.columns: list[str] = [str(by_name[n].column) for n in provided] + [str(f.column) for f in extra]
         constants: list[Any] = []
         for f in extra:
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) or f.attname in stamped:
                 value: Any = now
             else:
                 value = f.get_default()

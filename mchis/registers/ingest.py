@@ -24,6 +24,7 @@ from django.utils import timezone
 from mchis.accounts.permissions import require
 from mchis.accounts.principals import person_of
 from mchis.core.audit import log_event
+from mchis.core.bulk import BulkTable, uid
 from mchis.core.changes import unit_months_changed
 from mchis.core.errors import Conflict, ValidationFailed
 from mchis.core.principal import Principal, is_machine_client, principal_ref
@@ -475,25 +476,17 @@ def _record_activity(batch: IngestBatch, outcomes: list[Outcome], result: BatchR
             counts["rejected"] += 1
         else:
             counts[action] += 1
-    now = timezone.now()
-    SyncActivity.objects.bulk_create(
-        [
-            SyncActivity(
-                batch=batch,
-                facility_id=fid,
-                source_system=src,
-                register=batch.register,
-                at=now,
-                succeeded=(c["create"] + c["update"] + c["unchanged"]) > 0,
-                records=c["records"],
-                created=c["create"],
-                updated=c["update"],
-                unchanged=c["unchanged"],
-                rejected=c["rejected"],
-            )
-            for (fid, src), c in groups.items()
-        ]
-    )
+    # one COPY on PostgreSQL: a 1,000-record batch from 200 facilities is 200 rows, and Django's 2,200-parameter
+    # INSERT was a twelfth of the bulk API's time (issue 20)
+    BulkTable(SyncActivity, _ACTIVITY_COLUMNS, timezone.now(), stamped=["at"]).write(
+        (uid(str(batch.pk)), fid, src, batch.register, (c["create"] + c["update"] + c["unchanged"]) > 0, c["records"],
+         c["create"], c["update"], c["unchanged"], c["rejected"])
+        for (fid, src), c in groups.items()
+    )  # fmt: skip
+
+
+_ACTIVITY_COLUMNS = ("batch_id", "facility_id", "source_system", "register", "succeeded", "records", "created",
+                     "updated", "unchanged", "rejected")  # fmt: skip
 
 
 # --- single records (web form) -------------------------------------------------------------------------------
