@@ -132,6 +132,35 @@ def make_batch(
     return out
 
 
+def cpu_by_group(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the gunicorn server and its workers, by every PostgreSQL
+    process (backends, WAL writer, checkpointer, autovacuum) and by this client, read from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"gunicorn": 0.0, "postgres": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        comm, rest = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+        cpu = (int(rest[11]) + int(rest[12])) / tick
+        if int(entry) == server_pid or int(rest[1]) == server_pid:
+            out["gunicorn"] += cpu
+        elif comm.startswith("postgres"):
+            out["postgres"] += cpu
+            try:  # "postgres: 15/main: postgres <db> 127.0.0.1(…) idle" is a backend; the rest is background
+                title = Path("/proc", entry, "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "127.0.0.1(" not in title and "[local]" not in title:
+                out["postgres background"] = out.get("postgres background", 0.0) + cpu
+    times = os.times()
+    out["client"] = times.user + times.system
+    return out
+
+
 def wait_up(url: str, seconds: float = 60) -> None:
     import requests
 
@@ -272,6 +301,7 @@ def main() -> None:
                 raise SystemExit(f"HTTP {res.status_code}, not JSON: {res.text[:400]}") from None
             return res.status_code, {**answer, "_t": time.perf_counter() - t0}
 
+        cpu_before = cpu_by_group(server.pid)
         started = time.perf_counter()
         created = rejected = 0
         latencies = []
@@ -288,6 +318,7 @@ def main() -> None:
                     rate = created / (time.perf_counter() - started)
                     print(f"  {done}/{len(batches)} batches, {rate:,.0f} records/s", flush=True)
         elapsed = time.perf_counter() - started
+        cpu_after = cpu_by_group(server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -302,6 +333,17 @@ def main() -> None:
           f"rejected {rejected:,}")  # fmt: skip
     print(f"API (gunicorn {args.workers} workers, {args.clients} clients): {elapsed:,.1f} s → {api_rate:,.0f} records/s; "
           f"batch latency p50 {latencies[len(latencies) // 2]:.2f} s, p95 {latencies[int(len(latencies) * 0.95)]:.2f} s")  # fmt: skip
+    used = {k: cpu_after.get(k, 0.0) - cpu_before.get(k, 0.0) for k in cpu_after}
+    background = used.pop("postgres background", 0.0)  # part of "postgres"
+    per = {k: v / max(created, 1) * 1e6 for k, v in used.items()}
+    cores = os.cpu_count() or 1
+    print(f"CPU per record during the run: gunicorn {per['gunicorn']:,.0f} µs, PostgreSQL {per['postgres']:,.0f} µs, "
+          f"(of which background processes: WAL writer, checkpointer, autovacuum {background / max(created, 1) * 1e6:,.0f} µs), "
+          f"client {per['client']:,.0f} µs; machine busy {sum(used.values()) / (elapsed * cores):.0%} of {cores} cores")  # fmt: skip
+    server_us = per["gunicorn"] + per["postgres"]
+    print(f"ceiling of this machine with the cores for the server alone: {cores * 1e6 / server_us:,.0f} records/s "
+          f"({server_us:,.0f} µs of CPU a record); PostgreSQL's share alone would allow {cores * 1e6 / per['postgres']:,.0f}/s; "
+          f"{TARGET:,}/s needs {TARGET * server_us / 1e6:.1f} such cores")  # fmt: skip
     print(f"PostgreSQL COPY of the same rows ({copy_rows:,} table rows incl. newborns): {copy_s:,.1f} s → "
           f"{records_copied / copy_s:,.0f} records/s")  # fmt: skip
     print(f"API / COPY = {api_rate / (records_copied / copy_s):.2f}; target ≥ {TARGET:,} records/s: "

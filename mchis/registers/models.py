@@ -239,7 +239,12 @@ class RegisterRecord(models.Model):
     SCOPE_PATH = "facility__path"
     PROVINCE_UNIT_FIELD = "facility"  # province_code follows it (units.services.restamp_province_codes)
 
-    facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    # no index of its own (nor on person / voided_by: partial ones below): the facility leads the
+    # (facility, month) index and the source key; the three single-column indexes were a sixth of the
+    # registers' index size (27 MB per million rows, registers 0014)
+    facility = models.ForeignKey(
+        "units.ReportingUnit", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     # 2025 province code of `facility` (shard key, ADR 0074/0075), set by the writer.
     province_code = models.CharField(max_length=2, blank=True, default="")
     event_date = models.DateField()
@@ -250,7 +255,9 @@ class RegisterRecord(models.Model):
     source_system = models.CharField(max_length=64, default="web")
     source_record_id = models.CharField(max_length=64)
 
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     full_name = models.CharField(max_length=200, blank=True)
     full_name_folded = models.CharField(max_length=200, blank=True)
     dob = models.DateField(null=True, blank=True)
@@ -270,7 +277,12 @@ class RegisterRecord(models.Model):
     # Voided (hủy bản ghi, services.record_void): kept for history, left out of every report at once.
     voided_at = models.DateTimeField(null=True, blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     void_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -306,6 +318,11 @@ def _register_meta(name: str) -> tuple[list[Any], list[Any]]:
         models.Index(fields=["month"], name=f"{name}_month_idx"),
         models.Index(fields=["full_name_folded"], name=f"{name}_name_idx"),
         models.Index(fields=["residence_commune_code", "month"], name=f"{name}_residence_idx"),
+        # most rows have no person (no personal ID) and are never voided: only the others are indexed
+        models.Index(fields=["person"], name=f"{name}_person_idx", condition=Q(person__isnull=False)),
+        models.Index(
+            fields=["voided_by"], name=f"{name}_voided_by_idx", condition=Q(voided_by__isnull=False)
+        ),
     ]
     return constraints, indexes
 
@@ -393,8 +410,11 @@ class Newborn(models.Model):
     SCOPE_PATH = "facility__path"
     PROVINCE_UNIT_FIELD = "facility"
 
-    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="newborns")
-    facility = models.ForeignKey("units.ReportingUnit", on_delete=models.PROTECT, related_name="+")
+    # no single-column indexes: the delivery leads newborn_order_unique, the facility newborn_fac_month_idx
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="newborns", db_index=False)
+    facility = models.ForeignKey(
+        "units.ReportingUnit", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     province_code = models.CharField(max_length=2, blank=True, default="")  # the delivery's
     month = models.DateField()
     event_date = models.DateField()
@@ -424,7 +444,9 @@ class Newborn(models.Model):
     personal_id = models.CharField(max_length=12, blank=True)
     ethnicity_code = models.CharField(max_length=8, blank=True)
     is_ethnic_minority = models.BooleanField(default=False)
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -440,6 +462,7 @@ class Newborn(models.Model):
             # facility's whole newborn history (13,000 rows at national size; 1.6 s per death statement)
             models.Index(fields=["facility", "event_date"], name="newborn_stillbirth_idx",
                          condition=Q(outcome="stillbirth")),
+            models.Index(fields=["person"], name="newborn_person_idx", condition=Q(person__isnull=False)),
         ]  # fmt: skip
 
     def __str__(self) -> str:

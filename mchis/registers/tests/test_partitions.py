@@ -131,7 +131,7 @@ def test_a_batch_finds_its_stored_rows_by_one_index_probe_per_key_whatever_the_s
     with connection.cursor() as cur:
         cur.execute("ANALYZE registers_ancvisit_p08")  # the statistics of a nearly empty partition …
     records_upsert(actor=collector, register="anc", records=[anc(rid=f"B-{i}") for i in range(1500)])
-    facility = AncVisit.objects.values_list("facility_id", flat=True).first()
+    facility = AncVisit.objects.values_list("facility_id", flat=True)[0]
     keys = {(facility, "his-x", f"B-{i}") for i in range(0, 1500, 2)} | {(facility, "his-x", "NEW-1")}
     with CaptureQueriesContext(connection) as ctx:
         rows = writer.existing_rows(AncVisit, keys, lock=True)
