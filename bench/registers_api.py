@@ -7,6 +7,9 @@ Sets up its own PostgreSQL database (default mchis_registers_bench), a unit tree
 machine-client token; starts gunicorn (--workers) on 127.0.0.1; posts batches of --batch records from
 --clients concurrent HTTP clients (Bearer token, keep-alive); then copies the stored rows out and times
 `COPY … FROM STDIN` of exactly those rows into clones of the register tables (same indexes and constraints).
+It prints the CPU each side used per record during the run (gunicorn workers, PostgreSQL processes, this
+client; read from /proc, Linux) and the ceiling that implies for the machine's cores: unlike records/s, that
+compares runs on machines of different speed. --no-catch-up skips the analytics catch-up after the run.
 """
 
 from __future__ import annotations
