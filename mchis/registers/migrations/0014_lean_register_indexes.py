@@ -15,10 +15,12 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+# the registers and the prefix of their index names (models._register_meta)
+REGISTERS = {"abortion": "abortion", "ancvisit": "anc", "childexam": "child_exam", "contraception": "contraception",
+             "death": "death", "delivery": "delivery", "gynexam": "gyn"}  # fmt: skip
 # (model, column) whose single-column index goes
 DROPPED = [
-    *((model, column) for model in ("abortion", "ancvisit", "childexam", "contraception", "death", "delivery",
-                                    "gynexam") for column in ("facility_id", "person_id", "voided_by_id")),
+    *((model, column) for model in REGISTERS for column in ("facility_id", "person_id", "voided_by_id")),
     ("newborn", "delivery_id"), ("newborn", "facility_id"), ("newborn", "person_id"),
 ]  # fmt: skip
 
@@ -55,6 +57,62 @@ def recreate_indexes(apps, schema_editor):
         )
 
 
+def _facility():
+    return models.ForeignKey(
+        db_index=False,
+        on_delete=django.db.models.deletion.PROTECT,
+        related_name="+",
+        to="units.reportingunit",
+    )
+
+
+def _person():
+    return models.ForeignKey(
+        blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+",
+        to="registers.person",
+    )  # fmt: skip
+
+
+def _voided_by():
+    return models.ForeignKey(
+        blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+",
+        to=settings.AUTH_USER_MODEL,
+    )  # fmt: skip
+
+
+def _partial(model, field, name):
+    return migrations.AddIndex(
+        model_name=model,
+        index=models.Index(condition=models.Q((f"{field}__isnull", False)), fields=[field], name=name),
+    )
+
+
+STATE = [
+    *(
+        migrations.AlterField(model_name=model, name=name, field=make())
+        for model in REGISTERS
+        for name, make in (("facility", _facility), ("person", _person), ("voided_by", _voided_by))
+    ),
+    migrations.AlterField(
+        model_name="newborn",
+        name="delivery",
+        field=models.ForeignKey(
+            db_index=False,
+            on_delete=django.db.models.deletion.CASCADE,
+            related_name="newborns",
+            to="registers.delivery",
+        ),
+    ),  # fmt: skip
+    migrations.AlterField(model_name="newborn", name="facility", field=_facility()),
+    migrations.AlterField(model_name="newborn", name="person", field=_person()),
+]
+NEW_INDEXES = [
+    *(_partial(model, field, f"{prefix}_{field}_idx") for model, prefix in REGISTERS.items()
+      for field in ("person", "voided_by")),
+    _partial("newborn", "person", "newborn_person_idx"),
+]  # fmt: skip
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("registers", "0013_newborn_stillbirth_index"),
@@ -64,384 +122,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.SeparateDatabaseAndState(
-            database_operations=[migrations.RunPython(drop_indexes, recreate_indexes)],
-            state_operations=[
-                migrations.AlterField(
-                    model_name="abortion",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="abortion",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="abortion",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="ancvisit",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="ancvisit",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="ancvisit",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="childexam",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="childexam",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="childexam",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="contraception",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="contraception",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="contraception",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="death",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="death",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="death",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="delivery",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="delivery",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="delivery",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="gynexam",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="gynexam",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="gynexam",
-                    name="voided_by",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="newborn",
-                    name="delivery",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="newborns",
-                        to="registers.delivery",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="newborn",
-                    name="facility",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="units.reportingunit",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="newborn",
-                    name="person",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="registers.person",
-                    ),
-                ),
-            ],
+            database_operations=[migrations.RunPython(drop_indexes, recreate_indexes)], state_operations=STATE
         ),
-        migrations.AddIndex(
-            model_name="abortion",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="abortion_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="abortion",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="abortion_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="ancvisit",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="anc_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="ancvisit",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="anc_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="childexam",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="child_exam_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="childexam",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="child_exam_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="contraception",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)),
-                fields=["person"],
-                name="contraception_person_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="contraception",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="contraception_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="death",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="death_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="death",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="death_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="delivery",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="delivery_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="delivery",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="delivery_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="gynexam",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="gyn_person_idx"
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="gynexam",
-            index=models.Index(
-                condition=models.Q(("voided_by__isnull", False)),
-                fields=["voided_by"],
-                name="gyn_voided_by_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="newborn",
-            index=models.Index(
-                condition=models.Q(("person__isnull", False)), fields=["person"], name="newborn_person_idx"
-            ),
-        ),
+        *NEW_INDEXES,
     ]
