@@ -32,7 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mchis.registers.models import GynExam, PlaceOfService
@@ -86,11 +87,20 @@ def _own(unit_id: int) -> Q:
     return Q(province_code=province_code_of(unit_id), facility_id=unit_id)
 
 
-def _rows(q: Q, first: date, last: date) -> list[Screening]:
-    rows = (
-        GynExam.objects.filter(q, SCREENED, voided_at__isnull=True, month__gte=first, month__lte=last)
-        .exclude(place=PlaceOfService.OTHER_FACILITY)
-        .values_list("pk", "facility_id", "event_date", "personal_id", "full_name_folded", "dob")
+def _rows(q: Q, first: date, last: date, pairs: list[tuple[str, date]] | None = None) -> list[Screening]:
+    queryset: QuerySet[GynExam] = GynExam.objects.filter(
+        q, SCREENED, voided_at__isnull=True, month__gte=first, month__lte=last
+    )
+    if pairs is not None:
+        # exact (name, birth date) pairs, answered from `gyn_name_dob_idx`: the names and the dates as two IN
+        # lists matched their cross product (48,637 rows for 500 pairs at 4 M gyn rows, filtered here) in
+        # 1.3 s; the pairs themselves take 63 ms (issue 20)
+        queryset = queryset.extra(  # fixed SQL, the values as parameters
+            where=["(full_name_folded, dob) IN (SELECT * FROM unnest(%s::varchar[], %s::date[]))"],
+            params=[[n for n, _ in pairs], [d for _, d in pairs]],
+        )
+    rows = queryset.exclude(place=PlaceOfService.OTHER_FACILITY).values_list(
+        "pk", "facility_id", "event_date", "personal_id", "full_name_folded", "dob"
     )
     return [Screening(*r) for r in rows]
 
@@ -119,8 +129,14 @@ def connected(
         named = sorted(want_n)
         for i in range(0, len(named), CHUNK):
             part = named[i : i + CHUNK]
-            q = Q(full_name_folded__in={n for n, _ in part}, dob__in={d for _, d in part})
-            rows.update((r.id, r) for r in _rows(q, first, last) if r.pair in want_n)
+            if connection.vendor == "postgresql":  # the pairs alone: with the two IN lists beside them, the
+                # planner scanned their cross product again
+                found = _rows(Q(), first, last, part)
+            else:  # no unnest: the cross product, filtered to the pairs below
+                found = _rows(
+                    Q(full_name_folded__in={n for n, _ in part}, dob__in={d for _, d in part}), first, last
+                )
+            rows.update((r.id, r) for r in found if r.pair in want_n)
         want_p = {r.personal_id for r in rows.values() if r.personal_id} - seen_p
         want_n = {p for r in rows.values() if (p := r.pair)} - seen_n
     return rows

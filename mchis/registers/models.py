@@ -519,6 +519,8 @@ class GynExam(RegisterRecord):
         indexes = [
             *_gyn_i,
             models.Index(fields=["personal_id"], name="gyn_pid_idx", condition=~Q(personal_id="")),
+            # … and by her name and date of birth, as exact pairs (analytics.coverage.connected)
+            models.Index(fields=["full_name_folded", "dob"], name="gyn_name_dob_idx"),
         ]
         verbose_name = "Lượt khám phụ khoa"
 
