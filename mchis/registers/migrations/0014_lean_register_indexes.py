@@ -35,7 +35,7 @@ def _single_column_indexes(schema_editor, table, column):
         and not info["unique"]
         and not info["primary_key"]
         and info["columns"] == [column]
-        and name.startswith(table[:10])  # Django's own (ours are named <register>_…_idx)
+        and name.startswith("registers_")  # Django's own (ours are named <register>_…_idx)
     ]
 
 

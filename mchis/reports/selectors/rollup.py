@@ -204,7 +204,8 @@ def _bulk_register_values(
                 merged.append(m)
                 split[m.key] = (f.code, c.key)
     filed_by = {f.code: frozenset(f.unit_kinds) for f in forms}
-    unit_ids = [u for u, k in kinds.items() if any(k in kinds_ for kinds_ in filed_by.values())]
+    filing = frozenset().union(*filed_by.values())
+    unit_ids = [u for u, k in kinds.items() if k in filing]
     if not merged or not unit_ids:
         return result
     combined = dataclasses.replace(forms[0].parsed(), cells=tuple(merged), raw={})
