@@ -3,6 +3,7 @@
     python bench/registers_api_profile.py --db postgres://postgres@127.0.0.1:5432/mchis_apispeed
     python bench/registers_api_profile.py --profile delivery      # cProfile of one warm request, top functions
     python bench/registers_api_profile.py --sections              # CPU, wall and statements per step
+    MCHIS_GC_YOUNG_THRESHOLD=0 python bench/registers_api_profile.py   # without the collector's tuning (ADR 0082)
 
 Sets up the database like bench/registers_api.py (its `setup_database`, `make_batch`), then posts signed
 batches of --batch records through the Django test client (the whole middleware stack and the real view) and
@@ -79,6 +80,9 @@ def main() -> None:
         return cpu, wall, len(queries.captured_queries), sql_s, answer
 
     kinds = args.kinds.split(",")
+    from mchis.core.collector import freeze_startup_objects
+
+    freeze_startup_objects(settings.GC_YOUNG_THRESHOLD)  # as config.wsgi does in a worker (0 = Python's defaults)
     try:
         _measure(args, kinds, post)
     finally:

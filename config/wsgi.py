@@ -1,6 +1,10 @@
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
+
+from mchis.core.collector import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 application = get_wsgi_application()
+freeze_startup_objects(settings.GC_YOUNG_THRESHOLD)  # ADR 0082: start-up is over in this worker

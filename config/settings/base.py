@@ -377,6 +377,9 @@ DEDUPE_DUCKDB_THREADS = int(os.environ.get("MCHIS_DEDUPE_DUCKDB_THREADS", "2"))
 # was filling the disk PostgreSQL lives on; past this the scan stops with a clear error (run it per province or on
 # Spark) instead.
 DEDUPE_DUCKDB_SPILL = os.environ.get("MCHIS_DEDUPE_DUCKDB_SPILL", "20GB")
+# Web and background workers collect young garbage every this many allocations after freezing their start-up
+# objects (mchis.core.collector, ADR 0082: 15–25 % of a bulk batch's CPU was the collector); 0 = Python's defaults.
+GC_YOUNG_THRESHOLD = int(os.environ.get("MCHIS_GC_YOUNG_THRESHOLD", "50000"))
 
 # Operations (R-OPS-01..03, docs/operations.md). Three backup targets standing for three separate storages;
 # in production each is a different mount (second disk, NFS/another site); the S3 repository is pgBackRest's.

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mchis.accounts.models import User
 from mchis.core import spreadsheets
+from mchis.core.collector import few_collections
 from mchis.core.errors import DomainError
 from mchis.registry import importing, tabular
 from mchis.registry.services import children_import
@@ -22,23 +20,6 @@ TEMPLATE_HELP = "Cột mẫu (dòng tiêu đề = mã cột hoặc nhãn tiếng
     f"{key} ({label})" for key, label in importing.COLUMNS
 )
 ISSUE_HEADER = ("dong", "cot", "muc_do", "loai", "noi_dung")
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """Issue 14: each row allocates some dozens of short-lived objects and the cyclic collector's default
-    threshold (700 allocations) ran it about every ten rows, over a heap made large by Django and the import's
-    caches — some 10 % of the import's CPU. Start-up objects are set aside (`gc.freeze`) and the young
-    generation is collected every 50,000 allocations instead; both are undone afterwards."""
-    thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, thresholds[1], thresholds[2])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 class Command(BaseCommand):
@@ -88,7 +69,7 @@ class Command(BaseCommand):
         source = options["source"] or path.stem
         issues_path: Path = options["issues_file"] or path.with_name(f"{path.stem}-canh-bao.csv")
         started = time.monotonic()
-        with _few_collections(), issues_path.open("w", encoding="utf-8-sig", newline="") as handle:
+        with few_collections(), issues_path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = spreadsheets.csv_writer(handle)  # the messages quote file text: no formulas
             writer.writerow(ISSUE_HEADER)
             try:
