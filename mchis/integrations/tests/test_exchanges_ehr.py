@@ -306,7 +306,7 @@ def test_r_int_02_a_voided_record_is_sent_as_entered_in_error(clerk, warehouse, 
 
 
 @pytest.mark.skipif(
-    not django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    connection.vendor != "postgresql",
     reason="a second process needs a shared database (PostgreSQL)",
 )
 @pytest.mark.django_db(transaction=True)

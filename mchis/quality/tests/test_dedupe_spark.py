@@ -91,6 +91,7 @@ def _variants(rng: random.Random, rec: dict) -> dict:
 
 
 @needs_spark
+@pytest.mark.one_engine  # the scan reads a CSV export; the export's engines have their own tests
 @pytest.mark.django_db
 def test_r_dq_02_spark_and_duckdb_scans_give_the_same_pairs(child):
     """Same small registry, same model file: every pair either engine compares gets the same probability,
@@ -159,6 +160,7 @@ def test_r_dq_02_entry_time_jaro_winkler_is_duckdbs(a, b):
 
 
 @needs_spark
+@pytest.mark.one_engine  # no database at all
 def test_r_dq_02_spark_jaro_winkler_is_duckdbs():
     """The three evaluators (entry-time check, DuckDB scan, Spark scan) score every pair alike."""
     from mchis.quality.dedupe_spark import spark_session

@@ -306,6 +306,7 @@ def definitions(draw: Any) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.one_engine  # form definitions parsed in memory
 @settings(max_examples=120, deadline=None)
 @given(definitions())
 def test_a_definition_parse_form_accepts_always_validates(data):
@@ -316,6 +317,7 @@ def test_a_definition_parse_form_accepts_always_validates(data):
 SHIPPED_DATA = [load(p) for p in SHIPPED]
 
 
+@pytest.mark.one_engine
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_a_shipped_form_mutated_and_still_accepted_still_validates(data):

@@ -1126,6 +1126,7 @@ def test_r_sec_01_every_route_has_a_parameter_provider(world):
 
 
 @pytest.mark.slow
+@pytest.mark.one_engine  # scoping is the ORM's (core.scoping), the same SQL on both engines
 @pytest.mark.parametrize("role", sorted(WALK_ROLES))
 def test_r_sec_01_no_route_leaks_another_province(world, make_user, settings, role):
     settings.ROLES_REQUIRING_2FA = []  # the walk is about jurisdiction; 2FA has its own tests
@@ -1141,6 +1142,7 @@ def test_r_sec_01_no_route_leaks_another_province(world, make_user, settings, ro
 
 
 @pytest.mark.slow
+@pytest.mark.one_engine
 def test_r_sec_01_walk_reaches_own_objects(world, make_user, settings):
     """Control: the same walk with the walker's own objects gets real answers, so the 404s above come from
     scoping, not from a walker that can open nothing."""
