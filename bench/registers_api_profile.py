@@ -82,7 +82,8 @@ def main() -> None:
     kinds = args.kinds.split(",")
     from mchis.core.collector import freeze_startup_objects
 
-    freeze_startup_objects(settings.GC_YOUNG_THRESHOLD)  # as config.wsgi does in a worker (0 = Python's defaults)
+    # as config.wsgi does in a worker (MCHIS_GC_YOUNG_THRESHOLD=0: Python's defaults)
+    freeze_startup_objects(settings.GC_YOUNG_THRESHOLD)
     try:
         _measure(args, kinds, post)
     finally:
