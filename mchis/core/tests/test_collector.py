@@ -60,7 +60,9 @@ def test_the_celery_pool_process_signal_tunes_the_collector(restored_collector: 
 @pytest.mark.parametrize(("setting", "expected"), [("", "50000 True"), ("0", "700 False")])
 def test_the_wsgi_application_tunes_its_worker_as_the_setting_says(setting: str, expected: str) -> None:
     """What gunicorn loads (config.wsgi:application), in a process of its own as a worker is."""
-    env = {**os.environ, "DATABASE_URL": "", "MCHIS_GC_YOUNG_THRESHOLD": setting or "50000"}
+    env = {k: v for k, v in os.environ.items() if k != "MCHIS_GC_YOUNG_THRESHOLD"} | {"DATABASE_URL": ""}
+    if setting:  # unset: the default
+        env["MCHIS_GC_YOUNG_THRESHOLD"] = setting
     code = "import gc, config.wsgi; print(gc.get_threshold()[0], gc.get_freeze_count() > 0)"
     out = subprocess.run(
         [sys.executable, "-c", code],
