@@ -39,9 +39,7 @@ def freeze_startup_objects(young_threshold: int = DEFAULT_YOUNG_THRESHOLD) -> bo
 def few_collections(young_threshold: int = DEFAULT_YOUNG_THRESHOLD) -> Iterator[None]:
     """The same for one long command (an import), undone afterwards."""
     thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(young_threshold, thresholds[1], thresholds[2])
+    freeze_startup_objects(young_threshold)
     try:
         yield
     finally:
